@@ -1,0 +1,42 @@
+//! Stable error codes: the part of an error a UI or a script may match on. Messages are for
+//! people and may change; codes may not.
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// The server could not be reached (refused, unreachable host, closed connection).
+    ConnectionRefused,
+    /// The server refused the credentials (SQLSTATE 28P01 / 28000).
+    AuthFailed,
+    /// A probe or query did not answer within its timeout.
+    Timeout,
+    /// A write reached a read-only node (SQLSTATE 25006).
+    ReadOnlyReplica,
+    /// A named thing (cache, table, snapshot, profile file) does not exist.
+    NotFound,
+    /// The input (profile, flag, SQL) is malformed.
+    InvalidInput,
+    /// The thing exists already, or a concurrent change won.
+    Conflict,
+    /// A query was rejected by the server for another reason (syntax, types, permissions).
+    QueryFailed,
+    /// A local resource failed (file system, a child process, the DuckDB library).
+    Internal,
+}
+
+/// The shape an error crosses a boundary in (RPC, `--json`): `{ "code", "message" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// One line for a person: what went wrong and how to fix it.
+    pub message: String,
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}

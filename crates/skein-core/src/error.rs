@@ -1,0 +1,49 @@
+//! Errors of the profile and secret layer.
+
+use std::path::PathBuf;
+
+use crate::code::ErrorCode;
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A profile or secret could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The profile file could not be read.
+    #[error("cannot read profile {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The profile file is not a valid profile; names the file, line and field.
+    #[error("{path}:{line}: {field}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the offending value (0 when the file as a whole is at fault).
+        line: usize,
+        /// Dotted path of the field (`replicas[1].url`).
+        field: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The OS keyring could not be used.
+    #[error("keyring: {0}")]
+    Keyring(String),
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                ErrorCode::NotFound
+            }
+            Error::Read { .. } | Error::Keyring(_) => ErrorCode::Internal,
+            Error::Invalid { .. } => ErrorCode::InvalidInput,
+        }
+    }
+}

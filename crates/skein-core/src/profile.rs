@@ -1,0 +1,372 @@
+//! The profile: one TOML file that describes a stack — the primary, its replicas, the
+//! DuckLake lake and the lag thresholds. Secrets never live here (see [`crate::secrets`]).
+//!
+//! ```toml
+//! name = "sandbox"
+//! passfile = "/tmp/skein-sandbox/pgpass"      # optional; else PGPASSFILE or ~/.pgpass
+//!
+//! [primary]
+//! url = "host=127.0.0.1 port=54321 user=postgres dbname=tpch"
+//!
+//! [[replicas]]
+//! name = "replica1"
+//! url = "postgresql://postgres@127.0.0.1:54322/tpch"
+//! region = "local"                            # optional
+//! weight = 1                                  # optional, default 1
+//!
+//! [lake]
+//! catalog = "host=127.0.0.1 port=54321 user=postgres dbname=skein_lake"
+//! data_path = "/tmp/skein-sandbox/lake"
+//! name = "lake"                               # optional, default "lake"
+//!
+//! [thresholds]
+//! lag_warning_ms = 5000                       # optional
+//! lag_critical_ms = 30000                     # optional
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+
+/// A whole stack, as read from a profile file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
+    /// Display name of the stack (`sandbox`, `prod-eu`).
+    pub name: String,
+    /// A libpq password file to look passwords up in before `PGPASSFILE` and `~/.pgpass`.
+    pub passfile: Option<PathBuf>,
+    /// The primary (read-write) node.
+    pub primary: NodeSpec,
+    /// Streaming replicas (hot standbys), in profile order.
+    pub replicas: Vec<NodeSpec>,
+    /// The DuckLake lake that holds the caches.
+    pub lake: LakeSpec,
+    /// Lag thresholds.
+    pub thresholds: Thresholds,
+    /// The file this profile was read from, if any.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// One PostgreSQL node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeSpec {
+    /// Unique name within the profile (`primary`, `replica1`).
+    pub name: String,
+    /// libpq connection string: a URL (`postgresql://user@host:port/db`) or `key=value` pairs.
+    /// Never carries a password.
+    pub url: String,
+    /// Optional region label, for nearest-region routing.
+    pub region: Option<String>,
+    /// Relative weight for balancing reads (≥ 1).
+    pub weight: u32,
+    /// How the primary's `pg_stat_replication.application_name` names this replica; defaults
+    /// to the replica's own `cluster_name` setting, then to `name`.
+    pub application_name: Option<String>,
+}
+
+/// The DuckLake lake: a PostgreSQL catalog plus a data path for Parquet files.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LakeSpec {
+    /// libpq connection string of the catalog database.
+    pub catalog: String,
+    /// Directory (or object-store URL) that holds the lake's data files.
+    pub data_path: String,
+    /// The name the lake is attached under in DuckDB (`lake` → `lake.main.t`).
+    pub name: String,
+}
+
+/// Lag thresholds: warning lowers a replica's standing, critical takes it out of rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// Replay lag (ms) past which a replica is "lagging" (amber).
+    #[serde(default = "default_warning_ms")]
+    pub lag_warning_ms: u64,
+    /// Replay lag (ms) past which a replica is out of rotation (red).
+    #[serde(default = "default_critical_ms")]
+    pub lag_critical_ms: u64,
+}
+
+fn default_warning_ms() -> u64 {
+    5_000
+}
+fn default_critical_ms() -> u64 {
+    30_000
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { lag_warning_ms: default_warning_ms(), lag_critical_ms: default_critical_ms() }
+    }
+}
+
+// ---- the file format (spans kept so errors can name the line) ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: Option<String>,
+    passfile: Option<PathBuf>,
+    primary: RawNode,
+    #[serde(default)]
+    replicas: Vec<RawNode>,
+    lake: RawLake,
+    #[serde(default)]
+    thresholds: Thresholds,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    name: Option<Spanned<String>>,
+    url: Spanned<String>,
+    region: Option<String>,
+    weight: Option<Spanned<u32>>,
+    application_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLake {
+    catalog: Spanned<String>,
+    data_path: Spanned<String>,
+    name: Option<Spanned<String>>,
+}
+
+impl Profile {
+    /// Reads and validates a profile file.
+    ///
+    /// Errors: [`Error::Read`] when the file cannot be read; [`Error::Invalid`] naming the
+    /// file, line and field when it is not a valid profile (unknown or missing field, a
+    /// connection string that does not parse or carries a password, duplicate node names).
+    pub fn load(path: impl AsRef<Path>) -> Result<Profile> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| Error::Read { path: path.to_owned(), source })?;
+        let mut profile = Profile::parse(&text, path)?;
+        profile.source = Some(path.to_owned());
+        Ok(profile)
+    }
+
+    /// Parses profile text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Profile> {
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let invalid = |offset: usize, field: &str, message: String| Error::Invalid {
+            path: path.to_owned(),
+            line: line_of(offset),
+            field: field.to_owned(),
+            message,
+        };
+        let raw: RawProfile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            let message = e.message().trim().to_owned();
+            let field = field_of_message(&message);
+            invalid(offset, &field, message)
+        })?;
+
+        let mut names = std::collections::HashSet::new();
+        let mut node = |raw: RawNode, field: String, default_name: Option<&str>| -> Result<NodeSpec> {
+            let name = match (&raw.name, default_name) {
+                (Some(n), _) => n.get_ref().trim().to_owned(),
+                (None, Some(d)) => d.to_owned(),
+                (None, None) => {
+                    return Err(invalid(
+                        raw.url.span().start,
+                        &format!("{field}.name"),
+                        "every replica needs a name (name = \"replica1\")".into(),
+                    ))
+                }
+            };
+            let name_at = raw.name.as_ref().map(|n| n.span().start).unwrap_or(raw.url.span().start);
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+                return Err(invalid(
+                    name_at,
+                    &format!("{field}.name"),
+                    format!("'{name}' is not a valid node name: use letters, digits, '-' and '_'"),
+                ));
+            }
+            if !names.insert(name.clone()) {
+                return Err(invalid(name_at, &format!("{field}.name"), format!("node name '{name}' is used twice")));
+            }
+            check_conninfo(raw.url.get_ref())
+                .map_err(|m| invalid(raw.url.span().start, &format!("{field}.url"), m))?;
+            let weight = match raw.weight {
+                Some(w) if *w.get_ref() == 0 => {
+                    return Err(invalid(w.span().start, &format!("{field}.weight"), "weight must be 1 or more".into()))
+                }
+                Some(w) => w.into_inner(),
+                None => 1,
+            };
+            Ok(NodeSpec {
+                name,
+                url: raw.url.into_inner(),
+                region: raw.region,
+                weight,
+                application_name: raw.application_name,
+            })
+        };
+
+        let primary = node(raw.primary, "primary".into(), Some("primary"))?;
+        let replicas = raw
+            .replicas
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| node(r, format!("replicas[{i}]"), None))
+            .collect::<Result<Vec<_>>>()?;
+
+        let lake = raw.lake;
+        check_conninfo(lake.catalog.get_ref()).map_err(|m| invalid(lake.catalog.span().start, "lake.catalog", m))?;
+        if lake.data_path.get_ref().trim().is_empty() {
+            return Err(invalid(lake.data_path.span().start, "lake.data_path", "data_path must name a directory".into()));
+        }
+        let lake_name = match lake.name {
+            Some(n) if !is_identifier(n.get_ref()) => {
+                return Err(invalid(
+                    n.span().start,
+                    "lake.name",
+                    format!("'{}' is not a valid DuckDB catalog name: use letters, digits and '_'", n.get_ref()),
+                ))
+            }
+            Some(n) => n.into_inner(),
+            None => "lake".to_owned(),
+        };
+        let t = raw.thresholds;
+        if t.lag_warning_ms >= t.lag_critical_ms {
+            return Err(Error::Invalid {
+                path: path.to_owned(),
+                line: text.find("lag_warning_ms").map(line_of).unwrap_or(0),
+                field: "thresholds.lag_warning_ms".into(),
+                message: format!(
+                    "warning ({} ms) must be below critical ({} ms)",
+                    t.lag_warning_ms, t.lag_critical_ms
+                ),
+            });
+        }
+        Ok(Profile {
+            name: raw.name.unwrap_or_else(|| "default".into()),
+            passfile: raw.passfile,
+            primary,
+            replicas,
+            lake: LakeSpec {
+                catalog: lake.catalog.into_inner(),
+                data_path: lake.data_path.into_inner(),
+                name: lake_name,
+            },
+            thresholds: t,
+            source: None,
+        })
+    }
+
+    /// Every node, primary first.
+    pub fn nodes(&self) -> impl Iterator<Item = &NodeSpec> {
+        std::iter::once(&self.primary).chain(self.replicas.iter())
+    }
+
+    /// Serialises the profile back to TOML (what `skein sandbox up` writes).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// `true` when `s` is a plain SQL identifier (letters, digits, `_`, not starting with a digit).
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Checks a libpq connection string: it must parse and must not carry a password.
+fn check_conninfo(conninfo: &str) -> std::result::Result<(), String> {
+    let config = tokio_postgres::Config::from_str(conninfo).map_err(|e| {
+        format!("not a libpq connection string ({e}); write a URL (postgresql://user@host:port/db) or key=value pairs")
+    })?;
+    if config.get_password().is_some() {
+        return Err("the connection string carries a password; secrets do not belong in profile files: \
+             use `skein secret set`, PGPASSWORD or ~/.pgpass"
+            .into());
+    }
+    if config.get_hosts().is_empty() {
+        return Err("the connection string names no host (add host=… or postgresql://HOST/…)".into());
+    }
+    Ok(())
+}
+
+/// Pulls the field name out of a serde message such as "missing field `url`".
+fn field_of_message(message: &str) -> String {
+    message
+        .split('`')
+        .nth(1)
+        .map(str::to_owned)
+        .unwrap_or_else(|| "profile".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "t"
+[primary]
+url = "host=127.0.0.1 port=5432 user=postgres dbname=app"
+[[replicas]]
+name = "r1"
+url = "postgresql://postgres@127.0.0.1:5433/app"
+weight = 2
+[lake]
+catalog = "host=127.0.0.1 port=5432 dbname=lake"
+data_path = "/tmp/lake"
+"#;
+
+    fn err(text: &str) -> Error {
+        Profile::parse(text, Path::new("p.toml")).expect_err("profile should be rejected")
+    }
+
+    #[test]
+    fn parses_a_full_profile() {
+        let p = Profile::parse(GOOD, Path::new("p.toml")).expect("valid");
+        assert_eq!(p.primary.name, "primary");
+        assert_eq!(p.replicas[0].name, "r1");
+        assert_eq!(p.replicas[0].weight, 2);
+        assert_eq!(p.lake.name, "lake");
+        assert_eq!(p.thresholds, Thresholds::default());
+        let again = Profile::parse(&p.to_toml(), Path::new("p.toml")).expect("round trip");
+        assert_eq!(again, p);
+    }
+
+    #[test]
+    fn unknown_field_names_line_and_field() {
+        let text = GOOD.replace("weight = 2", "wieght = 2");
+        let e = err(&text).to_string();
+        assert!(e.starts_with("p.toml:8: wieght:"), "{e}");
+    }
+
+    #[test]
+    fn password_in_url_is_refused() {
+        let text = GOOD.replace("postgres@127.0.0.1:5433", "postgres:secret@127.0.0.1:5433");
+        let e = err(&text).to_string();
+        assert!(e.starts_with("p.toml:7: replicas[0].url:"), "{e}");
+        assert!(e.contains("password"), "{e}");
+        assert!(!e.contains("secret@"), "the secret must not be echoed: {e}");
+    }
+
+    #[test]
+    fn missing_field_and_duplicate_names() {
+        let e = err("[primary]\nurl = \"host=x\"\n").to_string();
+        assert!(e.contains("lake"), "{e}");
+        let dup = GOOD.replace("name = \"r1\"", "name = \"primary\"");
+        assert!(err(&dup).to_string().contains("used twice"));
+        let bad = GOOD.replace("port=5432 user", "port=notaport user");
+        assert!(err(&bad).to_string().starts_with("p.toml:4: primary.url:"));
+    }
+
+    #[test]
+    fn thresholds_must_be_ordered() {
+        let text = format!("{GOOD}[thresholds]\nlag_warning_ms = 9000\nlag_critical_ms = 100\n");
+        assert!(err(&text).to_string().contains("thresholds.lag_warning_ms"));
+    }
+}

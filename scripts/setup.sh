@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what Skein needs on a Debian 12 machine, idempotently; quick when all is present.
+#   - PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup, pgbench)
+#   - the official DuckDB 1.5.5 library (libduckdb.so) from the npm package
+#     @duckdb/node-bindings-linux-x64, into /opt/skein/duckdb/v1.5.5 (binaries carry an rpath to it)
+#   - the official ducklake, postgres_scanner and tpch extensions 1.5.5 from their PyPI wheels,
+#     into DuckDB's extension directory, so a plain `LOAD ducklake` works
+# DuckDB is never compiled from source here.
+set -euo pipefail
+
+DUCKDB_VERSION=1.5.5
+NODE_BINDINGS_VERSION=1.5.5-r.5
+LIBDUCKDB_SHA256=fc23f12e376c47be520f75221288281906e7942e8fd6f6ce4849198ba60d0405
+LIB_DIR=/opt/skein/duckdb/v${DUCKDB_VERSION}
+EXT_DIR=${SKEIN_DUCKDB_EXTENSION_DIR:-$HOME/.duckdb/extensions/v${DUCKDB_VERSION}/linux_amd64}
+EXTENSIONS=(ducklake postgres_scanner tpch)
+
+say() { printf 'setup: %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  say "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# 1. System packages: the PostgreSQL server and what the build needs.
+apt_install postgresql postgresql-contrib build-essential pkg-config ca-certificates unzip python3-pip
+command -v npm >/dev/null || apt_install npm
+# The Debian package starts a cluster of its own on 5432; Skein's sandbox does not need it.
+
+# 2. The official libduckdb.so.
+if [ "$(sha256sum "$LIB_DIR/libduckdb.so" 2>/dev/null | cut -d' ' -f1)" != "$LIBDUCKDB_SHA256" ]; then
+  say "installing libduckdb.so $DUCKDB_VERSION into $LIB_DIR"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "@duckdb/node-bindings-linux-x64@${NODE_BINDINGS_VERSION}" >/dev/null && tar xzf ./*.tgz package/libduckdb.so)
+  got=$(sha256sum "$tmp/package/libduckdb.so" | cut -d' ' -f1)
+  if [ "$got" != "$LIBDUCKDB_SHA256" ]; then
+    echo "setup: libduckdb.so checksum mismatch (got $got, want $LIBDUCKDB_SHA256)" >&2; exit 1
+  fi
+  as_root mkdir -p "$LIB_DIR"
+  as_root install -m 0755 "$tmp/package/libduckdb.so" "$LIB_DIR/libduckdb.so"
+  rm -rf "$tmp"
+fi
+
+# 3. The official extensions, from their wheels.
+mkdir -p "$EXT_DIR"
+for ext in "${EXTENSIONS[@]}"; do
+  [ -s "$EXT_DIR/$ext.duckdb_extension" ] && continue
+  say "installing the $ext extension $DUCKDB_VERSION into $EXT_DIR"
+  tmp=$(mktemp -d)
+  pkg="duckdb-extension-${ext//_/-}==${DUCKDB_VERSION}"
+  python3 -m pip download --quiet --no-deps --disable-pip-version-check -d "$tmp" "$pkg"
+  unzip -q -j -o "$tmp"/*.whl "*/extensions/v${DUCKDB_VERSION}/${ext}.duckdb_extension" -d "$tmp/x"
+  install -m 0644 "$tmp/x/$ext.duckdb_extension" "$EXT_DIR/$ext.duckdb_extension"
+  rm -rf "$tmp"
+done
+
+# 4. The unprivileged user the sandbox runs servers as when started by root.
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  echo "setup: no 'postgres' user after installing postgresql" >&2; exit 1
+fi
+say "ready (DuckDB $DUCKDB_VERSION at $LIB_DIR, extensions in $EXT_DIR)"
