@@ -1,0 +1,85 @@
+//! Errors of the sandbox.
+
+use std::path::PathBuf;
+
+use skein_core::ErrorCode;
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The sandbox could not be started, used or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A sandbox is already running in that directory.
+    #[error("a sandbox is already running in {0} (stop it with `skein sandbox down --dir {0}`)")]
+    AlreadyRunning(PathBuf),
+    /// No sandbox in that directory.
+    #[error("no sandbox in {0} (start one with `skein sandbox up --dir {0}`)")]
+    NotFound(PathBuf),
+    /// A PostgreSQL program is missing.
+    #[error("{0} not found: install the PostgreSQL server (`apt-get install postgresql`) or set SKEIN_PG_BIN")]
+    MissingBinary(String),
+    /// A child process failed.
+    #[error("{command} failed: {detail}")]
+    Command {
+        /// What was run.
+        command: String,
+        /// Its exit status and the end of its output or log.
+        detail: String,
+    },
+    /// File system trouble.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A query against a sandbox server failed.
+    #[error("{context}: {source}")]
+    Postgres {
+        /// What was being done.
+        context: String,
+        /// The driver's error.
+        source: tokio_postgres::Error,
+    },
+    /// DuckDB (demo data generation) failed.
+    #[error("{context}: {source}")]
+    DuckDb {
+        /// What was being done.
+        context: String,
+        /// The library's error.
+        source: duckdb::Error,
+    },
+    /// Bad options.
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::AlreadyRunning(_) => ErrorCode::Conflict,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::Postgres { .. } => ErrorCode::QueryFailed,
+            _ => ErrorCode::Internal,
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Io { context, source }
+    }
+
+    pub(crate) fn pg(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Postgres { context, source }
+    }
+
+    pub(crate) fn duck(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Error {
+        let context = context.into();
+        move |source| Error::DuckDb { context, source }
+    }
+}
