@@ -3,6 +3,7 @@
 
 mod output;
 mod sandbox_cmd;
+mod status_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +22,17 @@ enum Command {
     /// A local primary + streaming replicas + DuckLake lake with TPC-H demo data.
     #[command(subcommand)]
     Sandbox(sandbox_cmd::SandboxCommand),
+    /// Every node: role, reachable, state, lag in bytes and replay lag in ms.
+    Status {
+        #[command(flatten)]
+        profile: ProfileArg,
+        /// Print one JSON object per sample.
+        #[arg(long)]
+        json: bool,
+        /// Sample once a second until interrupted.
+        #[arg(long)]
+        watch: bool,
+    },
 }
 
 /// Where a command finds its profile: `--profile`, else `SKEIN_PROFILE`, else the sandbox's.
@@ -31,11 +43,34 @@ pub struct ProfileArg {
     pub profile: Option<PathBuf>,
 }
 
+impl ProfileArg {
+    /// Loads the profile named by `--profile`, `SKEIN_PROFILE`, or the default sandbox's.
+    pub fn load(&self) -> anyhow::Result<skein_core::Profile> {
+        let path = match &self.profile {
+            Some(p) => p.clone(),
+            None => {
+                let p = skein_sandbox::SandboxOptions::default_dir().join("profile.toml");
+                if !p.exists() {
+                    anyhow::bail!(
+                        "no profile given: pass --profile FILE, set SKEIN_PROFILE, or start the sandbox with `skein sandbox up`"
+                    );
+                }
+                p
+            }
+        };
+        Ok(skein_core::Profile::load(&path)?)
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sandbox(cmd) => sandbox_cmd::run(cmd).await,
+        Command::Status { profile, json, watch } => match profile.load() {
+            Ok(p) => status_cmd::run(&p, json, watch).await,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,1 +1,17 @@
-//! placeholder
+//! PostgreSQL I/O for Skein: a pool per node, read-only replica connections, role/health/lag
+//! probes, replay control, table fingerprints and LSN arithmetic.
+//!
+//! Every probe has a timeout; an unreachable node is reported as down in the reading, never
+//! as an error of the whole call.
+
+mod error;
+pub mod fingerprint;
+pub mod lag;
+pub mod lsn;
+pub mod node;
+
+pub use error::{Error, Result};
+pub use fingerprint::{Fingerprint, TableFingerprint};
+pub use lag::{LagLevel, LagSample, NodeRole, NodeStatus, ReplicaState};
+pub use lsn::Lsn;
+pub use node::{Cluster, Node};

@@ -1,0 +1,52 @@
+//! `skein status [--json] [--watch]`: every node's role, reachability, state and lag.
+
+use std::time::Duration;
+
+use skein_pg::{lag, Cluster, LagSample};
+
+use crate::output;
+
+/// Prints one sample, or one a second until interrupted with `--watch`.
+pub async fn run(profile: &skein_core::Profile, json: bool, watch: bool) -> anyhow::Result<()> {
+    let cluster = Cluster::from_profile(profile)?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let sample = lag::sample(&cluster).await;
+        if json {
+            println!("{}", serde_json::to_string(&sample)?);
+        } else {
+            if watch {
+                print!("\x1b[2J\x1b[H");
+            }
+            print_table(profile, &sample);
+        }
+        if !watch {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tick.tick() => {}
+        }
+    }
+}
+
+fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
+    println!("profile: {} ({})", profile.name, profile.source.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+    let rows: Vec<Vec<String>> = sample
+        .nodes
+        .iter()
+        .map(|n| {
+            vec![
+                n.name.clone(),
+                format!("{:?}", n.role).to_lowercase(),
+                if n.reachable { "yes" } else { "no" }.into(),
+                serde_json::to_value(n.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                n.lag_bytes.map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
+                n.replay_lag_ms.map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
+                n.lsn.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+                n.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::table(&["NAME", "ROLE", "REACHABLE", "STATE", "LAG_BYTES", "REPLAY_LAG_MS", "LSN", "ERROR"], &rows);
+}

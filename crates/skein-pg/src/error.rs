@@ -1,0 +1,126 @@
+//! Errors of PostgreSQL I/O, each mapped to a stable [`ErrorCode`].
+
+use skein_core::ErrorCode;
+use tokio_postgres::error::SqlState;
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A PostgreSQL operation failed. Every variant names the node.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The node refused a write: it is a read-only replica (SQLSTATE 25006).
+    #[error("{node} is a read-only replica and refused the write ({detail}); send writes to the primary")]
+    ReadOnlyReplica {
+        /// Node name.
+        node: String,
+        /// The server's message.
+        detail: String,
+    },
+    /// The node could not be reached or refused the connection.
+    #[error("{node} ({addr}) is unreachable: {detail}; check that the server runs and the profile's host and port")]
+    Unreachable {
+        /// Node name.
+        node: String,
+        /// host:port.
+        addr: String,
+        /// The driver's message.
+        detail: String,
+    },
+    /// The node rejected the credentials.
+    #[error("{node} ({addr}) rejected the credentials: {detail}; set the password with `skein secret set`, PGPASSWORD or ~/.pgpass")]
+    AuthFailed {
+        /// Node name.
+        node: String,
+        /// host:port.
+        addr: String,
+        /// The server's message.
+        detail: String,
+    },
+    /// The node did not answer in time.
+    #[error("{node} did not answer within {timeout_ms} ms ({what})")]
+    Timeout {
+        /// Node name.
+        node: String,
+        /// What was waited for.
+        what: String,
+        /// The limit, ms.
+        timeout_ms: u64,
+    },
+    /// A query failed on the node.
+    #[error("{node}: {what} failed: {detail}")]
+    Query {
+        /// Node name.
+        node: String,
+        /// What was being done.
+        what: String,
+        /// The server's message (with SQLSTATE).
+        detail: String,
+        /// The stable code.
+        code: ErrorCode,
+    },
+    /// No node of that name in the profile.
+    #[error("no node named '{0}' in the profile")]
+    UnknownNode(String),
+    /// The profile cannot be used to connect.
+    #[error(transparent)]
+    Profile(#[from] skein_core::Error),
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::ReadOnlyReplica { .. } => ErrorCode::ReadOnlyReplica,
+            Error::Unreachable { .. } => ErrorCode::ConnectionRefused,
+            Error::AuthFailed { .. } => ErrorCode::AuthFailed,
+            Error::Timeout { .. } => ErrorCode::Timeout,
+            Error::Query { code, .. } => *code,
+            Error::UnknownNode(_) => ErrorCode::NotFound,
+            Error::Profile(e) => e.code(),
+        }
+    }
+
+    /// Classifies a driver error raised while talking to `node` at `addr`.
+    pub fn from_pg(node: &str, addr: &str, what: &str, e: &tokio_postgres::Error) -> Error {
+        let detail = describe(e);
+        match e.code() {
+            Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => {
+                Error::ReadOnlyReplica { node: node.into(), detail }
+            }
+            Some(c) if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+                Error::AuthFailed { node: node.into(), addr: addr.into(), detail }
+            }
+            Some(c) => {
+                let code = if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::UNDEFINED_OBJECT {
+                    ErrorCode::NotFound
+                } else if *c == SqlState::QUERY_CANCELED {
+                    ErrorCode::Timeout
+                } else {
+                    ErrorCode::QueryFailed
+                };
+                Error::Query { node: node.into(), what: what.into(), detail, code }
+            }
+            None if e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) => {
+                Error::Unreachable { node: node.into(), addr: addr.into(), detail }
+            }
+            None if detail.contains("timed out") => {
+                Error::Timeout { node: node.into(), what: what.into(), timeout_ms: 0 }
+            }
+            None if detail.contains("password") => Error::AuthFailed { node: node.into(), addr: addr.into(), detail },
+            None => Error::Query { node: node.into(), what: what.into(), detail, code: ErrorCode::QueryFailed },
+        }
+    }
+}
+
+/// The most useful one-line text of a driver error: the server's message and SQLSTATE, or
+/// the underlying I/O error.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    }
+    match std::error::Error::source(e) {
+        Some(src) => format!("{e}: {src}"),
+        None => e.to_string(),
+    }
+}

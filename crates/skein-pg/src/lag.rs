@@ -1,0 +1,315 @@
+//! Replica lag, measured the way the field does:
+//!
+//! - bytes: the primary's `pg_current_wal_lsn()` minus the replica's
+//!   `pg_last_wal_replay_lsn()` (or `pg_stat_replication.replay_lsn` when the replica itself
+//!   cannot be asked), never below 0;
+//! - time: `pg_stat_replication.replay_lag` on the primary; only while the replica is behind
+//!   and that column is NULL, `now() − pg_last_xact_replay_timestamp()` on the replica. A
+//!   caught-up replica (0 bytes behind) has 0 ms of lag, so an idle primary shows 0.
+//!
+//! One [`sample`] asks every node concurrently, each under its own timeout; a node that
+//! does not answer is reported as down, with its error, and the others still report.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use skein_core::{ErrorInfo, Thresholds};
+
+use crate::error::Error;
+use crate::lsn::{parse_opt, Lsn};
+use crate::node::{Cluster, Node};
+
+/// A node's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeRole {
+    /// Read-write primary.
+    Primary,
+    /// Streaming replica (hot standby).
+    Replica,
+}
+
+/// What a node is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaState {
+    /// The primary: accepting writes.
+    Primary,
+    /// Streaming WAL from the primary (`pg_stat_replication.state = 'streaming'`).
+    Streaming,
+    /// Connected but still catching up (`state` is `startup`, `catchup` or `backup`).
+    CatchingUp,
+    /// WAL replay is paused (`pg_is_wal_replay_paused()`).
+    Paused,
+    /// Reachable, but the primary lists no WAL sender for it (or it is not in recovery).
+    Disconnected,
+    /// Unreachable: the error says why.
+    Down,
+}
+
+/// Where the replay lag stands against the profile's thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LagLevel {
+    /// Below the warning threshold.
+    Ok,
+    /// At or past `lag_warning_ms`.
+    Warning,
+    /// At or past `lag_critical_ms`: out of rotation.
+    Critical,
+}
+
+/// One node's reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// Node name from the profile.
+    pub name: String,
+    /// Role as the profile says.
+    pub role: NodeRole,
+    /// Whether the node answered this sample.
+    pub reachable: bool,
+    /// What the node is doing.
+    pub state: ReplicaState,
+    /// Bytes of WAL the primary has written that this replica has not replayed (0 for the
+    /// primary). `None` when it cannot be known (primary or replica unreachable).
+    pub lag_bytes: Option<u64>,
+    /// Replay lag in ms (see the module header for its source). `None` when unknown.
+    pub replay_lag_ms: Option<u64>,
+    /// `pg_stat_replication.write_lag`, ms.
+    pub write_lag_ms: Option<u64>,
+    /// `pg_stat_replication.flush_lag`, ms.
+    pub flush_lag_ms: Option<u64>,
+    /// Primary: `pg_current_wal_lsn()`; replica: `pg_last_wal_replay_lsn()`.
+    pub lsn: Option<Lsn>,
+    /// Replica: `pg_last_wal_receive_lsn()`.
+    pub receive_lsn: Option<Lsn>,
+    /// Replica: `pg_last_xact_replay_timestamp()`, RFC 3339.
+    pub last_replay_at: Option<String>,
+    /// Lag against the thresholds.
+    pub level: LagLevel,
+    /// Why the node is down or degraded.
+    pub error: Option<ErrorInfo>,
+}
+
+/// One reading of the whole cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LagSample {
+    /// When the sample was taken, ms since the Unix epoch.
+    pub taken_at_ms: u64,
+    /// Every node, primary first.
+    pub nodes: Vec<NodeStatus>,
+}
+
+impl LagSample {
+    /// The reading of the named node.
+    pub fn node(&self, name: &str) -> Option<&NodeStatus> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+}
+
+/// A row of `pg_stat_replication`.
+#[derive(Debug, Clone)]
+struct SenderRow {
+    state: String,
+    replay_lsn: Option<Lsn>,
+    write_lag_ms: Option<u64>,
+    flush_lag_ms: Option<u64>,
+    replay_lag_ms: Option<u64>,
+}
+
+struct PrimaryReading {
+    current: Lsn,
+    senders: HashMap<String, SenderRow>,
+}
+
+struct ReplicaReading {
+    in_recovery: bool,
+    paused: bool,
+    replay: Option<Lsn>,
+    receive: Option<Lsn>,
+    last_replay_at: Option<String>,
+    since_last_replay_ms: Option<u64>,
+    cluster_name: String,
+}
+
+const PRIMARY_SQL: &str = "SELECT pg_current_wal_lsn()::text, application_name, state, replay_lsn::text, \
+     (extract(epoch FROM write_lag) * 1000)::int8, (extract(epoch FROM flush_lag) * 1000)::int8, \
+     (extract(epoch FROM replay_lag) * 1000)::int8 \
+     FROM (SELECT 1) one LEFT JOIN pg_stat_replication ON true";
+
+const REPLICA_SQL: &str = "SELECT pg_is_in_recovery(), \
+     CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END, \
+     pg_last_wal_replay_lsn()::text, pg_last_wal_receive_lsn()::text, \
+     to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+     (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::int8, \
+     current_setting('cluster_name')";
+
+async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
+    let rows = node.with_client("reading pg_stat_replication", |c| async move { c.query(PRIMARY_SQL, &[]).await }).await?;
+    let mut current = Lsn::default();
+    let mut senders = HashMap::new();
+    for row in rows {
+        current = parse_opt(row.get(0)).unwrap_or_default();
+        let Some(app): Option<String> = row.get(1) else { continue };
+        senders.insert(
+            app,
+            SenderRow {
+                state: row.get::<_, Option<String>>(2).unwrap_or_default(),
+                replay_lsn: parse_opt(row.get(3)),
+                write_lag_ms: row.get::<_, Option<i64>>(4).map(|v| v.max(0) as u64),
+                flush_lag_ms: row.get::<_, Option<i64>>(5).map(|v| v.max(0) as u64),
+                replay_lag_ms: row.get::<_, Option<i64>>(6).map(|v| v.max(0) as u64),
+            },
+        );
+    }
+    Ok(PrimaryReading { current, senders })
+}
+
+async fn read_replica(node: &Node) -> Result<ReplicaReading, Error> {
+    let row = node.with_client("reading replay status", |c| async move { c.query_one(REPLICA_SQL, &[]).await }).await?;
+    Ok(ReplicaReading {
+        in_recovery: row.get(0),
+        paused: row.get(1),
+        replay: parse_opt(row.get(2)),
+        receive: parse_opt(row.get(3)),
+        last_replay_at: row.get(4),
+        since_last_replay_ms: row.get::<_, Option<i64>>(5).map(|v| v.max(0) as u64),
+        cluster_name: row.get(6),
+    })
+}
+
+fn level(thresholds: &Thresholds, replay_lag_ms: Option<u64>) -> LagLevel {
+    match replay_lag_ms {
+        Some(ms) if ms >= thresholds.lag_critical_ms => LagLevel::Critical,
+        Some(ms) if ms >= thresholds.lag_warning_ms => LagLevel::Warning,
+        _ => LagLevel::Ok,
+    }
+}
+
+fn info(e: &Error) -> ErrorInfo {
+    ErrorInfo { code: e.code(), message: e.to_string() }
+}
+
+/// Samples every node of the cluster concurrently. Never fails as a whole: an unreachable
+/// node is [`ReplicaState::Down`] with its error.
+pub async fn sample(cluster: &Cluster) -> LagSample {
+    let taken_at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let replica_reads = futures_util::future::join_all(cluster.replicas.iter().map(read_replica));
+    let (primary, replicas) = tokio::join!(read_primary(&cluster.primary), replica_reads);
+
+    let mut nodes = Vec::with_capacity(1 + cluster.replicas.len());
+    nodes.push(match &primary {
+        Ok(p) => NodeStatus {
+            name: cluster.primary.name().into(),
+            role: NodeRole::Primary,
+            reachable: true,
+            state: ReplicaState::Primary,
+            lag_bytes: Some(0),
+            replay_lag_ms: Some(0),
+            write_lag_ms: None,
+            flush_lag_ms: None,
+            lsn: Some(p.current),
+            receive_lsn: None,
+            last_replay_at: None,
+            level: LagLevel::Ok,
+            error: None,
+        },
+        Err(e) => down(cluster.primary.name(), NodeRole::Primary, e),
+    });
+
+    for (node, reading) in cluster.replicas.iter().zip(replicas) {
+        let r = match reading {
+            Ok(r) => r,
+            Err(e) => {
+                nodes.push(down(node.name(), NodeRole::Replica, &e));
+                continue;
+            }
+        };
+        let app = node.spec.application_name.clone().unwrap_or_else(|| {
+            if r.cluster_name.is_empty() { node.name().to_owned() } else { r.cluster_name.clone() }
+        });
+        let sender = primary.as_ref().ok().and_then(|p| p.senders.get(&app).cloned());
+        let replay = r.replay.or(sender.as_ref().and_then(|s| s.replay_lsn));
+        let lag_bytes = match (&primary, replay) {
+            (Ok(p), Some(replay)) => Some(p.current.bytes_after(replay)),
+            _ => None,
+        };
+        let replay_lag_ms = match lag_bytes {
+            Some(0) => Some(0),
+            Some(_) => sender.as_ref().and_then(|s| s.replay_lag_ms).or(r.since_last_replay_ms),
+            None => sender.as_ref().and_then(|s| s.replay_lag_ms),
+        };
+        let (state, error) = if !r.in_recovery {
+            (ReplicaState::Disconnected, Some(ErrorInfo {
+                code: skein_core::ErrorCode::Conflict,
+                message: format!("{} is not in recovery: it was promoted or is not a replica", node.name()),
+            }))
+        } else if r.paused {
+            (ReplicaState::Paused, None)
+        } else {
+            match sender.as_ref().map(|s| s.state.as_str()) {
+                Some("streaming") => (ReplicaState::Streaming, None),
+                Some(_) => (ReplicaState::CatchingUp, None),
+                None if primary.is_err() => (ReplicaState::Disconnected, None),
+                None => (ReplicaState::Disconnected, Some(ErrorInfo {
+                    code: skein_core::ErrorCode::NotFound,
+                    message: format!(
+                        "the primary lists no WAL sender for application_name '{app}' in pg_stat_replication; \
+                         set application_name in the profile if the replica connects under another name"
+                    ),
+                })),
+            }
+        };
+        nodes.push(NodeStatus {
+            name: node.name().into(),
+            role: NodeRole::Replica,
+            reachable: true,
+            state,
+            lag_bytes,
+            replay_lag_ms,
+            write_lag_ms: sender.as_ref().and_then(|s| s.write_lag_ms),
+            flush_lag_ms: sender.as_ref().and_then(|s| s.flush_lag_ms),
+            lsn: r.replay,
+            receive_lsn: r.receive,
+            last_replay_at: r.last_replay_at,
+            level: level(&cluster.thresholds, replay_lag_ms),
+            error,
+        });
+    }
+    LagSample { taken_at_ms, nodes }
+}
+
+fn down(name: &str, role: NodeRole, e: &Error) -> NodeStatus {
+    NodeStatus {
+        name: name.into(),
+        role,
+        reachable: false,
+        state: ReplicaState::Down,
+        lag_bytes: None,
+        replay_lag_ms: None,
+        write_lag_ms: None,
+        flush_lag_ms: None,
+        lsn: None,
+        receive_lsn: None,
+        last_replay_at: None,
+        level: if role == NodeRole::Replica { LagLevel::Critical } else { LagLevel::Ok },
+        error: Some(info(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_follow_thresholds() {
+        let t = Thresholds { lag_warning_ms: 100, lag_critical_ms: 1000 };
+        assert_eq!(level(&t, None), LagLevel::Ok);
+        assert_eq!(level(&t, Some(99)), LagLevel::Ok);
+        assert_eq!(level(&t, Some(100)), LagLevel::Warning);
+        assert_eq!(level(&t, Some(1000)), LagLevel::Critical);
+    }
+}

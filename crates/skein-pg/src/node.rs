@@ -1,0 +1,250 @@
+//! A pool per node and the cluster of them a profile describes. Replica connections carry
+//! `default_transaction_read_only=on`, so the server itself refuses writes there too.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use skein_core::secrets::{resolve_password, Target};
+use skein_core::{NodeSpec, Profile, Thresholds};
+use tokio_postgres::NoTls;
+
+use crate::error::{Error, Result};
+use crate::lag::NodeRole;
+
+/// Default timeout of a probe or a connection attempt.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One PostgreSQL node with its own connection pool.
+#[derive(Clone)]
+pub struct Node {
+    /// The node as the profile describes it.
+    pub spec: NodeSpec,
+    /// Primary or replica, as the profile says (probes check what the server says).
+    pub role: NodeRole,
+    /// `host:port`, for messages.
+    pub addr: String,
+    config: tokio_postgres::Config,
+    pool: Pool,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("name", &self.spec.name).field("addr", &self.addr).finish()
+    }
+}
+
+impl Node {
+    /// Builds the node's pool (no connection is made yet). The password comes from the
+    /// keyring, `PGPASSWORD` or a password file (see [`skein_core::secrets`]).
+    pub fn new(spec: &NodeSpec, role: NodeRole, passfile: Option<&std::path::Path>, max_size: usize, timeout: Duration) -> Result<Node> {
+        let mut config = tokio_postgres::Config::from_str(&spec.url).map_err(|e| Error::Query {
+            node: spec.name.clone(),
+            what: "parsing the connection string".into(),
+            detail: e.to_string(),
+            code: skein_core::ErrorCode::InvalidInput,
+        })?;
+        let target = target_of(&config);
+        if config.get_user().is_none() {
+            config.user(&target.user);
+        }
+        if config.get_dbname().is_none() {
+            config.dbname(&target.database);
+        }
+        if let Some(pw) = resolve_password(&target, passfile) {
+            config.password(pw);
+        }
+        config.connect_timeout(timeout);
+        config.application_name("skein");
+        if role == NodeRole::Replica {
+            config.options("-c default_transaction_read_only=on");
+        }
+        let manager = Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(max_size)
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::Query {
+                node: spec.name.clone(),
+                what: "building the pool".into(),
+                detail: e.to_string(),
+                code: skein_core::ErrorCode::Internal,
+            })?;
+        Ok(Node { spec: spec.clone(), role, addr: format!("{}:{}", target.host, target.port), config, pool, timeout })
+    }
+
+    /// Node name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The probe timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// A pooled connection, within the timeout.
+    ///
+    /// Errors: [`Error::Unreachable`], [`Error::AuthFailed`] or [`Error::Timeout`].
+    pub async fn client(&self) -> Result<Object> {
+        use deadpool_postgres::PoolError;
+        match self.pool.get().await {
+            Ok(c) => Ok(c),
+            Err(PoolError::Backend(e)) => Err(Error::from_pg(self.name(), &self.addr, "connecting", &e)),
+            Err(PoolError::Timeout(_)) => Err(Error::Timeout {
+                node: self.name().into(),
+                what: "connecting".into(),
+                timeout_ms: self.timeout.as_millis() as u64,
+            }),
+            Err(e) => Err(Error::Unreachable { node: self.name().into(), addr: self.addr.clone(), detail: e.to_string() }),
+        }
+    }
+
+    /// Runs `f` with a pooled connection under the node's timeout, mapping errors to ones that
+    /// name this node. `what` says what the query does, for messages.
+    pub async fn with_client<T, F, Fut>(&self, what: &str, f: F) -> Result<T>
+    where
+        F: FnOnce(Object) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+    {
+        self.with_client_timeout(what, self.timeout, f).await
+    }
+
+    /// [`Node::with_client`] with a timeout of its own, for work longer than a probe.
+    pub async fn with_client_timeout<T, F, Fut>(&self, what: &str, timeout: Duration, f: F) -> Result<T>
+    where
+        F: FnOnce(Object) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+    {
+        let timeout_ms = timeout.as_millis() as u64;
+        let work = async {
+            let client = self.client().await?;
+            f(client).await.map_err(|e| Error::from_pg(self.name(), &self.addr, what, &e))
+        };
+        tokio::time::timeout(timeout, work)
+            .await
+            .map_err(|_| Error::Timeout { node: self.name().into(), what: what.into(), timeout_ms })?
+    }
+
+    /// Runs one SQL statement (no parameters) and returns the rows it affected. On a replica,
+    /// a write fails with [`Error::ReadOnlyReplica`] naming the node.
+    pub async fn execute(&self, sql: &str) -> Result<u64> {
+        let sql = sql.to_owned();
+        self.with_client("executing a statement", |c| async move { c.execute(sql.as_str(), &[]).await })
+            .await
+    }
+
+    /// A `key=value` connection string with the resolved password, for DuckDB's `postgres`
+    /// extension. Holds a secret: never log or show it.
+    pub fn duckdb_conninfo(&self) -> String {
+        let c = &self.config;
+        let mut parts = Vec::new();
+        if let Some(tokio_postgres::config::Host::Tcp(h)) = c.get_hosts().first() {
+            parts.push(format!("host={}", quote(h)));
+        }
+        if let Some(p) = c.get_ports().first() {
+            parts.push(format!("port={p}"));
+        }
+        if let Some(u) = c.get_user() {
+            parts.push(format!("user={}", quote(u)));
+        }
+        if let Some(d) = c.get_dbname() {
+            parts.push(format!("dbname={}", quote(d)));
+        }
+        if let Some(pw) = c.get_password() {
+            parts.push(format!("password={}", quote(&String::from_utf8_lossy(pw))));
+        }
+        parts.push("application_name=skein".into());
+        parts.join(" ")
+    }
+}
+
+fn quote(v: &str) -> String {
+    if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c)) {
+        v.to_owned()
+    } else {
+        format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+/// The password-file fields of a connection, with libpq's defaults filled in.
+fn target_of(config: &tokio_postgres::Config) -> Target {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => std::env::var("PGHOST").unwrap_or_else(|_| "localhost".into()),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config
+        .get_user()
+        .map(str::to_owned)
+        .or_else(|| std::env::var("PGUSER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "postgres".into());
+    let database = config
+        .get_dbname()
+        .map(str::to_owned)
+        .or_else(|| std::env::var("PGDATABASE").ok())
+        .unwrap_or_else(|| user.clone());
+    Target { host, port, database, user }
+}
+
+/// The nodes a profile describes: the primary and its replicas, each with a pool.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// The primary.
+    pub primary: Node,
+    /// The replicas, in profile order.
+    pub replicas: Vec<Node>,
+    /// Lag thresholds.
+    pub thresholds: Thresholds,
+}
+
+impl Cluster {
+    /// Pools for every node of the profile, with [`DEFAULT_TIMEOUT`]. Connects lazily.
+    pub fn from_profile(profile: &Profile) -> Result<Cluster> {
+        Cluster::with_timeout(profile, DEFAULT_TIMEOUT)
+    }
+
+    /// Like [`Cluster::from_profile`] with a chosen probe timeout.
+    pub fn with_timeout(profile: &Profile, timeout: Duration) -> Result<Cluster> {
+        let passfile = profile.passfile.as_deref();
+        Ok(Cluster {
+            primary: Node::new(&profile.primary, NodeRole::Primary, passfile, 8, timeout)?,
+            replicas: profile
+                .replicas
+                .iter()
+                .map(|r| Node::new(r, NodeRole::Replica, passfile, 8, timeout))
+                .collect::<Result<_>>()?,
+            thresholds: profile.thresholds,
+        })
+    }
+
+    /// The node with this name.
+    ///
+    /// Errors: [`Error::UnknownNode`].
+    pub fn node(&self, name: &str) -> Result<&Node> {
+        std::iter::once(&self.primary)
+            .chain(&self.replicas)
+            .find(|n| n.name() == name)
+            .ok_or_else(|| Error::UnknownNode(name.into()))
+    }
+
+    /// Pauses WAL replay on a replica (`pg_wal_replay_pause()`); lag then grows with writes.
+    pub async fn pause_replay(&self, replica: &str) -> Result<()> {
+        self.replay_control(replica, "SELECT pg_wal_replay_pause()").await
+    }
+
+    /// Resumes WAL replay on a replica (`pg_wal_replay_resume()`).
+    pub async fn resume_replay(&self, replica: &str) -> Result<()> {
+        self.replay_control(replica, "SELECT pg_wal_replay_resume()").await
+    }
+
+    async fn replay_control(&self, replica: &str, sql: &'static str) -> Result<()> {
+        let node = self.node(replica)?;
+        node.with_client("replay control", |c| async move { c.batch_execute(sql).await }).await
+    }
+}
