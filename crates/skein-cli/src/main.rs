@@ -1,8 +1,10 @@
 //! `skein`: the command line of the Skein console — start a local sandbox stack, watch
 //! replica lag, list DuckLake snapshots, define and refresh caches.
 
+mod cache_cmd;
 mod output;
 mod sandbox_cmd;
+mod snapshot_cmd;
 mod status_cmd;
 
 use std::path::PathBuf;
@@ -22,6 +24,20 @@ enum Command {
     /// A local primary + streaming replicas + DuckLake lake with TPC-H demo data.
     #[command(subcommand)]
     Sandbox(sandbox_cmd::SandboxCommand),
+    /// Define, list and refresh caches (query results materialised in the lake).
+    Cache {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(subcommand)]
+        command: cache_cmd::CacheCommand,
+    },
+    /// The lake's snapshot history and time travel.
+    Snapshot {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(subcommand)]
+        command: snapshot_cmd::SnapshotCommand,
+    },
     /// Every node: role, reachable, state, lag in bytes and replay lag in ms.
     Status {
         #[command(flatten)]
@@ -67,6 +83,14 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sandbox(cmd) => sandbox_cmd::run(cmd).await,
+        Command::Cache { profile, command } => match profile.load() {
+            Ok(p) => cache_cmd::run(&p, command).await,
+            Err(e) => Err(e),
+        },
+        Command::Snapshot { profile, command } => match profile.load() {
+            Ok(p) => snapshot_cmd::run(&p, command).await,
+            Err(e) => Err(e),
+        },
         Command::Status { profile, json, watch } => match profile.load() {
             Ok(p) => status_cmd::run(&p, json, watch).await,
             Err(e) => Err(e),

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 
+use anyhow::Context;
 use clap::Subcommand;
 use skein_sandbox::{Sandbox, SandboxOptions};
 
@@ -62,7 +63,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
         SandboxCommand::Up { dir, replicas, scale, no_caches, json } => {
             let sandbox = Sandbox::up(SandboxOptions { dir, replicas, scale }).await?;
             if !no_caches {
-                let _ = &sandbox.profile; // demo caches: see cache_cmd
+                crate::cache_cmd::define_demo_caches(&sandbox.profile).await.context("defining the demo caches")?;
             }
             if json {
                 output::json(&serde_json::json!({ "profile": sandbox.profile, "nodes": sandbox.nodes }))?;
@@ -73,7 +74,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     sandbox.nodes.len(),
                     sandbox.rows_loaded
                 );
-                println!("{}", sandbox.profile.display());
+                output::line(&format!("{}", sandbox.profile.display()));
             }
             Ok(())
         }
@@ -94,7 +95,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     .collect();
                 return output::json(&serde_json::json!({ "profile": sandbox.profile, "nodes": nodes }));
             }
-            println!("profile: {}", sandbox.profile.display());
+            output::line(&format!("profile: {}", sandbox.profile.display()));
             let rows: Vec<Vec<String>> = sandbox
                 .nodes
                 .iter()

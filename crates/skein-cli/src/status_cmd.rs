@@ -13,7 +13,7 @@ pub async fn run(profile: &skein_core::Profile, json: bool, watch: bool) -> anyh
     loop {
         let sample = lag::sample(&cluster).await;
         if json {
-            println!("{}", serde_json::to_string(&sample)?);
+            output::line(&format!("{}", serde_json::to_string(&sample)?));
         } else {
             if watch {
                 print!("\x1b[2J\x1b[H");
@@ -31,7 +31,7 @@ pub async fn run(profile: &skein_core::Profile, json: bool, watch: bool) -> anyh
 }
 
 fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
-    println!("profile: {} ({})", profile.name, profile.source.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+    output::line(&format!("profile: {} ({})", profile.name, profile.source.as_ref().map(|p| p.display().to_string()).unwrap_or_default()));
     let rows: Vec<Vec<String>> = sample
         .nodes
         .iter()

@@ -11,12 +11,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The profile file could not be read.
-    #[error("cannot read profile {path}: {source}")]
+    #[error("cannot read profile {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The profile file is not a valid profile; names the file, line and field.
     #[error("{path}:{line}: {field}: {message}")]
@@ -39,7 +39,7 @@ impl Error {
     /// The stable code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Read { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
                 ErrorCode::NotFound
             }
             Error::Read { .. } | Error::Keyring(_) => ErrorCode::Internal,

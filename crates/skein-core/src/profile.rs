@@ -147,7 +147,7 @@ impl Profile {
     pub fn load(path: impl AsRef<Path>) -> Result<Profile> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::Read { path: path.to_owned(), source })?;
+            .map_err(|error| Error::Read { path: path.to_owned(), error })?;
         let mut profile = Profile::parse(&text, path)?;
         profile.source = Some(path.to_owned());
         Ok(profile)

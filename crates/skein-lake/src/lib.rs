@@ -1,1 +1,22 @@
-//! placeholder
+//! DuckDB + DuckLake for Skein: open the lake a profile names (PostgreSQL catalog, Parquet
+//! data path) with the pinned `ducklake` and `postgres` extensions; list snapshots and travel
+//! in time; define caches and refresh them without ever recording stale data as fresh.
+//!
+//! DuckDB connections are `Send` but not `Sync`: every DuckDB call runs on the blocking pool
+//! ([`tokio::task::spawn_blocking`]) behind a mutex, never on the async runtime's workers.
+
+pub mod cache;
+mod error;
+mod lake;
+pub mod refresh;
+pub mod snapshot;
+mod value;
+
+pub use cache::{CacheDefinition, CacheState, CacheStatus};
+pub use error::{Error, Result};
+pub use lake::Lake;
+pub use refresh::{RefreshOutcome, RefreshResult};
+pub use snapshot::{Snapshot, TableRows};
+
+/// The author every change Skein makes to the lake carries (DESIGN invariant 6).
+pub const AUTHOR: &str = "skein";

@@ -34,7 +34,7 @@ impl RunAs {
     pub(crate) fn own(&self, path: &Path) -> Result<()> {
         if let Some((uid, gid)) = self.0 {
             nix::unistd::chown(path, Some(uid), Some(gid))
-                .map_err(|e| Error::Io { context: format!("chown {}", path.display()), source: e.into() })?;
+                .map_err(|e| Error::Io { context: format!("chown {}", path.display()), error: e.into() })?;
         }
         Ok(())
     }

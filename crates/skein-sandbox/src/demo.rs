@@ -96,13 +96,19 @@ pub(crate) async fn prepare_primary(port: u16, user: &str, password: &str) -> Re
 /// Generates TPC-H at `scale` with DuckDB and copies it into the primary; returns rows loaded.
 pub(crate) fn load_tpch(port: u16, user: &str, password: &str, scale: f64) -> Result<u64> {
     let duck = duckdb::Connection::open_in_memory().map_err(Error::duck("opening DuckDB"))?;
-    duck.execute_batch("LOAD tpch; LOAD postgres;").map_err(Error::duck(
-        "loading DuckDB's tpch and postgres extensions (run scripts/setup.sh to install them)",
-    ))?;
-    if scale > 0.0 {
-        duck.execute_batch(&format!("CALL dbgen(sf => {scale})")).map_err(Error::duck("generating TPC-H"))?;
-    } else {
-        duck.execute_batch(&format!("CALL dbgen(sf => 0.001)")).map_err(Error::duck("generating TPC-H schema"))?;
+    {
+        // The tpch extension's dbgen keeps process-global state: two sandboxes generating at
+        // once in one process (parallel tests) crash it with SIGSEGV. One at a time.
+        static DBGEN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = DBGEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        duck.execute_batch("LOAD tpch; LOAD postgres;").map_err(Error::duck(
+            "loading DuckDB's tpch and postgres extensions (run scripts/setup.sh to install them)",
+        ))?;
+        if scale > 0.0 {
+            duck.execute_batch(&format!("CALL dbgen(sf => {scale})")).map_err(Error::duck("generating TPC-H"))?;
+        } else {
+            duck.execute_batch(&format!("CALL dbgen(sf => 0.001)")).map_err(Error::duck("generating TPC-H schema"))?;
+        }
     }
     let attach = format!(
         "ATTACH 'host=127.0.0.1 port={port} user={user} password={password} dbname={DEMO_DATABASE}' AS pg (TYPE postgres)"

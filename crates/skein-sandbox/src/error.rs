@@ -28,28 +28,28 @@ pub enum Error {
         detail: String,
     },
     /// File system trouble.
-    #[error("{context}: {source}")]
+    #[error("{context}: {error}")]
     Io {
         /// What was being done.
         context: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A query against a sandbox server failed.
-    #[error("{context}: {source}")]
+    #[error("{context}: {error}")]
     Postgres {
         /// What was being done.
         context: String,
         /// The driver's error.
-        source: tokio_postgres::Error,
+        error: tokio_postgres::Error,
     },
     /// DuckDB (demo data generation) failed.
-    #[error("{context}: {source}")]
+    #[error("{context}: {error}")]
     DuckDb {
         /// What was being done.
         context: String,
         /// The library's error.
-        source: duckdb::Error,
+        error: duckdb::Error,
     },
     /// Bad options.
     #[error("{0}")]
@@ -70,16 +70,16 @@ impl Error {
 
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
-        move |source| Error::Io { context, source }
+        move |error| Error::Io { context, error }
     }
 
     pub(crate) fn pg(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Error {
         let context = context.into();
-        move |source| Error::Postgres { context, source }
+        move |error| Error::Postgres { context, error }
     }
 
     pub(crate) fn duck(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Error {
         let context = context.into();
-        move |source| Error::DuckDb { context, source }
+        move |error| Error::DuckDb { context, error }
     }
 }

@@ -1,0 +1,125 @@
+//! `skein cache create | list | refresh` and the sandbox's demo caches.
+
+use std::path::Path;
+
+use clap::Subcommand;
+use skein_core::Profile;
+use skein_lake::{Lake, RefreshResult};
+use skein_pg::Cluster;
+
+use crate::output;
+
+#[derive(Subcommand)]
+pub enum CacheCommand {
+    /// Define a cache: a source query materialised into a lake table of the same name.
+    Create {
+        /// Cache name (letters, digits, '_'); also the lake table's name.
+        name: String,
+        /// Source query, in PostgreSQL's SQL.
+        #[arg(long)]
+        query: String,
+        /// Source tables whose changes make the cache stale (one or more).
+        #[arg(long, num_args = 1.., required = true)]
+        monitor: Vec<String>,
+        /// Time to live in seconds: past it a refresh rewrites the cache regardless.
+        #[arg(long)]
+        ttl: Option<u64>,
+        /// Print the definition as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List caches with their last refresh and state (fresh, stale, expired, empty).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refresh a cache: SKIPPED when its sources are unchanged within its TTL, else REFRESHED.
+    Refresh {
+        /// Cache name.
+        name: String,
+        /// Rewrite the cache even when its sources are unchanged.
+        #[arg(long)]
+        force: bool,
+        /// Print `{ "result", "message", "rows", "duration_ms", "snapshot_id", … }`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
+    let cluster = Cluster::from_profile(profile)?;
+    let lake = Lake::open(profile).await?;
+    match cmd {
+        CacheCommand::Create { name, query, monitor, ttl, json } => {
+            let def = lake.create_cache(&cluster, &name, &query, &monitor, ttl).await?;
+            if json {
+                output::json(&def)
+            } else {
+                output::line(&format!("cache {} created; fill it with `skein cache refresh {}`", def.name, def.name));
+                Ok(())
+            }
+        }
+        CacheCommand::List { json } => {
+            let caches = lake.cache_statuses(&cluster).await?;
+            if json {
+                return output::json(&caches);
+            }
+            let rows: Vec<Vec<String>> = caches
+                .iter()
+                .map(|c| {
+                    let r = c.last_refresh.as_ref();
+                    vec![
+                        c.definition.name.clone(),
+                        output::enum_name(&c.state),
+                        c.definition.monitor.join(","),
+                        c.definition.ttl_seconds.map(|t| format!("{t}s")).unwrap_or_else(|| "-".into()),
+                        r.map(|r| r.rows.to_string()).unwrap_or_else(|| "-".into()),
+                        c.age_ms.map(output::duration).unwrap_or_else(|| "-".into()),
+                        r.map(|r| format!("{} ms", r.duration_ms)).unwrap_or_else(|| "-".into()),
+                        r.map(|r| r.served_by.clone()).unwrap_or_else(|| "-".into()),
+                        r.and_then(|r| r.snapshot_id).map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                    ]
+                })
+                .collect();
+            output::table(&["NAME", "STATE", "MONITORS", "TTL", "ROWS", "AGE", "DURATION", "SERVED_BY", "SNAPSHOT"], &rows);
+            Ok(())
+        }
+        CacheCommand::Refresh { name, force, json } => {
+            let outcome = lake.refresh_cache(&cluster, &name, force).await?;
+            if json {
+                output::json(&outcome)?;
+            } else {
+                output::line(&format!(
+                    "{} {}: {} ({} ms{})",
+                    output::enum_name(&outcome.result),
+                    outcome.cache,
+                    outcome.message,
+                    outcome.duration_ms,
+                    outcome.snapshot_id.map(|s| format!(", snapshot {s}")).unwrap_or_default()
+                ));
+            }
+            if outcome.result == RefreshResult::Error {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Defines the sandbox's demo caches and refreshes each once, so the lake has a history.
+pub async fn define_demo_caches(profile_path: &Path) -> anyhow::Result<()> {
+    let profile = Profile::load(profile_path)?;
+    let cluster = Cluster::from_profile(&profile)?;
+    let lake = Lake::open(&profile).await?;
+    for demo in skein_sandbox::DEMO_CACHES {
+        let monitor: Vec<String> = demo.monitor.iter().map(|s| s.to_string()).collect();
+        lake.create_cache(&cluster, demo.name, demo.query, &monitor, Some(demo.ttl_seconds)).await?;
+        let outcome = lake.refresh_cache(&cluster, demo.name, false).await?;
+        if let Some(e) = outcome.error {
+            anyhow::bail!("refreshing demo cache {}: {}", demo.name, e.message);
+        }
+        eprintln!("demo cache {}: {} rows in {} ms from {}", demo.name, outcome.rows.unwrap_or(0), outcome.duration_ms, outcome.served_by.unwrap_or_default());
+    }
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! Cache definitions and their state, stored in the lake itself so every console and CLI
+//! pointed at the lake sees the same caches:
+//!
+//! - `<lake>.skein.caches`: one row per cache (name, source query, monitored tables, TTL);
+//! - `<lake>.skein.cache_refreshes`: one row per refresh that wrote data (append-only, so
+//!   refreshes of different caches never conflict on an UPDATE); the newest row is the
+//!   cache's state;
+//! - the cached result: `<lake>.main.<name>`, readable by stock DuckDB by name.
+
+use duckdb::Connection;
+use serde::{Deserialize, Serialize};
+use skein_pg::{Cluster, Fingerprint};
+
+use crate::error::{Error, Result};
+use crate::lake::{ident, lit, Lake};
+use crate::AUTHOR;
+
+/// A cache: a source query materialised into a lake table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheDefinition {
+    /// Name; also the lake table's name (`<lake>.main.<name>`).
+    pub name: String,
+    /// Source query in PostgreSQL's SQL, sent as is to a replica (or the primary).
+    pub query: String,
+    /// Source tables whose fingerprint decides whether a refresh is needed.
+    pub monitor: Vec<String>,
+    /// Time to live in seconds: past it, a refresh rewrites the cache even when the
+    /// monitored tables did not change. `None`: no TTL.
+    pub ttl_seconds: Option<u64>,
+    /// When the cache was defined, ms since the Unix epoch.
+    pub created_at_ms: i64,
+}
+
+/// The newest refresh that wrote a cache's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    /// Unique id, also in the snapshot's `commit_extra_info`.
+    pub refresh_id: String,
+    /// When the refresh committed, ms since the Unix epoch.
+    pub refreshed_at_ms: i64,
+    /// Fingerprint digest of the monitored tables, taken before the data was read.
+    pub fingerprint: String,
+    /// Primary LSN the fingerprint is valid at.
+    pub source_lsn: String,
+    /// The node that served the read.
+    pub served_by: String,
+    /// Rows written.
+    pub rows: u64,
+    /// Wall time of the refresh, ms.
+    pub duration_ms: u64,
+    /// The snapshot that holds the data (looked up by `refresh_id`).
+    pub snapshot_id: Option<i64>,
+}
+
+/// Where a cache stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheState {
+    /// Never refreshed: the lake has no data for it yet.
+    Empty,
+    /// The monitored tables are as they were at the last refresh, within the TTL.
+    Fresh,
+    /// A monitored table changed since the last refresh.
+    Stale,
+    /// Older than its TTL.
+    Expired,
+    /// The state could not be determined (the primary is unreachable, a table is gone).
+    Unknown,
+}
+
+/// A cache with its last refresh and current state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheStatus {
+    /// The definition.
+    #[serde(flatten)]
+    pub definition: CacheDefinition,
+    /// The newest refresh that wrote data.
+    pub last_refresh: Option<RefreshRecord>,
+    /// Age of the data, ms (now − last refresh).
+    pub age_ms: Option<u64>,
+    /// Fresh, stale, expired, …
+    pub state: CacheState,
+    /// Why the state is `Unknown`.
+    pub state_error: Option<skein_core::ErrorInfo>,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Creates Skein's schema in the lake when missing, in one commit with author and message.
+pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
+    let present: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'skein' \
+             AND table_name IN ('caches', 'cache_refreshes')",
+            [lake],
+            |r| r.get(0),
+        )
+        .map_err(Error::duck("looking for Skein's schema in the lake"))?;
+    if present == 2 {
+        return Ok(());
+    }
+    let l = ident(lake);
+    commit(conn, lake, "create Skein's cache catalog (skein.caches, skein.cache_refreshes)", "{}", |c| {
+        c.execute_batch(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {l}.skein;
+             CREATE TABLE IF NOT EXISTS {l}.skein.caches (name VARCHAR, query VARCHAR, monitor VARCHAR[], ttl_seconds BIGINT, created_at_ms BIGINT);
+             CREATE TABLE IF NOT EXISTS {l}.skein.cache_refreshes (cache VARCHAR, refresh_id VARCHAR, refreshed_at_ms BIGINT, fingerprint VARCHAR, source_lsn VARCHAR, served_by VARCHAR, rows BIGINT, duration_ms BIGINT);"
+        ))
+        .map_err(Error::duck("creating Skein's schema in the lake"))
+    })
+}
+
+/// Runs `work` in one DuckLake transaction whose commit carries author `skein`, `message`
+/// and `extra_info` (`set_commit_message` only applies inside an explicit transaction).
+/// On any error the transaction is rolled back and nothing changes.
+pub(crate) fn commit<T>(conn: &Connection, lake: &str, message: &str, extra_info: &str, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("BEGIN TRANSACTION").map_err(Error::duck("starting a lake transaction"))?;
+    let result = conn
+        .execute_batch(&format!(
+            "CALL {}.set_commit_message({}, {}, extra_info => {})",
+            ident(lake),
+            lit(AUTHOR),
+            lit(message),
+            lit(extra_info)
+        ))
+        .map_err(Error::duck("setting the commit message"))
+        .and_then(|()| work(conn))
+        .and_then(|v| conn.execute_batch("COMMIT").map(|()| v).map_err(Error::duck("committing to the lake")));
+    if result.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    result
+}
+
+fn read_definitions(conn: &Connection, lake: &str, only: Option<&str>) -> Result<Vec<CacheDefinition>> {
+    let filter = only.map(|n| format!(" WHERE name = {}", lit(n))).unwrap_or_default();
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT name, query, to_json(monitor)::VARCHAR, ttl_seconds, created_at_ms FROM {}.skein.caches{filter} ORDER BY name",
+            ident(lake)
+        ))
+        .map_err(Error::duck("reading cache definitions"))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(CacheDefinition {
+                name: r.get(0)?,
+                query: r.get(1)?,
+                monitor: serde_json::from_str(&r.get::<_, String>(2)?).unwrap_or_default(),
+                ttl_seconds: r.get::<_, Option<i64>>(3)?.map(|t| t.max(0) as u64),
+                created_at_ms: r.get(4)?,
+            })
+        })
+        .map_err(Error::duck("reading cache definitions"))?;
+    rows.collect::<std::result::Result<Vec<_>, _>>().map_err(Error::duck("reading cache definitions"))
+}
+
+pub(crate) fn read_last_refresh(conn: &Connection, lake: &str, cache: &str) -> Result<Option<RefreshRecord>> {
+    let l = ident(lake);
+    let sql = format!(
+        "SELECT r.refresh_id, r.refreshed_at_ms, r.fingerprint, r.source_lsn, r.served_by, r.rows, r.duration_ms, \
+           (SELECT max(s.snapshot_id) FROM {l}.snapshots() s WHERE s.author = 'skein' AND json_extract_string(s.commit_extra_info, '$.refresh_id') = r.refresh_id) \
+         FROM {l}.skein.cache_refreshes r WHERE r.cache = ? ORDER BY r.refreshed_at_ms DESC LIMIT 1"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(Error::duck("reading the last refresh"))?;
+    let mut rows = stmt
+        .query_map([cache], |r| {
+            Ok(RefreshRecord {
+                refresh_id: r.get(0)?,
+                refreshed_at_ms: r.get(1)?,
+                fingerprint: r.get(2)?,
+                source_lsn: r.get(3)?,
+                served_by: r.get(4)?,
+                rows: r.get::<_, i64>(5)?.max(0) as u64,
+                duration_ms: r.get::<_, i64>(6)?.max(0) as u64,
+                snapshot_id: r.get(7)?,
+            })
+        })
+        .map_err(Error::duck("reading the last refresh"))?;
+    rows.next().transpose().map_err(Error::duck("reading the last refresh"))
+}
+
+/// The `extra_info` JSON a refresh's commit carries; the same text finds its snapshot again.
+pub(crate) fn refresh_extra_info(cache: &str, refresh_id: &str) -> String {
+    serde_json::json!({ "cache": cache, "refresh_id": refresh_id }).to_string()
+}
+
+impl Lake {
+    /// Every cache definition, by name.
+    pub async fn cache_definitions(&self) -> Result<Vec<CacheDefinition>> {
+        self.run(|conn, lake| read_definitions(conn, lake, None)).await
+    }
+
+    /// One cache definition.
+    ///
+    /// Errors: `NotFound` naming the cache and how to list them.
+    pub async fn cache_definition(&self, name: &str) -> Result<CacheDefinition> {
+        let n = name.to_owned();
+        self.run(move |conn, lake| read_definitions(conn, lake, Some(&n)))
+            .await?
+            .pop()
+            .ok_or_else(|| Error::NotFound(format!("no cache named '{name}' (see `skein cache list`)")))
+    }
+
+    /// Defines a cache after checking it against the primary: the name is a plain
+    /// identifier not in use, every monitored table exists, and the query parses and plans
+    /// (`PREPARE` on the primary; it is not run). One lake commit, "create cache NAME".
+    ///
+    /// Errors: `InvalidInput` (name, TTL, empty monitor list), `Conflict` (name in use),
+    /// `NotFound` (a monitored table), `QueryFailed` (the query does not plan).
+    pub async fn create_cache(&self, cluster: &Cluster, name: &str, query: &str, monitor: &[String], ttl_seconds: Option<u64>) -> Result<CacheDefinition> {
+        if !skein_core::profile::is_identifier(name) || name.len() > 63 {
+            return Err(Error::InvalidInput(format!("'{name}' is not a valid cache name: use letters, digits and '_' (at most 63)")));
+        }
+        if monitor.is_empty() {
+            return Err(Error::InvalidInput("name at least one source table to monitor (--monitor TABLE)".into()));
+        }
+        if ttl_seconds == Some(0) {
+            return Err(Error::InvalidInput("--ttl must be at least 1 second (leave it out for no TTL)".into()));
+        }
+        if query.trim().is_empty() {
+            return Err(Error::InvalidInput("the cache query is empty".into()));
+        }
+        Fingerprint::take(&cluster.primary, monitor).await?;
+        let q = query.trim().trim_end_matches(';').to_owned();
+        let check = q.clone();
+        cluster
+            .primary
+            .with_client("checking the cache query", |c| async move { c.prepare(&check).await.map(|_| ()) })
+            .await?;
+        let def = CacheDefinition {
+            name: name.to_owned(),
+            query: q,
+            monitor: monitor.to_vec(),
+            ttl_seconds,
+            created_at_ms: now_ms(),
+        };
+        let d = def.clone();
+        self.run(move |conn, lake| {
+            if !read_definitions(conn, lake, Some(&d.name))?.is_empty() {
+                return Err(Error::Conflict(format!("a cache named '{}' exists already", d.name)));
+            }
+            let taken: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' AND table_name = ?",
+                    [lake, d.name.as_str()],
+                    |r| r.get(0),
+                )
+                .map_err(Error::duck("checking the table name"))?;
+            if taken > 0 {
+                return Err(Error::Conflict(format!("the lake already has a table main.{}; choose another cache name", d.name)));
+            }
+            let monitor_list = format!("[{}]", d.monitor.iter().map(|m| lit(m)).collect::<Vec<_>>().join(", "));
+            let extra = serde_json::json!({ "cache": d.name }).to_string();
+            commit(conn, lake, &format!("create cache {}", d.name), &extra, |c| {
+                c.execute(
+                    &format!("INSERT INTO {}.skein.caches VALUES (?, ?, {monitor_list}::VARCHAR[], ?, ?)", ident(lake)),
+                    duckdb::params![d.name, d.query, d.ttl_seconds.map(|t| t as i64), d.created_at_ms],
+                )
+                .map(|_| ())
+                .map_err(Error::duck("recording the cache definition"))
+            })
+        })
+        .await?;
+        Ok(def)
+    }
+
+    /// Every cache with its last refresh and state. The state compares a fresh fingerprint
+    /// of the monitored tables (taken on the primary) with the one recorded at the last
+    /// refresh; when the primary cannot be asked the state is `Unknown`, with the error.
+    pub async fn cache_statuses(&self, cluster: &Cluster) -> Result<Vec<CacheStatus>> {
+        let defs = self.cache_definitions().await?;
+        let mut out = Vec::with_capacity(defs.len());
+        for def in defs {
+            out.push(self.cache_status_of(cluster, def).await?);
+        }
+        Ok(out)
+    }
+
+    /// One cache's status (see [`Lake::cache_statuses`]).
+    pub async fn cache_status(&self, cluster: &Cluster, name: &str) -> Result<CacheStatus> {
+        let def = self.cache_definition(name).await?;
+        self.cache_status_of(cluster, def).await
+    }
+
+    async fn cache_status_of(&self, cluster: &Cluster, definition: CacheDefinition) -> Result<CacheStatus> {
+        let name = definition.name.clone();
+        let last = self.run(move |conn, lake| read_last_refresh(conn, lake, &name)).await?;
+        let age_ms = last.as_ref().map(|r| (now_ms() - r.refreshed_at_ms).max(0) as u64);
+        let (state, state_error) = match (&last, age_ms) {
+            (None, _) => (CacheState::Empty, None),
+            (Some(_), Some(age)) if definition.ttl_seconds.is_some_and(|t| age > t * 1000) => (CacheState::Expired, None),
+            (Some(r), _) => match Fingerprint::take(&cluster.primary, &definition.monitor).await {
+                Ok(f) if f.digest() == r.fingerprint => (CacheState::Fresh, None),
+                Ok(_) => (CacheState::Stale, None),
+                Err(e) => (CacheState::Unknown, Some(skein_core::ErrorInfo { code: e.code(), message: e.to_string() })),
+            },
+        };
+        Ok(CacheStatus { definition, last_refresh: last, age_ms, state, state_error })
+    }
+}

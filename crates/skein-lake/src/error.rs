@@ -1,0 +1,81 @@
+//! Errors of lake operations, each mapped to a stable [`ErrorCode`].
+
+use skein_core::ErrorCode;
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A lake operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// DuckDB (or an extension) reported an error.
+    #[error("{context}: {message}")]
+    DuckDb {
+        /// What was being done.
+        context: String,
+        /// DuckDB's message.
+        message: String,
+        /// The stable code (NotFound for missing snapshots/tables, …).
+        code: ErrorCode,
+    },
+    /// A cache, table or snapshot does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Bad input (name, query, TTL).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The thing exists already.
+    #[error("{0}")]
+    Conflict(String),
+    /// PostgreSQL (fingerprint, replay position, query check) failed.
+    #[error(transparent)]
+    Pg(#[from] skein_pg::Error),
+    /// The profile or a secret could not be used.
+    #[error(transparent)]
+    Core(#[from] skein_core::Error),
+    /// A blocking task died.
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::DuckDb { code, .. } => *code,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Pg(e) => e.code(),
+            Error::Core(e) => e.code(),
+            Error::Task(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Wraps a DuckDB error with what was being done, classifying DuckLake's "not found"
+    /// messages (`No snapshot found at version 99`, `Table with name t2 does not exist`).
+    pub fn duck(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Error {
+        let context = context.into();
+        move |e| {
+            let message = e.to_string().replace('\n', " ");
+            let lower = message.to_lowercase();
+            let code = if lower.contains("no snapshot found")
+                || lower.contains("does not exist")
+                || lower.contains("not found")
+            {
+                ErrorCode::NotFound
+            } else if lower.contains("conflict") {
+                ErrorCode::Conflict
+            } else if lower.contains("connection refused") || lower.contains("could not connect") {
+                ErrorCode::ConnectionRefused
+            } else if lower.contains("password authentication failed") {
+                ErrorCode::AuthFailed
+            } else if lower.contains("read-only transaction") {
+                ErrorCode::ReadOnlyReplica
+            } else {
+                ErrorCode::QueryFailed
+            };
+            Error::DuckDb { context, message, code }
+        }
+    }
+}

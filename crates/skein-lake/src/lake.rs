@@ -1,0 +1,156 @@
+//! The lake handle: one in-memory DuckDB database with the `ducklake` and `postgres`
+//! extensions loaded and the profile's lake attached
+//! (`ATTACH 'ducklake:postgres:<catalog>' AS <name> (DATA_PATH '<path>')`), plus Skein's own
+//! schema in the lake (`<name>.skein`) that holds cache definitions and refresh records.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use duckdb::Connection;
+use skein_core::{ErrorCode, NodeSpec, Profile};
+use skein_pg::{Node, NodeRole};
+
+use crate::error::{Error, Result};
+
+/// The extensions every lake connection loads (installed by `scripts/setup.sh`).
+const EXTENSIONS: &[&str] = &["ducklake", "postgres"];
+
+pub(crate) struct Inner {
+    pub(crate) conn: Connection,
+    /// PostgreSQL nodes attached as read-only DuckDB catalogs (`src_<node>`).
+    attached: HashSet<String>,
+}
+
+/// An open lake. Cheap to clone; all clones share one DuckDB connection.
+#[derive(Clone)]
+pub struct Lake {
+    inner: Arc<Mutex<Inner>>,
+    /// The DuckDB catalog name the lake is attached under (`lake`).
+    pub name: String,
+    /// The profile's lake data path.
+    pub data_path: String,
+}
+
+impl std::fmt::Debug for Lake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lake").field("name", &self.name).field("data_path", &self.data_path).finish()
+    }
+}
+
+/// Quotes text as a SQL string literal.
+pub(crate) fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Quotes a SQL identifier.
+pub(crate) fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+impl Lake {
+    /// Opens the lake the profile names and makes sure Skein's schema exists in it.
+    ///
+    /// Errors: `DuckDb` with code `Internal` when the extensions are missing (run
+    /// `scripts/setup.sh`), `NotFound` when the catalog database does not exist,
+    /// `ConnectionRefused`/`AuthFailed` when the catalog cannot be reached.
+    pub async fn open(profile: &Profile) -> Result<Lake> {
+        let catalog_spec = NodeSpec {
+            name: "lake catalog".into(),
+            url: profile.lake.catalog.clone(),
+            region: None,
+            weight: 1,
+            application_name: None,
+        };
+        let catalog = Node::new(&catalog_spec, NodeRole::Primary, profile.passfile.as_deref(), 1, skein_pg::node::DEFAULT_TIMEOUT)?;
+        let conninfo = catalog.duckdb_conninfo();
+        let name = profile.lake.name.clone();
+        let data_path = profile.lake.data_path.clone();
+        let (n, d) = (name.clone(), data_path.clone());
+        let conn = tokio::task::spawn_blocking(move || open_connection(&n, &conninfo, &d))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))??;
+        let lake = Lake { inner: Arc::new(Mutex::new(Inner { conn, attached: HashSet::new() })), name, data_path };
+        lake.run(crate::cache::ensure_schema).await?;
+        Ok(lake)
+    }
+
+    /// Runs DuckDB work on the blocking pool with the lake's connection.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &str) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let name = self.name.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = inner.lock().map_err(|_| Error::Task("the lake connection was poisoned by a panic".into()))?;
+            f(&guard.conn, &name)
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?
+    }
+
+    /// Runs DuckDB work that reads from a PostgreSQL node, attaching the node read-only as
+    /// `src_<name>` first (once per lake handle). `f` gets the DuckDB catalog name.
+    pub(crate) async fn run_with_source<T, F>(&self, node: &Node, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &str, &str) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let name = self.name.clone();
+        let source = format!("src_{}", node.name().replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+        let conninfo = node.duckdb_conninfo();
+        let node_name = node.name().to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = inner.lock().map_err(|_| Error::Task("the lake connection was poisoned by a panic".into()))?;
+            if !guard.attached.contains(&source) {
+                guard
+                    .conn
+                    .execute_batch(&format!("ATTACH {} AS {} (TYPE postgres, READ_ONLY)", lit(&conninfo), ident(&source)))
+                    .map_err(Error::duck(format!("attaching {node_name} to DuckDB")))?;
+                guard.attached.insert(source.clone());
+            }
+            f(&guard.conn, &name, &source)
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?
+    }
+}
+
+fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Result<Connection> {
+    let conn = Connection::open_in_memory().map_err(Error::duck("opening DuckDB"))?;
+    for ext in EXTENSIONS {
+        conn.execute_batch(&format!("LOAD {ext}")).map_err(|e| Error::DuckDb {
+            context: format!("loading the {ext} extension"),
+            message: format!("{e}; install the pinned extensions with `make setup` (scripts/setup.sh)"),
+            code: ErrorCode::Internal,
+        })?;
+    }
+    if !data_path.contains("://") {
+        std::fs::create_dir_all(data_path).map_err(|e| Error::InvalidInput(format!(
+            "lake.data_path {data_path} cannot be created: {e}"
+        )))?;
+    }
+    let attach = format!(
+        "ATTACH {} AS {} (DATA_PATH {})",
+        lit(&format!("ducklake:postgres:{catalog_conninfo}")),
+        ident(name),
+        lit(data_path)
+    );
+    conn.execute_batch(&attach).map_err(|e| {
+        let mut err = Error::duck("attaching the lake")(e);
+        if let Error::DuckDb { message, code, .. } = &mut err {
+            // Never echo the connection string: it may hold the catalog's password.
+            if message.contains("password=") {
+                *message = message.split("password=").next().unwrap_or_default().to_owned() + "…";
+            }
+            if message.contains("does not exist") {
+                *code = ErrorCode::NotFound;
+                message.push_str("; create the catalog database or fix lake.catalog in the profile");
+            }
+        }
+        err
+    })?;
+    Ok(conn)
+}

@@ -1,0 +1,162 @@
+//! The lake's history: snapshots (`<lake>.snapshots()`, DuckLake's view of
+//! `ducklake_snapshot` + `ducklake_snapshot_changes`) and time travel
+//! (`FROM <lake>.<table> AT (VERSION => n)` / `AT (TIMESTAMP => …)`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::lake::{ident, lit, Lake};
+use crate::value::to_json;
+
+/// One DuckLake snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// `snapshot_id`.
+    pub id: i64,
+    /// `snapshot_time`, ms since the Unix epoch.
+    pub time_ms: i64,
+    /// `snapshot_time`, RFC 3339 in UTC.
+    pub time: String,
+    /// `schema_version`: rises with every schema change.
+    pub schema_version: i64,
+    /// `changes`: keys such as `tables_created`, `tables_inserted_into`, `inlined_insert`,
+    /// each with the table names or ids it touched.
+    pub changes: serde_json::Value,
+    /// `author` (Skein writes `skein`).
+    pub author: Option<String>,
+    /// `commit_message`.
+    pub commit_message: Option<String>,
+    /// `commit_extra_info` (Skein writes JSON with the cache and refresh id).
+    pub commit_extra_info: Option<String>,
+}
+
+/// Where in history to read a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum At {
+    /// The current snapshot.
+    Latest,
+    /// A snapshot id (`AT (VERSION => n)`).
+    Version(i64),
+    /// A point in time, RFC 3339 or `YYYY-MM-DD HH:MM:SS` UTC (`AT (TIMESTAMP => …)`).
+    Timestamp(String),
+}
+
+impl At {
+    fn clause(&self) -> Result<String> {
+        Ok(match self {
+            At::Latest => String::new(),
+            At::Version(v) if *v < 0 => return Err(Error::InvalidInput(format!("snapshot {v} does not exist: ids start at 0"))),
+            At::Version(v) => format!(" AT (VERSION => {v})"),
+            At::Timestamp(t) => {
+                if !t.chars().all(|c| c.is_ascii_digit() || " -:.TZ+".contains(c)) {
+                    return Err(Error::InvalidInput(format!("'{t}' is not a timestamp (use 2026-11-22 09:14:03)")));
+                }
+                format!(" AT (TIMESTAMP => {}::TIMESTAMPTZ)", lit(t))
+            }
+        })
+    }
+}
+
+/// A page of a table's rows, as of some snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableRows {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows of JSON values, in column order.
+    pub rows: Vec<Vec<serde_json::Value>>,
+    /// Total rows of the table at that snapshot (exact `count(*)`).
+    pub total: u64,
+}
+
+impl Lake {
+    /// Snapshots, newest first; at most `limit`.
+    pub async fn snapshots(&self, limit: usize) -> Result<Vec<Snapshot>> {
+        self.run(move |conn, lake| {
+            let sql = format!(
+                "SELECT snapshot_id, epoch_ms(snapshot_time), strftime(snapshot_time::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%gZ'), \
+                 schema_version, to_json(changes)::VARCHAR, author, commit_message, commit_extra_info \
+                 FROM {}.snapshots() ORDER BY snapshot_id DESC LIMIT {limit}",
+                ident(lake)
+            );
+            let mut stmt = conn.prepare(&sql).map_err(Error::duck("listing snapshots"))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(Snapshot {
+                        id: r.get(0)?,
+                        time_ms: r.get(1)?,
+                        time: r.get(2)?,
+                        schema_version: r.get(3)?,
+                        changes: serde_json::from_str(&r.get::<_, Option<String>>(4)?.unwrap_or_default())
+                            .unwrap_or(serde_json::Value::Null),
+                        author: r.get(5)?,
+                        commit_message: r.get(6)?,
+                        commit_extra_info: r.get(7)?,
+                    })
+                })
+                .map_err(Error::duck("listing snapshots"))?;
+            rows.collect::<std::result::Result<Vec<_>, _>>().map_err(Error::duck("reading snapshots"))
+        })
+        .await
+    }
+
+    /// The newest snapshot id (`<lake>.current_snapshot()`).
+    pub async fn current_snapshot(&self) -> Result<i64> {
+        self.run(|conn, lake| {
+            conn.query_row(&format!("SELECT {}.current_snapshot()", ident(lake)), [], |r| r.get(0))
+                .map_err(Error::duck("reading the current snapshot"))
+        })
+        .await
+    }
+
+    /// Rows of `table` (in the lake's `main` schema, or `schema.table`) as of `at`, paged.
+    ///
+    /// Errors: `NotFound` when the snapshot or the table at that snapshot does not exist.
+    pub async fn rows_at(&self, table: &str, at: At, limit: usize, offset: usize) -> Result<TableRows> {
+        let clause = at.clause()?;
+        let table = qualified(table)?;
+        self.run(move |conn, lake| {
+            let from = format!("{}.{table}{clause}", ident(lake));
+            let total: i64 = conn
+                .query_row(&format!("SELECT count(*) FROM {from}"), [], |r| r.get(0))
+                .map_err(Error::duck(format!("reading {table}")))?;
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {from} LIMIT {limit} OFFSET {offset}"))
+                .map_err(Error::duck(format!("reading {table}")))?;
+            let mut rows_out = Vec::new();
+            let mut rows = stmt.query([]).map_err(Error::duck(format!("reading {table}")))?;
+            let mut columns: Vec<String> = Vec::new();
+            while let Some(row) = rows.next().map_err(Error::duck(format!("reading {table}")))? {
+                let stmt_ref = row.as_ref();
+                if columns.is_empty() {
+                    columns = stmt_ref.column_names();
+                }
+                let n = stmt_ref.column_count();
+                let mut out = Vec::with_capacity(n);
+                for i in 0..n {
+                    out.push(to_json(row.get::<_, duckdb::types::Value>(i).map_err(Error::duck("reading a value"))?));
+                }
+                rows_out.push(out);
+            }
+            drop(rows);
+            if columns.is_empty() {
+                columns = stmt.column_names();
+            }
+            Ok(TableRows { columns, rows: rows_out, total: total.max(0) as u64 })
+        })
+        .await
+    }
+}
+
+/// Quotes `table` or `schema.table` for use after the lake's name.
+fn qualified(table: &str) -> Result<String> {
+    let parts: Vec<&str> = table.split('.').collect();
+    if parts.is_empty() || parts.len() > 2 || parts.iter().any(|p| !skein_core::profile::is_identifier(p)) {
+        return Err(Error::InvalidInput(format!("'{table}' is not a table name (use name or schema.name)")));
+    }
+    Ok(match parts.as_slice() {
+        [t] => format!("main.{}", ident(t)),
+        [s, t] => format!("{}.{}", ident(s), ident(t)),
+        _ => unreachable!("checked above"),
+    })
+}
