@@ -103,7 +103,7 @@ impl Lake {
     /// The newest snapshot id (`<lake>.current_snapshot()`).
     pub async fn current_snapshot(&self) -> Result<i64> {
         self.run(|conn, lake| {
-            conn.query_row(&format!("SELECT {}.current_snapshot()", ident(lake)), [], |r| r.get(0))
+            conn.query_row(&format!("SELECT * FROM {}.current_snapshot()", ident(lake)), [], |r| r.get(0))
                 .map_err(Error::duck("reading the current snapshot"))
         })
         .await

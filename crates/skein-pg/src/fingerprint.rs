@@ -5,7 +5,8 @@
 //! REPEATABLE READ transaction on the primary. Every INSERT and UPDATE writes a row version
 //! with a new `xmin`; every DELETE removes one; so any committed change moves the pair (up to
 //! a 64-bit hash collision). Unlike `pg_stat_user_tables` counters it is transactional and
-//! exact, at the price of one scan of each monitored table. Freezing keeps the raw `xmin`, so
+//! exact, at the price of one scan of each monitored table. The md5 of the table's columns
+//! (`pg_attribute`) is part of it, so a schema change counts as a change too. Freezing keeps the raw `xmin`, so
 //! VACUUM does not change it.
 //!
 //! The LSN is `pg_current_wal_lsn()` read after the fingerprint's snapshot was taken: every
@@ -28,6 +29,8 @@ pub struct TableFingerprint {
     pub rows: i64,
     /// Sum of `hashtext(xmin::text)` over the rows.
     pub xmin_hash: i64,
+    /// `md5` of the column names and types (`pg_attribute`), so a schema change counts.
+    pub columns_md5: String,
 }
 
 /// A fingerprint of several tables plus the primary LSN it is valid at.
@@ -40,11 +43,11 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// A compact text form (`lineitem:60175:-1234;orders:…`) to store and compare.
+    /// A compact text form (`lineitem:60175:-1234:9f8e…;orders:…`) to store and compare.
     pub fn digest(&self) -> String {
         self.tables
             .iter()
-            .map(|t| format!("{}:{}:{}", t.table, t.rows, t.xmin_hash))
+            .map(|t| format!("{}:{}:{}:{}", t.table, t.rows, t.xmin_hash, &t.columns_md5[..t.columns_md5.len().min(12)]))
             .collect::<Vec<_>>()
             .join(";")
     }
@@ -72,11 +75,16 @@ impl Fingerprint {
             for t in &tables {
                 let row = tx
                     .query_one(
-                        &format!("SELECT count(*)::int8, coalesce(sum(hashtext(xmin::text)::int8), 0)::int8 FROM {t}"),
+                        &format!(
+                            "SELECT count(*)::int8, coalesce(sum(hashtext(xmin::text)::int8), 0)::int8, \
+                             (SELECT md5(string_agg(attname || ' ' || format_type(atttypid, atttypmod), ',' ORDER BY attnum)) \
+                              FROM pg_attribute WHERE attrelid = '{t}'::regclass AND attnum > 0 AND NOT attisdropped) \
+                             FROM {t}"
+                        ),
                         &[],
                     )
                     .await?;
-                out.push(TableFingerprint { table: t.clone(), rows: row.get(0), xmin_hash: row.get(1) });
+                out.push(TableFingerprint { table: t.clone(), rows: row.get(0), xmin_hash: row.get(1), columns_md5: row.get(2) });
             }
             let lsn: String = tx.query_one("SELECT pg_current_wal_lsn()::text", &[]).await?.get(0);
             tx.commit().await?;
