@@ -51,12 +51,23 @@ pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
     let cluster = Cluster::from_profile(profile)?;
     let lake = Lake::open(profile).await?;
     match cmd {
-        CacheCommand::Create { name, query, monitor, ttl, json } => {
-            let def = lake.create_cache(&cluster, &name, &query, &monitor, ttl).await?;
+        CacheCommand::Create {
+            name,
+            query,
+            monitor,
+            ttl,
+            json,
+        } => {
+            let def = lake
+                .create_cache(&cluster, &name, &query, &monitor, ttl)
+                .await?;
             if json {
                 output::json(&def)
             } else {
-                output::line(&format!("cache {} created; fill it with `skein cache refresh {}`", def.name, def.name));
+                output::line(&format!(
+                    "cache {} created; fill it with `skein cache refresh {}`",
+                    def.name, def.name
+                ));
                 Ok(())
             }
         }
@@ -73,16 +84,35 @@ pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
                         c.definition.name.clone(),
                         output::enum_name(&c.state),
                         c.definition.monitor.join(","),
-                        c.definition.ttl_seconds.map(|t| format!("{t}s")).unwrap_or_else(|| "-".into()),
+                        c.definition
+                            .ttl_seconds
+                            .map(|t| format!("{t}s"))
+                            .unwrap_or_else(|| "-".into()),
                         r.map(|r| r.rows.to_string()).unwrap_or_else(|| "-".into()),
                         c.age_ms.map(output::duration).unwrap_or_else(|| "-".into()),
-                        r.map(|r| format!("{} ms", r.duration_ms)).unwrap_or_else(|| "-".into()),
+                        r.map(|r| format!("{} ms", r.duration_ms))
+                            .unwrap_or_else(|| "-".into()),
                         r.map(|r| r.served_by.clone()).unwrap_or_else(|| "-".into()),
-                        r.and_then(|r| r.snapshot_id).map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                        r.and_then(|r| r.snapshot_id)
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "-".into()),
                     ]
                 })
                 .collect();
-            output::table(&["NAME", "STATE", "MONITORS", "TTL", "ROWS", "AGE", "DURATION", "SERVED_BY", "SNAPSHOT"], &rows);
+            output::table(
+                &[
+                    "NAME",
+                    "STATE",
+                    "MONITORS",
+                    "TTL",
+                    "ROWS",
+                    "AGE",
+                    "DURATION",
+                    "SERVED_BY",
+                    "SNAPSHOT",
+                ],
+                &rows,
+            );
             Ok(())
         }
         CacheCommand::Refresh { name, force, json } => {
@@ -96,7 +126,10 @@ pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
                     outcome.cache,
                     outcome.message,
                     outcome.duration_ms,
-                    outcome.snapshot_id.map(|s| format!(", snapshot {s}")).unwrap_or_default()
+                    outcome
+                        .snapshot_id
+                        .map(|s| format!(", snapshot {s}"))
+                        .unwrap_or_default()
                 ));
             }
             if outcome.result == RefreshResult::Error {
@@ -114,12 +147,25 @@ pub async fn define_demo_caches(profile_path: &Path) -> anyhow::Result<()> {
     let lake = Lake::open(&profile).await?;
     for demo in skein_sandbox::DEMO_CACHES {
         let monitor: Vec<String> = demo.monitor.iter().map(|s| s.to_string()).collect();
-        lake.create_cache(&cluster, demo.name, demo.query, &monitor, Some(demo.ttl_seconds)).await?;
+        lake.create_cache(
+            &cluster,
+            demo.name,
+            demo.query,
+            &monitor,
+            Some(demo.ttl_seconds),
+        )
+        .await?;
         let outcome = lake.refresh_cache(&cluster, demo.name, false).await?;
         if let Some(e) = outcome.error {
             anyhow::bail!("refreshing demo cache {}: {}", demo.name, e.message);
         }
-        eprintln!("demo cache {}: {} rows in {} ms from {}", demo.name, outcome.rows.unwrap_or(0), outcome.duration_ms, outcome.served_by.unwrap_or_default());
+        eprintln!(
+            "demo cache {}: {} rows in {} ms from {}",
+            demo.name,
+            outcome.rows.unwrap_or(0),
+            outcome.duration_ms,
+            outcome.served_by.unwrap_or_default()
+        );
     }
     Ok(())
 }

@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "skein", version, about = "Console for PostgreSQL read replicas and a DuckLake lakehouse")]
+#[command(
+    name = "skein",
+    version,
+    about = "Console for PostgreSQL read replicas and a DuckLake lakehouse"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -91,7 +95,11 @@ async fn main() -> ExitCode {
             Ok(p) => snapshot_cmd::run(&p, command).await,
             Err(e) => Err(e),
         },
-        Command::Status { profile, json, watch } => match profile.load() {
+        Command::Status {
+            profile,
+            json,
+            watch,
+        } => match profile.load() {
             Ok(p) => status_cmd::run(&p, json, watch).await,
             Err(e) => Err(e),
         },

@@ -29,7 +29,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
         }
     }
     let line = |cells: Vec<&str>| {
-        let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         line(parts.join("  ").trim_end());
     };
     line(header.to_vec());
@@ -40,7 +44,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
 
 /// The serialised name of a unit enum variant (`"fresh"`, `"REFRESHED"`).
 pub fn enum_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A duration in adaptive units: `850 ms`, `4.2 s`, `3 min 10 s`, `2 h 5 min`.

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-
 use anyhow::Context;
 use clap::Subcommand;
 use skein_sandbox::{Sandbox, SandboxOptions};
@@ -25,6 +24,9 @@ pub enum SandboxCommand {
         /// Skip defining and refreshing the demo caches.
         #[arg(long)]
         no_caches: bool,
+        /// When a sandbox already runs in the directory, print its profile instead of failing.
+        #[arg(long)]
+        reuse: bool,
         /// Print `{ "profile", "nodes": [{ "name", "role", "port", "pid" }] }`.
         #[arg(long)]
         json: bool,
@@ -60,13 +62,38 @@ pub enum SandboxCommand {
 
 pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
     match cmd {
-        SandboxCommand::Up { dir, replicas, scale, no_caches, json } => {
-            let sandbox = Sandbox::up(SandboxOptions { dir, replicas, scale }).await?;
+        SandboxCommand::Up {
+            dir,
+            replicas,
+            scale,
+            no_caches,
+            reuse,
+            json,
+        } => {
+            if reuse {
+                if let Ok(existing) = Sandbox::open(&dir) {
+                    if existing.nodes.iter().all(|n| sandbox_alive(n.pid)) {
+                        eprintln!("sandbox already running in {}", dir.display());
+                        output::line(&existing.profile.display().to_string());
+                        return Ok(());
+                    }
+                }
+            }
+            let sandbox = Sandbox::up(SandboxOptions {
+                dir,
+                replicas,
+                scale,
+            })
+            .await?;
             if !no_caches {
-                crate::cache_cmd::define_demo_caches(&sandbox.profile).await.context("defining the demo caches")?;
+                crate::cache_cmd::define_demo_caches(&sandbox.profile)
+                    .await
+                    .context("defining the demo caches")?;
             }
             if json {
-                output::json(&serde_json::json!({ "profile": sandbox.profile, "nodes": sandbox.nodes }))?;
+                output::json(
+                    &serde_json::json!({ "profile": sandbox.profile, "nodes": sandbox.nodes }),
+                )?;
             } else {
                 eprintln!(
                     "sandbox up in {:.1} s: {} nodes, {} demo rows loaded",
@@ -74,7 +101,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     sandbox.nodes.len(),
                     sandbox.rows_loaded
                 );
-                output::line(&format!("{}", sandbox.profile.display()));
+                output::line(&sandbox.profile.display().to_string());
             }
             Ok(())
         }
@@ -93,7 +120,9 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     .zip(&running)
                     .map(|(n, r)| serde_json::json!({ "name": n.name, "role": n.role, "port": n.port, "pid": n.pid, "running": r }))
                     .collect();
-                return output::json(&serde_json::json!({ "profile": sandbox.profile, "nodes": nodes }));
+                return output::json(
+                    &serde_json::json!({ "profile": sandbox.profile, "nodes": nodes }),
+                );
             }
             output::line(&format!("profile: {}", sandbox.profile.display()));
             let rows: Vec<Vec<String>> = sandbox
@@ -101,7 +130,13 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                 .iter()
                 .zip(&running)
                 .map(|(n, r)| {
-                    vec![n.name.clone(), format!("{:?}", n.role).to_lowercase(), n.port.to_string(), n.pid.to_string(), if *r { "running" } else { "stopped" }.into()]
+                    vec![
+                        n.name.clone(),
+                        format!("{:?}", n.role).to_lowercase(),
+                        n.port.to_string(),
+                        n.pid.to_string(),
+                        if *r { "running" } else { "stopped" }.into(),
+                    ]
                 })
                 .collect();
             output::table(&["NAME", "ROLE", "PORT", "PID", "PROCESS"], &rows);

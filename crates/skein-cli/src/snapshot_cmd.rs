@@ -61,10 +61,20 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
                     ]
                 })
                 .collect();
-            output::table(&["ID", "TIME (UTC)", "SCHEMA", "AUTHOR", "MESSAGE", "CHANGES"], &rows);
+            output::table(
+                &["ID", "TIME (UTC)", "SCHEMA", "AUTHOR", "MESSAGE", "CHANGES"],
+                &rows,
+            );
             Ok(())
         }
-        SnapshotCommand::Show { table, version, timestamp, limit, offset, json } => {
+        SnapshotCommand::Show {
+            table,
+            version,
+            timestamp,
+            limit,
+            offset,
+            json,
+        } => {
             let at = match (version, timestamp) {
                 (Some(v), _) => At::Version(v),
                 (None, Some(t)) => At::Timestamp(t),
@@ -83,7 +93,15 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
             let rows: Vec<Vec<String>> = page
                 .rows
                 .iter()
-                .map(|r| r.iter().map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).collect())
+                .map(|r| {
+                    r.iter()
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| v.to_string())
+                        })
+                        .collect()
+                })
                 .collect();
             let header: Vec<&str> = page.columns.iter().map(String::as_str).collect();
             output::table(&header, &rows);
@@ -98,7 +116,14 @@ fn compact_changes(changes: &serde_json::Value) -> String {
         .map(|m| {
             m.iter()
                 .map(|(k, v)| {
-                    let items: Vec<String> = v.as_array().map(|a| a.iter().map(|x| x.as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default();
+                    let items: Vec<String> = v
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .map(|x| x.as_str().unwrap_or_default().to_owned())
+                                .collect()
+                        })
+                        .unwrap_or_default();
                     format!("{k}: {}", items.join(","))
                 })
                 .collect::<Vec<_>>()

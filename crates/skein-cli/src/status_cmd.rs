@@ -13,7 +13,7 @@ pub async fn run(profile: &skein_core::Profile, json: bool, watch: bool) -> anyh
     loop {
         let sample = lag::sample(&cluster).await;
         if json {
-            output::line(&format!("{}", serde_json::to_string(&sample)?));
+            output::line(&serde_json::to_string(&sample)?);
         } else {
             if watch {
                 print!("\x1b[2J\x1b[H");
@@ -31,7 +31,15 @@ pub async fn run(profile: &skein_core::Profile, json: bool, watch: bool) -> anyh
 }
 
 fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
-    output::line(&format!("profile: {} ({})", profile.name, profile.source.as_ref().map(|p| p.display().to_string()).unwrap_or_default()));
+    output::line(&format!(
+        "profile: {} ({})",
+        profile.name,
+        profile
+            .source
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    ));
     let rows: Vec<Vec<String>> = sample
         .nodes
         .iter()
@@ -40,13 +48,35 @@ fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
                 n.name.clone(),
                 format!("{:?}", n.role).to_lowercase(),
                 if n.reachable { "yes" } else { "no" }.into(),
-                serde_json::to_value(n.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-                n.lag_bytes.map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
-                n.replay_lag_ms.map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
+                serde_json::to_value(n.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                n.lag_bytes
+                    .map(|b| b.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                n.replay_lag_ms
+                    .map(|b| b.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 n.lsn.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
-                n.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)).unwrap_or_default(),
+                n.error
+                    .as_ref()
+                    .map(|e| format!("{}: {}", e.code, e.message))
+                    .unwrap_or_default(),
             ]
         })
         .collect();
-    output::table(&["NAME", "ROLE", "REACHABLE", "STATE", "LAG_BYTES", "REPLAY_LAG_MS", "LSN", "ERROR"], &rows);
+    output::table(
+        &[
+            "NAME",
+            "ROLE",
+            "REACHABLE",
+            "STATE",
+            "LAG_BYTES",
+            "REPLAY_LAG_MS",
+            "LSN",
+            "ERROR",
+        ],
+        &rows,
+    );
 }

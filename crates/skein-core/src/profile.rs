@@ -101,7 +101,10 @@ fn default_critical_ms() -> u64 {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { lag_warning_ms: default_warning_ms(), lag_critical_ms: default_critical_ms() }
+        Thresholds {
+            lag_warning_ms: default_warning_ms(),
+            lag_critical_ms: default_critical_ms(),
+        }
     }
 }
 
@@ -146,8 +149,10 @@ impl Profile {
     /// connection string that does not parse or carries a password, duplicate node names).
     pub fn load(path: impl AsRef<Path>) -> Result<Profile> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| Error::Read { path: path.to_owned(), error })?;
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Read {
+            path: path.to_owned(),
+            error,
+        })?;
         let mut profile = Profile::parse(&text, path)?;
         profile.source = Some(path.to_owned());
         Ok(profile)
@@ -170,7 +175,10 @@ impl Profile {
         })?;
 
         let mut names = std::collections::HashSet::new();
-        let mut node = |raw: RawNode, field: String, default_name: Option<&str>| -> Result<NodeSpec> {
+        let mut node = |raw: RawNode,
+                        field: String,
+                        default_name: Option<&str>|
+         -> Result<NodeSpec> {
             let name = match (&raw.name, default_name) {
                 (Some(n), _) => n.get_ref().trim().to_owned(),
                 (None, Some(d)) => d.to_owned(),
@@ -182,8 +190,16 @@ impl Profile {
                     ))
                 }
             };
-            let name_at = raw.name.as_ref().map(|n| n.span().start).unwrap_or(raw.url.span().start);
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+            let name_at = raw
+                .name
+                .as_ref()
+                .map(|n| n.span().start)
+                .unwrap_or(raw.url.span().start);
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            {
                 return Err(invalid(
                     name_at,
                     &format!("{field}.name"),
@@ -191,13 +207,21 @@ impl Profile {
                 ));
             }
             if !names.insert(name.clone()) {
-                return Err(invalid(name_at, &format!("{field}.name"), format!("node name '{name}' is used twice")));
+                return Err(invalid(
+                    name_at,
+                    &format!("{field}.name"),
+                    format!("node name '{name}' is used twice"),
+                ));
             }
             check_conninfo(raw.url.get_ref())
                 .map_err(|m| invalid(raw.url.span().start, &format!("{field}.url"), m))?;
             let weight = match raw.weight {
                 Some(w) if *w.get_ref() == 0 => {
-                    return Err(invalid(w.span().start, &format!("{field}.weight"), "weight must be 1 or more".into()))
+                    return Err(invalid(
+                        w.span().start,
+                        &format!("{field}.weight"),
+                        "weight must be 1 or more".into(),
+                    ))
                 }
                 Some(w) => w.into_inner(),
                 None => 1,
@@ -220,16 +244,24 @@ impl Profile {
             .collect::<Result<Vec<_>>>()?;
 
         let lake = raw.lake;
-        check_conninfo(lake.catalog.get_ref()).map_err(|m| invalid(lake.catalog.span().start, "lake.catalog", m))?;
+        check_conninfo(lake.catalog.get_ref())
+            .map_err(|m| invalid(lake.catalog.span().start, "lake.catalog", m))?;
         if lake.data_path.get_ref().trim().is_empty() {
-            return Err(invalid(lake.data_path.span().start, "lake.data_path", "data_path must name a directory".into()));
+            return Err(invalid(
+                lake.data_path.span().start,
+                "lake.data_path",
+                "data_path must name a directory".into(),
+            ));
         }
         let lake_name = match lake.name {
             Some(n) if !is_identifier(n.get_ref()) => {
                 return Err(invalid(
                     n.span().start,
                     "lake.name",
-                    format!("'{}' is not a valid DuckDB catalog name: use letters, digits and '_'", n.get_ref()),
+                    format!(
+                        "'{}' is not a valid DuckDB catalog name: use letters, digits and '_'",
+                        n.get_ref()
+                    ),
                 ))
             }
             Some(n) => n.into_inner(),
@@ -286,12 +318,16 @@ fn check_conninfo(conninfo: &str) -> std::result::Result<(), String> {
         format!("not a libpq connection string ({e}); write a URL (postgresql://user@host:port/db) or key=value pairs")
     })?;
     if config.get_password().is_some() {
-        return Err("the connection string carries a password; secrets do not belong in profile files: \
+        return Err(
+            "the connection string carries a password; secrets do not belong in profile files: \
              use `skein secret set`, PGPASSWORD or ~/.pgpass"
-            .into());
+                .into(),
+        );
     }
     if config.get_hosts().is_empty() {
-        return Err("the connection string names no host (add host=… or postgresql://HOST/…)".into());
+        return Err(
+            "the connection string names no host (add host=… or postgresql://HOST/…)".into(),
+        );
     }
     Ok(())
 }

@@ -80,7 +80,12 @@ pub fn lookup_passfile(file: &Path, target: &Target) -> Option<String> {
     }
     let text = std::fs::read_to_string(file).ok()?;
     let port = target.port.to_string();
-    let wanted = [target.host.as_str(), port.as_str(), target.database.as_str(), target.user.as_str()];
+    let wanted = [
+        target.host.as_str(),
+        port.as_str(),
+        target.database.as_str(),
+        target.user.as_str(),
+    ];
     text.lines()
         .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
         .find_map(|line| {
@@ -102,8 +107,8 @@ fn split_passfile_line(line: &str) -> Vec<String> {
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
-                if let Some(n) = chars.next() {
-                    fields.last_mut().map(|f| f.push(n));
+                if let (Some(n), Some(f)) = (chars.next(), fields.last_mut()) {
+                    f.push(n);
                 }
             }
             ':' if fields.len() < 5 => fields.push(String::new()),
@@ -122,7 +127,12 @@ mod tests {
     use super::*;
 
     fn target() -> Target {
-        Target { host: "127.0.0.1".into(), port: 5433, database: "app".into(), user: "skein".into() }
+        Target {
+            host: "127.0.0.1".into(),
+            port: 5433,
+            database: "app".into(),
+            user: "skein".into(),
+        }
     }
 
     fn write(dir: &Path, text: &str, mode: u32) -> PathBuf {

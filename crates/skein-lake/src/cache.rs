@@ -85,7 +85,10 @@ pub struct CacheStatus {
 }
 
 pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Creates Skein's schema in the lake when missing, in one commit with author and message.
@@ -102,21 +105,34 @@ pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
         return Ok(());
     }
     let l = ident(lake);
-    commit(conn, lake, "create Skein's cache catalog (skein.caches, skein.cache_refreshes)", "{}", |c| {
-        c.execute_batch(&format!(
+    commit(
+        conn,
+        lake,
+        "create Skein's cache catalog (skein.caches, skein.cache_refreshes)",
+        "{}",
+        |c| {
+            c.execute_batch(&format!(
             "CREATE SCHEMA IF NOT EXISTS {l}.skein;
              CREATE TABLE IF NOT EXISTS {l}.skein.caches (name VARCHAR, query VARCHAR, monitor VARCHAR[], ttl_seconds BIGINT, created_at_ms BIGINT);
              CREATE TABLE IF NOT EXISTS {l}.skein.cache_refreshes (cache VARCHAR, refresh_id VARCHAR, refreshed_at_ms BIGINT, fingerprint VARCHAR, source_lsn VARCHAR, served_by VARCHAR, rows BIGINT, duration_ms BIGINT);"
         ))
         .map_err(Error::duck("creating Skein's schema in the lake"))
-    })
+        },
+    )
 }
 
 /// Runs `work` in one DuckLake transaction whose commit carries author `skein`, `message`
 /// and `extra_info` (`set_commit_message` only applies inside an explicit transaction).
 /// On any error the transaction is rolled back and nothing changes.
-pub(crate) fn commit<T>(conn: &Connection, lake: &str, message: &str, extra_info: &str, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.execute_batch("BEGIN TRANSACTION").map_err(Error::duck("starting a lake transaction"))?;
+pub(crate) fn commit<T>(
+    conn: &Connection,
+    lake: &str,
+    message: &str,
+    extra_info: &str,
+    work: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(Error::duck("starting a lake transaction"))?;
     let result = conn
         .execute_batch(&format!(
             "CALL {}.set_commit_message({}, {}, extra_info => {})",
@@ -127,15 +143,25 @@ pub(crate) fn commit<T>(conn: &Connection, lake: &str, message: &str, extra_info
         ))
         .map_err(Error::duck("setting the commit message"))
         .and_then(|()| work(conn))
-        .and_then(|v| conn.execute_batch("COMMIT").map(|()| v).map_err(Error::duck("committing to the lake")));
+        .and_then(|v| {
+            conn.execute_batch("COMMIT")
+                .map(|()| v)
+                .map_err(Error::duck("committing to the lake"))
+        });
     if result.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
     result
 }
 
-fn read_definitions(conn: &Connection, lake: &str, only: Option<&str>) -> Result<Vec<CacheDefinition>> {
-    let filter = only.map(|n| format!(" WHERE name = {}", lit(n))).unwrap_or_default();
+fn read_definitions(
+    conn: &Connection,
+    lake: &str,
+    only: Option<&str>,
+) -> Result<Vec<CacheDefinition>> {
+    let filter = only
+        .map(|n| format!(" WHERE name = {}", lit(n)))
+        .unwrap_or_default();
     let mut stmt = conn
         .prepare(&format!(
             "SELECT name, query, to_json(monitor)::VARCHAR, ttl_seconds, created_at_ms FROM {}.skein.caches{filter} ORDER BY name",
@@ -153,17 +179,24 @@ fn read_definitions(conn: &Connection, lake: &str, only: Option<&str>) -> Result
             })
         })
         .map_err(Error::duck("reading cache definitions"))?;
-    rows.collect::<std::result::Result<Vec<_>, _>>().map_err(Error::duck("reading cache definitions"))
+    rows.collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::duck("reading cache definitions"))
 }
 
-pub(crate) fn read_last_refresh(conn: &Connection, lake: &str, cache: &str) -> Result<Option<RefreshRecord>> {
+pub(crate) fn read_last_refresh(
+    conn: &Connection,
+    lake: &str,
+    cache: &str,
+) -> Result<Option<RefreshRecord>> {
     let l = ident(lake);
     let sql = format!(
         "SELECT r.refresh_id, r.refreshed_at_ms, r.fingerprint, r.source_lsn, r.served_by, r.rows, r.duration_ms, \
            (SELECT max(s.snapshot_id) FROM {l}.snapshots() s WHERE s.author = 'skein' AND json_extract_string(s.commit_extra_info, '$.refresh_id') = r.refresh_id) \
          FROM {l}.skein.cache_refreshes r WHERE r.cache = ? ORDER BY r.refreshed_at_ms DESC LIMIT 1"
     );
-    let mut stmt = conn.prepare(&sql).map_err(Error::duck("reading the last refresh"))?;
+    let mut stmt = conn
+        .prepare(&sql)
+        .map_err(Error::duck("reading the last refresh"))?;
     let mut rows = stmt
         .query_map([cache], |r| {
             Ok(RefreshRecord {
@@ -178,7 +211,9 @@ pub(crate) fn read_last_refresh(conn: &Connection, lake: &str, cache: &str) -> R
             })
         })
         .map_err(Error::duck("reading the last refresh"))?;
-    rows.next().transpose().map_err(Error::duck("reading the last refresh"))
+    rows.next()
+        .transpose()
+        .map_err(Error::duck("reading the last refresh"))
 }
 
 /// The `extra_info` JSON a refresh's commit carries; the same text finds its snapshot again.
@@ -189,7 +224,8 @@ pub(crate) fn refresh_extra_info(cache: &str, refresh_id: &str) -> String {
 impl Lake {
     /// Every cache definition, by name.
     pub async fn cache_definitions(&self) -> Result<Vec<CacheDefinition>> {
-        self.run(|conn, lake| read_definitions(conn, lake, None)).await
+        self.run(|conn, lake| read_definitions(conn, lake, None))
+            .await
     }
 
     /// One cache definition.
@@ -200,7 +236,9 @@ impl Lake {
         self.run(move |conn, lake| read_definitions(conn, lake, Some(&n)))
             .await?
             .pop()
-            .ok_or_else(|| Error::NotFound(format!("no cache named '{name}' (see `skein cache list`)")))
+            .ok_or_else(|| {
+                Error::NotFound(format!("no cache named '{name}' (see `skein cache list`)"))
+            })
     }
 
     /// Defines a cache after checking it against the primary: the name is a plain
@@ -209,15 +247,28 @@ impl Lake {
     ///
     /// Errors: `InvalidInput` (name, TTL, empty monitor list), `Conflict` (name in use),
     /// `NotFound` (a monitored table), `QueryFailed` (the query does not plan).
-    pub async fn create_cache(&self, cluster: &Cluster, name: &str, query: &str, monitor: &[String], ttl_seconds: Option<u64>) -> Result<CacheDefinition> {
+    pub async fn create_cache(
+        &self,
+        cluster: &Cluster,
+        name: &str,
+        query: &str,
+        monitor: &[String],
+        ttl_seconds: Option<u64>,
+    ) -> Result<CacheDefinition> {
         if !skein_core::profile::is_identifier(name) || name.len() > 63 {
-            return Err(Error::InvalidInput(format!("'{name}' is not a valid cache name: use letters, digits and '_' (at most 63)")));
+            return Err(Error::InvalidInput(format!(
+                "'{name}' is not a valid cache name: use letters, digits and '_' (at most 63)"
+            )));
         }
         if monitor.is_empty() {
-            return Err(Error::InvalidInput("name at least one source table to monitor (--monitor TABLE)".into()));
+            return Err(Error::InvalidInput(
+                "name at least one source table to monitor (--monitor TABLE)".into(),
+            ));
         }
         if ttl_seconds == Some(0) {
-            return Err(Error::InvalidInput("--ttl must be at least 1 second (leave it out for no TTL)".into()));
+            return Err(Error::InvalidInput(
+                "--ttl must be at least 1 second (leave it out for no TTL)".into(),
+            ));
         }
         if query.trim().is_empty() {
             return Err(Error::InvalidInput("the cache query is empty".into()));
@@ -227,7 +278,9 @@ impl Lake {
         let check = q.clone();
         cluster
             .primary
-            .with_client("checking the cache query", |c| async move { c.prepare(&check).await.map(|_| ()) })
+            .with_client("checking the cache query", |c| async move {
+                c.prepare(&check).await.map(|_| ())
+            })
             .await?;
         let def = CacheDefinition {
             name: name.to_owned(),
@@ -284,19 +337,41 @@ impl Lake {
         self.cache_status_of(cluster, def).await
     }
 
-    async fn cache_status_of(&self, cluster: &Cluster, definition: CacheDefinition) -> Result<CacheStatus> {
+    async fn cache_status_of(
+        &self,
+        cluster: &Cluster,
+        definition: CacheDefinition,
+    ) -> Result<CacheStatus> {
         let name = definition.name.clone();
-        let last = self.run(move |conn, lake| read_last_refresh(conn, lake, &name)).await?;
-        let age_ms = last.as_ref().map(|r| (now_ms() - r.refreshed_at_ms).max(0) as u64);
+        let last = self
+            .run(move |conn, lake| read_last_refresh(conn, lake, &name))
+            .await?;
+        let age_ms = last
+            .as_ref()
+            .map(|r| (now_ms() - r.refreshed_at_ms).max(0) as u64);
         let (state, state_error) = match (&last, age_ms) {
             (None, _) => (CacheState::Empty, None),
-            (Some(_), Some(age)) if definition.ttl_seconds.is_some_and(|t| age > t * 1000) => (CacheState::Expired, None),
+            (Some(_), Some(age)) if definition.ttl_seconds.is_some_and(|t| age > t * 1000) => {
+                (CacheState::Expired, None)
+            }
             (Some(r), _) => match Fingerprint::take(&cluster.primary, &definition.monitor).await {
                 Ok(f) if f.digest() == r.fingerprint => (CacheState::Fresh, None),
                 Ok(_) => (CacheState::Stale, None),
-                Err(e) => (CacheState::Unknown, Some(skein_core::ErrorInfo { code: e.code(), message: e.to_string() })),
+                Err(e) => (
+                    CacheState::Unknown,
+                    Some(skein_core::ErrorInfo {
+                        code: e.code(),
+                        message: e.to_string(),
+                    }),
+                ),
             },
         };
-        Ok(CacheStatus { definition, last_refresh: last, age_ms, state, state_error })
+        Ok(CacheStatus {
+            definition,
+            last_refresh: last,
+            age_ms,
+            state,
+            state_error,
+        })
     }
 }

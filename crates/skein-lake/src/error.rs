@@ -75,7 +75,11 @@ impl Error {
             } else {
                 ErrorCode::QueryFailed
             };
-            Error::DuckDb { context, message, code }
+            Error::DuckDb {
+                context,
+                message,
+                code,
+            }
         }
     }
 }

@@ -33,7 +33,10 @@ pub struct Lake {
 
 impl std::fmt::Debug for Lake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lake").field("name", &self.name).field("data_path", &self.data_path).finish()
+        f.debug_struct("Lake")
+            .field("name", &self.name)
+            .field("data_path", &self.data_path)
+            .finish()
     }
 }
 
@@ -61,7 +64,13 @@ impl Lake {
             weight: 1,
             application_name: None,
         };
-        let catalog = Node::new(&catalog_spec, NodeRole::Primary, profile.passfile.as_deref(), 1, skein_pg::node::DEFAULT_TIMEOUT)?;
+        let catalog = Node::new(
+            &catalog_spec,
+            NodeRole::Primary,
+            profile.passfile.as_deref(),
+            1,
+            skein_pg::node::DEFAULT_TIMEOUT,
+        )?;
         let conninfo = catalog.duckdb_conninfo();
         let name = profile.lake.name.clone();
         let data_path = profile.lake.data_path.clone();
@@ -69,7 +78,14 @@ impl Lake {
         let conn = tokio::task::spawn_blocking(move || open_connection(&n, &conninfo, &d))
             .await
             .map_err(|e| Error::Task(e.to_string()))??;
-        let lake = Lake { inner: Arc::new(Mutex::new(Inner { conn, attached: HashSet::new() })), name, data_path };
+        let lake = Lake {
+            inner: Arc::new(Mutex::new(Inner {
+                conn,
+                attached: HashSet::new(),
+            })),
+            name,
+            data_path,
+        };
         lake.run(crate::cache::ensure_schema).await?;
         Ok(lake)
     }
@@ -83,7 +99,9 @@ impl Lake {
         let inner = self.inner.clone();
         let name = self.name.clone();
         tokio::task::spawn_blocking(move || {
-            let guard = inner.lock().map_err(|_| Error::Task("the lake connection was poisoned by a panic".into()))?;
+            let guard = inner
+                .lock()
+                .map_err(|_| Error::Task("the lake connection was poisoned by a panic".into()))?;
             f(&guard.conn, &name)
         })
         .await
@@ -99,15 +117,25 @@ impl Lake {
     {
         let inner = self.inner.clone();
         let name = self.name.clone();
-        let source = format!("src_{}", node.name().replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+        let source = format!(
+            "src_{}",
+            node.name()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
         let conninfo = node.duckdb_conninfo();
         let node_name = node.name().to_owned();
         tokio::task::spawn_blocking(move || {
-            let mut guard = inner.lock().map_err(|_| Error::Task("the lake connection was poisoned by a panic".into()))?;
+            let mut guard = inner
+                .lock()
+                .map_err(|_| Error::Task("the lake connection was poisoned by a panic".into()))?;
             if !guard.attached.contains(&source) {
                 guard
                     .conn
-                    .execute_batch(&format!("ATTACH {} AS {} (TYPE postgres, READ_ONLY)", lit(&conninfo), ident(&source)))
+                    .execute_batch(&format!(
+                        "ATTACH {} AS {} (TYPE postgres, READ_ONLY)",
+                        lit(&conninfo),
+                        ident(&source)
+                    ))
                     .map_err(Error::duck(format!("attaching {node_name} to DuckDB")))?;
                 guard.attached.insert(source.clone());
             }
@@ -121,16 +149,19 @@ impl Lake {
 fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Result<Connection> {
     let conn = Connection::open_in_memory().map_err(Error::duck("opening DuckDB"))?;
     for ext in EXTENSIONS {
-        conn.execute_batch(&format!("LOAD {ext}")).map_err(|e| Error::DuckDb {
-            context: format!("loading the {ext} extension"),
-            message: format!("{e}; install the pinned extensions with `make setup` (scripts/setup.sh)"),
-            code: ErrorCode::Internal,
-        })?;
+        conn.execute_batch(&format!("LOAD {ext}"))
+            .map_err(|e| Error::DuckDb {
+                context: format!("loading the {ext} extension"),
+                message: format!(
+                    "{e}; install the pinned extensions with `make setup` (scripts/setup.sh)"
+                ),
+                code: ErrorCode::Internal,
+            })?;
     }
     if !data_path.contains("://") {
-        std::fs::create_dir_all(data_path).map_err(|e| Error::InvalidInput(format!(
-            "lake.data_path {data_path} cannot be created: {e}"
-        )))?;
+        std::fs::create_dir_all(data_path).map_err(|e| {
+            Error::InvalidInput(format!("lake.data_path {data_path} cannot be created: {e}"))
+        })?;
     }
     let attach = format!(
         "ATTACH {} AS {} (DATA_PATH {})",
@@ -143,11 +174,17 @@ fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Resul
         if let Error::DuckDb { message, code, .. } = &mut err {
             // Never echo the connection string: it may hold the catalog's password.
             if message.contains("password=") {
-                *message = message.split("password=").next().unwrap_or_default().to_owned() + "…";
+                *message = message
+                    .split("password=")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+                    + "…";
             }
             if message.contains("does not exist") {
                 *code = ErrorCode::NotFound;
-                message.push_str("; create the catalog database or fix lake.catalog in the profile");
+                message
+                    .push_str("; create the catalog database or fix lake.catalog in the profile");
             }
         }
         err

@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use skein_core::ErrorInfo;
 use skein_pg::{fingerprint::replay_lsn, Cluster, Fingerprint, Lsn, Node};
 
-use crate::cache::{commit, now_ms, read_last_refresh, refresh_extra_info, CacheDefinition, RefreshRecord};
+use crate::cache::{
+    commit, now_ms, read_last_refresh, refresh_extra_info, CacheDefinition, RefreshRecord,
+};
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
 
@@ -67,13 +69,23 @@ impl Lake {
     /// Refreshes one cache (see the module header). Never returns `Err` for a failure of the
     /// refresh itself: that is an outcome with result ERROR and the error inside. `Err` only
     /// when the cache does not exist.
-    pub async fn refresh_cache(&self, cluster: &Cluster, name: &str, force: bool) -> Result<RefreshOutcome> {
+    pub async fn refresh_cache(
+        &self,
+        cluster: &Cluster,
+        name: &str,
+        force: bool,
+    ) -> Result<RefreshOutcome> {
         let started = Instant::now();
         let def = self.cache_definition(name).await?;
         let cache = name.to_owned();
-        let last = self.run(move |conn, lake| read_last_refresh(conn, lake, &cache)).await;
+        let last = self
+            .run(move |conn, lake| read_last_refresh(conn, lake, &cache))
+            .await;
         let outcome = match last {
-            Ok(last) => match self.refresh_inner(cluster, &def, last.as_ref(), force, started).await {
+            Ok(last) => match self
+                .refresh_inner(cluster, &def, last.as_ref(), force, started)
+                .await
+            {
                 Ok(o) => o,
                 Err(e) => error_outcome(name, last.as_ref(), &e, started),
             },
@@ -93,7 +105,8 @@ impl Lake {
         let fingerprint = Fingerprint::take(&cluster.primary, &def.monitor).await?;
         let digest = fingerprint.digest();
         let expired = last.is_some_and(|r| {
-            def.ttl_seconds.is_some_and(|ttl| now_ms() - r.refreshed_at_ms > (ttl as i64) * 1000)
+            def.ttl_seconds
+                .is_some_and(|ttl| now_ms() - r.refreshed_at_ms > (ttl as i64) * 1000)
         });
         if let (Some(r), false, false) = (last, force, expired) {
             if r.fingerprint == digest {
@@ -103,7 +116,9 @@ impl Lake {
                     message: format!(
                         "monitored tables ({}) unchanged since the last refresh{}",
                         def.monitor.join(", "),
-                        r.snapshot_id.map(|s| format!(" (snapshot {s})")).unwrap_or_default()
+                        r.snapshot_id
+                            .map(|s| format!(" (snapshot {s})"))
+                            .unwrap_or_default()
                     ),
                     rows: Some(r.rows),
                     duration_ms: started.elapsed().as_millis() as u64,
@@ -122,7 +137,11 @@ impl Lake {
         let source = pick_source(cluster, fingerprint.lsn).await;
         let refresh_id = uuid::Uuid::new_v4().to_string();
         let extra = refresh_extra_info(&def.name, &refresh_id);
-        let (name, query, served_by) = (def.name.clone(), def.query.clone(), source.name().to_owned());
+        let (name, query, served_by) = (
+            def.name.clone(),
+            def.query.clone(),
+            source.name().to_owned(),
+        );
         let lsn = fingerprint.lsn.to_string();
         let (rid, sb) = (refresh_id.clone(), served_by.clone());
         let rows = self
@@ -181,7 +200,8 @@ impl Lake {
 async fn pick_source(cluster: &Cluster, lsn: Lsn) -> &Node {
     let deadline = Instant::now() + CATCH_UP_WAIT;
     loop {
-        let positions = futures_util::future::join_all(cluster.replicas.iter().map(replay_lsn)).await;
+        let positions =
+            futures_util::future::join_all(cluster.replicas.iter().map(replay_lsn)).await;
         if let Some((node, _)) = cluster
             .replicas
             .iter()
@@ -197,7 +217,12 @@ async fn pick_source(cluster: &Cluster, lsn: Lsn) -> &Node {
     }
 }
 
-fn error_outcome(name: &str, last: Option<&RefreshRecord>, e: &Error, started: Instant) -> RefreshOutcome {
+fn error_outcome(
+    name: &str,
+    last: Option<&RefreshRecord>,
+    e: &Error,
+    started: Instant,
+) -> RefreshOutcome {
     RefreshOutcome {
         cache: name.to_owned(),
         result: RefreshResult::Error,
@@ -206,6 +231,9 @@ fn error_outcome(name: &str, last: Option<&RefreshRecord>, e: &Error, started: I
         duration_ms: started.elapsed().as_millis() as u64,
         snapshot_id: last.and_then(|r| r.snapshot_id),
         served_by: None,
-        error: Some(ErrorInfo { code: e.code(), message: e.to_string() }),
+        error: Some(ErrorInfo {
+            code: e.code(),
+            message: e.to_string(),
+        }),
     }
 }

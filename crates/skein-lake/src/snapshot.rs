@@ -46,11 +46,20 @@ impl At {
     fn clause(&self) -> Result<String> {
         Ok(match self {
             At::Latest => String::new(),
-            At::Version(v) if *v < 0 => return Err(Error::InvalidInput(format!("snapshot {v} does not exist: ids start at 0"))),
+            At::Version(v) if *v < 0 => {
+                return Err(Error::InvalidInput(format!(
+                    "snapshot {v} does not exist: ids start at 0"
+                )))
+            }
             At::Version(v) => format!(" AT (VERSION => {v})"),
             At::Timestamp(t) => {
-                if !t.chars().all(|c| c.is_ascii_digit() || " -:.TZ+".contains(c)) {
-                    return Err(Error::InvalidInput(format!("'{t}' is not a timestamp (use 2026-11-22 09:14:03)")));
+                if !t
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " -:.TZ+".contains(c))
+                {
+                    return Err(Error::InvalidInput(format!(
+                        "'{t}' is not a timestamp (use 2026-11-22 09:14:03)"
+                    )));
                 }
                 format!(" AT (TIMESTAMP => {}::TIMESTAMPTZ)", lit(t))
             }
@@ -103,8 +112,12 @@ impl Lake {
     /// The newest snapshot id (`<lake>.current_snapshot()`).
     pub async fn current_snapshot(&self) -> Result<i64> {
         self.run(|conn, lake| {
-            conn.query_row(&format!("SELECT * FROM {}.current_snapshot()", ident(lake)), [], |r| r.get(0))
-                .map_err(Error::duck("reading the current snapshot"))
+            conn.query_row(
+                &format!("SELECT * FROM {}.current_snapshot()", ident(lake)),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(Error::duck("reading the current snapshot"))
         })
         .await
     }
@@ -112,7 +125,13 @@ impl Lake {
     /// Rows of `table` (in the lake's `main` schema, or `schema.table`) as of `at`, paged.
     ///
     /// Errors: `NotFound` when the snapshot or the table at that snapshot does not exist.
-    pub async fn rows_at(&self, table: &str, at: At, limit: usize, offset: usize) -> Result<TableRows> {
+    pub async fn rows_at(
+        &self,
+        table: &str,
+        at: At,
+        limit: usize,
+        offset: usize,
+    ) -> Result<TableRows> {
         let clause = at.clause()?;
         let table = qualified(table)?;
         self.run(move |conn, lake| {
@@ -121,12 +140,19 @@ impl Lake {
                 .query_row(&format!("SELECT count(*) FROM {from}"), [], |r| r.get(0))
                 .map_err(Error::duck(format!("reading {table}")))?;
             let mut stmt = conn
-                .prepare(&format!("SELECT * FROM {from} LIMIT {limit} OFFSET {offset}"))
+                .prepare(&format!(
+                    "SELECT * FROM {from} LIMIT {limit} OFFSET {offset}"
+                ))
                 .map_err(Error::duck(format!("reading {table}")))?;
             let mut rows_out = Vec::new();
-            let mut rows = stmt.query([]).map_err(Error::duck(format!("reading {table}")))?;
+            let mut rows = stmt
+                .query([])
+                .map_err(Error::duck(format!("reading {table}")))?;
             let mut columns: Vec<String> = Vec::new();
-            while let Some(row) = rows.next().map_err(Error::duck(format!("reading {table}")))? {
+            while let Some(row) = rows
+                .next()
+                .map_err(Error::duck(format!("reading {table}")))?
+            {
                 let stmt_ref = row.as_ref();
                 if columns.is_empty() {
                     columns = stmt_ref.column_names();
@@ -134,7 +160,10 @@ impl Lake {
                 let n = stmt_ref.column_count();
                 let mut out = Vec::with_capacity(n);
                 for i in 0..n {
-                    out.push(to_json(row.get::<_, duckdb::types::Value>(i).map_err(Error::duck("reading a value"))?));
+                    out.push(to_json(
+                        row.get::<_, duckdb::types::Value>(i)
+                            .map_err(Error::duck("reading a value"))?,
+                    ));
                 }
                 rows_out.push(out);
             }
@@ -142,7 +171,11 @@ impl Lake {
             if columns.is_empty() {
                 columns = stmt.column_names();
             }
-            Ok(TableRows { columns, rows: rows_out, total: total.max(0) as u64 })
+            Ok(TableRows {
+                columns,
+                rows: rows_out,
+                total: total.max(0) as u64,
+            })
         })
         .await
     }
@@ -151,8 +184,13 @@ impl Lake {
 /// Quotes `table` or `schema.table` for use after the lake's name.
 fn qualified(table: &str) -> Result<String> {
     let parts: Vec<&str> = table.split('.').collect();
-    if parts.is_empty() || parts.len() > 2 || parts.iter().any(|p| !skein_core::profile::is_identifier(p)) {
-        return Err(Error::InvalidInput(format!("'{table}' is not a table name (use name or schema.name)")));
+    if parts.is_empty()
+        || parts.len() > 2
+        || parts.iter().any(|p| !skein_core::profile::is_identifier(p))
+    {
+        return Err(Error::InvalidInput(format!(
+            "'{table}' is not a table name (use name or schema.name)"
+        )));
     }
     Ok(match parts.as_slice() {
         [t] => format!("main.{}", ident(t)),

@@ -85,11 +85,19 @@ impl Error {
     pub fn from_pg(node: &str, addr: &str, what: &str, e: &tokio_postgres::Error) -> Error {
         let detail = describe(e);
         match e.code() {
-            Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => {
-                Error::ReadOnlyReplica { node: node.into(), detail }
-            }
-            Some(c) if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
-                Error::AuthFailed { node: node.into(), addr: addr.into(), detail }
+            Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => Error::ReadOnlyReplica {
+                node: node.into(),
+                detail,
+            },
+            Some(c)
+                if *c == SqlState::INVALID_PASSWORD
+                    || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION =>
+            {
+                Error::AuthFailed {
+                    node: node.into(),
+                    addr: addr.into(),
+                    detail,
+                }
             }
             Some(c) => {
                 let code = if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::UNDEFINED_OBJECT {
@@ -99,16 +107,38 @@ impl Error {
                 } else {
                     ErrorCode::QueryFailed
                 };
-                Error::Query { node: node.into(), what: what.into(), detail, code }
+                Error::Query {
+                    node: node.into(),
+                    what: what.into(),
+                    detail,
+                    code,
+                }
             }
-            None if e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) => {
-                Error::Unreachable { node: node.into(), addr: addr.into(), detail }
+            None if e.is_closed()
+                || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) =>
+            {
+                Error::Unreachable {
+                    node: node.into(),
+                    addr: addr.into(),
+                    detail,
+                }
             }
-            None if detail.contains("timed out") => {
-                Error::Timeout { node: node.into(), what: what.into(), timeout_ms: 0 }
-            }
-            None if detail.contains("password") => Error::AuthFailed { node: node.into(), addr: addr.into(), detail },
-            None => Error::Query { node: node.into(), what: what.into(), detail, code: ErrorCode::QueryFailed },
+            None if detail.contains("timed out") => Error::Timeout {
+                node: node.into(),
+                what: what.into(),
+                timeout_ms: 0,
+            },
+            None if detail.contains("password") => Error::AuthFailed {
+                node: node.into(),
+                addr: addr.into(),
+                detail,
+            },
+            None => Error::Query {
+                node: node.into(),
+                what: what.into(),
+                detail,
+                code: ErrorCode::QueryFailed,
+            },
         }
     }
 }

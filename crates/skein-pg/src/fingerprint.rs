@@ -47,7 +47,15 @@ impl Fingerprint {
     pub fn digest(&self) -> String {
         self.tables
             .iter()
-            .map(|t| format!("{}:{}:{}:{}", t.table, t.rows, t.xmin_hash, &t.columns_md5[..t.columns_md5.len().min(12)]))
+            .map(|t| {
+                format!(
+                    "{}:{}:{}:{}",
+                    t.table,
+                    t.rows,
+                    t.xmin_hash,
+                    &t.columns_md5[..t.columns_md5.len().min(12)]
+                )
+            })
             .collect::<Vec<_>>()
             .join(";")
     }
@@ -58,7 +66,11 @@ impl Fingerprint {
     /// errors as [`Node::with_client`] returns them.
     pub async fn take(primary: &Node, tables: &[String]) -> Result<Fingerprint> {
         for t in tables {
-            if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric() || "_.\"".contains(c)) {
+            if t.is_empty()
+                || !t
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.\"".contains(c))
+            {
                 return Err(Error::Query {
                     node: primary.name().into(),
                     what: "fingerprinting".into(),
@@ -91,7 +103,10 @@ impl Fingerprint {
             Ok((out, lsn))
         });
         let (tables, lsn) = work.await?;
-        Ok(Fingerprint { tables, lsn: lsn.parse().unwrap_or_default() })
+        Ok(Fingerprint {
+            tables,
+            lsn: lsn.parse().unwrap_or_default(),
+        })
     }
 }
 

@@ -132,7 +132,8 @@ struct ReplicaReading {
     cluster_name: String,
 }
 
-const PRIMARY_SQL: &str = "SELECT pg_current_wal_lsn()::text, application_name, state, replay_lsn::text, \
+const PRIMARY_SQL: &str =
+    "SELECT pg_current_wal_lsn()::text, application_name, state, replay_lsn::text, \
      (extract(epoch FROM write_lag) * 1000)::int8, (extract(epoch FROM flush_lag) * 1000)::int8, \
      (extract(epoch FROM replay_lag) * 1000)::int8 \
      FROM (SELECT 1) one LEFT JOIN pg_stat_replication ON true";
@@ -145,12 +146,18 @@ const REPLICA_SQL: &str = "SELECT pg_is_in_recovery(), \
      current_setting('cluster_name')";
 
 async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
-    let rows = node.with_client("reading pg_stat_replication", |c| async move { c.query(PRIMARY_SQL, &[]).await }).await?;
+    let rows = node
+        .with_client("reading pg_stat_replication", |c| async move {
+            c.query(PRIMARY_SQL, &[]).await
+        })
+        .await?;
     let mut current = Lsn::default();
     let mut senders = HashMap::new();
     for row in rows {
         current = parse_opt(row.get(0)).unwrap_or_default();
-        let Some(app): Option<String> = row.get(1) else { continue };
+        let Some(app): Option<String> = row.get(1) else {
+            continue;
+        };
         senders.insert(
             app,
             SenderRow {
@@ -166,7 +173,11 @@ async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
 }
 
 async fn read_replica(node: &Node) -> Result<ReplicaReading, Error> {
-    let row = node.with_client("reading replay status", |c| async move { c.query_one(REPLICA_SQL, &[]).await }).await?;
+    let row = node
+        .with_client("reading replay status", |c| async move {
+            c.query_one(REPLICA_SQL, &[]).await
+        })
+        .await?;
     Ok(ReplicaReading {
         in_recovery: row.get(0),
         paused: row.get(1),
@@ -187,7 +198,10 @@ fn level(thresholds: &Thresholds, replay_lag_ms: Option<u64>) -> LagLevel {
 }
 
 fn info(e: &Error) -> ErrorInfo {
-    ErrorInfo { code: e.code(), message: e.to_string() }
+    ErrorInfo {
+        code: e.code(),
+        message: e.to_string(),
+    }
 }
 
 /// Samples every node of the cluster concurrently. Never fails as a whole: an unreachable
@@ -229,9 +243,16 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             }
         };
         let app = node.spec.application_name.clone().unwrap_or_else(|| {
-            if r.cluster_name.is_empty() { node.name().to_owned() } else { r.cluster_name.clone() }
+            if r.cluster_name.is_empty() {
+                node.name().to_owned()
+            } else {
+                r.cluster_name.clone()
+            }
         });
-        let sender = primary.as_ref().ok().and_then(|p| p.senders.get(&app).cloned());
+        let sender = primary
+            .as_ref()
+            .ok()
+            .and_then(|p| p.senders.get(&app).cloned());
         let replay = r.replay.or(sender.as_ref().and_then(|s| s.replay_lsn));
         let lag_bytes = match (&primary, replay) {
             (Ok(p), Some(replay)) => Some(p.current.bytes_after(replay)),
@@ -239,14 +260,23 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
         };
         let replay_lag_ms = match lag_bytes {
             Some(0) => Some(0),
-            Some(_) => sender.as_ref().and_then(|s| s.replay_lag_ms).or(r.since_last_replay_ms),
+            Some(_) => sender
+                .as_ref()
+                .and_then(|s| s.replay_lag_ms)
+                .or(r.since_last_replay_ms),
             None => sender.as_ref().and_then(|s| s.replay_lag_ms),
         };
         let (state, error) = if !r.in_recovery {
-            (ReplicaState::Disconnected, Some(ErrorInfo {
-                code: skein_core::ErrorCode::Conflict,
-                message: format!("{} is not in recovery: it was promoted or is not a replica", node.name()),
-            }))
+            (
+                ReplicaState::Disconnected,
+                Some(ErrorInfo {
+                    code: skein_core::ErrorCode::Conflict,
+                    message: format!(
+                        "{} is not in recovery: it was promoted or is not a replica",
+                        node.name()
+                    ),
+                }),
+            )
         } else if r.paused {
             (ReplicaState::Paused, None)
         } else {
@@ -295,7 +325,11 @@ fn down(name: &str, role: NodeRole, e: &Error) -> NodeStatus {
         lsn: None,
         receive_lsn: None,
         last_replay_at: None,
-        level: if role == NodeRole::Replica { LagLevel::Critical } else { LagLevel::Ok },
+        level: if role == NodeRole::Replica {
+            LagLevel::Critical
+        } else {
+            LagLevel::Ok
+        },
         error: Some(info(e)),
     }
 }
@@ -306,7 +340,10 @@ mod tests {
 
     #[test]
     fn levels_follow_thresholds() {
-        let t = Thresholds { lag_warning_ms: 100, lag_critical_ms: 1000 };
+        let t = Thresholds {
+            lag_warning_ms: 100,
+            lag_critical_ms: 1000,
+        };
         assert_eq!(level(&t, None), LagLevel::Ok);
         assert_eq!(level(&t, Some(99)), LagLevel::Ok);
         assert_eq!(level(&t, Some(100)), LagLevel::Warning);

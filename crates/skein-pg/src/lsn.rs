@@ -26,7 +26,10 @@ impl fmt::Display for Lsn {
 impl FromStr for Lsn {
     type Err = String;
     fn from_str(s: &str) -> Result<Lsn, String> {
-        let (hi, lo) = s.trim().split_once('/').ok_or_else(|| format!("'{s}' is not an LSN (X/Y)"))?;
+        let (hi, lo) = s
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| format!("'{s}' is not an LSN (X/Y)"))?;
         let hi = u64::from_str_radix(hi, 16).map_err(|_| format!("'{s}' is not an LSN (X/Y)"))?;
         let lo = u64::from_str_radix(lo, 16).map_err(|_| format!("'{s}' is not an LSN (X/Y)"))?;
         if hi > 0xFFFF_FFFF || lo > 0xFFFF_FFFF {

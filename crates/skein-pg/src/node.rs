@@ -31,14 +31,23 @@ pub struct Node {
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node").field("name", &self.spec.name).field("addr", &self.addr).finish()
+        f.debug_struct("Node")
+            .field("name", &self.spec.name)
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
 impl Node {
     /// Builds the node's pool (no connection is made yet). The password comes from the
     /// keyring, `PGPASSWORD` or a password file (see [`skein_core::secrets`]).
-    pub fn new(spec: &NodeSpec, role: NodeRole, passfile: Option<&std::path::Path>, max_size: usize, timeout: Duration) -> Result<Node> {
+    pub fn new(
+        spec: &NodeSpec,
+        role: NodeRole,
+        passfile: Option<&std::path::Path>,
+        max_size: usize,
+        timeout: Duration,
+    ) -> Result<Node> {
         let mut config = tokio_postgres::Config::from_str(&spec.url).map_err(|e| Error::Query {
             node: spec.name.clone(),
             what: "parsing the connection string".into(),
@@ -60,7 +69,13 @@ impl Node {
         if role == NodeRole::Replica {
             config.options("-c default_transaction_read_only=on");
         }
-        let manager = Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
         let pool = Pool::builder(manager)
             .max_size(max_size)
             .wait_timeout(Some(timeout))
@@ -74,7 +89,14 @@ impl Node {
                 detail: e.to_string(),
                 code: skein_core::ErrorCode::Internal,
             })?;
-        Ok(Node { spec: spec.clone(), role, addr: format!("{}:{}", target.host, target.port), config, pool, timeout })
+        Ok(Node {
+            spec: spec.clone(),
+            role,
+            addr: format!("{}:{}", target.host, target.port),
+            config,
+            pool,
+            timeout,
+        })
     }
 
     /// Node name.
@@ -94,13 +116,19 @@ impl Node {
         use deadpool_postgres::PoolError;
         match self.pool.get().await {
             Ok(c) => Ok(c),
-            Err(PoolError::Backend(e)) => Err(Error::from_pg(self.name(), &self.addr, "connecting", &e)),
+            Err(PoolError::Backend(e)) => {
+                Err(Error::from_pg(self.name(), &self.addr, "connecting", &e))
+            }
             Err(PoolError::Timeout(_)) => Err(Error::Timeout {
                 node: self.name().into(),
                 what: "connecting".into(),
                 timeout_ms: self.timeout.as_millis() as u64,
             }),
-            Err(e) => Err(Error::Unreachable { node: self.name().into(), addr: self.addr.clone(), detail: e.to_string() }),
+            Err(e) => Err(Error::Unreachable {
+                node: self.name().into(),
+                addr: self.addr.clone(),
+                detail: e.to_string(),
+            }),
         }
     }
 
@@ -115,7 +143,12 @@ impl Node {
     }
 
     /// [`Node::with_client`] with a timeout of its own, for work longer than a probe.
-    pub async fn with_client_timeout<T, F, Fut>(&self, what: &str, timeout: Duration, f: F) -> Result<T>
+    pub async fn with_client_timeout<T, F, Fut>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        f: F,
+    ) -> Result<T>
     where
         F: FnOnce(Object) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>>,
@@ -123,19 +156,27 @@ impl Node {
         let timeout_ms = timeout.as_millis() as u64;
         let work = async {
             let client = self.client().await?;
-            f(client).await.map_err(|e| Error::from_pg(self.name(), &self.addr, what, &e))
+            f(client)
+                .await
+                .map_err(|e| Error::from_pg(self.name(), &self.addr, what, &e))
         };
         tokio::time::timeout(timeout, work)
             .await
-            .map_err(|_| Error::Timeout { node: self.name().into(), what: what.into(), timeout_ms })?
+            .map_err(|_| Error::Timeout {
+                node: self.name().into(),
+                what: what.into(),
+                timeout_ms,
+            })?
     }
 
     /// Runs one SQL statement (no parameters) and returns the rows it affected. On a replica,
     /// a write fails with [`Error::ReadOnlyReplica`] naming the node.
     pub async fn execute(&self, sql: &str) -> Result<u64> {
         let sql = sql.to_owned();
-        self.with_client("executing a statement", |c| async move { c.execute(sql.as_str(), &[]).await })
-            .await
+        self.with_client("executing a statement", |c| async move {
+            c.execute(sql.as_str(), &[]).await
+        })
+        .await
     }
 
     /// A `key=value` connection string with the resolved password, for DuckDB's `postgres`
@@ -164,7 +205,10 @@ impl Node {
 }
 
 fn quote(v: &str) -> String {
-    if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c)) {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
+    {
         v.to_owned()
     } else {
         format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
@@ -189,7 +233,12 @@ fn target_of(config: &tokio_postgres::Config) -> Target {
         .map(str::to_owned)
         .or_else(|| std::env::var("PGDATABASE").ok())
         .unwrap_or_else(|| user.clone());
-    Target { host, port, database, user }
+    Target {
+        host,
+        port,
+        database,
+        user,
+    }
 }
 
 /// The nodes a profile describes: the primary and its replicas, each with a pool.
@@ -235,16 +284,22 @@ impl Cluster {
 
     /// Pauses WAL replay on a replica (`pg_wal_replay_pause()`); lag then grows with writes.
     pub async fn pause_replay(&self, replica: &str) -> Result<()> {
-        self.replay_control(replica, "SELECT pg_wal_replay_pause()").await
+        self.replay_control(replica, "SELECT pg_wal_replay_pause()")
+            .await
     }
 
     /// Resumes WAL replay on a replica (`pg_wal_replay_resume()`).
     pub async fn resume_replay(&self, replica: &str) -> Result<()> {
-        self.replay_control(replica, "SELECT pg_wal_replay_resume()").await
+        self.replay_control(replica, "SELECT pg_wal_replay_resume()")
+            .await
     }
 
     async fn replay_control(&self, replica: &str, sql: &'static str) -> Result<()> {
         let node = self.node(replica)?;
-        node.with_client("replay control", |c| async move { c.batch_execute(sql).await }).await
+        node.with_client(
+            "replay control",
+            |c| async move { c.batch_execute(sql).await },
+        )
+        .await
     }
 }

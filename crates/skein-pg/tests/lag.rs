@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use skein_core::{ErrorCode, Profile, Thresholds};
-use skein_pg::{lag, Cluster, Error, Fingerprint, LagLevel, LagSample, NodeRole, NodeStatus, ReplicaState};
+use skein_pg::{
+    lag, Cluster, Error, Fingerprint, LagLevel, LagSample, NodeRole, NodeStatus, ReplicaState,
+};
 use skein_sandbox::{Sandbox, SandboxOptions};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -31,7 +33,6 @@ impl SandboxGuard {
     }
 
     fn cleanup(&self) {
-        let t0 = Instant::now();
         if self.dir.exists() {
             if let Err(e) = Sandbox::down(&self.dir) {
                 if e.code() != ErrorCode::NotFound {
@@ -39,7 +40,6 @@ impl SandboxGuard {
                 }
             }
             let _ = std::fs::remove_dir_all(&self.dir);
-            eprintln!("TIMING down {:?}", t0.elapsed());
         }
     }
 }
@@ -60,14 +60,24 @@ struct Stack {
 
 async fn start(name: &str, replicas: usize, scale: f64) -> TestResult<Stack> {
     let guard = SandboxGuard::new(name);
-    let sandbox = Sandbox::up(SandboxOptions { dir: guard.dir.clone(), replicas, scale }).await?;
+    let sandbox = Sandbox::up(SandboxOptions {
+        dir: guard.dir.clone(),
+        replicas,
+        scale,
+    })
+    .await?;
     let cluster = Cluster::from_profile(&Profile::load(&sandbox.profile)?)?;
-    eprintln!("TIMING up {} ms", sandbox.up_ms);
-    Ok(Stack { cluster, sandbox, guard })
+    Ok(Stack {
+        cluster,
+        sandbox,
+        guard,
+    })
 }
 
 fn node<'a>(sample: &'a LagSample, name: &str) -> &'a NodeStatus {
-    sample.node(name).unwrap_or_else(|| panic!("no node '{name}' in the sample: {sample:#?}"))
+    sample
+        .node(name)
+        .unwrap_or_else(|| panic!("no node '{name}' in the sample: {sample:#?}"))
 }
 
 /// What must hold in every sample, whatever the cluster is doing.
@@ -91,7 +101,12 @@ fn check_consistent(s: &LagSample) {
         }
         // Bytes of lag are exactly the primary's LSN minus the replica's replay LSN.
         if let (true, Some(p), Some(r)) = (primary.reachable, primary.lsn, n.lsn) {
-            assert_eq!(n.lag_bytes, Some(p.bytes_after(r)), "{}: lag bytes = primary LSN − replay LSN: {s:#?}", n.name);
+            assert_eq!(
+                n.lag_bytes,
+                Some(p.bytes_after(r)),
+                "{}: lag bytes = primary LSN − replay LSN: {s:#?}",
+                n.name
+            );
         }
         // A caught-up replica has no time lag either.
         if n.lag_bytes == Some(0) {
@@ -109,19 +124,28 @@ async fn sample_until(cluster: &Cluster, what: &str, ok: impl Fn(&LagSample) -> 
         if ok(&s) {
             return s;
         }
-        assert!(Instant::now() < deadline, "{what}: not reached within {DEADLINE:?}; last sample: {s:#?}");
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not reached within {DEADLINE:?}; last sample: {s:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 fn caught_up(s: &LagSample, name: &str) -> bool {
     let n = node(s, name);
-    n.reachable && n.state == ReplicaState::Streaming && n.lag_bytes == Some(0) && n.replay_lag_ms == Some(0)
+    n.reachable
+        && n.state == ReplicaState::Streaming
+        && n.lag_bytes == Some(0)
+        && n.replay_lag_ms == Some(0)
 }
 
 /// One text value from a query on a node.
 async fn query_text(node: &skein_pg::Node, sql: &'static str) -> skein_pg::Result<String> {
-    node.with_client("test query", |c| async move { c.query_one(sql, &[]).await.map(|r| r.get::<_, String>(0)) }).await
+    node.with_client("test query", |c| async move {
+        c.query_one(sql, &[]).await.map(|r| r.get::<_, String>(0))
+    })
+    .await
 }
 
 /// Polls `query_text` until it returns `want`.
@@ -132,13 +156,19 @@ async fn query_until(node: &skein_pg::Node, sql: &'static str, want: &str) -> Te
         if got == want {
             return Ok(());
         }
-        assert!(Instant::now() < deadline, "{}: `{sql}` gave '{got}', not '{want}', within {DEADLINE:?}", node.name());
+        assert!(
+            Instant::now() < deadline,
+            "{}: `{sql}` gave '{got}', not '{want}', within {DEADLINE:?}",
+            node.name()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 fn free_port() -> TestResult<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// Writes `text` to `file` readable by its owner only (libpq ignores other password files).
@@ -160,7 +190,10 @@ async fn idle_replicas_stream_with_zero_lag() -> TestResult {
     assert_eq!(cluster.replicas.len(), 2);
     assert!(stack.sandbox.rows_loaded > 0);
 
-    let s = sample_until(cluster, "both replicas caught up", |s| caught_up(s, "replica1") && caught_up(s, "replica2")).await;
+    let s = sample_until(cluster, "both replicas caught up", |s| {
+        caught_up(s, "replica1") && caught_up(s, "replica2")
+    })
+    .await;
     assert_eq!(s.nodes.len(), 3);
     let primary = node(&s, "primary");
     assert!(primary.reachable && primary.error.is_none(), "{s:#?}");
@@ -171,7 +204,10 @@ async fn idle_replicas_stream_with_zero_lag() -> TestResult {
         assert_eq!(r.error, None, "{s:#?}");
         assert_eq!(r.level, LagLevel::Ok, "{s:#?}");
         assert!(r.lsn.is_some() && r.receive_lsn.is_some(), "{s:#?}");
-        assert!(r.receive_lsn >= r.lsn, "received WAL is at least replayed WAL: {s:#?}");
+        assert!(
+            r.receive_lsn >= r.lsn,
+            "received WAL is at least replayed WAL: {s:#?}"
+        );
         // The demo data load committed transactions the replicas replayed.
         assert!(r.last_replay_at.is_some(), "{s:#?}");
     }
@@ -194,17 +230,28 @@ async fn paused_replica_lags_and_catches_up_after_resume() -> TestResult {
     let stack = start("pause", 2, 0.01).await?;
     let mut cluster = stack.cluster.clone();
     // A low warning threshold, so the level follows the growing time lag.
-    cluster.thresholds = Thresholds { lag_warning_ms: 100, lag_critical_ms: 3_600_000 };
+    cluster.thresholds = Thresholds {
+        lag_warning_ms: 100,
+        lag_critical_ms: 3_600_000,
+    };
     let cluster = &cluster;
-    sample_until(cluster, "both replicas caught up", |s| caught_up(s, "replica1") && caught_up(s, "replica2")).await;
+    sample_until(cluster, "both replicas caught up", |s| {
+        caught_up(s, "replica1") && caught_up(s, "replica2")
+    })
+    .await;
 
     cluster.pause_replay("replica1").await?;
-    let s = sample_until(cluster, "replica1 paused", |s| node(s, "replica1").state == ReplicaState::Paused).await;
+    let s = sample_until(cluster, "replica1 paused", |s| {
+        node(s, "replica1").state == ReplicaState::Paused
+    })
+    .await;
     assert!(node(&s, "replica1").reachable);
 
     let created = cluster
         .primary
-        .execute("CREATE TABLE lag_probe AS SELECT g, md5(g::text) AS h FROM generate_series(1, 5000) g")
+        .execute(
+            "CREATE TABLE lag_probe AS SELECT g, md5(g::text) AS h FROM generate_series(1, 5000) g",
+        )
         .await?;
     assert_eq!(created, 5000);
     let first = sample_until(cluster, "replica1 behind, replica2 caught up", |s| {
@@ -221,16 +268,27 @@ async fn paused_replica_lags_and_catches_up_after_resume() -> TestResult {
     // More writes: the paused replica's replay LSN stays put, so its lag grows.
     let client = skein_sandbox::demo::connect_primary(&stack.sandbox).await?;
     let report = skein_sandbox::demo::workload(&client, 200, 1).await?;
-    assert!(report.orders > 0 && report.line_items >= report.orders, "{report:?}");
+    assert!(
+        report.orders > 0 && report.line_items >= report.orders,
+        "{report:?}"
+    );
     let second = sample_until(cluster, "replica1 further behind", |s| {
         let r = node(s, "replica1");
-        r.lag_bytes.is_some_and(|b| b > lag1) && r.replay_lag_ms.is_some_and(|ms| ms >= 100) && caught_up(s, "replica2")
+        r.lag_bytes.is_some_and(|b| b > lag1)
+            && r.replay_lag_ms.is_some_and(|ms| ms >= 100)
+            && caught_up(s, "replica2")
     })
     .await;
     let r1b = node(&second, "replica1");
     assert_eq!(r1b.state, ReplicaState::Paused);
-    assert_eq!(r1b.lsn, r1.lsn, "replay is paused: the replay LSN does not move");
-    assert!(r1b.receive_lsn > r1b.lsn, "WAL keeps streaming while replay is paused: {second:#?}");
+    assert_eq!(
+        r1b.lsn, r1.lsn,
+        "replay is paused: the replay LSN does not move"
+    );
+    assert!(
+        r1b.receive_lsn > r1b.lsn,
+        "WAL keeps streaming while replay is paused: {second:#?}"
+    );
     assert_eq!(r1b.level, LagLevel::Warning, "{second:#?}");
     assert_eq!(node(&second, "replica2").level, LagLevel::Ok);
     assert_eq!(node(&second, "replica2").state, ReplicaState::Streaming);
@@ -242,7 +300,12 @@ async fn paused_replica_lags_and_catches_up_after_resume() -> TestResult {
     .await;
     assert_eq!(node(&s, "replica1").level, LagLevel::Ok);
     assert_eq!(node(&s, "replica1").error, None);
-    query_until(cluster.node("replica1")?, "SELECT count(*)::text FROM lag_probe", "5000").await?;
+    query_until(
+        cluster.node("replica1")?,
+        "SELECT count(*)::text FROM lag_probe",
+        "5000",
+    )
+    .await?;
     drop(stack);
     Ok(())
 }
@@ -253,37 +316,86 @@ async fn paused_replica_lags_and_catches_up_after_resume() -> TestResult {
 async fn stopped_replica_is_down_and_others_still_report() -> TestResult {
     let mut stack = start("stop", 2, 0.01).await?;
     let cluster = stack.cluster.clone();
-    sample_until(&cluster, "both replicas caught up", |s| caught_up(s, "replica1") && caught_up(s, "replica2")).await;
+    sample_until(&cluster, "both replicas caught up", |s| {
+        caught_up(s, "replica1") && caught_up(s, "replica2")
+    })
+    .await;
 
     tokio::task::block_in_place(|| stack.sandbox.stop_node("replica2"))?;
-    let s = sample_until(&cluster, "replica2 down", |s| node(s, "replica2").state == ReplicaState::Down).await;
+    let s = sample_until(&cluster, "replica2 down", |s| {
+        node(s, "replica2").state == ReplicaState::Down
+    })
+    .await;
     let r2 = node(&s, "replica2");
     assert!(!r2.reachable);
-    assert_eq!(r2.level, LagLevel::Critical, "a down replica is out of rotation");
+    assert_eq!(
+        r2.level,
+        LagLevel::Critical,
+        "a down replica is out of rotation"
+    );
     assert_eq!((r2.lag_bytes, r2.replay_lag_ms, r2.lsn), (None, None, None));
     let err = r2.error.as_ref().expect("a down node carries its error");
-    assert!(matches!(err.code, ErrorCode::ConnectionRefused | ErrorCode::Timeout), "{err:?}");
-    assert!(err.message.contains("replica2"), "the message names the node: {}", err.message);
+    assert!(
+        matches!(err.code, ErrorCode::ConnectionRefused | ErrorCode::Timeout),
+        "{err:?}"
+    );
+    assert!(
+        err.message.contains("replica2"),
+        "the message names the node: {}",
+        err.message
+    );
     let primary = node(&s, "primary");
-    assert!(primary.reachable && primary.lsn.is_some() && primary.error.is_none(), "{s:#?}");
+    assert!(
+        primary.reachable && primary.lsn.is_some() && primary.error.is_none(),
+        "{s:#?}"
+    );
     let r1 = node(&s, "replica1");
-    assert!(r1.reachable && r1.lag_bytes.is_some() && r1.replay_lag_ms.is_some(), "{s:#?}");
+    assert!(
+        r1.reachable && r1.lag_bytes.is_some() && r1.replay_lag_ms.is_some(),
+        "{s:#?}"
+    );
 
     // Writes still reach replica1; replica2 stays down.
-    cluster.primary.execute("CREATE TABLE while_down AS SELECT g FROM generate_series(1, 1000) g").await?;
-    let s = sample_until(&cluster, "replica1 caught up while replica2 is down", |s| caught_up(s, "replica1")).await;
+    cluster
+        .primary
+        .execute("CREATE TABLE while_down AS SELECT g FROM generate_series(1, 1000) g")
+        .await?;
+    let s = sample_until(&cluster, "replica1 caught up while replica2 is down", |s| {
+        caught_up(s, "replica1")
+    })
+    .await;
     assert_eq!(node(&s, "replica2").state, ReplicaState::Down);
-    query_until(cluster.node("replica1")?, "SELECT count(*)::text FROM while_down", "1000").await?;
+    query_until(
+        cluster.node("replica1")?,
+        "SELECT count(*)::text FROM while_down",
+        "1000",
+    )
+    .await?;
 
     // A node that is down fails a direct query with an error naming it, too.
-    let e = cluster.node("replica2")?.execute("SELECT 1").await.expect_err("replica2 is stopped");
-    assert!(matches!(e.code(), ErrorCode::ConnectionRefused | ErrorCode::Timeout), "{e}");
+    let e = cluster
+        .node("replica2")?
+        .execute("SELECT 1")
+        .await
+        .expect_err("replica2 is stopped");
+    assert!(
+        matches!(e.code(), ErrorCode::ConnectionRefused | ErrorCode::Timeout),
+        "{e}"
+    );
     assert!(e.to_string().contains("replica2"), "{e}");
 
     // Back up: it reconnects through its replication slot and replays what it missed.
     tokio::task::block_in_place(|| stack.sandbox.start_node("replica2"))?;
-    sample_until(&cluster, "replica2 back and caught up", |s| caught_up(s, "replica1") && caught_up(s, "replica2")).await;
-    query_until(cluster.node("replica2")?, "SELECT count(*)::text FROM while_down", "1000").await?;
+    sample_until(&cluster, "replica2 back and caught up", |s| {
+        caught_up(s, "replica1") && caught_up(s, "replica2")
+    })
+    .await;
+    query_until(
+        cluster.node("replica2")?,
+        "SELECT count(*)::text FROM while_down",
+        "1000",
+    )
+    .await?;
     drop(stack.guard);
     Ok(())
 }
@@ -297,33 +409,82 @@ async fn writes_to_a_replica_fail_with_read_only_replica() -> TestResult {
     let replica = cluster.node("replica1")?;
 
     // Read-only at the server: the session default and the transaction.
-    assert_eq!(query_text(replica, "SHOW default_transaction_read_only").await?, "on");
-    assert_eq!(query_text(replica, "SHOW transaction_read_only").await?, "on");
-    assert_eq!(query_text(&cluster.primary, "SHOW transaction_read_only").await?, "off");
+    assert_eq!(
+        query_text(replica, "SHOW default_transaction_read_only").await?,
+        "on"
+    );
+    assert_eq!(
+        query_text(replica, "SHOW transaction_read_only").await?,
+        "on"
+    );
+    assert_eq!(
+        query_text(&cluster.primary, "SHOW transaction_read_only").await?,
+        "off"
+    );
 
-    for sql in ["CREATE TABLE x(i int)", "INSERT INTO region VALUES (100, 'TEST', 'written by a test')"] {
+    for sql in [
+        "CREATE TABLE x(i int)",
+        "INSERT INTO region VALUES (100, 'TEST', 'written by a test')",
+    ] {
         for name in ["replica1", "replica2"] {
-            let e = cluster.node(name)?.execute(sql).await.expect_err("a replica refuses writes");
-            assert!(matches!(&e, Error::ReadOnlyReplica { node, .. } if node == name), "{sql} on {name}: {e:?}");
+            let e = cluster
+                .node(name)?
+                .execute(sql)
+                .await
+                .expect_err("a replica refuses writes");
+            assert!(
+                matches!(&e, Error::ReadOnlyReplica { node, .. } if node == name),
+                "{sql} on {name}: {e:?}"
+            );
             assert_eq!(e.code(), ErrorCode::ReadOnlyReplica);
             let message = e.to_string();
-            assert!(message.contains(name), "the message names the node: {message}");
+            assert!(
+                message.contains(name),
+                "the message names the node: {message}"
+            );
             assert!(message.contains("read-only"), "{message}");
         }
     }
     // Nothing reached the primary.
-    assert_eq!(query_text(&cluster.primary, "SELECT coalesce(to_regclass('x')::text, 'none')").await?, "none");
-    assert_eq!(query_text(&cluster.primary, "SELECT count(*)::text FROM region WHERE r_regionkey = 100").await?, "0");
+    assert_eq!(
+        query_text(
+            &cluster.primary,
+            "SELECT coalesce(to_regclass('x')::text, 'none')"
+        )
+        .await?,
+        "none"
+    );
+    assert_eq!(
+        query_text(
+            &cluster.primary,
+            "SELECT count(*)::text FROM region WHERE r_regionkey = 100"
+        )
+        .await?,
+        "0"
+    );
 
     // The same writes on the primary succeed and reach the replicas.
     assert_eq!(cluster.primary.execute("CREATE TABLE x(i int)").await?, 0);
     assert_eq!(
-        cluster.primary.execute("INSERT INTO region VALUES (100, 'TEST', 'written by a test')").await?,
+        cluster
+            .primary
+            .execute("INSERT INTO region VALUES (100, 'TEST', 'written by a test')")
+            .await?,
         1
     );
     for name in ["replica1", "replica2"] {
-        query_until(cluster.node(name)?, "SELECT count(*)::text FROM region WHERE r_regionkey = 100", "1").await?;
-        query_until(cluster.node(name)?, "SELECT coalesce(to_regclass('x')::text, 'none')", "x").await?;
+        query_until(
+            cluster.node(name)?,
+            "SELECT count(*)::text FROM region WHERE r_regionkey = 100",
+            "1",
+        )
+        .await?;
+        query_until(
+            cluster.node(name)?,
+            "SELECT coalesce(to_regclass('x')::text, 'none')",
+            "x",
+        )
+        .await?;
     }
     // An unknown node name is NotFound.
     let e = cluster.node("replica9").expect_err("no such node");
@@ -343,8 +504,14 @@ async fn fingerprints_follow_changes() -> TestResult {
 
     let fp0 = Fingerprint::take(&cluster.primary, &tables).await?;
     assert_eq!(fp0.tables.len(), 2);
-    assert_eq!((fp0.tables[0].table.as_str(), fp0.tables[0].rows), ("region", 5));
-    assert_eq!((fp0.tables[1].table.as_str(), fp0.tables[1].rows), ("nation", 25));
+    assert_eq!(
+        (fp0.tables[0].table.as_str(), fp0.tables[0].rows),
+        ("region", 5)
+    );
+    assert_eq!(
+        (fp0.tables[1].table.as_str(), fp0.tables[1].rows),
+        ("nation", 25)
+    );
     assert!(fp0.lsn <= skein_pg::fingerprint::replay_lsn(&cluster.primary).await?);
 
     // Stable when nothing changes.
@@ -355,25 +522,67 @@ async fn fingerprints_follow_changes() -> TestResult {
     // VACUUM FREEZE rewrites tuple headers but not the fingerprint.
     cluster.primary.execute("VACUUM (FREEZE) region").await?;
     let frozen = Fingerprint::take(&cluster.primary, &tables).await?;
-    assert_eq!(frozen.tables, fp0.tables, "VACUUM FREEZE changed the fingerprint");
+    assert_eq!(
+        frozen.tables, fp0.tables,
+        "VACUUM FREEZE changed the fingerprint"
+    );
 
     let mut previous = fp0;
     for (what, sql, rows) in [
-        ("INSERT", "INSERT INTO region VALUES (100, 'TEST', 'fingerprint test')", 6),
-        ("UPDATE", "UPDATE region SET r_comment = r_comment WHERE r_regionkey = 0", 6),
+        (
+            "INSERT",
+            "INSERT INTO region VALUES (100, 'TEST', 'fingerprint test')",
+            6,
+        ),
+        (
+            "UPDATE",
+            "UPDATE region SET r_comment = r_comment WHERE r_regionkey = 0",
+            6,
+        ),
         ("DELETE", "DELETE FROM region WHERE r_regionkey = 100", 5),
     ] {
         assert_eq!(cluster.primary.execute(sql).await?, 1, "{what}");
         let fp = Fingerprint::take(&cluster.primary, &tables).await?;
-        assert_ne!(fp.digest(), previous.digest(), "{what} did not change the fingerprint");
+        assert_ne!(
+            fp.digest(),
+            previous.digest(),
+            "{what} did not change the fingerprint"
+        );
         assert_ne!(fp.tables[0], previous.tables[0], "{what}");
         assert_eq!(fp.tables[0].rows, rows, "{what}");
-        assert_eq!(fp.tables[1], previous.tables[1], "{what} on region changed nation's fingerprint");
-        assert!(fp.lsn > previous.lsn, "{what}: the LSN moves past the change");
+        assert_eq!(
+            fp.tables[1], previous.tables[1],
+            "{what} on region changed nation's fingerprint"
+        );
+        assert!(
+            fp.lsn > previous.lsn,
+            "{what}: the LSN moves past the change"
+        );
         let primary_lsn = skein_pg::fingerprint::replay_lsn(&cluster.primary).await?;
-        assert!(fp.lsn <= primary_lsn, "{what}: fingerprint LSN {} is ahead of the primary {}", fp.lsn, primary_lsn);
+        assert!(
+            fp.lsn <= primary_lsn,
+            "{what}: fingerprint LSN {} is ahead of the primary {}",
+            fp.lsn,
+            primary_lsn
+        );
         previous = fp;
     }
+
+    // A schema change without a table rewrite leaves every row's xmin alone, but the columns
+    // are part of the fingerprint.
+    cluster
+        .primary
+        .execute("ALTER TABLE region ADD COLUMN r_note text")
+        .await?;
+    let fp = Fingerprint::take(&cluster.primary, &tables).await?;
+    assert_eq!(
+        (fp.tables[0].rows, fp.tables[0].xmin_hash),
+        (previous.tables[0].rows, previous.tables[0].xmin_hash)
+    );
+    assert_ne!(fp.tables[0].columns_md5, previous.tables[0].columns_md5);
+    assert_ne!(fp.digest(), previous.digest(), "ADD COLUMN did not change the fingerprint");
+    assert_eq!(fp.tables[1], previous.tables[1]);
+    previous = fp;
 
     // Replicas reach the fingerprint's LSN, and hold the same data there.
     for name in ["replica1", "replica2"] {
@@ -384,7 +593,11 @@ async fn fingerprints_follow_changes() -> TestResult {
             if at >= previous.lsn {
                 break;
             }
-            assert!(Instant::now() < deadline, "{name} stuck at {at}, below {}", previous.lsn);
+            assert!(
+                Instant::now() < deadline,
+                "{name} stuck at {at}, below {}",
+                previous.lsn
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let n = query_text(replica, "SELECT count(*)::text FROM region").await?;
@@ -392,12 +605,22 @@ async fn fingerprints_follow_changes() -> TestResult {
     }
 
     // Unknown tables and bad names.
-    let e = Fingerprint::take(&cluster.primary, &["no_such_table".into()]).await.expect_err("unknown table");
+    let e = Fingerprint::take(&cluster.primary, &["no_such_table".into()])
+        .await
+        .expect_err("unknown table");
     assert_eq!(e.code(), ErrorCode::NotFound, "{e}");
-    assert!(e.to_string().contains("primary") && e.to_string().contains("no_such_table"), "{e}");
-    let e = Fingerprint::take(&cluster.primary, &["region; DROP TABLE nation".into()]).await.expect_err("bad name");
+    assert!(
+        e.to_string().contains("primary") && e.to_string().contains("no_such_table"),
+        "{e}"
+    );
+    let e = Fingerprint::take(&cluster.primary, &["region; DROP TABLE nation".into()])
+        .await
+        .expect_err("bad name");
     assert_eq!(e.code(), ErrorCode::InvalidInput, "{e}");
-    assert_eq!(query_text(&cluster.primary, "SELECT count(*)::text FROM nation").await?, "25");
+    assert_eq!(
+        query_text(&cluster.primary, "SELECT count(*)::text FROM nation").await?,
+        "25"
+    );
     drop(stack);
     Ok(())
 }
@@ -436,11 +659,26 @@ async fn unreachable_nodes_are_down_within_the_timeout() -> TestResult {
         let took = started.elapsed();
         check_consistent(&s);
         // Generous slack for a loaded machine; a hang would be far longer.
-        assert!(took < timeout * 5, "sampling took {took:?} with a {timeout:?} timeout");
+        assert!(
+            took < timeout * 5,
+            "sampling took {took:?} with a {timeout:?} timeout"
+        );
         for (name, addr, code) in [
-            ("primary", format!("127.0.0.1:{closed}"), ErrorCode::ConnectionRefused),
-            ("replica1", format!("127.0.0.1:{closed2}"), ErrorCode::ConnectionRefused),
-            ("replica2", format!("127.0.0.1:{silent_port}"), ErrorCode::Timeout),
+            (
+                "primary",
+                format!("127.0.0.1:{closed}"),
+                ErrorCode::ConnectionRefused,
+            ),
+            (
+                "replica1",
+                format!("127.0.0.1:{closed2}"),
+                ErrorCode::ConnectionRefused,
+            ),
+            (
+                "replica2",
+                format!("127.0.0.1:{silent_port}"),
+                ErrorCode::Timeout,
+            ),
         ] {
             let n = node(&s, name);
             assert!(!n.reachable, "{s:#?}");
@@ -449,20 +687,33 @@ async fn unreachable_nodes_are_down_within_the_timeout() -> TestResult {
             assert_eq!(err.code, code, "{name}: {err:?}");
             assert!(err.message.contains(name), "{err:?}");
             if code == ErrorCode::ConnectionRefused {
-                assert!(err.message.contains(&addr), "the message names host and port: {err:?}");
+                assert!(
+                    err.message.contains(&addr),
+                    "the message names host and port: {err:?}"
+                );
             }
         }
     }
 
     let started = Instant::now();
-    let e = cluster.primary.execute("SELECT 1").await.expect_err("nothing listens");
+    let e = cluster
+        .primary
+        .execute("SELECT 1")
+        .await
+        .expect_err("nothing listens");
     assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
     assert!(started.elapsed() < timeout * 5);
     let started = Instant::now();
-    let e = Fingerprint::take(cluster.node("replica2")?, &["region".into()]).await.expect_err("silent server");
+    let e = Fingerprint::take(cluster.node("replica2")?, &["region".into()])
+        .await
+        .expect_err("silent server");
     assert_eq!(e.code(), ErrorCode::Timeout, "{e}");
     // Fingerprints allow 30 × the probe timeout for their scans, but not for connecting.
-    assert!(started.elapsed() < timeout * 5, "fingerprint waited {:?} on a silent server", started.elapsed());
+    assert!(
+        started.elapsed() < timeout * 5,
+        "fingerprint waited {:?} on a silent server",
+        started.elapsed()
+    );
     drop(silent);
     drop(guard);
     Ok(())
@@ -476,12 +727,21 @@ async fn wrong_password_is_auth_failed() -> TestResult {
     let real_password = stack.sandbox.password()?;
     let good = lag::sample(&stack.cluster).await;
     check_consistent(&good);
-    assert!(good.nodes.iter().all(|n| n.reachable), "the sandbox's own profile works: {good:#?}");
+    assert!(
+        good.nodes.iter().all(|n| n.reachable),
+        "the sandbox's own profile works: {good:#?}"
+    );
 
     let wrong_password = "not-the-sandbox-password-1234";
     for (case, passfile_text) in [
-        ("wrong", format!("127.0.0.1:*:*:postgres:{wrong_password}\n")),
-        ("missing", format!("127.0.0.1:*:*:someone_else:{wrong_password}\n")),
+        (
+            "wrong",
+            format!("127.0.0.1:*:*:postgres:{wrong_password}\n"),
+        ),
+        (
+            "missing",
+            format!("127.0.0.1:*:*:someone_else:{wrong_password}\n"),
+        ),
     ] {
         let passfile = stack.sandbox.dir.join(format!("pgpass-{case}"));
         write_private(&passfile, &passfile_text)?;
@@ -498,15 +758,30 @@ async fn wrong_password_is_auth_failed() -> TestResult {
             assert!(!n.reachable, "{case}: {s:#?}");
             assert_eq!(n.state, ReplicaState::Down, "{case}: {s:#?}");
             let err = n.error.as_ref().expect("a down node carries its error");
-            assert_eq!(err.code, ErrorCode::AuthFailed, "{case} password on {}: {err:?}", n.name);
+            assert_eq!(
+                err.code,
+                ErrorCode::AuthFailed,
+                "{case} password on {}: {err:?}",
+                n.name
+            );
             assert!(err.message.contains(&n.name), "{err:?}");
-            assert!(!err.message.contains(wrong_password) && !err.message.contains(&real_password), "a secret leaked: {err:?}");
+            assert!(
+                !err.message.contains(wrong_password) && !err.message.contains(&real_password),
+                "a secret leaked: {err:?}"
+            );
         }
-        let e = cluster.primary.execute("SELECT 1").await.expect_err("bad credentials");
+        let e = cluster
+            .primary
+            .execute("SELECT 1")
+            .await
+            .expect_err("bad credentials");
         assert!(matches!(e, Error::AuthFailed { .. }), "{case}: {e:?}");
         assert!(!e.to_string().contains(wrong_password) && !e.to_string().contains(&real_password));
         let debug = format!("{e:?}");
-        assert!(!debug.contains(wrong_password) && !debug.contains(&real_password), "a secret leaked: {debug}");
+        assert!(
+            !debug.contains(wrong_password) && !debug.contains(&real_password),
+            "a secret leaked: {debug}"
+        );
     }
     drop(stack);
     Ok(())

@@ -120,9 +120,19 @@ pub(crate) fn postmaster_pid(data: &Path) -> Option<u32> {
     std::fs::read_to_string(data.join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
 }
 
-/// `true` while a process with this pid exists.
+/// `true` while a process with this pid exists and has not exited. A postmaster outlives
+/// `pg_ctl`, so init reaps it; until then (seconds, under some inits) it is a zombie that
+/// `kill(pid, 0)` still finds, but it holds no data directory or port any more.
 pub(crate) fn alive(pid: u32) -> bool {
-    i32::try_from(pid).is_ok_and(|p| kill(Pid::from_raw(p), None).is_ok())
+    i32::try_from(pid).is_ok_and(|p| kill(Pid::from_raw(p), None).is_ok()) && !zombie(pid)
+}
+
+/// `true` when `/proc` says the process has exited but was not reaped yet (state `Z`).
+fn zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
 }
 
 /// Stops a postmaster by pid: fast shutdown (SIGINT), then immediate (SIGQUIT), then SIGKILL.

@@ -79,7 +79,10 @@ async fn connect(port: u16, user: &str, password: &str, database: &str) -> Resul
         .dbname(database)
         .application_name("skein-sandbox")
         .connect_timeout(Duration::from_secs(10));
-    let (client, connection) = config.connect(NoTls).await.map_err(Error::pg(format!("connecting to port {port}")))?;
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(Error::pg(format!("connecting to port {port}")))?;
     tokio::spawn(connection);
     Ok(client)
 }
@@ -88,7 +91,10 @@ async fn connect(port: u16, user: &str, password: &str, database: &str) -> Resul
 pub(crate) async fn prepare_primary(port: u16, user: &str, password: &str) -> Result<()> {
     let client = connect(port, user, password, "postgres").await?;
     for db in [DEMO_DATABASE, LAKE_DATABASE] {
-        client.batch_execute(&format!("CREATE DATABASE {db}")).await.map_err(Error::pg(format!("creating database {db}")))?;
+        client
+            .batch_execute(&format!("CREATE DATABASE {db}"))
+            .await
+            .map_err(Error::pg(format!("creating database {db}")))?;
     }
     Ok(())
 }
@@ -100,28 +106,40 @@ pub(crate) fn load_tpch(port: u16, user: &str, password: &str, scale: f64) -> Re
         // The tpch extension's dbgen keeps process-global state: two sandboxes generating at
         // once in one process (parallel tests) crash it with SIGSEGV. One at a time.
         static DBGEN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _one_at_a_time = DBGEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        duck.execute_batch("LOAD tpch; LOAD postgres;").map_err(Error::duck(
+        let _one_at_a_time = DBGEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        duck.execute_batch("LOAD tpch; LOAD postgres;")
+            .map_err(Error::duck(
             "loading DuckDB's tpch and postgres extensions (run scripts/setup.sh to install them)",
         ))?;
         if scale > 0.0 {
-            duck.execute_batch(&format!("CALL dbgen(sf => {scale})")).map_err(Error::duck("generating TPC-H"))?;
+            duck.execute_batch(&format!("CALL dbgen(sf => {scale})"))
+                .map_err(Error::duck("generating TPC-H"))?;
         } else {
-            duck.execute_batch(&format!("CALL dbgen(sf => 0.001)")).map_err(Error::duck("generating TPC-H schema"))?;
+            duck.execute_batch("CALL dbgen(sf => 0.001)")
+                .map_err(Error::duck("generating TPC-H schema"))?;
         }
     }
     let attach = format!(
         "ATTACH 'host=127.0.0.1 port={port} user={user} password={password} dbname={DEMO_DATABASE}' AS pg (TYPE postgres)"
     );
-    duck.execute_batch(&attach).map_err(Error::duck("attaching the primary"))?;
+    duck.execute_batch(&attach)
+        .map_err(Error::duck("attaching the primary"))?;
     let mut rows = 0u64;
     for (table, _) in TABLES {
         let filter = if scale > 0.0 { "" } else { " LIMIT 0" };
-        duck.execute_batch(&format!("CREATE TABLE pg.public.{table} AS SELECT * FROM memory.main.{table}{filter}"))
-            .map_err(Error::duck(format!("copying {table} into the primary")))?;
+        duck.execute_batch(&format!(
+            "CREATE TABLE pg.public.{table} AS SELECT * FROM memory.main.{table}{filter}"
+        ))
+        .map_err(Error::duck(format!("copying {table} into the primary")))?;
         if scale > 0.0 {
             let n: i64 = duck
-                .query_row(&format!("SELECT count(*) FROM memory.main.{table}"), [], |r| r.get(0))
+                .query_row(
+                    &format!("SELECT count(*) FROM memory.main.{table}"),
+                    [],
+                    |r| r.get(0),
+                )
                 .map_err(Error::duck(format!("counting {table}")))?;
             rows += n as u64;
         }
@@ -138,7 +156,10 @@ pub(crate) async fn add_primary_keys(port: u16, user: &str, password: &str) -> R
             .await
             .map_err(Error::pg(format!("adding the primary key of {table}")))?;
     }
-    client.batch_execute("ANALYZE").await.map_err(Error::pg("ANALYZE"))?;
+    client
+        .batch_execute("ANALYZE")
+        .await
+        .map_err(Error::pg("ANALYZE"))?;
     Ok(())
 }
 
@@ -158,7 +179,9 @@ pub struct WorkloadReport {
 /// server that needs none.
 pub async fn workload(client: &Client, rate: u32, seconds: u64) -> Result<WorkloadReport> {
     if rate == 0 || rate > 10_000 {
-        return Err(Error::InvalidInput("--rate must be between 1 and 10000 orders per second".into()));
+        return Err(Error::InvalidInput(
+            "--rate must be between 1 and 10000 orders per second".into(),
+        ));
     }
     let row = client
         .query_one(
@@ -167,8 +190,11 @@ pub async fn workload(client: &Client, rate: u32, seconds: u64) -> Result<Worklo
             &[],
         )
         .await
-        .map_err(Error::pg("reading TPC-H sizes (is this the sandbox's tpch database?)"))?;
-    let (mut key, customers, parts, suppliers): (i64, i64, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        .map_err(Error::pg(
+            "reading TPC-H sizes (is this the sandbox's tpch database?)",
+        ))?;
+    let (mut key, customers, parts, suppliers): (i64, i64, i64, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
     let (customers, parts, suppliers) = (customers.max(1), parts.max(1), suppliers.max(1));
     let insert = client
         .prepare(
@@ -198,11 +224,17 @@ pub async fn workload(client: &Client, rate: u32, seconds: u64) -> Result<Worklo
         orders += 1;
         line_items += n as u64;
     }
-    Ok(WorkloadReport { orders, line_items, duration_ms: started.elapsed().as_millis() as u64 })
+    Ok(WorkloadReport {
+        orders,
+        line_items,
+        duration_ms: started.elapsed().as_millis() as u64,
+    })
 }
 
 /// Connects to the sandbox primary's demo database as its superuser.
 pub async fn connect_primary(sandbox: &crate::Sandbox) -> Result<Client> {
-    let port = sandbox.port("primary").ok_or_else(|| Error::NotFound(sandbox.dir.clone()))?;
+    let port = sandbox
+        .port("primary")
+        .ok_or_else(|| Error::NotFound(sandbox.dir.clone()))?;
     connect(port, "postgres", &sandbox.password()?, DEMO_DATABASE).await
 }

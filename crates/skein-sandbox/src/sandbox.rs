@@ -26,7 +26,10 @@ impl SandboxOptions {
     /// The default directory: `$TMPDIR/skein-sandbox` (or `/tmp/skein-sandbox`), reachable by
     /// the unprivileged server user.
     pub fn default_dir() -> PathBuf {
-        std::env::var_os("TMPDIR").map(PathBuf::from).unwrap_or_else(|| "/tmp".into()).join("skein-sandbox")
+        std::env::var_os("TMPDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "/tmp".into())
+            .join("skein-sandbox")
     }
 }
 
@@ -84,7 +87,9 @@ impl Sandbox {
             return Err(Error::InvalidInput("--replicas must be 32 or fewer".into()));
         }
         if !(0.0..=10.0).contains(&opts.scale) {
-            return Err(Error::InvalidInput("--scale must be between 0 and 10".into()));
+            return Err(Error::InvalidInput(
+                "--scale must be between 0 and 10".into(),
+            ));
         }
         let started = Instant::now();
         if let Ok(existing) = Sandbox::open(&opts.dir) {
@@ -102,9 +107,10 @@ impl Sandbox {
             let port = sandbox.nodes[0].port;
             let scale = sandbox_scale(&dir);
             let pw = password.clone();
-            sandbox.rows_loaded = tokio::task::spawn_blocking(move || demo::load_tpch(port, SUPERUSER, &pw, scale))
-                .await
-                .map_err(|e| Error::InvalidInput(format!("demo data task failed: {e}")))??;
+            sandbox.rows_loaded =
+                tokio::task::spawn_blocking(move || demo::load_tpch(port, SUPERUSER, &pw, scale))
+                    .await
+                    .map_err(|e| Error::InvalidInput(format!("demo data task failed: {e}")))??;
             demo::add_primary_keys(port, SUPERUSER, &password).await?;
             sandbox.up_ms = started.elapsed().as_millis() as u64;
             sandbox.save()?;
@@ -121,8 +127,11 @@ impl Sandbox {
     ///
     /// Errors: [`Error::NotFound`] when `dir` holds no sandbox.
     pub fn open(dir: &Path) -> Result<Sandbox> {
-        let text = std::fs::read_to_string(dir.join("sandbox.json")).map_err(|_| Error::NotFound(dir.to_owned()))?;
-        serde_json::from_str(&text).map_err(|e| Error::InvalidInput(format!("{}: {e}", dir.join("sandbox.json").display())))
+        let text = std::fs::read_to_string(dir.join("sandbox.json"))
+            .map_err(|_| Error::NotFound(dir.to_owned()))?;
+        serde_json::from_str(&text).map_err(|e| {
+            Error::InvalidInput(format!("{}: {e}", dir.join("sandbox.json").display()))
+        })
     }
 
     /// Stops every server the sandbox in `dir` started (by pid) and removes the directory.
@@ -136,7 +145,11 @@ impl Sandbox {
             Err(e) => return Err(e),
         };
         let mut pids: Vec<u32> = nodes.iter().map(|n| n.pid).collect();
-        for entry in std::fs::read_dir(dir.join("pg")).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(dir.join("pg"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             pids.extend(cluster::postmaster_pid(&entry.path()));
         }
         pids.sort_unstable();
@@ -160,7 +173,11 @@ impl Sandbox {
 
     /// Stops one node by its pid (for failure drills); the rest keep running.
     pub fn stop_node(&self, name: &str) -> Result<()> {
-        let node = self.nodes.iter().find(|n| n.name == name).ok_or_else(|| Error::NotFound(self.data_dir(name)))?;
+        let node = self
+            .nodes
+            .iter()
+            .find(|n| n.name == name)
+            .ok_or_else(|| Error::NotFound(self.data_dir(name)))?;
         cluster::stop(node.pid);
         Ok(())
     }
@@ -178,7 +195,8 @@ impl Sandbox {
 
     /// Password of the sandbox's superuser, from the sandbox's own password file.
     pub fn password(&self) -> Result<String> {
-        let text = std::fs::read_to_string(self.dir.join("pgpass")).map_err(Error::io("reading the sandbox pgpass"))?;
+        let text = std::fs::read_to_string(self.dir.join("pgpass"))
+            .map_err(Error::io("reading the sandbox pgpass"))?;
         text.lines()
             .next()
             .and_then(|l| l.rsplit(':').next())
@@ -188,22 +206,32 @@ impl Sandbox {
 
     /// A `key=value` connection string for the named node and database (no password).
     pub fn conninfo(&self, name: &str, database: &str) -> String {
-        format!("host=127.0.0.1 port={} user={SUPERUSER} dbname={database}", self.port(name).unwrap_or(0))
+        format!(
+            "host=127.0.0.1 port={} user={SUPERUSER} dbname={database}",
+            self.port(name).unwrap_or(0)
+        )
     }
 
     fn save(&self) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        std::fs::write(self.dir.join("sandbox.json"), text).map_err(Error::io("writing sandbox.json"))
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        std::fs::write(self.dir.join("sandbox.json"), text)
+            .map_err(Error::io("writing sandbox.json"))
     }
 }
 
 fn sandbox_scale(dir: &Path) -> f64 {
-    std::fs::read_to_string(dir.join("scale")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0.0)
+    std::fs::read_to_string(dir.join("scale"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0.0)
 }
 
 fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(Error::io("finding a free port"))?;
-    Ok(l.local_addr().map_err(Error::io("finding a free port"))?.port())
+    Ok(l.local_addr()
+        .map_err(Error::io("finding a free port"))?
+        .port())
 }
 
 /// Blocking part of `up`: directory, primary, replicas, profile. Returns the password.
@@ -212,11 +240,14 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
     let bin = cluster::pg_bin_dir()?;
     let dir = &opts.dir;
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
-    let dir = dir.canonicalize().map_err(Error::io(format!("resolving {}", dir.display())))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(Error::io(format!("resolving {}", dir.display())))?;
     let pg = dir.join("pg");
     std::fs::create_dir_all(&pg).map_err(Error::io("creating pg/"))?;
     run_as.own(&pg)?;
-    std::fs::write(dir.join("scale"), opts.scale.to_string()).map_err(Error::io("writing scale"))?;
+    std::fs::write(dir.join("scale"), opts.scale.to_string())
+        .map_err(Error::io("writing scale"))?;
 
     let password = uuid::Uuid::new_v4().simple().to_string();
     let pwfile = pg.join(".pwfile");
@@ -230,11 +261,26 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
         run_as,
         &bin,
         "initdb",
-        &["-D", &primary_s, "-U", SUPERUSER, "--pwfile", &pwfile_s, "--auth-host=scram-sha-256", "--auth-local=peer", "-E", "UTF8", "--locale=C.UTF-8"],
+        &[
+            "-D",
+            &primary_s,
+            "-U",
+            SUPERUSER,
+            "--pwfile",
+            &pwfile_s,
+            "--auth-host=scram-sha-256",
+            "--auth-local=peer",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
         &[],
     )?;
     let _ = std::fs::remove_file(&pwfile);
-    append(&primary.join("postgresql.conf"), &primary_conf(primary_port))?;
+    append(
+        &primary.join("postgresql.conf"),
+        &primary_conf(primary_port),
+    )?;
     let mut nodes = vec![NodeInfo {
         name: "primary".into(),
         role: Role::Primary,
@@ -242,7 +288,13 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
         pid: cluster::start(run_as, &bin, &primary, &pg.join("primary.log"))?,
     }];
     // Record what runs as soon as it runs, so `down` can stop it if a later step fails.
-    let mut sandbox = Sandbox { dir: dir.clone(), profile: dir.join("profile.toml"), nodes: Vec::new(), rows_loaded: 0, up_ms: 0 };
+    let mut sandbox = Sandbox {
+        dir: dir.clone(),
+        profile: dir.join("profile.toml"),
+        nodes: Vec::new(),
+        rows_loaded: 0,
+        up_ms: 0,
+    };
     sandbox.nodes = nodes.clone();
     sandbox.save()?;
 
@@ -255,13 +307,35 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
             run_as,
             &bin,
             "pg_basebackup",
-            &["-h", "127.0.0.1", "-p", &port_s, "-U", SUPERUSER, "-D", &data_s, "-R", "-X", "stream", "-C", "-S", &name, "-c", "fast"],
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port_s,
+                "-U",
+                SUPERUSER,
+                "-D",
+                &data_s,
+                "-R",
+                "-X",
+                "stream",
+                "-C",
+                "-S",
+                &name,
+                "-c",
+                "fast",
+            ],
             &[("PGPASSWORD", &password)],
         )?;
         let port = free_port()?;
         append(&data.join("postgresql.conf"), &replica_conf(port, &name))?;
         let pid = cluster::start(run_as, &bin, &data, &pg.join(format!("{name}.log")))?;
-        nodes.push(NodeInfo { name, role: Role::Replica, port, pid });
+        nodes.push(NodeInfo {
+            name,
+            role: Role::Replica,
+            port,
+            pid,
+        });
         sandbox.nodes = nodes.clone();
         sandbox.save()?;
     }
@@ -274,17 +348,25 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
         name: "sandbox".into(),
         passfile: Some(pgpass),
         primary: node_spec("primary", primary_port),
-        replicas: nodes[1..].iter().map(|n| node_spec(&n.name, n.port)).collect(),
+        replicas: nodes[1..]
+            .iter()
+            .map(|n| node_spec(&n.name, n.port))
+            .collect(),
         lake: LakeSpec {
-            catalog: format!("host=127.0.0.1 port={primary_port} user={SUPERUSER} dbname={LAKE_DATABASE}"),
+            catalog: format!(
+                "host=127.0.0.1 port={primary_port} user={SUPERUSER} dbname={LAKE_DATABASE}"
+            ),
             data_path: format!("{}/", lake_data.display()),
             name: "lake".into(),
         },
         thresholds: Thresholds::default(),
         source: None,
     };
-    std::fs::write(&sandbox.profile, format!("# Written by `skein sandbox up`.\n{}", profile.to_toml()))
-        .map_err(Error::io("writing profile.toml"))?;
+    std::fs::write(
+        &sandbox.profile,
+        format!("# Written by `skein sandbox up`.\n{}", profile.to_toml()),
+    )
+    .map_err(Error::io("writing profile.toml"))?;
     Ok((sandbox, password))
 }
 
@@ -314,8 +396,12 @@ fn replica_conf(port: u16, name: &str) -> String {
 
 fn append(file: &Path, text: &str) -> Result<()> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().append(true).open(file).map_err(Error::io(format!("opening {}", file.display())))?;
-    f.write_all(text.as_bytes()).map_err(Error::io(format!("writing {}", file.display())))
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(file)
+        .map_err(Error::io(format!("opening {}", file.display())))?;
+    f.write_all(text.as_bytes())
+        .map_err(Error::io(format!("writing {}", file.display())))
 }
 
 fn write_private(file: &Path, text: &str) -> Result<()> {
@@ -328,5 +414,6 @@ fn write_private(file: &Path, text: &str) -> Result<()> {
         .mode(0o600)
         .open(file)
         .map_err(Error::io(format!("writing {}", file.display())))?;
-    f.write_all(text.as_bytes()).map_err(Error::io(format!("writing {}", file.display())))
+    f.write_all(text.as_bytes())
+        .map_err(Error::io(format!("writing {}", file.display())))
 }

@@ -1,0 +1,120 @@
+//! Cache refresh of a 1M-row source against DuckDB's own
+//! `COPY (SELECT * FROM postgres_scan(…)) TO 'x.parquet'` of the same rows, in one run, on a
+//! real sandbox. Prints figures and the ratio; asserts nothing about time.
+//!
+//! `cargo bench -p skein-lake --bench refresh` (ROWS=… to change the size).
+
+use std::time::Instant;
+
+use skein_core::Profile;
+use skein_lake::{Lake, RefreshResult};
+use skein_pg::Cluster;
+use skein_sandbox::{Sandbox, SandboxOptions};
+
+const RUNS: usize = 3;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let rows: u64 = std::env::var("ROWS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = std::path::PathBuf::from(format!("/tmp/skein-bench-refresh-{}", std::process::id()));
+    let sandbox = Sandbox::up(SandboxOptions {
+        dir: dir.clone(),
+        replicas: 1,
+        scale: 0.0,
+    })
+    .await?;
+    let result = run(&sandbox, rows).await;
+    Sandbox::down(&dir)?;
+    result
+}
+
+async fn run(sandbox: &Sandbox, rows: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let profile = Profile::load(&sandbox.profile)?;
+    let cluster = Cluster::from_profile(&profile)?;
+    cluster
+        .primary
+        .execute(&format!(
+            "CREATE TABLE src AS SELECT g::int8 AS id, (g % 1000)::int4 AS a, (g * 0.01)::numeric(12,2) AS b, \
+             md5(g::text) AS c, date '2020-01-01' + (g % 2000)::int AS d FROM generate_series(1, {rows}) g"
+        ))
+        .await?;
+    cluster
+        .primary
+        .execute("ALTER TABLE src ADD PRIMARY KEY (id)")
+        .await?;
+    cluster.primary.execute("ANALYZE src").await?;
+
+    let lake = Lake::open(&profile).await?;
+    lake.create_cache(
+        &cluster,
+        "bench_src",
+        "SELECT * FROM src",
+        &["src".into()],
+        None,
+    )
+    .await?;
+    let mut refresh_s = Vec::new();
+    for i in 0..RUNS {
+        let o = lake.refresh_cache(&cluster, "bench_src", i > 0).await?;
+        assert_eq!(o.result, RefreshResult::Refreshed, "{o:?}");
+        println!(
+            "refresh {}: {} rows in {} ms from {}",
+            i + 1,
+            o.rows.unwrap_or(0),
+            o.duration_ms,
+            o.served_by.unwrap_or_default()
+        );
+        refresh_s.push(o.duration_ms as f64 / 1000.0);
+    }
+
+    let replica = sandbox
+        .nodes
+        .iter()
+        .find(|n| n.name == "replica1")
+        .ok_or("no replica")?;
+    let conninfo = format!(
+        "host=127.0.0.1 port={} user=postgres dbname=tpch password={}",
+        replica.port,
+        sandbox.password()?
+    );
+    let out = sandbox.dir.join("copy.parquet");
+    let copy_s = tokio::task::spawn_blocking(move || -> Result<Vec<f64>, duckdb::Error> {
+        let duck = duckdb::Connection::open_in_memory()?;
+        duck.execute_batch("LOAD postgres")?;
+        let mut times = Vec::new();
+        for i in 0..RUNS {
+            let t = Instant::now();
+            duck.execute_batch(&format!(
+                "COPY (SELECT * FROM postgres_scan('{conninfo}', 'public', 'src')) TO '{}' (FORMAT parquet)",
+                out.display()
+            ))?;
+            times.push(t.elapsed().as_secs_f64());
+            println!("duckdb COPY {}: {:.0} ms", i + 1, times[i] * 1000.0);
+        }
+        Ok(times)
+    })
+    .await??;
+
+    let (r, c) = (median(refresh_s), median(copy_s));
+    println!("rows: {rows}");
+    println!(
+        "cache refresh (median of {RUNS}): {:.0} ms ({:.0} rows/s)",
+        r * 1000.0,
+        rows as f64 / r
+    );
+    println!(
+        "duckdb COPY postgres_scan → parquet (median of {RUNS}): {:.0} ms ({:.0} rows/s)",
+        c * 1000.0,
+        rows as f64 / c
+    );
+    println!("ratio refresh / COPY: {:.2}", r / c);
+    Ok(())
+}

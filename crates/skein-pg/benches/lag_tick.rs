@@ -1,0 +1,66 @@
+//! Cost of one lag-sampler tick (`skein_pg::lag::sample`) with 2 and 16 replicas, on a real
+//! sandbox with 16 streaming replicas. Prints figures; asserts nothing about time.
+//!
+//! `cargo bench -p skein-pg --bench lag_tick`
+
+use std::time::Instant;
+
+use skein_core::Profile;
+use skein_pg::{lag, Cluster, ReplicaState};
+use skein_sandbox::{Sandbox, SandboxOptions};
+
+const TICKS: usize = 200;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::path::PathBuf::from(format!("/tmp/skein-bench-lag-{}", std::process::id()));
+    let started = Instant::now();
+    let sandbox = Sandbox::up(SandboxOptions {
+        dir: dir.clone(),
+        replicas: 16,
+        scale: 0.0,
+    })
+    .await?;
+    println!(
+        "sandbox with 16 replicas up in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let result = run(&sandbox).await;
+    Sandbox::down(&dir)?;
+    result
+}
+
+async fn run(sandbox: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
+    let full = Profile::load(&sandbox.profile)?;
+    for replicas in [2usize, 16] {
+        let mut profile = full.clone();
+        profile.replicas.truncate(replicas);
+        let cluster = Cluster::from_profile(&profile)?;
+        let warm = lag::sample(&cluster).await;
+        let streaming = warm
+            .nodes
+            .iter()
+            .filter(|n| n.state == ReplicaState::Streaming)
+            .count();
+        let mut times = Vec::with_capacity(TICKS);
+        for _ in 0..TICKS {
+            let t = Instant::now();
+            let s = lag::sample(&cluster).await;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            std::hint::black_box(s);
+        }
+        times.sort_by(f64::total_cmp);
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        println!(
+            "lag tick, {replicas:>2} replicas ({streaming} streaming): mean {mean:.2} ms, p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {TICKS} ticks",
+            percentile(&times, 0.5),
+            percentile(&times, 0.95),
+            percentile(&times, 1.0)
+        );
+    }
+    Ok(())
+}
