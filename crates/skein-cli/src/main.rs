@@ -59,7 +59,7 @@ enum Command {
 #[derive(clap::Args, Clone)]
 pub struct ProfileArg {
     /// Profile file (TOML); defaults to $SKEIN_PROFILE, then the sandbox's profile.
-    #[arg(long, env = "SKEIN_PROFILE")]
+    #[arg(long, env = "SKEIN_PROFILE", global = true)]
     pub profile: Option<PathBuf>,
 }
 

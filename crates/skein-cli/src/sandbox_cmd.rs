@@ -152,5 +152,5 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
 }
 
 fn sandbox_alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+    skein_sandbox::process_alive(pid)
 }

@@ -580,7 +580,11 @@ async fn fingerprints_follow_changes() -> TestResult {
         (previous.tables[0].rows, previous.tables[0].xmin_hash)
     );
     assert_ne!(fp.tables[0].columns_md5, previous.tables[0].columns_md5);
-    assert_ne!(fp.digest(), previous.digest(), "ADD COLUMN did not change the fingerprint");
+    assert_ne!(
+        fp.digest(),
+        previous.digest(),
+        "ADD COLUMN did not change the fingerprint"
+    );
     assert_eq!(fp.tables[1], previous.tables[1]);
     previous = fp;
 

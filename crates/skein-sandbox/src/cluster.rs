@@ -33,8 +33,10 @@ impl RunAs {
     /// Hands a path to the server user.
     pub(crate) fn own(&self, path: &Path) -> Result<()> {
         if let Some((uid, gid)) = self.0 {
-            nix::unistd::chown(path, Some(uid), Some(gid))
-                .map_err(|e| Error::Io { context: format!("chown {}", path.display()), error: e.into() })?;
+            nix::unistd::chown(path, Some(uid), Some(gid)).map_err(|e| Error::Io {
+                context: format!("chown {}", path.display()),
+                error: e.into(),
+            })?;
         }
         Ok(())
     }
@@ -76,7 +78,13 @@ pub(crate) fn pg_bin_dir() -> Result<PathBuf> {
 }
 
 /// Runs a PostgreSQL program as the server user; its output goes to the error on failure.
-pub(crate) fn run(run_as: RunAs, bin: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
+pub(crate) fn run(
+    run_as: RunAs,
+    bin: &Path,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<()> {
     let path = bin.join(program);
     if !path.exists() {
         return Err(Error::MissingBinary(path.display().to_string()));
@@ -86,7 +94,9 @@ pub(crate) fn run(run_as: RunAs, bin: &Path, program: &str, args: &[&str], env: 
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().map_err(Error::io(format!("starting {program}")))?;
+    let out = cmd
+        .output()
+        .map_err(Error::io(format!("starting {program}")))?;
     if out.status.success() {
         return Ok(());
     }
@@ -94,19 +104,31 @@ pub(crate) fn run(run_as: RunAs, bin: &Path, program: &str, args: &[&str], env: 
     if detail.is_empty() {
         detail = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     }
-    Err(Error::Command { command: format!("{program} {}", args.join(" ")), detail: format!("{}: {detail}", out.status) })
+    Err(Error::Command {
+        command: format!("{program} {}", args.join(" ")),
+        detail: format!("{}: {detail}", out.status),
+    })
 }
 
 /// Starts a server with `pg_ctl -w` and returns the postmaster's pid.
 pub(crate) fn start(run_as: RunAs, bin: &Path, data: &Path, log: &Path) -> Result<u32> {
     let data_s = data.display().to_string();
     let log_s = log.display().to_string();
-    if let Err(e) = run(run_as, bin, "pg_ctl", &["-D", &data_s, "-l", &log_s, "-w", "-t", "120", "start"], &[]) {
+    if let Err(e) = run(
+        run_as,
+        bin,
+        "pg_ctl",
+        &["-D", &data_s, "-l", &log_s, "-w", "-t", "120", "start"],
+        &[],
+    ) {
         let tail = std::fs::read_to_string(log).unwrap_or_default();
         let tail: Vec<&str> = tail.lines().rev().take(5).collect();
         return Err(Error::Command {
             command: format!("pg_ctl start {data_s}"),
-            detail: format!("{e}; log: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")),
+            detail: format!(
+                "{e}; log: {}",
+                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            ),
         });
     }
     postmaster_pid(data).ok_or_else(|| Error::Command {
@@ -117,7 +139,13 @@ pub(crate) fn start(run_as: RunAs, bin: &Path, data: &Path, log: &Path) -> Resul
 
 /// The pid in `DATA/postmaster.pid`, if the file exists.
 pub(crate) fn postmaster_pid(data: &Path) -> Option<u32> {
-    std::fs::read_to_string(data.join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
+    std::fs::read_to_string(data.join("postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// `true` while a process with this pid exists and has not exited. A postmaster outlives
@@ -131,7 +159,10 @@ pub(crate) fn alive(pid: u32) -> bool {
 fn zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
         .unwrap_or(false)
 }
 
@@ -139,7 +170,11 @@ fn zombie(pid: u32) -> bool {
 pub(crate) fn stop(pid: u32) {
     let Ok(raw) = i32::try_from(pid) else { return };
     let p = Pid::from_raw(raw);
-    for (signal, wait) in [(Signal::SIGINT, 30), (Signal::SIGQUIT, 10), (Signal::SIGKILL, 10)] {
+    for (signal, wait) in [
+        (Signal::SIGINT, 30),
+        (Signal::SIGQUIT, 10),
+        (Signal::SIGKILL, 10),
+    ] {
         if kill(p, signal).is_err() {
             return;
         }

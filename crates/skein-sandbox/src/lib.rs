@@ -7,11 +7,12 @@
 //! and run as the unprivileged `postgres` user when started by root. [`Sandbox::down`] stops
 //! exactly the servers `up` started (by pid) and removes the directory.
 
-mod cluster;
+pub(crate) mod cluster;
 pub mod demo;
 mod error;
 mod sandbox;
 
+pub use cluster::alive as process_alive;
 pub use demo::{DemoCache, DEMO_CACHES};
 pub use error::{Error, Result};
 pub use sandbox::{NodeInfo, Role, Sandbox, SandboxOptions};

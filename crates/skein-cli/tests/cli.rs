@@ -1,0 +1,205 @@
+//! The `skein` binary end to end against a real sandbox: `sandbox up --json`, status, caches,
+//! snapshots, errors people will hit, and `sandbox down` leaving nothing behind.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn skein(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(args)
+        .env_remove("SKEIN_PROFILE")
+        .output()
+        .expect("run skein")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let out = skein(args);
+    assert!(
+        out.status.success(),
+        "skein {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "skein {args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn err_line(args: &[&str]) -> String {
+    let out = skein(args);
+    assert!(!out.status.success(), "skein {args:?} should fail");
+    let err = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "one-line error expected, got: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// A process that exists and is not a zombie (an exited child its parent has not reaped).
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+/// Brings the sandbox down when the test ends, pass or fail.
+struct Down(PathBuf);
+impl Drop for Down {
+    fn drop(&mut self) {
+        if self.0.exists() {
+            let _ = skein(&["sandbox", "down", "--dir", &self.0.display().to_string()]);
+        }
+    }
+}
+
+#[test]
+fn sandbox_status_caches_snapshots_and_down() {
+    let dir = PathBuf::from(format!("/tmp/skein-cli-test-{}", std::process::id()));
+    let d = dir.display().to_string();
+    let _down = Down(dir.clone());
+
+    let up = ok_json(&["sandbox", "up", "--dir", &d, "--scale", "0.01", "--json"]);
+    let nodes = up["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 3);
+    assert_eq!(nodes[0]["role"], "primary");
+    assert!(nodes[1..].iter().all(|n| n["role"] == "replica"));
+    let pids: Vec<u64> = nodes
+        .iter()
+        .map(|n| n["pid"].as_u64().expect("pid"))
+        .collect();
+    assert!(pids.iter().all(|p| alive(*p)));
+    let profile = up["profile"].as_str().expect("profile").to_owned();
+
+    let again = err_line(&["sandbox", "up", "--dir", &d]);
+    assert!(again.contains("already running"), "{again}");
+
+    let status = ok_json(&["status", "--profile", &profile, "--json"]);
+    let states: Vec<&str> = status["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["state"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(states, ["primary", "streaming", "streaming"]);
+
+    let caches = ok_json(&["cache", "list", "--profile", &profile, "--json"]);
+    let names: Vec<&str> = caches
+        .as_array()
+        .expect("caches")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "open_orders_by_priority",
+            "pricing_summary",
+            "revenue_by_nation"
+        ]
+    );
+    assert!(
+        caches
+            .as_array()
+            .expect("caches")
+            .iter()
+            .all(|c| c["state"] == "fresh"),
+        "{caches}"
+    );
+
+    let refresh = ok_json(&[
+        "cache",
+        "refresh",
+        "pricing_summary",
+        "--profile",
+        &profile,
+        "--json",
+    ]);
+    assert_eq!(refresh["result"], "SKIPPED");
+    for key in ["message", "rows", "duration_ms", "snapshot_id"] {
+        assert!(!refresh[key].is_null(), "{key} missing in {refresh}");
+    }
+    let snaps = ok_json(&["snapshot", "list", "--profile", &profile, "--json"]);
+    let snaps = snaps.as_array().expect("snapshots");
+    assert!(
+        snaps.len() >= 7,
+        "catalog + 3 × (create, refresh) + the initial snapshot"
+    );
+    assert_eq!(
+        snaps[0]["commit_message"],
+        "refresh cache open_orders_by_priority"
+    );
+    assert!(
+        snaps[0]["id"].as_i64() > snaps[1]["id"].as_i64(),
+        "newest first"
+    );
+
+    // Errors people hit: one line naming what is wrong.
+    let e = err_line(&["cache", "refresh", "nope", "--profile", &profile]);
+    assert!(e.contains("no cache named 'nope'"), "{e}");
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&profile)
+            .expect("profile")
+            .replace("[lake]", "[lake]\ncatalgo = \"x\""),
+    )
+    .expect("write");
+    let e = err_line(&["status", "--profile", &bad.display().to_string()]);
+    assert!(e.contains("bad.toml:") && e.contains("catalgo"), "{e}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let wrong_port = dir.join("wrong-port.toml");
+    let text = std::fs::read_to_string(&profile).expect("profile");
+    let primary_port = nodes[0]["port"].as_u64().expect("port").to_string();
+    std::fs::write(
+        &wrong_port,
+        text.replacen(
+            &format!("port={primary_port} user=postgres dbname=tpch"),
+            &format!("port={closed} user=postgres dbname=tpch"),
+            1,
+        ),
+    )
+    .expect("write");
+    let status = ok_json(&[
+        "status",
+        "--profile",
+        &wrong_port.display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(status["nodes"][0]["state"], "down");
+    assert_eq!(status["nodes"][0]["error"]["code"], "ConnectionRefused");
+    assert_eq!(
+        status["nodes"][1]["reachable"], true,
+        "the replicas still report"
+    );
+
+    let out = skein(&["sandbox", "down", "--dir", &d]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.exists(), "the sandbox directory is removed");
+    for pid in &pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        assert!(!alive(*pid), "server process {pid} is left: {stat}");
+    }
+    let e = err_line(&["sandbox", "status", "--dir", &d]);
+    assert!(e.contains("no sandbox"), "{e}");
+}
