@@ -151,7 +151,7 @@ pub(crate) fn postmaster_pid(data: &Path) -> Option<u32> {
 /// `true` while a process with this pid exists and has not exited. A postmaster outlives
 /// `pg_ctl`, so init reaps it; until then (seconds, under some inits) it is a zombie that
 /// `kill(pid, 0)` still finds, but it holds no data directory or port any more.
-pub(crate) fn alive(pid: u32) -> bool {
+pub fn alive(pid: u32) -> bool {
     i32::try_from(pid).is_ok_and(|p| kill(Pid::from_raw(p), None).is_ok()) && !zombie(pid)
 }
 
