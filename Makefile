@@ -27,9 +27,7 @@ down:
 	$(SKEIN) sandbox down
 
 test: setup
-	cargo fmt --all --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	cargo test --workspace --no-fail-fast -- --test-threads=2
+	@bash scripts/test.sh
 
 bench: setup
 	cargo bench -p skein-lake --bench refresh

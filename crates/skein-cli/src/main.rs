@@ -4,6 +4,7 @@
 mod cache_cmd;
 mod output;
 mod sandbox_cmd;
+mod secret_cmd;
 mod snapshot_cmd;
 mod status_cmd;
 
@@ -42,6 +43,13 @@ enum Command {
         #[command(subcommand)]
         command: snapshot_cmd::SnapshotCommand,
     },
+    /// Store a node's password in the OS keyring (`skein secret set NODE < file`).
+    Secret {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
     /// Every node: role, reachable, state, lag in bytes and replay lag in ms.
     Status {
         #[command(flatten)]
@@ -52,6 +60,15 @@ enum Command {
         /// Sample once a second until interrupted.
         #[arg(long)]
         watch: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Read a password from standard input and store it for NODE (or `lake` for the catalog).
+    Set {
+        /// Node name from the profile, or `lake`.
+        node: String,
     },
 }
 
@@ -95,6 +112,10 @@ async fn main() -> ExitCode {
             Ok(p) => snapshot_cmd::run(&p, command).await,
             Err(e) => Err(e),
         },
+        Command::Secret {
+            profile,
+            command: SecretCommand::Set { node },
+        } => profile.load().and_then(|p| secret_cmd::set(&p, &node)),
         Command::Status {
             profile,
             json,

@@ -320,7 +320,7 @@ fn check_conninfo(conninfo: &str) -> std::result::Result<(), String> {
     if config.get_password().is_some() {
         return Err(
             "the connection string carries a password; secrets do not belong in profile files: \
-             use `skein secret set`, PGPASSWORD or ~/.pgpass"
+             use `skein secret set NODE` (OS keyring), PGPASSWORD or ~/.pgpass"
                 .into(),
         );
     }

@@ -29,6 +29,33 @@ pub struct Target {
     pub user: String,
 }
 
+/// The password-file fields of a connection, with libpq's defaults filled in (`PGHOST`,
+/// `PGUSER`, `USER`, `PGDATABASE`; port 5432).
+pub fn target_for(config: &tokio_postgres::Config) -> Target {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => std::env::var("PGHOST").unwrap_or_else(|_| "localhost".into()),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config
+        .get_user()
+        .map(str::to_owned)
+        .or_else(|| std::env::var("PGUSER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "postgres".into());
+    let database = config
+        .get_dbname()
+        .map(str::to_owned)
+        .or_else(|| std::env::var("PGDATABASE").ok())
+        .unwrap_or_else(|| user.clone());
+    Target {
+        host,
+        port,
+        database,
+        user,
+    }
+}
+
 /// The keyring account for a target: `USER@HOST:PORT`.
 pub fn keyring_account(t: &Target) -> String {
     format!("{}@{}:{}", t.user, t.host, t.port)
@@ -58,7 +85,7 @@ pub fn resolve_password(target: &Target, passfile: Option<&Path>) -> Option<Stri
 pub fn store_password(target: &Target, password: &str) -> Result<()> {
     keyring::Entry::new(KEYRING_SERVICE, &keyring_account(target))
         .and_then(|e| e.set_password(password))
-        .map_err(|e| Error::Keyring(e.to_string()))
+        .map_err(|e| Error::Keyring(format!("cannot store the password in the OS keyring ({e}); use PGPASSWORD or a libpq password file instead")))
 }
 
 fn passfile_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {

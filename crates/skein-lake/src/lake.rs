@@ -58,7 +58,7 @@ impl Lake {
     /// `ConnectionRefused`/`AuthFailed` when the catalog cannot be reached.
     pub async fn open(profile: &Profile) -> Result<Lake> {
         let catalog_spec = NodeSpec {
-            name: "lake catalog".into(),
+            name: "lake".into(),
             url: profile.lake.catalog.clone(),
             region: None,
             weight: 1,

@@ -28,7 +28,7 @@ pub enum Error {
         detail: String,
     },
     /// The node rejected the credentials.
-    #[error("{node} ({addr}) rejected the credentials: {detail}; set the password with `skein secret set`, PGPASSWORD or ~/.pgpass")]
+    #[error("{node} ({addr}) rejected the credentials: {detail}; set the password with `skein secret set {node}`, PGPASSWORD or ~/.pgpass")]
     AuthFailed {
         /// Node name.
         node: String,

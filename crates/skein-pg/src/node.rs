@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use skein_core::secrets::{resolve_password, Target};
+use skein_core::secrets::{resolve_password, target_for};
 use skein_core::{NodeSpec, Profile, Thresholds};
 use tokio_postgres::NoTls;
 
@@ -54,7 +54,7 @@ impl Node {
             detail: e.to_string(),
             code: skein_core::ErrorCode::InvalidInput,
         })?;
-        let target = target_of(&config);
+        let target = target_for(&config);
         if config.get_user().is_none() {
             config.user(&target.user);
         }
@@ -212,32 +212,6 @@ fn quote(v: &str) -> String {
         v.to_owned()
     } else {
         format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
-    }
-}
-
-/// The password-file fields of a connection, with libpq's defaults filled in.
-fn target_of(config: &tokio_postgres::Config) -> Target {
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
-        _ => std::env::var("PGHOST").unwrap_or_else(|_| "localhost".into()),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let user = config
-        .get_user()
-        .map(str::to_owned)
-        .or_else(|| std::env::var("PGUSER").ok())
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "postgres".into());
-    let database = config
-        .get_dbname()
-        .map(str::to_owned)
-        .or_else(|| std::env::var("PGDATABASE").ok())
-        .unwrap_or_else(|| user.clone());
-    Target {
-        host,
-        port,
-        database,
-        user,
     }
 }
 
