@@ -38,7 +38,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn run(sandbox: &Sandbox, rows: u64) -> Result<(), Box<dyn std::error::Error>> {
     let profile = Profile::load(&sandbox.profile)?;
-    let cluster = Cluster::from_profile(&profile)?;
+    // Loading 1M rows takes longer than a probe's default timeout.
+    let cluster = Cluster::with_timeout(&profile, std::time::Duration::from_secs(120))?;
     cluster
         .primary
         .execute(&format!(
