@@ -99,13 +99,13 @@ impl Sandbox {
             Sandbox::down(&opts.dir)?;
         }
         let dir = opts.dir.clone();
+        let scale = opts.scale;
         let (mut sandbox, password) = tokio::task::spawn_blocking(move || start_servers(&opts))
             .await
             .map_err(|e| Error::InvalidInput(format!("sandbox task failed: {e}")))??;
         let result = async {
             demo::prepare_primary(sandbox.nodes[0].port, SUPERUSER, &password).await?;
             let port = sandbox.nodes[0].port;
-            let scale = sandbox_scale(&dir);
             let pw = password.clone();
             sandbox.rows_loaded =
                 tokio::task::spawn_blocking(move || demo::load_tpch(port, SUPERUSER, &pw, scale))
@@ -220,13 +220,6 @@ impl Sandbox {
     }
 }
 
-fn sandbox_scale(dir: &Path) -> f64 {
-    std::fs::read_to_string(dir.join("scale"))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
 fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(Error::io("finding a free port"))?;
     Ok(l.local_addr()
@@ -246,8 +239,6 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
     let pg = dir.join("pg");
     std::fs::create_dir_all(&pg).map_err(Error::io("creating pg/"))?;
     run_as.own(&pg)?;
-    std::fs::write(dir.join("scale"), opts.scale.to_string())
-        .map_err(Error::io("writing scale"))?;
 
     let password = uuid::Uuid::new_v4().simple().to_string();
     let pwfile = pg.join(".pwfile");
