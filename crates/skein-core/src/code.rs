@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 pub enum ErrorCode {
     /// The server could not be reached (refused, unreachable host, closed connection).
     ConnectionRefused,
@@ -27,7 +27,7 @@ pub enum ErrorCode {
 }
 
 /// The shape an error crosses a boundary in (RPC, `--json`): `{ "code", "message" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ErrorInfo {
     /// Stable code.
     pub code: ErrorCode,

@@ -81,7 +81,7 @@ pub struct LakeSpec {
 }
 
 /// Lag thresholds: warning lowers a replica's standing, critical takes it out of rotation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
     /// Replay lag (ms) past which a replica is "lagging" (amber).

@@ -16,7 +16,7 @@ use crate::lake::{ident, lit, Lake};
 use crate::AUTHOR;
 
 /// A cache: a source query materialised into a lake table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CacheDefinition {
     /// Name; also the lake table's name (`<lake>.main.<name>`).
     pub name: String,
@@ -32,7 +32,7 @@ pub struct CacheDefinition {
 }
 
 /// The newest refresh that wrote a cache's data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RefreshRecord {
     /// Unique id, also in the snapshot's `commit_extra_info`.
     pub refresh_id: String,
@@ -53,7 +53,7 @@ pub struct RefreshRecord {
 }
 
 /// Where a cache stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CacheState {
     /// Never refreshed: the lake has no data for it yet.
@@ -69,7 +69,7 @@ pub enum CacheState {
 }
 
 /// A cache with its last refresh and current state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CacheStatus {
     /// The definition.
     #[serde(flatten)]

@@ -21,10 +21,13 @@ pub(crate) struct Inner {
     attached: HashSet<String>,
 }
 
-/// An open lake. Cheap to clone; all clones share one DuckDB connection.
+/// An open lake. Cheap to clone; all clones share one DuckDB database with two connections:
+/// one for writes (refreshes, cache definitions) and one for reads (history, time travel), so
+/// a long refresh never holds up a read of the lake's history.
 #[derive(Clone)]
 pub struct Lake {
     inner: Arc<Mutex<Inner>>,
+    reader: Arc<Mutex<Connection>>,
     /// The DuckDB catalog name the lake is attached under (`lake`).
     pub name: String,
     /// The profile's lake data path.
@@ -78,7 +81,11 @@ impl Lake {
         let conn = tokio::task::spawn_blocking(move || open_connection(&n, &conninfo, &d))
             .await
             .map_err(|e| Error::Task(e.to_string()))??;
+        let reader = conn
+            .try_clone()
+            .map_err(Error::duck("opening a second DuckDB connection"))?;
         let lake = Lake {
+            reader: Arc::new(Mutex::new(reader)),
             inner: Arc::new(Mutex::new(Inner {
                 conn,
                 attached: HashSet::new(),
@@ -103,6 +110,24 @@ impl Lake {
                 .lock()
                 .map_err(|_| Error::Task("the lake connection was poisoned by a panic".into()))?;
             f(&guard.conn, &name)
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?
+    }
+
+    /// Runs read-only DuckDB work on the blocking pool with the lake's reader connection.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &str) -> Result<T> + Send + 'static,
+    {
+        let reader = self.reader.clone();
+        let name = self.name.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = reader
+                .lock()
+                .map_err(|_| Error::Task("the lake connection was poisoned by a panic".into()))?;
+            f(&guard, &name)
         })
         .await
         .map_err(|e| Error::Task(e.to_string()))?

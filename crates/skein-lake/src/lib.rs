@@ -6,6 +6,7 @@
 //! ([`tokio::task::spawn_blocking`]) behind a mutex, never on the async runtime's workers.
 
 pub mod cache;
+pub mod changes;
 mod error;
 mod lake;
 pub mod refresh;
@@ -13,10 +14,11 @@ pub mod snapshot;
 mod value;
 
 pub use cache::{CacheDefinition, CacheState, CacheStatus};
+pub use changes::{LakeTable, SnapshotChanges, SnapshotRef, TableChange};
 pub use error::{Error, Result};
 pub use lake::Lake;
 pub use refresh::{RefreshOutcome, RefreshResult};
-pub use snapshot::{Snapshot, TableRows};
+pub use snapshot::{At, Snapshot, TableRows};
 
 /// The author every change Skein makes to the lake carries (DESIGN invariant 6).
 pub const AUTHOR: &str = "skein";

@@ -32,7 +32,7 @@ use crate::lake::{ident, lit, Lake};
 pub const CATCH_UP_WAIT: Duration = Duration::from_secs(2);
 
 /// What a refresh did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum RefreshResult {
     /// Nothing to do: the monitored tables are unchanged and the TTL has not passed.
@@ -44,7 +44,7 @@ pub enum RefreshResult {
 }
 
 /// The outcome of one refresh, as `skein cache refresh --json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RefreshOutcome {
     /// Cache name.
     pub cache: String,

@@ -9,7 +9,7 @@ use crate::lake::{ident, lit, Lake};
 use crate::value::to_json;
 
 /// One DuckLake snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Snapshot {
     /// `snapshot_id`.
     pub id: i64,
@@ -31,7 +31,7 @@ pub struct Snapshot {
 }
 
 /// Where in history to read a table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum At {
     /// The current snapshot.
@@ -43,7 +43,7 @@ pub enum At {
 }
 
 impl At {
-    fn clause(&self) -> Result<String> {
+    pub(crate) fn clause(&self) -> Result<String> {
         Ok(match self {
             At::Latest => String::new(),
             At::Version(v) if *v < 0 => {
@@ -68,7 +68,7 @@ impl At {
 }
 
 /// A page of a table's rows, as of some snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct TableRows {
     /// Column names.
     pub columns: Vec<String>,
@@ -81,11 +81,20 @@ pub struct TableRows {
 impl Lake {
     /// Snapshots, newest first; at most `limit`.
     pub async fn snapshots(&self, limit: usize) -> Result<Vec<Snapshot>> {
-        self.run(move |conn, lake| {
+        self.snapshot_page(limit, None).await
+    }
+
+    /// A page of snapshots, newest first: at most `limit` with ids below `before` (all when
+    /// `None`). Source: `<lake>.snapshots()`.
+    pub async fn snapshot_page(&self, limit: usize, before: Option<i64>) -> Result<Vec<Snapshot>> {
+        let filter = before
+            .map(|b| format!("WHERE snapshot_id < {b}"))
+            .unwrap_or_default();
+        self.read(move |conn, lake| {
             let sql = format!(
                 "SELECT snapshot_id, epoch_ms(snapshot_time), strftime(snapshot_time::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%gZ'), \
                  schema_version, to_json(changes)::VARCHAR, author, commit_message, commit_extra_info \
-                 FROM {}.snapshots() ORDER BY snapshot_id DESC LIMIT {limit}",
+                 FROM {}.snapshots() {filter} ORDER BY snapshot_id DESC LIMIT {limit}",
                 ident(lake)
             );
             let mut stmt = conn.prepare(&sql).map_err(Error::duck("listing snapshots"))?;
@@ -109,9 +118,23 @@ impl Lake {
         .await
     }
 
+    /// How many snapshots the lake holds (`count(*)` of `<lake>.snapshots()`).
+    pub async fn snapshot_count(&self) -> Result<u64> {
+        self.read(|conn, lake| {
+            conn.query_row(
+                &format!("SELECT count(*) FROM {}.snapshots()", ident(lake)),
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(Error::duck("counting snapshots"))
+        })
+        .await
+    }
+
     /// The newest snapshot id (`<lake>.current_snapshot()`).
     pub async fn current_snapshot(&self) -> Result<i64> {
-        self.run(|conn, lake| {
+        self.read(|conn, lake| {
             conn.query_row(
                 &format!("SELECT * FROM {}.current_snapshot()", ident(lake)),
                 [],
@@ -134,7 +157,7 @@ impl Lake {
     ) -> Result<TableRows> {
         let clause = at.clause()?;
         let table = qualified(table)?;
-        self.run(move |conn, lake| {
+        self.read(move |conn, lake| {
             let from = format!("{}.{table}{clause}", ident(lake));
             let total: i64 = conn
                 .query_row(&format!("SELECT count(*) FROM {from}"), [], |r| r.get(0))
@@ -182,7 +205,7 @@ impl Lake {
 }
 
 /// Quotes `table` or `schema.table` for use after the lake's name.
-fn qualified(table: &str) -> Result<String> {
+pub(crate) fn qualified(table: &str) -> Result<String> {
     let parts: Vec<&str> = table.split('.').collect();
     if parts.is_empty()
         || parts.len() > 2

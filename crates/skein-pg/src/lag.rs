@@ -20,7 +20,7 @@ use crate::lsn::{parse_opt, Lsn};
 use crate::node::{Cluster, Node};
 
 /// A node's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeRole {
     /// Read-write primary.
@@ -30,7 +30,7 @@ pub enum NodeRole {
 }
 
 /// What a node is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ReplicaState {
     /// The primary: accepting writes.
@@ -48,7 +48,7 @@ pub enum ReplicaState {
 }
 
 /// Where the replay lag stands against the profile's thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum LagLevel {
     /// Below the warning threshold.
@@ -60,7 +60,7 @@ pub enum LagLevel {
 }
 
 /// One node's reading.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct NodeStatus {
     /// Node name from the profile.
     pub name: String,
@@ -92,7 +92,7 @@ pub struct NodeStatus {
 }
 
 /// One reading of the whole cluster.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LagSample {
     /// When the sample was taken, ms since the Unix epoch.
     pub taken_at_ms: u64,

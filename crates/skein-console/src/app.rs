@@ -1,0 +1,181 @@
+//! The application behind every front end: the open [`Console`] (or none yet), the list of
+//! recently opened profiles, one event channel that outlives profile switches, and
+//! [`App::rpc`], the single entry point the Tauri command and `POST /api/rpc` forward to.
+//!
+//! Recent profiles live in `<config>/skein/recent.json` (`$SKEIN_CONFIG_DIR`, else
+//! `$XDG_CONFIG_HOME/skein`, else `~/.config/skein`): a JSON array of absolute paths, newest
+//! first, at most [`RECENT_MAX`].
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use skein_core::{ErrorInfo, Profile};
+use tokio::sync::broadcast;
+
+use crate::console::{Console, ConsoleOptions};
+use crate::error::{Error, Result};
+use crate::rpc::{Event, ProfileList, Request, Response};
+
+/// Recent profiles remembered.
+pub const RECENT_MAX: usize = 10;
+
+/// Events buffered per subscriber before a slow one starts missing them (an hour of lag
+/// events for 16 replicas is not kept here: history is asked for with `lag_history`).
+const EVENT_BUFFER: usize = 1024;
+
+/// The application (see the module header). Share it behind an `Arc`.
+pub struct App {
+    console: RwLock<Option<Console>>,
+    events: broadcast::Sender<Event>,
+    options: ConsoleOptions,
+    config_dir: Option<PathBuf>,
+}
+
+impl App {
+    /// An application with no profile open, remembering recent profiles in the default
+    /// configuration directory.
+    pub fn new(options: ConsoleOptions) -> App {
+        App::with_config_dir(options, default_config_dir())
+    }
+
+    /// An application that keeps its recent-profiles list in `config_dir` (`None`: nowhere).
+    pub fn with_config_dir(options: ConsoleOptions, config_dir: Option<PathBuf>) -> App {
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        App {
+            console: RwLock::new(None),
+            events,
+            options,
+            config_dir,
+        }
+    }
+
+    /// Every event from now on (lag ticks, cache states, refreshes, lake changes).
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// The open console.
+    pub fn console(&self) -> Option<Console> {
+        self.console.read().ok().and_then(|c| c.clone())
+    }
+
+    /// Opens the profile file at `path`, closing the open one. Errors: `NotFound` for a
+    /// missing file, `InvalidInput` (with file, line and field) for a malformed one.
+    pub fn open_profile(&self, path: &Path) -> Result<ProfileList> {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let profile = Profile::load(&path)?;
+        self.open(profile)?;
+        self.remember(&path);
+        let list = self.profiles();
+        let _ = self.events.send(Event::ProfileOpened(list.clone()));
+        Ok(list)
+    }
+
+    /// Opens an already-read profile, closing the open one.
+    pub fn open(&self, profile: Profile) -> Result<()> {
+        let console = Console::open(profile, self.options, self.events.clone())?;
+        let mut slot = self
+            .console
+            .write()
+            .map_err(|_| Error::Internal("the open console was poisoned by a panic".into()))?;
+        if let Some(old) = slot.replace(console) {
+            old.close();
+        }
+        Ok(())
+    }
+
+    /// The open profile and the recent ones.
+    pub fn profiles(&self) -> ProfileList {
+        ProfileList {
+            current: self.console().map(|c| c.profile_info()),
+            recent: self.recent(),
+        }
+    }
+
+    /// Answers one request. Errors cross as `{ code, message }`.
+    pub async fn rpc(&self, request: Request) -> std::result::Result<Response, ErrorInfo> {
+        self.dispatch(request).await.map_err(|e| e.info())
+    }
+
+    async fn dispatch(&self, request: Request) -> Result<Response> {
+        match request {
+            Request::Profiles => return Ok(Response::Profiles(self.profiles())),
+            Request::OpenProfile { path } => {
+                return Ok(Response::OpenProfile(self.open_profile(Path::new(&path))?))
+            }
+            _ => {}
+        }
+        let console = self.console().ok_or(Error::NoProfile)?;
+        Ok(match request {
+            Request::Overview => Response::Overview(console.overview().await),
+            Request::LagHistory { since_ms } => Response::LagHistory(console.lag_history(since_ms)),
+            Request::Caches => Response::Caches(console.caches().await?),
+            Request::RefreshCache { name, force } => {
+                Response::RefreshCache(console.refresh_cache(&name, force).await?)
+            }
+            Request::Snapshots { limit, before } => {
+                Response::Snapshots(console.snapshots(limit, before).await?)
+            }
+            Request::SnapshotChanges { id } => {
+                Response::SnapshotChanges(console.lake().await?.snapshot_changes(id).await?)
+            }
+            Request::LakeTables => Response::LakeTables(console.lake().await?.tables().await?),
+            Request::TimeTravel {
+                table,
+                at,
+                limit,
+                offset,
+            } => Response::TimeTravel(console.time_travel(&table, at, limit, offset).await?),
+            Request::Profiles | Request::OpenProfile { .. } => {
+                unreachable!("answered above without a console")
+            }
+        })
+    }
+
+    fn recent_file(&self) -> Option<PathBuf> {
+        self.config_dir.as_ref().map(|d| d.join("recent.json"))
+    }
+
+    /// Recently opened profiles that still exist, newest first.
+    pub fn recent(&self) -> Vec<String> {
+        let Some(file) = self.recent_file() else {
+            return Vec::new();
+        };
+        std::fs::read_to_string(file)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| Path::new(p).exists())
+            .collect()
+    }
+
+    /// Puts `path` first in the recent list. A failure to write it is not an error for the
+    /// user (the profile is open); it is only not remembered.
+    fn remember(&self, path: &Path) {
+        let Some(file) = self.recent_file() else {
+            return;
+        };
+        let path = path.display().to_string();
+        let mut list = self.recent();
+        list.retain(|p| *p != path);
+        list.insert(0, path);
+        list.truncate(RECENT_MAX);
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Ok(text) = serde_json::to_string_pretty(&list) {
+            let _ = std::fs::write(file, text);
+        }
+    }
+}
+
+fn default_config_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("SKEIN_CONFIG_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CONFIG_HOME") {
+        return Some(PathBuf::from(d).join("skein"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config").join("skein"))
+}

@@ -1,0 +1,165 @@
+//! Lag history: a bounded ring of samples per node (the last hour at one sample a second by
+//! default), filled by the lag sampler from [`skein_pg::lag::sample`] readings. Memory is
+//! bounded by `capacity` × nodes × one small record (~40 bytes): 16 replicas × 3,600
+//! samples ≈ 2.4 MB.
+
+use std::collections::VecDeque;
+
+use skein_pg::{LagSample, NodeRole, ReplicaState};
+
+use crate::rpc::NodeSeries;
+
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    t_ms: u64,
+    replay_lag_ms: Option<u64>,
+    lag_bytes: Option<u64>,
+    state: ReplicaState,
+}
+
+#[derive(Debug)]
+struct Ring {
+    name: String,
+    role: NodeRole,
+    points: VecDeque<Point>,
+}
+
+/// Per-node lag history with a fixed capacity; the oldest samples fall off.
+#[derive(Debug)]
+pub struct LagHistory {
+    capacity: usize,
+    nodes: Vec<Ring>,
+    latest: Option<LagSample>,
+}
+
+impl LagHistory {
+    /// An empty history that keeps at most `capacity` samples per node.
+    pub fn new(capacity: usize) -> LagHistory {
+        LagHistory {
+            capacity: capacity.max(1),
+            nodes: Vec::new(),
+            latest: None,
+        }
+    }
+
+    /// Samples kept per node.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Appends one cluster sample.
+    pub fn push(&mut self, sample: &LagSample) {
+        for node in &sample.nodes {
+            let idx = match self.nodes.iter().position(|r| r.name == node.name) {
+                Some(i) => i,
+                None => {
+                    self.nodes.push(Ring {
+                        name: node.name.clone(),
+                        role: node.role,
+                        points: VecDeque::with_capacity(self.capacity.min(4096)),
+                    });
+                    self.nodes.len() - 1
+                }
+            };
+            let ring = &mut self.nodes[idx];
+            if ring.points.len() == self.capacity {
+                ring.points.pop_front();
+            }
+            ring.points.push_back(Point {
+                t_ms: sample.taken_at_ms,
+                replay_lag_ms: node.replay_lag_ms,
+                lag_bytes: node.lag_bytes,
+                state: node.state,
+            });
+        }
+        self.latest = Some(sample.clone());
+    }
+
+    /// The newest sample.
+    pub fn latest(&self) -> Option<&LagSample> {
+        self.latest.as_ref()
+    }
+
+    /// Samples held for the named node.
+    pub fn len(&self, node: &str) -> usize {
+        self.nodes
+            .iter()
+            .find(|r| r.name == node)
+            .map_or(0, |r| r.points.len())
+    }
+
+    /// Whether nothing has been sampled yet.
+    pub fn is_empty(&self) -> bool {
+        self.latest.is_none()
+    }
+
+    /// Every node's series with samples taken after `since_ms` (all when `None`).
+    pub fn series(&self, since_ms: Option<u64>) -> Vec<NodeSeries> {
+        self.nodes
+            .iter()
+            .map(|ring| {
+                let start = since_ms.map_or(0, |s| ring.points.partition_point(|p| p.t_ms <= s));
+                let pts = ring.points.range(start..);
+                NodeSeries {
+                    name: ring.name.clone(),
+                    role: ring.role,
+                    t_ms: pts.clone().map(|p| p.t_ms).collect(),
+                    replay_lag_ms: pts.clone().map(|p| p.replay_lag_ms).collect(),
+                    lag_bytes: pts.clone().map(|p| p.lag_bytes).collect(),
+                    state: pts.map(|p| p.state).collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skein_pg::{LagLevel, NodeStatus};
+
+    fn sample(t: u64, lag: u64) -> LagSample {
+        LagSample {
+            taken_at_ms: t,
+            nodes: vec![NodeStatus {
+                name: "replica1".into(),
+                role: NodeRole::Replica,
+                reachable: true,
+                state: ReplicaState::Streaming,
+                lag_bytes: Some(lag * 10),
+                replay_lag_ms: Some(lag),
+                write_lag_ms: None,
+                flush_lag_ms: None,
+                lsn: None,
+                receive_lsn: None,
+                last_replay_at: None,
+                level: LagLevel::Ok,
+                error: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn keeps_the_newest_samples_up_to_capacity() {
+        let mut h = LagHistory::new(3);
+        for t in 1..=5 {
+            h.push(&sample(t * 1000, t));
+        }
+        let s = h.series(None);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].t_ms, vec![3000, 4000, 5000]);
+        assert_eq!(s[0].replay_lag_ms, vec![Some(3), Some(4), Some(5)]);
+        assert_eq!(s[0].lag_bytes, vec![Some(30), Some(40), Some(50)]);
+        assert_eq!(h.len("replica1"), 3);
+    }
+
+    #[test]
+    fn since_returns_only_newer_samples() {
+        let mut h = LagHistory::new(10);
+        for t in 1..=5 {
+            h.push(&sample(t * 1000, t));
+        }
+        assert_eq!(h.series(Some(3000))[0].t_ms, vec![4000, 5000]);
+        assert!(h.series(Some(9000))[0].t_ms.is_empty());
+    }
+}

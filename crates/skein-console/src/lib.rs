@@ -1,0 +1,19 @@
+//! The application every front end shares: a running [`Console`] for one profile
+//! (connections, a lag sampler with bounded history, a cache watcher, an event bus), the
+//! [`App`] that opens profiles and answers RPC requests, and the request, response and event
+//! types ([`rpc`]) from which the UI's TypeScript types are generated ([`bindings`]).
+//!
+//! No front-end code lives here and nothing here depends on Tauri: the desktop shell and
+//! `skein serve` forward [`Request`]s to [`App::rpc`] and events from [`App::subscribe`].
+
+mod app;
+pub mod bindings;
+mod console;
+mod error;
+pub mod history;
+pub mod rpc;
+
+pub use app::{App, RECENT_MAX};
+pub use console::{Console, ConsoleOptions};
+pub use error::{Error, Result};
+pub use rpc::{Event, Request, Response};

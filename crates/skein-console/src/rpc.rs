@@ -1,0 +1,276 @@
+//! The RPC surface every front end uses: one [`Request`] enum in, one [`Response`] enum out,
+//! and [`Event`]s pushed to subscribers. The desktop shell forwards a `Request` through one
+//! Tauri command; web mode takes the same JSON at `POST /api/rpc` and streams events over
+//! SSE. TypeScript types are generated from these (see [`crate::bindings`]).
+//!
+//! Wire shapes: a request is `{"method": "refresh_cache", "params": {"name": "…", "force":
+//! false}}`; its response is `{"method": "refresh_cache", "result": {…}}`; an error is
+//! `{"code": "NotFound", "message": "…"}`; an event is `{"kind": "lag", "data": {…}}`.
+
+use serde::{Deserialize, Serialize};
+use skein_core::{ErrorInfo, Thresholds};
+use skein_lake::{
+    At, CacheStatus, LakeTable, RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef, TableRows,
+};
+use skein_pg::{LagSample, NodeRole, ReplicaState};
+use ts_rs::TS;
+
+/// A request from a front end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "method", content = "params", rename_all = "snake_case")]
+pub enum Request {
+    /// The stack at a glance → [`Response::Overview`].
+    Overview,
+    /// Every node's lag history since `since_ms` (ms since the Unix epoch; all that is kept
+    /// when `null`) → [`Response::LagHistory`].
+    LagHistory {
+        /// Only samples taken after this instant.
+        since_ms: Option<u64>,
+    },
+    /// Every cache with its state → [`Response::Caches`].
+    Caches,
+    /// Refreshes a cache (SKIPPED when its monitored tables are unchanged within the TTL,
+    /// unless `force`) → [`Response::RefreshCache`]. Emits `refresh_started`,
+    /// `refresh_finished` and `caches`.
+    RefreshCache {
+        /// Cache name.
+        name: String,
+        /// Rewrite even when nothing changed.
+        force: bool,
+    },
+    /// A page of the lake's snapshots, newest first → [`Response::Snapshots`].
+    Snapshots {
+        /// Page size (1–500).
+        limit: u32,
+        /// Only snapshots with ids below this one (the next page); the newest when `null`.
+        before: Option<i64>,
+    },
+    /// What one snapshot changed, table by table → [`Response::SnapshotChanges`].
+    SnapshotChanges {
+        /// `snapshot_id`.
+        id: i64,
+    },
+    /// The lake's tables at its current snapshot → [`Response::LakeTables`].
+    LakeTables,
+    /// A page of a table's rows as of a snapshot or a timestamp → [`Response::TimeTravel`].
+    TimeTravel {
+        /// `table` (schema `main`) or `schema.table`.
+        table: String,
+        /// Where in history.
+        at: At,
+        /// Page size (1–1000).
+        limit: u32,
+        /// Rows to skip.
+        offset: u32,
+    },
+    /// The open profile and the recently opened ones → [`Response::Profiles`].
+    Profiles,
+    /// Opens a profile file, replacing the open one → [`Response::Profiles`].
+    OpenProfile {
+        /// Path of a profile TOML file.
+        path: String,
+    },
+}
+
+/// The answer to a [`Request`], tagged with the same method name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "method", content = "result", rename_all = "snake_case")]
+pub enum Response {
+    /// See [`Request::Overview`].
+    Overview(Overview),
+    /// See [`Request::LagHistory`].
+    LagHistory(LagHistory),
+    /// See [`Request::Caches`].
+    Caches(Vec<CacheView>),
+    /// See [`Request::RefreshCache`].
+    RefreshCache(RefreshOutcome),
+    /// See [`Request::Snapshots`].
+    Snapshots(SnapshotPage),
+    /// See [`Request::SnapshotChanges`].
+    SnapshotChanges(SnapshotChanges),
+    /// See [`Request::LakeTables`].
+    LakeTables(Vec<LakeTable>),
+    /// See [`Request::TimeTravel`].
+    TimeTravel(TimeTravelPage),
+    /// See [`Request::Profiles`].
+    Profiles(ProfileList),
+    /// See [`Request::OpenProfile`].
+    OpenProfile(ProfileList),
+}
+
+/// Something that happened, pushed to every subscriber. Lag readings are batched: one
+/// `lag` event per tick carries every node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum Event {
+    /// A lag sample of the whole cluster (once a second).
+    Lag(LagSample),
+    /// The caches' states, whenever one of them changed.
+    Caches(Vec<CacheView>),
+    /// A refresh began.
+    RefreshStarted {
+        /// Cache name.
+        cache: String,
+        /// Whether it was forced.
+        force: bool,
+    },
+    /// A refresh ended (SKIPPED, REFRESHED or ERROR).
+    RefreshFinished(RefreshOutcome),
+    /// The lake's state changed (a new snapshot, or it became reachable or unreachable).
+    Lake(LakeSummary),
+    /// Another profile was opened; front ends reload everything.
+    ProfileOpened(ProfileList),
+}
+
+/// The profile, without secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ProfileInfo {
+    /// Display name.
+    pub name: String,
+    /// The file it was read from.
+    pub path: Option<String>,
+    /// Nodes, primary first: name, role and `host:port/db` (no user, no password).
+    pub nodes: Vec<NodeInfo>,
+    /// The lake's DuckDB catalog name.
+    pub lake_name: String,
+    /// The lake's data path.
+    pub lake_data_path: String,
+    /// Lag thresholds, ms.
+    pub thresholds: Thresholds,
+}
+
+/// One node as the profile names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NodeInfo {
+    /// Name from the profile.
+    pub name: String,
+    /// Primary or replica.
+    pub role: NodeRole,
+    /// `host:port/dbname`.
+    pub address: String,
+}
+
+/// The open profile and the recent ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ProfileList {
+    /// The open profile; `null` before one is opened.
+    pub current: Option<ProfileInfo>,
+    /// Recently opened profile files, newest first.
+    pub recent: Vec<String>,
+}
+
+/// The stack at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Overview {
+    /// The open profile.
+    pub profile: ProfileInfo,
+    /// The newest lag sample (`null` until the first tick).
+    pub lag: Option<LagSample>,
+    /// The lake.
+    pub lake: LakeSummary,
+    /// Caches by state.
+    pub caches: Vec<CacheView>,
+    /// What needs attention, worst first.
+    pub attention: Vec<Attention>,
+}
+
+/// The lake's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct LakeSummary {
+    /// Whether the lake's catalog answered.
+    pub reachable: bool,
+    /// Snapshots in the lake.
+    pub snapshots: Option<u64>,
+    /// The current snapshot.
+    pub current_snapshot: Option<i64>,
+    /// Why it is unreachable.
+    pub error: Option<ErrorInfo>,
+}
+
+/// How bad an attention item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Out of rotation, down, expired or failed.
+    Critical,
+    /// Lagging past warning, stale.
+    Warning,
+}
+
+/// One thing that needs attention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Attention {
+    /// Critical or warning.
+    pub severity: Severity,
+    /// What it is about (`replica2`, `cache pricing_summary`, `lake`).
+    pub subject: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+/// A cache as the console sees it: its stored status plus what this console is doing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CacheView {
+    /// Definition, last refresh and state (from the lake and a fingerprint on the primary).
+    pub status: CacheStatus,
+    /// When the console first saw it stale or expired (ms since the Unix epoch).
+    pub stale_since_ms: Option<u64>,
+    /// A refresh is running.
+    pub refreshing: bool,
+    /// The last refresh this console ran (SKIPPED, REFRESHED or ERROR).
+    pub last_outcome: Option<RefreshOutcome>,
+}
+
+/// Lag history, one series per node, in columns (ready for a chart).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct LagHistory {
+    /// The profile's thresholds, ms.
+    pub thresholds: Thresholds,
+    /// Seconds of history kept.
+    pub retention_s: u64,
+    /// One series per node, primary first.
+    pub nodes: Vec<NodeSeries>,
+}
+
+/// One node's lag history. The vectors have the same length, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NodeSeries {
+    /// Node name.
+    pub name: String,
+    /// Primary or replica.
+    pub role: NodeRole,
+    /// Sample times, ms since the Unix epoch.
+    pub t_ms: Vec<u64>,
+    /// Replay lag, ms (`null` when unknown: the node or the primary did not answer).
+    pub replay_lag_ms: Vec<Option<u64>>,
+    /// Bytes of WAL behind the primary.
+    pub lag_bytes: Vec<Option<u64>>,
+    /// State at each sample.
+    pub state: Vec<ReplicaState>,
+}
+
+/// A page of snapshots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SnapshotPage {
+    /// Newest first.
+    pub snapshots: Vec<Snapshot>,
+    /// Snapshots in the lake.
+    pub total: u64,
+    /// `before` for the next page; `null` on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// A page of a table as of a snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TimeTravelPage {
+    /// `schema.table` as asked.
+    pub table: String,
+    /// The snapshot the read resolved to.
+    pub snapshot: SnapshotRef,
+    /// Whether that snapshot is the current one.
+    pub latest: bool,
+    /// Columns, rows and the exact row count at that snapshot.
+    pub rows: TableRows,
+    /// Rows skipped.
+    pub offset: u32,
+}

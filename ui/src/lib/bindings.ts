@@ -1,0 +1,688 @@
+// Generated from crates/skein-console/src/rpc.rs by ts-rs. Do not edit by hand:
+// run `make bindings` after changing the Rust types.
+
+/**
+ * Where in history to read a table.
+ */
+export type At = "latest" | { "version": number } | { "timestamp": string };
+
+/**
+ * One thing that needs attention.
+ */
+export type Attention = { 
+/**
+ * Critical or warning.
+ */
+severity: Severity, 
+/**
+ * What it is about (`replica2`, `cache pricing_summary`, `lake`).
+ */
+subject: string, 
+/**
+ * What is wrong, for a person.
+ */
+message: string, };
+
+/**
+ * Where a cache stands.
+ */
+export type CacheState = "empty" | "fresh" | "stale" | "expired" | "unknown";
+
+/**
+ * A cache with its last refresh and current state.
+ */
+export type CacheStatus = { 
+/**
+ * The newest refresh that wrote data.
+ */
+last_refresh: RefreshRecord | null, 
+/**
+ * Age of the data, ms (now − last refresh).
+ */
+age_ms: number | null, 
+/**
+ * Fresh, stale, expired, …
+ */
+state: CacheState, 
+/**
+ * Why the state is `Unknown`.
+ */
+state_error: ErrorInfo | null, 
+/**
+ * Name; also the lake table's name (`<lake>.main.<name>`).
+ */
+name: string, 
+/**
+ * Source query in PostgreSQL's SQL, sent as is to a replica (or the primary).
+ */
+query: string, 
+/**
+ * Source tables whose fingerprint decides whether a refresh is needed.
+ */
+monitor: Array<string>, 
+/**
+ * Time to live in seconds: past it, a refresh rewrites the cache even when the
+ * monitored tables did not change. `None`: no TTL.
+ */
+ttl_seconds: number | null, 
+/**
+ * When the cache was defined, ms since the Unix epoch.
+ */
+created_at_ms: number, };
+
+/**
+ * A cache as the console sees it: its stored status plus what this console is doing.
+ */
+export type CacheView = { 
+/**
+ * Definition, last refresh and state (from the lake and a fingerprint on the primary).
+ */
+status: CacheStatus, 
+/**
+ * When the console first saw it stale or expired (ms since the Unix epoch).
+ */
+stale_since_ms: number | null, 
+/**
+ * A refresh is running.
+ */
+refreshing: boolean, 
+/**
+ * The last refresh this console ran (SKIPPED, REFRESHED or ERROR).
+ */
+last_outcome: RefreshOutcome | null, };
+
+/**
+ * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
+ */
+export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Timeout" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal";
+
+/**
+ * The shape an error crosses a boundary in (RPC, `--json`): `{ "code", "message" }`.
+ */
+export type ErrorInfo = { 
+/**
+ * Stable code.
+ */
+code: ErrorCode, 
+/**
+ * One line for a person: what went wrong and how to fix it.
+ */
+message: string, };
+
+/**
+ * Something that happened, pushed to every subscriber. Lag readings are batched: one
+ * `lag` event per tick carries every node.
+ */
+export type Event = { "kind": "lag", "data": LagSample } | { "kind": "caches", "data": Array<CacheView> } | { "kind": "refresh_started", "data": { 
+/**
+ * Cache name.
+ */
+cache: string, 
+/**
+ * Whether it was forced.
+ */
+force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "profile_opened", "data": ProfileList };
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * Lag history, one series per node, in columns (ready for a chart).
+ */
+export type LagHistory = { 
+/**
+ * The profile's thresholds, ms.
+ */
+thresholds: Thresholds, 
+/**
+ * Seconds of history kept.
+ */
+retention_s: number, 
+/**
+ * One series per node, primary first.
+ */
+nodes: Array<NodeSeries>, };
+
+/**
+ * Where the replay lag stands against the profile's thresholds.
+ */
+export type LagLevel = "ok" | "warning" | "critical";
+
+/**
+ * One reading of the whole cluster.
+ */
+export type LagSample = { 
+/**
+ * When the sample was taken, ms since the Unix epoch.
+ */
+taken_at_ms: number, 
+/**
+ * Every node, primary first.
+ */
+nodes: Array<NodeStatus>, };
+
+/**
+ * The lake's state.
+ */
+export type LakeSummary = { 
+/**
+ * Whether the lake's catalog answered.
+ */
+reachable: boolean, 
+/**
+ * Snapshots in the lake.
+ */
+snapshots: number | null, 
+/**
+ * The current snapshot.
+ */
+current_snapshot: number | null, 
+/**
+ * Why it is unreachable.
+ */
+error: ErrorInfo | null, };
+
+/**
+ * One table in the lake.
+ */
+export type LakeTable = { 
+/**
+ * `schema.table`.
+ */
+name: string, 
+/**
+ * Column names, in order.
+ */
+columns: Array<string>, };
+
+/**
+ * A WAL position in bytes. Displays and parses as PostgreSQL prints it (`X/Y`, hex).
+ * Crosses the RPC boundary as its text form (`"0/3000148"`).
+ */
+export type Lsn = string;
+
+/**
+ * One node as the profile names it.
+ */
+export type NodeInfo = { 
+/**
+ * Name from the profile.
+ */
+name: string, 
+/**
+ * Primary or replica.
+ */
+role: NodeRole, 
+/**
+ * `host:port/dbname`.
+ */
+address: string, };
+
+/**
+ * A node's role.
+ */
+export type NodeRole = "primary" | "replica";
+
+/**
+ * One node's lag history. The vectors have the same length, oldest first.
+ */
+export type NodeSeries = { 
+/**
+ * Node name.
+ */
+name: string, 
+/**
+ * Primary or replica.
+ */
+role: NodeRole, 
+/**
+ * Sample times, ms since the Unix epoch.
+ */
+t_ms: Array<number>, 
+/**
+ * Replay lag, ms (`null` when unknown: the node or the primary did not answer).
+ */
+replay_lag_ms: Array<number | null>, 
+/**
+ * Bytes of WAL behind the primary.
+ */
+lag_bytes: Array<number | null>, 
+/**
+ * State at each sample.
+ */
+state: Array<ReplicaState>, };
+
+/**
+ * One node's reading.
+ */
+export type NodeStatus = { 
+/**
+ * Node name from the profile.
+ */
+name: string, 
+/**
+ * Role as the profile says.
+ */
+role: NodeRole, 
+/**
+ * Whether the node answered this sample.
+ */
+reachable: boolean, 
+/**
+ * What the node is doing.
+ */
+state: ReplicaState, 
+/**
+ * Bytes of WAL the primary has written that this replica has not replayed (0 for the
+ * primary). `None` when it cannot be known (primary or replica unreachable).
+ */
+lag_bytes: number | null, 
+/**
+ * Replay lag in ms (see the module header for its source). `None` when unknown.
+ */
+replay_lag_ms: number | null, 
+/**
+ * `pg_stat_replication.write_lag`, ms.
+ */
+write_lag_ms: number | null, 
+/**
+ * `pg_stat_replication.flush_lag`, ms.
+ */
+flush_lag_ms: number | null, 
+/**
+ * Primary: `pg_current_wal_lsn()`; replica: `pg_last_wal_replay_lsn()`.
+ */
+lsn: Lsn | null, 
+/**
+ * Replica: `pg_last_wal_receive_lsn()`.
+ */
+receive_lsn: Lsn | null, 
+/**
+ * Replica: `pg_last_xact_replay_timestamp()`, RFC 3339.
+ */
+last_replay_at: string | null, 
+/**
+ * Lag against the thresholds.
+ */
+level: LagLevel, 
+/**
+ * Why the node is down or degraded.
+ */
+error: ErrorInfo | null, };
+
+/**
+ * The stack at a glance.
+ */
+export type Overview = { 
+/**
+ * The open profile.
+ */
+profile: ProfileInfo, 
+/**
+ * The newest lag sample (`null` until the first tick).
+ */
+lag: LagSample | null, 
+/**
+ * The lake.
+ */
+lake: LakeSummary, 
+/**
+ * Caches by state.
+ */
+caches: Array<CacheView>, 
+/**
+ * What needs attention, worst first.
+ */
+attention: Array<Attention>, };
+
+/**
+ * The profile, without secrets.
+ */
+export type ProfileInfo = { 
+/**
+ * Display name.
+ */
+name: string, 
+/**
+ * The file it was read from.
+ */
+path: string | null, 
+/**
+ * Nodes, primary first: name, role and `host:port/db` (no user, no password).
+ */
+nodes: Array<NodeInfo>, 
+/**
+ * The lake's DuckDB catalog name.
+ */
+lake_name: string, 
+/**
+ * The lake's data path.
+ */
+lake_data_path: string, 
+/**
+ * Lag thresholds, ms.
+ */
+thresholds: Thresholds, };
+
+/**
+ * The open profile and the recent ones.
+ */
+export type ProfileList = { 
+/**
+ * The open profile; `null` before one is opened.
+ */
+current: ProfileInfo | null, 
+/**
+ * Recently opened profile files, newest first.
+ */
+recent: Array<string>, };
+
+/**
+ * The outcome of one refresh, as `skein cache refresh --json` prints it.
+ */
+export type RefreshOutcome = { 
+/**
+ * Cache name.
+ */
+cache: string, 
+/**
+ * SKIPPED, REFRESHED or ERROR.
+ */
+result: RefreshResult, 
+/**
+ * One line for a person: why it skipped, what it wrote, or what failed.
+ */
+message: string, 
+/**
+ * Rows in the cache after this refresh (the previous count when skipped; `None` on error
+ * before any refresh).
+ */
+rows: number | null, 
+/**
+ * Wall time of this call, ms.
+ */
+duration_ms: number, 
+/**
+ * The snapshot that holds the cache's data after this call.
+ */
+snapshot_id: number | null, 
+/**
+ * The node that served the read (REFRESHED only).
+ */
+served_by: string | null, 
+/**
+ * The error, on ERROR.
+ */
+error: ErrorInfo | null, };
+
+/**
+ * The newest refresh that wrote a cache's data.
+ */
+export type RefreshRecord = { 
+/**
+ * Unique id, also in the snapshot's `commit_extra_info`.
+ */
+refresh_id: string, 
+/**
+ * When the refresh committed, ms since the Unix epoch.
+ */
+refreshed_at_ms: number, 
+/**
+ * Fingerprint digest of the monitored tables, taken before the data was read.
+ */
+fingerprint: string, 
+/**
+ * Primary LSN the fingerprint is valid at.
+ */
+source_lsn: string, 
+/**
+ * The node that served the read.
+ */
+served_by: string, 
+/**
+ * Rows written.
+ */
+rows: number, 
+/**
+ * Wall time of the refresh, ms.
+ */
+duration_ms: number, 
+/**
+ * The snapshot that holds the data (looked up by `refresh_id`).
+ */
+snapshot_id: number | null, };
+
+/**
+ * What a refresh did.
+ */
+export type RefreshResult = "SKIPPED" | "REFRESHED" | "ERROR";
+
+/**
+ * What a node is doing.
+ */
+export type ReplicaState = "primary" | "streaming" | "catching_up" | "paused" | "disconnected" | "down";
+
+/**
+ * A request from a front end.
+ */
+export type Request = { "method": "overview" } | { "method": "lag_history", "params": { 
+/**
+ * Only samples taken after this instant.
+ */
+since_ms: number | null, } } | { "method": "caches" } | { "method": "refresh_cache", "params": { 
+/**
+ * Cache name.
+ */
+name: string, 
+/**
+ * Rewrite even when nothing changed.
+ */
+force: boolean, } } | { "method": "snapshots", "params": { 
+/**
+ * Page size (1–500).
+ */
+limit: number, 
+/**
+ * Only snapshots with ids below this one (the next page); the newest when `null`.
+ */
+before: number | null, } } | { "method": "snapshot_changes", "params": { 
+/**
+ * `snapshot_id`.
+ */
+id: number, } } | { "method": "lake_tables" } | { "method": "time_travel", "params": { 
+/**
+ * `table` (schema `main`) or `schema.table`.
+ */
+table: string, 
+/**
+ * Where in history.
+ */
+at: At, 
+/**
+ * Page size (1–1000).
+ */
+limit: number, 
+/**
+ * Rows to skip.
+ */
+offset: number, } } | { "method": "profiles" } | { "method": "open_profile", "params": { 
+/**
+ * Path of a profile TOML file.
+ */
+path: string, } };
+
+/**
+ * The answer to a [`Request`], tagged with the same method name.
+ */
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
+
+/**
+ * How bad an attention item is.
+ */
+export type Severity = "critical" | "warning";
+
+/**
+ * One DuckLake snapshot.
+ */
+export type Snapshot = { 
+/**
+ * `snapshot_id`.
+ */
+id: number, 
+/**
+ * `snapshot_time`, ms since the Unix epoch.
+ */
+time_ms: number, 
+/**
+ * `snapshot_time`, RFC 3339 in UTC.
+ */
+time: string, 
+/**
+ * `schema_version`: rises with every schema change.
+ */
+schema_version: number, 
+/**
+ * `changes`: keys such as `tables_created`, `tables_inserted_into`, `inlined_insert`,
+ * each with the table names or ids it touched.
+ */
+changes: JsonValue, 
+/**
+ * `author` (Skein writes `skein`).
+ */
+author: string | null, 
+/**
+ * `commit_message`.
+ */
+commit_message: string | null, 
+/**
+ * `commit_extra_info` (Skein writes JSON with the cache and refresh id).
+ */
+commit_extra_info: string | null, };
+
+/**
+ * A snapshot with its per-table changes.
+ */
+export type SnapshotChanges = { 
+/**
+ * The snapshot.
+ */
+snapshot: Snapshot, 
+/**
+ * Tables it touched, by name.
+ */
+tables: Array<TableChange>, };
+
+/**
+ * A page of snapshots.
+ */
+export type SnapshotPage = { 
+/**
+ * Newest first.
+ */
+snapshots: Array<Snapshot>, 
+/**
+ * Snapshots in the lake.
+ */
+total: number, 
+/**
+ * `before` for the next page; `null` on the last page.
+ */
+next_before: number | null, };
+
+/**
+ * A snapshot a time-travel read resolved to.
+ */
+export type SnapshotRef = { 
+/**
+ * `snapshot_id`.
+ */
+id: number, 
+/**
+ * `snapshot_time`, ms since the Unix epoch.
+ */
+time_ms: number, };
+
+/**
+ * One table's part in a snapshot.
+ */
+export type TableChange = { 
+/**
+ * `schema.table`.
+ */
+table: string, 
+/**
+ * The snapshot created the table (`tables_created`; a cache refresh re-creates its table).
+ */
+created: boolean, 
+/**
+ * The snapshot changed the table's schema (`tables_altered`).
+ */
+altered: boolean, 
+/**
+ * Rows inserted (`table_changes` rows with `change_type = 'insert'`).
+ */
+inserted: number, 
+/**
+ * Rows deleted (`change_type = 'delete'`).
+ */
+deleted: number, 
+/**
+ * Rows updated (`change_type = 'update_postimage'`).
+ */
+updated: number, };
+
+/**
+ * A page of a table's rows, as of some snapshot.
+ */
+export type TableRows = { 
+/**
+ * Column names.
+ */
+columns: Array<string>, 
+/**
+ * Rows of JSON values, in column order.
+ */
+rows: Array<Array<JsonValue>>, 
+/**
+ * Total rows of the table at that snapshot (exact `count(*)`).
+ */
+total: number, };
+
+/**
+ * Lag thresholds: warning lowers a replica's standing, critical takes it out of rotation.
+ */
+export type Thresholds = { 
+/**
+ * Replay lag (ms) past which a replica is "lagging" (amber).
+ */
+lag_warning_ms: number, 
+/**
+ * Replay lag (ms) past which a replica is out of rotation (red).
+ */
+lag_critical_ms: number, };
+
+/**
+ * A page of a table as of a snapshot.
+ */
+export type TimeTravelPage = { 
+/**
+ * `schema.table` as asked.
+ */
+table: string, 
+/**
+ * The snapshot the read resolved to.
+ */
+snapshot: SnapshotRef, 
+/**
+ * Whether that snapshot is the current one.
+ */
+latest: boolean, 
+/**
+ * Columns, rows and the exact row count at that snapshot.
+ */
+rows: TableRows, 
+/**
+ * Rows skipped.
+ */
+offset: number, };
