@@ -5,6 +5,7 @@ mod cache_cmd;
 mod output;
 mod sandbox_cmd;
 mod secret_cmd;
+mod serve_cmd;
 mod snapshot_cmd;
 mod status_cmd;
 
@@ -50,6 +51,13 @@ enum Command {
         #[command(subcommand)]
         command: SecretCommand,
     },
+    /// Web mode: serve the console's UI and RPC over HTTP on loopback, with an access token.
+    Serve {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(flatten)]
+        args: serve_cmd::ServeArgs,
+    },
     /// Every node: role, reachable, state, lag in bytes and replay lag in ms.
     Status {
         #[command(flatten)]
@@ -81,6 +89,15 @@ pub struct ProfileArg {
 }
 
 impl ProfileArg {
+    /// The profile file named by `--profile` or `SKEIN_PROFILE`, else the sandbox's when it
+    /// exists, else none.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.profile.clone().or_else(|| {
+            let p = skein_sandbox::SandboxOptions::default_dir().join("profile.toml");
+            p.exists().then_some(p)
+        })
+    }
+
     /// Loads the profile named by `--profile`, `SKEIN_PROFILE`, or the default sandbox's.
     pub fn load(&self) -> anyhow::Result<skein_core::Profile> {
         let path = match &self.profile {
@@ -116,6 +133,7 @@ async fn main() -> ExitCode {
             profile,
             command: SecretCommand::Set { node },
         } => profile.load().and_then(|p| secret_cmd::set(&p, &node)),
+        Command::Serve { profile, args } => serve_cmd::run(profile.path(), args).await,
         Command::Status {
             profile,
             json,

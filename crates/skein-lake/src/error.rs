@@ -57,7 +57,16 @@ impl Error {
     pub fn duck(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Error {
         let context = context.into();
         move |e| {
-            let message = e.to_string().replace('\n', " ");
+            // DuckDB appends the statement with a caret ("LINE 1: …"); the context says what
+            // was being done, so keep only the sentence.
+            let full = e.to_string();
+            let message = full
+                .split("\nLINE ")
+                .next()
+                .unwrap_or(&full)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             let lower = message.to_lowercase();
             let code = if lower.contains("no snapshot found")
                 || lower.contains("does not exist")

@@ -1,0 +1,412 @@
+//! The RPC surface against a real sandbox (a PostgreSQL primary, two streaming replicas and a
+//! DuckLake lake), without a UI: requests go through `App::rpc` exactly as the desktop shell
+//! and `skein serve` forward them, events come from `App::subscribe`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use skein_console::rpc::{LagHistory, SnapshotPage, TimeTravelPage};
+use skein_console::{App, ConsoleOptions, Event, Request, Response};
+use skein_core::{ErrorCode, ErrorInfo, Profile};
+use skein_lake::{At, Lake, RefreshOutcome, RefreshResult};
+use skein_pg::{Cluster, ReplicaState};
+use skein_sandbox::{Sandbox, SandboxOptions};
+use tokio::sync::broadcast;
+
+/// Stops the sandbox when the test ends, pass or fail.
+struct Stack {
+    sandbox: Sandbox,
+    app: App,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(c) = self.app.console() {
+            c.close();
+        }
+        let _ = Sandbox::down(&self.sandbox.dir);
+    }
+}
+
+fn fast() -> ConsoleOptions {
+    ConsoleOptions {
+        lag_interval: Duration::from_millis(250),
+        cache_interval: Duration::from_millis(500),
+        retention: Duration::from_secs(60),
+        work_timeout: Duration::from_secs(30),
+    }
+}
+
+async fn stack(tag: &str) -> Stack {
+    let dir = PathBuf::from(format!(
+        "/tmp/skein-console-test-{tag}-{}",
+        std::process::id()
+    ));
+    let sandbox = Sandbox::up(SandboxOptions {
+        dir: dir.clone(),
+        replicas: 2,
+        scale: 0.0,
+    })
+    .await
+    .expect("sandbox up");
+    let app = App::with_config_dir(fast(), Some(dir.join("config")));
+    app.open_profile(&sandbox.profile).expect("open profile");
+    Stack { sandbox, app }
+}
+
+async fn call(app: &App, req: Request) -> Result<Response, ErrorInfo> {
+    app.rpc(req).await
+}
+
+async fn history(app: &App) -> LagHistory {
+    match call(app, Request::LagHistory { since_ms: None }).await {
+        Ok(Response::LagHistory(h)) => h,
+        other => panic!("lag_history answered {other:?}"),
+    }
+}
+
+async fn refresh(app: &App, name: &str, force: bool) -> RefreshOutcome {
+    match call(
+        app,
+        Request::RefreshCache {
+            name: name.into(),
+            force,
+        },
+    )
+    .await
+    {
+        Ok(Response::RefreshCache(o)) => o,
+        other => panic!("refresh_cache answered {other:?}"),
+    }
+}
+
+async fn travel(app: &App, table: &str, at: At) -> Result<TimeTravelPage, ErrorInfo> {
+    call(
+        app,
+        Request::TimeTravel {
+            table: table.into(),
+            at,
+            limit: 10,
+            offset: 0,
+        },
+    )
+    .await
+    .map(|r| match r {
+        Response::TimeTravel(p) => p,
+        other => panic!("time_travel answered {other:?}"),
+    })
+}
+
+/// Waits for the first event `pick` accepts.
+async fn next_event<T>(
+    rx: &mut broadcast::Receiver<Event>,
+    within: Duration,
+    mut pick: impl FnMut(&Event) -> Option<T>,
+) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Ok(e)) => {
+                if let Some(t) = pick(&e) {
+                    return Some(t);
+                }
+            }
+            Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lag_history_grows_and_a_stopped_replica_turns_down() {
+    let stack = stack("lag").await;
+    let app = &stack.app;
+    let mut rx = app.subscribe();
+
+    // The sampler fills the history without anyone asking.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let first = history(app).await;
+    let names: Vec<&str> = first.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["primary", "replica1", "replica2"]);
+    let n1 = first.nodes[1].t_ms.len();
+    assert!(n1 >= 2, "expected samples after 1.5 s at 4 Hz, got {n1}");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let second = history(app).await;
+    let r1 = &second.nodes[1];
+    assert!(
+        r1.t_ms.len() > n1,
+        "history did not grow: {n1} → {}",
+        r1.t_ms.len()
+    );
+    assert_eq!(r1.t_ms.len(), r1.replay_lag_ms.len());
+    assert_eq!(r1.t_ms.len(), r1.lag_bytes.len());
+    assert!(r1.t_ms.windows(2).all(|w| w[0] < w[1]), "times must rise");
+    assert_eq!(r1.state.last(), Some(&ReplicaState::Streaming));
+    // An idle primary with caught-up replicas shows 0, not a growing number.
+    assert_eq!(r1.replay_lag_ms.last(), Some(&Some(0)));
+    assert_eq!(second.thresholds.lag_warning_ms, 5000);
+
+    // `since_ms` returns only newer samples.
+    let since = *r1.t_ms.last().expect("a sample");
+    match call(
+        app,
+        Request::LagHistory {
+            since_ms: Some(since),
+        },
+    )
+    .await
+    {
+        Ok(Response::LagHistory(h)) => {
+            assert!(h.nodes[1].t_ms.iter().all(|t| *t > since))
+        }
+        other => panic!("lag_history answered {other:?}"),
+    }
+
+    // Lag events carry every node in one batch per tick.
+    let batch = next_event(&mut rx, Duration::from_secs(5), |e| match e {
+        Event::Lag(s) => Some(s.nodes.len()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(batch, Some(3));
+
+    // A replica that goes down is reported down within a few seconds; the others still report.
+    stack.sandbox.stop_node("replica2").expect("stop replica2");
+    let stopped = Instant::now();
+    let down = next_event(&mut rx, Duration::from_secs(10), |e| match e {
+        Event::Lag(s) => s
+            .node("replica2")
+            .filter(|n| n.state == ReplicaState::Down)
+            .map(|_| s.clone()),
+        _ => None,
+    })
+    .await
+    .expect("replica2 never reported down");
+    eprintln!("replica2 down after {} ms", stopped.elapsed().as_millis());
+    assert!(down
+        .node("replica2")
+        .and_then(|n| n.error.as_ref())
+        .is_some());
+    assert_eq!(
+        down.node("replica1").map(|n| n.state),
+        Some(ReplicaState::Streaming)
+    );
+    match call(app, Request::Overview).await {
+        Ok(Response::Overview(o)) => {
+            assert!(
+                o.attention.iter().any(|a| a.subject == "replica2"),
+                "the overview must flag the down replica: {:?}",
+                o.attention
+            );
+        }
+        other => panic!("overview answered {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_emits_events_and_time_travel_returns_the_older_row_count() {
+    let stack = stack("caches").await;
+    let app = &stack.app;
+    let profile = Profile::load(&stack.sandbox.profile).expect("profile");
+    let cluster = Cluster::from_profile(&profile).expect("cluster");
+    cluster
+        .primary
+        .execute("CREATE TABLE t (id int PRIMARY KEY, v int)")
+        .await
+        .expect("create t");
+    cluster
+        .primary
+        .execute("INSERT INTO t SELECT g, g FROM generate_series(1, 100) g")
+        .await
+        .expect("fill t");
+    let lake = Lake::open(&profile).await.expect("lake");
+    lake.create_cache(&cluster, "t_copy", "SELECT * FROM t", &["t".into()], None)
+        .await
+        .expect("create cache");
+
+    // The cache appears through the RPC surface, empty.
+    let caches = match call(app, Request::Caches).await {
+        Ok(Response::Caches(c)) => c,
+        other => panic!("caches answered {other:?}"),
+    };
+    let view = caches
+        .iter()
+        .find(|c| c.status.definition.name == "t_copy")
+        .expect("t_copy listed");
+    assert_eq!(view.status.state, skein_lake::CacheState::Empty);
+
+    // A refresh returns its result and emits started/finished events.
+    let mut rx = app.subscribe();
+    let first = refresh(app, "t_copy", false).await;
+    assert_eq!(first.result, RefreshResult::Refreshed, "{first:?}");
+    assert_eq!(first.rows, Some(100));
+    let snap_100 = first.snapshot_id.expect("a snapshot");
+    let started = next_event(&mut rx, Duration::from_secs(5), |e| match e {
+        Event::RefreshStarted { cache, force } => Some((cache.clone(), *force)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(started, Some(("t_copy".to_string(), false)));
+    let finished = next_event(&mut rx, Duration::from_secs(5), |e| match e {
+        Event::RefreshFinished(o) => Some(o.clone()),
+        _ => None,
+    })
+    .await
+    .expect("a refresh_finished event");
+    assert_eq!(finished, first);
+    // The watcher then reports the cache fresh.
+    let fresh = next_event(&mut rx, Duration::from_secs(10), |e| match e {
+        Event::Caches(v) => v
+            .iter()
+            .find(|c| c.status.definition.name == "t_copy")
+            .filter(|c| c.status.state == skein_lake::CacheState::Fresh && !c.refreshing)
+            .map(|c| c.last_outcome.clone()),
+        _ => None,
+    })
+    .await
+    .expect("t_copy never reported fresh");
+    assert_eq!(
+        fresh.map(|o| o.result),
+        Some(RefreshResult::Refreshed),
+        "the view carries the console's last outcome"
+    );
+
+    // Unchanged source: SKIPPED, same snapshot.
+    let skipped = refresh(app, "t_copy", false).await;
+    assert_eq!(skipped.result, RefreshResult::Skipped, "{skipped:?}");
+    assert_eq!(skipped.snapshot_id, Some(snap_100));
+
+    // The snapshot list now holds the refresh's snapshot, with what it changed.
+    let page = match call(
+        app,
+        Request::Snapshots {
+            limit: 5,
+            before: None,
+        },
+    )
+    .await
+    {
+        Ok(Response::Snapshots(p)) => p,
+        other => panic!("snapshots answered {other:?}"),
+    };
+    let SnapshotPage {
+        snapshots, total, ..
+    } = &page;
+    assert_eq!(snapshots.first().map(|s| s.id), Some(snap_100));
+    assert!(*total >= snapshots.len() as u64);
+    assert!(snapshots.windows(2).all(|w| w[0].id > w[1].id));
+    match call(app, Request::SnapshotChanges { id: snap_100 }).await {
+        Ok(Response::SnapshotChanges(c)) => {
+            let t = c
+                .tables
+                .iter()
+                .find(|t| t.table == "main.t_copy")
+                .expect("main.t_copy in the changes");
+            assert!(t.created);
+            assert_eq!(t.inserted, 100);
+            assert_eq!(c.snapshot.author.as_deref(), Some("skein"));
+        }
+        other => panic!("snapshot_changes answered {other:?}"),
+    }
+
+    // The source grows; the next refresh writes 150 rows in a new snapshot.
+    cluster
+        .primary
+        .execute("INSERT INTO t SELECT g, g FROM generate_series(101, 150) g")
+        .await
+        .expect("grow t");
+    let second = refresh(app, "t_copy", false).await;
+    assert_eq!(second.result, RefreshResult::Refreshed, "{second:?}");
+    assert_eq!(second.rows, Some(150));
+    let snap_150 = second.snapshot_id.expect("a snapshot");
+    assert!(snap_150 > snap_100);
+
+    // Time travel: the older snapshot has the older row count; latest has the new one.
+    let old = travel(app, "t_copy", At::Version(snap_100))
+        .await
+        .expect("travel to the older snapshot");
+    assert_eq!(old.rows.total, 100);
+    assert_eq!(old.snapshot.id, snap_100);
+    assert!(!old.latest);
+    assert_eq!(old.rows.rows.len(), 10, "one page of 10");
+    assert_eq!(old.rows.columns, ["id", "v"]);
+    let now = travel(app, "t_copy", At::Latest).await.expect("latest");
+    assert_eq!(now.rows.total, 150);
+    assert!(now.latest);
+    // By timestamp: an instant just after the older snapshot (whose time has µs, the page
+    // carries ms) resolves to it.
+    let at = chrono_like(old.snapshot.time_ms + 1);
+    let by_time = travel(app, "t_copy", At::Timestamp(at.clone()))
+        .await
+        .expect("travel by timestamp");
+    assert_eq!(
+        (by_time.snapshot.id, by_time.rows.total),
+        (snap_100, 100),
+        "{at}"
+    );
+
+    // Bad input gets a clear error with a stable code.
+    let missing = travel(app, "no_such_table", At::Latest).await;
+    assert_eq!(missing.map_err(|e| e.code).err(), Some(ErrorCode::NotFound));
+    let gone = travel(app, "t_copy", At::Version(99_999)).await;
+    assert_eq!(gone.map_err(|e| e.code).err(), Some(ErrorCode::NotFound));
+    let bad = call(
+        app,
+        Request::TimeTravel {
+            table: "t_copy".into(),
+            at: At::Latest,
+            limit: 0,
+            offset: 0,
+        },
+    )
+    .await;
+    assert_eq!(bad.err().map(|e| e.code), Some(ErrorCode::InvalidInput));
+    let unknown = call(
+        app,
+        Request::RefreshCache {
+            name: "nope".into(),
+            force: false,
+        },
+    )
+    .await;
+    assert_eq!(unknown.err().map(|e| e.code), Some(ErrorCode::NotFound));
+}
+
+#[tokio::test]
+async fn without_a_profile_requests_say_how_to_open_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::with_config_dir(fast(), Some(dir.path().to_path_buf()));
+    let err = app.rpc(Request::Overview).await.expect_err("no profile");
+    assert_eq!(err.code, ErrorCode::NotFound);
+    assert!(err.message.contains("profile"), "{}", err.message);
+    match app.rpc(Request::Profiles).await {
+        Ok(Response::Profiles(p)) => assert!(p.current.is_none() && p.recent.is_empty()),
+        other => panic!("profiles answered {other:?}"),
+    }
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\n[primary]\nurl = 7\n").expect("write");
+    let err = app
+        .rpc(Request::OpenProfile {
+            path: bad.display().to_string(),
+        })
+        .await
+        .expect_err("malformed profile");
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("bad.toml"), "{}", err.message);
+    let err = app
+        .rpc(Request::OpenProfile {
+            path: "/nonexistent/profile.toml".into(),
+        })
+        .await
+        .expect_err("missing profile");
+    assert_eq!(err.code, ErrorCode::NotFound);
+}
+
+/// `YYYY-MM-DD HH:MM:SS.mmm+00` for ms since the Unix epoch.
+fn chrono_like(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .expect("a valid time")
+        .format("%Y-%m-%d %H:%M:%S%.3f+00")
+        .to_string()
+}
