@@ -31,6 +31,10 @@ apt_install() {
 # 1. System packages: the PostgreSQL server and what the build needs.
 apt_install postgresql postgresql-contrib build-essential pkg-config ca-certificates unzip python3-pip
 command -v npm >/dev/null || apt_install npm
+# The desktop shell (Tauri 2 on WebKitGTK) and the browser/desktop tests: Debian's Chromium (never a
+# browser download), Xvfb, WebKitWebDriver, ImageMagick for screenshots of the desktop window.
+apt_install libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev \
+  xvfb xauth webkit2gtk-driver imagemagick chromium
 # The Debian package starts a cluster of its own on 5432; Skein's sandbox does not need it.
 
 # 2. The official libduckdb.so.
@@ -60,7 +64,23 @@ for ext in "${EXTENSIONS[@]}"; do
   rm -rf "$tmp"
 done
 
-# 4. The unprivileged user the sandbox runs servers as when started by root.
+# 4. tauri-driver, the WebDriver bridge the desktop test drives the app through.
+if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  say "installing tauri-driver"
+  CARGO_TARGET_DIR="$HOME/.cache/skein-tools" cargo install tauri-driver --locked --quiet
+fi
+
+# 5. The UI's and the browser tests' npm packages (from package-lock.json).
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for d in ui tests/web; do
+  lock="$root/$d/package-lock.json" stamp="$root/$d/node_modules/.package-lock.json"
+  if [ -f "$lock" ] && { [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; }; then
+    say "installing the npm packages of $d"
+    (cd "$root/$d" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
+
+# 6. The unprivileged user the sandbox runs servers as when started by root.
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   echo "setup: no 'postgres' user after installing postgresql" >&2; exit 1
 fi

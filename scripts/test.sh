@@ -1,14 +1,45 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, clippy with warnings denied, then every test (unit tests and
-# tests against real PostgreSQL servers and DuckDB/DuckLake), closing with one summary line.
+# The whole test suite: formatting, clippy with warnings denied, the TypeScript check and build of
+# the UI, every Rust test (unit tests and tests against real PostgreSQL servers and
+# DuckDB/DuckLake, including the RPC surface and the up-to-date check of the generated TypeScript
+# bindings), the web console in Debian's Chromium against `skein serve`, and the desktop app under
+# Xvfb through tauri-driver. Closes with one summary line.
 set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+: "${CARGO_TARGET_DIR:=$HOME/.cache/skein-target}"
+export CARGO_TARGET_DIR
+
 cargo fmt --all --check
+(cd ui && npm run --silent build)
 cargo clippy --workspace --all-targets -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
 cargo test --workspace --no-fail-fast -- --test-threads=2 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+rust_rc=${PIPESTATUS[0]}
 set -e
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
-exit "$rc"
+cargo build -q -p skein-cli -p skein-desktop
+
+set +e
+bash tests/web/run.sh 2>&1 | tee -a "$log"
+web_rc=${PIPESTATUS[0]}
+# The desktop app on a sandbox of its own, stopped afterwards.
+desk="/tmp/skein-desktop-test-$$"
+"$CARGO_TARGET_DIR/debug/skein" sandbox up --dir "$desk" --scale 0.01 >/dev/null
+SKEIN_DESKTOP_PROFILE="$desk/profile.toml" bash tests/desktop/run.sh "$desk/desktop.png" 2>&1 | tee -a "$log"
+desktop_rc=${PIPESTATUS[0]}
+"$CARGO_TARGET_DIR/debug/skein" sandbox down --dir "$desk" >/dev/null || true
+set -e
+
+awk -v desktop_rc="$desktop_rc" '
+  /^test result:/ { passed += $4; failed += $6 }
+  /^ℹ pass / { passed += $3 }
+  /^ℹ fail / { failed += $3 }
+  END {
+    if (desktop_rc == 0) passed += 1; else failed += 1
+    printf "tests: %d passed, %d failed\n", passed, failed
+  }' "$log"
+for rc in "$rust_rc" "$web_rc" "$desktop_rc"; do
+  [ "$rc" = 0 ] || exit "$rc"
+done

@@ -6,7 +6,6 @@
 //! 64-bit integers become `number`: they arrive as JSON numbers, and every figure Skein sends
 //! (ms, bytes, rows, snapshot ids) stays below 2^53.
 
-use std::any::TypeId;
 use std::collections::HashSet;
 
 use ts_rs::{Config, TypeVisitor, TS};
@@ -18,13 +17,15 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 
 struct Collect<'a> {
     cfg: &'a Config,
-    seen: HashSet<TypeId>,
+    seen: HashSet<String>,
     decls: Vec<(String, String)>,
 }
 
 impl TypeVisitor for Collect<'_> {
     fn visit<T: TS + 'static + ?Sized>(&mut self) {
-        if T::output_path().is_none() || !self.seen.insert(TypeId::of::<T>()) {
+        // Dedupe by name: some types (serde_json's `JsonValue`) reach here under several
+        // type ids.
+        if T::output_path().is_none() || !self.seen.insert(T::ident(self.cfg)) {
             return;
         }
         let mut decl = String::new();
@@ -94,5 +95,13 @@ mod tests {
             );
         }
         assert!(!ts.contains("bigint"), "64-bit integers must map to number");
+        let mut names: Vec<&str> = ts
+            .lines()
+            .filter_map(|l| l.strip_prefix("export type "))
+            .filter_map(|l| l.split([' ', '<']).next())
+            .collect();
+        let all = names.len();
+        names.dedup();
+        assert_eq!(all, names.len(), "a type is declared twice");
     }
 }

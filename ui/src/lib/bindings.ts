@@ -125,8 +125,6 @@ force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | {
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
-
 /**
  * Lag history, one series per node, in columns (ready for a chart).
  */

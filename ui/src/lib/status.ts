@@ -1,0 +1,83 @@
+// State words, tones and icons for nodes and caches (UI.md, "States and colours"): a
+// colour is never the only cue, so every badge carries a word and an icon.
+
+import type { CacheView, NodeStatus, ReplicaState } from './bindings';
+import { h } from './dom';
+
+export type Tone = 'ok' | 'warn' | 'crit' | 'info' | 'muted';
+
+export interface Badge {
+  word: string;
+  tone: Tone;
+  icon: string;
+}
+
+const ICON: Record<Tone, string> = { ok: '●', warn: '▲', crit: '✕', info: '‖', muted: '○' };
+
+const STATE_WORD: Record<ReplicaState, string> = {
+  primary: 'primary',
+  streaming: 'streaming',
+  catching_up: 'catching up',
+  paused: 'paused',
+  disconnected: 'disconnected',
+  down: 'down',
+};
+
+/** The word for a replica state. */
+export function stateWord(s: ReplicaState): string {
+  return STATE_WORD[s];
+}
+
+/** A node's standing: state word, worsened by its lag level. */
+export function nodeBadge(n: NodeStatus): Badge {
+  if (n.state === 'down' || !n.reachable) return { word: 'down', tone: 'crit', icon: ICON.crit };
+  if (n.state === 'primary') return { word: 'primary', tone: 'ok', icon: ICON.ok };
+  if (n.state === 'disconnected') return { word: 'disconnected', tone: 'crit', icon: ICON.crit };
+  const word = STATE_WORD[n.state];
+  if (n.level === 'critical') return { word: `${word} · out of rotation`, tone: 'crit', icon: '■' };
+  if (n.level === 'warning') return { word: `${word} · lagging`, tone: 'warn', icon: ICON.warn };
+  if (n.state === 'paused') return { word, tone: 'info', icon: ICON.info };
+  if (n.state === 'catching_up') return { word, tone: 'warn', icon: '◐' };
+  return { word, tone: 'ok', icon: ICON.ok };
+}
+
+/** Worst tone first. */
+export function worst(tones: Tone[]): Tone {
+  for (const t of ['crit', 'warn', 'info', 'ok'] as const) if (tones.includes(t)) return t;
+  return 'muted';
+}
+
+/** The badge element: icon + word, coloured by tone. */
+export function badge(b: Badge, extra?: string): HTMLElement {
+  return h(
+    'span',
+    { class: `badge tone-${b.tone}${extra ? ` ${extra}` : ''}` },
+    h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, b.icon),
+    h('span', { class: 'badge-word' }, b.word),
+  );
+}
+
+/** A dot + word for the top bar. */
+export function dot(tone: Tone): HTMLElement {
+  return h('span', { class: `dot tone-${tone}`, 'aria-hidden': 'true' }, tone === 'crit' ? '✕' : tone === 'warn' ? '▲' : '●');
+}
+
+/** A cache's standing (the stale time is filled in by the caller). */
+export function cacheBadge(v: CacheView): Badge {
+  if (v.refreshing) return { word: 'refreshing', tone: 'info', icon: '' };
+  const s = v.status;
+  switch (s.state) {
+    case 'fresh':
+      return { word: 'fresh', tone: 'ok', icon: ICON.ok };
+    case 'stale':
+      return { word: 'stale', tone: 'warn', icon: ICON.warn };
+    case 'expired':
+      return { word: 'expired', tone: 'crit', icon: '■' };
+    case 'empty':
+      return { word: 'empty', tone: 'muted', icon: ICON.muted };
+    case 'unknown':
+      return s.state_error
+        ? { word: 'error', tone: 'crit', icon: ICON.crit }
+        : { word: 'unknown', tone: 'muted', icon: '?' };
+  }
+}

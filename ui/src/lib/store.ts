@@ -1,0 +1,234 @@
+// What the console knows right now, fed by one `overview` at start and then by events
+// (lag ticks, cache states, refreshes, lake changes, profile switches). Pages read it and
+// subscribe to the topics they show; none of them polls.
+
+import type {
+  Attention,
+  CacheView,
+  Event,
+  LagSample,
+  LakeSummary,
+  ProfileInfo,
+  ProfileList,
+  RefreshOutcome,
+  Thresholds,
+} from './bindings';
+import { type Backend, RpcError } from './backend';
+import { LagTimeline } from './timeline';
+
+export type Topic =
+  | 'status' // loading / ready / no-profile / error changed: pages re-render
+  | 'lag' // a new lag sample
+  | 'history' // the lag history arrived
+  | 'caches' // cache states or refreshes
+  | 'lake' // the lake's summary
+  | 'attention' // the attention list
+  | 'profiles'; // the open and recent profiles
+
+export type Status = 'loading' | 'ready' | 'no-profile' | 'error';
+
+export class Store {
+  status: Status = 'loading';
+  /** Why loading failed (status `error`). */
+  loadError: RpcError | null = null;
+  profile: ProfileInfo | null = null;
+  profiles: ProfileList | null = null;
+  thresholds: Thresholds | null = null;
+  /** The newest lag sample and when it arrived here (client clock). */
+  sample: LagSample | null = null;
+  sampleReceivedAt: number | null = null;
+  lake: LakeSummary | null = null;
+  caches: CacheView[] = [];
+  attention: Attention[] = [];
+  /** Caches with a refresh asked from this window and not answered yet. */
+  readonly pending = new Set<string>();
+  readonly timeline = new LagTimeline();
+  /** Errors of the background loads (lag history), for the page that needs them. */
+  historyError: RpcError | null = null;
+
+  private readonly listeners = new Map<Topic, Set<() => void>>();
+  private generation = 0;
+  private attentionTimer: number | null = null;
+  private signature = '';
+
+  constructor(readonly backend: Backend) {}
+
+  on(topic: Topic, fn: () => void): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  emit(topic: Topic): void {
+    for (const fn of [...(this.listeners.get(topic) ?? [])]) {
+      try {
+        fn();
+      } catch (e) {
+        console.error(`a ${topic} listener failed`, e);
+      }
+    }
+  }
+
+  /** Subscribes to events and loads everything. */
+  start(): void {
+    this.backend.subscribe((e) => this.onEvent(e));
+    void this.load();
+  }
+
+  /** (Re)loads everything: overview, then the lag history and the profile list. */
+  async load(): Promise<void> {
+    const gen = ++this.generation;
+    this.status = 'loading';
+    this.loadError = null;
+    this.emit('status');
+    try {
+      const ov = await this.backend.rpc({ method: 'overview' });
+      if (gen !== this.generation) return;
+      this.profile = ov.profile;
+      this.thresholds = ov.profile.thresholds;
+      if (ov.lag && (!this.sample || ov.lag.taken_at_ms > this.sample.taken_at_ms)) {
+        this.sample = ov.lag;
+        this.sampleReceivedAt = Date.now();
+        this.timeline.push(ov.lag);
+      }
+      this.lake = ov.lake;
+      this.caches = ov.caches;
+      this.attention = ov.attention;
+      this.signature = nodeSignature(this.sample);
+      this.status = 'ready';
+    } catch (e) {
+      if (gen !== this.generation) return;
+      const err = RpcError.from(e);
+      this.status = err.code === 'NotFound' ? 'no-profile' : 'error';
+      this.loadError = err;
+    }
+    this.emit('status');
+    this.emit('lag');
+    this.emit('caches');
+    this.emit('lake');
+    this.emit('attention');
+    void this.loadProfiles();
+    if (this.status === 'ready') void this.loadHistory(gen);
+  }
+
+  async loadProfiles(): Promise<void> {
+    try {
+      this.profiles = await this.backend.rpc({ method: 'profiles' });
+      this.emit('profiles');
+    } catch (e) {
+      console.warn('profiles failed', e);
+    }
+  }
+
+  private async loadHistory(gen: number): Promise<void> {
+    try {
+      const h = await this.backend.rpc({ method: 'lag_history', params: { since_ms: null } });
+      if (gen !== this.generation) return;
+      this.thresholds = h.thresholds;
+      this.timeline.load(h);
+      this.historyError = null;
+    } catch (e) {
+      if (gen !== this.generation) return;
+      this.historyError = RpcError.from(e);
+    }
+    this.emit('history');
+  }
+
+  /** Asks for the overview again for its attention list (debounced). */
+  refreshAttention(): void {
+    if (this.attentionTimer !== null) return;
+    this.attentionTimer = window.setTimeout(() => {
+      this.attentionTimer = null;
+      const gen = this.generation;
+      this.backend
+        .rpc({ method: 'overview' })
+        .then((ov) => {
+          if (gen !== this.generation) return;
+          this.attention = ov.attention;
+          this.profile = ov.profile;
+          this.emit('attention');
+        })
+        .catch(() => {
+          /* the next change asks again */
+        });
+    }, 400);
+  }
+
+  /** Whether a refresh of `name` is running (here or anywhere). */
+  isRefreshing(name: string): boolean {
+    return this.pending.has(name) || !!this.caches.find((c) => c.status.name === name)?.refreshing;
+  }
+
+  /** Records a refresh's outcome on its cache (from the rpc answer or an event). */
+  recordOutcome(o: RefreshOutcome): void {
+    const v = this.caches.find((c) => c.status.name === o.cache);
+    if (v) {
+      v.last_outcome = o;
+      v.refreshing = false;
+    }
+    this.emit('caches');
+  }
+
+  private onEvent(e: Event): void {
+    switch (e.kind) {
+      case 'lag': {
+        this.sample = e.data;
+        this.sampleReceivedAt = Date.now();
+        this.timeline.push(e.data);
+        this.emit('lag');
+        const sig = nodeSignature(e.data);
+        if (sig !== this.signature) {
+          this.signature = sig;
+          this.refreshAttention();
+        }
+        break;
+      }
+      case 'caches': {
+        this.caches = e.data;
+        this.emit('caches');
+        this.refreshAttention();
+        break;
+      }
+      case 'refresh_started': {
+        const v = this.caches.find((c) => c.status.name === e.data.cache);
+        if (v) v.refreshing = true;
+        this.emit('caches');
+        break;
+      }
+      case 'refresh_finished':
+        this.recordOutcome(e.data);
+        this.refreshAttention();
+        break;
+      case 'lake':
+        this.lake = e.data;
+        this.emit('lake');
+        this.refreshAttention();
+        break;
+      case 'profile_opened':
+        this.profiles = e.data;
+        this.reset();
+        this.emit('profiles');
+        void this.load();
+        break;
+    }
+  }
+
+  private reset(): void {
+    this.profile = null;
+    this.sample = null;
+    this.sampleReceivedAt = null;
+    this.lake = null;
+    this.caches = [];
+    this.attention = [];
+    this.pending.clear();
+    this.timeline.reset();
+    this.signature = '';
+  }
+}
+
+/** What, in a sample, changes the attention list: each node's state and level. */
+function nodeSignature(s: LagSample | null): string {
+  if (!s) return '';
+  return s.nodes.map((n) => `${n.name}:${n.state}:${n.level}:${n.reachable}`).join('|');
+}

@@ -1,0 +1,96 @@
+// Entry point: pick the backend for where the page runs, start the store, draw the frame
+// and show the page the URL names.
+
+import 'uplot/dist/uPlot.min.css';
+import './styles/base.css';
+import './styles/components.css';
+
+import { createBackend } from './lib/backend';
+import { startRelativeTicker } from './lib/dom';
+import type { Ctx, Page, PageFactory } from './lib/page';
+import { type PageName, currentRoute, href, navigate } from './lib/router';
+import { Store } from './lib/store';
+import { initTheme } from './lib/theme';
+import { createFrame } from './shell/frame';
+import { gate } from './shell/gate';
+import { overviewPage } from './overview/overview';
+import { replicasPage } from './replicas/replicas';
+import { cachesPage } from './caches/caches';
+import { snapshotsPage } from './snapshots/snapshots';
+import { settingsPage } from './settings/settings';
+
+const FACTORIES: Record<PageName, PageFactory> = {
+  overview: overviewPage,
+  replicas: replicasPage,
+  caches: cachesPage,
+  snapshots: snapshotsPage,
+  settings: settingsPage,
+};
+
+const TITLES: Record<PageName, string> = {
+  overview: 'Overview',
+  replicas: 'Replicas',
+  caches: 'Caches',
+  snapshots: 'Snapshots',
+  settings: 'Settings',
+};
+
+function boot(): void {
+  initTheme();
+  const backend = createBackend();
+  const store = new Store(backend);
+  const ctx: Ctx = { store, backend };
+  const frame = createFrame(store);
+  const app = document.getElementById('app')!;
+  app.replaceChildren(frame.root);
+  app.removeAttribute('aria-busy');
+
+  let page: Page | null = null;
+  let pageName: PageName | null = null;
+  let pageStatus: string | null = null;
+
+  const show = (force = false) => {
+    const route = currentRoute();
+    if (!window.location.hash) navigate(href(route.page), true);
+    frame.setActive(route.page);
+    document.title = `${TITLES[route.page]} · Skein`;
+    if (!force && page && pageName === route.page && pageStatus === store.status && page.update) {
+      page.update(route);
+      return;
+    }
+    page?.destroy();
+    // Settings is the profile picker itself; every other page waits for a profile.
+    page = route.page === 'settings' ? FACTORIES.settings(ctx, route) : gate(ctx, route, FACTORIES[route.page]);
+    pageName = route.page;
+    pageStatus = store.status;
+    frame.main.replaceChildren(page.el);
+  };
+
+  window.addEventListener('hashchange', () => {
+    const before = pageName;
+    show();
+    if (before !== pageName) frame.main.focus({ preventScroll: true });
+  });
+  store.on('status', () => {
+    if (pageStatus !== store.status) show(true);
+  });
+
+  // `/` focuses the page's search or filter box.
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target as HTMLElement | null;
+    if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+    const box = frame.main.querySelector<HTMLInputElement>('[data-search]');
+    if (box) {
+      e.preventDefault();
+      box.focus();
+      box.select();
+    }
+  });
+
+  startRelativeTicker();
+  store.start();
+  show(true);
+}
+
+boot();

@@ -1,0 +1,320 @@
+// A lag chart on uPlot: the timeline's columns (shared time axis, replay lag in seconds on
+// the left, bytes behind on the right), the profile's warning and critical thresholds as
+// dashed lines, exact values and UTC time on hover, drag to zoom, double-click to reset.
+// Live updates keep the user's zoom: while zoomed, new samples land without moving the
+// window.
+
+import uPlot from 'uplot';
+import type { Thresholds } from '../lib/bindings';
+import { bytes, seconds, utc, utcClock } from '../lib/format';
+import { cssVar } from '../lib/theme';
+import type { LagTimeline } from '../lib/timeline';
+
+export interface SeriesSpec {
+  label: string;
+  /** Fill under the line (a translucent colour). */
+  fill?: string;
+  scale: 'lag' | 'bytes';
+  color: string;
+  /** The column to draw (read on every update: the timeline may replace its columns). */
+  get: () => (number | null)[] | undefined;
+  width?: number;
+  dash?: number[];
+}
+
+export interface ChartOptions {
+  height: number;
+  series: SeriesSpec[];
+  thresholds: () => Thresholds | null;
+  /** Draw the axes (small multiples draw none). */
+  axes: boolean;
+  /** Which value axes to show. */
+  lagAxis: boolean;
+  bytesAxis: boolean;
+  /** uPlot's legend with live values (small multiples use `onCursor`). */
+  legend: boolean;
+  /** Charts with the same key share the hover cursor. */
+  syncKey: string;
+  /** Called with the hovered sample index (null when the cursor leaves). */
+  onCursor?: (idx: number | null) => void;
+  /** Accessible name of the chart. */
+  label: string;
+}
+
+/** Tick steps for seconds: sub-second, then clock-friendly steps. */
+const SECOND_INCRS = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400,
+  28800, 86400,
+];
+/** Tick steps for bytes: powers of two in each IEC unit. */
+const BYTE_INCRS = [0, 1, 2, 3, 4, 5].flatMap((k) => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k));
+
+const SYNC_KEYS = new Map<string, uPlot.SyncPubSub>();
+function sync(key: string): uPlot.SyncPubSub {
+  let s = SYNC_KEYS.get(key);
+  if (!s) SYNC_KEYS.set(key, (s = uPlot.sync(key)));
+  return s;
+}
+
+export class LagChart {
+  readonly el: HTMLElement;
+  private plot: uPlot | null = null;
+  private zoomed = false;
+  private pending = false;
+  private hovering = false;
+  private readonly observer: ResizeObserver;
+  private lastWidth = 0;
+
+  constructor(
+    private readonly timeline: LagTimeline,
+    private readonly opts: ChartOptions,
+  ) {
+    this.el = document.createElement('div');
+    this.el.className = 'chart';
+    this.el.setAttribute('role', 'group');
+    this.el.setAttribute('aria-label', opts.label);
+    this.observer = new ResizeObserver(() => this.resize());
+    this.observer.observe(this.el);
+  }
+
+  /** Whether the user zoomed in (live updates then keep the window). */
+  get isZoomed(): boolean {
+    return this.zoomed;
+  }
+
+  private data(): uPlot.AlignedData {
+    const t = this.timeline.t;
+    const cols = this.opts.series.map((s) => {
+      const c = s.get();
+      return c && c.length === t.length ? c : new Array<number | null>(t.length).fill(null);
+    });
+    return [t, ...cols] as uPlot.AlignedData;
+  }
+
+  private build(width: number): void {
+    const o = this.opts;
+    const grid = cssVar('--chart-grid') || '#8884';
+    const axis = cssVar('--chart-axis') || '#888';
+    const font = `11px ${cssVar('--font-ui') || 'system-ui, sans-serif'}`;
+    const warnColor = cssVar('--warn') || '#b7791f';
+    const critColor = cssVar('--crit') || '#c53030';
+    const thresholdsS = () => {
+      const th = o.thresholds();
+      return th ? { warn: th.lag_warning_ms / 1000, crit: th.lag_critical_ms / 1000 } : null;
+    };
+    const lagRange: uPlot.Range.Function = (_u, _min, max) => {
+      const th = thresholdsS();
+      const dmax = Number.isFinite(max) ? max : 0;
+      let top = Math.max(dmax * 1.15, 1);
+      if (th) {
+        top = Math.max(top, th.warn * 1.25);
+        if (dmax >= th.warn) top = Math.max(top, th.crit * 1.1);
+      }
+      return [0, top];
+    };
+    const bytesRange: uPlot.Range.Function = (_u, _min, max) => [0, Number.isFinite(max) && max > 0 ? max * 1.15 : 1024];
+    const drawThresholds = (u: uPlot) => {
+      const th = thresholdsS();
+      if (!th || !o.series.some((s) => s.scale === 'lag')) return;
+      const { ctx, bbox } = u;
+      ctx.save();
+      ctx.lineWidth = Math.max(1, devicePixelRatio);
+      ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+      ctx.font = `${10 * devicePixelRatio}px ${cssVar('--font-ui') || 'system-ui, sans-serif'}`;
+      ctx.textBaseline = 'bottom';
+      ctx.textAlign = 'left';
+      for (const [v, color, word] of [
+        [th.warn, warnColor, 'warning'],
+        [th.crit, critColor, 'critical'],
+      ] as const) {
+        const y = Math.round(u.valToPos(v, 'lag', true));
+        if (y < bbox.top || y > bbox.top + bbox.height) continue;
+        ctx.strokeStyle = color;
+        ctx.beginPath();
+        ctx.moveTo(bbox.left, y);
+        ctx.lineTo(bbox.left + bbox.width, y);
+        ctx.stroke();
+        if (o.axes) {
+          ctx.fillStyle = color;
+          ctx.fillText(`${word} ${seconds(v)}`, bbox.left + 4 * devicePixelRatio, y - 2 * devicePixelRatio);
+        }
+      }
+      ctx.restore();
+    };
+
+    // Axis width from its longest label (≈6.5 px a character at 11 px), so "1 min 15 s" fits.
+    const labelWidth: uPlot.Axis.Size = (_u, values) =>
+      values && values.length ? Math.max(40, Math.ceil(Math.max(...values.map((v) => String(v).length)) * 6.5) + 14) : 40;
+    const series: uPlot.Series[] = [
+      { label: 'time (UTC)', value: (_u, v) => (v === null || v === undefined ? '—' : `${utcClock(v * 1000)} UTC`) },
+      ...o.series.map<uPlot.Series>((s) => ({
+        label: s.label,
+        scale: s.scale,
+        stroke: s.color,
+        width: s.width ?? 1.5,
+        ...(s.dash ? { dash: s.dash } : {}),
+        ...(s.fill ? { fill: s.fill } : {}),
+        spanGaps: false,
+        points: { show: false },
+        value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : s.scale === 'lag' ? seconds(v) : bytes(v)),
+      })),
+    ];
+    const axes: uPlot.Axis[] = [
+      {
+        show: o.axes,
+        stroke: axis,
+        font,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid, width: 1, size: 4 },
+        space: 64,
+        size: 28,
+        // 24-hour UTC clock; seconds only when the ticks are less than a minute apart.
+        values: (_u, splits, _i, _space, incr) =>
+          splits.map((v) => (incr < 60 ? utcClock(v * 1000) : utcClock(v * 1000).slice(0, 5))),
+      },
+      {
+        show: o.axes && o.lagAxis,
+        scale: 'lag',
+        stroke: axis,
+        font,
+        size: labelWidth,
+        incrs: SECOND_INCRS,
+        grid: { stroke: grid, width: 1, show: o.lagAxis },
+        ticks: { stroke: grid, width: 1, size: 4 },
+        values: (_u, splits) => splits.map((v) => seconds(v).replace('.0 s', ' s')),
+      },
+      {
+        show: o.axes && o.bytesAxis,
+        scale: 'bytes',
+        side: 1,
+        stroke: axis,
+        font,
+        size: labelWidth,
+        incrs: BYTE_INCRS,
+        grid: { show: !o.lagAxis, stroke: grid, width: 1 },
+        ticks: { stroke: grid, width: 1, size: 4 },
+        values: (_u, splits) => splits.map((v) => bytes(v)),
+      },
+    ];
+
+    const opts: uPlot.Options = {
+      width,
+      height: o.height,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
+      // [top, right, bottom, left]; without a left axis the first time label needs room.
+      padding: o.axes ? [8, o.bytesAxis ? 0 : 12, 0, o.lagAxis ? 0 : 28] : [4, 2, 4, 2],
+      scales: {
+        x: { time: true },
+        lag: { range: lagRange },
+        bytes: { range: bytesRange },
+      },
+      series,
+      axes,
+      legend: { show: o.legend, live: true },
+      cursor: {
+        drag: { x: true, y: false, setScale: true },
+        // Share the hover across charts, not the zoom: each chart keeps its own window.
+        sync: {
+          key: sync(o.syncKey).key,
+          setSeries: false,
+          filters: { pub: (type) => type === 'mousemove' || type === 'mouseleave' || type === 'mouseenter' },
+        },
+        points: { size: 6 },
+        y: false,
+      },
+      hooks: {
+        draw: [drawThresholds],
+        setScale: [
+          (u, key) => {
+            if (key !== 'x') return;
+            const xs = u.data[0];
+            const min = u.scales.x?.min;
+            const max = u.scales.x?.max;
+            if (!xs.length || min === undefined || max === undefined || min === null || max === null) {
+              this.zoomed = false;
+              return;
+            }
+            const first = xs[0]!;
+            const last = xs[xs.length - 1]!;
+            this.zoomed = min > first + 0.5 || max < last - 0.5;
+            this.el.dataset.zoomed = String(this.zoomed);
+          },
+        ],
+        setCursor: [
+          (u) => {
+            const idx = u.cursor.idx;
+            const hovering = idx !== undefined && idx !== null;
+            this.hovering = hovering;
+            o.onCursor?.(hovering ? idx : null);
+            if (!hovering) this.legendToLatest();
+          },
+        ],
+      },
+    };
+    this.plot = new uPlot(opts, this.data(), this.el);
+    this.legendToLatest();
+  }
+
+  /** Without a hover, the legend shows the newest sample. */
+  private legendToLatest(): void {
+    const u = this.plot;
+    if (!u || !this.opts.legend) return;
+    const n = u.data[0].length;
+    if (n > 0) u.setLegend({ idx: n - 1 });
+  }
+
+  private resize(): void {
+    const width = Math.floor(this.el.clientWidth);
+    if (width <= 0 || width === this.lastWidth) return;
+    this.lastWidth = width;
+    if (!this.plot) this.build(width);
+    else this.plot.setSize({ width, height: this.opts.height });
+  }
+
+  /** New samples: redraws on the next frame, keeping the zoom window when zoomed. */
+  update(): void {
+    if (!this.plot || this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      const u = this.plot;
+      if (!u) return;
+      if (this.zoomed) {
+        const min = u.scales.x?.min;
+        const max = u.scales.x?.max;
+        u.batch(() => {
+          u.setData(this.data(), false);
+          if (min !== undefined && max !== undefined && min !== null && max !== null) u.setScale('x', { min, max });
+        });
+      } else u.setData(this.data(), true);
+      if (!this.hovering) this.legendToLatest();
+    });
+  }
+
+  /** Drops the zoom and shows everything (a new history arrived). */
+  reset(): void {
+    this.zoomed = false;
+    this.plot?.setData(this.data(), true);
+  }
+
+  /** Rebuilds the canvas (theme change). */
+  rebuild(): void {
+    const width = Math.floor(this.el.clientWidth);
+    this.plot?.destroy();
+    this.plot = null;
+    this.zoomed = false;
+    if (width > 0) this.build(width);
+  }
+
+  /** The hovered sample's time, for tooltips. */
+  timeAt(idx: number): string {
+    const t = this.timeline.t[idx];
+    return t === undefined ? '' : utc(t * 1000);
+  }
+
+  destroy(): void {
+    this.observer.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
+  }
+}

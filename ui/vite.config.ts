@@ -1,0 +1,21 @@
+// Vite builds the UI into `dist/`, which `skein serve --ui-dir` serves and the Tauri shell
+// bundles. `base: './'` keeps every asset URL relative, so the same build works from any
+// path and from the desktop app's custom protocol. No inline scripts are emitted, so the
+// build runs under a strict CSP (`script-src 'self'`).
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  base: './',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    // One module-preload polyfill would be an inline script; modern webviews do not need it.
+    modulePreload: { polyfill: false },
+    sourcemap: false,
+  },
+  server: {
+    // `npm run dev` talks to a `skein serve --bind 127.0.0.1:8787` running beside it.
+    proxy: { '/api': { target: 'http://127.0.0.1:8787' } },
+  },
+});
