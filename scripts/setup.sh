@@ -31,10 +31,12 @@ apt_install() {
 # 1. System packages: the PostgreSQL server and what the build needs.
 apt_install postgresql postgresql-contrib build-essential pkg-config ca-certificates unzip python3-pip
 command -v npm >/dev/null || apt_install npm
-# The desktop shell (Tauri 2 on WebKitGTK) and the browser/desktop tests: Debian's Chromium (never a
-# browser download), Xvfb, WebKitWebDriver, ImageMagick for screenshots of the desktop window.
+# The desktop shell (Tauri 2 on WebKitGTK), fonts for charts exported with plotters, and the
+# browser and desktop tests: Debian's Chromium (never a browser download), Xvfb, WebKitWebDriver,
+# ImageMagick for screenshots of the desktop window.
 apt_install libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev \
-  xvfb xauth webkit2gtk-driver imagemagick chromium
+  xvfb xauth webkit2gtk-driver imagemagick chromium \
+  libfontconfig1-dev fonts-dejavu-core
 # The Debian package starts a cluster of its own on 5432; Skein's sandbox does not need it.
 
 # 2. The official libduckdb.so.

@@ -93,6 +93,16 @@ test('the Replicas page shows both replicas with live charts', async () => {
   // The charts move: the top bar's sample age stays fresh (samples arrive every second).
   await page.getByText(/last sample/i).first().waitFor();
   await shot('replicas');
+  // A chart exports as a PNG rendered by the backend.
+  const card = page.locator('article[data-replica="replica1"]');
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 20_000 }),
+    card.getByRole('button', { name: 'Export PNG' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^skein-lag-replica1-\d{8}T\d{6}Z\.png$/);
+  const file = await download.path();
+  const head = (await import('node:fs')).readFileSync(file).subarray(0, 8);
+  assert.deepEqual([...head], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
 });
 
 test('Refresh shows its result and the Snapshots page then lists the new snapshot', async () => {

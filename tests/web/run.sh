@@ -18,8 +18,13 @@ fi
 dir="/tmp/skein-web-test-$$"
 serve_pid=""
 cleanup() {
-  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+  local status=$?
+  if [ -n "$serve_pid" ]; then
+    kill "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+  fi
   "$skein" sandbox down --dir "$dir" >/dev/null 2>&1 || true
+  exit "$status"
 }
 trap cleanup EXIT
 

@@ -126,6 +126,9 @@ impl App {
                 limit,
                 offset,
             } => Response::TimeTravel(console.time_travel(&table, at, limit, offset).await?),
+            Request::ExportLagChart { node, format } => Response::ExportLagChart(
+                crate::chart::lag_chart(&console.lag_history(None), &node, format)?,
+            ),
             Request::Profiles | Request::OpenProfile { .. } => {
                 unreachable!("answered above without a console")
             }

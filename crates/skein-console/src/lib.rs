@@ -8,6 +8,7 @@
 
 mod app;
 pub mod bindings;
+pub mod chart;
 mod console;
 mod error;
 pub mod history;

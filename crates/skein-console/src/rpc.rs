@@ -15,6 +15,8 @@ use skein_lake::{
 use skein_pg::{LagSample, NodeRole, ReplicaState};
 use ts_rs::TS;
 
+use crate::chart::{ChartFile, ChartFormat};
+
 /// A request from a front end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "method", content = "params", rename_all = "snake_case")]
@@ -63,6 +65,14 @@ pub enum Request {
         /// Rows to skip.
         offset: u32,
     },
+    /// One node's lag chart over the kept history, rendered by the backend (plotters) as
+    /// PNG or SVG → [`Response::ExportLagChart`].
+    ExportLagChart {
+        /// Node name.
+        node: String,
+        /// PNG or SVG.
+        format: ChartFormat,
+    },
     /// The open profile and the recently opened ones → [`Response::Profiles`].
     Profiles,
     /// Opens a profile file, replacing the open one → [`Response::Profiles`].
@@ -92,6 +102,8 @@ pub enum Response {
     LakeTables(Vec<LakeTable>),
     /// See [`Request::TimeTravel`].
     TimeTravel(TimeTravelPage),
+    /// See [`Request::ExportLagChart`].
+    ExportLagChart(ChartFile),
     /// See [`Request::Profiles`].
     Profiles(ProfileList),
     /// See [`Request::OpenProfile`].

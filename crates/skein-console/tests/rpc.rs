@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use skein_console::chart::ChartFormat;
 use skein_console::rpc::{LagHistory, SnapshotPage, TimeTravelPage};
 use skein_console::{App, ConsoleOptions, Event, Request, Response};
 use skein_core::{ErrorCode, ErrorInfo, Profile};
@@ -162,6 +163,33 @@ async fn lag_history_grows_and_a_stopped_replica_turns_down() {
         }
         other => panic!("lag_history answered {other:?}"),
     }
+
+    // A lag chart exports as SVG (and PNG) from the same history.
+    match call(
+        app,
+        Request::ExportLagChart {
+            node: "replica1".into(),
+            format: ChartFormat::Svg,
+        },
+    )
+    .await
+    {
+        Ok(Response::ExportLagChart(f)) => {
+            assert!(f.samples as usize >= r1.t_ms.len(), "{} samples", f.samples);
+            assert!(f.data.starts_with("<svg"));
+            assert!(f.data.contains("replica1 · replay lag (s)"));
+        }
+        other => panic!("export_lag_chart answered {other:?}"),
+    }
+    let unknown = call(
+        app,
+        Request::ExportLagChart {
+            node: "nope".into(),
+            format: ChartFormat::Png,
+        },
+    )
+    .await;
+    assert_eq!(unknown.err().map(|e| e.code), Some(ErrorCode::NotFound));
 
     // Lag events carry every node in one batch per tick.
     let batch = next_event(&mut rx, Duration::from_secs(5), |e| match e {

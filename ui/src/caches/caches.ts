@@ -5,7 +5,7 @@
 // refresh shows up here too). Errors stay in the row that caused them.
 
 import type { CacheView, RefreshOutcome } from '../lib/bindings';
-import { h, replace, setAttr, setText, spinner, timeAgo } from '../lib/dom';
+import { h, replace, setAttr, setText, spinner, timeAgo, filterBox } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { count, duration, truncate, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
@@ -44,13 +44,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   let sortAsc = true;
 
   const notice = h('div', { class: 'notice-slot' });
-  const filter = h('input', {
-    type: 'search',
-    class: 'input filter',
-    placeholder: 'Filter caches  /',
-    'aria-label': 'Filter caches',
-    dataset: { search: '' },
-  });
+  const filter = filterBox('Filter caches', 'Filter caches');
   const summary = h('span', { class: 'muted small', 'aria-live': 'polite' });
   const tbody = h('tbody');
 

@@ -92,6 +92,32 @@ refreshing: boolean,
 last_outcome: RefreshOutcome | null, };
 
 /**
+ * An exported chart, ready to save.
+ */
+export type ChartFile = { 
+/**
+ * A file name to save it under (`skein-lag-replica1-20261122T091403Z.png`).
+ */
+file_name: string, 
+/**
+ * `image/png` or `image/svg+xml`.
+ */
+mime: string, 
+/**
+ * The content: base64 for PNG, the document's text for SVG.
+ */
+data: string, 
+/**
+ * Samples drawn.
+ */
+samples: number, };
+
+/**
+ * An exported chart's file format.
+ */
+export type ChartFormat = "png" | "svg";
+
+/**
  * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
  */
 export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Timeout" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal";
@@ -504,7 +530,15 @@ limit: number,
 /**
  * Rows to skip.
  */
-offset: number, } } | { "method": "profiles" } | { "method": "open_profile", "params": { 
+offset: number, } } | { "method": "export_lag_chart", "params": { 
+/**
+ * Node name.
+ */
+node: string, 
+/**
+ * PNG or SVG.
+ */
+format: ChartFormat, } } | { "method": "profiles" } | { "method": "open_profile", "params": { 
 /**
  * Path of a profile TOML file.
  */
@@ -513,7 +547,7 @@ path: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
 
 /**
  * How bad an attention item is.

@@ -163,3 +163,14 @@ export function syncList<T, E extends HTMLElement>(
   }
   for (const [k, el] of existing) if (!seen.has(k)) el.remove();
 }
+
+/** The page's filter box: `/` focuses it (`data-search`). */
+export function filterBox(placeholder: string, label: string): HTMLInputElement {
+  return h('input', {
+    type: 'search',
+    class: 'input filter',
+    placeholder: `${placeholder}  /`,
+    'aria-label': label,
+    dataset: { search: '' },
+  });
+}

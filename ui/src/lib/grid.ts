@@ -113,9 +113,9 @@ export function dataGrid(columns: string[], rows: JsonValue[][], opts: { label: 
   };
 }
 
-/** Offers `text` as a file download. */
-export function download(filename: string, text: string, type = 'text/csv'): void {
-  const url = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
+/** Offers `body` (text, or bytes) as a file download of MIME type `type`. */
+export function download(filename: string, body: string | Uint8Array<ArrayBuffer>, type = 'text/csv;charset=utf-8'): void {
+  const url = URL.createObjectURL(new Blob([body], { type }));
   const a = h('a', { href: url, download: filename, style: { display: 'none' } });
   document.body.appendChild(a);
   a.click();

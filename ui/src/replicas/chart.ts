@@ -166,7 +166,9 @@ export class LagChart {
         font,
         grid: { stroke: grid, width: 1 },
         ticks: { stroke: grid, width: 1, size: 4 },
-        space: 64,
+        space: 96,
+        // Whole seconds at the least, so no two ticks print the same clock time.
+        incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600],
         size: 28,
         // 24-hour UTC clock; seconds only when the ticks are less than a minute apart.
         values: (_u, splits, _i, _space, incr) =>

@@ -3,15 +3,22 @@
 // (the history from `lag_history` first). Up to four replicas get a chart each; past that,
 // one combined chart per measure with a legend, and a small-multiples grid.
 
-import type { NodeStatus } from '../lib/bindings';
-import { h, replace, setAttr, setText, timeAgo } from '../lib/dom';
+import type { ChartFile, ChartFormat, NodeStatus } from '../lib/bindings';
+import { h, replace, setAttr, setText, timeAgo, filterBox } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { bytes, duration, parseTime, seconds, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
 import { badge, nodeBadge } from '../lib/status';
 import { onThemeChange, cssVar, resolvedTheme } from '../lib/theme';
 import { LagChart } from './chart';
+import { download } from '../lib/grid';
 import { seriesColor, withAlpha } from './palette';
+
+/** Saves an exported chart (base64 PNG or SVG text) as a file. */
+function downloadChart(f: ChartFile): void {
+  const body = f.mime === 'image/png' ? Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0)) : f.data;
+  download(f.file_name, body, f.mime);
+}
 
 /** Up to this many replicas, one chart each. */
 const PER_REPLICA_MAX = 4;
@@ -30,7 +37,7 @@ interface Card {
   chart: LagChart;
 }
 
-export const replicasPage: PageFactory = ({ store }) => {
+export const replicasPage: PageFactory = ({ store, backend }) => {
   const d = new Disposer();
   const charts: LagChart[] = [];
   const cards = new Map<string, Card>();
@@ -40,13 +47,7 @@ export const replicasPage: PageFactory = ({ store }) => {
   const primaryLine = h('div', { class: 'primary-line', dataset: { testid: 'primary-line' } });
   const notice = h('div', { class: 'notice-slot' });
   const body = h('div', { class: 'replicas-body' });
-  const filter = h('input', {
-    type: 'search',
-    class: 'input filter',
-    placeholder: 'Filter replicas  /',
-    'aria-label': 'Filter replicas',
-    dataset: { search: '' },
-  });
+  const filter = filterBox('Filter replicas', 'Filter replicas');
   filter.hidden = true;
   head.append(filter);
   const el = h(
@@ -105,10 +106,37 @@ export const replicasPage: PageFactory = ({ store }) => {
         : undefined,
     });
     charts.push(chart);
+    const exportButton = (format: ChartFormat) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-small',
+          title: `Download ${name}'s lag chart over the kept history, rendered by the backend`,
+          on: {
+            click: (ev: MouseEvent) => {
+              const btn = ev.currentTarget as HTMLButtonElement;
+              btn.disabled = true;
+              backend
+                .rpc({ method: 'export_lag_chart', params: { node: name, format } })
+                .then((f) => {
+                  downloadChart(f);
+                  replace(error);
+                })
+                .catch((e: unknown) => replace(error, errorBox(e, `Exporting ${name}'s chart`, { compact: true })))
+                .finally(() => {
+                  btn.disabled = false;
+                });
+            },
+          },
+        },
+        `Export ${format.toUpperCase()}`,
+      );
+    const exports = mini ? null : h('span', { class: 'chart-exports' }, exportButton('png'), exportButton('svg'));
     const root = h(
       'article',
       { class: `replica-card${mini ? ' mini' : ''}`, dataset: { replica: name }, 'aria-label': `Replica ${name}` },
-      h('header', { class: 'replica-head' }, h('h2', { class: 'replica-title' }, name), state, numbers, hover),
+      h('header', { class: 'replica-head' }, h('h2', { class: 'replica-title' }, name), state, numbers, hover, exports),
       error,
       chart.el,
     );

@@ -5,7 +5,7 @@
 // page when the user is on it.
 
 import type { JsonValue, Snapshot, SnapshotChanges, SnapshotPage } from '../lib/bindings';
-import { h, replace, setAttr, setText, timeAgo } from '../lib/dom';
+import { h, replace, setAttr, setText, timeAgo, filterBox } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { count, truncate, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
@@ -63,13 +63,7 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
   d.add(() => travel.destroy());
 
   const total = h('span', { class: 'muted small', dataset: { testid: 'snapshot-total' } });
-  const filter = h('input', {
-    type: 'search',
-    class: 'input filter',
-    placeholder: 'Filter this page  /',
-    'aria-label': 'Filter snapshots on this page',
-    dataset: { search: '' },
-  });
+  const filter = filterBox('Filter this page', 'Filter snapshots on this page');
   const newerBtn = h('button', { type: 'button', class: 'btn btn-small' }, '← Newer');
   const olderBtn = h('button', { type: 'button', class: 'btn btn-small' }, 'Older →');
   const pageInfo = h('span', { class: 'small muted' });

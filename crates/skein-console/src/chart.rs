@@ -1,0 +1,307 @@
+//! Lag charts rendered in Rust with `plotters`, for export (PNG or SVG): one replica's replay
+//! lag (seconds) over the kept history with the warning and critical thresholds as dashed
+//! lines, and below it the bytes of WAL it is behind. The data is the console's lag history
+//! (`pg_stat_replication.replay_lag` and primary `pg_current_wal_lsn()` − replica
+//! `pg_last_wal_replay_lsn()`, see [`skein_pg::lag`]).
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+use crate::rpc::{LagHistory, NodeSeries};
+
+/// An exported chart's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ChartFormat {
+    /// A PNG image (returned base64-encoded).
+    Png,
+    /// An SVG document (returned as text).
+    Svg,
+}
+
+/// An exported chart, ready to save.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChartFile {
+    /// A file name to save it under (`skein-lag-replica1-20261122T091403Z.png`).
+    pub file_name: String,
+    /// `image/png` or `image/svg+xml`.
+    pub mime: String,
+    /// The content: base64 for PNG, the document's text for SVG.
+    pub data: String,
+    /// Samples drawn.
+    pub samples: u32,
+}
+
+/// Pixel size of an exported chart.
+const SIZE: (u32, u32) = (1200, 700);
+
+/// Renders `node`'s lag chart from `history`. Errors: `NotFound` when the history has no such
+/// node, `InvalidInput` when it has no samples yet, `Internal` when drawing fails.
+pub fn lag_chart(history: &LagHistory, node: &str, format: ChartFormat) -> Result<ChartFile> {
+    let series = history
+        .nodes
+        .iter()
+        .find(|n| n.name == node)
+        .ok_or_else(|| {
+            Error::Lake(skein_lake::Error::NotFound(format!(
+                "no lag history for node '{node}': it is not in the open profile"
+            )))
+        })?;
+    if series.t_ms.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "no lag samples for {node} yet: wait for the first sample (one a second)"
+        )));
+    }
+    let stamp = chrono::DateTime::from_timestamp_millis(
+        series.t_ms.last().copied().unwrap_or_default() as i64,
+    )
+    .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
+    .unwrap_or_default();
+    let (ext, mime) = match format {
+        ChartFormat::Png => ("png", "image/png"),
+        ChartFormat::Svg => ("svg", "image/svg+xml"),
+    };
+    let data = match format {
+        ChartFormat::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+                draw(&root, history, series)?;
+                root.present().map_err(drawing)?;
+            }
+            svg
+        }
+        ChartFormat::Png => {
+            let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+            {
+                let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+                draw(&root, history, series)?;
+                root.present().map_err(drawing)?;
+            }
+            let mut png = Vec::new();
+            let mut encoder = png::Encoder::new(&mut png, SIZE.0, SIZE.1);
+            encoder.set_color(png::ColorType::Rgb);
+            encoder.set_depth(png::BitDepth::Eight);
+            encoder
+                .write_header()
+                .and_then(|mut w| w.write_image_data(&pixels))
+                .map_err(|e| Error::Internal(format!("encoding the PNG: {e}")))?;
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, png)
+        }
+    };
+    Ok(ChartFile {
+        file_name: format!("skein-lag-{node}-{stamp}.{ext}"),
+        mime: mime.into(),
+        data,
+        samples: series.t_ms.len() as u32,
+    })
+}
+
+fn drawing<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Internal(format!("drawing the chart: {e:?}"))
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    history: &LagHistory,
+    s: &NodeSeries,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(drawing)?;
+    let (top, bottom) = root.split_vertically(SIZE.1 * 3 / 5);
+    let t0 = *s.t_ms.first().unwrap_or(&0) as f64 / 1000.0;
+    let t1 = (*s.t_ms.last().unwrap_or(&0) as f64 / 1000.0).max(t0 + 1.0);
+    let rel = |t: u64| t as f64 / 1000.0 - t1; // seconds before the newest sample
+    let (x0, x1) = (rel((t0 * 1000.0) as u64), 0.0);
+    let warn = history.thresholds.lag_warning_ms as f64 / 1000.0;
+    let crit = history.thresholds.lag_critical_ms as f64 / 1000.0;
+    let lag_max = s
+        .replay_lag_ms
+        .iter()
+        .flatten()
+        .map(|v| *v as f64 / 1000.0)
+        .fold(0.0, f64::max);
+    let y_lag = (lag_max.max(warn) * 1.15).max(1.0);
+    let newest = chrono::DateTime::from_timestamp_millis((t1 * 1000.0) as i64)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default();
+
+    let mut lag = ChartBuilder::on(&top)
+        .caption(
+            format!("{} · replay lag (s) · until {newest}", s.name),
+            ("sans-serif", 22),
+        )
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, 0.0..y_lag)
+        .map_err(drawing)?;
+    lag.configure_mesh()
+        .x_desc("seconds before the newest sample")
+        .y_desc("replay lag (s)")
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(drawing)?;
+    for (value, color, label) in [
+        (warn, RGBColor(200, 140, 0), "warning"),
+        (crit, RGBColor(200, 30, 30), "critical"),
+    ] {
+        if value > y_lag {
+            continue;
+        }
+        lag.draw_series(DashedLineSeries::new(
+            [(x0, value), (x1, value)],
+            8,
+            5,
+            color.stroke_width(2),
+        ))
+        .map_err(drawing)?;
+        lag.draw_series(std::iter::once(Text::new(
+            format!("{label} {value} s"),
+            (x0, value),
+            ("sans-serif", 14)
+                .into_font()
+                .color(&color)
+                .pos(Pos::new(HPos::Left, VPos::Bottom)),
+        )))
+        .map_err(drawing)?;
+    }
+    let blue = RGBColor(40, 100, 200);
+    for run in runs(&s.t_ms, &s.replay_lag_ms) {
+        lag.draw_series(LineSeries::new(
+            run.into_iter().map(|(t, v)| (rel(t), v as f64 / 1000.0)),
+            blue.stroke_width(2),
+        ))
+        .map_err(drawing)?;
+    }
+
+    let bytes_max = s.lag_bytes.iter().flatten().copied().max().unwrap_or(0) as f64;
+    let (unit, div) = iec_unit(bytes_max);
+    let y_bytes = (bytes_max / div * 1.15).max(1.0);
+    let mut by = ChartBuilder::on(&bottom)
+        .caption(format!("bytes behind ({unit})"), ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, 0.0..y_bytes)
+        .map_err(drawing)?;
+    by.configure_mesh()
+        .x_desc("seconds before the newest sample")
+        .y_desc(unit)
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(drawing)?;
+    let purple = RGBColor(130, 60, 180);
+    for run in runs(&s.t_ms, &s.lag_bytes) {
+        by.draw_series(LineSeries::new(
+            run.into_iter().map(|(t, v)| (rel(t), v as f64 / div)),
+            purple.stroke_width(2),
+        ))
+        .map_err(drawing)?;
+    }
+    Ok(())
+}
+
+/// Splits a series at unknown values, so a gap (node down) is drawn as a gap.
+fn runs(t: &[u64], v: &[Option<u64>]) -> Vec<Vec<(u64, u64)>> {
+    let mut out = vec![Vec::new()];
+    for (t, v) in t.iter().zip(v) {
+        match v {
+            Some(v) => out.last_mut().map(|r| r.push((*t, *v))).unwrap_or(()),
+            None => {
+                if out.last().is_some_and(|r| !r.is_empty()) {
+                    out.push(Vec::new());
+                }
+            }
+        }
+    }
+    out.retain(|r| !r.is_empty());
+    out
+}
+
+/// The IEC unit that fits `max` bytes and its divisor.
+fn iec_unit(max: f64) -> (&'static str, f64) {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut div = 1.0;
+    for unit in UNITS {
+        if max < div * 1024.0 {
+            return (unit, div);
+        }
+        div *= 1024.0;
+    }
+    ("TiB", div / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skein_core::Thresholds;
+    use skein_pg::{NodeRole, ReplicaState};
+
+    fn history() -> LagHistory {
+        let t_ms: Vec<u64> = (0..120).map(|i| 1_795_000_000_000 + i * 1000).collect();
+        let lag: Vec<Option<u64>> = (0..120)
+            .map(|i| if i == 60 { None } else { Some(i * 100) })
+            .collect();
+        LagHistory {
+            thresholds: Thresholds {
+                lag_warning_ms: 5000,
+                lag_critical_ms: 30000,
+            },
+            retention_s: 3600,
+            nodes: vec![NodeSeries {
+                name: "replica1".into(),
+                role: NodeRole::Replica,
+                t_ms: t_ms.clone(),
+                replay_lag_ms: lag.clone(),
+                lag_bytes: lag.iter().map(|v| v.map(|x| x * 4096)).collect(),
+                state: vec![ReplicaState::Streaming; 120],
+            }],
+        }
+    }
+
+    #[test]
+    fn svg_has_the_series_and_the_thresholds() {
+        let f = lag_chart(&history(), "replica1", ChartFormat::Svg).expect("svg");
+        assert_eq!(f.mime, "image/svg+xml");
+        assert_eq!(f.samples, 120);
+        assert!(f.file_name.starts_with("skein-lag-replica1-") && f.file_name.ends_with(".svg"));
+        assert!(
+            f.data.starts_with("<svg"),
+            "{}",
+            &f.data[..60.min(f.data.len())]
+        );
+        assert!(f.data.contains("warning 5 s"));
+        assert!(f.data.contains("bytes behind (MiB)"));
+        // The gap at sample 60 splits each line in two: lag (blue) and bytes (purple).
+        assert_eq!(f.data.matches(r##"stroke="#2864C8""##).count(), 2);
+        assert_eq!(f.data.matches(r##"stroke="#823CB4""##).count(), 2);
+    }
+
+    #[test]
+    fn png_is_a_png() {
+        let f = lag_chart(&history(), "replica1", ChartFormat::Png).expect("png");
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &f.data)
+            .expect("base64");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        assert!(
+            bytes.len() > 10_000,
+            "a 1200x700 chart, got {} bytes",
+            bytes.len()
+        );
+        if let Some(dir) = std::env::var_os("SKEIN_CHART_OUT") {
+            std::fs::write(std::path::Path::new(&dir).join(&f.file_name), &bytes).expect("write");
+        }
+    }
+
+    #[test]
+    fn unknown_node_is_not_found() {
+        let e = lag_chart(&history(), "nope", ChartFormat::Svg).expect_err("no such node");
+        assert_eq!(e.code(), skein_core::ErrorCode::NotFound);
+    }
+}
