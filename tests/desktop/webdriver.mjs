@@ -256,17 +256,23 @@ async function main() {
           script: 'location.hash = arguments[0]; return location.hash;',
           args: [`#/${opts.holdRoute}`],
         });
+        const report = (label, tree) => {
+          if (!tree) return;
+          const total = Object.values(tree).reduce((a, b) => a + b, 0);
+          const parts = Object.entries(tree).map(([n, mb]) => `${n} ${mb.toFixed(0)} MB`).join(', ');
+          console.log(`desktop: RSS ${label} on #/${opts.holdRoute}: ${total.toFixed(0)} MB (${parts})`);
+        };
+        // The baseline: the page drawn and a few samples in, before the history grows.
+        await sleep(30000);
+        if (opts.driverPid) report('after 30 s', appTreeRss(opts.driverPid, path.basename(opts.app)));
         const until = Date.now() + opts.holdMinutes * 60000;
         while (Date.now() < until) {
           await sleep(Math.min(30000, until - Date.now()));
           // Keep the one connection alive and check the page still answers.
           await driver.request('GET', `${base}/title`);
         }
-        const held = opts.driverPid ? appTreeRss(opts.driverPid, path.basename(opts.app)) : null;
-        if (held) {
-          const total = Object.values(held).reduce((a, b) => a + b, 0);
-          const parts = Object.entries(held).map(([n, mb]) => `${n} ${mb.toFixed(0)} MB`).join(', ');
-          console.log(`desktop: RSS after ${opts.holdMinutes} min on #/${opts.holdRoute}: ${total.toFixed(0)} MB (${parts})`);
+        if (opts.driverPid) {
+          report(`after ${opts.holdMinutes} min more`, appTreeRss(opts.driverPid, path.basename(opts.app)));
         }
       }
     }

@@ -557,6 +557,18 @@ fn same_view(a: &CacheView, b: &CacheView) -> bool {
     &a == b
 }
 
+/// A duration for a person: `850 ms`, `4.2 s`, `3 min 10 s`.
+fn human_ms(ms: u64) -> String {
+    match ms {
+        0..=999 => format!("{ms} ms"),
+        1_000..=59_999 => {
+            let s = format!("{:.1}", ms as f64 / 1000.0);
+            format!("{} s", s.trim_end_matches(".0"))
+        }
+        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
 /// What needs attention, worst first.
 pub(crate) fn attention(
     profile: &Profile,
@@ -580,9 +592,9 @@ pub(crate) fn attention(
                 (_, LagLevel::Critical) => (
                     Severity::Critical,
                     format!(
-                        "replay lag past critical ({} ms ≥ {} ms): out of rotation",
-                        n.replay_lag_ms.unwrap_or(0),
-                        profile.thresholds.lag_critical_ms
+                        "replay lag past critical ({} ≥ {}): out of rotation",
+                        human_ms(n.replay_lag_ms.unwrap_or(0)),
+                        human_ms(profile.thresholds.lag_critical_ms)
                     ),
                 ),
                 (ReplicaState::Disconnected, _) => (
@@ -592,9 +604,9 @@ pub(crate) fn attention(
                 (_, LagLevel::Warning) => (
                     Severity::Warning,
                     format!(
-                        "replay lag past warning ({} ms ≥ {} ms)",
-                        n.replay_lag_ms.unwrap_or(0),
-                        profile.thresholds.lag_warning_ms
+                        "replay lag past warning ({} ≥ {})",
+                        human_ms(n.replay_lag_ms.unwrap_or(0)),
+                        human_ms(profile.thresholds.lag_warning_ms)
                     ),
                 ),
                 (ReplicaState::Paused, _) => {
@@ -659,4 +671,17 @@ pub(crate) fn attention(
     }
     out.sort_by_key(|a| a.severity != Severity::Critical);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_ms;
+
+    #[test]
+    fn durations_read_in_adaptive_units() {
+        assert_eq!(human_ms(850), "850 ms");
+        assert_eq!(human_ms(4_200), "4.2 s");
+        assert_eq!(human_ms(30_000), "30 s");
+        assert_eq!(human_ms(190_000), "3 min 10 s");
+    }
 }

@@ -9,6 +9,9 @@ import { bytes, count, duration } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
 import { href } from '../lib/router';
 import { badge, nodeBadge, worst } from '../lib/status';
+import { onThemeChange, resolvedTheme } from '../lib/theme';
+import { LagChart } from '../replicas/chart';
+import { seriesColor } from '../replicas/palette';
 
 /** The page that shows an attention item's subject (`replica2`, `cache x`, `lake`). */
 function subjectLink(subject: string): string {
@@ -66,6 +69,73 @@ export const overviewPage: PageFactory = ({ store }) => {
     h('h2', { class: 'section-title' }, 'Needs attention'),
     attention,
   );
+
+  // Replay lag of every replica on one chart (the Replicas page has one per replica).
+  const lagPanel = h('section', { class: 'panel overview-lag', 'aria-label': 'Replay lag of every replica' });
+  el.append(lagPanel);
+  let lagChart: LagChart | null = null;
+  let lagKey = '';
+  const replicaNames = () =>
+    (store.sample?.nodes ?? store.profile?.nodes ?? []).filter((n) => n.role === 'replica').map((n) => n.name);
+  const layoutLag = () => {
+    const names = replicaNames();
+    const key = `${names.join(',')}|${resolvedTheme()}`;
+    if (key === lagKey) return;
+    lagKey = key;
+    lagChart?.destroy();
+    lagChart = null;
+    if (!names.length) {
+      replace(lagPanel);
+      return;
+    }
+    const theme = resolvedTheme();
+    lagChart = new LagChart(store.timeline, {
+      height: 180,
+      label: 'Replay lag of every replica, last hour',
+      series: names.map((name, i) => ({
+        label: name,
+        scale: 'lag',
+        color: seriesColor(i, theme),
+        get: () => store.timeline.node(name)?.lag,
+        width: 1.5,
+      })),
+      thresholds: () => store.thresholds,
+      axes: true,
+      lagAxis: true,
+      bytesAxis: false,
+      legend: true,
+      syncKey: 'skein-overview',
+    });
+    replace(
+      lagPanel,
+      h(
+        'h2',
+        { class: 'panel-title' },
+        h('a', { href: href('replicas') }, 'Replay lag'),
+        h('span', { class: 'muted small' }, ' · every replica · last hour · pg_stat_replication.replay_lag'),
+      ),
+      lagChart.el,
+    );
+  };
+  const onLagChart = () => {
+    layoutLag();
+    if (!document.hidden) lagChart?.update();
+  };
+  d.add(store.on('lag', onLagChart));
+  d.add(
+    store.on('history', () => {
+      layoutLag();
+      lagChart?.reset();
+    }),
+  );
+  d.add(
+    onThemeChange(() => {
+      lagKey = '';
+      layoutLag();
+    }),
+  );
+  d.add(() => lagChart?.destroy());
+  layoutLag();
 
   const nodeFacts = (n: NodeStatus) => {
     const facts: (string | HTMLElement)[] = [];
