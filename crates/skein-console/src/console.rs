@@ -7,8 +7,12 @@
 //!   bounded [`LagHistory`] and emits one batched `lag` event per tick;
 //! - the **cache watcher** (default every 5 s, and at once after a refresh) opens the lake
 //!   when it is not open, reads its snapshot count, computes each cache's state
-//!   ([`skein_lake::Lake::cache_statuses`]: a fingerprint of the monitored tables on the
-//!   primary) and emits `caches` / `lake` events when something changed.
+//!   ([`skein_lake::Lake::cache_status_of`]: a fingerprint of the monitored tables on the
+//!   primary) and emits `caches` / `lake` events when something changed. A fingerprint scans
+//!   the monitored tables, so the watcher takes one only when the tables' write counters
+//!   ([`skein_pg::fingerprint::activity_signature`], `pg_stat_user_tables`) or the lake's
+//!   snapshot moved since the last check, and in any case every [`EXACT_EVERY`] ticks; in
+//!   between it only ages the state (TTL expiry needs no scan).
 //!
 //! Dropping the console (or [`Console::close`]) cancels both tasks.
 
@@ -17,7 +21,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use skein_core::{ErrorCode, ErrorInfo, Profile};
-use skein_lake::{At, CacheState, Lake};
+use skein_lake::{At, CacheState, CacheStatus, Lake};
+use skein_pg::fingerprint::activity_signature;
 use skein_pg::{Cluster, LagLevel, NodeRole, ReplicaState};
 use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
@@ -28,6 +33,10 @@ use crate::rpc::{
     Attention, CacheView, Event, LakeSummary, NodeInfo, Overview, ProfileInfo, Severity,
     SnapshotPage, TimeTravelPage,
 };
+
+/// The watcher recomputes every cache's state exactly (fingerprints) at least once in this
+/// many ticks, whatever the write counters say.
+pub const EXACT_EVERY: u32 = 12;
 
 /// How often the background tasks run and how much history they keep.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +73,8 @@ struct LakeSlot {
 #[derive(Default)]
 struct CacheBoard {
     views: Vec<CacheView>,
+    /// Per cache, the lake snapshot and write counters its state was computed at.
+    signatures: HashMap<String, String>,
     refreshing: HashSet<String>,
     stale_since: HashMap<String, u64>,
     last_outcome: HashMap<String, skein_lake::RefreshOutcome>,
@@ -209,9 +220,10 @@ impl Console {
             .unwrap_or_default()
     }
 
-    /// Every cache with its state, computed now (not the watcher's last reading).
+    /// Every cache with its state, computed now with fresh fingerprints (not the watcher's
+    /// last reading).
     pub async fn caches(&self) -> Result<Vec<CacheView>> {
-        update_caches(&self.shared).await?;
+        update_caches(&self.shared, true).await?;
         Ok(self.caches_now())
     }
 
@@ -412,6 +424,7 @@ async fn cache_watcher(shared: std::sync::Weak<Shared>, cancel: CancellationToke
     };
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u32 = 0;
     loop {
         let Some(s) = shared.upgrade() else { return };
         tokio::select! {
@@ -419,9 +432,11 @@ async fn cache_watcher(shared: std::sync::Weak<Shared>, cancel: CancellationToke
             _ = tick.tick() => {}
             _ = s.poke.notified() => {}
         }
+        let exact = ticks % EXACT_EVERY == 0;
+        ticks = ticks.wrapping_add(1);
         let work = async {
             let _ = update_lake_summary(&s).await;
-            let _ = update_caches(&s).await;
+            let _ = update_caches(&s, exact).await;
         };
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -510,17 +525,53 @@ async fn update_lake_summary(s: &Shared) -> Result<()> {
     }
 }
 
-async fn update_caches(s: &Shared) -> Result<()> {
+/// Recomputes the caches' states and emits `caches` when one changed. `exact`: fingerprint
+/// every cache; otherwise only those whose lake snapshot or write counters moved.
+async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
     let lake = ensure_lake(s).await?;
-    let statuses = lake.cache_statuses(&s.work).await?;
+    let definitions = lake.cache_definitions().await?;
+    let snapshot = lake.current_snapshot().await?;
     let now = now_ms();
+    let mut views = Vec::with_capacity(definitions.len());
+    let mut signatures = HashMap::new();
+    for def in definitions {
+        let name = def.name.clone();
+        // Counters unreadable (primary down): no signature, so the state is recomputed and
+        // says why it is unknown.
+        let signature = activity_signature(&s.work.primary, &def.monitor)
+            .await
+            .ok()
+            .map(|a| format!("{snapshot}|{a}"));
+        let prior = {
+            let board = s
+                .caches
+                .lock()
+                .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
+            let same = signature.is_some() && board.signatures.get(&name) == signature.as_ref();
+            board
+                .views
+                .iter()
+                .find(|v| v.status.definition == def)
+                .filter(|_| same && !exact)
+                .map(|v| v.status.clone())
+        };
+        let status = match prior {
+            Some(p) => aged(p, now),
+            None => lake.cache_status_of(&s.work, def).await?,
+        };
+        if let Some(sig) = signature {
+            signatures.insert(name, sig);
+        }
+        views.push(status);
+    }
     let views = {
         let mut board = s
             .caches
             .lock()
             .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
-        let mut views = Vec::with_capacity(statuses.len());
-        for status in statuses {
+        board.signatures = signatures;
+        let mut out = Vec::with_capacity(views.len());
+        for status in views {
             let name = status.definition.name.clone();
             let stale = matches!(status.state, CacheState::Stale | CacheState::Expired);
             let since = if stale {
@@ -529,7 +580,7 @@ async fn update_caches(s: &Shared) -> Result<()> {
                 board.stale_since.remove(&name);
                 None
             };
-            views.push(CacheView {
+            out.push(CacheView {
                 refreshing: board.refreshing.contains(&name),
                 last_outcome: board.last_outcome.get(&name).cloned(),
                 stale_since_ms: since,
@@ -537,18 +588,32 @@ async fn update_caches(s: &Shared) -> Result<()> {
             });
         }
         // `age_ms` moves every tick; only a change of anything else is news.
-        let changed = views.len() != board.views.len()
-            || views
-                .iter()
-                .zip(&board.views)
-                .any(|(a, b)| !same_view(a, b));
-        board.views = views.clone();
-        changed.then_some(views)
+        let changed = out.len() != board.views.len()
+            || out.iter().zip(&board.views).any(|(a, b)| !same_view(a, b));
+        board.views = out.clone();
+        changed.then_some(out)
     };
     if let Some(views) = views {
         let _ = s.events.send(Event::Caches(views));
     }
     Ok(())
+}
+
+/// A status carried over from the last check with its age (and TTL expiry) brought up to now.
+fn aged(mut status: CacheStatus, now: u64) -> CacheStatus {
+    if let Some(r) = &status.last_refresh {
+        let age = now.saturating_sub(r.refreshed_at_ms.max(0) as u64);
+        status.age_ms = Some(age);
+        if status.state == CacheState::Fresh
+            && status
+                .definition
+                .ttl_seconds
+                .is_some_and(|t| age > t * 1000)
+        {
+            status.state = CacheState::Expired;
+        }
+    }
+    status
 }
 
 fn same_view(a: &CacheView, b: &CacheView) -> bool {

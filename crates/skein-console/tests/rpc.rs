@@ -10,6 +10,7 @@ use skein_console::rpc::{LagHistory, SnapshotPage, TimeTravelPage};
 use skein_console::{App, ConsoleOptions, Event, Request, Response};
 use skein_core::{ErrorCode, ErrorInfo, Profile};
 use skein_lake::{At, Lake, RefreshOutcome, RefreshResult};
+use skein_pg::fingerprint::activity_signature;
 use skein_pg::{Cluster, ReplicaState};
 use skein_sandbox::{Sandbox, SandboxOptions};
 use tokio::sync::broadcast;
@@ -338,12 +339,39 @@ async fn refresh_emits_events_and_time_travel_returns_the_older_row_count() {
         other => panic!("snapshot_changes answered {other:?}"),
     }
 
-    // The source grows; the next refresh writes 150 rows in a new snapshot.
+    // The source grows: the write counters move and the watcher reports the cache stale.
+    let mut rx = app.subscribe();
+    let before = activity_signature(&cluster.primary, &["t".into()])
+        .await
+        .expect("counters");
     cluster
         .primary
         .execute("INSERT INTO t SELECT g, g FROM generate_series(101, 150) g")
         .await
         .expect("grow t");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = activity_signature(&cluster.primary, &["t".into()])
+            .await
+            .expect("counters");
+        if now != before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "pg_stat_user_tables never moved");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    next_event(&mut rx, Duration::from_secs(15), |e| match e {
+        Event::Caches(v) => v
+            .iter()
+            .find(|c| c.status.definition.name == "t_copy")
+            .filter(|c| c.status.state == skein_lake::CacheState::Stale)
+            .map(|c| assert!(c.stale_since_ms.is_some())),
+        _ => None,
+    })
+    .await
+    .expect("t_copy never reported stale after a write");
+
+    // The next refresh writes 150 rows in a new snapshot.
     let second = refresh(app, "t_copy", false).await;
     assert_eq!(second.result, RefreshResult::Refreshed, "{second:?}");
     assert_eq!(second.rows, Some(150));

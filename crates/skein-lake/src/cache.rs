@@ -224,7 +224,7 @@ pub(crate) fn refresh_extra_info(cache: &str, refresh_id: &str) -> String {
 impl Lake {
     /// Every cache definition, by name.
     pub async fn cache_definitions(&self) -> Result<Vec<CacheDefinition>> {
-        self.run(|conn, lake| read_definitions(conn, lake, None))
+        self.read(|conn, lake| read_definitions(conn, lake, None))
             .await
     }
 
@@ -233,7 +233,7 @@ impl Lake {
     /// Errors: `NotFound` naming the cache and how to list them.
     pub async fn cache_definition(&self, name: &str) -> Result<CacheDefinition> {
         let n = name.to_owned();
-        self.run(move |conn, lake| read_definitions(conn, lake, Some(&n)))
+        self.read(move |conn, lake| read_definitions(conn, lake, Some(&n)))
             .await?
             .pop()
             .ok_or_else(|| {
@@ -337,14 +337,15 @@ impl Lake {
         self.cache_status_of(cluster, def).await
     }
 
-    async fn cache_status_of(
+    /// The status of the cache `definition` describes (see [`Lake::cache_statuses`]).
+    pub async fn cache_status_of(
         &self,
         cluster: &Cluster,
         definition: CacheDefinition,
     ) -> Result<CacheStatus> {
         let name = definition.name.clone();
         let last = self
-            .run(move |conn, lake| read_last_refresh(conn, lake, &name))
+            .read(move |conn, lake| read_last_refresh(conn, lake, &name))
             .await?;
         let age_ms = last
             .as_ref()

@@ -110,6 +110,35 @@ impl Fingerprint {
     }
 }
 
+/// A cheap signature of the write activity on `tables` since the statistics were reset:
+/// `n_tup_ins`, `n_tup_upd`, `n_tup_del` and `n_live_tup` of each from `pg_stat_user_tables`
+/// on the primary (no table scan). When it has not moved, no change was committed to those
+/// tables, so their [`Fingerprint`] has not moved either — up to the statistics' reporting
+/// delay (PostgreSQL flushes a session's counters about once a second, at worst after ~10 s
+/// idle). It is a hint for how often to take the exact fingerprint, never a substitute for it.
+///
+/// A table that does not exist (or has no statistics) contributes `-`.
+pub async fn activity_signature(primary: &Node, tables: &[String]) -> Result<String> {
+    let tables = tables.to_vec();
+    primary
+        .with_client("reading pg_stat_user_tables", |c| async move {
+            let rows = c
+                .query(
+                    "SELECT t, coalesce(s.n_tup_ins || '/' || s.n_tup_upd || '/' || s.n_tup_del || '/' || s.n_live_tup, '-') \
+                     FROM unnest($1::text[]) WITH ORDINALITY AS u(t, i) \
+                     LEFT JOIN pg_stat_user_tables s ON s.relid = to_regclass(u.t) ORDER BY i",
+                    &[&tables],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| format!("{}={}", r.get::<_, String>(0), r.get::<_, String>(1)))
+                .collect::<Vec<_>>()
+                .join(";"))
+        })
+        .await
+}
+
 /// The node's replay position: `pg_last_wal_replay_lsn()` on a replica, `pg_current_wal_lsn()`
 /// on a primary.
 pub async fn replay_lsn(node: &Node) -> Result<Lsn> {
