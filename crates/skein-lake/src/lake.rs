@@ -28,6 +28,8 @@ pub(crate) struct Inner {
 pub struct Lake {
     inner: Arc<Mutex<Inner>>,
     reader: Arc<Mutex<Connection>>,
+    /// The catalog database, for what DuckDB cannot do (maintenance's advisory lock).
+    pub(crate) catalog: Node,
     /// The DuckDB catalog name the lake is attached under (`lake`).
     pub name: String,
     /// The profile's lake data path.
@@ -85,6 +87,7 @@ impl Lake {
             .try_clone()
             .map_err(Error::duck("opening a second DuckDB connection"))?;
         let lake = Lake {
+            catalog,
             reader: Arc::new(Mutex::new(reader)),
             inner: Arc::new(Mutex::new(Inner {
                 conn,

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod changes;
 mod error;
 mod lake;
+pub mod maintenance;
 pub mod refresh;
 pub mod snapshot;
 mod value;
@@ -17,6 +18,7 @@ pub use cache::{CacheDefinition, CacheState, CacheStatus};
 pub use changes::{LakeTable, SnapshotChanges, SnapshotRef, TableChange};
 pub use error::{Error, Result};
 pub use lake::Lake;
+pub use maintenance::{ExpireTarget, LakeFile, LakeStats, MaintenanceLock};
 pub use refresh::{RefreshOutcome, RefreshResult};
 pub use snapshot::{At, Snapshot, TableRows};
 

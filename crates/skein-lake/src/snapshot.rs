@@ -97,23 +97,7 @@ impl Lake {
                  FROM {}.snapshots() {filter} ORDER BY snapshot_id DESC LIMIT {limit}",
                 ident(lake)
             );
-            let mut stmt = conn.prepare(&sql).map_err(Error::duck("listing snapshots"))?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(Snapshot {
-                        id: r.get(0)?,
-                        time_ms: r.get(1)?,
-                        time: r.get(2)?,
-                        schema_version: r.get(3)?,
-                        changes: serde_json::from_str(&r.get::<_, Option<String>>(4)?.unwrap_or_default())
-                            .unwrap_or(serde_json::Value::Null),
-                        author: r.get(5)?,
-                        commit_message: r.get(6)?,
-                        commit_extra_info: r.get(7)?,
-                    })
-                })
-                .map_err(Error::duck("listing snapshots"))?;
-            rows.collect::<std::result::Result<Vec<_>, _>>().map_err(Error::duck("reading snapshots"))
+            query_snapshots(conn, &sql, "listing snapshots")
         })
         .await
     }
@@ -220,4 +204,31 @@ pub(crate) fn qualified(table: &str) -> Result<String> {
         [s, t] => format!("{}.{}", ident(s), ident(t)),
         _ => unreachable!("checked above"),
     })
+}
+
+/// Runs `sql`, whose columns are `snapshot_id, epoch_ms(snapshot_time), time text,
+/// schema_version, changes JSON text, author, commit_message, commit_extra_info`.
+pub(crate) fn query_snapshots(
+    conn: &duckdb::Connection,
+    sql: &str,
+    what: &str,
+) -> Result<Vec<Snapshot>> {
+    let mut stmt = conn.prepare(sql).map_err(Error::duck(what))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Snapshot {
+                id: r.get(0)?,
+                time_ms: r.get(1)?,
+                time: r.get(2)?,
+                schema_version: r.get(3)?,
+                changes: serde_json::from_str(&r.get::<_, Option<String>>(4)?.unwrap_or_default())
+                    .unwrap_or(serde_json::Value::Null),
+                author: r.get(5)?,
+                commit_message: r.get(6)?,
+                commit_extra_info: r.get(7)?,
+            })
+        })
+        .map_err(Error::duck(what))?;
+    rows.collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::duck(what))
 }

@@ -1,0 +1,295 @@
+//! Lake maintenance through DuckLake's own functions — never hand-written file deletion:
+//!
+//! - `ducklake_expire_snapshots(lake, versions => […] | older_than => …, dry_run => …)`: the
+//!   snapshots go (time travel to them stops working); their data files move to
+//!   `ducklake_files_scheduled_for_deletion`. The latest snapshot is never expired.
+//! - `ducklake_cleanup_old_files(lake, cleanup_all => true, dry_run => …)`: deletes the files
+//!   scheduled for deletion.
+//! - `ducklake_delete_orphaned_files(lake, cleanup_all => true, dry_run => …)`: deletes files
+//!   under the data path that no snapshot references.
+//!
+//! Every destructive call has a dry run that lists exactly what the real run removes; the
+//! real expiry is run on the snapshot ids the preview listed (`versions => …`), so a snapshot
+//! that became expirable in between is not taken without being shown. Only one maintenance
+//! operation runs per lake at a time, across processes: [`MaintenanceLock`] holds a
+//! PostgreSQL advisory lock on the catalog database.
+//!
+//! Sizes come from the catalog (`ducklake_data_file.file_size_bytes`) and, for files already
+//! scheduled for deletion, from the file system (local data paths only).
+
+use serde::{Deserialize, Serialize};
+use skein_pg::Node;
+
+use crate::error::{Error, Result};
+use crate::lake::{ident, lit, Lake};
+use crate::snapshot::Snapshot;
+
+/// What the lake holds, and what maintenance could reclaim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LakeStats {
+    /// Snapshots (`<lake>.snapshots()`).
+    pub snapshots: u64,
+    /// The oldest snapshot's id and time (ms since the Unix epoch).
+    pub oldest_snapshot: Option<(i64, i64)>,
+    /// Data and delete files the catalog lists (`ducklake_data_file` + `ducklake_delete_file`).
+    pub files: u64,
+    /// Their bytes (`file_size_bytes`).
+    pub bytes: u64,
+    /// Files only older snapshots reference (`end_snapshot` set): expiring those snapshots
+    /// schedules them for deletion.
+    pub old_files: u64,
+    /// Their bytes.
+    pub old_bytes: u64,
+    /// Files already scheduled for deletion (`ducklake_files_scheduled_for_deletion`): cleanup
+    /// deletes them.
+    pub scheduled_files: u64,
+    /// Their bytes on disk (local data paths; `null` when they cannot be read).
+    pub scheduled_bytes: Option<u64>,
+}
+
+/// A file a cleanup deletes (or deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LakeFile {
+    /// Absolute path (or URL) as DuckLake reports it.
+    pub path: String,
+    /// Size on disk before deletion; `null` when it cannot be read.
+    pub bytes: Option<u64>,
+}
+
+/// Which snapshots to expire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpireTarget {
+    /// Every snapshot before this instant (RFC 3339 or `YYYY-MM-DD HH:MM:SS`, UTC), except
+    /// the latest.
+    OlderThan(String),
+    /// These snapshot ids (the latest is never expired).
+    Versions(Vec<i64>),
+}
+
+/// The catalog-wide lock that keeps maintenance to one operation per lake.
+pub struct MaintenanceLock {
+    client: Option<deadpool_postgres::ClientWrapper>,
+    key: i64,
+}
+
+/// The advisory-lock key of a lake's maintenance (stable across processes).
+fn lock_key(lake: &str) -> i64 {
+    // FNV-1a: stable, unlike std's hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("skein maintenance {lake}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
+impl MaintenanceLock {
+    /// Takes the lock or fails at once with `Conflict` when another operation (in this or
+    /// another process) holds it. The lock lives on a connection of its own: it is released
+    /// by [`MaintenanceLock::release`], or by PostgreSQL when the process dies.
+    pub async fn acquire(catalog: &Node, lake: &str) -> Result<MaintenanceLock> {
+        let key = lock_key(lake);
+        let client = deadpool_postgres::Object::take(catalog.client().await?);
+        let got: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .await
+            .map_err(|e| Error::Pg(skein_pg::Error::from_pg("lake", "catalog", "locking", &e)))?
+            .get(0);
+        if !got {
+            return Err(Error::Conflict(format!(
+                "another maintenance operation is running on lake {lake}: wait for it to finish (one at a time per lake)"
+            )));
+        }
+        Ok(MaintenanceLock {
+            client: Some(client),
+            key,
+        })
+    }
+
+    /// Releases the lock (closing its connection).
+    pub async fn release(mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = c
+                .execute("SELECT pg_advisory_unlock($1)", &[&self.key])
+                .await;
+        }
+    }
+}
+
+impl Lake {
+    /// The catalog node (for [`MaintenanceLock::acquire`]).
+    pub fn catalog(&self) -> &Node {
+        &self.catalog
+    }
+
+    /// What the lake holds and what maintenance could reclaim.
+    pub async fn stats(&self) -> Result<LakeStats> {
+        self.read(|conn, lake| {
+            let meta = ident(&format!("__ducklake_metadata_{lake}"));
+            let (snapshots, oldest_id, oldest_ms): (i64, Option<i64>, Option<i64>) = conn
+                .query_row(
+                    &format!(
+                        "SELECT count(*), min(snapshot_id), epoch_ms(min(snapshot_time)) FROM {}.snapshots()",
+                        ident(lake)
+                    ),
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .map_err(Error::duck("reading the snapshots"))?;
+            let files_sql = format!(
+                "SELECT count(*), coalesce(sum(file_size_bytes), 0)::BIGINT, \
+                 count(*) FILTER (WHERE end_snapshot IS NOT NULL), \
+                 coalesce(sum(file_size_bytes) FILTER (WHERE end_snapshot IS NOT NULL), 0)::BIGINT \
+                 FROM (SELECT file_size_bytes, end_snapshot FROM {meta}.ducklake_data_file \
+                       UNION ALL SELECT file_size_bytes, end_snapshot FROM {meta}.ducklake_delete_file)"
+            );
+            let (files, bytes, old_files, old_bytes): (i64, i64, i64, i64) = conn
+                .query_row(&files_sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .map_err(Error::duck("reading the data files"))?;
+            let scheduled = scheduled_files(conn, lake)?;
+            let scheduled_bytes = scheduled.iter().map(|f| f.bytes).sum::<Option<u64>>();
+            Ok(LakeStats {
+                snapshots: snapshots.max(0) as u64,
+                oldest_snapshot: oldest_id.zip(oldest_ms),
+                files: files.max(0) as u64,
+                bytes: bytes.max(0) as u64,
+                old_files: old_files.max(0) as u64,
+                old_bytes: old_bytes.max(0) as u64,
+                scheduled_files: scheduled.len() as u64,
+                scheduled_bytes,
+            })
+        })
+        .await
+    }
+
+    /// Expires snapshots (`ducklake_expire_snapshots`); with `dry_run`, only lists them.
+    /// Returns the snapshots expired (or that would be), oldest first.
+    ///
+    /// Errors: `InvalidInput` for a malformed timestamp or an empty id list.
+    pub async fn expire_snapshots(
+        &self,
+        target: &ExpireTarget,
+        dry_run: bool,
+    ) -> Result<Vec<Snapshot>> {
+        let arg = match target {
+            ExpireTarget::OlderThan(t) => {
+                crate::snapshot::At::Timestamp(t.clone()).clause()?;
+                format!("older_than => {}::TIMESTAMPTZ", lit(t))
+            }
+            ExpireTarget::Versions(v) if v.is_empty() => {
+                return Err(Error::InvalidInput(
+                    "no snapshots to expire: name at least one id".into(),
+                ))
+            }
+            ExpireTarget::Versions(v) => format!(
+                "versions => [{}]",
+                v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let work = move |conn: &duckdb::Connection, lake: &str| {
+            let sql = format!(
+                "SELECT snapshot_id, epoch_ms(snapshot_time), strftime(snapshot_time::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%gZ'), \
+                 schema_version, to_json(changes)::VARCHAR, author, commit_message, commit_extra_info \
+                 FROM ducklake_expire_snapshots({}, {arg}, dry_run => {dry_run}) ORDER BY snapshot_id",
+                lit(lake)
+            );
+            crate::snapshot::query_snapshots(conn, &sql, "expiring snapshots")
+        };
+        if dry_run {
+            self.read(work).await
+        } else {
+            self.run(work).await
+        }
+    }
+
+    /// Deletes the files scheduled for deletion (`ducklake_cleanup_old_files`, all of them);
+    /// with `dry_run`, only lists them. Sizes are read before deletion.
+    pub async fn cleanup_old_files(&self, dry_run: bool) -> Result<Vec<LakeFile>> {
+        self.delete_files("ducklake_cleanup_old_files", dry_run)
+            .await
+    }
+
+    /// Deletes files under the data path that no snapshot references
+    /// (`ducklake_delete_orphaned_files`); with `dry_run`, only lists them.
+    pub async fn delete_orphaned_files(&self, dry_run: bool) -> Result<Vec<LakeFile>> {
+        self.delete_files("ducklake_delete_orphaned_files", dry_run)
+            .await
+    }
+
+    async fn delete_files(&self, function: &'static str, dry_run: bool) -> Result<Vec<LakeFile>> {
+        // List first (always a dry run) so the sizes can be read before the files go.
+        let listed = self
+            .read(move |conn, lake| {
+                paths(
+                    conn,
+                    &format!(
+                        "SELECT path FROM {function}({}, cleanup_all => true, dry_run => true) ORDER BY path",
+                        lit(lake)
+                    ),
+                )
+            })
+            .await?;
+        let files: Vec<LakeFile> = listed
+            .into_iter()
+            .map(|path| LakeFile {
+                bytes: file_size(&path),
+                path,
+            })
+            .collect();
+        if dry_run {
+            return Ok(files);
+        }
+        let deleted = self
+            .run(move |conn, lake| {
+                paths(
+                    conn,
+                    &format!(
+                        "SELECT path FROM {function}({}, cleanup_all => true) ORDER BY path",
+                        lit(lake)
+                    ),
+                )
+            })
+            .await?;
+        Ok(deleted
+            .into_iter()
+            .map(|path| LakeFile {
+                bytes: files.iter().find(|f| f.path == path).and_then(|f| f.bytes),
+                path,
+            })
+            .collect())
+    }
+}
+
+fn paths(conn: &duckdb::Connection, sql: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(sql).map_err(Error::duck("listing files"))?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(Error::duck("listing files"))?;
+    rows.collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::duck("listing files"))
+}
+
+/// Size of a local file; `None` for a URL or a file that cannot be read.
+fn file_size(path: &str) -> Option<u64> {
+    if path.contains("://") {
+        return None;
+    }
+    std::fs::metadata(path).ok().map(|m| m.len())
+}
+
+fn scheduled_files(conn: &duckdb::Connection, lake: &str) -> Result<Vec<LakeFile>> {
+    Ok(paths(
+        conn,
+        &format!(
+            "SELECT path FROM ducklake_cleanup_old_files({}, cleanup_all => true, dry_run => true)",
+            lit(lake)
+        ),
+    )?
+    .into_iter()
+    .map(|path| LakeFile {
+        bytes: file_size(&path),
+        path,
+    })
+    .collect())
+}

@@ -1,0 +1,187 @@
+//! Lake maintenance against a real sandbox: expire snapshots with a dry run that lists exactly
+//! what the real run removes, clean up the files they left with the bytes the preview showed,
+//! and one maintenance operation per lake at a time.
+
+use std::path::PathBuf;
+
+use skein_core::{ErrorCode, Profile};
+use skein_lake::snapshot::At;
+use skein_lake::{ExpireTarget, Lake, MaintenanceLock};
+use skein_pg::Cluster;
+use skein_sandbox::{Sandbox, SandboxOptions};
+
+struct Down(PathBuf);
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = Sandbox::down(&self.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expire_and_cleanup_remove_exactly_what_the_preview_listed() {
+    let dir = PathBuf::from(format!("/tmp/skein-lake-maint-{}", std::process::id()));
+    let sandbox = Sandbox::up(SandboxOptions {
+        dir: dir.clone(),
+        replicas: 1,
+        scale: 0.0,
+    })
+    .await
+    .expect("sandbox up");
+    let _down = Down(dir);
+    let profile = Profile::load(&sandbox.profile).expect("profile");
+    let cluster = Cluster::from_profile(&profile).expect("cluster");
+    let lake = Lake::open(&profile).await.expect("lake");
+    cluster
+        .primary
+        .execute(
+            "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 5000) g",
+        )
+        .await
+        .expect("create t");
+    lake.create_cache(&cluster, "t_copy", "SELECT * FROM t", &["t".into()], None)
+        .await
+        .expect("create cache");
+    // Three refreshes: each writes a Parquet file (5,000 rows are not inlined) and leaves the
+    // previous one to the older snapshots.
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let o = lake
+            .refresh_cache(&cluster, "t_copy", true)
+            .await
+            .expect("refresh");
+        ids.push(o.snapshot_id.expect("a snapshot"));
+    }
+    let latest = *ids.last().expect("three refreshes");
+    let before = lake.stats().await.expect("stats");
+    assert!(before.old_files >= 2, "{before:?}");
+    assert!(before.old_bytes > 0);
+    assert_eq!(before.scheduled_files, 0);
+
+    // Preview: every snapshot but the latest.
+    let preview = lake
+        .expire_snapshots(&ExpireTarget::OlderThan("2999-01-01 00:00:00".into()), true)
+        .await
+        .expect("dry run");
+    let previewed: Vec<i64> = preview.iter().map(|s| s.id).collect();
+    assert!(previewed.contains(&ids[0]) && previewed.contains(&ids[1]));
+    assert!(
+        !previewed.contains(&latest),
+        "the latest snapshot never expires"
+    );
+    // The dry run changed nothing.
+    assert_eq!(
+        lake.snapshot_count().await.expect("count"),
+        before.snapshots
+    );
+    let survivor_rows = lake
+        .rows_at("t_copy", At::Version(ids[0]), 1, 0)
+        .await
+        .expect("time travel before expiry")
+        .total;
+    assert_eq!(survivor_rows, 5000);
+
+    // The real run on the previewed ids removes exactly those.
+    let expired = lake
+        .expire_snapshots(&ExpireTarget::Versions(previewed.clone()), false)
+        .await
+        .expect("expire");
+    assert_eq!(expired.iter().map(|s| s.id).collect::<Vec<_>>(), previewed);
+    let left: Vec<i64> = lake
+        .snapshots(1000)
+        .await
+        .expect("snapshots")
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(left, vec![latest]);
+    // Time travel: the survivor works, an expired one says so.
+    assert_eq!(
+        lake.rows_at("t_copy", At::Version(latest), 1, 0)
+            .await
+            .expect("latest")
+            .total,
+        5000
+    );
+    let gone = lake
+        .rows_at("t_copy", At::Version(ids[0]), 1, 0)
+        .await
+        .expect_err("expired snapshot");
+    assert_eq!(gone.code(), ErrorCode::NotFound);
+    assert!(gone.to_string().contains("snapshot"), "{gone}");
+
+    // Cleanup: the preview lists the scheduled files with their sizes; the real run deletes
+    // the same files and the bytes match.
+    let stats = lake.stats().await.expect("stats");
+    assert!(stats.scheduled_files >= 2, "{stats:?}");
+    let files = lake.cleanup_old_files(true).await.expect("cleanup dry run");
+    assert_eq!(files.len() as u64, stats.scheduled_files);
+    let preview_bytes: u64 = files.iter().map(|f| f.bytes.expect("local size")).sum();
+    assert_eq!(Some(preview_bytes), stats.scheduled_bytes);
+    assert!(files.iter().all(|f| std::path::Path::new(&f.path).exists()));
+    let deleted = lake.cleanup_old_files(false).await.expect("cleanup");
+    assert_eq!(
+        deleted.iter().map(|f| &f.path).collect::<Vec<_>>(),
+        files.iter().map(|f| &f.path).collect::<Vec<_>>()
+    );
+    let reclaimed: u64 = deleted.iter().filter_map(|f| f.bytes).sum();
+    assert_eq!(reclaimed, preview_bytes);
+    assert!(files
+        .iter()
+        .all(|f| !std::path::Path::new(&f.path).exists()));
+    eprintln!(
+        "expired {} snapshots, reclaimed {reclaimed} bytes in {} files",
+        expired.len(),
+        deleted.len()
+    );
+    assert_eq!(lake.stats().await.expect("stats").scheduled_files, 0);
+
+    // The lake stays readable by a fresh DuckDB.
+    let fresh = Lake::open(&profile).await.expect("reopen");
+    assert_eq!(
+        fresh
+            .rows_at("t_copy", At::Latest, 1, 0)
+            .await
+            .expect("read after maintenance")
+            .total,
+        5000
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_maintenance_operation_per_lake_at_a_time() {
+    let dir = PathBuf::from(format!("/tmp/skein-lake-lock-{}", std::process::id()));
+    let sandbox = Sandbox::up(SandboxOptions {
+        dir: dir.clone(),
+        replicas: 0,
+        scale: 0.0,
+    })
+    .await
+    .expect("sandbox up");
+    let _down = Down(dir);
+    let profile = Profile::load(&sandbox.profile).expect("profile");
+    let lake = Lake::open(&profile).await.expect("lake");
+    // A second handle stands for another process: its own pool, its own connection.
+    let other = Lake::open(&profile).await.expect("second lake handle");
+    let first = MaintenanceLock::acquire(lake.catalog(), &lake.name)
+        .await
+        .expect("first lock");
+    let second = MaintenanceLock::acquire(other.catalog(), &other.name).await;
+    let err = second.err().expect("a second operation is refused");
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert!(
+        err.to_string().contains("another maintenance operation"),
+        "{err}"
+    );
+    first.release().await;
+    let again = MaintenanceLock::acquire(other.catalog(), &other.name)
+        .await
+        .expect("free again after release");
+    // A holder that disappears without releasing (a killed process) frees the lock too.
+    drop(again);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    MaintenanceLock::acquire(lake.catalog(), &lake.name)
+        .await
+        .expect("free after the holder's connection closed")
+        .release()
+        .await;
+}
