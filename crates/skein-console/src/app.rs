@@ -129,6 +129,33 @@ impl App {
             Request::ExportLagChart { node, format } => Response::ExportLagChart(
                 crate::chart::lag_chart(&console.lag_history(None), &node, format)?,
             ),
+            Request::LakeStats => Response::LakeStats(console.lake().await?.stats().await?),
+            Request::PreviewExpire { target } => Response::PreviewExpire(
+                console
+                    .lake()
+                    .await?
+                    .expire_snapshots(&target, true)
+                    .await?,
+            ),
+            Request::ExpireSnapshots { versions } => Response::ExpireSnapshots(
+                console
+                    .start_job(crate::jobs::JobKind::ExpireSnapshots { versions })
+                    .await?,
+            ),
+            Request::PreviewDeleteFiles { orphaned } => {
+                let lake = console.lake().await?;
+                Response::PreviewDeleteFiles(if orphaned {
+                    lake.delete_orphaned_files(true).await?
+                } else {
+                    lake.cleanup_old_files(true).await?
+                })
+            }
+            Request::DeleteFiles { orphaned } => Response::DeleteFiles(
+                console
+                    .start_job(crate::jobs::JobKind::DeleteFiles { orphaned })
+                    .await?,
+            ),
+            Request::Jobs => Response::Jobs(console.jobs()),
             Request::Profiles | Request::OpenProfile { .. } => {
                 unreachable!("answered above without a console")
             }

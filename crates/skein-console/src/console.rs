@@ -93,6 +93,8 @@ struct Shared {
     events: broadcast::Sender<Event>,
     poke: Notify,
     cancel: CancellationToken,
+    jobs: Mutex<Vec<crate::jobs::Job>>,
+    next_job: std::sync::atomic::AtomicU64,
 }
 
 /// A running console (see the module header). Cheap to clone.
@@ -138,6 +140,8 @@ impl Console {
             events,
             poke: Notify::new(),
             cancel: CancellationToken::new(),
+            jobs: Mutex::new(Vec::new()),
+            next_job: std::sync::atomic::AtomicU64::new(1),
         });
         tokio::spawn(lag_sampler(Arc::downgrade(&shared), shared.cancel.clone()));
         tokio::spawn(cache_watcher(
@@ -145,6 +149,39 @@ impl Console {
             shared.cancel.clone(),
         ));
         Ok(Console { shared })
+    }
+
+    /// Maintenance jobs, newest first.
+    pub fn jobs(&self) -> Vec<crate::jobs::Job> {
+        self.shared
+            .jobs
+            .lock()
+            .map(|j| j.iter().rev().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn next_job_id(&self) -> u64 {
+        self.shared
+            .next_job
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Stores a job's new state and emits it as a `job` event.
+    pub(crate) fn record_job(&self, job: &crate::jobs::Job) {
+        if let Ok(mut jobs) = self.shared.jobs.lock() {
+            match jobs.iter_mut().find(|j| j.id == job.id) {
+                Some(j) => *j = job.clone(),
+                None => jobs.push(job.clone()),
+            }
+            let extra = jobs.len().saturating_sub(crate::jobs::JOBS_KEPT);
+            jobs.drain(..extra);
+        }
+        let _ = self.shared.events.send(crate::jobs::job_event(job));
+    }
+
+    /// Asks the cache watcher to look again now (after the lake changed).
+    pub(crate) fn poke_watcher(&self) {
+        self.shared.poke.notify_one();
     }
 
     /// Stops the background tasks.

@@ -12,6 +12,7 @@ pub mod chart;
 mod console;
 mod error;
 pub mod history;
+pub mod jobs;
 pub mod rpc;
 
 pub use app::{App, RECENT_MAX};

@@ -10,12 +10,14 @@
 use serde::{Deserialize, Serialize};
 use skein_core::{ErrorInfo, Thresholds};
 use skein_lake::{
-    At, CacheStatus, LakeTable, RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef, TableRows,
+    At, CacheStatus, ExpireTarget, LakeFile, LakeStats, LakeTable, RefreshOutcome, Snapshot,
+    SnapshotChanges, SnapshotRef, TableRows,
 };
 use skein_pg::{LagSample, NodeRole, ReplicaState};
 use ts_rs::TS;
 
 use crate::chart::{ChartFile, ChartFormat};
+use crate::jobs::Job;
 
 /// A request from a front end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -73,6 +75,34 @@ pub enum Request {
         /// PNG or SVG.
         format: ChartFormat,
     },
+    /// What the lake holds and what maintenance could reclaim → [`Response::LakeStats`].
+    LakeStats,
+    /// Dry run of `ducklake_expire_snapshots`: the snapshots that would go →
+    /// [`Response::PreviewExpire`].
+    PreviewExpire {
+        /// Older than an instant, or chosen ids.
+        target: ExpireTarget,
+    },
+    /// Expires exactly these snapshots (the ids a preview listed) as a background job →
+    /// [`Response::ExpireSnapshots`]. Time travel to them stops working.
+    ExpireSnapshots {
+        /// Snapshot ids.
+        versions: Vec<i64>,
+    },
+    /// Dry run of a file cleanup: the files that would be deleted, with sizes →
+    /// [`Response::PreviewDeleteFiles`].
+    PreviewDeleteFiles {
+        /// Orphaned files (`ducklake_delete_orphaned_files`) rather than files scheduled for
+        /// deletion by expired snapshots (`ducklake_cleanup_old_files`).
+        orphaned: bool,
+    },
+    /// Deletes those files as a background job → [`Response::DeleteFiles`].
+    DeleteFiles {
+        /// As in the preview.
+        orphaned: bool,
+    },
+    /// Maintenance jobs, newest first → [`Response::Jobs`].
+    Jobs,
     /// The open profile and the recently opened ones → [`Response::Profiles`].
     Profiles,
     /// Opens a profile file, replacing the open one → [`Response::Profiles`].
@@ -104,6 +134,18 @@ pub enum Response {
     TimeTravel(TimeTravelPage),
     /// See [`Request::ExportLagChart`].
     ExportLagChart(ChartFile),
+    /// See [`Request::LakeStats`].
+    LakeStats(LakeStats),
+    /// See [`Request::PreviewExpire`].
+    PreviewExpire(Vec<Snapshot>),
+    /// See [`Request::ExpireSnapshots`]: the job as started.
+    ExpireSnapshots(Job),
+    /// See [`Request::PreviewDeleteFiles`].
+    PreviewDeleteFiles(Vec<LakeFile>),
+    /// See [`Request::DeleteFiles`]: the job as started.
+    DeleteFiles(Job),
+    /// See [`Request::Jobs`].
+    Jobs(Vec<Job>),
     /// See [`Request::Profiles`].
     Profiles(ProfileList),
     /// See [`Request::OpenProfile`].
@@ -130,6 +172,8 @@ pub enum Event {
     RefreshFinished(RefreshOutcome),
     /// The lake's state changed (a new snapshot, or it became reachable or unreachable).
     Lake(LakeSummary),
+    /// A maintenance job started, finished or failed.
+    Job(Job),
     /// Another profile was opened; front ends reload everything.
     ProfileOpened(ProfileList),
 }

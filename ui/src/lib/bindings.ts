@@ -147,7 +147,84 @@ cache: string,
 /**
  * Whether it was forced.
  */
-force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "profile_opened", "data": ProfileList };
+force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList };
+
+/**
+ * Which snapshots to expire.
+ */
+export type ExpireTarget = { "older_than": string } | { "versions": Array<number> };
+
+/**
+ * A maintenance job.
+ */
+export type Job = { 
+/**
+ * Id, unique within this console.
+ */
+id: number, 
+/**
+ * What it does.
+ */
+kind: JobKind, 
+/**
+ * One line for a person ("expire 12 snapshots").
+ */
+title: string, 
+/**
+ * Running, done or failed.
+ */
+state: JobState, 
+/**
+ * Start, ms since the Unix epoch.
+ */
+started_ms: number, 
+/**
+ * End, ms since the Unix epoch.
+ */
+finished_ms: number | null, 
+/**
+ * What it did (done only).
+ */
+result: JobResult | null, 
+/**
+ * Why it failed (failed only).
+ */
+error: ErrorInfo | null, };
+
+/**
+ * What a job does.
+ */
+export type JobKind = { "kind": "expire_snapshots", 
+/**
+ * The snapshot ids the preview listed.
+ */
+versions: Array<number>, } | { "kind": "delete_files", 
+/**
+ * Orphaned files rather than files scheduled for deletion.
+ */
+orphaned: boolean, };
+
+/**
+ * What a finished job did.
+ */
+export type JobResult = { 
+/**
+ * One line for a person.
+ */
+message: string, 
+/**
+ * Snapshots expired or files deleted.
+ */
+items: number, 
+/**
+ * Bytes reclaimed (file deletions of local files; `null` otherwise).
+ */
+bytes: number | null, };
+
+/**
+ * Where a job stands.
+ */
+export type JobState = "running" | "done" | "failed";
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
@@ -185,6 +262,58 @@ taken_at_ms: number,
  * Every node, primary first.
  */
 nodes: Array<NodeStatus>, };
+
+/**
+ * A file a cleanup deletes (or deleted).
+ */
+export type LakeFile = { 
+/**
+ * Absolute path (or URL) as DuckLake reports it.
+ */
+path: string, 
+/**
+ * Size on disk before deletion; `null` when it cannot be read.
+ */
+bytes: number | null, };
+
+/**
+ * What the lake holds, and what maintenance could reclaim.
+ */
+export type LakeStats = { 
+/**
+ * Snapshots (`<lake>.snapshots()`).
+ */
+snapshots: number, 
+/**
+ * The oldest snapshot's id and time (ms since the Unix epoch).
+ */
+oldest_snapshot: [number, number] | null, 
+/**
+ * Data and delete files the catalog lists (`ducklake_data_file` + `ducklake_delete_file`).
+ */
+files: number, 
+/**
+ * Their bytes (`file_size_bytes`).
+ */
+bytes: number, 
+/**
+ * Files only older snapshots reference (`end_snapshot` set): expiring those snapshots
+ * schedules them for deletion.
+ */
+old_files: number, 
+/**
+ * Their bytes.
+ */
+old_bytes: number, 
+/**
+ * Files already scheduled for deletion (`ducklake_files_scheduled_for_deletion`): cleanup
+ * deletes them.
+ */
+scheduled_files: number, 
+/**
+ * Their bytes on disk (local data paths; `null` when they cannot be read).
+ */
+scheduled_bytes: number | null, };
 
 /**
  * The lake's state.
@@ -538,7 +667,24 @@ node: string,
 /**
  * PNG or SVG.
  */
-format: ChartFormat, } } | { "method": "profiles" } | { "method": "open_profile", "params": { 
+format: ChartFormat, } } | { "method": "lake_stats" } | { "method": "preview_expire", "params": { 
+/**
+ * Older than an instant, or chosen ids.
+ */
+target: ExpireTarget, } } | { "method": "expire_snapshots", "params": { 
+/**
+ * Snapshot ids.
+ */
+versions: Array<number>, } } | { "method": "preview_delete_files", "params": { 
+/**
+ * Orphaned files (`ducklake_delete_orphaned_files`) rather than files scheduled for
+ * deletion by expired snapshots (`ducklake_cleanup_old_files`).
+ */
+orphaned: boolean, } } | { "method": "delete_files", "params": { 
+/**
+ * As in the preview.
+ */
+orphaned: boolean, } } | { "method": "jobs" } | { "method": "profiles" } | { "method": "open_profile", "params": { 
 /**
  * Path of a profile TOML file.
  */
@@ -547,7 +693,7 @@ path: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
 
 /**
  * How bad an attention item is.
