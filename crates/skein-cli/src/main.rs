@@ -2,6 +2,7 @@
 //! replica lag, list DuckLake snapshots, define and refresh caches.
 
 mod cache_cmd;
+mod lake_cmd;
 mod output;
 mod sandbox_cmd;
 mod secret_cmd;
@@ -43,6 +44,13 @@ enum Command {
         profile: ProfileArg,
         #[command(subcommand)]
         command: snapshot_cmd::SnapshotCommand,
+    },
+    /// Lake maintenance: summary, expire snapshots, clean up files (with previews).
+    Lake {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(subcommand)]
+        command: lake_cmd::LakeCommand,
     },
     /// Store a node's password in the OS keyring (`skein secret set NODE < file`).
     Secret {
@@ -127,6 +135,10 @@ async fn main() -> ExitCode {
         },
         Command::Snapshot { profile, command } => match profile.load() {
             Ok(p) => snapshot_cmd::run(&p, command).await,
+            Err(e) => Err(e),
+        },
+        Command::Lake { profile, command } => match profile.load() {
+            Ok(p) => lake_cmd::run(&p, command).await,
             Err(e) => Err(e),
         },
         Command::Secret {

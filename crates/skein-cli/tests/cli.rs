@@ -146,6 +146,65 @@ fn sandbox_status_caches_snapshots_and_down() {
         "newest first"
     );
 
+    // Lake maintenance: a preview, a refusal without --yes, then the real run.
+    let far = "2999-01-01 00:00:00";
+    let preview = ok_json(&[
+        "lake",
+        "expire",
+        "--older-than",
+        far,
+        "--dry-run",
+        "--json",
+        "--profile",
+        &profile,
+    ]);
+    let preview: Vec<i64> = preview
+        .as_array()
+        .expect("preview")
+        .iter()
+        .filter_map(|s| s["id"].as_i64())
+        .collect();
+    assert_eq!(preview.len(), snaps.len() - 1, "all but the latest");
+    let e = err_line(&["lake", "expire", "--older-than", far, "--profile", &profile]);
+    assert!(e.contains("re-run with --yes"), "{e}");
+    assert_eq!(
+        ok_json(&["snapshot", "list", "--profile", &profile, "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(snaps.len()),
+        "nothing expired without --yes"
+    );
+    let expired = ok_json(&[
+        "lake",
+        "expire",
+        "--older-than",
+        far,
+        "--yes",
+        "--json",
+        "--profile",
+        &profile,
+    ]);
+    let expired: Vec<i64> = expired
+        .as_array()
+        .expect("expired")
+        .iter()
+        .filter_map(|s| s["id"].as_i64())
+        .collect();
+    assert_eq!(expired, {
+        let mut p = preview.clone();
+        p.sort();
+        p
+    });
+    let summary = ok_json(&["lake", "summary", "--json", "--profile", &profile]);
+    assert_eq!(summary["snapshots"], 1);
+    let cleaned = ok_json(&["lake", "cleanup", "--yes", "--json", "--profile", &profile]);
+    assert_eq!(
+        cleaned.as_array().map(Vec::len),
+        summary["scheduled_files"].as_u64().map(|n| n as usize)
+    );
+    let summary = ok_json(&["lake", "summary", "--json", "--profile", &profile]);
+    assert_eq!(summary["scheduled_files"], 0);
+
     // Errors people hit: one line naming what is wrong.
     let e = err_line(&["cache", "refresh", "nope", "--profile", &profile]);
     assert!(e.contains("no cache named 'nope'"), "{e}");

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use skein_console::chart::ChartFormat;
+use skein_console::jobs::JobState;
 use skein_console::rpc::{LagHistory, SnapshotPage, TimeTravelPage};
 use skein_console::{App, ConsoleOptions, Event, Request, Response};
 use skein_core::{ErrorCode, ErrorInfo, Profile};
-use skein_lake::{At, Lake, RefreshOutcome, RefreshResult};
+use skein_lake::{At, ExpireTarget, Lake, MaintenanceLock, RefreshOutcome, RefreshResult};
 use skein_pg::fingerprint::activity_signature;
 use skein_pg::{Cluster, ReplicaState};
 use skein_sandbox::{Sandbox, SandboxOptions};
@@ -465,4 +466,138 @@ fn chrono_like(ms: i64) -> String {
         .expect("a valid time")
         .format("%Y-%m-%d %H:%M:%S%.3f+00")
         .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_jobs_run_what_the_preview_listed_one_at_a_time() {
+    let stack = stack("jobs").await;
+    let app = &stack.app;
+    let profile = Profile::load(&stack.sandbox.profile).expect("profile");
+    let cluster = Cluster::from_profile(&profile).expect("cluster");
+    cluster
+        .primary
+        .execute(
+            "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 3000) g",
+        )
+        .await
+        .expect("create big");
+    let lake = Lake::open(&profile).await.expect("lake");
+    lake.create_cache(
+        &cluster,
+        "big_copy",
+        "SELECT * FROM big",
+        &["big".into()],
+        None,
+    )
+    .await
+    .expect("create cache");
+    for _ in 0..3 {
+        let o = refresh(app, "big_copy", true).await;
+        assert_eq!(o.result, RefreshResult::Refreshed, "{o:?}");
+    }
+
+    let preview = match call(
+        app,
+        Request::PreviewExpire {
+            target: ExpireTarget::OlderThan("2999-01-01 00:00:00".into()),
+        },
+    )
+    .await
+    {
+        Ok(Response::PreviewExpire(p)) => p,
+        other => panic!("preview_expire answered {other:?}"),
+    };
+    let versions: Vec<i64> = preview.iter().map(|s| s.id).collect();
+    assert!(versions.len() >= 4, "{versions:?}");
+
+    // Another process holds the lake's maintenance lock: the job is refused.
+    let other = Lake::open(&profile).await.expect("second handle");
+    let held = MaintenanceLock::acquire(other.catalog(), &other.name)
+        .await
+        .expect("lock");
+    let refused = call(
+        app,
+        Request::ExpireSnapshots {
+            versions: versions.clone(),
+        },
+    )
+    .await;
+    assert_eq!(refused.err().map(|e| e.code), Some(ErrorCode::Conflict));
+    held.release().await;
+
+    let mut rx = app.subscribe();
+    let job = match call(
+        app,
+        Request::ExpireSnapshots {
+            versions: versions.clone(),
+        },
+    )
+    .await
+    {
+        Ok(Response::ExpireSnapshots(j)) => j,
+        other => panic!("expire_snapshots answered {other:?}"),
+    };
+    assert_eq!(job.state, JobState::Running);
+    let done = next_event(&mut rx, Duration::from_secs(30), |e| match e {
+        Event::Job(j) if j.id == job.id && j.state != JobState::Running => Some(j.clone()),
+        _ => None,
+    })
+    .await
+    .expect("the job never finished");
+    assert_eq!(done.state, JobState::Done, "{done:?}");
+    assert_eq!(
+        done.result.as_ref().map(|r| r.items),
+        Some(versions.len() as u64)
+    );
+    match call(app, Request::Jobs).await {
+        Ok(Response::Jobs(jobs)) => assert_eq!(jobs.first().map(|j| j.id), Some(job.id)),
+        other => panic!("jobs answered {other:?}"),
+    }
+    let left = match call(
+        app,
+        Request::Snapshots {
+            limit: 100,
+            before: None,
+        },
+    )
+    .await
+    {
+        Ok(Response::Snapshots(p)) => p.total,
+        other => panic!("snapshots answered {other:?}"),
+    };
+    assert_eq!(left, 1);
+
+    // Cleanup: the job deletes the previewed files and reclaims the previewed bytes.
+    let files = match call(app, Request::PreviewDeleteFiles { orphaned: false }).await {
+        Ok(Response::PreviewDeleteFiles(f)) => f,
+        other => panic!("preview_delete_files answered {other:?}"),
+    };
+    assert!(files.len() >= 2, "{files:?}");
+    let preview_bytes: u64 = files.iter().filter_map(|f| f.bytes).sum();
+    let job = match call(app, Request::DeleteFiles { orphaned: false }).await {
+        Ok(Response::DeleteFiles(j)) => j,
+        other => panic!("delete_files answered {other:?}"),
+    };
+    let done = next_event(&mut rx, Duration::from_secs(30), |e| match e {
+        Event::Job(j) if j.id == job.id && j.state != JobState::Running => Some(j.clone()),
+        _ => None,
+    })
+    .await
+    .expect("the cleanup never finished");
+    assert_eq!(done.state, JobState::Done, "{done:?}");
+    let result = done.result.expect("a result");
+    assert_eq!(result.items, files.len() as u64);
+    assert_eq!(result.bytes, Some(preview_bytes));
+    eprintln!(
+        "expired {} snapshots; cleanup deleted {} files, {preview_bytes} bytes",
+        versions.len(),
+        result.items
+    );
+    match call(app, Request::LakeStats).await {
+        Ok(Response::LakeStats(s)) => {
+            assert_eq!(s.snapshots, 1);
+            assert_eq!(s.scheduled_files, 0);
+        }
+        other => panic!("lake_stats answered {other:?}"),
+    }
 }
