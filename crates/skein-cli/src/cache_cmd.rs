@@ -45,6 +45,15 @@ pub enum CacheCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Refresh several caches (all when none is named) from one PostgreSQL snapshot, in one
+    /// lake commit that records the source's LSN: a consistent snapshot of the caches.
+    Snapshot {
+        /// Cache names; all caches when none.
+        names: Vec<String>,
+        /// Print `{ "caches": [[name, rows]…], "snapshot_id", "lsn", "served_by", "duration_ms" }`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
@@ -113,6 +122,25 @@ pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
                 ],
                 &rows,
             );
+            Ok(())
+        }
+        CacheCommand::Snapshot { names, json } => {
+            let s = lake.snapshot_caches(&cluster, &names).await?;
+            if json {
+                return output::json(&s);
+            }
+            output::line(&format!(
+                "snapshot {}: {} at {} from {} ({} ms)",
+                s.snapshot_id.map_or("?".into(), |i| i.to_string()),
+                s.caches
+                    .iter()
+                    .map(|(n, r)| format!("{n} ({r} rows)"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s.lsn,
+                s.served_by,
+                s.duration_ms
+            ));
             Ok(())
         }
         CacheCommand::Refresh { name, force, json } => {

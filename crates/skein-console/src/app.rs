@@ -113,6 +113,9 @@ impl App {
             Request::RefreshCache { name, force } => {
                 Response::RefreshCache(console.refresh_cache(&name, force).await?)
             }
+            Request::SnapshotCaches { names } => {
+                Response::SnapshotCaches(console.snapshot_caches(&names).await?)
+            }
             Request::Snapshots { limit, before } => {
                 Response::Snapshots(console.snapshots(limit, before).await?)
             }

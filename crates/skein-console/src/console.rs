@@ -317,6 +317,46 @@ impl Console {
         Ok(result?)
     }
 
+    /// Refreshes `names` (all when empty) together as one consistent snapshot
+    /// ([`skein_lake::Lake::snapshot_caches`]): one PostgreSQL snapshot, one lake commit.
+    /// The caches show as refreshing meanwhile; `caches` follows with their new state.
+    /// Errors: `NotFound` for an unknown cache, `Conflict` when one of them is being refreshed;
+    /// on any error no cache changed.
+    pub async fn snapshot_caches(&self, names: &[String]) -> Result<skein_lake::CachesSnapshot> {
+        let lake = self.lake().await?;
+        let names: Vec<String> = if names.is_empty() {
+            lake.cache_definitions()
+                .await?
+                .into_iter()
+                .map(|d| d.name)
+                .collect()
+        } else {
+            names.to_vec()
+        };
+        {
+            let mut board = self.board()?;
+            if let Some(busy) = names.iter().find(|n| board.refreshing.contains(*n)) {
+                return Err(Error::Lake(skein_lake::Error::Conflict(format!(
+                    "cache {busy} is being refreshed already; wait for that refresh to finish"
+                ))));
+            }
+            board.refreshing.extend(names.iter().cloned());
+            set_refreshing(&mut board);
+        }
+        self.emit_caches();
+        let result = lake.snapshot_caches(&self.shared.work, &names).await;
+        {
+            let mut board = self.board()?;
+            for n in &names {
+                board.refreshing.remove(n);
+            }
+            set_refreshing(&mut board);
+        }
+        self.emit_caches();
+        self.shared.poke.notify_one();
+        Ok(result?)
+    }
+
     fn board(&self) -> Result<std::sync::MutexGuard<'_, CacheBoard>> {
         self.shared
             .caches

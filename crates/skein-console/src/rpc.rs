@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 use skein_core::{ErrorInfo, Thresholds};
 use skein_lake::{
-    At, CacheStatus, ExpireTarget, LakeFile, LakeStats, LakeTable, RefreshOutcome, Snapshot,
-    SnapshotChanges, SnapshotRef, TableRows,
+    At, CacheStatus, CachesSnapshot, ExpireTarget, LakeFile, LakeStats, LakeTable, RefreshOutcome,
+    Snapshot, SnapshotChanges, SnapshotRef, TableRows,
 };
 use skein_pg::{LagSample, NodeRole, ReplicaState};
 use ts_rs::TS;
@@ -41,6 +41,12 @@ pub enum Request {
         name: String,
         /// Rewrite even when nothing changed.
         force: bool,
+    },
+    /// Refreshes several caches (all when `names` is empty) from one PostgreSQL snapshot in
+    /// one lake commit that records the source's LSN → [`Response::SnapshotCaches`].
+    SnapshotCaches {
+        /// Cache names.
+        names: Vec<String>,
     },
     /// A page of the lake's snapshots, newest first → [`Response::Snapshots`].
     Snapshots {
@@ -124,6 +130,8 @@ pub enum Response {
     Caches(Vec<CacheView>),
     /// See [`Request::RefreshCache`].
     RefreshCache(RefreshOutcome),
+    /// See [`Request::SnapshotCaches`].
+    SnapshotCaches(CachesSnapshot),
     /// See [`Request::Snapshots`].
     Snapshots(SnapshotPage),
     /// See [`Request::SnapshotChanges`].

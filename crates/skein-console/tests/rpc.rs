@@ -491,6 +491,14 @@ async fn maintenance_jobs_run_what_the_preview_listed_one_at_a_time() {
     )
     .await
     .expect("create cache");
+    // All caches together, in one commit.
+    match call(app, Request::SnapshotCaches { names: vec![] }).await {
+        Ok(Response::SnapshotCaches(s)) => {
+            assert_eq!(s.caches, vec![("big_copy".to_string(), 3000)]);
+            assert!(s.snapshot_id.is_some() && s.lsn.contains('/'), "{s:?}");
+        }
+        other => panic!("snapshot_caches answered {other:?}"),
+    }
     for _ in 0..3 {
         let o = refresh(app, "big_copy", true).await;
         assert_eq!(o.result, RefreshResult::Refreshed, "{o:?}");

@@ -12,6 +12,7 @@ mod lake;
 pub mod maintenance;
 pub mod refresh;
 pub mod snapshot;
+pub mod together;
 mod value;
 
 pub use cache::{CacheDefinition, CacheState, CacheStatus};
@@ -21,6 +22,7 @@ pub use lake::Lake;
 pub use maintenance::{ExpireTarget, LakeFile, LakeStats, MaintenanceLock};
 pub use refresh::{RefreshOutcome, RefreshResult};
 pub use snapshot::{At, Snapshot, TableRows};
+pub use together::CachesSnapshot;
 
 /// The author every change Skein makes to the lake carries (DESIGN invariant 6).
 pub const AUTHOR: &str = "skein";

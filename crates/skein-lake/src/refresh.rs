@@ -197,7 +197,7 @@ impl Lake {
 
 /// The first replica (in profile order) whose replay LSN has reached `lsn`, waiting up to
 /// [`CATCH_UP_WAIT`]; the primary when none has.
-async fn pick_source(cluster: &Cluster, lsn: Lsn) -> &Node {
+pub(crate) async fn pick_source(cluster: &Cluster, lsn: Lsn) -> &Node {
     let deadline = Instant::now() + CATCH_UP_WAIT;
     loop {
         let positions =

@@ -92,6 +92,31 @@ refreshing: boolean,
 last_outcome: RefreshOutcome | null, };
 
 /**
+ * What a consistent snapshot of caches wrote.
+ */
+export type CachesSnapshot = { 
+/**
+ * The caches and the rows each holds now, in the order asked.
+ */
+caches: Array<[string, number]>, 
+/**
+ * The one DuckLake snapshot that holds them all.
+ */
+snapshot_id: number | null, 
+/**
+ * The source's WAL position the data was read at (see the module header).
+ */
+lsn: string, 
+/**
+ * The node that served the reads.
+ */
+served_by: string, 
+/**
+ * Wall time, ms.
+ */
+duration_ms: number, };
+
+/**
  * An exported chart, ready to save.
  */
 export type ChartFile = { 
@@ -631,7 +656,11 @@ name: string,
 /**
  * Rewrite even when nothing changed.
  */
-force: boolean, } } | { "method": "snapshots", "params": { 
+force: boolean, } } | { "method": "snapshot_caches", "params": { 
+/**
+ * Cache names.
+ */
+names: Array<string>, } } | { "method": "snapshots", "params": { 
 /**
  * Page size (1–500).
  */
@@ -693,7 +722,7 @@ path: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
 
 /**
  * How bad an attention item is.
