@@ -113,6 +113,22 @@ impl App {
             Request::RefreshCache { name, force } => {
                 Response::RefreshCache(console.refresh_cache(&name, force).await?)
             }
+            Request::CreateCache(spec) => {
+                Response::CacheDefinition(console.save_cache(&spec, false).await?)
+            }
+            Request::UpdateCache(spec) => {
+                Response::CacheDefinition(console.save_cache(&spec, true).await?)
+            }
+            Request::DeleteCache { name } => {
+                console.delete_cache(&name).await?;
+                Response::Done
+            }
+            Request::SetCachePaused { name, paused } => {
+                Response::CacheDefinition(console.set_cache_paused(&name, paused).await?)
+            }
+            Request::SuggestMonitor { query } => {
+                Response::SuggestMonitor(skein_lake::lifecycle::tables_of(&query)?)
+            }
             Request::SnapshotCaches { names } => {
                 Response::SnapshotCaches(console.snapshot_caches(&names).await?)
             }

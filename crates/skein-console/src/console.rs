@@ -49,6 +49,8 @@ pub struct ConsoleOptions {
     pub retention: Duration,
     /// Timeout for the lake's and the caches' work (fingerprints, refresh reads), default 60 s.
     pub work_timeout: Duration,
+    /// Scheduled refreshes running at once, at most (default 2).
+    pub scheduler_max: usize,
 }
 
 impl Default for ConsoleOptions {
@@ -58,6 +60,7 @@ impl Default for ConsoleOptions {
             cache_interval: Duration::from_secs(5),
             retention: Duration::from_secs(3600),
             work_timeout: Duration::from_secs(60),
+            scheduler_max: 2,
         }
     }
 }
@@ -71,13 +74,17 @@ struct LakeSlot {
 
 /// What the console knows about each cache beyond its stored status.
 #[derive(Default)]
-struct CacheBoard {
+pub(crate) struct CacheBoard {
     views: Vec<CacheView>,
     /// Per cache, the lake snapshot and write counters its state was computed at.
     signatures: HashMap<String, String>,
     refreshing: HashSet<String>,
     stale_since: HashMap<String, u64>,
     last_outcome: HashMap<String, skein_lake::RefreshOutcome>,
+    /// When the scheduler looks at each cache next (ms since the Unix epoch), once it has.
+    pub(crate) next_run: HashMap<String, u64>,
+    /// Caches the scheduler is refreshing now.
+    pub(crate) scheduled: HashSet<String>,
 }
 
 struct Shared {
@@ -148,6 +155,10 @@ impl Console {
             Arc::downgrade(&shared),
             shared.cancel.clone(),
         ));
+        tokio::spawn(cache_scheduler(
+            Arc::downgrade(&shared),
+            shared.cancel.clone(),
+        ));
         Ok(Console { shared })
     }
 
@@ -187,6 +198,11 @@ impl Console {
     /// Stops the background tasks.
     pub fn close(&self) {
         self.shared.cancel.cancel();
+    }
+
+    /// The options it runs with.
+    pub fn options(&self) -> &ConsoleOptions {
+        &self.shared.options
     }
 
     /// The profile this console runs on.
@@ -249,7 +265,7 @@ impl Console {
         })
     }
 
-    fn caches_now(&self) -> Vec<CacheView> {
+    pub(crate) fn caches_now(&self) -> Vec<CacheView> {
         self.shared
             .caches
             .lock()
@@ -278,6 +294,23 @@ impl Console {
         name: &str,
         force: bool,
     ) -> Result<skein_lake::RefreshOutcome> {
+        self.run_refresh(name, force, false).await
+    }
+
+    /// A refresh by the scheduler: writes only when the sources changed.
+    pub(crate) async fn refresh_if_changed(
+        &self,
+        name: &str,
+    ) -> Result<skein_lake::RefreshOutcome> {
+        self.run_refresh(name, false, true).await
+    }
+
+    async fn run_refresh(
+        &self,
+        name: &str,
+        force: bool,
+        if_changed: bool,
+    ) -> Result<skein_lake::RefreshOutcome> {
         let lake = self.lake().await?;
         lake.cache_definition(name).await?;
         {
@@ -294,7 +327,11 @@ impl Console {
             force,
         });
         self.emit_caches();
-        let result = lake.refresh_cache(&self.shared.work, name, force).await;
+        let result = if if_changed {
+            lake.refresh_cache_if_changed(&self.shared.work, name).await
+        } else {
+            lake.refresh_cache(&self.shared.work, name, force).await
+        };
         {
             let mut board = self.board()?;
             board.refreshing.remove(name);
@@ -315,6 +352,54 @@ impl Console {
         // Recompute states and the lake's snapshot count now rather than at the next tick.
         self.shared.poke.notify_one();
         Ok(result?)
+    }
+
+    /// Defines (`update`: false) or edits a cache, then recomputes the caches' states.
+    pub async fn save_cache(
+        &self,
+        spec: &crate::rpc::CacheSpec,
+        update: bool,
+    ) -> Result<skein_lake::CacheDefinition> {
+        let lake = self.lake().await?;
+        let w = &self.shared.work;
+        let def = if update {
+            lake.update_cache(w, &spec.name, &spec.query, &spec.monitor, spec.ttl_seconds)
+                .await?
+        } else {
+            lake.create_cache(w, &spec.name, &spec.query, &spec.monitor, spec.ttl_seconds)
+                .await?
+        };
+        if let Ok(mut board) = self.board() {
+            board.next_run.remove(&spec.name);
+        }
+        self.shared.poke.notify_one();
+        Ok(def)
+    }
+
+    /// Deletes a cache, then recomputes the caches' states.
+    pub async fn delete_cache(&self, name: &str) -> Result<()> {
+        self.lake().await?.delete_cache(name).await?;
+        if let Ok(mut board) = self.board() {
+            board.next_run.remove(name);
+            board.last_outcome.remove(name);
+            board.stale_since.remove(name);
+        }
+        self.shared.poke.notify_one();
+        Ok(())
+    }
+
+    /// Pauses or resumes the scheduler for a cache.
+    pub async fn set_cache_paused(
+        &self,
+        name: &str,
+        paused: bool,
+    ) -> Result<skein_lake::CacheDefinition> {
+        let def = self.lake().await?.set_cache_paused(name, paused).await?;
+        if let Ok(mut board) = self.board() {
+            board.next_run.remove(name);
+        }
+        self.shared.poke.notify_one();
+        Ok(def)
     }
 
     /// Refreshes `names` (all when empty) together as one consistent snapshot
@@ -357,14 +442,14 @@ impl Console {
         Ok(result?)
     }
 
-    fn board(&self) -> Result<std::sync::MutexGuard<'_, CacheBoard>> {
+    pub(crate) fn board(&self) -> Result<std::sync::MutexGuard<'_, CacheBoard>> {
         self.shared
             .caches
             .lock()
             .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))
     }
 
-    fn emit_caches(&self) {
+    pub(crate) fn emit_caches(&self) {
         let _ = self.shared.events.send(Event::Caches(self.caches_now()));
     }
 
@@ -522,6 +607,25 @@ async fn cache_watcher(shared: std::sync::Weak<Shared>, cancel: CancellationToke
     }
 }
 
+async fn cache_scheduler(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
+    let period = match shared.upgrade() {
+        Some(s) => s.options.cache_interval,
+        None => return,
+    };
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        Console { shared }.scheduler_tick();
+    }
+}
+
 /// Opens the lake when it is not open; records why it cannot be.
 async fn ensure_lake(s: &Shared) -> Result<Lake> {
     let mut slot = s.lake.lock().await;
@@ -657,7 +761,9 @@ async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
                 board.stale_since.remove(&name);
                 None
             };
+            let next_run_ms = crate::scheduler::next_run(&board, &status);
             out.push(CacheView {
+                next_run_ms,
                 refreshing: board.refreshing.contains(&name),
                 last_outcome: board.last_outcome.get(&name).cloned(),
                 stale_since_ms: since,

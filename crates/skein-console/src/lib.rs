@@ -14,6 +14,7 @@ mod error;
 pub mod history;
 pub mod jobs;
 pub mod rpc;
+mod scheduler;
 
 pub use app::{App, RECENT_MAX};
 pub use console::{Console, ConsoleOptions};

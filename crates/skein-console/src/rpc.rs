@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 use skein_core::{ErrorInfo, Thresholds};
 use skein_lake::{
-    At, CacheStatus, CachesSnapshot, ExpireTarget, LakeFile, LakeStats, LakeTable, RefreshOutcome,
-    Snapshot, SnapshotChanges, SnapshotRef, TableRows,
+    At, CacheDefinition, CacheStatus, CachesSnapshot, ExpireTarget, LakeFile, LakeStats, LakeTable,
+    RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef, TableRows,
 };
 use skein_pg::{LagSample, NodeRole, ReplicaState};
 use ts_rs::TS;
@@ -41,6 +41,31 @@ pub enum Request {
         name: String,
         /// Rewrite even when nothing changed.
         force: bool,
+    },
+    /// Defines a cache after checking it (the query plans on the primary, the monitored
+    /// tables exist) → [`Response::CacheDefinition`].
+    CreateCache(CacheSpec),
+    /// Replaces a cache's query, monitored tables and TTL (same checks) →
+    /// [`Response::CacheDefinition`].
+    UpdateCache(CacheSpec),
+    /// Deletes a cache (its history stays reachable by time travel until expired) →
+    /// [`Response::Done`].
+    DeleteCache {
+        /// Cache name.
+        name: String,
+    },
+    /// Pauses or resumes the scheduler for a cache → [`Response::CacheDefinition`].
+    SetCachePaused {
+        /// Cache name.
+        name: String,
+        /// Pause (true) or resume (false).
+        paused: bool,
+    },
+    /// The tables a query reads, to propose as monitored tables (PostgreSQL's parser) →
+    /// [`Response::SuggestMonitor`].
+    SuggestMonitor {
+        /// The source query.
+        query: String,
     },
     /// Refreshes several caches (all when `names` is empty) from one PostgreSQL snapshot in
     /// one lake commit that records the source's LSN → [`Response::SnapshotCaches`].
@@ -130,6 +155,12 @@ pub enum Response {
     Caches(Vec<CacheView>),
     /// See [`Request::RefreshCache`].
     RefreshCache(RefreshOutcome),
+    /// See [`Request::CreateCache`], [`Request::UpdateCache`], [`Request::SetCachePaused`].
+    CacheDefinition(CacheDefinition),
+    /// A request that returns nothing ([`Request::DeleteCache`]).
+    Done,
+    /// See [`Request::SuggestMonitor`].
+    SuggestMonitor(Vec<String>),
     /// See [`Request::SnapshotCaches`].
     SnapshotCaches(CachesSnapshot),
     /// See [`Request::Snapshots`].
@@ -184,6 +215,20 @@ pub enum Event {
     Job(Job),
     /// Another profile was opened; front ends reload everything.
     ProfileOpened(ProfileList),
+}
+
+/// A cache definition as a front end sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CacheSpec {
+    /// Name: letters, digits and `_`; also the lake table's name.
+    pub name: String,
+    /// Source query in PostgreSQL's SQL.
+    pub query: String,
+    /// Source tables whose changes make the cache stale.
+    pub monitor: Vec<String>,
+    /// Time to live, seconds; with one, the scheduler refreshes the cache when it has passed
+    /// and the sources changed. `null`: refreshed by hand only.
+    pub ttl_seconds: Option<u64>,
 }
 
 /// The profile, without secrets.
@@ -283,6 +328,9 @@ pub struct CacheView {
     pub refreshing: bool,
     /// The last refresh this console ran (SKIPPED, REFRESHED or ERROR).
     pub last_outcome: Option<RefreshOutcome>,
+    /// When the scheduler looks at it next (ms since the Unix epoch): caches with a TTL that
+    /// are not paused. It refreshes them then if their sources changed.
+    pub next_run_ms: Option<u64>,
 }
 
 /// Lag history, one series per node, in columns (ready for a chart).

@@ -29,6 +29,10 @@ pub struct CacheDefinition {
     pub ttl_seconds: Option<u64>,
     /// When the cache was defined, ms since the Unix epoch.
     pub created_at_ms: i64,
+    /// The console's scheduler leaves a paused cache alone (the newest row of
+    /// `<lake>.skein.cache_settings`); a refresh by hand still works.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// The newest refresh that wrote a cache's data.
@@ -93,32 +97,42 @@ pub(crate) fn now_ms() -> i64 {
 
 /// Creates Skein's schema in the lake when missing, in one commit with author and message.
 pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
-    let present: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'skein' \
-             AND table_name IN ('caches', 'cache_refreshes')",
-            [lake],
-            |r| r.get(0),
-        )
-        .map_err(Error::duck("looking for Skein's schema in the lake"))?;
-    if present == 2 {
+    let complete = || -> Result<bool> {
+        let present: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'skein' \
+                 AND table_name IN ('caches', 'cache_refreshes', 'cache_settings')",
+                [lake],
+                |r| r.get(0),
+            )
+            .map_err(Error::duck("looking for Skein's schema in the lake"))?;
+        Ok(present == 3)
+    };
+    if complete()? {
         return Ok(());
     }
     let l = ident(lake);
-    commit(
+    let created = commit(
         conn,
         lake,
-        "create Skein's cache catalog (skein.caches, skein.cache_refreshes)",
+        "create Skein's cache catalog (skein.caches, skein.cache_refreshes, skein.cache_settings)",
         "{}",
         |c| {
             c.execute_batch(&format!(
             "CREATE SCHEMA IF NOT EXISTS {l}.skein;
              CREATE TABLE IF NOT EXISTS {l}.skein.caches (name VARCHAR, query VARCHAR, monitor VARCHAR[], ttl_seconds BIGINT, created_at_ms BIGINT);
-             CREATE TABLE IF NOT EXISTS {l}.skein.cache_refreshes (cache VARCHAR, refresh_id VARCHAR, refreshed_at_ms BIGINT, fingerprint VARCHAR, source_lsn VARCHAR, served_by VARCHAR, rows BIGINT, duration_ms BIGINT);"
+             CREATE TABLE IF NOT EXISTS {l}.skein.cache_refreshes (cache VARCHAR, refresh_id VARCHAR, refreshed_at_ms BIGINT, fingerprint VARCHAR, source_lsn VARCHAR, served_by VARCHAR, rows BIGINT, duration_ms BIGINT);
+             CREATE TABLE IF NOT EXISTS {l}.skein.cache_settings (cache VARCHAR, paused BOOLEAN, changed_at_ms BIGINT);"
         ))
         .map_err(Error::duck("creating Skein's schema in the lake"))
         },
-    )
+    );
+    match created {
+        // Another process (or handle) created it at the same moment: DuckLake refuses the
+        // second commit; what matters is that the schema is there.
+        Err(e) if e.code() == skein_core::ErrorCode::Conflict && complete()? => Ok(()),
+        other => other,
+    }
 }
 
 /// Runs `work` in one DuckLake transaction whose commit carries author `skein`, `message`
@@ -154,7 +168,7 @@ pub(crate) fn commit<T>(
     result
 }
 
-fn read_definitions(
+pub(crate) fn read_definitions(
     conn: &Connection,
     lake: &str,
     only: Option<&str>,
@@ -164,8 +178,10 @@ fn read_definitions(
         .unwrap_or_default();
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT name, query, to_json(monitor)::VARCHAR, ttl_seconds, created_at_ms FROM {}.skein.caches{filter} ORDER BY name",
-            ident(lake)
+            "SELECT name, query, to_json(monitor)::VARCHAR, ttl_seconds, created_at_ms, \
+             coalesce((SELECT s.paused FROM {l}.skein.cache_settings s WHERE s.cache = c.name ORDER BY s.changed_at_ms DESC LIMIT 1), false) \
+             FROM {l}.skein.caches c{filter} ORDER BY name",
+            l = ident(lake)
         ))
         .map_err(Error::duck("reading cache definitions"))?;
     let rows = stmt
@@ -176,6 +192,7 @@ fn read_definitions(
                 monitor: serde_json::from_str(&r.get::<_, String>(2)?).unwrap_or_default(),
                 ttl_seconds: r.get::<_, Option<i64>>(3)?.map(|t| t.max(0) as u64),
                 created_at_ms: r.get(4)?,
+                paused: r.get(5)?,
             })
         })
         .map_err(Error::duck("reading cache definitions"))?;
@@ -255,39 +272,14 @@ impl Lake {
         monitor: &[String],
         ttl_seconds: Option<u64>,
     ) -> Result<CacheDefinition> {
-        if !skein_core::profile::is_identifier(name) || name.len() > 63 {
-            return Err(Error::InvalidInput(format!(
-                "'{name}' is not a valid cache name: use letters, digits and '_' (at most 63)"
-            )));
-        }
-        if monitor.is_empty() {
-            return Err(Error::InvalidInput(
-                "name at least one source table to monitor (--monitor TABLE)".into(),
-            ));
-        }
-        if ttl_seconds == Some(0) {
-            return Err(Error::InvalidInput(
-                "--ttl must be at least 1 second (leave it out for no TTL)".into(),
-            ));
-        }
-        if query.trim().is_empty() {
-            return Err(Error::InvalidInput("the cache query is empty".into()));
-        }
-        Fingerprint::take(&cluster.primary, monitor).await?;
-        let q = query.trim().trim_end_matches(';').to_owned();
-        let check = q.clone();
-        cluster
-            .primary
-            .with_client("checking the cache query", |c| async move {
-                c.prepare(&check).await.map(|_| ())
-            })
-            .await?;
+        let q = validate_definition(cluster, name, query, monitor, ttl_seconds).await?;
         let def = CacheDefinition {
             name: name.to_owned(),
             query: q,
             monitor: monitor.to_vec(),
             ttl_seconds,
             created_at_ms: now_ms(),
+            paused: false,
         };
         let d = def.clone();
         self.run(move |conn, lake| {
@@ -375,4 +367,45 @@ impl Lake {
             state_error,
         })
     }
+}
+
+/// Checks a cache definition before it is saved: the name is an identifier, at least one
+/// monitored table and each exists (a fingerprint is taken), the TTL is positive, and the query
+/// parses and plans on the primary (`PREPARE`; it is not run). Returns the query without a
+/// trailing `;`.
+pub(crate) async fn validate_definition(
+    cluster: &Cluster,
+    name: &str,
+    query: &str,
+    monitor: &[String],
+    ttl_seconds: Option<u64>,
+) -> Result<String> {
+    if !skein_core::profile::is_identifier(name) || name.len() > 63 {
+        return Err(Error::InvalidInput(format!(
+            "'{name}' is not a valid cache name: use letters, digits and '_' (at most 63)"
+        )));
+    }
+    if monitor.is_empty() {
+        return Err(Error::InvalidInput(
+            "name at least one source table to monitor (--monitor TABLE)".into(),
+        ));
+    }
+    if ttl_seconds == Some(0) {
+        return Err(Error::InvalidInput(
+            "--ttl must be at least 1 second (leave it out for no TTL)".into(),
+        ));
+    }
+    if query.trim().is_empty() {
+        return Err(Error::InvalidInput("the cache query is empty".into()));
+    }
+    Fingerprint::take(&cluster.primary, monitor).await?;
+    let q = query.trim().trim_end_matches(';').to_owned();
+    let check = q.clone();
+    cluster
+        .primary
+        .with_client("checking the cache query", |c| async move {
+            c.prepare(&check).await.map(|_| ())
+        })
+        .await?;
+    Ok(q)
 }

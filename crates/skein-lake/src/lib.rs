@@ -9,6 +9,7 @@ pub mod cache;
 pub mod changes;
 mod error;
 mod lake;
+pub mod lifecycle;
 pub mod maintenance;
 pub mod refresh;
 pub mod snapshot;

@@ -75,6 +75,26 @@ impl Lake {
         name: &str,
         force: bool,
     ) -> Result<RefreshOutcome> {
+        self.refresh_with(cluster, name, force, false).await
+    }
+
+    /// A refresh that writes only when the monitored tables changed, whatever the TTL says:
+    /// what a scheduler runs once a cache's TTL has passed (SKIPPED when nothing changed).
+    pub async fn refresh_cache_if_changed(
+        &self,
+        cluster: &Cluster,
+        name: &str,
+    ) -> Result<RefreshOutcome> {
+        self.refresh_with(cluster, name, false, true).await
+    }
+
+    async fn refresh_with(
+        &self,
+        cluster: &Cluster,
+        name: &str,
+        force: bool,
+        ignore_ttl: bool,
+    ) -> Result<RefreshOutcome> {
         let started = Instant::now();
         let def = self.cache_definition(name).await?;
         let cache = name.to_owned();
@@ -83,7 +103,7 @@ impl Lake {
             .await;
         let outcome = match last {
             Ok(last) => match self
-                .refresh_inner(cluster, &def, last.as_ref(), force, started)
+                .refresh_inner(cluster, &def, last.as_ref(), force, ignore_ttl, started)
                 .await
             {
                 Ok(o) => o,
@@ -100,14 +120,16 @@ impl Lake {
         def: &CacheDefinition,
         last: Option<&RefreshRecord>,
         force: bool,
+        ignore_ttl: bool,
         started: Instant,
     ) -> Result<RefreshOutcome> {
         let fingerprint = Fingerprint::take(&cluster.primary, &def.monitor).await?;
         let digest = fingerprint.digest();
-        let expired = last.is_some_and(|r| {
-            def.ttl_seconds
-                .is_some_and(|ttl| now_ms() - r.refreshed_at_ms > (ttl as i64) * 1000)
-        });
+        let expired = !ignore_ttl
+            && last.is_some_and(|r| {
+                def.ttl_seconds
+                    .is_some_and(|ttl| now_ms() - r.refreshed_at_ms > (ttl as i64) * 1000)
+            });
         if let (Some(r), false, false) = (last, force, expired) {
             if r.fingerprint == digest {
                 return Ok(RefreshOutcome {

@@ -24,6 +24,59 @@ subject: string,
 message: string, };
 
 /**
+ * A cache: a source query materialised into a lake table.
+ */
+export type CacheDefinition = { 
+/**
+ * Name; also the lake table's name (`<lake>.main.<name>`).
+ */
+name: string, 
+/**
+ * Source query in PostgreSQL's SQL, sent as is to a replica (or the primary).
+ */
+query: string, 
+/**
+ * Source tables whose fingerprint decides whether a refresh is needed.
+ */
+monitor: Array<string>, 
+/**
+ * Time to live in seconds: past it, a refresh rewrites the cache even when the
+ * monitored tables did not change. `None`: no TTL.
+ */
+ttl_seconds: number | null, 
+/**
+ * When the cache was defined, ms since the Unix epoch.
+ */
+created_at_ms: number, 
+/**
+ * The console's scheduler leaves a paused cache alone (the newest row of
+ * `<lake>.skein.cache_settings`); a refresh by hand still works.
+ */
+paused: boolean, };
+
+/**
+ * A cache definition as a front end sends it.
+ */
+export type CacheSpec = { 
+/**
+ * Name: letters, digits and `_`; also the lake table's name.
+ */
+name: string, 
+/**
+ * Source query in PostgreSQL's SQL.
+ */
+query: string, 
+/**
+ * Source tables whose changes make the cache stale.
+ */
+monitor: Array<string>, 
+/**
+ * Time to live, seconds; with one, the scheduler refreshes the cache when it has passed
+ * and the sources changed. `null`: refreshed by hand only.
+ */
+ttl_seconds: number | null, };
+
+/**
  * Where a cache stands.
  */
 export type CacheState = "empty" | "fresh" | "stale" | "expired" | "unknown";
@@ -68,7 +121,12 @@ ttl_seconds: number | null,
 /**
  * When the cache was defined, ms since the Unix epoch.
  */
-created_at_ms: number, };
+created_at_ms: number, 
+/**
+ * The console's scheduler leaves a paused cache alone (the newest row of
+ * `<lake>.skein.cache_settings`); a refresh by hand still works.
+ */
+paused: boolean, };
 
 /**
  * A cache as the console sees it: its stored status plus what this console is doing.
@@ -89,7 +147,12 @@ refreshing: boolean,
 /**
  * The last refresh this console ran (SKIPPED, REFRESHED or ERROR).
  */
-last_outcome: RefreshOutcome | null, };
+last_outcome: RefreshOutcome | null, 
+/**
+ * When the scheduler looks at it next (ms since the Unix epoch): caches with a TTL that
+ * are not paused. It refreshes them then if their sources changed.
+ */
+next_run_ms: number | null, };
 
 /**
  * What a consistent snapshot of caches wrote.
@@ -656,7 +719,23 @@ name: string,
 /**
  * Rewrite even when nothing changed.
  */
-force: boolean, } } | { "method": "snapshot_caches", "params": { 
+force: boolean, } } | { "method": "create_cache", "params": CacheSpec } | { "method": "update_cache", "params": CacheSpec } | { "method": "delete_cache", "params": { 
+/**
+ * Cache name.
+ */
+name: string, } } | { "method": "set_cache_paused", "params": { 
+/**
+ * Cache name.
+ */
+name: string, 
+/**
+ * Pause (true) or resume (false).
+ */
+paused: boolean, } } | { "method": "suggest_monitor", "params": { 
+/**
+ * The source query.
+ */
+query: string, } } | { "method": "snapshot_caches", "params": { 
 /**
  * Cache names.
  */
@@ -722,7 +801,7 @@ path: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "cache_definition", "result": CacheDefinition } | { "method": "done" } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
 
 /**
  * How bad an attention item is.

@@ -6,6 +6,7 @@ import type {
   Attention,
   CacheView,
   Event,
+  Job,
   LagSample,
   LakeSummary,
   ProfileInfo,
@@ -23,6 +24,7 @@ export type Topic =
   | 'caches' // cache states or refreshes
   | 'lake' // the lake's summary
   | 'attention' // the attention list
+  | 'jobs' // maintenance jobs (the list, or one job's state)
   | 'profiles'; // the open and recent profiles
 
 export type Status = 'loading' | 'ready' | 'no-profile' | 'error';
@@ -43,12 +45,15 @@ export class Store {
   /** Caches with a refresh asked from this window and not answered yet. */
   readonly pending = new Set<string>();
   readonly timeline = new LagTimeline();
+  /** Maintenance jobs, newest first (`jobs`, then `job` events). */
+  jobs: Job[] = [];
   /** Errors of the background loads (lag history), for the page that needs them. */
   historyError: RpcError | null = null;
 
   private readonly listeners = new Map<Topic, Set<() => void>>();
   private generation = 0;
   private attentionTimer: number | null = null;
+  private jobsTimer: number | null = null;
   private signature = '';
 
   constructor(readonly backend: Backend) {}
@@ -109,7 +114,52 @@ export class Store {
     this.emit('lake');
     this.emit('attention');
     void this.loadProfiles();
-    if (this.status === 'ready') void this.loadHistory(gen);
+    if (this.status === 'ready') {
+      void this.loadHistory(gen);
+      void this.loadJobs(gen);
+    }
+  }
+
+  /** Loads the job list (jobs started before this window opened, or by another window). */
+  async loadJobs(gen = this.generation): Promise<void> {
+    try {
+      const list = await this.backend.rpc({ method: 'jobs' });
+      if (gen !== this.generation) return;
+      // Events that arrived meanwhile are newer than the list's copy of the same job.
+      const known = new Map(this.jobs.map((j) => [j.id, j]));
+      this.jobs = list.map((j) => newer(known.get(j.id), j));
+      for (const j of known.values()) if (!this.jobs.some((x) => x.id === j.id)) this.jobs.push(j);
+      this.jobs.sort((a, b) => b.id - a.id);
+      this.emit('jobs');
+    } catch (e) {
+      console.warn('jobs failed', e);
+    }
+    this.watchJobs();
+  }
+
+  /**
+   * While a job runs, asks for the list again every 10 s: its end normally arrives as a
+   * `job` event, but one lost while the event stream reconnected would leave it running here.
+   */
+  private watchJobs(): void {
+    if (this.jobsTimer !== null || !this.jobs.some((j) => j.state === 'running')) return;
+    const gen = this.generation;
+    this.jobsTimer = window.setTimeout(() => {
+      this.jobsTimer = null;
+      if (gen === this.generation) void this.loadJobs(gen);
+    }, 10_000);
+  }
+
+  /** Records a job's state (from an rpc answer or a `job` event); a finished job is never set back to running. */
+  recordJob(job: Job): void {
+    const i = this.jobs.findIndex((j) => j.id === job.id);
+    if (i >= 0) this.jobs[i] = newer(this.jobs[i], job);
+    else {
+      this.jobs.push(job);
+      this.jobs.sort((a, b) => b.id - a.id);
+    }
+    this.emit('jobs');
+    this.watchJobs();
   }
 
   async loadProfiles(): Promise<void> {
@@ -205,6 +255,9 @@ export class Store {
         this.emit('lake');
         this.refreshAttention();
         break;
+      case 'job':
+        this.recordJob(e.data);
+        break;
       case 'profile_opened':
         this.profiles = e.data;
         this.reset();
@@ -221,10 +274,17 @@ export class Store {
     this.lake = null;
     this.caches = [];
     this.attention = [];
+    this.jobs = [];
     this.pending.clear();
     this.timeline.reset();
     this.signature = '';
   }
+}
+
+/** Of two copies of the same job, the one further along (running < done / failed). */
+function newer(a: Job | undefined, b: Job): Job {
+  if (!a) return b;
+  return a.state !== 'running' && b.state === 'running' ? a : b;
 }
 
 /** What, in a sample, changes the attention list: each node's state and level. */

@@ -2,7 +2,7 @@
 // top bar naming the stack and each tier's reachability with how fresh the numbers are,
 // and the theme toggle.
 
-import { h, setAttr, setText } from '../lib/dom';
+import { h, replace, setAttr, setText, spinner } from '../lib/dom';
 import { count, duration, utc } from '../lib/format';
 import { PAGES, type PageName, href } from '../lib/router';
 import { nodeBadge, worst, type Tone } from '../lib/status';
@@ -79,12 +79,14 @@ export function createFrame(store: Store): Frame {
   const replicas = indicator('tier-replicas', href('replicas'));
   const lake = indicator('tier-lake', href('snapshots'));
   const lastSample = h('span', { class: 'last-sample', dataset: { testid: 'last-sample' }, 'aria-live': 'off' });
+  // Maintenance jobs running (shown only while one runs): a link to the jobs tray.
+  const jobsLink = h('a', { class: 'tier jobs-indicator', href: href('snapshots'), dataset: { testid: 'jobs-indicator' }, hidden: true });
 
   const top = h(
     'header',
     { class: 'topbar' },
     profileLink,
-    h('div', { class: 'tiers' }, primary.el, replicas.el, lake.el),
+    h('div', { class: 'tiers' }, primary.el, replicas.el, lake.el, jobsLink),
     h('div', { class: 'topbar-spacer' }),
     lastSample,
   );
@@ -159,7 +161,21 @@ export function createFrame(store: Store): Frame {
     setAttr(lastSample, 'title', store.sample ? `Lag sample taken ${utc(store.sample.taken_at_ms)} (one a second)` : '');
   };
 
+  let jobsShown = '';
+  const renderJobs = () => {
+    const running = store.status === 'ready' ? store.jobs.filter((j) => j.state === 'running') : [];
+    const text = running.length ? `${running.length} ${running.length === 1 ? 'job' : 'jobs'} running` : '';
+    jobsLink.hidden = !running.length;
+    setAttr(jobsLink, 'data-running', String(running.length));
+    setAttr(jobsLink, 'title', running.length ? `${running.map((j) => j.title).join('\n')}\n(the jobs tray is on the Snapshots page)` : null);
+    if (text !== jobsShown) {
+      jobsShown = text;
+      replace(jobsLink, running.length ? [spinner(), h('span', { class: 'tier-label' }, text)] : []);
+    }
+  };
+
   store.on('status', () => {
+    renderJobs();
     renderProfile();
     renderTiers();
     renderAge();
@@ -168,6 +184,7 @@ export function createFrame(store: Store): Frame {
   store.on('attention', renderProfile);
   store.on('lag', renderTiers);
   store.on('lake', renderTiers);
+  store.on('jobs', renderJobs);
   window.setInterval(renderAge, 200);
   renderProfile();
   renderTiers();

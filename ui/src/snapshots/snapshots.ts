@@ -1,15 +1,16 @@
-// Snapshots: the lake's history newest first (`snapshots {limit, before}`, paged with
-// "Newer" / "Older"), the selected snapshot's per-table changes (`snapshot_changes`), and
-// the time-travel panel. The selection is in the URL (`#/snapshots/37`), so the back
+// Snapshots: lake maintenance (summary, expire, clean up, jobs; maintenance.ts), the lake's
+// history newest first (`snapshots {limit, before}`, paged with "Newer" / "Older"), the
+// selected snapshot's per-table changes (`snapshot_changes`), and the time-travel panel. The selection is in the URL (`#/snapshots/37`), so the back
 // button and bookmarks work. A `lake` event with a new current snapshot reloads the first
 // page when the user is on it.
 
 import type { JsonValue, Snapshot, SnapshotChanges, SnapshotPage } from '../lib/bindings';
 import { h, replace, setAttr, setText, timeAgo, filterBox } from '../lib/dom';
 import { errorBox } from '../lib/errors';
-import { count, truncate, utc } from '../lib/format';
+import { count, plural, truncate, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
 import { type Route, href, navigate } from '../lib/router';
+import { maintenancePanel } from './maintenance';
 import { travelPanel } from './travel';
 
 const PAGE_SIZE = 50;
@@ -62,6 +63,20 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
   const travel = travelPanel(ctx);
   d.add(() => travel.destroy());
 
+  // A finished job changed the history: reload the page shown (a job that expired the
+  // selected snapshot also drops the selection, whose changes are gone with it).
+  const maintenance = maintenancePanel(ctx, {
+    jobFinished: (job) => {
+      if (job.state === 'done' && job.kind.kind === 'expire_snapshots') {
+        if (selected !== null && job.kind.versions.includes(selected)) navigate(href('snapshots'), true);
+        // Older pages may be gone: back to the newest.
+        cursors.length = 1;
+      }
+      void load();
+    },
+  });
+  d.add(() => maintenance.destroy());
+
   const total = h('span', { class: 'muted small', dataset: { testid: 'snapshot-total' } });
   const filter = filterBox('Filter this page', 'Filter snapshots on this page');
   const newerBtn = h('button', { type: 'button', class: 'btn btn-small' }, '← Newer');
@@ -95,6 +110,7 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
     { class: 'page-inner snapshots' },
     h('div', { class: 'page-head' }, h('h1', null, 'Snapshots'), total, h('div', { class: 'spacer' }), filter),
     notice,
+    maintenance.el,
     h(
       'div',
       { class: 'snapshots-layout' },
@@ -171,7 +187,7 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
       if (seq !== loadSeq) return;
       page = p;
       replace(notice);
-      setText(total, `${count(p.total)} snapshots in the lake`);
+      setText(total, `${plural(p.total, 'snapshot')} in the lake`);
       const first = p.snapshots[0]?.id;
       const last = p.snapshots[p.snapshots.length - 1]?.id;
       setText(pageInfo, p.snapshots.length ? `ids ${first}–${last} · page ${cursors.length}` : '');
@@ -211,6 +227,11 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
     const travelBtn = h('button', { type: 'button', class: 'btn btn-primary btn-small' }, 'Travel to this snapshot');
     const firstTable = c.tables.find((t) => !t.table.startsWith('__'))?.table;
     travelBtn.addEventListener('click', () => travel.prefill(s.id, firstTable));
+    const expireBtn = h(
+      'button',
+      { type: 'button', class: 'btn btn-small', title: 'Preview expiring this snapshot (nothing goes before you confirm)', on: { click: () => maintenance.previewVersions([s.id]) } },
+      'Expire this snapshot…',
+    );
     let extra: string | null = s.commit_extra_info;
     if (extra) {
       try {
@@ -275,6 +296,12 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
             ),
           ),
       h('p', { class: 'hint' }, 'Rows from lake.table_changes; “created” also marks a cache refresh, which re-creates its table.'),
+      h(
+        'div',
+        { class: 'detail-actions' },
+        expireBtn,
+        h('span', { class: 'small muted' }, s.id === lastCurrent ? 'The latest snapshot is never expired.' : 'Previews first; time travel to it stops once expired.'),
+      ),
     );
   };
 
@@ -322,7 +349,7 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
         tablesAt = cur;
         travel.lakeChanged();
       }
-      if (store.lake?.snapshots !== null && store.lake?.snapshots !== undefined) setText(total, `${count(store.lake.snapshots)} snapshots in the lake`);
+      if (store.lake?.snapshots !== null && store.lake?.snapshots !== undefined) setText(total, `${plural(store.lake.snapshots, 'snapshot')} in the lake`);
       if (cur === null || cur === lastCurrent) return;
       if (cursors.length === 1) void load();
       else {

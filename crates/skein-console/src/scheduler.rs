@@ -1,0 +1,76 @@
+//! The cache scheduler: every watcher period it looks for caches that have a TTL, are not
+//! paused and are not being refreshed, whose next run has come — the last refresh plus the
+//! TTL, or now for a cache never refreshed — and refreshes them **if their sources changed**
+//! ([`skein_lake::Lake::refresh_cache_if_changed`]: SKIPPED otherwise, so an idle source costs
+//! one fingerprint per TTL, not a rewrite). At most [`crate::ConsoleOptions::scheduler_max`]
+//! run at once. After each run the next one is one TTL later. Refreshes go through the same
+//! path as a click (events `refresh_started` / `refresh_finished`, the cache shows as
+//! refreshing).
+
+use skein_lake::CacheStatus;
+
+use crate::console::{CacheBoard, Console};
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// When the scheduler looks at a cache next; `None` for a paused cache or one without a TTL.
+pub(crate) fn next_run(board: &CacheBoard, status: &CacheStatus) -> Option<u64> {
+    let def = &status.definition;
+    let ttl_ms = def.ttl_seconds? * 1000;
+    if def.paused {
+        return None;
+    }
+    if let Some(next) = board.next_run.get(&def.name) {
+        return Some(*next);
+    }
+    Some(match &status.last_refresh {
+        Some(r) => (r.refreshed_at_ms.max(0) as u64).saturating_add(ttl_ms),
+        None => 0,
+    })
+}
+
+impl Console {
+    /// One scheduler pass (see the module header): starts the refreshes that are due.
+    pub(crate) fn scheduler_tick(&self) {
+        let now = now_ms();
+        let views = self.caches_now();
+        let due: Vec<(String, u64)> = {
+            let Ok(mut board) = self.board() else { return };
+            let running = board.scheduled.len();
+            let room = self.options().scheduler_max.saturating_sub(running);
+            let mut due = Vec::new();
+            for v in &views {
+                let def = &v.status.definition;
+                let (Some(ttl), false) = (def.ttl_seconds, def.paused) else {
+                    continue;
+                };
+                if v.refreshing || board.scheduled.contains(&def.name) {
+                    continue;
+                }
+                if v.next_run_ms.is_some_and(|n| n <= now) && due.len() < room {
+                    due.push((def.name.clone(), ttl * 1000));
+                }
+            }
+            for (name, _) in &due {
+                board.scheduled.insert(name.clone());
+            }
+            due
+        };
+        for (name, ttl_ms) in due {
+            let console = self.clone();
+            tokio::spawn(async move {
+                let _ = console.refresh_if_changed(&name).await;
+                if let Ok(mut board) = console.board() {
+                    board.scheduled.remove(&name);
+                    board.next_run.insert(name, now_ms().saturating_add(ttl_ms));
+                }
+                console.poke_watcher();
+            });
+        }
+    }
+}

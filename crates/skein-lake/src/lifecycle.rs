@@ -1,0 +1,150 @@
+//! The rest of a cache's life after `create_cache`: the tables a query reads (to propose
+//! what to monitor), editing a definition, pausing the scheduler for it, and deleting it. Each
+//! change is one DuckLake commit with author `skein` and a message; a deleted cache's data and
+//! history stay reachable by time travel until its snapshots are expired.
+
+use skein_pg::Cluster;
+
+use crate::cache::{commit, now_ms, read_definitions, validate_definition, CacheDefinition};
+use crate::error::{Error, Result};
+use crate::lake::{ident, lit, Lake};
+
+/// The tables a query reads, as written (`orders`, `public.orders`), in order of first use,
+/// without CTE names. Parsed with PostgreSQL's own parser (libpg_query).
+///
+/// Errors: `InvalidInput` with the parser's message when the query does not parse.
+pub fn tables_of(query: &str) -> Result<Vec<String>> {
+    let parsed = pg_query::parse(query, 0)
+        .map_err(|e| Error::InvalidInput(format!("the query does not parse: {e}")))?;
+    let ctes: Vec<String> = parsed.cte_names.clone();
+    let mut out: Vec<String> = Vec::new();
+    for (t, _) in &parsed.tables {
+        if !ctes.contains(t) && !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    Ok(out)
+}
+
+impl Lake {
+    /// Replaces a cache's query, monitored tables and TTL after the same checks as
+    /// `create_cache`. The cached data is left as it is until the next refresh (which sees a
+    /// different fingerprint and rewrites it). Errors: `NotFound`, and those of the checks.
+    pub async fn update_cache(
+        &self,
+        cluster: &Cluster,
+        name: &str,
+        query: &str,
+        monitor: &[String],
+        ttl_seconds: Option<u64>,
+    ) -> Result<CacheDefinition> {
+        let old = self.cache_definition(name).await?;
+        let q = validate_definition(cluster, name, query, monitor, ttl_seconds).await?;
+        let def = CacheDefinition {
+            query: q,
+            monitor: monitor.to_vec(),
+            ttl_seconds,
+            ..old
+        };
+        let d = def.clone();
+        self.run(move |conn, lake| {
+            let l = ident(lake);
+            let monitor_list = format!(
+                "[{}]",
+                d.monitor.iter().map(|m| lit(m)).collect::<Vec<_>>().join(", ")
+            );
+            let extra = serde_json::json!({ "cache": d.name }).to_string();
+            commit(conn, lake, &format!("edit cache {}", d.name), &extra, |c| {
+                c.execute(
+                    &format!(
+                        "UPDATE {l}.skein.caches SET query = ?, monitor = {monitor_list}::VARCHAR[], ttl_seconds = ? WHERE name = ?"
+                    ),
+                    duckdb::params![d.query, d.ttl_seconds.map(|t| t as i64), d.name],
+                )
+                .map(|_| ())
+                .map_err(Error::duck("saving the cache definition"))
+            })
+        })
+        .await?;
+        Ok(def)
+    }
+
+    /// Pauses or resumes the console's scheduler for a cache (a row in
+    /// `<lake>.skein.cache_settings`, newest wins). Errors: `NotFound`.
+    pub async fn set_cache_paused(&self, name: &str, paused: bool) -> Result<CacheDefinition> {
+        let def = self.cache_definition(name).await?;
+        let n = name.to_owned();
+        self.run(move |conn, lake| {
+            let extra = serde_json::json!({ "cache": n }).to_string();
+            let verb = if paused { "pause" } else { "resume" };
+            commit(conn, lake, &format!("{verb} cache {n}"), &extra, |c| {
+                c.execute(
+                    &format!(
+                        "INSERT INTO {}.skein.cache_settings VALUES (?, ?, ?)",
+                        ident(lake)
+                    ),
+                    duckdb::params![n, paused, now_ms()],
+                )
+                .map(|_| ())
+                .map_err(Error::duck("saving the cache setting"))
+            })
+        })
+        .await?;
+        Ok(CacheDefinition { paused, ..def })
+    }
+
+    /// Deletes a cache: its table, definition, refresh records and settings go in one commit
+    /// ("delete cache NAME"). Earlier snapshots still hold them for time travel until expired.
+    /// Errors: `NotFound`.
+    pub async fn delete_cache(&self, name: &str) -> Result<()> {
+        let n = name.to_owned();
+        self.run(move |conn, lake| {
+            if read_definitions(conn, lake, Some(&n))?.is_empty() {
+                return Err(Error::NotFound(format!(
+                    "no cache named '{n}' (list them with `skein cache list`)"
+                )));
+            }
+            let l = ident(lake);
+            let extra = serde_json::json!({ "cache": n }).to_string();
+            commit(conn, lake, &format!("delete cache {n}"), &extra, |c| {
+                c.execute_batch(&format!(
+                    "DROP TABLE IF EXISTS {l}.main.{t};
+                     DELETE FROM {l}.skein.caches WHERE name = {v};
+                     DELETE FROM {l}.skein.cache_refreshes WHERE cache = {v};
+                     DELETE FROM {l}.skein.cache_settings WHERE cache = {v};",
+                    t = ident(&n),
+                    v = lit(&n)
+                ))
+                .map_err(Error::duck(format!("deleting cache {n}")))
+            })
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tables_of;
+
+    #[test]
+    fn tables_come_from_the_parser_without_ctes() {
+        let t = tables_of(
+            "WITH recent AS (SELECT * FROM orders WHERE o_orderdate > now() - interval '1 day') \
+             SELECT n.n_name, count(*) FROM recent r JOIN customer c ON c.c_custkey = r.o_custkey \
+             JOIN public.nation n ON n.n_nationkey = c.c_nationkey GROUP BY 1",
+        )
+        .expect("parses");
+        assert_eq!(t.len(), 3, "{t:?}");
+        for name in ["orders", "customer", "public.nation"] {
+            assert!(t.iter().any(|x| x == name), "{name} missing from {t:?}");
+        }
+        assert!(!t.iter().any(|x| x == "recent"));
+    }
+
+    #[test]
+    fn a_query_that_does_not_parse_says_so() {
+        let e = tables_of("SELEC 1").expect_err("syntax error");
+        assert_eq!(e.code(), skein_core::ErrorCode::InvalidInput);
+        assert!(e.to_string().contains("does not parse"), "{e}");
+    }
+}
