@@ -312,7 +312,13 @@ impl Console {
         if_changed: bool,
     ) -> Result<skein_lake::RefreshOutcome> {
         let lake = self.lake().await?;
-        lake.cache_definition(name).await?;
+        let def = lake.cache_definition(name).await?;
+        if if_changed && def.paused {
+            // Paused after the scheduler chose it: leave it alone.
+            return Err(Error::Lake(skein_lake::Error::Conflict(format!(
+                "cache {name} is paused"
+            ))));
+        }
         {
             let mut board = self.board()?;
             if !board.refreshing.insert(name.to_owned()) {
@@ -397,6 +403,15 @@ impl Console {
         let def = self.lake().await?.set_cache_paused(name, paused).await?;
         if let Ok(mut board) = self.board() {
             board.next_run.remove(name);
+            // The scheduler reads the views: mark it now, not at the watcher's next pass.
+            for v in board.views.iter_mut() {
+                if v.status.definition.name == name {
+                    v.status.definition.paused = paused;
+                    if paused {
+                        v.next_run_ms = None;
+                    }
+                }
+            }
         }
         self.shared.poke.notify_one();
         Ok(def)

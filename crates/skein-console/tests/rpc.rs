@@ -727,6 +727,8 @@ async fn caches_are_created_scheduled_paused_edited_and_deleted_from_the_console
         .execute("INSERT INTO events VALUES (1000, 1000)")
         .await
         .expect("another kind");
+    // A scheduled refresh that began before the pause may still finish; let it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let mut rx = app.subscribe();
     let during_pause = next_event(&mut rx, Duration::from_secs(5), |e| match e {
         Event::RefreshStarted { cache, .. } if cache == "kinds" => Some(()),
