@@ -4,6 +4,7 @@
 mod cache_cmd;
 mod lake_cmd;
 mod output;
+mod report_cmd;
 mod sandbox_cmd;
 mod secret_cmd;
 mod serve_cmd;
@@ -51,6 +52,13 @@ enum Command {
         profile: ProfileArg,
         #[command(subcommand)]
         command: lake_cmd::LakeCommand,
+    },
+    /// PNG and SVG charts (plotters) of replica lag and of cache refresh history.
+    Report {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(flatten)]
+        args: report_cmd::ReportArgs,
     },
     /// Store a node's password in the OS keyring (`skein secret set NODE < file`).
     Secret {
@@ -135,6 +143,10 @@ async fn main() -> ExitCode {
         },
         Command::Snapshot { profile, command } => match profile.load() {
             Ok(p) => snapshot_cmd::run(&p, command).await,
+            Err(e) => Err(e),
+        },
+        Command::Report { profile, args } => match profile.load() {
+            Ok(p) => report_cmd::run(&p, args).await,
             Err(e) => Err(e),
         },
         Command::Lake { profile, command } => match profile.load() {

@@ -205,6 +205,48 @@ fn sandbox_status_caches_snapshots_and_down() {
     let summary = ok_json(&["lake", "summary", "--json", "--profile", &profile]);
     assert_eq!(summary["scheduled_files"], 0);
 
+    // Report: PNG and SVG charts that decode and show the sandbox's replicas.
+    let out_dir = dir.join("report");
+    let out = skein(&[
+        "report",
+        "--out",
+        &out_dir.display().to_string(),
+        "--sample",
+        "2",
+        "--since",
+        "1h",
+        "--profile",
+        &profile,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in [
+        "skein-lag-replica1",
+        "skein-lag-replica2",
+        "skein-cache-refreshes",
+    ] {
+        let png = std::fs::File::open(out_dir.join(format!("{name}.png"))).expect("png written");
+        let decoder = png::Decoder::new(std::io::BufReader::new(png));
+        let reader = decoder.read_info().expect("a PNG that decodes");
+        let info = reader.info();
+        assert_eq!((info.width, info.height), (1200, 700), "{name}");
+        let svg = std::fs::read_to_string(out_dir.join(format!("{name}.svg"))).expect("svg");
+        assert!(svg.starts_with("<svg"), "{name}");
+    }
+    let svg = std::fs::read_to_string(out_dir.join("skein-lag-replica2.svg")).expect("svg");
+    assert!(
+        svg.contains("replica2 · replay lag (s)"),
+        "the chart names its replica"
+    );
+    let svg = std::fs::read_to_string(out_dir.join("skein-cache-refreshes.svg")).expect("svg");
+    assert!(
+        svg.contains("pricing_summary"),
+        "the legend names the caches"
+    );
+
     // Errors people hit: one line naming what is wrong.
     let e = err_line(&["cache", "refresh", "nope", "--profile", &profile]);
     assert!(e.contains("no cache named 'nope'"), "{e}");

@@ -64,12 +64,34 @@ pub fn lag_chart(history: &LagHistory, node: &str, format: ChartFormat) -> Resul
         ChartFormat::Png => ("png", "image/png"),
         ChartFormat::Svg => ("svg", "image/svg+xml"),
     };
-    let data = match format {
+    let data = render(format, |svg, png| match (svg, png) {
+        (Some(root), _) => draw(root, history, series),
+        (_, Some(root)) => draw(root, history, series),
+        _ => Ok(()),
+    })?;
+    Ok(ChartFile {
+        file_name: format!("skein-lag-{node}-{stamp}.{ext}"),
+        mime: mime.into(),
+        data,
+        samples: series.t_ms.len() as u32,
+    })
+}
+
+type SvgArea<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+type PngArea<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
+/// Draws with `paint` on an SVG or a bitmap backend and returns the SVG text or the PNG as
+/// base64.
+fn render(
+    format: ChartFormat,
+    paint: impl Fn(Option<&SvgArea<'_>>, Option<&PngArea<'_>>) -> Result<()>,
+) -> Result<String> {
+    Ok(match format {
         ChartFormat::Svg => {
             let mut svg = String::new();
             {
                 let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-                draw(&root, history, series)?;
+                paint(Some(&root), None)?;
                 root.present().map_err(drawing)?;
             }
             svg
@@ -78,7 +100,7 @@ pub fn lag_chart(history: &LagHistory, node: &str, format: ChartFormat) -> Resul
             let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
             {
                 let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
-                draw(&root, history, series)?;
+                paint(None, Some(&root))?;
                 root.present().map_err(drawing)?;
             }
             let mut png = Vec::new();
@@ -91,13 +113,102 @@ pub fn lag_chart(history: &LagHistory, node: &str, format: ChartFormat) -> Resul
                 .map_err(|e| Error::Internal(format!("encoding the PNG: {e}")))?;
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, png)
         }
+    })
+}
+
+/// A chart of cache refreshes over time: each refresh's duration (ms), one series per cache,
+/// from `<lake>.skein.cache_refreshes` ([`skein_lake::Lake::refresh_history`]).
+/// Errors: `InvalidInput` when there is no refresh to draw.
+pub fn refresh_chart(
+    history: &[skein_lake::lifecycle::RefreshEntry],
+    format: ChartFormat,
+) -> Result<ChartFile> {
+    if history.is_empty() {
+        return Err(Error::InvalidInput(
+            "no cache refresh in that period: nothing to chart".into(),
+        ));
+    }
+    let (ext, mime) = match format {
+        ChartFormat::Png => ("png", "image/png"),
+        ChartFormat::Svg => ("svg", "image/svg+xml"),
     };
+    let data = render(format, |svg, png| match (svg, png) {
+        (Some(root), _) => draw_refreshes(root, history),
+        (_, Some(root)) => draw_refreshes(root, history),
+        _ => Ok(()),
+    })?;
     Ok(ChartFile {
-        file_name: format!("skein-lag-{node}-{stamp}.{ext}"),
+        file_name: format!("skein-cache-refreshes.{ext}"),
         mime: mime.into(),
         data,
-        samples: series.t_ms.len() as u32,
+        samples: history.len() as u32,
     })
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(40, 100, 200),
+    RGBColor(200, 80, 40),
+    RGBColor(40, 150, 80),
+    RGBColor(130, 60, 180),
+    RGBColor(190, 140, 0),
+    RGBColor(0, 140, 160),
+];
+
+fn draw_refreshes<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    history: &[skein_lake::lifecycle::RefreshEntry],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(drawing)?;
+    let t0 = history.first().map_or(0, |r| r.refreshed_at_ms) as f64 / 1000.0;
+    let t1 = (history.last().map_or(0, |r| r.refreshed_at_ms) as f64 / 1000.0).max(t0 + 1.0);
+    let y_max = history.iter().map(|r| r.duration_ms).max().unwrap_or(1) as f64 * 1.15;
+    let mut names: Vec<&str> = history.iter().map(|r| r.cache.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut chart = ChartBuilder::on(root)
+        .caption("cache refreshes · duration (ms)", ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d((t0 - t1)..0.0, 0.0..y_max.max(1.0))
+        .map_err(drawing)?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds before the newest refresh")
+        .y_desc("duration (ms)")
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(drawing)?;
+    for (i, name) in names.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let points: Vec<(f64, f64)> = history
+            .iter()
+            .filter(|r| r.cache == *name)
+            .map(|r| (r.refreshed_at_ms as f64 / 1000.0 - t1, r.duration_ms as f64))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(1)))
+            .map_err(drawing)?
+            .label(name.to_string())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 4, color.filled())),
+            )
+            .map_err(drawing)?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(drawing)?;
+    Ok(())
 }
 
 fn drawing<E: std::fmt::Debug>(e: E) -> Error {

@@ -26,7 +26,50 @@ pub fn tables_of(query: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// One refresh that wrote data, from `<lake>.skein.cache_refreshes`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct RefreshEntry {
+    /// Cache name.
+    pub cache: String,
+    /// When it committed, ms since the Unix epoch.
+    pub refreshed_at_ms: i64,
+    /// Rows written.
+    pub rows: u64,
+    /// Wall time, ms.
+    pub duration_ms: u64,
+    /// The node that served the read.
+    pub served_by: String,
+}
+
 impl Lake {
+    /// Every refresh that wrote data since `since_ms` (ms since the Unix epoch), oldest
+    /// first, from `<lake>.skein.cache_refreshes` (deleted caches' records go with them).
+    pub async fn refresh_history(&self, since_ms: i64) -> Result<Vec<RefreshEntry>> {
+        self.read(move |conn, lake| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT cache, refreshed_at_ms, rows, duration_ms, served_by FROM {}.skein.cache_refreshes \
+                     WHERE refreshed_at_ms >= ? ORDER BY refreshed_at_ms",
+                    ident(lake)
+                ))
+                .map_err(Error::duck("reading the refresh history"))?;
+            let rows = stmt
+                .query_map([since_ms], |r| {
+                    Ok(RefreshEntry {
+                        cache: r.get(0)?,
+                        refreshed_at_ms: r.get(1)?,
+                        rows: r.get::<_, i64>(2)?.max(0) as u64,
+                        duration_ms: r.get::<_, i64>(3)?.max(0) as u64,
+                        served_by: r.get(4)?,
+                    })
+                })
+                .map_err(Error::duck("reading the refresh history"))?;
+            rows.collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(Error::duck("reading the refresh history"))
+        })
+        .await
+    }
+
     /// Replaces a cache's query, monitored tables and TTL after the same checks as
     /// `create_cache`. The cached data is left as it is until the next refresh (which sees a
     /// different fingerprint and rewrites it). Errors: `NotFound`, and those of the checks.

@@ -1,0 +1,116 @@
+//! `skein report --out DIR [--since 1h] [--sample 10]`: PNG and SVG charts rendered with
+//! plotters, the same renderings the console's "Export PNG/SVG" produces:
+//!
+//! - `skein-lag-<replica>.{png,svg}`: each replica's replay lag (s) and bytes behind. The CLI
+//!   keeps no history between runs, so it samples the cluster once a second for `--sample`
+//!   seconds ([`skein_pg::lag::sample`]); a running console exports its whole hour instead;
+//! - `skein-cache-refreshes.{png,svg}`: every cache refresh since `--since`, its duration per
+//!   cache, from the lake's `skein.cache_refreshes`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use skein_console::chart::{lag_chart, refresh_chart, ChartFile, ChartFormat};
+use skein_console::history::LagHistory;
+use skein_core::Profile;
+use skein_lake::Lake;
+use skein_pg::{Cluster, NodeRole};
+
+use crate::output;
+
+/// Options of `skein report`.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Directory to write the charts to (created when missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Cache refreshes since this long ago: `90s`, `30m`, `1h`, `7d`.
+    #[arg(long, default_value = "1h")]
+    pub since: String,
+    /// Seconds of lag to sample (one sample a second).
+    #[arg(long, default_value_t = 10)]
+    pub sample: u64,
+}
+
+/// Parses `90s`, `30m`, `1h`, `7d` into seconds.
+fn parse_span(s: &str) -> anyhow::Result<u64> {
+    let (n, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+    let n: u64 = n.parse().map_err(|_| {
+        anyhow::anyhow!("--since {s}: use a number and a unit, like 90s, 30m, 1h or 7d")
+    })?;
+    Ok(match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => anyhow::bail!("--since {s}: the unit must be s, m, h or d"),
+    })
+}
+
+fn write(dir: &std::path::Path, f: &ChartFile) -> anyhow::Result<PathBuf> {
+    let path = dir.join(&f.file_name);
+    let bytes = if f.mime == "image/png" {
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &f.data)?
+    } else {
+        f.data.clone().into_bytes()
+    };
+    std::fs::write(&path, bytes)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+pub async fn run(profile: &Profile, args: ReportArgs) -> anyhow::Result<()> {
+    let since_s = parse_span(&args.since)?;
+    if args.sample == 0 {
+        anyhow::bail!("--sample must be at least 1 second");
+    }
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;
+    let cluster = Cluster::from_profile(profile)?;
+    let mut history = LagHistory::new(args.sample as usize);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    for _ in 0..args.sample {
+        tick.tick().await;
+        history.push(&skein_pg::lag::sample(&cluster).await);
+    }
+    let lag = skein_console::rpc::LagHistory {
+        thresholds: profile.thresholds,
+        retention_s: args.sample,
+        nodes: history.series(None),
+    };
+    let mut written = Vec::new();
+    for node in lag.nodes.iter().filter(|n| n.role == NodeRole::Replica) {
+        for format in [ChartFormat::Png, ChartFormat::Svg] {
+            let mut f = lag_chart(&lag, &node.name, format)?;
+            f.file_name = format!(
+                "skein-lag-{}.{}",
+                node.name,
+                if format == ChartFormat::Png {
+                    "png"
+                } else {
+                    "svg"
+                }
+            );
+            written.push(write(&args.out, &f)?);
+        }
+    }
+    let lake = Lake::open(profile).await?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let refreshes = lake
+        .refresh_history(now_ms - (since_s as i64) * 1000)
+        .await?;
+    if refreshes.is_empty() {
+        output::line(&format!(
+            "no cache refresh in the last {}: no refresh chart",
+            args.since
+        ));
+    } else {
+        for format in [ChartFormat::Png, ChartFormat::Svg] {
+            written.push(write(&args.out, &refresh_chart(&refreshes, format)?)?);
+        }
+    }
+    for p in &written {
+        output::line(&p.display().to_string());
+    }
+    Ok(())
+}
