@@ -514,7 +514,9 @@ impl Console {
                 offset as usize,
             )
             .await?;
+        let schema = lake.columns_at(table, At::Version(snapshot.id)).await?;
         Ok(TimeTravelPage {
+            schema,
             table: table.to_owned(),
             latest: snapshot.id == current,
             snapshot,

@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 use skein_core::{ErrorInfo, Thresholds};
 use skein_lake::{
-    At, CacheDefinition, CacheStatus, CachesSnapshot, ExpireTarget, LakeFile, LakeStats, LakeTable,
-    RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef, TableRows,
+    snapshot::Column, At, CacheDefinition, CacheStatus, CachesSnapshot, ExpireTarget, LakeFile,
+    LakeStats, LakeTable, RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef, TableRows,
 };
 use skein_pg::{LagSample, NodeRole, ReplicaState};
 use ts_rs::TS;
@@ -381,6 +381,8 @@ pub struct TimeTravelPage {
     pub snapshot: SnapshotRef,
     /// Whether that snapshot is the current one.
     pub latest: bool,
+    /// The table's columns and types at that snapshot (its schema then).
+    pub schema: Vec<Column>,
     /// Columns, rows and the exact row count at that snapshot.
     pub rows: TableRows,
     /// Rows skipped.

@@ -413,6 +413,52 @@ async fn refresh_emits_events_and_time_travel_returns_the_older_row_count() {
         "{at}"
     );
 
+    // Schema history: the cache gains a column; the old snapshot keeps the old schema.
+    assert_eq!(
+        old.schema
+            .iter()
+            .map(|c| (c.name.as_str(), c.data_type.as_str()))
+            .collect::<Vec<_>>(),
+        [("id", "INTEGER"), ("v", "INTEGER")]
+    );
+    match call(
+        app,
+        Request::UpdateCache(CacheSpec {
+            name: "t_copy".into(),
+            query: "SELECT id, v, v * 2 AS w FROM t".into(),
+            monitor: vec!["t".into()],
+            ttl_seconds: None,
+        }),
+    )
+    .await
+    {
+        Ok(Response::CacheDefinition(_)) => {}
+        other => panic!("update_cache answered {other:?}"),
+    }
+    let widened = refresh(app, "t_copy", true).await;
+    let snap_w = widened.snapshot_id.expect("snapshot");
+    let now = travel(app, "t_copy", At::Latest).await.expect("latest");
+    assert_eq!(
+        now.schema
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["id", "v", "w"]
+    );
+    let again = travel(app, "t_copy", At::Version(snap_100))
+        .await
+        .expect("old");
+    assert_eq!(again.schema.len(), 2, "the old snapshot keeps its schema");
+    match call(app, Request::SnapshotChanges { id: snap_w }).await {
+        Ok(Response::SnapshotChanges(c)) => {
+            assert!(c
+                .snapshot
+                .schema_changes
+                .contains(&"tables_created".to_string()))
+        }
+        other => panic!("snapshot_changes answered {other:?}"),
+    }
+
     // Bad input gets a clear error with a stable code.
     let missing = travel(app, "no_such_table", At::Latest).await;
     assert_eq!(missing.map_err(|e| e.code).err(), Some(ErrorCode::NotFound));

@@ -28,6 +28,40 @@ pub struct Snapshot {
     pub commit_message: Option<String>,
     /// `commit_extra_info` (Skein writes JSON with the cache and refresh id).
     pub commit_extra_info: Option<String>,
+    /// The schema changes among `changes`, for the history's schema marks: any of
+    /// `schemas_created`, `schemas_dropped`, `tables_created`, `tables_dropped`,
+    /// `tables_altered` (columns added, dropped, renamed or retyped), `views_created`,
+    /// `views_dropped`. A cache refresh re-creates its table, so it shows `tables_created`.
+    #[serde(default)]
+    pub schema_changes: Vec<String>,
+}
+
+/// The `changes` keys that are schema changes.
+const SCHEMA_KEYS: &[&str] = &[
+    "schemas_created",
+    "schemas_dropped",
+    "tables_created",
+    "tables_dropped",
+    "tables_altered",
+    "views_created",
+    "views_dropped",
+];
+
+fn schema_changes(changes: &serde_json::Value) -> Vec<String> {
+    SCHEMA_KEYS
+        .iter()
+        .filter(|k| changes.get(**k).is_some())
+        .map(|k| (*k).to_owned())
+        .collect()
+}
+
+/// One column of a table at some snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// DuckDB type (`VARCHAR`, `DECIMAL(15,2)`, `BIGINT`).
+    pub data_type: String,
 }
 
 /// Where in history to read a table.
@@ -129,6 +163,33 @@ impl Lake {
         .await
     }
 
+    /// The columns of `table` as of `at` (`DESCRIBE FROM <lake>.<table> AT (…)`).
+    ///
+    /// Errors: `NotFound` when the snapshot or the table at that snapshot does not exist.
+    pub async fn columns_at(&self, table: &str, at: At) -> Result<Vec<Column>> {
+        let clause = at.clause()?;
+        let table = qualified(table)?;
+        self.read(move |conn, lake| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT column_name, column_type FROM (DESCRIBE FROM {}.{table}{clause})",
+                    ident(lake)
+                ))
+                .map_err(Error::duck(format!("describing {table}")))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(Column {
+                        name: r.get(0)?,
+                        data_type: r.get(1)?,
+                    })
+                })
+                .map_err(Error::duck(format!("describing {table}")))?;
+            rows.collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(Error::duck(format!("describing {table}")))
+        })
+        .await
+    }
+
     /// Rows of `table` (in the lake's `main` schema, or `schema.table`) as of `at`, paged.
     ///
     /// Errors: `NotFound` when the snapshot or the table at that snapshot does not exist.
@@ -216,13 +277,16 @@ pub(crate) fn query_snapshots(
     let mut stmt = conn.prepare(sql).map_err(Error::duck(what))?;
     let rows = stmt
         .query_map([], |r| {
+            let changes: serde_json::Value =
+                serde_json::from_str(&r.get::<_, Option<String>>(4)?.unwrap_or_default())
+                    .unwrap_or(serde_json::Value::Null);
             Ok(Snapshot {
                 id: r.get(0)?,
                 time_ms: r.get(1)?,
                 time: r.get(2)?,
                 schema_version: r.get(3)?,
-                changes: serde_json::from_str(&r.get::<_, Option<String>>(4)?.unwrap_or_default())
-                    .unwrap_or(serde_json::Value::Null),
+                schema_changes: schema_changes(&changes),
+                changes,
                 author: r.get(5)?,
                 commit_message: r.get(6)?,
                 commit_extra_info: r.get(7)?,

@@ -206,6 +206,19 @@ samples: number, };
 export type ChartFormat = "png" | "svg";
 
 /**
+ * One column of a table at some snapshot.
+ */
+export type Column = { 
+/**
+ * Column name.
+ */
+name: string, 
+/**
+ * DuckDB type (`VARCHAR`, `DECIMAL(15,2)`, `BIGINT`).
+ */
+data_type: string, };
+
+/**
  * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
  */
 export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Timeout" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal";
@@ -844,7 +857,14 @@ commit_message: string | null,
 /**
  * `commit_extra_info` (Skein writes JSON with the cache and refresh id).
  */
-commit_extra_info: string | null, };
+commit_extra_info: string | null, 
+/**
+ * The schema changes among `changes`, for the history's schema marks: any of
+ * `schemas_created`, `schemas_dropped`, `tables_created`, `tables_dropped`,
+ * `tables_altered` (columns added, dropped, renamed or retyped), `views_created`,
+ * `views_dropped`. A cache refresh re-creates its table, so it shows `tables_created`.
+ */
+schema_changes: Array<string>, };
 
 /**
  * A snapshot with its per-table changes.
@@ -964,6 +984,10 @@ snapshot: SnapshotRef,
  * Whether that snapshot is the current one.
  */
 latest: boolean, 
+/**
+ * The table's columns and types at that snapshot (its schema then).
+ */
+schema: Array<Column>, 
 /**
  * Columns, rows and the exact row count at that snapshot.
  */
