@@ -3,26 +3,74 @@
 // its row (spinner, buttons disabled) and then its result in place, from the rpc answer
 // and from `refresh_started` / `refresh_finished` / `caches` events (another window's
 // refresh shows up here too). Errors stay in the row that caused them.
+//
+// The lifecycle: "New cache…" opens the form above the table (`create_cache`); each row has
+// "Edit…" (the same form under the row, `update_cache`), "Pause"/"Resume" (the scheduler's
+// hold, `set_cache_paused`) and "Delete…" (a confirm under the row naming the cache). The
+// "Next run" column says when the scheduler looks at a cache with a TTL next. Ticking rows
+// and "Snapshot N caches together" refreshes them from one PostgreSQL snapshot in one lake
+// commit (`snapshot_caches`), its result in the bar above the table.
 
-import type { CacheView, RefreshOutcome } from '../lib/bindings';
+import type { CachesSnapshot, CacheView, RefreshOutcome } from '../lib/bindings';
 import { h, replace, setAttr, setText, spinner, timeAgo, filterBox } from '../lib/dom';
 import { errorBox } from '../lib/errors';
-import { count, duration, truncate, utc } from '../lib/format';
+import { count, duration, plural, relative, truncate, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
 import { badge, cacheBadge } from '../lib/status';
+import { cacheForm, type CacheForm } from './form';
 
-type SortKey = 'name' | 'state' | 'refreshed' | 'rows' | 'duration' | 'ttl';
+type SortKey = 'name' | 'state' | 'refreshed' | 'rows' | 'duration' | 'ttl' | 'next';
+
+/** What opens under a row: its edit form or its delete confirm. */
+interface Panel {
+  kind: 'edit' | 'delete';
+  el: HTMLElement;
+  /** The button that opened it (focus goes back there on close). */
+  trigger: HTMLButtonElement;
+  focus(): void;
+}
 
 interface Row {
   tr: HTMLTableRowElement;
+  detailTr: HTMLTableRowElement;
   errorTr: HTMLTableRowElement;
-  cells: Record<string, HTMLTableCellElement>;
+  cells: Record<string, HTMLElement>;
+  select: HTMLInputElement;
   refresh: HTMLButtonElement;
   force: HTMLButtonElement;
+  edit: HTMLButtonElement;
+  pause: HTMLButtonElement;
+  del: HTMLButtonElement;
+  panel: Panel | null;
+  /** A pause or resume was asked and not answered yet. */
+  pausing: boolean;
   sig: Record<string, string>;
 }
 
 const STATE_ORDER: Record<string, number> = { error: 0, expired: 1, stale: 2, unknown: 3, empty: 4, refreshing: 5, fresh: 6 };
+
+/** The "Next run" word: `due`, `in 2 min`, `paused`, or `—` (no TTL). */
+export function nextRunText(v: CacheView, now = Date.now()): string {
+  if (v.status.paused) return 'paused';
+  if (v.status.ttl_seconds === null || v.next_run_ms === null) return '—';
+  if (v.next_run_ms <= now + 500) return 'due';
+  const r = relative(v.next_run_ms, now);
+  return r === 'just now' ? 'in 1 s' : r;
+}
+
+/** Its title: the absolute UTC time, and what the scheduler does then. */
+function nextRunTitle(v: CacheView, now = Date.now()): string {
+  if (v.status.paused) return 'Paused: the scheduler leaves this cache alone (Refresh by hand still works)';
+  if (v.status.ttl_seconds === null) return 'No TTL: refreshed by hand only';
+  if (v.next_run_ms === null) return 'Not scheduled';
+  const when = v.next_run_ms <= now ? (v.next_run_ms > 0 ? `due since ${utc(v.next_run_ms)}` : 'due now (never refreshed)') : utc(v.next_run_ms);
+  return `${when} · the scheduler refreshes it then if its monitored tables changed`;
+}
+
+/** `snapshot 37 · 2 caches at 0/3908C68 from replica1 · 494 ms`. */
+export function togetherText(r: CachesSnapshot): string {
+  return `snapshot ${r.snapshot_id ?? '?'} · ${plural(r.caches.length, 'cache')} at ${r.lsn} from ${r.served_by} · ${duration(r.duration_ms)}`;
+}
 
 /** One line for a refresh outcome: `REFRESHED · 25 rows · 186 ms · replica1`. */
 export function outcomeText(o: RefreshOutcome): string {
@@ -40,6 +88,8 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const d = new Disposer();
   const rows = new Map<string, Row>();
   const rowErrors = new Map<string, HTMLElement>();
+  /** Ticked rows, for "Snapshot N caches together". */
+  const selected = new Set<string>();
   let sortKey: SortKey = 'name';
   let sortAsc = true;
 
@@ -48,12 +98,136 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const summary = h('span', { class: 'muted small', 'aria-live': 'polite' });
   const tbody = h('tbody');
 
-  const headers: { key: SortKey | null; label: string; cls?: string; title?: string }[] = [
+  // ---- New cache ------------------------------------------------------------------------
+
+  const newBtn = h('button', { type: 'button', class: 'btn btn-primary', 'aria-expanded': 'false', dataset: { action: 'new-cache' } }, 'New cache…');
+  const newSlot = h('div', { class: 'new-cache-slot' });
+  let newForm: CacheForm | null = null;
+  const closeNew = (focus: boolean) => {
+    newForm = null;
+    replace(newSlot);
+    setAttr(newBtn, 'aria-expanded', 'false');
+    if (focus) newBtn.focus();
+  };
+  newBtn.addEventListener('click', () => {
+    if (newForm) {
+      newForm.focus();
+      return;
+    }
+    newForm = cacheForm({
+      backend,
+      editing: null,
+      onSaved: (def) => {
+        closeNew(true);
+        flashNotice(`Cache ${def.name} created${def.ttl_seconds !== null ? ': the scheduler refreshes it shortly' : ': “Refresh” fills it'}.`);
+        void reread();
+      },
+      onCancel: () => closeNew(true),
+    });
+    replace(newSlot, h('div', { class: 'panel form-panel' }, newForm.el));
+    setAttr(newBtn, 'aria-expanded', 'true');
+    newForm.focus();
+  });
+
+  /** A short-lived confirmation line ("Cache x created."). */
+  const saved = h('div', { class: 'saved-note small', role: 'status', 'aria-live': 'polite' });
+  let savedTimer: number | null = null;
+  const flashNotice = (text: string) => {
+    setText(saved, `✓ ${text}`);
+    if (savedTimer !== null) window.clearTimeout(savedTimer);
+    savedTimer = window.setTimeout(() => {
+      savedTimer = null;
+      setText(saved, '');
+    }, 6000);
+  };
+  d.add(() => {
+    if (savedTimer !== null) window.clearTimeout(savedTimer);
+  });
+
+  // ---- Snapshot together ------------------------------------------------------------------
+
+  const togetherBtn = h('button', { type: 'button', class: 'btn', disabled: true, dataset: { action: 'snapshot-together' }, title: 'Refresh the ticked caches from one PostgreSQL snapshot in one lake commit that records the source LSN' }, 'Snapshot together');
+  const clearSel = h('button', { type: 'button', class: 'btn btn-small btn-ghost', hidden: true }, 'Clear selection');
+  const togetherResult = h('div', { class: 'together-result', dataset: { testid: 'together-result' }, 'aria-live': 'polite' });
+  const togetherHint = h('span', { class: 'hint inline-hint' }, 'Tick caches to refresh them from one PostgreSQL snapshot, in one lake commit.');
+  const selectAll = h('input', { type: 'checkbox', class: 'select-box', 'aria-label': 'Select all caches' });
+  let together = false;
+  const togetherNames = () => store.caches.map((v) => v.status.name).filter((n) => selected.has(n));
+
+  const renderSelection = () => {
+    const names = togetherNames();
+    const n = names.length;
+    setText(togetherBtn, n ? `Snapshot ${plural(n, 'cache')} together` : 'Snapshot together');
+    togetherBtn.disabled = together || n === 0;
+    setAttr(togetherBtn, 'aria-busy', together ? 'true' : null);
+    clearSel.hidden = n === 0;
+    togetherHint.hidden = n > 0 || togetherResult.childNodes.length > 0;
+    const visible = [...rows.keys()].filter((k) => rows.get(k)!.tr.isConnected);
+    const on = visible.filter((k) => selected.has(k)).length;
+    selectAll.checked = visible.length > 0 && on === visible.length;
+    selectAll.indeterminate = on > 0 && on < visible.length;
+  };
+
+  selectAll.addEventListener('change', () => {
+    for (const [k, r] of rows) {
+      if (!r.tr.isConnected) continue;
+      if (selectAll.checked) selected.add(k);
+      else selected.delete(k);
+      r.select.checked = selectAll.checked;
+    }
+    render();
+  });
+  clearSel.addEventListener('click', () => {
+    selected.clear();
+    render();
+    togetherBtn.focus();
+  });
+
+  togetherBtn.addEventListener('click', () => {
+    const names = togetherNames();
+    if (!names.length || together) return;
+    together = true;
+    togetherResult.dataset.state = 'busy';
+    replace(togetherResult, h('span', { class: 'result-busy' }, spinner(), ` Snapshotting ${names.join(', ')} together…`));
+    for (const n of names) store.pending.add(n);
+    render();
+    void backend
+      .rpc({ method: 'snapshot_caches', params: { names } })
+      .then((r) => {
+        togetherResult.dataset.state = 'done';
+        if (r.snapshot_id !== null) togetherResult.dataset.snapshotId = String(r.snapshot_id);
+        replace(
+          togetherResult,
+          h('span', { class: 'together-line tone-ok-text', title: 'One PostgreSQL snapshot, one lake commit: every cache listed holds the source as of this LSN' }, togetherText(r)),
+          h(
+            'span',
+            { class: 'together-caches small' },
+            ' — ',
+            r.caches.map(([name, n], i) => [i ? ', ' : '', h('span', { class: 'mono' }, name), ` ${plural(n, 'row')}`]),
+          ),
+        );
+      })
+      .catch((e: unknown) => {
+        togetherResult.dataset.state = 'error';
+        delete togetherResult.dataset.snapshotId;
+        replace(togetherResult, errorBox(e, `Snapshotting ${names.join(', ')} together`, { compact: true }));
+      })
+      .finally(() => {
+        together = false;
+        for (const n of names) store.pending.delete(n);
+        render();
+        if (document.activeElement === document.body || document.activeElement === null) togetherBtn.focus();
+        void reread();
+      });
+  });
+
+  const headers: { key: SortKey | null; label: string | Node; cls?: string; title?: string }[] = [
+    { key: null, label: selectAll, cls: 'select-col' },
     { key: 'name', label: 'Cache · source query', title: 'Hover a query to read it whole' },
     { key: null, label: 'Monitored tables', title: 'A change in these tables (their fingerprint on the primary) makes the cache stale' },
     { key: 'ttl', label: 'TTL', cls: 'num', title: 'Time to live: past it, a refresh rewrites the cache even when nothing changed' },
-    { key: 'refreshed', label: 'Last refresh' },
-    { key: null, label: 'Age', cls: 'num', title: 'Age of the data: now − the last refresh that wrote it' },
+    { key: 'next', label: 'Next run', title: 'When the scheduler looks at a cache with a TTL next; it refreshes it then if its monitored tables changed' },
+    { key: 'refreshed', label: 'Last refresh', title: 'When the last refresh that wrote data committed: the age of the data (hover for the UTC time)' },
     { key: 'state', label: 'State' },
     { key: 'rows', label: 'Rows', cls: 'num' },
     { key: 'duration', label: 'Duration', cls: 'num', title: 'Wall time of the last refresh that wrote data' },
@@ -71,7 +245,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       headers.map((c) => {
         if (!c.key) return h('th', { scope: 'col', class: c.cls, title: c.title }, c.label);
         const key = c.key;
-        const b = h('button', { type: 'button', class: 'th-sort' }, c.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }));
+        const b = h('button', { type: 'button', class: 'th-sort' }, c.label as string, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }));
         b.addEventListener('click', () => {
           if (sortKey === key) sortAsc = !sortAsc;
           else {
@@ -90,13 +264,16 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const el = h(
     'section',
     { class: 'page-inner caches' },
-    h('div', { class: 'page-head' }, h('h1', null, 'Caches'), summary, h('div', { class: 'spacer' }), filter),
+    h('div', { class: 'page-head' }, h('h1', null, 'Caches'), summary, h('div', { class: 'spacer' }), filter, newBtn),
+    newSlot,
+    saved,
     notice,
+    h('div', { class: 'together-bar', role: 'group', 'aria-label': 'Snapshot together' }, togetherBtn, clearSel, togetherHint, togetherResult),
     h('div', { class: 'table-wrap' }, table),
     h(
       'p',
       { class: 'hint' },
-      '“Refresh” skips when the monitored tables are unchanged and the TTL has not passed; “Force refresh” rewrites the cache anyway. Each refresh is one DuckLake snapshot.',
+      '“Refresh” skips when the monitored tables are unchanged and the TTL has not passed; “Force refresh” rewrites the cache anyway. Each refresh is one DuckLake snapshot. “Snapshot together” refreshes the ticked caches from one PostgreSQL snapshot in one commit, so they agree on the source’s point in time.',
     ),
   );
 
@@ -119,21 +296,182 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     if (document.activeElement === document.body || document.activeElement === null) btn.focus();
   };
 
+  // ---- Row actions: edit, pause, delete ---------------------------------------------------
+
+  const closePanel = (r: Row, focus: boolean) => {
+    const p = r.panel;
+    if (!p) return;
+    r.panel = null;
+    setAttr(p.trigger, 'aria-expanded', 'false');
+    const td = r.detailTr.firstElementChild as HTMLElement;
+    td.replaceChildren();
+    r.detailTr.hidden = true;
+    delete r.detailTr.dataset.panel;
+    if (focus && p.trigger.isConnected) p.trigger.focus();
+  };
+
+  const openPanel = (r: Row, p: Panel) => {
+    closePanel(r, false);
+    r.panel = p;
+    setAttr(p.trigger, 'aria-expanded', 'true');
+    const td = r.detailTr.firstElementChild as HTMLElement;
+    td.replaceChildren(p.el);
+    r.detailTr.hidden = false;
+    r.detailTr.dataset.panel = p.kind;
+    p.focus();
+  };
+
+  const openEdit = (name: string) => {
+    const r = rows.get(name);
+    const v = store.caches.find((c) => c.status.name === name);
+    if (!r || !v) return;
+    if (r.panel?.kind === 'edit') {
+      r.panel.focus();
+      return;
+    }
+    const form = cacheForm({
+      backend,
+      editing: v,
+      onSaved: (def) => {
+        closePanel(r, true);
+        // Show the new definition now; the `caches` event and the reread confirm it.
+        const cur = store.caches.find((c) => c.status.name === def.name);
+        if (cur) Object.assign(cur.status, { query: def.query, monitor: def.monitor, ttl_seconds: def.ttl_seconds, paused: def.paused });
+        store.emit('caches');
+        flashNotice(`Cache ${def.name} saved: the next refresh reads the new query.`);
+        void reread();
+      },
+      onCancel: () => closePanel(r, true),
+    });
+    openPanel(r, { kind: 'edit', el: h('div', { class: 'row-panel' }, form.el), trigger: r.edit, focus: () => form.focus() });
+  };
+
+  const openDelete = (name: string) => {
+    const r = rows.get(name);
+    if (!r) return;
+    if (r.panel?.kind === 'delete') {
+      r.panel.focus();
+      return;
+    }
+    const errSlot = h('div', { class: 'preview-error' });
+    const confirm = h('button', { type: 'button', class: 'btn btn-danger', dataset: { action: 'confirm-delete' } }, `Delete cache ${name}`);
+    const cancel = h('button', { type: 'button', class: 'btn', on: { click: () => closePanel(r, true) } }, 'Cancel');
+    const head = h(
+      'p',
+      { class: 'preview-head', tabindex: '-1' },
+      h('strong', null, 'Delete cache ', h('span', { class: 'mono' }, name), '?'),
+      ' Its definition, its lake table ',
+      h('span', { class: 'mono' }, `main.${name}`),
+      ', its refresh records and its settings go, in one lake commit.',
+    );
+    const box = h(
+      'div',
+      { class: 'preview delete-confirm', role: 'group', 'aria-label': `Delete cache ${name}`, dataset: { testid: 'delete-confirm', cache: name } },
+      head,
+      h(
+        'p',
+        { class: 'preview-warn' },
+        h('span', { class: 'warn-icon', 'aria-hidden': 'true' }, '▲'),
+        ' Its data and refresh history stay reachable by time travel (Snapshots page) until its snapshots are expired.',
+      ),
+      h('div', { class: 'row gap preview-actions' }, confirm, cancel),
+      errSlot,
+    );
+    box.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !confirm.disabled) {
+        e.preventDefault();
+        closePanel(r, true);
+      }
+    });
+    confirm.addEventListener('click', () => {
+      confirm.disabled = true;
+      cancel.disabled = true;
+      setAttr(confirm, 'aria-busy', 'true');
+      const spin = spinner();
+      confirm.prepend(spin);
+      replace(errSlot);
+      backend
+        .rpc({ method: 'delete_cache', params: { name } })
+        .then(() => {
+          // Focus moves on to the next row (or the New button) before this one goes.
+          const order = [...tbody.querySelectorAll<HTMLTableRowElement>('tr[data-cache]')];
+          const at = order.indexOf(r.tr);
+          const next = order[at + 1] ?? order[at - 1];
+          closePanel(r, false);
+          selected.delete(name);
+          rowErrors.delete(name);
+          store.caches = store.caches.filter((c) => c.status.name !== name);
+          store.emit('caches');
+          flashNotice(`Cache ${name} deleted. Its history stays reachable by time travel until its snapshots are expired.`);
+          const nextName = next?.dataset.cache;
+          const target = nextName ? rows.get(nextName)?.edit : null;
+          (target ?? newBtn).focus();
+          void reread();
+        })
+        .catch((e: unknown) => {
+          spin.remove();
+          confirm.disabled = false;
+          cancel.disabled = false;
+          setAttr(confirm, 'aria-busy', null);
+          replace(errSlot, errorBox(e, `Deleting cache ${name}`, { compact: true }));
+          confirm.focus();
+        });
+    });
+    openPanel(r, { kind: 'delete', el: h('div', { class: 'row-panel' }, box), trigger: r.del, focus: () => head.focus() });
+  };
+
+  const togglePause = async (name: string) => {
+    const r = rows.get(name);
+    const v = store.caches.find((c) => c.status.name === name);
+    if (!r || !v || r.pausing) return;
+    const paused = !v.status.paused;
+    r.pausing = true;
+    rowErrors.delete(name);
+    render();
+    try {
+      const def = await backend.rpc({ method: 'set_cache_paused', params: { name, paused } });
+      const cur = store.caches.find((c) => c.status.name === name);
+      if (cur) {
+        cur.status.paused = def.paused;
+        if (def.paused) cur.next_run_ms = null;
+      }
+    } catch (e) {
+      rowErrors.set(name, errorBox(e, `${paused ? 'Pausing' : 'Resuming'} ${name}`, { compact: true }));
+    }
+    r.pausing = false;
+    render();
+    if (document.activeElement === document.body || document.activeElement === null) r.pause.focus();
+    void reread();
+  };
+
   const makeRow = (name: string): Row => {
-    const cells: Record<string, HTMLTableCellElement> = {};
+    const cells: Record<string, HTMLElement> = {};
     const cell = (k: string, cls?: string) => (cells[k] = h('td', { class: cls, dataset: { col: k } }));
     const refresh = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'refresh' } }, 'Refresh');
     const force = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'force-refresh' } }, 'Force refresh');
     refresh.addEventListener('click', () => void doRefresh(name, false, refresh));
     force.addEventListener('click', () => void doRefresh(name, true, force));
+    // The definition's actions sit under its name (the refresh actions keep their column).
+    const edit = h('button', { type: 'button', class: 'row-action', 'aria-expanded': 'false', dataset: { action: 'edit' }, title: 'Change the query, monitored tables or TTL', on: { click: () => openEdit(name) } }, 'Edit…');
+    const pause = h('button', { type: 'button', class: 'row-action', dataset: { action: 'pause' }, on: { click: () => void togglePause(name) } }, 'Pause');
+    const del = h('button', { type: 'button', class: 'row-action row-action-danger', 'aria-expanded': 'false', dataset: { action: 'delete' }, title: 'Delete this cache (asks first)', on: { click: () => openDelete(name) } }, 'Delete…');
+    const nameSlot = h('div', { class: 'name-slot' });
+    cells.name = nameSlot;
+    const select = h('input', { type: 'checkbox', class: 'select-box', 'aria-label': `Select ${name}` });
+    select.addEventListener('change', () => {
+      if (select.checked) selected.add(name);
+      else selected.delete(name);
+      render();
+    });
     const tr = h(
       'tr',
       { dataset: { cache: name } },
-      cell('name', 'cache-name'),
+      h('td', { class: 'select-col' }, select),
+      h('td', { class: 'cache-name', dataset: { col: 'name' } }, nameSlot, h('div', { class: 'row-actions' }, edit, pause, del)),
       cell('monitor', 'monitor'),
       cell('ttl', 'num'),
+      cell('next', 'next-run'),
       cell('refreshed'),
-      cell('age', 'num'),
       cell('state', 'state'),
       cell('rows', 'num'),
       cell('duration', 'num'),
@@ -143,8 +481,21 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     );
     cells.result!.dataset.testid = 'refresh-result';
     cells.result!.setAttribute('aria-live', 'polite');
+    cells.next!.dataset.testid = 'next-run';
+    const detailTr = h('tr', { class: 'row-detail', hidden: true, dataset: { detailFor: name } }, h('td', { colspan: String(headers.length) }));
     const errorTr = h('tr', { class: 'row-error', dataset: { errorFor: name } }, h('td', { colspan: String(headers.length) }));
-    return { tr, errorTr, cells, refresh, force, sig: {} };
+    return { tr, detailTr, errorTr, cells, select, refresh, force, edit, pause, del, panel: null, pausing: false, sig: {} };
+  };
+
+  const updateNext = (r: Row, v: CacheView, now = Date.now()) => {
+    const text = nextRunText(v, now);
+    const sig = `${text}|${v.status.paused}`;
+    if (r.sig.next !== sig) {
+      r.sig.next = sig;
+      replace(r.cells.next!, text === 'paused' || text === '—' ? h('span', { class: 'muted' }, text) : text === 'due' ? h('span', { class: 'next-due' }, text) : text);
+    }
+    setAttr(r.cells.next!, 'title', nextRunTitle(v, now));
+    setAttr(r.cells.next!, 'data-next-run-ms', v.next_run_ms === null ? null : String(v.next_run_ms));
   };
 
   /** Replaces a cell's contents only when its signature changed. */
@@ -163,17 +514,23 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     ]);
     put(r, 'monitor', s.monitor.join(','), () => [h('span', { class: 'mono' }, s.monitor.join(', ') || '—')]);
     put(r, 'ttl', String(s.ttl_seconds), () => [s.ttl_seconds === null ? h('span', { class: 'muted' }, 'none') : duration(s.ttl_seconds * 1000)]);
+    updateNext(r, v);
     const lr = s.last_refresh;
-    put(r, 'refreshed', String(lr?.refreshed_at_ms), () => [lr ? timeAgo(lr.refreshed_at_ms) : h('span', { class: 'muted' }, 'never')]);
-    const age = lr ? Date.now() - lr.refreshed_at_ms : s.age_ms;
-    setText(r.cells.age!, age === null ? '—' : duration(age));
-    setAttr(r.cells.age!, 'title', lr ? `data written ${utc(lr.refreshed_at_ms)}${s.ttl_seconds !== null ? ` · TTL ${duration(s.ttl_seconds * 1000)}` : ''}` : null);
+    // The relative time is the data's age (it keeps itself current); the title has the UTC time.
+    put(r, 'refreshed', `${lr?.refreshed_at_ms}|${s.ttl_seconds}`, () => {
+      if (!lr) return [h('span', { class: 'muted' }, 'never')];
+      const t = timeAgo(lr.refreshed_at_ms);
+      t.title = `data written ${utc(lr.refreshed_at_ms)}${s.ttl_seconds !== null ? ` · TTL ${duration(s.ttl_seconds * 1000)}` : ''}`;
+      return [t];
+    });
 
     const b = cacheBadge(v);
-    const stateSig = `${busy}|${b.word}|${v.stale_since_ms}|${s.state_error?.code}|${s.state_error?.message}`;
+    const stateSig = `${busy}|${b.word}|${v.stale_since_ms}|${s.state_error?.code}|${s.state_error?.message}|${s.paused}`;
+    const pausedWord = () =>
+      s.paused ? h('span', { class: 'badge tone-paused', title: 'Paused: the scheduler leaves this cache alone; Refresh by hand still works', dataset: { testid: 'paused' } }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '‖'), h('span', { class: 'badge-word' }, 'paused')) : null;
     put(r, 'state', stateSig, () => {
-      if (busy) return [h('span', { class: 'badge tone-info' }, spinner(), h('span', { class: 'badge-word' }, 'refreshing'))];
-      const out: (Node | string | null)[] = [badge(b)];
+      if (busy) return [h('span', { class: 'state-line' }, h('span', { class: 'badge tone-info' }, spinner(), h('span', { class: 'badge-word' }, 'refreshing')), pausedWord())];
+      const out: (Node | string | null)[] = [h('span', { class: 'state-line' }, badge(b), pausedWord())];
       if (s.state === 'stale' || s.state === 'expired') {
         if (v.stale_since_ms !== null) out.push(h('span', { class: 'small muted since' }, 'since ', timeAgo(v.stale_since_ms)));
       }
@@ -182,6 +539,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     });
     setAttr(r.tr, 'data-state', busy ? 'refreshing' : s.state);
     setAttr(r.tr, 'data-tone', busy ? 'info' : b.tone);
+    setAttr(r.tr, 'data-paused', s.paused ? 'true' : null);
 
     const o = v.last_outcome;
     const rowsN = lr?.rows ?? o?.rows ?? null;
@@ -206,6 +564,20 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
 
     r.refresh.disabled = busy;
     r.force.disabled = busy;
+    setText(r.pause, s.paused ? 'Resume' : 'Pause');
+    setAttr(r.pause, 'data-action', s.paused ? 'resume' : 'pause');
+    setAttr(
+      r.pause,
+      'title',
+      s.paused
+        ? 'Let the scheduler refresh this cache again when its TTL has passed and its sources changed'
+        : 'Stop the scheduler refreshing this cache (Refresh by hand still works)',
+    );
+    r.pause.disabled = r.pausing;
+    setAttr(r.pause, 'aria-busy', r.pausing ? 'true' : null);
+    r.del.disabled = busy;
+    r.select.checked = selected.has(s.name);
+    setAttr(r.tr, 'aria-selected', selected.has(s.name) ? 'true' : null);
     setAttr(r.refresh, 'aria-busy', busy ? 'true' : null);
     setAttr(r.force, 'aria-busy', busy ? 'true' : null);
     const err = rowErrors.get(s.name);
@@ -239,6 +611,8 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
           return s.last_refresh?.duration_ms ?? -1;
         case 'ttl':
           return s.ttl_seconds ?? Number.MAX_SAFE_INTEGER;
+        case 'next':
+          return s.paused || v.next_run_ms === null ? Number.MAX_SAFE_INTEGER : v.next_run_ms;
       }
     };
     visible.sort((a, b) => {
@@ -274,10 +648,12 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
         h(
           'tr',
           null,
-          h('td', { colspan: String(headers.length), class: 'empty' }, store.lake?.reachable === false ? 'The lake is unreachable, so its caches cannot be listed.' : 'No caches defined. Define one with `skein cache define`.'),
+          h('td', { colspan: String(headers.length), class: 'empty' }, store.lake?.reachable === false ? 'The lake is unreachable, so its caches cannot be listed.' : 'No caches defined yet. “New cache…” defines one (or `skein cache create` in a terminal).'),
         ),
       );
       rows.clear();
+      selected.clear();
+      renderSelection();
       return;
     }
     const vis = sorted(list);
@@ -286,9 +662,14 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       let r = rows.get(v.status.name);
       if (!r) rows.set(v.status.name, (r = makeRow(v.status.name)));
       updateRow(r, v);
-      want.push(r.tr, r.errorTr);
+      want.push(r.tr, r.detailTr, r.errorTr);
     }
-    for (const name of [...rows.keys()]) if (!list.find((v) => v.status.name === name)) rows.delete(name);
+    for (const name of [...rows.keys()])
+      if (!list.find((v) => v.status.name === name)) {
+        rows.delete(name);
+        selected.delete(name);
+      }
+    for (const name of [...selected]) if (!rows.has(name)) selected.delete(name);
     // Reorder without recreating (keeps focus on a button across updates).
     let prev: Element | null = null;
     for (const tr of want) {
@@ -300,6 +681,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     if (!prev) tbody.replaceChildren();
     if (vis.length === 0)
       tbody.append(h('tr', null, h('td', { colspan: String(headers.length), class: 'empty' }, `No cache matches “${filter.value}”.`)));
+    renderSelection();
   };
 
   const renderLake = () => {
@@ -333,10 +715,10 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     }),
   );
   d.interval(() => {
+    const now = Date.now();
     for (const [name, r] of rows) {
       const v = store.caches.find((c) => c.status.name === name);
-      const lr = v?.status.last_refresh;
-      if (lr) setText(r.cells.age!, duration(Date.now() - lr.refreshed_at_ms));
+      if (v) updateNext(r, v, now);
     }
   }, 1000);
   render();

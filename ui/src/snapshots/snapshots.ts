@@ -34,6 +34,23 @@ const CHANGE_WORDS: Record<string, string> = {
 };
 
 /** One line for a snapshot's `changes` map: `created main.pricing_summary · inlined insert into 2 tables`. */
+/** Schema evolution (a column added, dropped, renamed or retyped; a table or schema dropped)
+ * gets a mark in the history; a cache refresh re-creating its table does not. The snapshot
+ * detail lists every change. */
+function schemaMark(changes: string[]): HTMLElement | null {
+  // CREATE OR REPLACE (every cache refresh) records a table created and one dropped.
+  const replaced = changes.includes('tables_created');
+  const evolution = changes.filter(
+    (c) => c !== 'tables_created' && c !== 'schemas_created' && !(replaced && c === 'tables_dropped'),
+  );
+  if (!evolution.length) return null;
+  return h(
+    'span',
+    { class: 'tag tag-info schema-mark', title: `schema change: ${evolution.join(', ')}`, dataset: { schemaChange: evolution.join(' ') } },
+    '◆ schema',
+  );
+}
+
 export function changesSummary(changes: JsonValue): string {
   if (!changes || typeof changes !== 'object' || Array.isArray(changes)) return '';
   const parts: string[] = [];
@@ -154,7 +171,12 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
           h('td', { class: 'nowrap' }, h('span', { class: 'mono' }, utc(s.time_ms).replace(' UTC', '')), ' ', h('span', { class: 'muted small' }, timeAgo(s.time_ms))),
           h('td', null, s.author ?? h('span', { class: 'muted' }, '—')),
           h('td', { class: 'message' }, s.commit_message ? truncate(s.commit_message, 80) : h('span', { class: 'muted' }, '—')),
-          h('td', { class: 'changes small' }, changesSummary(s.changes)),
+          h(
+            'td',
+            { class: 'changes small' },
+            schemaMark(s.schema_changes),
+            changesSummary(s.changes),
+          ),
         );
         const pick = () => navigate(href('snapshots', s.id));
         tr.addEventListener('click', pick);

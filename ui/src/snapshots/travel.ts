@@ -166,6 +166,17 @@ export function travelPanel({ backend }: Ctx): Travel {
         h('span', { class: 'mono small' }, p.table),
       ),
       h(
+        'p',
+        { class: 'small travel-schema', dataset: { testid: 'travel-schema' }, title: 'DESCRIBE at this snapshot: the table\'s schema then' },
+        h('span', { class: 'muted' }, `Schema at snapshot ${p.snapshot.id}: `),
+        ...p.schema.flatMap((c, i) => [
+          i > 0 ? ', ' : '',
+          h('span', { class: 'mono' }, c.name),
+          ' ',
+          h('span', { class: 'muted mono' }, c.data_type),
+        ]),
+      ),
+      h(
         'div',
         { class: 'grid-toolbar' },
         h('span', { class: 'small', dataset: { testid: 'travel-range' } }, total === 0 ? 'no rows' : `rows ${count(from)}–${count(to)} of ${count(total)}`),
