@@ -114,17 +114,17 @@ impl App {
                 Response::RefreshCache(console.refresh_cache(&name, force).await?)
             }
             Request::CreateCache(spec) => {
-                Response::CacheDefinition(console.save_cache(&spec, false).await?)
+                Response::CreateCache(console.save_cache(&spec, false).await?)
             }
             Request::UpdateCache(spec) => {
-                Response::CacheDefinition(console.save_cache(&spec, true).await?)
+                Response::UpdateCache(console.save_cache(&spec, true).await?)
             }
             Request::DeleteCache { name } => {
                 console.delete_cache(&name).await?;
-                Response::Done
+                Response::DeleteCache
             }
             Request::SetCachePaused { name, paused } => {
-                Response::CacheDefinition(console.set_cache_paused(&name, paused).await?)
+                Response::SetCachePaused(console.set_cache_paused(&name, paused).await?)
             }
             Request::SuggestMonitor { query } => {
                 Response::SuggestMonitor(skein_lake::lifecycle::tables_of(&query)?)

@@ -43,18 +43,18 @@ pub enum Request {
         force: bool,
     },
     /// Defines a cache after checking it (the query plans on the primary, the monitored
-    /// tables exist) → [`Response::CacheDefinition`].
+    /// tables exist) → [`Response::CreateCache`].
     CreateCache(CacheSpec),
     /// Replaces a cache's query, monitored tables and TTL (same checks) →
-    /// [`Response::CacheDefinition`].
+    /// [`Response::UpdateCache`].
     UpdateCache(CacheSpec),
     /// Deletes a cache (its history stays reachable by time travel until expired) →
-    /// [`Response::Done`].
+    /// [`Response::DeleteCache`].
     DeleteCache {
         /// Cache name.
         name: String,
     },
-    /// Pauses or resumes the scheduler for a cache → [`Response::CacheDefinition`].
+    /// Pauses or resumes the scheduler for a cache → [`Response::SetCachePaused`].
     SetCachePaused {
         /// Cache name.
         name: String,
@@ -155,10 +155,14 @@ pub enum Response {
     Caches(Vec<CacheView>),
     /// See [`Request::RefreshCache`].
     RefreshCache(RefreshOutcome),
-    /// See [`Request::CreateCache`], [`Request::UpdateCache`], [`Request::SetCachePaused`].
-    CacheDefinition(CacheDefinition),
-    /// A request that returns nothing ([`Request::DeleteCache`]).
-    Done,
+    /// See [`Request::CreateCache`].
+    CreateCache(CacheDefinition),
+    /// See [`Request::UpdateCache`].
+    UpdateCache(CacheDefinition),
+    /// See [`Request::DeleteCache`] (no result).
+    DeleteCache,
+    /// See [`Request::SetCachePaused`].
+    SetCachePaused(CacheDefinition),
     /// See [`Request::SuggestMonitor`].
     SuggestMonitor(Vec<String>),
     /// See [`Request::SnapshotCaches`].

@@ -432,7 +432,7 @@ async fn refresh_emits_events_and_time_travel_returns_the_older_row_count() {
     )
     .await
     {
-        Ok(Response::CacheDefinition(_)) => {}
+        Ok(Response::UpdateCache(_)) => {}
         other => panic!("update_cache answered {other:?}"),
     }
     let widened = refresh(app, "t_copy", true).await;
@@ -723,7 +723,7 @@ async fn caches_are_created_scheduled_paused_edited_and_deleted_from_the_console
     )
     .await
     {
-        Ok(Response::CacheDefinition(d)) => assert_eq!(d.ttl_seconds, Some(2)),
+        Ok(Response::CreateCache(d)) => assert_eq!(d.ttl_seconds, Some(2)),
         other => panic!("create_cache answered {other:?}"),
     }
     // Never refreshed and with a TTL: the scheduler refreshes it by itself.
@@ -765,7 +765,7 @@ async fn caches_are_created_scheduled_paused_edited_and_deleted_from_the_console
     )
     .await
     {
-        Ok(Response::CacheDefinition(d)) => assert!(d.paused),
+        Ok(Response::SetCachePaused(d)) => assert!(d.paused),
         other => panic!("set_cache_paused answered {other:?}"),
     }
     cluster
@@ -797,7 +797,7 @@ async fn caches_are_created_scheduled_paused_edited_and_deleted_from_the_console
     )
     .await
     {
-        Ok(Response::CacheDefinition(d)) => {
+        Ok(Response::UpdateCache(d)) => {
             assert_eq!(d.query, "SELECT kind FROM events WHERE kind > 3");
             assert_eq!(d.ttl_seconds, None);
             assert!(d.paused, "editing keeps the pause");
@@ -814,7 +814,7 @@ async fn caches_are_created_scheduled_paused_edited_and_deleted_from_the_console
             }
         )
         .await,
-        Ok(Response::Done)
+        Ok(Response::DeleteCache)
     ));
     assert!(cache_view(app, "kinds").await.is_none());
     let old = travel(app, "kinds", At::Version(snap_10))

@@ -1,7 +1,7 @@
 // Errors as they cross the boundary, and the check that a response answers its request.
 
 import type { ErrorCode, ErrorInfo } from '../bindings';
-import type { AnswerOf, Method, ResultOf } from './index';
+import type { Method, ResultOf } from './index';
 
 const CODES: readonly ErrorCode[] = [
   'ConnectionRefused',
@@ -58,23 +58,9 @@ export function isErrorInfo(v: unknown): v is ErrorInfo {
   );
 }
 
-/** The response method `method` is answered with (see `AnswerOf`). */
-export function answerOf<M extends Method>(method: M): AnswerOf<M> {
-  switch (method) {
-    case 'create_cache':
-    case 'update_cache':
-    case 'set_cache_paused':
-      return 'cache_definition' as AnswerOf<M>;
-    case 'delete_cache':
-      return 'done' as AnswerOf<M>;
-    default:
-      return method as AnswerOf<M>;
-  }
-}
-
 /** The result of a `Response`, checking that it answers the method asked. */
 export function resultOf<M extends Method>(method: M, res: unknown): ResultOf<M> {
-  if (typeof res !== 'object' || res === null || (res as { method?: unknown }).method !== answerOf(method)) {
+  if (typeof res !== 'object' || res === null || (res as { method?: unknown }).method !== method) {
     throw new RpcError(
       'Internal',
       `the backend answered ${method} with an unexpected shape: ${JSON.stringify(res).slice(0, 200)}`,

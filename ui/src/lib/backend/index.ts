@@ -13,19 +13,9 @@ export { RpcError, isErrorInfo } from './error';
 export type Method = Request['method'];
 /** The request of one method. */
 export type RequestOf<M extends Method> = Extract<Request, { method: M }>;
-/**
- * The response method a request is answered with: most answer under their own name, but
- * `create_cache`, `update_cache` and `set_cache_paused` answer `cache_definition`, and
- * `delete_cache` answers `done` (no result).
- */
-export type AnswerOf<M extends Method> = M extends 'create_cache' | 'update_cache' | 'set_cache_paused'
-  ? 'cache_definition'
-  : M extends 'delete_cache'
-    ? 'done'
-    : M;
-/** The result a method answers with (`null` for one answered `done`). */
+/** The result a method answers with (`null` for one answered without a result). */
 export type ResultOf<M extends Method> =
-  Extract<Response, { method: AnswerOf<M> }> extends { result: infer R } ? R : null;
+  Extract<Response, { method: M }> extends { result: infer R } ? R : null;
 
 export interface Backend {
   /** Sends one request; resolves with its result, rejects with an `RpcError`. */
