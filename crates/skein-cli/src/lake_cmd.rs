@@ -1,4 +1,4 @@
-//! `skein lake summary | expire | cleanup`: lake maintenance from the command line, through
+//! `skein lake summary | expire | cleanup | compact`: lake maintenance from the command line, through
 //! DuckLake's own functions ([`skein_lake::maintenance`]). A destructive command shows what
 //! it would remove and stops unless `--yes` is given; `--dry-run` only shows it. Real runs
 //! take the lake's maintenance lock, so they are refused while another operation (from a
@@ -6,7 +6,7 @@
 
 use clap::Subcommand;
 use skein_core::Profile;
-use skein_lake::{ExpireTarget, Lake, LakeFile, MaintenanceLock};
+use skein_lake::{Compaction, ExpireTarget, Lake, LakeFile, MaintenanceLock};
 
 use crate::output;
 
@@ -37,6 +37,26 @@ pub enum LakeCommand {
         /// Expire without stopping at the preview.
         #[arg(long)]
         yes: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compact the lake: merge adjacent small files, rewrite files with deletes, flush inlined
+    /// data (all three unless some are named). Each is one commit; none loses data, so no
+    /// --yes is needed; --dry-run lists each table's files.
+    Compact {
+        /// ducklake_merge_adjacent_files.
+        #[arg(long)]
+        merge: bool,
+        /// ducklake_rewrite_data_files.
+        #[arg(long)]
+        rewrite: bool,
+        /// ducklake_flush_inlined_data.
+        #[arg(long)]
+        flush: bool,
+        /// Only list each table's files.
+        #[arg(long)]
+        dry_run: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -153,6 +173,77 @@ pub async fn run(profile: &Profile, cmd: LakeCommand) -> anyhow::Result<()> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
+            Ok(())
+        }
+        LakeCommand::Compact {
+            merge,
+            rewrite,
+            flush,
+            dry_run,
+            json,
+        } => {
+            if dry_run {
+                let files = lake.compaction_preview().await?;
+                if json {
+                    return output::json(&files);
+                }
+                let rows: Vec<Vec<String>> = files
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.table.clone(),
+                            t.data_files.to_string(),
+                            t.bytes.to_string(),
+                            t.files_with_deletes.to_string(),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &["TABLE", "DATA_FILES", "BYTES", "FILES_WITH_DELETES"],
+                    &rows,
+                );
+                return Ok(());
+            }
+            let all = !(merge || rewrite || flush);
+            let mut chosen = Vec::new();
+            if merge || all {
+                chosen.push(Compaction::MergeAdjacentFiles);
+            }
+            if rewrite || all {
+                chosen.push(Compaction::RewriteDataFiles);
+            }
+            if flush || all {
+                chosen.push(Compaction::FlushInlinedData);
+            }
+            let lock = MaintenanceLock::acquire(lake.catalog(), &lake.name).await?;
+            let mut done = Vec::new();
+            for what in chosen {
+                match lake.compact(what).await {
+                    Ok(r) => done.push((what, r)),
+                    Err(e) => {
+                        lock.release().await;
+                        return Err(e.into());
+                    }
+                }
+            }
+            lock.release().await;
+            if json {
+                return output::json(&done);
+            }
+            for (what, results) in done {
+                if results.is_empty() {
+                    output::line(&format!("{}: nothing to do", what.describe()));
+                }
+                for r in results {
+                    output::line(&format!(
+                        "{}: {} processed {}, created {}",
+                        what.describe(),
+                        r.table,
+                        r.processed,
+                        r.created
+                    ));
+                }
+            }
             Ok(())
         }
         LakeCommand::Cleanup {

@@ -174,6 +174,14 @@ impl App {
                     .start_job(crate::jobs::JobKind::DeleteFiles { orphaned })
                     .await?,
             ),
+            Request::PreviewCompaction => {
+                Response::PreviewCompaction(console.lake().await?.compaction_preview().await?)
+            }
+            Request::Compact { what } => Response::Compact(
+                console
+                    .start_job(crate::jobs::JobKind::Compact { what })
+                    .await?,
+            ),
             Request::Jobs => Response::Jobs(console.jobs()),
             Request::Profiles | Request::OpenProfile { .. } => {
                 unreachable!("answered above without a console")

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use skein_core::ErrorInfo;
-use skein_lake::{ExpireTarget, Lake, LakeFile, MaintenanceLock};
+use skein_lake::{Compaction, ExpireTarget, Lake, LakeFile, MaintenanceLock};
 use ts_rs::TS;
 
 use crate::console::Console;
@@ -27,6 +27,12 @@ pub enum JobKind {
     ExpireSnapshots {
         /// The snapshot ids the preview listed.
         versions: Vec<i64>,
+    },
+    /// A compaction over the whole lake (`ducklake_merge_adjacent_files`,
+    /// `ducklake_rewrite_data_files` or `ducklake_flush_inlined_data`), one commit.
+    Compact {
+        /// Which one.
+        what: Compaction,
     },
     /// `ducklake_cleanup_old_files(cleanup_all => true)` (`orphaned`: false) or
     /// `ducklake_delete_orphaned_files(cleanup_all => true)` (`orphaned`: true).
@@ -119,6 +125,7 @@ impl Console {
                 "delete the files scheduled for deletion".into()
             }
             JobKind::DeleteFiles { orphaned: true } => "delete orphaned files".into(),
+            JobKind::Compact { what } => what.describe().to_owned(),
         };
         let job = Job {
             id: self.next_job_id(),
@@ -166,6 +173,34 @@ async fn run(lake: &Lake, kind: &JobKind) -> Result<JobResult> {
                     plural(expired.len(), "snapshot")
                 ),
                 items: expired.len() as u64,
+                bytes: None,
+            })
+        }
+        JobKind::Compact { what } => {
+            let done = lake.compact(*what).await?;
+            let processed: u64 = done.iter().map(|r| r.processed).sum();
+            let created: u64 = done.iter().map(|r| r.created).sum();
+            let unit = if *what == Compaction::FlushInlinedData {
+                "rows"
+            } else {
+                "files"
+            };
+            Ok(JobResult {
+                message: if done.is_empty() {
+                    format!("{}: nothing to do", what.describe())
+                } else if *what == Compaction::FlushInlinedData {
+                    format!(
+                        "flushed {processed} inlined rows of {} table(s) to Parquet",
+                        done.len()
+                    )
+                } else {
+                    format!(
+                        "{}: {processed} {unit} read, {created} written, in {} table(s)",
+                        what.describe(),
+                        done.len()
+                    )
+                },
+                items: processed,
                 bytes: None,
             })
         }

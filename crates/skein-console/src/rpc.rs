@@ -10,8 +10,9 @@
 use serde::{Deserialize, Serialize};
 use skein_core::{ErrorInfo, Thresholds};
 use skein_lake::{
-    snapshot::Column, At, CacheDefinition, CacheStatus, CachesSnapshot, ExpireTarget, LakeFile,
-    LakeStats, LakeTable, RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef, TableRows,
+    snapshot::Column, At, CacheDefinition, CacheStatus, CachesSnapshot, Compaction, ExpireTarget,
+    LakeFile, LakeStats, LakeTable, RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef,
+    TableFiles, TableRows,
 };
 use skein_pg::{LagSample, NodeRole, ReplicaState};
 use ts_rs::TS;
@@ -132,6 +133,14 @@ pub enum Request {
         /// As in the preview.
         orphaned: bool,
     },
+    /// Each table's current data files, what a compaction works on →
+    /// [`Response::PreviewCompaction`].
+    PreviewCompaction,
+    /// Runs a compaction over the lake as a background job → [`Response::Compact`].
+    Compact {
+        /// Merge adjacent files, rewrite files with deletes, or flush inlined data.
+        what: Compaction,
+    },
     /// Maintenance jobs, newest first → [`Response::Jobs`].
     Jobs,
     /// The open profile and the recently opened ones → [`Response::Profiles`].
@@ -187,6 +196,10 @@ pub enum Response {
     PreviewDeleteFiles(Vec<LakeFile>),
     /// See [`Request::DeleteFiles`]: the job as started.
     DeleteFiles(Job),
+    /// See [`Request::PreviewCompaction`].
+    PreviewCompaction(Vec<TableFiles>),
+    /// See [`Request::Compact`]: the job as started.
+    Compact(Job),
     /// See [`Request::Jobs`].
     Jobs(Vec<Job>),
     /// See [`Request::Profiles`].

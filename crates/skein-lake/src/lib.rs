@@ -20,7 +20,9 @@ pub use cache::{CacheDefinition, CacheState, CacheStatus};
 pub use changes::{LakeTable, SnapshotChanges, SnapshotRef, TableChange};
 pub use error::{Error, Result};
 pub use lake::Lake;
-pub use maintenance::{ExpireTarget, LakeFile, LakeStats, MaintenanceLock};
+pub use maintenance::{
+    Compaction, CompactionResult, ExpireTarget, LakeFile, LakeStats, MaintenanceLock, TableFiles,
+};
 pub use refresh::{RefreshOutcome, RefreshResult};
 pub use snapshot::{At, Snapshot, TableRows};
 pub use together::CachesSnapshot;

@@ -293,3 +293,134 @@ fn scheduled_files(conn: &duckdb::Connection, lake: &str) -> Result<Vec<LakeFile
     })
     .collect())
 }
+
+/// A compaction DuckLake offers; each writes a snapshot (author `skein`, a message) and has no
+/// dry run: its preview is the table's files ([`Lake::compaction_preview`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Compaction {
+    /// `ducklake_merge_adjacent_files`: small adjacent data files merged into larger ones.
+    MergeAdjacentFiles,
+    /// `ducklake_rewrite_data_files`: data files with deletes rewritten without the deleted
+    /// rows.
+    RewriteDataFiles,
+    /// `ducklake_flush_inlined_data`: rows inlined in the catalog written out to Parquet.
+    FlushInlinedData,
+}
+
+impl Compaction {
+    fn function(self) -> &'static str {
+        match self {
+            Compaction::MergeAdjacentFiles => "ducklake_merge_adjacent_files",
+            Compaction::RewriteDataFiles => "ducklake_rewrite_data_files",
+            Compaction::FlushInlinedData => "ducklake_flush_inlined_data",
+        }
+    }
+
+    /// What it does, for commit messages and job titles.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Compaction::MergeAdjacentFiles => "merge adjacent files",
+            Compaction::RewriteDataFiles => "rewrite data files with deletes",
+            Compaction::FlushInlinedData => "flush inlined data",
+        }
+    }
+}
+
+/// One table's current files: what a compaction works on (`ducklake_list_files`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TableFiles {
+    /// `schema.table`.
+    pub table: String,
+    /// Data files at the current snapshot.
+    pub data_files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Data files that carry a delete file (rows deleted since they were written).
+    pub files_with_deletes: u64,
+}
+
+/// What a compaction did to one table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct CompactionResult {
+    /// `schema.table`.
+    pub table: String,
+    /// Files read (merge, rewrite) or rows written out (flush).
+    pub processed: u64,
+    /// Files written (merge, rewrite); 0 for a flush.
+    pub created: u64,
+}
+
+impl Lake {
+    /// Every table's current data files (`ducklake_list_files`), for a compaction's preview.
+    pub async fn compaction_preview(&self) -> Result<Vec<TableFiles>> {
+        let tables = self.tables().await?;
+        self.read(move |conn, lake| {
+            let mut out = Vec::new();
+            for t in tables {
+                let Some((schema, table)) = t.name.split_once('.') else {
+                    continue;
+                };
+                let (files, bytes, with_deletes): (i64, i64, i64) = conn
+                    .query_row(
+                        &format!(
+                            "SELECT count(*), coalesce(sum(data_file_size_bytes), 0)::BIGINT, count(delete_file) \
+                             FROM ducklake_list_files({}, {}, schema => {})",
+                            lit(lake),
+                            lit(table),
+                            lit(schema)
+                        ),
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .map_err(Error::duck(format!("listing the files of {}", t.name)))?;
+                out.push(TableFiles {
+                    table: t.name.clone(),
+                    data_files: files.max(0) as u64,
+                    bytes: bytes.max(0) as u64,
+                    files_with_deletes: with_deletes.max(0) as u64,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs a compaction over the whole lake in one commit with author `skein` and message
+    /// `<what it does>`; the tables it touched, with counts. Take a [`MaintenanceLock`] first.
+    pub async fn compact(&self, what: Compaction) -> Result<Vec<CompactionResult>> {
+        self.run(move |conn, lake| {
+            crate::cache::commit(conn, lake, what.describe(), "{}", |c| {
+                let mut stmt = c
+                    .prepare(&format!("SELECT * FROM {}({})", what.function(), lit(lake)))
+                    .map_err(Error::duck(what.describe()))?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        let schema: String = r.get(0)?;
+                        let table: String = r.get(1)?;
+                        let processed: i64 =
+                            r.get::<_, duckdb::types::Value>(2).map(|v| match v {
+                                duckdb::types::Value::BigInt(n) => n,
+                                duckdb::types::Value::HugeInt(n) => n as i64,
+                                duckdb::types::Value::Int(n) => i64::from(n),
+                                _ => 0,
+                            })?;
+                        let created: i64 = if what == Compaction::FlushInlinedData {
+                            0
+                        } else {
+                            r.get(3)?
+                        };
+                        Ok(CompactionResult {
+                            table: format!("{schema}.{table}"),
+                            processed: processed.max(0) as u64,
+                            created: created.max(0) as u64,
+                        })
+                    })
+                    .map_err(Error::duck(what.describe()))?;
+                rows.collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(Error::duck(what.describe()))
+            })
+        })
+        .await
+    }
+}

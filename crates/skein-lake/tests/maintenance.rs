@@ -185,3 +185,99 @@ async fn one_maintenance_operation_per_lake_at_a_time() {
         .release()
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_merges_small_files_and_flushes_inlined_rows_in_signed_commits() {
+    let dir = PathBuf::from(format!("/tmp/skein-lake-compact-{}", std::process::id()));
+    let sandbox = Sandbox::up(SandboxOptions {
+        dir: dir.clone(),
+        replicas: 0,
+        scale: 0.0,
+    })
+    .await
+    .expect("sandbox up");
+    let _down = Down(dir);
+    let profile = Profile::load(&sandbox.profile).expect("profile");
+    let lake = Lake::open(&profile).await.expect("lake");
+    // Another writer (plain DuckDB) appends three small batches: three data files.
+    let conninfo = lake.catalog().duckdb_conninfo();
+    let data_path = profile.lake.data_path.clone();
+    tokio::task::spawn_blocking(move || {
+        let c = duckdb::Connection::open_in_memory().expect("duckdb");
+        c.execute_batch("LOAD ducklake; LOAD postgres")
+            .expect("extensions");
+        c.execute_batch(&format!(
+            "ATTACH 'ducklake:postgres:{conninfo}' AS other (DATA_PATH '{data_path}')"
+        ))
+        .expect("attach");
+        c.execute_batch("CREATE TABLE other.main.events (id INTEGER)")
+            .expect("create");
+        for i in 0..3 {
+            c.execute_batch(&format!(
+                "INSERT INTO other.main.events SELECT range FROM range({}, {})",
+                i * 100,
+                i * 100 + 100
+            ))
+            .expect("insert a batch");
+        }
+        // Two rows: small enough to be inlined in the catalog, not written to Parquet.
+        c.execute_batch("INSERT INTO other.main.events VALUES (1000), (1001)")
+            .expect("inlined insert");
+    })
+    .await
+    .expect("writer");
+    let files = |p: &[skein_lake::TableFiles]| {
+        p.iter()
+            .find(|t| t.table == "main.events")
+            .map(|t| t.data_files)
+    };
+    let before = lake.compaction_preview().await.expect("preview");
+    assert_eq!(files(&before), Some(3), "{before:?}");
+
+    let merged = lake
+        .compact(skein_lake::Compaction::MergeAdjacentFiles)
+        .await
+        .expect("merge");
+    let m = merged
+        .iter()
+        .find(|r| r.table == "main.events")
+        .expect("events merged");
+    assert_eq!((m.processed, m.created), (3, 1));
+    let after = lake.compaction_preview().await.expect("preview");
+    assert_eq!(files(&after), Some(1));
+    assert_eq!(
+        lake.rows_at("events", At::Latest, 1, 0)
+            .await
+            .expect("read")
+            .total,
+        302
+    );
+    let newest = lake.snapshots(1).await.expect("snapshots").remove(0);
+    assert_eq!(newest.author.as_deref(), Some("skein"));
+    assert_eq!(
+        newest.commit_message.as_deref(),
+        Some("merge adjacent files")
+    );
+
+    // Skein's own tables hold inlined rows (a handful per commit): flushing writes them out.
+    let flushed = lake
+        .compact(skein_lake::Compaction::FlushInlinedData)
+        .await
+        .expect("flush");
+    assert!(
+        flushed
+            .iter()
+            .any(|r| r.table == "skein.caches" || r.processed > 0),
+        "{flushed:?}"
+    );
+    let newest = lake.snapshots(1).await.expect("snapshots").remove(0);
+    assert_eq!(newest.commit_message.as_deref(), Some("flush inlined data"));
+    // Nothing was lost.
+    assert_eq!(
+        lake.rows_at("events", At::Latest, 1, 0)
+            .await
+            .expect("read")
+            .total,
+        302
+    );
+}

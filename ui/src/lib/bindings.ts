@@ -219,6 +219,12 @@ name: string,
 data_type: string, };
 
 /**
+ * A compaction DuckLake offers; each writes a snapshot (author `skein`, a message) and has no
+ * dry run: its preview is the table's files ([`Lake::compaction_preview`]).
+ */
+export type Compaction = "merge_adjacent_files" | "rewrite_data_files" | "flush_inlined_data";
+
+/**
  * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
  */
 export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Timeout" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal";
@@ -299,7 +305,11 @@ export type JobKind = { "kind": "expire_snapshots",
 /**
  * The snapshot ids the preview listed.
  */
-versions: Array<number>, } | { "kind": "delete_files", 
+versions: Array<number>, } | { "kind": "compact", 
+/**
+ * Which one.
+ */
+what: Compaction, } | { "kind": "delete_files", 
 /**
  * Orphaned files rather than files scheduled for deletion.
  */
@@ -805,7 +815,11 @@ orphaned: boolean, } } | { "method": "delete_files", "params": {
 /**
  * As in the preview.
  */
-orphaned: boolean, } } | { "method": "jobs" } | { "method": "profiles" } | { "method": "open_profile", "params": { 
+orphaned: boolean, } } | { "method": "preview_compaction" } | { "method": "compact", "params": { 
+/**
+ * Merge adjacent files, rewrite files with deletes, or flush inlined data.
+ */
+what: Compaction, } } | { "method": "jobs" } | { "method": "profiles" } | { "method": "open_profile", "params": { 
 /**
  * Path of a profile TOML file.
  */
@@ -814,7 +828,7 @@ path: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
 
 /**
  * How bad an attention item is.
@@ -937,6 +951,27 @@ deleted: number,
  * Rows updated (`change_type = 'update_postimage'`).
  */
 updated: number, };
+
+/**
+ * One table's current files: what a compaction works on (`ducklake_list_files`).
+ */
+export type TableFiles = { 
+/**
+ * `schema.table`.
+ */
+table: string, 
+/**
+ * Data files at the current snapshot.
+ */
+data_files: number, 
+/**
+ * Their bytes.
+ */
+bytes: number, 
+/**
+ * Data files that carry a delete file (rows deleted since they were written).
+ */
+files_with_deletes: number, };
 
 /**
  * A page of a table's rows, as of some snapshot.
