@@ -27,7 +27,7 @@ web_rc=${PIPESTATUS[0]}
 # The desktop app on a sandbox of its own, stopped afterwards.
 desk="/tmp/skein-desktop-test-$$"
 "$CARGO_TARGET_DIR/debug/skein" sandbox up --dir "$desk" --scale 0.01 >/dev/null
-SKEIN_DESKTOP_PROFILE="$desk/profile.toml" bash tests/desktop/run.sh "$desk/desktop.png" 2>&1 | tee -a "$log"
+SKEIN_STATE_DIR="$desk/state" SKEIN_CONFIG_DIR="$desk/config" SKEIN_DESKTOP_PROFILE="$desk/profile.toml" bash tests/desktop/run.sh "$desk/desktop.png" 2>&1 | tee -a "$log"
 desktop_rc=${PIPESTATUS[0]}
 "$CARGO_TARGET_DIR/debug/skein" sandbox down --dir "$desk" >/dev/null || true
 set -e

@@ -31,7 +31,7 @@ trap cleanup EXIT
 "$skein" sandbox up --dir "$dir" --scale 0.01 >/dev/null
 token="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 log="$dir/serve.log"
-SKEIN_CONFIG_DIR="$dir/config" "$skein" serve --profile "$dir/profile.toml" \
+SKEIN_CONFIG_DIR="$dir/config" SKEIN_STATE_DIR="$dir/state" "$skein" serve --profile "$dir/profile.toml" \
   --bind 127.0.0.1:0 --token "$token" --ui-dir "$root/ui/dist" >"$log" 2>&1 &
 serve_pid=$!
 url=""

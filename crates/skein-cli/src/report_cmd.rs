@@ -1,9 +1,10 @@
 //! `skein report --out DIR [--since 1h] [--sample 10]`: PNG and SVG charts rendered with
 //! plotters, the same renderings the console's "Export PNG/SVG" produces:
 //!
-//! - `skein-lag-<replica>.{png,svg}`: each replica's replay lag (s) and bytes behind. The CLI
-//!   keeps no history between runs, so it samples the cluster once a second for `--sample`
-//!   seconds ([`skein_pg::lag::sample`]); a running console exports its whole hour instead;
+//! - `skein-lag-<replica>.{png,svg}`: each replica's replay lag (s) and bytes behind since
+//!   `--since`, from the lag history consoles keep on disk ([`skein_console::lag_log`]); when
+//!   no console has sampled this stack in that period, the CLI samples it once a second for
+//!   `--sample` seconds ([`skein_pg::lag::sample`]);
 //! - `skein-cache-refreshes.{png,svg}`: every cache refresh since `--since`, its duration per
 //!   cache, from the lake's `skein.cache_refreshes`.
 
@@ -24,10 +25,11 @@ pub struct ReportArgs {
     /// Directory to write the charts to (created when missing).
     #[arg(long)]
     pub out: PathBuf,
-    /// Cache refreshes since this long ago: `90s`, `30m`, `1h`, `7d`.
+    /// Lag and cache refreshes since this long ago: `90s`, `30m`, `1h`, `7d`.
     #[arg(long, default_value = "1h")]
     pub since: String,
-    /// Seconds of lag to sample (one sample a second).
+    /// Seconds of lag to sample (one sample a second) when no console has kept this stack's
+    /// lag history in the period.
     #[arg(long, default_value_t = 10)]
     pub sample: u64,
 }
@@ -66,16 +68,34 @@ pub async fn run(profile: &Profile, args: ReportArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&args.out)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;
-    let cluster = Cluster::from_profile(profile)?;
-    let mut history = LagHistory::new(args.sample as usize);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    for _ in 0..args.sample {
-        tick.tick().await;
-        history.push(&skein_pg::lag::sample(&cluster).await);
-    }
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let since_ms = now_ms - (since_s as i64) * 1000;
+    let mut history = LagHistory::new((since_s as usize).clamp(1, 7 * 86_400));
+    let logged = skein_console::lag_log::LagLog::for_profile(profile)
+        .map_or(0, |log| log.load_into(&mut history, since_ms.max(0) as u64));
+    let retention_s = if logged >= 2 {
+        output::line(&format!(
+            "lag: {logged} samples from the consoles' history of the last {}",
+            args.since
+        ));
+        since_s
+    } else {
+        output::line(&format!(
+            "lag: no console history of this stack in the last {}; sampling {} s",
+            args.since, args.sample
+        ));
+        let cluster = Cluster::from_profile(profile)?;
+        history = LagHistory::new(args.sample as usize);
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        for _ in 0..args.sample {
+            tick.tick().await;
+            history.push(&skein_pg::lag::sample(&cluster).await);
+        }
+        args.sample
+    };
     let lag = skein_console::rpc::LagHistory {
         thresholds: profile.thresholds,
-        retention_s: args.sample,
+        retention_s,
         nodes: history.series(None),
     };
     let mut written = Vec::new();
@@ -95,10 +115,7 @@ pub async fn run(profile: &Profile, args: ReportArgs) -> anyhow::Result<()> {
         }
     }
     let lake = Lake::open(profile).await?;
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    let refreshes = lake
-        .refresh_history(now_ms - (since_s as i64) * 1000)
-        .await?;
+    let refreshes = lake.refresh_history(since_ms).await?;
     if refreshes.is_empty() {
         output::line(&format!(
             "no cache refresh in the last {}: no refresh chart",

@@ -51,6 +51,8 @@ pub struct ConsoleOptions {
     pub work_timeout: Duration,
     /// Scheduled refreshes running at once, at most (default 2).
     pub scheduler_max: usize,
+    /// Keep the lag history on disk ([`crate::lag_log`]) and start from it (default true).
+    pub persist_lag: bool,
 }
 
 impl Default for ConsoleOptions {
@@ -61,6 +63,7 @@ impl Default for ConsoleOptions {
             retention: Duration::from_secs(3600),
             work_timeout: Duration::from_secs(60),
             scheduler_max: 2,
+            persist_lag: true,
         }
     }
 }
@@ -95,6 +98,7 @@ struct Shared {
     /// Pools with the long work timeout (fingerprints, refresh).
     work: Cluster,
     lake: tokio::sync::Mutex<LakeSlot>,
+    lag_log: Mutex<Option<crate::lag_log::LagLog>>,
     history: RwLock<LagHistory>,
     caches: Mutex<CacheBoard>,
     events: broadcast::Sender<Event>,
@@ -136,13 +140,23 @@ impl Console {
         let work = Cluster::with_timeout(&profile, options.work_timeout)?;
         let capacity = (options.retention.as_millis() / options.lag_interval.as_millis().max(1))
             .max(1) as usize;
+        let mut history = LagHistory::new(capacity);
+        let log = options
+            .persist_lag
+            .then(|| crate::lag_log::LagLog::for_profile(&profile))
+            .flatten();
+        if let Some(log) = &log {
+            let since = now_ms().saturating_sub(options.retention.as_millis() as u64);
+            log.load_into(&mut history, since);
+        }
         let shared = Arc::new(Shared {
             profile,
             options,
             probe,
             work,
             lake: tokio::sync::Mutex::new(LakeSlot::default()),
-            history: RwLock::new(LagHistory::new(capacity)),
+            lag_log: Mutex::new(log),
+            history: RwLock::new(history),
             caches: Mutex::new(CacheBoard::default()),
             events,
             poke: Notify::new(),
@@ -591,6 +605,11 @@ async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: CancellationToken)
         let Ok(sample) = sample else { continue };
         if let Ok(mut h) = s.history.write() {
             h.push(&sample);
+        }
+        if let Ok(mut log) = s.lag_log.lock() {
+            if let Some(log) = log.as_mut() {
+                log.append(&sample);
+            }
         }
         let _ = s.events.send(Event::Lag(sample));
     }

@@ -50,29 +50,49 @@ impl LagHistory {
     /// Appends one cluster sample.
     pub fn push(&mut self, sample: &LagSample) {
         for node in &sample.nodes {
-            let idx = match self.nodes.iter().position(|r| r.name == node.name) {
-                Some(i) => i,
-                None => {
-                    self.nodes.push(Ring {
-                        name: node.name.clone(),
-                        role: node.role,
-                        points: VecDeque::with_capacity(self.capacity.min(4096)),
-                    });
-                    self.nodes.len() - 1
-                }
-            };
-            let ring = &mut self.nodes[idx];
-            if ring.points.len() == self.capacity {
-                ring.points.pop_front();
-            }
-            ring.points.push_back(Point {
-                t_ms: sample.taken_at_ms,
-                replay_lag_ms: node.replay_lag_ms,
-                lag_bytes: node.lag_bytes,
-                state: node.state,
-            });
+            self.push_point(
+                &node.name,
+                node.role,
+                sample.taken_at_ms,
+                node.replay_lag_ms,
+                node.lag_bytes,
+                node.state,
+            );
         }
         self.latest = Some(sample.clone());
+    }
+
+    /// Appends one node's reading (replay lag in ms, bytes behind) taken at `t_ms`.
+    pub fn push_point(
+        &mut self,
+        name: &str,
+        role: NodeRole,
+        t_ms: u64,
+        replay_lag_ms: Option<u64>,
+        lag_bytes: Option<u64>,
+        state: ReplicaState,
+    ) {
+        let idx = match self.nodes.iter().position(|r| r.name == name) {
+            Some(i) => i,
+            None => {
+                self.nodes.push(Ring {
+                    name: name.to_owned(),
+                    role,
+                    points: VecDeque::with_capacity(self.capacity.min(4096)),
+                });
+                self.nodes.len() - 1
+            }
+        };
+        let ring = &mut self.nodes[idx];
+        if ring.points.len() == self.capacity {
+            ring.points.pop_front();
+        }
+        ring.points.push_back(Point {
+            t_ms,
+            replay_lag_ms,
+            lag_bytes,
+            state,
+        });
     }
 
     /// The newest sample.

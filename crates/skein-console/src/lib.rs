@@ -13,6 +13,7 @@ mod console;
 mod error;
 pub mod history;
 pub mod jobs;
+pub mod lag_log;
 pub mod rpc;
 mod scheduler;
 

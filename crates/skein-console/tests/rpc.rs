@@ -38,6 +38,7 @@ fn fast() -> ConsoleOptions {
         retention: Duration::from_secs(60),
         work_timeout: Duration::from_secs(30),
         scheduler_max: 2,
+        persist_lag: false,
     }
 }
 
