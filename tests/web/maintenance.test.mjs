@@ -198,3 +198,49 @@ test('with only the latest snapshot there is nothing to expire', async () => {
   await preview.getByText('Nothing to expire').waitFor({ timeout: 20_000 });
   assert.equal(await preview.getByRole('button', { name: /^Expire/ }).count(), 0, 'no confirm button');
 });
+
+test('Preview compaction lists each table’s files; Flush inlined data runs as a job and writes a snapshot', async () => {
+  await jobsSettled();
+  const panel = page.locator('[data-testid="maintenance"]');
+  const preview = panel.locator('[data-testid="compaction-preview"]');
+  await panel.getByRole('button', { name: 'Preview compaction', exact: true }).click();
+  const rows = preview.locator('tr[data-table]');
+  await rows.first().waitFor({ timeout: 20_000 });
+  // The rows are the backend's listing (tables with data files), sizes in IEC units.
+  const listed = (await rpc({ method: 'preview_compaction' })).filter((t) => t.data_files > 0);
+  const shown = await rows.evaluateAll((trs) => trs.map((tr) => ({ table: tr.dataset.table, files: Number(tr.dataset.files), bytes: Number(tr.dataset.bytes) })));
+  assert.deepEqual(shown.map((r) => r.table).sort(), listed.map((t) => t.table).sort());
+  for (const r of shown) assert.ok(r.files > 0 && r.bytes > 0, `${r.table} has files (${r.files}, ${r.bytes} B)`);
+  assert.match(await preview.locator('tfoot').innerText(), /Total[\s\S]*\d+(\.\d)? (B|KiB|MiB|GiB)/);
+  for (const name of ['Merge adjacent files', 'Rewrite files with deletes', 'Flush inlined data']) {
+    assert.equal(await preview.getByRole('button', { name, exact: true }).count(), 1, `a button named "${name}"`);
+  }
+  if (shots) {
+    await panel.scrollIntoViewIfNeeded();
+    await shot('maintenance-compaction-preview');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('maintenance-compaction-preview-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+
+  const before = (await rpc({ method: 'snapshots', params: { limit: 1, before: null } })).snapshots[0].id;
+  await preview.getByRole('button', { name: 'Flush inlined data', exact: true }).click();
+  const jobs = panel.locator('[data-testid="jobs"]');
+  const done = jobs.locator('li[data-job-state="done"]', { hasText: /flush inlined data/i }).first();
+  await done.waitFor({ timeout: 60_000 });
+  await preview.locator('.job-inline[data-job-state="done"]').waitFor({ timeout: 10_000 });
+  // While it ran the buttons were off; now they are back.
+  await page.waitForFunction(() => !document.querySelector('[data-compaction="flush_inlined_data"]')?.disabled, null, { timeout: 10_000 });
+
+  // One new snapshot for the flush (a scheduled cache refresh may have added a newer one since).
+  const newer = (await rpc({ method: 'snapshots', params: { limit: 20, before: null } })).snapshots.filter((s) => s.id > before);
+  const flushes = newer.filter((s) => s.commit_message === 'flush inlined data');
+  assert.equal(flushes.length, 1, `one flush snapshot (${newer.map((s) => `${s.id}: ${s.commit_message}`).join('; ')})`);
+  assert.equal(flushes[0].author, 'skein');
+  if (newer.every((s) => s.author === 'skein' && !/refresh/i.test(s.commit_message ?? ''))) {
+    assert.equal(newer[0].commit_message, 'flush inlined data', 'the newest snapshot is the flush');
+  }
+  // The preview is read again after the job: still the lake's tables.
+  await rows.first().waitFor({ timeout: 20_000 });
+  await shot('maintenance-compaction-done');
+});

@@ -8,8 +8,12 @@
 // and in the tray, its end arrives as a `job` event, and the summary and the history
 // reload without a page reload. A refusal (`Conflict` while another operation runs) shows
 // where the action was.
+//
+// Compactions (merge adjacent files, rewrite files with deletes, flush inlined data) lose no
+// data (time travel keeps working) and have no dry run: "Preview compaction" lists what they
+// work on (each table's current data files), and each button below it starts its job.
 
-import type { ExpireTarget, Job, LakeFile, LakeStats, Snapshot } from '../lib/bindings';
+import type { Compaction, ExpireTarget, Job, LakeFile, LakeStats, Snapshot, TableFiles } from '../lib/bindings';
 import { h, replace, setAttr, setText, spinner, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { bytes, count, plural, truncate, utc } from '../lib/format';
@@ -471,6 +475,228 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
   cleanupBtn.addEventListener('click', () => void previewCleanup(false));
   orphanBtn.addEventListener('click', () => void previewCleanup(true));
 
+
+  // ---- Compact ------------------------------------------------------------------------
+
+  const compactPreviewBtn = h('button', { type: 'button', class: 'btn' }, 'Preview compaction');
+  const compactBox = h('div', { class: 'preview', dataset: { testid: 'compaction-preview' }, hidden: true, 'aria-live': 'polite' });
+  const compactTable = h('div', { class: 'compact-files' });
+  const compactErr = h('div', { class: 'preview-error' });
+  const compactJobBox = h('div', { class: 'compact-job', hidden: true });
+  const compactJob: Section = { mode: 'idle', seq: 0, job: null, starting: false, box: compactJobBox, trigger: () => compactPreviewBtn };
+  let compactSeq = 0;
+  /** The preview is open (its table shown, or being read). */
+  let compactOpen = false;
+
+  const COMPACTIONS: { what: Compaction; name: string; doing: string; title: string }[] = [
+    {
+      what: 'merge_adjacent_files',
+      name: 'Merge adjacent files',
+      doing: 'Merging adjacent files',
+      title: 'ducklake_merge_adjacent_files: merges small adjacent data files of each table into larger ones, in one snapshot',
+    },
+    {
+      what: 'rewrite_data_files',
+      name: 'Rewrite files with deletes',
+      doing: 'Rewriting files with deletes',
+      title: 'ducklake_rewrite_data_files: rewrites data files that carry deletes without the deleted rows, in one snapshot',
+    },
+    {
+      what: 'flush_inlined_data',
+      name: 'Flush inlined data',
+      doing: 'Flushing inlined data',
+      title: 'ducklake_flush_inlined_data: writes rows kept inlined in the catalog out to Parquet files, in one snapshot',
+    },
+  ];
+
+  const compactBtns = COMPACTIONS.map((c) => {
+    const btn = h('button', { type: 'button', class: 'btn', title: c.title, dataset: { compaction: c.what } }, c.name);
+    btn.addEventListener('click', () => void startCompaction(c, btn));
+    return btn;
+  });
+
+  /** The compaction buttons are off while any maintenance job runs (or one is starting). */
+  const syncCompactButtons = () => {
+    const busy = compactJob.starting || store.jobs.some((j) => j.state === 'running');
+    for (const b of compactBtns) {
+      b.disabled = busy;
+      setAttr(b, 'aria-describedby', busy ? 'maint-compact-busy' : null);
+    }
+    compactBusyNote.hidden = !busy;
+  };
+  const compactBusyNote = h('p', { class: 'muted small compact-busy', id: 'maint-compact-busy', hidden: true }, 'A maintenance job is running: compactions wait for it.');
+
+  const startCompaction = async (c: (typeof COMPACTIONS)[number], btn: HTMLButtonElement) => {
+    const seq = ++compactJob.seq;
+    compactJob.starting = true;
+    syncCompactButtons();
+    setAttr(btn, 'aria-busy', 'true');
+    const spin = spinner();
+    btn.prepend(spin);
+    replace(compactErr);
+    try {
+      const job = await backend.rpc({ method: 'compact', params: { what: c.what } });
+      if (seq !== compactJob.seq) {
+        store.recordJob(job);
+        return;
+      }
+      compactJobBox.hidden = false;
+      startedJob(compactJob, job);
+      const inline = compactJobBox.querySelector<HTMLElement>('.job-inline');
+      if (inline && document.activeElement === btn) {
+        inline.setAttribute('tabindex', '-1');
+        inline.focus();
+      }
+    } catch (e) {
+      if (seq !== compactJob.seq) return;
+      replace(compactErr, errorBox(e, c.doing, { compact: true }));
+    } finally {
+      spin.remove();
+      setAttr(btn, 'aria-busy', null);
+      compactJob.starting = false;
+      syncCompactButtons();
+    }
+  };
+
+  const renderCompactPreview = (list: TableFiles[]) => {
+    const tables = list.filter((t) => t.data_files > 0 || t.files_with_deletes > 0);
+    const files = tables.reduce((s, t) => s + t.data_files, 0);
+    const size = tables.reduce((s, t) => s + t.bytes, 0);
+    const deletes = tables.reduce((s, t) => s + t.files_with_deletes, 0);
+    compactBox.dataset.count = String(tables.length);
+    compactBox.dataset.files = String(files);
+    compactBox.dataset.bytes = String(size);
+    if (tables.length === 0) {
+      replace(
+        compactTable,
+        h(
+          'div',
+          { class: 'row gap compact-head' },
+          previewHead(h('strong', null, 'No data files'), h('span', { class: 'muted' }, list.length ? ': the lake’s tables have no data files yet.' : ': the lake has no tables yet.')),
+          h('span', { class: 'spacer' }),
+          compactCloseBtn,
+        ),
+      );
+      return;
+    }
+    replace(
+      compactTable,
+      h(
+        'div',
+        { class: 'row gap compact-head' },
+        previewHead(
+          h('strong', null, `${plural(files, 'data file')} in ${plural(tables.length, 'table')}`),
+          h('span', { class: 'muted' }, ` · ${bytes(size)} · ${deletes === 0 ? 'no files with deletes' : plural(deletes, 'file') + ' with deletes'}`),
+        ),
+        h('span', { class: 'spacer' }),
+        compactCloseBtn,
+      ),
+      h(
+        'div',
+        { class: 'table-wrap preview-wrap' },
+        h(
+          'table',
+          { class: 'table compact compact-table', 'aria-label': 'Current data files of each table' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', { scope: 'col' }, 'Table'),
+              h('th', { scope: 'col', class: 'num' }, 'Data files'),
+              h('th', { scope: 'col', class: 'num' }, 'Size'),
+              h('th', { scope: 'col', class: 'num', title: 'Data files that carry a delete file (rows deleted since they were written)' }, 'With deletes'),
+            ),
+          ),
+          h(
+            'tbody',
+            null,
+            tables.map((t) =>
+              h(
+                'tr',
+                { dataset: { table: t.table, files: String(t.data_files), bytes: String(t.bytes), deletes: String(t.files_with_deletes) } },
+                h('td', { class: 'mono compact-name', title: t.table }, t.table),
+                h('td', { class: 'num' }, count(t.data_files)),
+                h('td', { class: 'num nowrap', title: `${count(t.bytes)} bytes` }, bytes(t.bytes)),
+                h('td', { class: 'num' }, t.files_with_deletes === 0 ? h('span', { class: 'muted' }, '0') : count(t.files_with_deletes)),
+              ),
+            ),
+          ),
+          h(
+            'tfoot',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', { scope: 'row' }, `Total · ${plural(tables.length, 'table')}`),
+              h('td', { class: 'num' }, count(files)),
+              h('td', { class: 'num nowrap' }, bytes(size)),
+              h('td', { class: 'num' }, count(deletes)),
+            ),
+          ),
+        ),
+      ),
+    );
+  };
+
+  /** Reads the tables' files; `quiet` keeps the shown table until the new one arrives. */
+  const previewCompaction = async (quiet = false) => {
+    const seq = ++compactSeq;
+    compactOpen = true;
+    compactBox.hidden = false;
+    setAttr(compactBox, 'aria-busy', 'true');
+    if (!quiet) replace(compactTable, h('p', { class: 'muted preview-loading' }, spinner(), ' Listing each table’s current data files…'));
+    try {
+      const list = await backend.rpc({ method: 'preview_compaction' });
+      if (seq !== compactSeq) return;
+      const hadFocus = !quiet;
+      renderCompactPreview(list);
+      if (hadFocus) compactBox.querySelector<HTMLElement>('.preview-head')?.focus();
+    } catch (e) {
+      if (seq !== compactSeq) return;
+      delete compactBox.dataset.count;
+      replace(compactTable, errorBox(e, 'Previewing the compaction', { compact: true, retry: () => void previewCompaction() }), compactCloseBtn);
+    } finally {
+      if (seq === compactSeq) setAttr(compactBox, 'aria-busy', null);
+    }
+  };
+
+  const closeCompaction = () => {
+    compactSeq++;
+    compactOpen = false;
+    compactBox.hidden = true;
+    delete compactBox.dataset.count;
+    replace(compactTable);
+    replace(compactErr);
+    // A running job stays in the tray; its line here goes with the preview.
+    if (compactJob.mode === 'job') clear(compactJob, false);
+    compactPreviewBtn.focus();
+  };
+
+  const compactCloseBtn = h('button', { type: 'button', class: 'btn btn-small', on: { click: closeCompaction } }, 'Close');
+  compactPreviewBtn.addEventListener('click', () => void previewCompaction());
+  compactBox.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && compactOpen && compactJob.mode !== 'job') {
+      e.preventDefault();
+      closeCompaction();
+    }
+  });
+  replace(
+    compactBox,
+    compactTable,
+    h(
+      'p',
+      { class: 'small muted compact-note' },
+      'Each writes one snapshot; no data is lost and time travel keeps working. Rows inlined in the catalog are not listed above.',
+    ),
+    h('div', { class: 'row gap preview-actions compact-actions' }, ...compactBtns),
+    compactBusyNote,
+    compactErr,
+    compactJobBox,
+  );
+  syncCompactButtons();
+
   // Escape cancels an open preview.
   for (const sec of [expire, cleanup]) {
     sec.box.addEventListener('keydown', (e) => {
@@ -500,12 +726,16 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
       }
       renderJobInPlace(expire);
       renderJobInPlace(cleanup);
+      renderJobInPlace(compactJob);
+      syncCompactButtons();
       if (changed) reloadStatsSoon();
       for (const job of finished) {
         // What the job changed makes an open preview stale.
         const why = `${jobTitle(job)} ${job.state === 'done' ? 'finished' : 'failed'} since this preview: preview again to see what would go now.`;
         if (job.kind.kind === 'expire_snapshots' && expire.job !== job.id) invalidate(expire, why);
         if (cleanup.job !== job.id) invalidate(cleanup, why);
+        // A compaction changed the tables' files: the open preview shows them now.
+        if (job.kind.kind === 'compact' && compactOpen) void previewCompaction(true);
         try {
           hooks.jobFinished(job);
         } catch (e) {
@@ -520,6 +750,7 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     tray.tick();
     renderJobInPlace(expire);
     renderJobInPlace(cleanup);
+    renderJobInPlace(compactJob);
   }, 1000);
 
   // ---- Layout -------------------------------------------------------------------------
@@ -546,6 +777,14 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         h('p', { class: 'hint maint-hint' }, 'Deletes the files expired snapshots left scheduled for deletion, or files under the data path no snapshot references.'),
         h('div', { class: 'maint-form' }, cleanupBtn, orphanBtn),
         cleanupBox,
+      ),
+      h(
+        'div',
+        { class: 'maint-section', 'aria-labelledby': 'maint-compact-title', role: 'group' },
+        h('h3', { class: 'maint-heading', id: 'maint-compact-title' }, 'Compact'),
+        h('p', { class: 'hint maint-hint' }, 'Merges small files, rewrites files with deletes, or writes inlined rows to Parquet. Loses no data; each writes one snapshot.'),
+        h('div', { class: 'maint-form' }, compactPreviewBtn),
+        compactBox,
       ),
     ),
     h('div', { class: 'maint-jobs', 'aria-labelledby': 'maint-jobs-title', role: 'group' }, h('h3', { class: 'maint-heading', id: 'maint-jobs-title' }, 'Jobs'), tray.el),
