@@ -197,7 +197,26 @@ fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Resul
         ident(name),
         lit(data_path)
     );
-    conn.execute_batch(&attach).map_err(|e| {
+    // Two processes opening a brand-new lake at the same moment both try to create the
+    // catalog's tables; the loser fails with a duplicate-key error and succeeds on a retry,
+    // when the catalog exists.
+    let mut attempt = 0;
+    let attached = loop {
+        match conn.execute_batch(&attach) {
+            Err(e)
+                if attempt < 5 && {
+                    let m = e.to_string();
+                    m.contains("Failed to initialize DuckLake")
+                        && (m.contains("already exists") || m.contains("duplicate key"))
+                } =>
+            {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(200 * attempt));
+            }
+            other => break other,
+        }
+    };
+    attached.map_err(|e| {
         let mut err = Error::duck("attaching the lake")(e);
         if let Error::DuckDb { message, code, .. } = &mut err {
             // Never echo the connection string: it may hold the catalog's password.

@@ -159,9 +159,11 @@ async fn one_maintenance_operation_per_lake_at_a_time() {
     .expect("sandbox up");
     let _down = Down(dir);
     let profile = Profile::load(&sandbox.profile).expect("profile");
-    let lake = Lake::open(&profile).await.expect("lake");
-    // A second handle stands for another process: its own pool, its own connection.
-    let other = Lake::open(&profile).await.expect("second lake handle");
+    // Two handles open the brand-new lake at once (two processes creating its catalog); the
+    // second stands for another process below: its own pool, its own connection.
+    let (lake, other) = tokio::join!(Lake::open(&profile), Lake::open(&profile));
+    let lake = lake.expect("lake");
+    let other = other.expect("second lake handle, opened concurrently");
     let first = MaintenanceLock::acquire(lake.catalog(), &lake.name)
         .await
         .expect("first lock");
