@@ -3,28 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { base, openConsole, rpc, shots } from './lib.mjs';
 
-const url = process.env.SKEIN_URL;
-const token = process.env.SKEIN_TOKEN;
 const skein = process.env.SKEIN_BIN;
-const base = new URL(url).origin;
-const shots = process.env.SKEIN_SCREENSHOTS; // optional directory for screenshots
 
 let browser;
 let page;
-
-/** One RPC call with the token, as the UI makes it. */
-async function rpc(request) {
-  const res = await fetch(`${base}/api/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(request),
-  });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${request.method}: ${res.status} ${body.code}: ${body.message}`);
-  return body.result;
-}
 
 function cli(...args) {
   return execFileSync(skein, args, { encoding: 'utf8', env: process.env });
@@ -35,13 +19,7 @@ async function shot(name) {
 }
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(url);
+  ({ browser, page } = await openConsole());
 });
 
 after(async () => {

@@ -4,27 +4,12 @@
 // console.test.mjs (run.sh runs the files in alphabetical order, one at a time).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { base, openConsole, rpc, shots } from './lib.mjs';
 
-const url = process.env.SKEIN_URL;
-const token = process.env.SKEIN_TOKEN;
-const base = new URL(url).origin;
-const shots = process.env.SKEIN_SCREENSHOTS; // optional directory for screenshots
 
 let browser;
 let page;
 
-/** One RPC call with the token, as the UI makes it. */
-async function rpc(request) {
-  const res = await fetch(`${base}/api/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(request),
-  });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${request.method}: ${res.status} ${body.code}: ${body.message}`);
-  return body.result;
-}
 
 async function shot(name) {
   if (shots) await page.screenshot({ path: `${shots}/${name}.png`, fullPage: false });
@@ -40,13 +25,7 @@ async function jobsSettled() {
 }
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(url);
+  ({ browser, page } = await openConsole());
 });
 
 after(async () => {

@@ -1,7 +1,6 @@
 //! A `skein` process killed (SIGKILL) in the middle of writing to the lake leaves the lake
 //! readable, with the previous contents and history, and the maintenance lock free.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -9,26 +8,11 @@ use skein_core::Profile;
 use skein_lake::snapshot::At;
 use skein_lake::{Lake, MaintenanceLock};
 use skein_pg::Cluster;
-use skein_sandbox::{Sandbox, SandboxOptions};
-
-struct Down(PathBuf);
-impl Drop for Down {
-    fn drop(&mut self) {
-        let _ = Sandbox::down(&self.0);
-    }
-}
+use skein_sandbox::ScratchSandbox;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_refresh_leaves_the_lake_readable_and_unchanged() {
-    let dir = PathBuf::from(format!("/tmp/skein-cli-kill-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 1,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
-    let _down = Down(dir);
+    let sandbox = ScratchSandbox::up("cli-kill", 1).await.expect("sandbox up");
     let profile = Profile::load(&sandbox.profile).expect("profile");
     let cluster = Cluster::from_profile(&profile).expect("cluster");
     cluster

@@ -190,20 +190,7 @@ impl Lake {
                 })
             })
             .await?;
-        let rid = refresh_id.clone();
-        let snapshot_id = self
-            .run(move |conn, lake| {
-                conn.query_row(
-                    &format!(
-                        "SELECT max(snapshot_id) FROM {}.snapshots() WHERE json_extract_string(commit_extra_info, '$.refresh_id') = ?",
-                        ident(lake)
-                    ),
-                    [rid],
-                    |r| r.get::<_, Option<i64>>(0),
-                )
-                .map_err(Error::duck("finding the refresh's snapshot"))
-            })
-            .await?;
+        let snapshot_id = self.snapshot_of_refresh(&refresh_id).await?;
         Ok(RefreshOutcome {
             cache: def.name.clone(),
             result: RefreshResult::Refreshed,
@@ -214,6 +201,26 @@ impl Lake {
             served_by: Some(served_by),
             error: None,
         })
+    }
+}
+
+impl Lake {
+    /// The snapshot a refresh committed (found by the `refresh_id` in its
+    /// `commit_extra_info`).
+    pub(crate) async fn snapshot_of_refresh(&self, refresh_id: &str) -> Result<Option<i64>> {
+        let rid = refresh_id.to_owned();
+        self.read(move |conn, lake| {
+            conn.query_row(
+                &format!(
+                    "SELECT max(snapshot_id) FROM {}.snapshots() WHERE json_extract_string(commit_extra_info, '$.refresh_id') = ?",
+                    ident(lake)
+                ),
+                [rid],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map_err(Error::duck("finding the refresh's snapshot"))
+        })
+        .await
     }
 }
 

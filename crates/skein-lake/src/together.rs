@@ -150,20 +150,7 @@ impl Lake {
                 Ok((lsn, rows))
             })
             .await?;
-        let rid = refresh_id.clone();
-        let snapshot_id = self
-            .read(move |conn, lake| {
-                conn.query_row(
-                    &format!(
-                        "SELECT max(snapshot_id) FROM {}.snapshots() WHERE json_extract_string(commit_extra_info, '$.refresh_id') = ?",
-                        ident(lake)
-                    ),
-                    [rid],
-                    |r| r.get::<_, Option<i64>>(0),
-                )
-                .map_err(Error::duck("finding the snapshot"))
-            })
-            .await?;
+        let snapshot_id = self.snapshot_of_refresh(&refresh_id).await?;
         Ok(CachesSnapshot {
             caches: rows,
             snapshot_id,

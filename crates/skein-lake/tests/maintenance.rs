@@ -2,32 +2,17 @@
 //! what the real run removes, clean up the files they left with the bytes the preview showed,
 //! and one maintenance operation per lake at a time.
 
-use std::path::PathBuf;
-
 use skein_core::{ErrorCode, Profile};
 use skein_lake::snapshot::At;
 use skein_lake::{ExpireTarget, Lake, MaintenanceLock};
 use skein_pg::Cluster;
-use skein_sandbox::{Sandbox, SandboxOptions};
-
-struct Down(PathBuf);
-impl Drop for Down {
-    fn drop(&mut self) {
-        let _ = Sandbox::down(&self.0);
-    }
-}
+use skein_sandbox::ScratchSandbox;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expire_and_cleanup_remove_exactly_what_the_preview_listed() {
-    let dir = PathBuf::from(format!("/tmp/skein-lake-maint-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 1,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
-    let _down = Down(dir);
+    let sandbox = ScratchSandbox::up("lake-maint", 1)
+        .await
+        .expect("sandbox up");
     let profile = Profile::load(&sandbox.profile).expect("profile");
     let cluster = Cluster::from_profile(&profile).expect("cluster");
     let lake = Lake::open(&profile).await.expect("lake");
@@ -149,15 +134,9 @@ async fn expire_and_cleanup_remove_exactly_what_the_preview_listed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_maintenance_operation_per_lake_at_a_time() {
-    let dir = PathBuf::from(format!("/tmp/skein-lake-lock-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 0,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
-    let _down = Down(dir);
+    let sandbox = ScratchSandbox::up("lake-lock", 0)
+        .await
+        .expect("sandbox up");
     let profile = Profile::load(&sandbox.profile).expect("profile");
     // Two handles open the brand-new lake at once (two processes creating its catalog); the
     // second stands for another process below: its own pool, its own connection.
@@ -190,15 +169,9 @@ async fn one_maintenance_operation_per_lake_at_a_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compaction_merges_small_files_and_flushes_inlined_rows_in_signed_commits() {
-    let dir = PathBuf::from(format!("/tmp/skein-lake-compact-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 0,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
-    let _down = Down(dir);
+    let sandbox = ScratchSandbox::up("lake-compact", 0)
+        .await
+        .expect("sandbox up");
     let profile = Profile::load(&sandbox.profile).expect("profile");
     let lake = Lake::open(&profile).await.expect("lake");
     // Another writer (plain DuckDB) appends three small batches: three data files.

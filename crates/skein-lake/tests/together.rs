@@ -3,7 +3,6 @@
 //! while the caches are read. Read together, both caches hold the same heartbeat; refreshed
 //! one after the other (the control), they do not.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,14 +11,7 @@ use skein_core::Profile;
 use skein_lake::snapshot::At;
 use skein_lake::{CacheState, Lake};
 use skein_pg::Cluster;
-use skein_sandbox::{Sandbox, SandboxOptions};
-
-struct Down(PathBuf);
-impl Drop for Down {
-    fn drop(&mut self) {
-        let _ = Sandbox::down(&self.0);
-    }
-}
+use skein_sandbox::ScratchSandbox;
 
 async fn heartbeat(lake: &Lake, table: &str, at: i64) -> i64 {
     let rows = lake
@@ -31,15 +23,9 @@ async fn heartbeat(lake: &Lake, table: &str, at: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caches_snapshotted_together_reflect_the_same_point_of_the_primary() {
-    let dir = PathBuf::from(format!("/tmp/skein-lake-together-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 1,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
-    let _down = Down(dir);
+    let sandbox = ScratchSandbox::up("lake-together", 1)
+        .await
+        .expect("sandbox up");
     let profile = Profile::load(&sandbox.profile).expect("profile");
     let cluster = Cluster::from_profile(&profile).expect("cluster");
     let lake = Lake::open(&profile).await.expect("lake");

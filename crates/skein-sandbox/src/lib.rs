@@ -11,8 +11,10 @@ pub(crate) mod cluster;
 pub mod demo;
 mod error;
 mod sandbox;
+mod scratch;
 
 pub use cluster::alive as process_alive;
 pub use demo::{DemoCache, DEMO_CACHES};
 pub use error::{Error, Result};
 pub use sandbox::{NodeInfo, Role, Sandbox, SandboxOptions};
+pub use scratch::ScratchSandbox;

@@ -1,0 +1,45 @@
+//! A throwaway sandbox for one test: its own directory under `/tmp`, no demo data, stopped
+//! and removed when dropped (pass or fail).
+
+use std::ops::Deref;
+use std::path::PathBuf;
+
+use crate::error::Result;
+use crate::sandbox::{Sandbox, SandboxOptions};
+
+/// A sandbox that goes away when dropped. Derefs to [`Sandbox`].
+pub struct ScratchSandbox(Sandbox);
+
+impl ScratchSandbox {
+    /// Starts a primary and `replicas` streaming replicas in `/tmp/skein-<tag>-<pid>`, with an
+    /// empty lake and no demo data.
+    pub async fn up(tag: &str, replicas: usize) -> Result<ScratchSandbox> {
+        let dir = PathBuf::from(format!("/tmp/skein-{tag}-{}", std::process::id()));
+        Sandbox::up(SandboxOptions {
+            dir,
+            replicas,
+            scale: 0.0,
+        })
+        .await
+        .map(ScratchSandbox)
+    }
+}
+
+impl Deref for ScratchSandbox {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ScratchSandbox {
+    fn deref_mut(&mut self) -> &mut Sandbox {
+        &mut self.0
+    }
+}
+
+impl Drop for ScratchSandbox {
+    fn drop(&mut self) {
+        let _ = Sandbox::down(&self.0.dir);
+    }
+}
