@@ -45,6 +45,9 @@ pub struct LakeStats {
     pub scheduled_files: u64,
     /// Their bytes on disk (local data paths; `null` when they cannot be read).
     pub scheduled_bytes: Option<u64>,
+    /// Live rows held inlined in the catalog rather than in Parquet files (the catalog's
+    /// `ducklake_inlined_data_*` tables); flushing inlined data writes them out.
+    pub inlined_rows: u64,
 }
 
 /// A file a cleanup deletes (or deleted).
@@ -148,6 +151,7 @@ impl Lake {
                 .query_row(&files_sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .map_err(Error::duck("reading the data files"))?;
             let scheduled = scheduled_files(conn, lake)?;
+            let inlined_rows = inlined_rows(conn, &meta)?;
             let scheduled_bytes = scheduled.iter().map(|f| f.bytes).sum::<Option<u64>>();
             Ok(LakeStats {
                 snapshots: snapshots.max(0) as u64,
@@ -158,6 +162,7 @@ impl Lake {
                 old_bytes: old_bytes.max(0) as u64,
                 scheduled_files: scheduled.len() as u64,
                 scheduled_bytes,
+                inlined_rows,
             })
         })
         .await
@@ -259,6 +264,29 @@ impl Lake {
             })
             .collect())
     }
+}
+
+/// Live inlined rows over every `ducklake_inlined_data_*` table the catalog lists.
+fn inlined_rows(conn: &duckdb::Connection, meta: &str) -> Result<u64> {
+    let tables = paths(
+        conn,
+        &format!("SELECT table_name FROM {meta}.ducklake_inlined_data_tables"),
+    )?;
+    let mut total = 0u64;
+    for t in tables {
+        // A table listed but gone (dropped with its table) counts as empty.
+        if let Ok(n) = conn.query_row(
+            &format!(
+                "SELECT count(*) FROM {meta}.{} WHERE end_snapshot IS NULL",
+                ident(&t)
+            ),
+            [],
+            |r| r.get::<_, i64>(0),
+        ) {
+            total += n.max(0) as u64;
+        }
+    }
+    Ok(total)
 }
 
 fn paths(conn: &duckdb::Connection, sql: &str) -> Result<Vec<String>> {

@@ -424,7 +424,12 @@ scheduled_files: number,
 /**
  * Their bytes on disk (local data paths; `null` when they cannot be read).
  */
-scheduled_bytes: number | null, };
+scheduled_bytes: number | null, 
+/**
+ * Live rows held inlined in the catalog rather than in Parquet files (the catalog's
+ * `ducklake_inlined_data_*` tables); flushing inlined data writes them out.
+ */
+inlined_rows: number, };
 
 /**
  * The lake's state.

@@ -97,6 +97,7 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     ds.oldFiles = String(s.old_files);
     ds.oldBytes = String(s.old_bytes);
     ds.scheduledFiles = String(s.scheduled_files);
+    ds.inlinedRows = String(s.inlined_rows);
     if (s.scheduled_bytes !== null) ds.scheduledBytes = String(s.scheduled_bytes);
     else delete ds.scheduledBytes;
     const oldest = s.oldest_snapshot;
@@ -118,6 +119,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         'Scheduled for deletion',
         'ducklake_files_scheduled_for_deletion: a cleanup deletes them now (sizes read from disk for local paths)',
         `${plural(s.scheduled_files, 'file')} · ${s.scheduled_bytes === null ? 'size unknown' : bytes(s.scheduled_bytes)}`,
+      ),
+      stat(
+        'Inlined rows',
+        'Rows held in the catalog (ducklake_inlined_data_* tables) rather than in Parquet: "Flush inlined data" writes them out',
+        count(s.inlined_rows),
       ),
     );
   };
