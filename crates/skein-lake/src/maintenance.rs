@@ -266,11 +266,16 @@ impl Lake {
     }
 }
 
-/// Live inlined rows over every `ducklake_inlined_data_*` table the catalog lists.
+/// Live inlined rows of the live tables (`ducklake_inlined_data_tables` joined with
+/// `ducklake_table`).
 fn inlined_rows(conn: &duckdb::Connection, meta: &str) -> Result<u64> {
     let tables = paths(
         conn,
-        &format!("SELECT table_name FROM {meta}.ducklake_inlined_data_tables"),
+        // Only tables still alive: a replaced or dropped table leaves its inlined rows behind.
+        &format!(
+            "SELECT i.table_name FROM {meta}.ducklake_inlined_data_tables i \
+             JOIN {meta}.ducklake_table t ON t.table_id = i.table_id WHERE t.end_snapshot IS NULL"
+        ),
     )?;
     let mut total = 0u64;
     for t in tables {
