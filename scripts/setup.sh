@@ -30,6 +30,8 @@ apt_install() {
 
 # 1. System packages: the PostgreSQL server and what the build needs.
 apt_install postgresql postgresql-contrib build-essential pkg-config ca-certificates unzip python3-pip
+# pg_query (PostgreSQL's parser, libpg_query) builds its bindings with bindgen and protobuf.
+apt_install libclang-dev protobuf-compiler
 command -v npm >/dev/null || apt_install npm
 # The desktop shell (Tauri 2 on WebKitGTK), fonts for charts exported with plotters, and the
 # browser and desktop tests: Debian's Chromium (never a browser download), Xvfb, WebKitWebDriver,
