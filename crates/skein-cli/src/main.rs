@@ -5,6 +5,7 @@ mod cache_cmd;
 mod lake_cmd;
 mod output;
 mod report_cmd;
+mod route_cmd;
 mod sandbox_cmd;
 mod secret_cmd;
 mod serve_cmd;
@@ -52,6 +53,13 @@ enum Command {
         profile: ProfileArg,
         #[command(subcommand)]
         command: lake_cmd::LakeCommand,
+    },
+    /// Read/write splitting: where a statement would go and why.
+    Route {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(subcommand)]
+        command: route_cmd::RouteCommand,
     },
     /// PNG and SVG charts (plotters) of replica lag and of cache refresh history.
     Report {
@@ -145,6 +153,12 @@ async fn main() -> ExitCode {
             Ok(p) => snapshot_cmd::run(&p, command).await,
             Err(e) => Err(e),
         },
+        Command::Route { profile, command } => {
+            let p = profile
+                .path()
+                .and_then(|p| skein_core::Profile::load(p).ok());
+            route_cmd::run(p.as_ref(), command).await
+        }
         Command::Report { profile, args } => match profile.load() {
             Ok(p) => report_cmd::run(&p, args).await,
             Err(e) => Err(e),

@@ -247,6 +247,27 @@ fn sandbox_status_caches_snapshots_and_down() {
         "the legend names the caches"
     );
 
+    // Route explain: where a statement goes and why.
+    let locking = ok_json(&[
+        "route",
+        "explain",
+        "SELECT * FROM (SELECT * FROM orders FOR UPDATE) s",
+        "--json",
+        "--profile",
+        &profile,
+    ]);
+    assert_eq!(locking["target"], "primary");
+    assert_eq!(locking["rule"], "locking");
+    let read = ok_json(&[
+        "route",
+        "explain",
+        "SELECT count(*) FROM orders",
+        "--json",
+        "--profile",
+        &profile,
+    ]);
+    assert_eq!(read["target"], "replica");
+
     // Errors people hit: one line naming what is wrong.
     let e = err_line(&["cache", "refresh", "nope", "--profile", &profile]);
     assert!(e.contains("no cache named 'nope'"), "{e}");

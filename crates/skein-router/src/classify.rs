@@ -1,0 +1,300 @@
+//! Statement classification: may this SQL run on a replica?
+//!
+//! Rules, in order (the first that applies decides; [`Classification::rule`] names it):
+//!
+//! 1. `hint`: a comment `/* skein:primary */` or `/* skein:replica */` (`/* skein:replica=NAME */`)
+//!    in the text. A replica hint on a statement that writes is overridden (rule 4 and below
+//!    still send it to the primary): hints may only make routing more conservative or choose
+//!    among replicas.
+//! 2. `unparsable`: PostgreSQL's parser rejects it → primary.
+//! 3. `multi_statement`: more than one statement in the string → primary.
+//! 4. `statement`: the top-level statement is not a read — INSERT/UPDATE/DELETE/MERGE, DDL,
+//!    COPY … FROM, CALL, DO, VACUUM/ANALYZE, transaction control (BEGIN, COMMIT, SAVEPOINT),
+//!    session state (SET, PREPARE, DECLARE, LISTEN, NOTIFY, LOCK, DISCARD), … → primary. Only
+//!    `SELECT` / `VALUES` / set operations, `EXPLAIN` of those (rule 5 checks the inside),
+//!    `SHOW`, and `COPY (query) TO STDOUT` are reads.
+//! 5. `data_modifying`: a data-modifying statement anywhere in the tree — a writable CTE
+//!    (`WITH d AS (DELETE …) SELECT …`), `EXPLAIN ANALYZE` of a write → primary.
+//! 6. `locking`: a locking clause anywhere (`FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR SHARE`,
+//!    `FOR KEY SHARE`, in subqueries and CTEs too) → primary.
+//! 7. `select_into`: `SELECT … INTO t` creates a table → primary.
+//! 8. `function`: a call of a function that writes or takes state — sequences (`nextval`,
+//!    `setval`, `currval`, `lastval`), transaction ids (`txid_current`, `pg_current_xact_id`),
+//!    advisory locks, `pg_notify`, `set_config`, large objects (`lo_*`), replication and
+//!    admin functions — or of a user function the catalog marks volatile ([`Functions`]) →
+//!    primary.
+//! 9. `read`: everything else → a replica.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a statement may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Only the primary.
+    Primary,
+    /// A replica (or the primary).
+    Replica,
+}
+
+/// The decision and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Classification {
+    /// Primary or replica.
+    pub target: Target,
+    /// The rule that decided (`statement`, `locking`, `function`, …; see the module header).
+    pub rule: &'static str,
+    /// For a person: what in the statement decided it.
+    pub reason: String,
+    /// The replica a `/* skein:replica=NAME */` hint names.
+    pub replica: Option<String>,
+}
+
+/// What the classifier knows of user functions: the names of those the catalog marks
+/// volatile (`pg_proc.provolatile = 'v'` outside `pg_catalog` and `information_schema`),
+/// lower case, unqualified. A volatile function may write, so a call sends the statement to
+/// the primary.
+#[derive(Debug, Clone, Default)]
+pub struct Functions {
+    volatile: std::collections::HashSet<String>,
+}
+
+impl Functions {
+    /// From the names of the volatile user functions.
+    pub fn new(volatile: impl IntoIterator<Item = String>) -> Functions {
+        Functions {
+            volatile: volatile.into_iter().map(|f| f.to_lowercase()).collect(),
+        }
+    }
+
+    fn is_volatile(&self, name: &str) -> bool {
+        self.volatile.contains(name)
+    }
+}
+
+/// Built-in functions that write, take locks or change state; a read calling one must run on
+/// the primary (they fail or misbehave on a hot standby).
+const WRITING_FUNCTIONS: &[&str] = &[
+    "nextval",
+    "setval",
+    "currval",
+    "lastval",
+    "txid_current",
+    "txid_current_if_assigned",
+    "pg_current_xact_id",
+    "pg_current_xact_id_if_assigned",
+    "pg_notify",
+    "set_config",
+    "pg_advisory_lock",
+    "pg_advisory_lock_shared",
+    "pg_advisory_xact_lock",
+    "pg_advisory_xact_lock_shared",
+    "pg_try_advisory_lock",
+    "pg_try_advisory_lock_shared",
+    "pg_try_advisory_xact_lock",
+    "pg_try_advisory_xact_lock_shared",
+    "pg_advisory_unlock",
+    "pg_advisory_unlock_shared",
+    "pg_advisory_unlock_all",
+    "lo_create",
+    "lo_creat",
+    "lo_import",
+    "lo_export",
+    "lo_unlink",
+    "lo_put",
+    "lo_from_bytea",
+    "lo_open",
+    "lo_write",
+    "lo_truncate",
+    "lowrite",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_create_physical_replication_slot",
+    "pg_create_logical_replication_slot",
+    "pg_drop_replication_slot",
+    "pg_logical_emit_message",
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_stat_reset",
+    "pg_stat_reset_single_table_counters",
+    "pg_wal_replay_pause",
+    "pg_wal_replay_resume",
+    "pg_promote",
+    "dblink_exec",
+    "pg_replication_origin_create",
+    "pg_sequence_last_value",
+];
+
+fn primary(rule: &'static str, reason: impl Into<String>) -> Classification {
+    Classification {
+        target: Target::Primary,
+        rule,
+        reason: reason.into(),
+        replica: None,
+    }
+}
+
+/// The `skein:` hint in the statement's comments, if any: `Some(None)` for `primary`,
+/// `Some(Some(name))` for `replica=NAME` (`Some(Some(""))` for a plain `replica`).
+fn hint(sql: &str) -> Option<Option<String>> {
+    let mut rest = sql;
+    while let Some(start) = rest.find("/*") {
+        let after = &rest[start + 2..];
+        let end = after.find("*/")?;
+        let body = after[..end].trim();
+        if let Some(h) = body.strip_prefix("skein:") {
+            let h = h.trim();
+            if h == "primary" {
+                return Some(None);
+            }
+            if h == "replica" {
+                return Some(Some(String::new()));
+            }
+            if let Some(name) = h.strip_prefix("replica=") {
+                return Some(Some(name.trim().to_owned()));
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    None
+}
+
+/// Classifies one SQL string (see the module header for the rules).
+pub fn classify(sql: &str, functions: &Functions) -> Classification {
+    let hinted = hint(sql);
+    if hinted == Some(None) {
+        return primary("hint", "/* skein:primary */ in the statement");
+    }
+    let parsed = match pg_query::parse(sql, 0) {
+        Ok(p) => p,
+        Err(e) => {
+            return primary(
+                "unparsable",
+                format!(
+                    "PostgreSQL's parser rejects it ({e}); unknown statements go to the primary"
+                ),
+            )
+        }
+    };
+    let stmts = &parsed.protobuf.stmts;
+    if stmts.is_empty() {
+        return primary("unparsable", "no statement in the string");
+    }
+    if stmts.len() > 1 {
+        return primary(
+            "multi_statement",
+            format!(
+                "{} statements in one string run as one transaction; they go to the primary",
+                stmts.len()
+            ),
+        );
+    }
+    use pg_query::NodeEnum as N;
+    let top = stmts[0].stmt.as_ref().and_then(|s| s.node.as_ref());
+    match top {
+        Some(N::SelectStmt(_)) | Some(N::ExplainStmt(_)) | Some(N::VariableShowStmt(_)) => {}
+        Some(N::CopyStmt(c)) if !c.is_from && c.filename.is_empty() && !c.is_program => {}
+        Some(N::CopyStmt(c)) if c.is_from => {
+            return primary("statement", "COPY … FROM writes rows")
+        }
+        Some(N::CopyStmt(_)) => {
+            return primary(
+                "statement",
+                "COPY … TO a file or program runs on the server's file system",
+            )
+        }
+        Some(other) => {
+            let kind = format!("{other:?}");
+            let kind = kind.split('(').next().unwrap_or("statement").to_owned();
+            return primary(
+                "statement",
+                format!("{kind} is not a read (it writes, changes the schema or the session, or controls a transaction)"),
+            );
+        }
+        None => return primary("unparsable", "an empty statement"),
+    }
+    for (node, _, _, _) in parsed.protobuf.nodes() {
+        use pg_query::NodeRef as R;
+        match node {
+            R::InsertStmt(_) | R::UpdateStmt(_) | R::DeleteStmt(_) | R::MergeStmt(_) => {
+                return primary(
+                    "data_modifying",
+                    "a data-modifying statement inside it (a writable CTE, or EXPLAIN ANALYZE of a write)",
+                )
+            }
+            R::SelectStmt(s) if !s.locking_clause.is_empty() => {
+                return primary(
+                    "locking",
+                    "a locking clause (FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE) takes row locks",
+                )
+            }
+            R::SelectStmt(s) if s.into_clause.is_some() => {
+                return primary("select_into", "SELECT … INTO creates a table")
+            }
+            _ => {}
+        }
+    }
+    for (f, _) in &parsed.functions {
+        let name = f.rsplit('.').next().unwrap_or(f).to_lowercase();
+        if WRITING_FUNCTIONS.contains(&name.as_str()) || name.starts_with("lo_") {
+            return primary(
+                "function",
+                format!("{name}() writes, locks or changes state"),
+            );
+        }
+        if functions.is_volatile(&name) {
+            return primary(
+                "function",
+                format!("{name}() is a volatile user function (pg_proc.provolatile = 'v'): it may write"),
+            );
+        }
+    }
+    Classification {
+        target: Target::Replica,
+        rule: if hinted.is_some() { "hint" } else { "read" },
+        reason: match &hinted {
+            Some(Some(n)) if !n.is_empty() => {
+                format!("a read; /* skein:replica={n} */ names the replica")
+            }
+            _ => {
+                "a read: no write, lock, state change or writing function in its parse tree".into()
+            }
+        },
+        replica: hinted.flatten().filter(|n| !n.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_are_read_from_comments() {
+        let none = Functions::default();
+        assert_eq!(
+            classify("/* skein:primary */ SELECT 1", &none).target,
+            Target::Primary
+        );
+        let c = classify("SELECT 1 /* skein:replica=replica2 */", &none);
+        assert_eq!(
+            (c.target, c.replica.as_deref()),
+            (Target::Replica, Some("replica2"))
+        );
+        let w = classify("/* skein:replica */ DELETE FROM t", &none);
+        assert_eq!(
+            w.target,
+            Target::Primary,
+            "a hint never sends a write to a replica"
+        );
+    }
+
+    #[test]
+    fn volatile_user_functions_go_to_the_primary() {
+        let f = Functions::new(["bump_counter".to_string()]);
+        let c = classify("SELECT bump_counter(1)", &f);
+        assert_eq!((c.target, c.rule), (Target::Primary, "function"));
+        assert_eq!(classify("SELECT lower('A')", &f).target, Target::Replica);
+    }
+}
