@@ -1,42 +1,31 @@
 //! A running console for one profile: the pools for the primary and the replicas, the lake,
-//! and two background tasks, each a tokio `interval` + `select!` on a cancellation token with
+//! and three background tasks, each a tokio `interval` + `select!` on a cancellation token with
 //! a timeout on every query, each writing to an event sink (a broadcast channel) so it runs
 //! in tests without a UI:
 //!
 //! - the **lag sampler** ([`skein_pg::lag::sample`] once a tick, default 1 s) appends to the
 //!   bounded [`LagHistory`] and emits one batched `lag` event per tick;
-//! - the **cache watcher** (default every 5 s, and at once after a refresh) opens the lake
-//!   when it is not open, reads its snapshot count, computes each cache's state
-//!   ([`skein_lake::Lake::cache_status_of`]: a fingerprint of the monitored tables on the
-//!   primary) and emits `caches` / `lake` events when something changed. A fingerprint scans
-//!   the monitored tables, so the watcher takes one only when the tables' write counters
-//!   ([`skein_pg::fingerprint::activity_signature`], `pg_stat_user_tables`) or the lake's
-//!   snapshot moved since the last check, and in any case every [`EXACT_EVERY`] ticks; in
-//!   between it only ages the state (TTL expiry needs no scan).
+//! - the **cache watcher** ([`crate::watcher`], default every 5 s, and at once after a refresh)
+//!   keeps the lake open, its snapshot count and every cache's state current;
+//! - the **cache scheduler** ([`crate::scheduler`]) refreshes caches whose TTL has passed.
 //!
-//! Dropping the console (or [`Console::close`]) cancels both tasks.
+//! Dropping the console (or [`Console::close`]) cancels the tasks.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use skein_core::{ErrorCode, ErrorInfo, Profile};
-use skein_lake::{At, CacheState, CacheStatus, Lake};
-use skein_pg::fingerprint::activity_signature;
-use skein_pg::{Cluster, LagLevel, NodeRole, ReplicaState};
+use skein_core::Profile;
+use skein_lake::{At, Lake};
+use skein_pg::{Cluster, NodeRole};
 use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::history::LagHistory;
 use crate::rpc::{
-    Attention, CacheView, Event, LakeSummary, NodeInfo, Overview, ProfileInfo, Severity,
-    SnapshotPage, TimeTravelPage,
+    CacheView, Event, LakeSummary, NodeInfo, Overview, ProfileInfo, SnapshotPage, TimeTravelPage,
 };
-
-/// The watcher recomputes every cache's state exactly (fingerprints) at least once in this
-/// many ticks, whatever the write counters say.
-pub const EXACT_EVERY: u32 = 12;
 
 /// How often the background tasks run and how much history they keep.
 #[derive(Debug, Clone, Copy)]
@@ -70,42 +59,43 @@ impl Default for ConsoleOptions {
 
 /// Where the lake stands: open, or why not.
 #[derive(Default)]
-struct LakeSlot {
-    lake: Option<Lake>,
-    summary: Option<LakeSummary>,
+pub(crate) struct LakeSlot {
+    pub(crate) lake: Option<Lake>,
+    pub(crate) summary: Option<LakeSummary>,
 }
 
 /// What the console knows about each cache beyond its stored status.
 #[derive(Default)]
 pub(crate) struct CacheBoard {
-    views: Vec<CacheView>,
+    pub(crate) views: Vec<CacheView>,
     /// Per cache, the lake snapshot and write counters its state was computed at.
-    signatures: HashMap<String, String>,
-    refreshing: HashSet<String>,
-    stale_since: HashMap<String, u64>,
-    last_outcome: HashMap<String, skein_lake::RefreshOutcome>,
+    pub(crate) signatures: HashMap<String, String>,
+    pub(crate) refreshing: HashSet<String>,
+    pub(crate) stale_since: HashMap<String, u64>,
+    pub(crate) last_outcome: HashMap<String, skein_lake::RefreshOutcome>,
     /// When the scheduler looks at each cache next (ms since the Unix epoch), once it has.
     pub(crate) next_run: HashMap<String, u64>,
     /// Caches the scheduler is refreshing now.
     pub(crate) scheduled: HashSet<String>,
 }
 
-struct Shared {
-    profile: Profile,
-    options: ConsoleOptions,
+pub(crate) struct Shared {
+    pub(crate) profile: Profile,
+    pub(crate) options: ConsoleOptions,
     /// Pools with the short probe timeout (lag sampling).
-    probe: Cluster,
+    pub(crate) probe: Cluster,
     /// Pools with the long work timeout (fingerprints, refresh).
-    work: Cluster,
-    lake: tokio::sync::Mutex<LakeSlot>,
-    lag_log: Mutex<Option<crate::lag_log::LagLog>>,
-    history: RwLock<LagHistory>,
-    caches: Mutex<CacheBoard>,
-    events: broadcast::Sender<Event>,
-    poke: Notify,
-    cancel: CancellationToken,
-    jobs: Mutex<Vec<crate::jobs::Job>>,
-    next_job: std::sync::atomic::AtomicU64,
+    pub(crate) work: Cluster,
+    pub(crate) lake: tokio::sync::Mutex<LakeSlot>,
+    /// The on-disk history; written on the blocking pool, never on the runtime's workers.
+    pub(crate) lag_log: Arc<Mutex<Option<crate::lag_log::LagLog>>>,
+    pub(crate) history: RwLock<LagHistory>,
+    pub(crate) caches: Mutex<CacheBoard>,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) poke: Notify,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) jobs: Mutex<Vec<crate::jobs::Job>>,
+    pub(crate) next_job: std::sync::atomic::AtomicU64,
 }
 
 /// A running console (see the module header). Cheap to clone.
@@ -118,13 +108,6 @@ impl Drop for Shared {
     fn drop(&mut self) {
         self.cancel.cancel();
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 impl Console {
@@ -140,22 +123,19 @@ impl Console {
         let work = Cluster::with_timeout(&profile, options.work_timeout)?;
         let capacity = (options.retention.as_millis() / options.lag_interval.as_millis().max(1))
             .max(1) as usize;
-        let mut history = LagHistory::new(capacity);
+        let history = LagHistory::new(capacity);
+        // Loaded by the lag sampler on the blocking pool before its first sample.
         let log = options
             .persist_lag
             .then(|| crate::lag_log::LagLog::for_profile(&profile))
             .flatten();
-        if let Some(log) = &log {
-            let since = now_ms().saturating_sub(options.retention.as_millis() as u64);
-            log.load_into(&mut history, since);
-        }
         let shared = Arc::new(Shared {
             profile,
             options,
             probe,
             work,
             lake: tokio::sync::Mutex::new(LakeSlot::default()),
-            lag_log: Mutex::new(log),
+            lag_log: Arc::new(Mutex::new(log)),
             history: RwLock::new(history),
             caches: Mutex::new(CacheBoard::default()),
             events,
@@ -165,7 +145,7 @@ impl Console {
             next_job: std::sync::atomic::AtomicU64::new(1),
         });
         tokio::spawn(lag_sampler(Arc::downgrade(&shared), shared.cancel.clone()));
-        tokio::spawn(cache_watcher(
+        tokio::spawn(crate::watcher::cache_watcher(
             Arc::downgrade(&shared),
             shared.cancel.clone(),
         ));
@@ -259,7 +239,8 @@ impl Console {
             .and_then(|h| h.latest().cloned());
         let lake = self.lake_summary().await;
         let caches = self.caches_now();
-        let attention = attention(&self.shared.profile, lag.as_ref(), &lake, &caches);
+        let attention =
+            crate::attention::attention(&self.shared.profile, lag.as_ref(), &lake, &caches);
         Overview {
             profile: self.profile_info(),
             lag,
@@ -290,13 +271,13 @@ impl Console {
     /// Every cache with its state, computed now with fresh fingerprints (not the watcher's
     /// last reading).
     pub async fn caches(&self) -> Result<Vec<CacheView>> {
-        update_caches(&self.shared, true).await?;
+        crate::watcher::update_caches(&self.shared, true).await?;
         Ok(self.caches_now())
     }
 
     /// The open lake, opening it when needed. Errors: `LakeUnavailable` with the reason.
     pub async fn lake(&self) -> Result<Lake> {
-        ensure_lake(&self.shared).await
+        crate::watcher::ensure_lake(&self.shared).await
     }
 
     /// Refreshes one cache (see [`skein_lake::Lake::refresh_cache`]), emitting
@@ -540,7 +521,7 @@ impl Console {
     }
 }
 
-fn set_refreshing(board: &mut CacheBoard) {
+pub(crate) fn set_refreshing(board: &mut CacheBoard) {
     let refreshing = board.refreshing.clone();
     for v in &mut board.views {
         v.refreshing = refreshing.contains(&v.status.definition.name);
@@ -585,10 +566,33 @@ fn address(conninfo: &str) -> String {
 }
 
 async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
-    let period = match shared.upgrade() {
-        Some(s) => s.options.lag_interval,
+    let (period, log, capacity, since) = match shared.upgrade() {
+        Some(s) => (
+            s.options.lag_interval,
+            s.lag_log.clone(),
+            s.history.read().map_or(1, |h| h.capacity()),
+            crate::now_ms().saturating_sub(s.options.retention.as_millis() as u64),
+        ),
         None => return,
     };
+    // Start from the history kept on disk (the last `retention`), read off the runtime.
+    let loaded = tokio::task::spawn_blocking(move || {
+        let mut h = LagHistory::new(capacity);
+        let n = log
+            .lock()
+            .ok()
+            .and_then(|l| l.as_ref().map(|l| l.load_into(&mut h, since)))
+            .unwrap_or(0);
+        (n > 0).then_some(h)
+    })
+    .await
+    .ok()
+    .flatten();
+    if let (Some(loaded), Some(s)) = (loaded, shared.upgrade()) {
+        if let Ok(mut h) = s.history.write() {
+            *h = loaded;
+        }
+    }
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -606,40 +610,15 @@ async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: CancellationToken)
         if let Ok(mut h) = s.history.write() {
             h.push(&sample);
         }
-        if let Ok(mut log) = s.lag_log.lock() {
-            if let Some(log) = log.as_mut() {
-                log.append(&sample);
+        let (log, logged) = (s.lag_log.clone(), sample.clone());
+        tokio::task::spawn_blocking(move || {
+            if let Ok(mut log) = log.lock() {
+                if let Some(log) = log.as_mut() {
+                    log.append(&logged);
+                }
             }
-        }
+        });
         let _ = s.events.send(Event::Lag(sample));
-    }
-}
-
-async fn cache_watcher(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
-    let period = match shared.upgrade() {
-        Some(s) => s.options.cache_interval,
-        None => return,
-    };
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ticks: u32 = 0;
-    loop {
-        let Some(s) = shared.upgrade() else { return };
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tick.tick() => {}
-            _ = s.poke.notified() => {}
-        }
-        let exact = ticks % EXACT_EVERY == 0;
-        ticks = ticks.wrapping_add(1);
-        let work = async {
-            let _ = update_lake_summary(&s).await;
-            let _ = update_caches(&s, exact).await;
-        };
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::timeout(s.options.work_timeout, work) => {}
-        }
     }
 }
 
@@ -659,313 +638,5 @@ async fn cache_scheduler(shared: std::sync::Weak<Shared>, cancel: CancellationTo
             return;
         };
         Console { shared }.scheduler_tick();
-    }
-}
-
-/// Opens the lake when it is not open; records why it cannot be.
-async fn ensure_lake(s: &Shared) -> Result<Lake> {
-    let mut slot = s.lake.lock().await;
-    if let Some(lake) = &slot.lake {
-        return Ok(lake.clone());
-    }
-    match tokio::time::timeout(s.options.work_timeout, Lake::open(&s.profile)).await {
-        Ok(Ok(lake)) => {
-            slot.lake = Some(lake.clone());
-            Ok(lake)
-        }
-        Ok(Err(e)) => {
-            let info = ErrorInfo {
-                code: e.code(),
-                message: e.to_string(),
-            };
-            set_lake_down(s, &mut slot, info.clone());
-            Err(Error::LakeUnavailable(info))
-        }
-        Err(_) => {
-            let info = ErrorInfo {
-                code: ErrorCode::Timeout,
-                message: format!(
-                    "opening the lake took longer than {} s",
-                    s.options.work_timeout.as_secs()
-                ),
-            };
-            set_lake_down(s, &mut slot, info.clone());
-            Err(Error::LakeUnavailable(info))
-        }
-    }
-}
-
-fn set_lake_down(s: &Shared, slot: &mut LakeSlot, error: ErrorInfo) {
-    slot.lake = None;
-    let summary = LakeSummary {
-        reachable: false,
-        snapshots: slot.summary.as_ref().and_then(|x| x.snapshots),
-        current_snapshot: slot.summary.as_ref().and_then(|x| x.current_snapshot),
-        error: Some(error),
-    };
-    if slot.summary.as_ref() != Some(&summary) {
-        slot.summary = Some(summary.clone());
-        let _ = s.events.send(Event::Lake(summary));
-    }
-}
-
-async fn update_lake_summary(s: &Shared) -> Result<()> {
-    let lake = ensure_lake(s).await?;
-    let read = async {
-        let count = lake.snapshot_count().await?;
-        let current = lake.current_snapshot().await?;
-        Ok::<_, skein_lake::Error>((count, current))
-    };
-    let mut slot = s.lake.lock().await;
-    match read.await {
-        Ok((count, current)) => {
-            let summary = LakeSummary {
-                reachable: true,
-                snapshots: Some(count),
-                current_snapshot: Some(current),
-                error: None,
-            };
-            if slot.summary.as_ref() != Some(&summary) {
-                slot.summary = Some(summary.clone());
-                let _ = s.events.send(Event::Lake(summary));
-            }
-            Ok(())
-        }
-        Err(e) => {
-            let info = ErrorInfo {
-                code: e.code(),
-                message: e.to_string(),
-            };
-            set_lake_down(s, &mut slot, info);
-            Err(e.into())
-        }
-    }
-}
-
-/// Recomputes the caches' states and emits `caches` when one changed. `exact`: fingerprint
-/// every cache; otherwise only those whose lake snapshot or write counters moved.
-async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
-    let lake = ensure_lake(s).await?;
-    let definitions = lake.cache_definitions().await?;
-    let snapshot = lake.current_snapshot().await?;
-    let now = now_ms();
-    let mut views = Vec::with_capacity(definitions.len());
-    let mut signatures = HashMap::new();
-    for def in definitions {
-        let name = def.name.clone();
-        // Counters unreadable (primary down): no signature, so the state is recomputed and
-        // says why it is unknown.
-        let signature = activity_signature(&s.work.primary, &def.monitor)
-            .await
-            .ok()
-            .map(|a| format!("{snapshot}|{a}"));
-        let prior = {
-            let board = s
-                .caches
-                .lock()
-                .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
-            let same = signature.is_some() && board.signatures.get(&name) == signature.as_ref();
-            board
-                .views
-                .iter()
-                .find(|v| v.status.definition == def)
-                .filter(|_| same && !exact)
-                .map(|v| v.status.clone())
-        };
-        let status = match prior {
-            Some(p) => aged(p, now),
-            None => lake.cache_status_of(&s.work, def).await?,
-        };
-        if let Some(sig) = signature {
-            signatures.insert(name, sig);
-        }
-        views.push(status);
-    }
-    let views = {
-        let mut board = s
-            .caches
-            .lock()
-            .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
-        board.signatures = signatures;
-        let mut out = Vec::with_capacity(views.len());
-        for status in views {
-            let name = status.definition.name.clone();
-            let stale = matches!(status.state, CacheState::Stale | CacheState::Expired);
-            let since = if stale {
-                Some(*board.stale_since.entry(name.clone()).or_insert(now))
-            } else {
-                board.stale_since.remove(&name);
-                None
-            };
-            let next_run_ms = crate::scheduler::next_run(&board, &status);
-            out.push(CacheView {
-                next_run_ms,
-                refreshing: board.refreshing.contains(&name),
-                last_outcome: board.last_outcome.get(&name).cloned(),
-                stale_since_ms: since,
-                status,
-            });
-        }
-        // `age_ms` moves every tick; only a change of anything else is news.
-        let changed = out.len() != board.views.len()
-            || out.iter().zip(&board.views).any(|(a, b)| !same_view(a, b));
-        board.views = out.clone();
-        changed.then_some(out)
-    };
-    if let Some(views) = views {
-        let _ = s.events.send(Event::Caches(views));
-    }
-    Ok(())
-}
-
-/// A status carried over from the last check with its age (and TTL expiry) brought up to now.
-fn aged(mut status: CacheStatus, now: u64) -> CacheStatus {
-    if let Some(r) = &status.last_refresh {
-        let age = now.saturating_sub(r.refreshed_at_ms.max(0) as u64);
-        status.age_ms = Some(age);
-        if status.state == CacheState::Fresh
-            && status
-                .definition
-                .ttl_seconds
-                .is_some_and(|t| age > t * 1000)
-        {
-            status.state = CacheState::Expired;
-        }
-    }
-    status
-}
-
-fn same_view(a: &CacheView, b: &CacheView) -> bool {
-    let mut a = a.clone();
-    a.status.age_ms = b.status.age_ms;
-    &a == b
-}
-
-/// A duration for a person: `850 ms`, `4.2 s`, `3 min 10 s`.
-fn human_ms(ms: u64) -> String {
-    match ms {
-        0..=999 => format!("{ms} ms"),
-        1_000..=59_999 => {
-            let s = format!("{:.1}", ms as f64 / 1000.0);
-            format!("{} s", s.trim_end_matches(".0"))
-        }
-        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
-    }
-}
-
-/// What needs attention, worst first.
-pub(crate) fn attention(
-    profile: &Profile,
-    lag: Option<&skein_pg::LagSample>,
-    lake: &LakeSummary,
-    caches: &[CacheView],
-) -> Vec<Attention> {
-    let mut out = Vec::new();
-    if let Some(sample) = lag {
-        for n in &sample.nodes {
-            let (severity, message) = match (n.state, n.level) {
-                (ReplicaState::Down, _) => (
-                    Severity::Critical,
-                    format!(
-                        "down: {}",
-                        n.error
-                            .as_ref()
-                            .map_or("no answer".to_string(), |e| e.message.clone())
-                    ),
-                ),
-                (_, LagLevel::Critical) => (
-                    Severity::Critical,
-                    format!(
-                        "replay lag past critical ({} ≥ {}): out of rotation",
-                        human_ms(n.replay_lag_ms.unwrap_or(0)),
-                        human_ms(profile.thresholds.lag_critical_ms)
-                    ),
-                ),
-                (ReplicaState::Disconnected, _) => (
-                    Severity::Critical,
-                    "not streaming: the primary lists no WAL sender for it".to_string(),
-                ),
-                (_, LagLevel::Warning) => (
-                    Severity::Warning,
-                    format!(
-                        "replay lag past warning ({} ≥ {})",
-                        human_ms(n.replay_lag_ms.unwrap_or(0)),
-                        human_ms(profile.thresholds.lag_warning_ms)
-                    ),
-                ),
-                (ReplicaState::Paused, _) => {
-                    (Severity::Warning, "WAL replay is paused".to_string())
-                }
-                (ReplicaState::CatchingUp, _) => (
-                    Severity::Warning,
-                    "catching up with the primary".to_string(),
-                ),
-                _ => continue,
-            };
-            out.push(Attention {
-                severity,
-                subject: n.name.clone(),
-                message,
-            });
-        }
-    }
-    if let Some(e) = &lake.error {
-        out.push(Attention {
-            severity: Severity::Critical,
-            subject: "lake".into(),
-            message: format!("{}: {}", e.code, e.message),
-        });
-    }
-    for c in caches {
-        let name = &c.status.definition.name;
-        let item = match (&c.last_outcome, c.status.state) {
-            (Some(o), _) if o.result == skein_lake::RefreshResult::Error => Some((
-                Severity::Critical,
-                format!(
-                    "last refresh failed: {}",
-                    o.error
-                        .as_ref()
-                        .map_or(o.message.clone(), |e| format!("{}: {}", e.code, e.message))
-                ),
-            )),
-            (_, CacheState::Expired) => Some((Severity::Critical, "expired (past its TTL)".into())),
-            (_, CacheState::Stale) => Some((
-                Severity::Warning,
-                "stale: a monitored table changed since the last refresh".into(),
-            )),
-            (_, CacheState::Empty) => Some((Severity::Warning, "never refreshed".into())),
-            (_, CacheState::Unknown) => Some((
-                Severity::Warning,
-                c.status
-                    .state_error
-                    .as_ref()
-                    .map_or("state unknown".into(), |e| {
-                        format!("state unknown: {}", e.message)
-                    }),
-            )),
-            _ => None,
-        };
-        if let Some((severity, message)) = item {
-            out.push(Attention {
-                severity,
-                subject: format!("cache {name}"),
-                message,
-            });
-        }
-    }
-    out.sort_by_key(|a| a.severity != Severity::Critical);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_ms;
-
-    #[test]
-    fn durations_read_in_adaptive_units() {
-        assert_eq!(human_ms(850), "850 ms");
-        assert_eq!(human_ms(4_200), "4.2 s");
-        assert_eq!(human_ms(30_000), "30 s");
-        assert_eq!(human_ms(190_000), "3 min 10 s");
     }
 }

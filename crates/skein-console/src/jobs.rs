@@ -86,13 +86,6 @@ pub struct JobResult {
     pub bytes: Option<u64>,
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
@@ -132,7 +125,7 @@ impl Console {
             kind: kind.clone(),
             title,
             state: JobState::Running,
-            started_ms: now_ms(),
+            started_ms: crate::now_ms(),
             finished_ms: None,
             result: None,
             error: None,
@@ -143,7 +136,7 @@ impl Console {
         tokio::spawn(async move {
             let outcome = run(&lake, &kind).await;
             lock.release().await;
-            running.finished_ms = Some(now_ms());
+            running.finished_ms = Some(crate::now_ms());
             match outcome {
                 Ok(result) => {
                     running.state = JobState::Done;

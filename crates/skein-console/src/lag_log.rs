@@ -53,12 +53,7 @@ impl LagLog {
     /// The log of a profile's stack in the default state directory; `None` when there is no
     /// home directory.
     pub fn for_profile(profile: &skein_core::Profile) -> Option<LagLog> {
-        // FNV-1a of the primary's connection string: stable across runs and builds.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in profile.primary.url.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+        let h = skein_core::stable_hash(&profile.primary.url);
         let key = format!("{}-{:08x}", profile.name, h as u32);
         state_dir().map(|d| LagLog::at(&d, &key))
     }

@@ -7,6 +7,7 @@
 //! `skein serve` forward [`Request`]s to [`App::rpc`] and events from [`App::subscribe`].
 
 mod app;
+mod attention;
 pub mod bindings;
 pub mod chart;
 mod console;
@@ -16,8 +17,18 @@ pub mod jobs;
 pub mod lag_log;
 pub mod rpc;
 mod scheduler;
+mod watcher;
 
 pub use app::{App, RECENT_MAX};
 pub use console::{Console, ConsoleOptions};
 pub use error::{Error, Result};
 pub use rpc::{Event, Request, Response};
+pub use watcher::EXACT_EVERY;
+
+/// Now, ms since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

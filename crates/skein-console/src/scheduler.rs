@@ -11,13 +11,6 @@ use skein_lake::CacheStatus;
 
 use crate::console::{CacheBoard, Console};
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// When the scheduler looks at a cache next; `None` for a paused cache or one without a TTL.
 pub(crate) fn next_run(board: &CacheBoard, status: &CacheStatus) -> Option<u64> {
     let def = &status.definition;
@@ -37,7 +30,7 @@ pub(crate) fn next_run(board: &CacheBoard, status: &CacheStatus) -> Option<u64> 
 impl Console {
     /// One scheduler pass (see the module header): starts the refreshes that are due.
     pub(crate) fn scheduler_tick(&self) {
-        let now = now_ms();
+        let now = crate::now_ms();
         let views = self.caches_now();
         let due: Vec<(String, u64)> = {
             let Ok(mut board) = self.board() else { return };
@@ -67,7 +60,9 @@ impl Console {
                 let _ = console.refresh_if_changed(&name).await;
                 if let Ok(mut board) = console.board() {
                     board.scheduled.remove(&name);
-                    board.next_run.insert(name, now_ms().saturating_add(ttl_ms));
+                    board
+                        .next_run
+                        .insert(name, crate::now_ms().saturating_add(ttl_ms));
                 }
                 console.poke_watcher();
             });

@@ -11,3 +11,14 @@ pub mod secrets;
 pub use code::{ErrorCode, ErrorInfo};
 pub use error::{Error, Result};
 pub use profile::{LakeSpec, NodeSpec, Profile, Thresholds};
+
+/// FNV-1a of `text`: a hash that stays the same across runs, processes and builds (unlike
+/// std's), for keys that other processes must compute alike (advisory-lock keys, file names).
+pub fn stable_hash(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}

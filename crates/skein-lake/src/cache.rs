@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use skein_pg::{Cluster, Fingerprint};
 
 use crate::error::{Error, Result};
-use crate::lake::{ident, lit, Lake};
+use crate::lake::{ident, lit, text_array, Lake};
 use crate::AUTHOR;
 
 /// A cache: a source query materialised into a lake table.
@@ -296,11 +296,11 @@ impl Lake {
             if taken > 0 {
                 return Err(Error::Conflict(format!("the lake already has a table main.{}; choose another cache name", d.name)));
             }
-            let monitor_list = format!("[{}]", d.monitor.iter().map(|m| lit(m)).collect::<Vec<_>>().join(", "));
+            let monitor_list = text_array(&d.monitor);
             let extra = serde_json::json!({ "cache": d.name }).to_string();
             commit(conn, lake, &format!("create cache {}", d.name), &extra, |c| {
                 c.execute(
-                    &format!("INSERT INTO {}.skein.caches VALUES (?, ?, {monitor_list}::VARCHAR[], ?, ?)", ident(lake)),
+                    &format!("INSERT INTO {}.skein.caches VALUES (?, ?, {monitor_list}, ?, ?)", ident(lake)),
                     duckdb::params![d.name, d.query, d.ttl_seconds.map(|t| t as i64), d.created_at_ms],
                 )
                 .map(|_| ())

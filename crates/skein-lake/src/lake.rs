@@ -50,6 +50,14 @@ pub(crate) fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// A `VARCHAR[]` literal of `items` (`['a', 'b']`).
+pub(crate) fn text_array(items: &[String]) -> String {
+    format!(
+        "[{}]::VARCHAR[]",
+        items.iter().map(|m| lit(m)).collect::<Vec<_>>().join(", ")
+    )
+}
+
 /// Quotes a SQL identifier.
 pub(crate) fn ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))

@@ -7,7 +7,7 @@ use skein_pg::Cluster;
 
 use crate::cache::{commit, now_ms, read_definitions, validate_definition, CacheDefinition};
 use crate::error::{Error, Result};
-use crate::lake::{ident, lit, Lake};
+use crate::lake::{ident, lit, text_array, Lake};
 
 /// The tables a query reads, as written (`orders`, `public.orders`), in order of first use,
 /// without CTE names. Parsed with PostgreSQL's own parser (libpg_query).
@@ -92,15 +92,12 @@ impl Lake {
         let d = def.clone();
         self.run(move |conn, lake| {
             let l = ident(lake);
-            let monitor_list = format!(
-                "[{}]",
-                d.monitor.iter().map(|m| lit(m)).collect::<Vec<_>>().join(", ")
-            );
+            let monitor_list = text_array(&d.monitor);
             let extra = serde_json::json!({ "cache": d.name }).to_string();
             commit(conn, lake, &format!("edit cache {}", d.name), &extra, |c| {
                 c.execute(
                     &format!(
-                        "UPDATE {l}.skein.caches SET query = ?, monitor = {monitor_list}::VARCHAR[], ttl_seconds = ? WHERE name = ?"
+                        "UPDATE {l}.skein.caches SET query = ?, monitor = {monitor_list}, ttl_seconds = ? WHERE name = ?"
                     ),
                     duckdb::params![d.query, d.ttl_seconds.map(|t| t as i64), d.name],
                 )

@@ -78,13 +78,7 @@ pub struct MaintenanceLock {
 
 /// The advisory-lock key of a lake's maintenance (stable across processes).
 fn lock_key(lake: &str) -> i64 {
-    // FNV-1a: stable, unlike std's hasher.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in format!("skein maintenance {lake}").bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h as i64
+    skein_core::stable_hash(&format!("skein maintenance {lake}")) as i64
 }
 
 impl MaintenanceLock {

@@ -99,7 +99,7 @@ impl Lake {
         let def = self.cache_definition(name).await?;
         let cache = name.to_owned();
         let last = self
-            .run(move |conn, lake| read_last_refresh(conn, lake, &cache))
+            .read(move |conn, lake| read_last_refresh(conn, lake, &cache))
             .await;
         let outcome = match last {
             Ok(last) => match self

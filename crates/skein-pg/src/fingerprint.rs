@@ -110,15 +110,20 @@ impl Fingerprint {
     }
 }
 
-/// A cheap signature of the write activity on `tables` since the statistics were reset:
-/// `n_tup_ins`, `n_tup_upd`, `n_tup_del` and `n_live_tup` of each from `pg_stat_user_tables`
-/// on the primary (no table scan). When it has not moved, no change was committed to those
-/// tables, so their [`Fingerprint`] has not moved either — up to the statistics' reporting
-/// delay (PostgreSQL flushes a session's counters about once a second, at worst after ~10 s
-/// idle). It is a hint for how often to take the exact fingerprint, never a substitute for it.
+/// A cheap signature of the write activity on each of `tables` since the statistics were
+/// reset: `n_tup_ins`, `n_tup_upd`, `n_tup_del` and `n_live_tup` from `pg_stat_user_tables`
+/// on the primary (no table scan), one `(table, "ins/upd/del/live")` pair per table in the
+/// order asked, all in one query. When a table's signature has not moved, no change was
+/// committed to it, so its [`Fingerprint`] has not moved either — up to the statistics'
+/// reporting delay (PostgreSQL flushes a session's counters about once a second, at worst
+/// after ~10 s idle). It is a hint for how often to take the exact fingerprint, never a
+/// substitute for it.
 ///
-/// A table that does not exist (or has no statistics) contributes `-`.
-pub async fn activity_signature(primary: &Node, tables: &[String]) -> Result<String> {
+/// A table that does not exist (or has no statistics) has the signature `-`.
+pub async fn activity_signature(
+    primary: &Node,
+    tables: &[String],
+) -> Result<Vec<(String, String)>> {
     let tables = tables.to_vec();
     primary
         .with_client("reading pg_stat_user_tables", |c| async move {
@@ -132,9 +137,8 @@ pub async fn activity_signature(primary: &Node, tables: &[String]) -> Result<Str
                 .await?;
             Ok(rows
                 .iter()
-                .map(|r| format!("{}={}", r.get::<_, String>(0), r.get::<_, String>(1)))
-                .collect::<Vec<_>>()
-                .join(";"))
+                .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+                .collect())
         })
         .await
 }

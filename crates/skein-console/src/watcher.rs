@@ -1,0 +1,241 @@
+//! The cache watcher (see [`crate::console`]): every period, and at once when poked after a
+//! refresh or a lake operation, it opens the lake when it is not open, reads its snapshot
+//! count, computes each cache's state and emits `caches` / `lake` events when something
+//! changed. A fingerprint scans the monitored tables, so it takes one only when the tables'
+//! write counters (`pg_stat_user_tables`, read for all monitored tables in one query) or the
+//! lake's snapshot moved since the last check, and in any case every [`EXACT_EVERY`] ticks;
+//! in between it only ages the state (TTL expiry needs no scan).
+
+use std::collections::HashMap;
+
+use skein_core::{ErrorCode, ErrorInfo};
+use skein_lake::{CacheState, CacheStatus, Lake};
+use skein_pg::fingerprint::activity_signature;
+use tokio_util::sync::CancellationToken;
+
+use crate::console::{LakeSlot, Shared};
+use crate::error::{Error, Result};
+use crate::now_ms;
+use crate::rpc::{CacheView, Event, LakeSummary};
+
+/// The watcher recomputes every cache's state exactly (fingerprints) at least once in this
+/// many ticks, whatever the write counters say.
+pub const EXACT_EVERY: u32 = 12;
+
+pub(crate) async fn cache_watcher(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
+    let period = match shared.upgrade() {
+        Some(s) => s.options.cache_interval,
+        None => return,
+    };
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u32 = 0;
+    loop {
+        let Some(s) = shared.upgrade() else { return };
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+            _ = s.poke.notified() => {}
+        }
+        let exact = ticks % EXACT_EVERY == 0;
+        ticks = ticks.wrapping_add(1);
+        let work = async {
+            let _ = update_lake_summary(&s).await;
+            let _ = update_caches(&s, exact).await;
+        };
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::timeout(s.options.work_timeout, work) => {}
+        }
+    }
+}
+
+/// Opens the lake when it is not open; records why it cannot be.
+pub(crate) async fn ensure_lake(s: &Shared) -> Result<Lake> {
+    let mut slot = s.lake.lock().await;
+    if let Some(lake) = &slot.lake {
+        return Ok(lake.clone());
+    }
+    match tokio::time::timeout(s.options.work_timeout, Lake::open(&s.profile)).await {
+        Ok(Ok(lake)) => {
+            slot.lake = Some(lake.clone());
+            Ok(lake)
+        }
+        Ok(Err(e)) => {
+            let info = ErrorInfo {
+                code: e.code(),
+                message: e.to_string(),
+            };
+            set_lake_down(s, &mut slot, info.clone());
+            Err(Error::LakeUnavailable(info))
+        }
+        Err(_) => {
+            let info = ErrorInfo {
+                code: ErrorCode::Timeout,
+                message: format!(
+                    "opening the lake took longer than {} s",
+                    s.options.work_timeout.as_secs()
+                ),
+            };
+            set_lake_down(s, &mut slot, info.clone());
+            Err(Error::LakeUnavailable(info))
+        }
+    }
+}
+
+fn set_lake_down(s: &Shared, slot: &mut LakeSlot, error: ErrorInfo) {
+    slot.lake = None;
+    let summary = LakeSummary {
+        reachable: false,
+        snapshots: slot.summary.as_ref().and_then(|x| x.snapshots),
+        current_snapshot: slot.summary.as_ref().and_then(|x| x.current_snapshot),
+        error: Some(error),
+    };
+    if slot.summary.as_ref() != Some(&summary) {
+        slot.summary = Some(summary.clone());
+        let _ = s.events.send(Event::Lake(summary));
+    }
+}
+
+async fn update_lake_summary(s: &Shared) -> Result<()> {
+    let lake = ensure_lake(s).await?;
+    let read = async {
+        let count = lake.snapshot_count().await?;
+        let current = lake.current_snapshot().await?;
+        Ok::<_, skein_lake::Error>((count, current))
+    };
+    let mut slot = s.lake.lock().await;
+    match read.await {
+        Ok((count, current)) => {
+            let summary = LakeSummary {
+                reachable: true,
+                snapshots: Some(count),
+                current_snapshot: Some(current),
+                error: None,
+            };
+            if slot.summary.as_ref() != Some(&summary) {
+                slot.summary = Some(summary.clone());
+                let _ = s.events.send(Event::Lake(summary));
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let info = ErrorInfo {
+                code: e.code(),
+                message: e.to_string(),
+            };
+            set_lake_down(s, &mut slot, info);
+            Err(e.into())
+        }
+    }
+}
+
+/// Recomputes the caches' states and emits `caches` when one changed. `exact`: fingerprint
+/// every cache; otherwise only those whose lake snapshot or write counters moved.
+pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
+    let lake = ensure_lake(s).await?;
+    let definitions = lake.cache_definitions().await?;
+    let snapshot = lake.current_snapshot().await?;
+    let now = now_ms();
+    let mut views = Vec::with_capacity(definitions.len());
+    let mut signatures = HashMap::new();
+    // The write counters of every monitored table, in one query. Unreadable (primary down):
+    // no signature, so each state is recomputed and says why it is unknown.
+    let mut tables: Vec<String> = definitions.iter().flat_map(|d| d.monitor.clone()).collect();
+    tables.sort();
+    tables.dedup();
+    let counters: Option<HashMap<String, String>> = activity_signature(&s.work.primary, &tables)
+        .await
+        .ok()
+        .map(|v| v.into_iter().collect());
+    for def in definitions {
+        let name = def.name.clone();
+        let signature = counters.as_ref().map(|c| {
+            let per_table: Vec<String> = def
+                .monitor
+                .iter()
+                .map(|t| format!("{t}={}", c.get(t).map_or("-", String::as_str)))
+                .collect();
+            format!("{snapshot}|{}", per_table.join(";"))
+        });
+        let prior = {
+            let board = s
+                .caches
+                .lock()
+                .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
+            let same = signature.is_some() && board.signatures.get(&name) == signature.as_ref();
+            board
+                .views
+                .iter()
+                .find(|v| v.status.definition == def)
+                .filter(|_| same && !exact)
+                .map(|v| v.status.clone())
+        };
+        let status = match prior {
+            Some(p) => aged(p, now),
+            None => lake.cache_status_of(&s.work, def).await?,
+        };
+        if let Some(sig) = signature {
+            signatures.insert(name, sig);
+        }
+        views.push(status);
+    }
+    let views = {
+        let mut board = s
+            .caches
+            .lock()
+            .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
+        board.signatures = signatures;
+        let mut out = Vec::with_capacity(views.len());
+        for status in views {
+            let name = status.definition.name.clone();
+            let stale = matches!(status.state, CacheState::Stale | CacheState::Expired);
+            let since = if stale {
+                Some(*board.stale_since.entry(name.clone()).or_insert(now))
+            } else {
+                board.stale_since.remove(&name);
+                None
+            };
+            let next_run_ms = crate::scheduler::next_run(&board, &status);
+            out.push(CacheView {
+                next_run_ms,
+                refreshing: board.refreshing.contains(&name),
+                last_outcome: board.last_outcome.get(&name).cloned(),
+                stale_since_ms: since,
+                status,
+            });
+        }
+        // `age_ms` moves every tick; only a change of anything else is news.
+        let changed = out.len() != board.views.len()
+            || out.iter().zip(&board.views).any(|(a, b)| !same_view(a, b));
+        board.views = out.clone();
+        changed.then_some(out)
+    };
+    if let Some(views) = views {
+        let _ = s.events.send(Event::Caches(views));
+    }
+    Ok(())
+}
+
+/// A status carried over from the last check with its age (and TTL expiry) brought up to now.
+fn aged(mut status: CacheStatus, now: u64) -> CacheStatus {
+    if let Some(r) = &status.last_refresh {
+        let age = now.saturating_sub(r.refreshed_at_ms.max(0) as u64);
+        status.age_ms = Some(age);
+        if status.state == CacheState::Fresh
+            && status
+                .definition
+                .ttl_seconds
+                .is_some_and(|t| age > t * 1000)
+        {
+            status.state = CacheState::Expired;
+        }
+    }
+    status
+}
+
+fn same_view(a: &CacheView, b: &CacheView) -> bool {
+    let mut a = a.clone();
+    a.status.age_ms = b.status.age_ms;
+    &a == b
+}
