@@ -22,6 +22,9 @@
 //! [thresholds]
 //! lag_warning_ms = 5000                       # optional
 //! lag_critical_ms = 30000                     # optional
+//!
+//! [router]                                    # optional: read/write splitting
+//! read_splitting = true                       # (see skein-router's RouterConfig)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -47,6 +50,9 @@ pub struct Profile {
     pub lake: LakeSpec,
     /// Lag thresholds.
     pub thresholds: Thresholds,
+    /// The `[router]` table: read/write splitting settings, read by `skein-router`
+    /// (`RouterConfig`). Empty means the router's defaults.
+    pub router: toml::Table,
     /// The file this profile was read from, if any.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -121,6 +127,8 @@ struct RawProfile {
     lake: RawLake,
     #[serde(default)]
     thresholds: Thresholds,
+    #[serde(default)]
+    router: toml::Table,
 }
 
 #[derive(Deserialize)]
@@ -290,6 +298,7 @@ impl Profile {
                 name: lake_name,
             },
             thresholds: t,
+            router: raw.router,
             source: None,
         })
     }

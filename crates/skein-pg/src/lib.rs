@@ -10,7 +10,7 @@ pub mod lag;
 pub mod lsn;
 pub mod node;
 
-pub use error::{Error, Result};
+pub use error::{describe, Error, Result};
 pub use fingerprint::{Fingerprint, TableFingerprint};
 pub use lag::{LagLevel, LagSample, NodeRole, NodeStatus, ReplicaState};
 pub use lsn::Lsn;

@@ -28,7 +28,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a statement may run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Only the primary.
@@ -57,6 +57,7 @@ pub struct Classification {
 #[derive(Debug, Clone, Default)]
 pub struct Functions {
     volatile: std::collections::HashSet<String>,
+    unknown: bool,
 }
 
 impl Functions {
@@ -64,7 +65,22 @@ impl Functions {
     pub fn new(volatile: impl IntoIterator<Item = String>) -> Functions {
         Functions {
             volatile: volatile.into_iter().map(|f| f.to_lowercase()).collect(),
+            unknown: false,
         }
+    }
+
+    /// Volatility not known (the catalog could not be read yet): every statement that calls
+    /// a function goes to the primary until it is.
+    pub fn unknown() -> Functions {
+        Functions {
+            volatile: Default::default(),
+            unknown: true,
+        }
+    }
+
+    /// Whether these come from a catalog (false for [`Functions::unknown`]).
+    pub fn is_known(&self) -> bool {
+        !self.unknown
     }
 
     fn is_volatile(&self, name: &str) -> bool {
@@ -244,6 +260,12 @@ pub fn classify(sql: &str, functions: &Functions) -> Classification {
                 format!("{name}() writes, locks or changes state"),
             );
         }
+        if functions.unknown {
+            return primary(
+                "function",
+                format!("{name}() is called and function volatility is not known yet (pg_proc could not be read)"),
+            );
+        }
         if functions.is_volatile(&name) {
             return primary(
                 "function",
@@ -263,6 +285,79 @@ pub fn classify(sql: &str, functions: &Functions) -> Classification {
             }
         },
         replica: hinted.flatten().filter(|n| !n.is_empty()),
+    }
+}
+
+/// What running a statement does to the session that runs it (the router keeps such a
+/// session on one primary connection; see `crate::session`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Nothing that outlives the statement.
+    None,
+    /// Opens a transaction block (`BEGIN`, `START TRANSACTION`).
+    Begin,
+    /// Ends one (`COMMIT`, `ROLLBACK`, `END`, `ABORT`, `PREPARE TRANSACTION`).
+    End,
+    /// Leaves state on the connection: `SET` (not `SET LOCAL`), `PREPARE`, `DECLARE … WITH
+    /// HOLD`, `LISTEN`, a temporary table, view or sequence, `LOAD`. The text says which.
+    SessionState(String),
+    /// Changes the schema (DDL): the router reloads function volatility afterwards.
+    Ddl,
+}
+
+/// The [`Effect`] of a single statement, from its parse tree; `Effect::None` for a string
+/// that does not parse or holds several statements (those run as one unit on the primary).
+pub fn effect(sql: &str) -> Effect {
+    use pg_query::protobuf::TransactionStmtKind as K;
+    use pg_query::NodeEnum as N;
+    let Ok(parsed) = pg_query::parse(sql, 0) else {
+        return Effect::None;
+    };
+    let [stmt] = parsed.protobuf.stmts.as_slice() else {
+        return Effect::None;
+    };
+    let temp = |rel: &Option<pg_query::protobuf::RangeVar>| {
+        rel.as_ref().is_some_and(|r| r.relpersistence == "t")
+    };
+    match stmt.stmt.as_ref().and_then(|s| s.node.as_ref()) {
+        Some(N::TransactionStmt(t)) => match t.kind() {
+            K::TransStmtBegin | K::TransStmtStart => Effect::Begin,
+            K::TransStmtCommit | K::TransStmtRollback | K::TransStmtPrepare => Effect::End,
+            _ => Effect::None,
+        },
+        Some(N::VariableSetStmt(v)) if !v.is_local => Effect::SessionState("SET".into()),
+        Some(N::PrepareStmt(_)) => Effect::SessionState("PREPARE".into()),
+        Some(N::DeclareCursorStmt(d)) if d.options & 0x0020 != 0 => {
+            Effect::SessionState("DECLARE … WITH HOLD".into())
+        }
+        Some(N::ListenStmt(_)) => Effect::SessionState("LISTEN".into()),
+        Some(N::LoadStmt(_)) => Effect::SessionState("LOAD".into()),
+        Some(N::CreateStmt(c)) if temp(&c.relation) => {
+            Effect::SessionState("a temporary table".into())
+        }
+        Some(N::CreateTableAsStmt(c)) if c.into.as_ref().is_some_and(|i| temp(&i.rel)) => {
+            Effect::SessionState("a temporary table".into())
+        }
+        Some(N::ViewStmt(v)) if temp(&v.view) => Effect::SessionState("a temporary view".into()),
+        Some(N::CreateSeqStmt(s)) if temp(&s.sequence) => {
+            Effect::SessionState("a temporary sequence".into())
+        }
+        Some(N::SelectStmt(s)) if s.into_clause.as_ref().is_some_and(|i| temp(&i.rel)) => {
+            Effect::SessionState("a temporary table".into())
+        }
+        Some(
+            N::CreateStmt(_)
+            | N::AlterTableStmt(_)
+            | N::DropStmt(_)
+            | N::CreateFunctionStmt(_)
+            | N::AlterFunctionStmt(_)
+            | N::RenameStmt(_)
+            | N::AlterObjectSchemaStmt(_)
+            | N::CreateSchemaStmt(_)
+            | N::CreateExtensionStmt(_)
+            | N::AlterExtensionStmt(_),
+        ) => Effect::Ddl,
+        _ => Effect::None,
     }
 }
 
@@ -288,6 +383,55 @@ mod tests {
             Target::Primary,
             "a hint never sends a write to a replica"
         );
+    }
+
+    #[test]
+    fn effects_name_what_outlives_the_statement() {
+        assert_eq!(effect("BEGIN"), Effect::Begin);
+        assert_eq!(effect("start transaction read write"), Effect::Begin);
+        assert_eq!(effect("COMMIT"), Effect::End);
+        assert_eq!(effect("rollback"), Effect::End);
+        assert_eq!(effect("SAVEPOINT a"), Effect::None);
+        assert_eq!(
+            effect("SET work_mem = '64MB'"),
+            Effect::SessionState("SET".into())
+        );
+        assert_eq!(effect("SET LOCAL work_mem = '64MB'"), Effect::None);
+        assert_eq!(
+            effect("CREATE TEMP TABLE t (a int)"),
+            Effect::SessionState("a temporary table".into())
+        );
+        assert_eq!(
+            effect("CREATE TEMPORARY TABLE t AS SELECT 1"),
+            Effect::SessionState("a temporary table".into())
+        );
+        assert_eq!(
+            effect("SELECT 1 INTO TEMP t"),
+            Effect::SessionState("a temporary table".into())
+        );
+        assert_eq!(
+            effect("PREPARE q AS SELECT 1"),
+            Effect::SessionState("PREPARE".into())
+        );
+        assert_eq!(
+            effect("DECLARE c CURSOR WITH HOLD FOR SELECT 1"),
+            Effect::SessionState("DECLARE … WITH HOLD".into())
+        );
+        assert_eq!(effect("DECLARE c CURSOR FOR SELECT 1"), Effect::None);
+        assert_eq!(effect("CREATE TABLE t (a int)"), Effect::Ddl);
+        assert_eq!(
+            effect("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"),
+            Effect::Ddl
+        );
+        assert_eq!(effect("SELECT 1"), Effect::None);
+        assert_eq!(effect("SELECT 1; SELECT 2"), Effect::None);
+    }
+
+    #[test]
+    fn unknown_volatility_sends_function_calls_to_the_primary() {
+        let f = Functions::unknown();
+        assert_eq!(classify("SELECT lower('A')", &f).target, Target::Primary);
+        assert_eq!(classify("SELECT 1", &f).target, Target::Replica);
     }
 
     #[test]

@@ -6,11 +6,40 @@
 //!   anything that cannot be parsed or classified goes to the primary.
 //! - [`rotation`]: which replicas are in rotation (lag thresholds, failures, recovery time).
 //! - [`balance`]: which replica in rotation serves a read (policies, session affinity, cap).
+//! - [`router`]: the [`Router`] that ties them to a pool per node, with read-your-writes and
+//!   session pinning from the task's [`Session`] ([`session`]), retries and counters;
+//!   configured by a profile's `[router]` table ([`config`]).
+//!
+//! ```no_run
+//! # async fn demo(profile: skein_core::Profile) -> skein_router::Result<()> {
+//! use skein_router::{Router, Session};
+//! let router = Router::connect(&profile).await?;
+//! let _monitor = router.start_monitor();
+//! let session = Session::new(Some("user-42"));
+//! session
+//!     .scope(async {
+//!         router.execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1", &[]).await?;
+//!         // Sees the update: a replica that has replayed it, or the primary.
+//!         let r = router.query("SELECT balance FROM accounts WHERE id = 1", &[]).await?;
+//!         println!("{} ({}: {})", r.route.node, r.route.rule, r.route.reason);
+//!         Ok(())
+//!     })
+//!     .await
+//! # }
+//! ```
 
 pub mod balance;
 pub mod classify;
+pub mod config;
+mod error;
 pub mod rotation;
+pub mod router;
+pub mod session;
 
 pub use balance::{Balancer, Candidate, Policy};
-pub use classify::{classify, Classification, Functions, Target};
+pub use classify::{classify, effect, Classification, Effect, Functions, Target};
+pub use config::{PolicyName, PoolSettings, QueryRule, RouterConfig, TableRule};
+pub use error::{Error, Result};
 pub use rotation::{Rotation, RotationPolicy};
+pub use router::{Monitor, NodeRouting, Route, Routed, Router, RoutingStats};
+pub use session::{force_primary, Session};

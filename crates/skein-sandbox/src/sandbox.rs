@@ -351,6 +351,7 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
             name: "lake".into(),
         },
         thresholds: Thresholds::default(),
+        router: Default::default(),
         source: None,
     };
     std::fs::write(
@@ -377,7 +378,8 @@ fn primary_conf(port: u16) -> String {
          cluster_name = 'primary'\nwal_level = replica\nmax_wal_senders = 40\nmax_replication_slots = 40\n\
          wal_keep_size = '256MB'\nhot_standby = on\nhot_standby_feedback = on\nwal_receiver_status_interval = '1s'\n\
          shared_buffers = '64MB'\nmax_connections = 200\nfsync = off\nfull_page_writes = off\n\
-         checkpoint_timeout = '15min'\nmax_wal_size = '2GB'\n"
+         checkpoint_timeout = '15min'\nmax_wal_size = '2GB'\n\
+         shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = 'top'\n"
     )
 }
 
