@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use deadpool_postgres::Object;
 use serde::{Deserialize, Serialize};
 use skein_core::Profile;
 use skein_pg::{Cluster, LagSample, Lsn, Node, NodeRole, ReplicaState};
@@ -198,7 +197,18 @@ fn route(target: Target, node: &str, rule: &str, reason: impl Into<String>) -> R
 /// The plan for one statement.
 enum Plan {
     Primary(Route),
-    Replica { route: Route, needs: Option<Lsn> },
+    Replica { route: Route, wait: Option<Wait> },
+}
+
+/// A read that must wait for a replica to replay the session's last write.
+struct Wait {
+    lsn: Lsn,
+    /// The replicas in rotation, any of which may serve once it has replayed `lsn`.
+    candidates: Vec<Candidate>,
+    /// The replica a hint or rule asks for, preferred when it is among them.
+    wanted: Option<String>,
+    /// The session's affinity hint.
+    hint: Option<String>,
 }
 
 impl Router {
@@ -543,6 +553,7 @@ impl Router {
             &caught_up
         };
         let hint = session.and_then(|s| s.hint.as_deref());
+        let wanted_name = wanted.as_ref().map(|(n, _)| n.clone());
         let (name, mut reason, rule) = match wanted {
             Some((name, why)) if pool.iter().any(|c| c.name == name) => (
                 name,
@@ -578,12 +589,17 @@ impl Router {
             ("rule", Some((r, _, _))) => r,
             (r, _) => r,
         };
-        let mut waits = None;
+        let mut wait = None;
         if let Some(lsn) = needs {
             if caught_up.is_empty() {
-                waits = Some(lsn);
+                wait = Some(Wait {
+                    lsn,
+                    candidates: eligible.clone(),
+                    wanted: wanted_name,
+                    hint: hint.map(str::to_owned),
+                });
                 reason.push_str(&format!(
-                    "; read-your-writes: waits up to {} ms for it to replay {lsn}",
+                    "; read-your-writes: waits up to {} ms for a replica in rotation to replay {lsn}",
                     self.inner.config.read_your_writes_wait_ms
                 ));
             } else {
@@ -592,10 +608,7 @@ impl Router {
         }
         let mut r = route(Target::Replica, &name, rule, reason);
         r.needs_lsn = needs;
-        Plan::Replica {
-            route: r,
-            needs: waits,
-        }
+        Plan::Replica { route: r, wait }
     }
 
     /// The table or query rule that applies to `sql`: (rule, why, destination).
@@ -793,7 +806,7 @@ impl Router {
         started: Instant,
     ) -> Result<Routed<Out>> {
         let primary = &self.inner.cluster.primary;
-        let (mut rt, needs) = match plan {
+        let (mut rt, wait) = match plan {
             Plan::Primary(rt) => {
                 let client = primary.client().await?;
                 let out = run_op(&client, sql, op).await.map_err(|e| {
@@ -830,47 +843,69 @@ impl Router {
                     elapsed_ms: ms(started),
                 });
             }
-            Plan::Replica { route, needs } => (route, needs),
+            Plan::Replica { route, wait } => (route, wait),
         };
+        if let Some(w) = wait {
+            let waited = Instant::now();
+            let reached = self.await_replay(&w.candidates, w.lsn).await;
+            if reached.is_empty() {
+                self.inner.fallbacks.fetch_add(1, Ordering::Relaxed);
+                let seen: Vec<String> = w
+                    .candidates
+                    .iter()
+                    .map(|c| {
+                        let at = self
+                            .replay_lsn(&c.name)
+                            .map_or_else(|| "?".into(), |l| l.to_string());
+                        format!("{} at {at}", c.name)
+                    })
+                    .collect();
+                let mut fallback = self.primary_route(
+                    "read_your_writes",
+                    format!(
+                        "read-your-writes: no replica in rotation replayed the session's {} within {} ms ({}); the primary serves it",
+                        w.lsn,
+                        self.inner.config.read_your_writes_wait_ms,
+                        seen.join(", ")
+                    ),
+                );
+                fallback.needs_lsn = Some(w.lsn);
+                return self.on_primary(sql, op, fallback, started).await;
+            }
+            let chosen = match &w.wanted {
+                Some(n) if reached.iter().any(|c| &c.name == n) => n.clone(),
+                _ => self
+                    .inner
+                    .balancer
+                    .pick(&reached, w.hint.as_deref())
+                    .unwrap_or_default(),
+            };
+            let base = rt
+                .reason
+                .split("; read-your-writes")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            rt.reason = format!(
+                "{base}; read-your-writes: {chosen} had replayed {} after {:.0} ms",
+                w.lsn,
+                ms(waited)
+            );
+            rt.node = chosen;
+        }
         let node = self.inner.cluster.node(&rt.node)?.clone();
         let attempt = async {
             let client = node.client().await.map_err(Failure::Connect)?;
-            if let Some(lsn) = needs {
-                if !self.wait_for_replay(&client, &node, lsn).await {
-                    return Ok(None);
-                }
-            }
-            run_op(&client, sql, op)
-                .await
-                .map(Some)
-                .map_err(Failure::Query)
+            run_op(&client, sql, op).await.map_err(Failure::Query)
         };
         match attempt.await {
-            Ok(Some(out)) => {
+            Ok(out) => {
                 self.count(node.name(), Target::Replica);
                 Ok(Routed {
                     value: out,
                     route: rt,
                     elapsed_ms: ms(started),
                 })
-            }
-            Ok(None) => {
-                self.inner.fallbacks.fetch_add(1, Ordering::Relaxed);
-                let lsn = needs.unwrap_or_default();
-                let seen = self
-                    .replay_lsn(node.name())
-                    .map(|l| l.to_string())
-                    .unwrap_or_else(|| "unknown".into());
-                let mut fallback = self.primary_route(
-                    "read_your_writes",
-                    format!(
-                        "read-your-writes: {} had replayed to {seen}, not the session's {lsn}, after {} ms; the primary serves it",
-                        node.name(),
-                        self.inner.config.read_your_writes_wait_ms
-                    ),
-                );
-                fallback.needs_lsn = Some(lsn);
-                self.on_primary(sql, op, fallback, started).await
             }
             Err(f) => {
                 let (retry, detail) = match &f {
@@ -933,36 +968,44 @@ impl Router {
         })
     }
 
-    /// Polls `pg_last_wal_replay_lsn()` on the replica's connection until it reaches `lsn`
-    /// or `read_your_writes_wait_ms` passes. True when it did.
-    async fn wait_for_replay(&self, client: &Object, node: &Node, lsn: Lsn) -> bool {
+    /// Asks every candidate for `pg_last_wal_replay_lsn()` (concurrently, on pooled
+    /// connections) until at least one has reached `lsn` or `read_your_writes_wait_ms`
+    /// passes; returns those that have. Updates the known replay LSNs on the way.
+    async fn await_replay(&self, candidates: &[Candidate], lsn: Lsn) -> Vec<Candidate> {
         let deadline =
             Instant::now() + Duration::from_millis(self.inner.config.read_your_writes_wait_ms);
         loop {
-            let Ok(row) = client
-                .query_one("SELECT pg_last_wal_replay_lsn()::text", &[])
-                .await
-            else {
-                return false;
-            };
-            let replayed: Option<Lsn> =
-                row.get::<_, Option<String>>(0).and_then(|s| s.parse().ok());
-            if let Some(r) = replayed {
+            let asks = candidates.iter().map(|c| async move {
+                let node = self.inner.cluster.node(&c.name).ok()?;
+                let client = node.client().await.ok()?;
+                let row = client
+                    .query_one("SELECT pg_last_wal_replay_lsn()::text", &[])
+                    .await
+                    .ok()?;
+                row.get::<_, Option<String>>(0)
+                    .and_then(|s| s.parse::<Lsn>().ok())
+            });
+            let replayed = futures_util::future::join_all(asks).await;
+            let mut reached = Vec::new();
+            {
                 let mut readings = self
                     .inner
                     .readings
                     .lock()
                     .unwrap_or_else(|p| p.into_inner());
-                let e = readings.entry(node.name().to_owned()).or_default();
-                e.replay_lsn = Some(e.replay_lsn.map_or(r, |x| x.max(r)));
+                for (c, r) in candidates.iter().zip(replayed) {
+                    let Some(r) = r else { continue };
+                    let e = readings.entry(c.name.clone()).or_default();
+                    e.replay_lsn = Some(e.replay_lsn.map_or(r, |x| x.max(r)));
+                    if r >= lsn {
+                        reached.push(c.clone());
+                    }
+                }
             }
-            if replayed.is_some_and(|r| r >= lsn) {
-                return true;
+            if !reached.is_empty() || Instant::now() >= deadline {
+                return reached;
             }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
 
