@@ -183,6 +183,19 @@ impl App {
                     .await?,
             ),
             Request::Jobs => Response::Jobs(console.jobs()),
+            Request::ExplainQuery { sql, session } => {
+                Response::ExplainQuery(console.explain_query(&sql, session.as_deref()).await?)
+            }
+            Request::RunQuery {
+                sql,
+                session,
+                max_rows,
+            } => Response::RunQuery(
+                console
+                    .run_query(&sql, session.as_deref(), max_rows)
+                    .await?,
+            ),
+            Request::Routing => Response::Routing(console.routing()),
             Request::Profiles | Request::OpenProfile { .. } => {
                 unreachable!("answered above without a console")
             }

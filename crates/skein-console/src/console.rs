@@ -87,6 +87,10 @@ pub(crate) struct Shared {
     /// Pools with the long work timeout (fingerprints, refresh).
     pub(crate) work: Cluster,
     pub(crate) lake: tokio::sync::Mutex<LakeSlot>,
+    /// Read/write splitting for the Workbench, fed by the lag sampler.
+    pub(crate) router: skein_router::Router,
+    /// The Workbench's routing sessions by name (read-your-writes, pinned state).
+    pub(crate) sessions: Mutex<HashMap<String, skein_router::Session>>,
     /// The on-disk history; written on the blocking pool, never on the runtime's workers.
     pub(crate) lag_log: Arc<Mutex<Option<crate::lag_log::LagLog>>>,
     pub(crate) history: RwLock<LagHistory>,
@@ -101,7 +105,7 @@ pub(crate) struct Shared {
 /// A running console (see the module header). Cheap to clone.
 #[derive(Clone)]
 pub struct Console {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl Drop for Shared {
@@ -121,6 +125,10 @@ impl Console {
     ) -> Result<Console> {
         let probe = Cluster::from_profile(&profile)?;
         let work = Cluster::with_timeout(&profile, options.work_timeout)?;
+        let router = skein_router::Router::new(
+            &profile,
+            skein_router::RouterConfig::from_table(&profile.router)?,
+        )?;
         let capacity = (options.retention.as_millis() / options.lag_interval.as_millis().max(1))
             .max(1) as usize;
         let history = LagHistory::new(capacity);
@@ -135,6 +143,8 @@ impl Console {
             probe,
             work,
             lake: tokio::sync::Mutex::new(LakeSlot::default()),
+            router,
+            sessions: Mutex::new(HashMap::new()),
             lag_log: Arc::new(Mutex::new(log)),
             history: RwLock::new(history),
             caches: Mutex::new(CacheBoard::default()),
@@ -618,7 +628,12 @@ async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: CancellationToken)
                 }
             }
         });
+        s.router.observe(&sample);
+        if !s.router.functions_known() {
+            let _ = s.router.reload_functions().await;
+        }
         let _ = s.events.send(Event::Lag(sample));
+        let _ = s.events.send(Event::Routing(s.router.stats()));
     }
 }
 

@@ -15,6 +15,9 @@ pub enum Error {
     /// The lake failed.
     #[error(transparent)]
     Lake(#[from] skein_lake::Error),
+    /// Routing or running a routed statement failed.
+    #[error(transparent)]
+    Router(#[from] skein_router::Error),
     /// No profile is open yet.
     #[error("no profile is open: open one (`skein serve --profile FILE`, or Open profile… in the console)")]
     NoProfile,
@@ -39,6 +42,7 @@ impl Error {
             Error::Profile(e) => e.code(),
             Error::Pg(e) => e.code(),
             Error::Lake(e) => e.code(),
+            Error::Router(e) => e.code(),
             Error::NoProfile => ErrorCode::NotFound,
             Error::LakeUnavailable(info) => info.code,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,

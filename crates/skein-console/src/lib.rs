@@ -18,6 +18,7 @@ pub mod lag_log;
 pub mod rpc;
 mod scheduler;
 mod watcher;
+pub mod workbench;
 
 pub use app::{App, RECENT_MAX};
 pub use console::{Console, ConsoleOptions};

@@ -19,6 +19,8 @@ use ts_rs::TS;
 
 use crate::chart::{ChartFile, ChartFormat};
 use crate::jobs::Job;
+pub use crate::workbench::{QueryResult, QueryRoute, QueryTarget, Staleness};
+pub use skein_router::{NodeRouting, RoutingStats};
 
 /// A request from a front end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -150,6 +152,25 @@ pub enum Request {
         /// Path of a profile TOML file.
         path: String,
     },
+    /// Where a statement would go and why, without running it → [`Response::ExplainQuery`].
+    ExplainQuery {
+        /// One SQL statement (or several, which run together on the primary).
+        sql: String,
+        /// The routing session (affinity hint; keeps read-your-writes and session state
+        /// across runs); none: a one-off.
+        session: Option<String>,
+    },
+    /// Runs a statement where the router sends it → [`Response::RunQuery`].
+    RunQuery {
+        /// As in `explain_query`.
+        sql: String,
+        /// As in `explain_query`.
+        session: Option<String>,
+        /// Rows to return at most (1–10,000).
+        max_rows: u32,
+    },
+    /// The router's per-node counters and rotation → [`Response::Routing`].
+    Routing,
 }
 
 /// The answer to a [`Request`], tagged with the same method name.
@@ -206,6 +227,12 @@ pub enum Response {
     Profiles(ProfileList),
     /// See [`Request::OpenProfile`].
     OpenProfile(ProfileList),
+    /// See [`Request::ExplainQuery`].
+    ExplainQuery(QueryRoute),
+    /// See [`Request::RunQuery`].
+    RunQuery(QueryResult),
+    /// See [`Request::Routing`].
+    Routing(RoutingStats),
 }
 
 /// Something that happened, pushed to every subscriber. Lag readings are batched: one
@@ -232,6 +259,8 @@ pub enum Event {
     Job(Job),
     /// Another profile was opened; front ends reload everything.
     ProfileOpened(ProfileList),
+    /// The router's counters and rotation (once a second, after `lag`).
+    Routing(RoutingStats),
 }
 
 /// A cache definition as a front end sends it.

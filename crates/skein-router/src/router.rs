@@ -226,13 +226,18 @@ impl Router {
 
     /// [`Router::connect`] with settings given in code.
     pub async fn with_config(profile: &Profile, config: RouterConfig) -> Result<Router> {
-        let router = Router::build(profile, config)?;
+        let router = Router::new(profile, config)?;
         let _ = router.reload_functions().await;
         router.observe(&skein_pg::lag::sample(&router.inner.cluster).await);
         Ok(router)
     }
 
-    fn build(profile: &Profile, config: RouterConfig) -> Result<Router> {
+    /// A router that has not asked any server yet: function volatility is unknown (calls go
+    /// to the primary) and every replica is in rotation until [`Router::observe`] or
+    /// [`Router::reload_functions`] say otherwise. For callers that feed samples themselves.
+    ///
+    /// Errors: as [`Router::connect`].
+    pub fn new(profile: &Profile, config: RouterConfig) -> Result<Router> {
         let balancer = Balancer::new(config.policy()?, config.cap);
         let passfile = profile.passfile.as_deref();
         let pool = |spec, role, p: crate::config::PoolSettings| {
@@ -361,6 +366,15 @@ impl Router {
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Functions::new(names);
         Ok(n)
+    }
+
+    /// Whether function volatility has been read from the primary.
+    pub fn functions_known(&self) -> bool {
+        self.inner
+            .functions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_known()
     }
 
     /// Classifies `sql` with the router's knowledge of user functions.

@@ -254,7 +254,7 @@ cache: string,
 /**
  * Whether it was forced.
  */
-force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList };
+force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats };
 
 /**
  * Which snapshots to expire.
@@ -494,6 +494,51 @@ address: string, };
 export type NodeRole = "primary" | "replica";
 
 /**
+ * One node's routing figures.
+ */
+export type NodeRouting = { 
+/**
+ * Node name.
+ */
+name: string, 
+/**
+ * Primary or replica.
+ */
+role: NodeRole, 
+/**
+ * Whether reads may go to it (always true for the primary).
+ */
+in_rotation: boolean, 
+/**
+ * Why it is out of rotation.
+ */
+reason: string | null, 
+/**
+ * Its weight now (the profile's, halved past the warning lag), 0 when out.
+ */
+weight: number, 
+/**
+ * Replay lag at the last observation, ms.
+ */
+lag_ms: number | null, 
+/**
+ * `pg_last_wal_replay_lsn()` at the last observation.
+ */
+replay_lsn: Lsn | null, 
+/**
+ * Statements classified as reads that it served.
+ */
+reads: number, 
+/**
+ * Statements that had to run on the primary (writes, locks, session state) it served.
+ */
+writes: number, 
+/**
+ * Reads that failed on it and were retried on the primary.
+ */
+retried: number, };
+
+/**
  * One node's lag history. The vectors have the same length, oldest first.
  */
 export type NodeSeries = { 
@@ -646,6 +691,77 @@ current: ProfileInfo | null,
  * Recently opened profile files, newest first.
  */
 recent: Array<string>, };
+
+/**
+ * A statement's result, as text (PostgreSQL's text output of each value).
+ */
+export type QueryResult = { 
+/**
+ * Where it ran and why.
+ */
+route: QueryRoute, 
+/**
+ * Column names of the last statement that returned rows.
+ */
+columns: Array<string>, 
+/**
+ * Rows, at most `max_rows`; `null` is SQL NULL.
+ */
+rows: Array<Array<string | null>>, 
+/**
+ * Rows the statement returned in all.
+ */
+row_count: number, 
+/**
+ * Whether `rows` holds fewer than `row_count`.
+ */
+truncated: boolean, 
+/**
+ * Rows affected, for a statement that returns none (`UPDATE`, `INSERT`, …).
+ */
+affected: number | null, 
+/**
+ * Wall time, ms.
+ */
+elapsed_ms: number, 
+/**
+ * How stale the serving node was.
+ */
+staleness: Staleness, };
+
+/**
+ * Where a statement goes and why.
+ */
+export type QueryRoute = { 
+/**
+ * Primary, replica or cache.
+ */
+target: QueryTarget, 
+/**
+ * The node that serves it (`lake` for a cache).
+ */
+node: string, 
+/**
+ * The rule that decided (`statement`, `locking`, `read`, `cache`, …).
+ */
+rule: string, 
+/**
+ * For a person: why.
+ */
+reason: string, 
+/**
+ * The LSN a replica must have replayed first (read-your-writes).
+ */
+needs_lsn: Lsn | null, 
+/**
+ * The caches that serve it, if any.
+ */
+caches: Array<string>, };
+
+/**
+ * Where a statement goes.
+ */
+export type QueryTarget = "primary" | "replica" | "cache";
 
 /**
  * The outcome of one refresh, as `skein cache refresh --json` prints it.
@@ -828,12 +944,59 @@ what: Compaction, } } | { "method": "jobs" } | { "method": "profiles" } | { "met
 /**
  * Path of a profile TOML file.
  */
-path: string, } };
+path: string, } } | { "method": "explain_query", "params": { 
+/**
+ * One SQL statement (or several, which run together on the primary).
+ */
+sql: string, 
+/**
+ * The routing session (affinity hint; keeps read-your-writes and session state
+ * across runs); none: a one-off.
+ */
+session: string | null, } } | { "method": "run_query", "params": { 
+/**
+ * As in `explain_query`.
+ */
+sql: string, 
+/**
+ * As in `explain_query`.
+ */
+session: string | null, 
+/**
+ * Rows to return at most (1–10,000).
+ */
+max_rows: number, } } | { "method": "routing" };
 
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "routing", "result": RoutingStats };
+
+/**
+ * The router's state, for the console's Overview.
+ */
+export type RoutingStats = { 
+/**
+ * Whether reads are split at all (`[router] read_splitting`).
+ */
+read_splitting: boolean, 
+/**
+ * The balancing policy's name.
+ */
+policy: string, 
+/**
+ * Every replica is out of rotation: reads go to the primary.
+ */
+all_out: boolean, 
+/**
+ * Reads that went to the primary because no replica qualified (none in rotation, or
+ * read-your-writes timed out).
+ */
+fallbacks: number, 
+/**
+ * Primary first, then the replicas in profile order.
+ */
+nodes: Array<NodeRouting>, };
 
 /**
  * How bad an attention item is.
@@ -927,6 +1090,36 @@ id: number,
  * `snapshot_time`, ms since the Unix epoch.
  */
 time_ms: number, };
+
+/**
+ * How far behind the primary the data that answered was.
+ */
+export type Staleness = { 
+/**
+ * Served by the primary: live data.
+ */
+live: boolean, 
+/**
+ * The serving replica's replay lag at the last sample, ms
+ * (`pg_stat_replication.replay_lag` on the primary).
+ */
+replay_lag_ms: number | null, 
+/**
+ * Its WAL bytes behind the primary at the last sample.
+ */
+lag_bytes: number | null, 
+/**
+ * For a cache: the lake snapshot read.
+ */
+snapshot_id: number | null, 
+/**
+ * For a cache: when it was last refreshed (RFC 3339).
+ */
+refreshed_at: string | null, 
+/**
+ * For a person.
+ */
+summary: string, };
 
 /**
  * One table's part in a snapshot.

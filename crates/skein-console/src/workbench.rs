@@ -1,0 +1,252 @@
+//! The Workbench: where a statement would go and why, before it runs ([`Console::explain_query`]);
+//! running it there ([`Console::run_query`]) with the node that served it and how stale that
+//! node was; and the router's per-node counters ([`Console::routing`]).
+//!
+//! Statements go through the console's [`skein_router::Router`], inside a named routing
+//! session kept across runs, so a `SET` or a temp table stays on its connection and a read
+//! after a write sees the write (read-your-writes).
+
+use serde::{Deserialize, Serialize};
+use skein_pg::Lsn;
+use skein_router::{Route, RoutingStats, Session, Target};
+use tokio_postgres::SimpleQueryMessage;
+use ts_rs::TS;
+
+use crate::console::Console;
+use crate::error::{Error, Result};
+
+/// Routing sessions the console keeps at most (oldest dropped beyond).
+const SESSIONS_KEPT: usize = 64;
+
+/// Default and largest number of rows a run returns to the front end.
+pub const MAX_ROWS: u32 = 10_000;
+
+/// Where a statement goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryTarget {
+    /// The primary.
+    Primary,
+    /// A streaming replica.
+    Replica,
+    /// The lake: a fresh cache holds the result (or the cached part of it).
+    Cache,
+}
+
+/// Where a statement goes and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct QueryRoute {
+    /// Primary, replica or cache.
+    pub target: QueryTarget,
+    /// The node that serves it (`lake` for a cache).
+    pub node: String,
+    /// The rule that decided (`statement`, `locking`, `read`, `cache`, …).
+    pub rule: String,
+    /// For a person: why.
+    pub reason: String,
+    /// The LSN a replica must have replayed first (read-your-writes).
+    pub needs_lsn: Option<Lsn>,
+    /// The caches that serve it, if any.
+    pub caches: Vec<String>,
+}
+
+impl From<Route> for QueryRoute {
+    fn from(r: Route) -> QueryRoute {
+        QueryRoute {
+            target: match r.target {
+                Target::Primary => QueryTarget::Primary,
+                Target::Replica => QueryTarget::Replica,
+            },
+            node: r.node,
+            rule: r.rule,
+            reason: r.reason,
+            needs_lsn: r.needs_lsn,
+            caches: Vec::new(),
+        }
+    }
+}
+
+/// How far behind the primary the data that answered was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Staleness {
+    /// Served by the primary: live data.
+    pub live: bool,
+    /// The serving replica's replay lag at the last sample, ms
+    /// (`pg_stat_replication.replay_lag` on the primary).
+    pub replay_lag_ms: Option<u64>,
+    /// Its WAL bytes behind the primary at the last sample.
+    pub lag_bytes: Option<u64>,
+    /// For a cache: the lake snapshot read.
+    pub snapshot_id: Option<i64>,
+    /// For a cache: when it was last refreshed (RFC 3339).
+    pub refreshed_at: Option<String>,
+    /// For a person.
+    pub summary: String,
+}
+
+/// A statement's result, as text (PostgreSQL's text output of each value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct QueryResult {
+    /// Where it ran and why.
+    pub route: QueryRoute,
+    /// Column names of the last statement that returned rows.
+    pub columns: Vec<String>,
+    /// Rows, at most `max_rows`; `null` is SQL NULL.
+    pub rows: Vec<Vec<Option<String>>>,
+    /// Rows the statement returned in all.
+    pub row_count: u64,
+    /// Whether `rows` holds fewer than `row_count`.
+    pub truncated: bool,
+    /// Rows affected, for a statement that returns none (`UPDATE`, `INSERT`, …).
+    pub affected: Option<u64>,
+    /// Wall time, ms.
+    pub elapsed_ms: f64,
+    /// How stale the serving node was.
+    pub staleness: Staleness,
+}
+
+impl Console {
+    fn session(&self, name: Option<&str>) -> Option<Session> {
+        let name = name.map(str::trim).filter(|n| !n.is_empty())?;
+        let mut sessions = self.shared.sessions.lock().ok()?;
+        if !sessions.contains_key(name) && sessions.len() >= SESSIONS_KEPT {
+            let oldest = sessions.keys().next().cloned();
+            if let Some(k) = oldest {
+                sessions.remove(&k);
+            }
+        }
+        Some(
+            sessions
+                .entry(name.to_owned())
+                .or_insert_with(|| Session::new(Some(name)))
+                .clone(),
+        )
+    }
+
+    /// Where `sql` would go from routing session `session` and why, without running it.
+    ///
+    /// Errors: `InvalidInput` for an empty statement.
+    pub async fn explain_query(&self, sql: &str, session: Option<&str>) -> Result<QueryRoute> {
+        let sql = nonempty(sql)?;
+        let router = self.shared.router.clone();
+        let route = match self.session(session) {
+            Some(s) => s.scope(async { router.explain(sql) }).await,
+            None => router.explain(sql),
+        };
+        Ok(route.into())
+    }
+
+    /// Runs `sql` where the router sends it, inside routing session `session`, and returns
+    /// up to `max_rows` rows (1–[`MAX_ROWS`]) as text.
+    ///
+    /// Errors: `InvalidInput` for an empty statement or `BEGIN`/`SET` without a session;
+    /// the serving node's error (naming it); `Timeout` past the console's work timeout.
+    pub async fn run_query(
+        &self,
+        sql: &str,
+        session: Option<&str>,
+        max_rows: u32,
+    ) -> Result<QueryResult> {
+        let sql = nonempty(sql)?;
+        let max_rows = max_rows.clamp(1, MAX_ROWS) as usize;
+        let router = self.shared.router.clone();
+        let timeout = self.options().work_timeout;
+        let work = async {
+            match self.session(session) {
+                Some(s) => s.scope(router.simple_query(sql)).await,
+                None => router.simple_query(sql).await,
+            }
+        };
+        let routed = tokio::time::timeout(timeout, work).await.map_err(|_| {
+            Error::Pg(skein_pg::Error::Timeout {
+                node: "the routed node".into(),
+                what: "running the statement".into(),
+                timeout_ms: timeout.as_millis() as u64,
+            })
+        })??;
+        let mut columns = Vec::new();
+        let mut rows = Vec::new();
+        let mut row_count = 0u64;
+        let mut affected = None;
+        for m in &routed.value {
+            match m {
+                SimpleQueryMessage::RowDescription(cols) => {
+                    columns = cols.iter().map(|c| c.name().to_owned()).collect();
+                    rows.clear();
+                    row_count = 0;
+                }
+                SimpleQueryMessage::Row(r) => {
+                    row_count += 1;
+                    if rows.len() < max_rows {
+                        rows.push((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect());
+                    }
+                }
+                SimpleQueryMessage::CommandComplete(n) => affected = Some(*n),
+                _ => {}
+            }
+        }
+        let route: QueryRoute = routed.route.into();
+        let staleness = self.staleness_of(&route);
+        Ok(QueryResult {
+            affected: if columns.is_empty() { affected } else { None },
+            truncated: (rows.len() as u64) < row_count,
+            route,
+            columns,
+            rows,
+            row_count,
+            elapsed_ms: routed.elapsed_ms,
+            staleness,
+        })
+    }
+
+    fn staleness_of(&self, route: &QueryRoute) -> Staleness {
+        if route.target == QueryTarget::Primary {
+            return Staleness {
+                live: true,
+                replay_lag_ms: None,
+                lag_bytes: None,
+                snapshot_id: None,
+                refreshed_at: None,
+                summary: format!("live: {} is the primary", route.node),
+            };
+        }
+        let reading = self
+            .shared
+            .history
+            .read()
+            .ok()
+            .and_then(|h| h.latest().and_then(|s| s.node(&route.node).cloned()));
+        let (lag_ms, bytes) = reading
+            .as_ref()
+            .map_or((None, None), |n| (n.replay_lag_ms, n.lag_bytes));
+        Staleness {
+            live: false,
+            replay_lag_ms: lag_ms,
+            lag_bytes: bytes,
+            snapshot_id: None,
+            refreshed_at: None,
+            summary: match (lag_ms, bytes) {
+                (Some(ms), Some(b)) => format!(
+                    "{} was {ms} ms ({b} bytes of WAL) behind the primary at the last sample (pg_stat_replication.replay_lag)",
+                    route.node
+                ),
+                _ => format!("{}: lag unknown at the last sample", route.node),
+            },
+        }
+    }
+
+    /// The router's per-node counters and rotation.
+    pub fn routing(&self) -> RoutingStats {
+        self.shared.router.stats()
+    }
+}
+
+fn nonempty(sql: &str) -> Result<&str> {
+    let t = sql.trim();
+    if t.is_empty() || t.trim_end_matches(';').trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "the statement is empty: type a SQL statement".into(),
+        ));
+    }
+    Ok(t)
+}
