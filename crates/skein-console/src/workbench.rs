@@ -2,13 +2,21 @@
 //! running it there ([`Console::run_query`]) with the node that served it and how stale that
 //! node was; and the router's per-node counters ([`Console::routing`]).
 //!
-//! Statements go through the console's [`skein_router::Router`], inside a named routing
+//! A read that fresh caches hold is served from the lake: the whole statement from its cache
+//! table, or its cached subqueries and CTEs in DuckDB joined with the rest read live from the
+//! replica the router picks ([`skein_router::cache`]). Caches are checked fresh at run time;
+//! one that is not is named in the reason and never used.
+//!
+//! Other statements go through the console's [`skein_router::Router`], inside a named routing
 //! session kept across runs, so a `SET` or a temp table stays on its connection and a read
 //! after a write sees the write (read-your-writes).
 
 use serde::{Deserialize, Serialize};
+use skein_lake::{CacheState, CacheStatus, LakeRows};
 use skein_pg::Lsn;
-use skein_router::{Route, RoutingStats, Session, Target};
+use skein_router::{
+    CachePlan, CacheRoutes, CacheUse, CachedQuery, Route, RoutingStats, Session, Target,
+};
 use tokio_postgres::SimpleQueryMessage;
 use ts_rs::TS;
 
@@ -128,12 +136,136 @@ impl Console {
     /// Errors: `InvalidInput` for an empty statement.
     pub async fn explain_query(&self, sql: &str, session: Option<&str>) -> Result<QueryRoute> {
         let sql = nonempty(sql)?;
+        let live = self.explain_live(sql, session).await;
+        Ok(match self.cache_decision(sql, &live, false).await {
+            CacheDecision::Lake { route, .. } => route,
+            CacheDecision::Live { note } => with_note(live.into(), note),
+        })
+    }
+
+    async fn explain_live(&self, sql: &str, session: Option<&str>) -> Route {
         let router = self.shared.router.clone();
-        let route = match self.session(session) {
+        if !router.functions_known() {
+            // Until pg_proc is read, every function call is classified a write.
+            let _ = router.reload_functions().await;
+        }
+        match self.session(session) {
             Some(s) => s.scope(async { router.explain(sql) }).await,
             None => router.explain(sql),
+        }
+    }
+
+    /// Whether fresh caches serve `sql` (a read): the whole statement, or its cached parts
+    /// joined in DuckDB with the rest read live from `live`'s node. With `verify`, each cache
+    /// used is checked fresh now (a fingerprint of its monitored tables on the primary), not
+    /// only by the watcher's last reading. A matching cache that is not fresh is named in the
+    /// note and never used.
+    async fn cache_decision(&self, sql: &str, live: &Route, verify: bool) -> CacheDecision {
+        let explicit = sql.contains("skein:primary") || sql.contains("skein:replica");
+        let wants = sql.contains("skein:cache");
+        if self.shared.router.classify(sql).target != Target::Replica || explicit {
+            return CacheDecision::Live { note: None };
+        }
+        let mut caches: Vec<CachedQuery> = self
+            .caches_now()
+            .into_iter()
+            .map(|v| CachedQuery {
+                name: v.status.definition.name.clone(),
+                query: v.status.definition.query.clone(),
+                // Run time checks each matching cache now; explain trusts the watcher.
+                fresh: verify || (v.status.state == CacheState::Fresh && !v.refreshing),
+                state: if v.refreshing {
+                    "refreshing".into()
+                } else {
+                    state_word(v.status.state)
+                },
+            })
+            .collect();
+        let lake_name = self.profile().lake.name.clone();
+        let mut statuses = Vec::new();
+        let plan = loop {
+            let plan = CacheRoutes::new(&lake_name, caches.clone()).plan(sql);
+            let used: Vec<String> = match &plan.uses {
+                Some(CacheUse::Whole { cache }) => vec![cache.clone()],
+                Some(CacheUse::Partial { caches, .. }) => caches.clone(),
+                None => Vec::new(),
+            };
+            if !verify || used.is_empty() {
+                break plan;
+            }
+            let Ok(lake) = self.lake().await else {
+                break CachePlan::default();
+            };
+            let mut all_fresh = true;
+            statuses.clear();
+            for name in &used {
+                let status = lake.cache_status(&self.shared.work, name).await;
+                let state = status.as_ref().map_or(CacheState::Unknown, |s| s.state);
+                if state != CacheState::Fresh {
+                    all_fresh = false;
+                    if let Some(c) = caches.iter_mut().find(|c| &c.name == name) {
+                        c.fresh = false;
+                        c.state = state_word(state);
+                    }
+                }
+                if let Ok(s) = status {
+                    statuses.push(s);
+                }
+            }
+            if all_fresh {
+                break plan;
+            }
         };
-        Ok(route.into())
+        let skipped = (!plan.skipped.is_empty()).then(|| {
+            plan.skipped
+                .iter()
+                .map(|s| format!("cache {} holds it but is {}: not used", s.name, s.state))
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        let Some(uses) = plan.uses else {
+            let note = match (skipped, wants) {
+                (Some(s), _) => Some(format!("{s}; read live")),
+                (None, true) => {
+                    Some("/* skein:cache */, but no cache holds this query: read live".into())
+                }
+                (None, false) => None,
+            };
+            return CacheDecision::Live { note };
+        };
+        let (rule, reason, names) = match &uses {
+            CacheUse::Whole { cache } => (
+                "cache",
+                format!("a fresh cache holds this query's result: served from the lake table {lake_name}.main.{cache}"),
+                vec![cache.clone()],
+            ),
+            CacheUse::Partial { caches, .. } => (
+                "cache_join",
+                format!(
+                    "fresh caches hold part of it ({}): DuckDB reads them from the lake and the rest live from {}",
+                    caches.join(", "),
+                    live.node
+                ),
+                caches.clone(),
+            ),
+        };
+        let reason = match skipped {
+            Some(s) => format!("{reason}; {s}"),
+            None => reason,
+        };
+        CacheDecision::Lake {
+            route: QueryRoute {
+                target: QueryTarget::Cache,
+                node: "lake".into(),
+                rule: rule.into(),
+                reason,
+                needs_lsn: None,
+                caches: names,
+            },
+            uses,
+            live_node: live.node.clone(),
+            statuses,
+        }
     }
 
     /// Runs `sql` where the router sends it, inside routing session `session`, and returns
@@ -149,6 +281,39 @@ impl Console {
     ) -> Result<QueryResult> {
         let sql = nonempty(sql)?;
         let max_rows = max_rows.clamp(1, MAX_ROWS) as usize;
+        let live = self.explain_live(sql, session).await;
+        let note = match self.cache_decision(sql, &live, true).await {
+            CacheDecision::Lake {
+                route,
+                uses,
+                live_node,
+                statuses,
+            } => match self.run_on_lake(&uses, &live_node, max_rows).await {
+                Ok((rows, elapsed_ms)) => {
+                    let staleness = cache_staleness(
+                        &route,
+                        &rows,
+                        &statuses,
+                        self.staleness_of_node(&live_node),
+                    );
+                    return Ok(QueryResult {
+                        truncated: (rows.rows.len() as u64) < rows.row_count,
+                        route,
+                        columns: rows.columns,
+                        rows: rows.rows,
+                        row_count: rows.row_count,
+                        affected: None,
+                        elapsed_ms,
+                        staleness,
+                    });
+                }
+                Err(e) => Some(format!(
+                    "the lake could not serve it ({}): read live",
+                    e.info().message
+                )),
+            },
+            CacheDecision::Live { note } => note,
+        };
         let router = self.shared.router.clone();
         let timeout = self.options().work_timeout;
         let work = async {
@@ -185,7 +350,7 @@ impl Console {
                 _ => {}
             }
         }
-        let route: QueryRoute = routed.route.into();
+        let route = with_note(routed.route.into(), note);
         let staleness = self.staleness_of(&route);
         Ok(QueryResult {
             affected: if columns.is_empty() { affected } else { None },
@@ -196,6 +361,45 @@ impl Console {
             row_count,
             elapsed_ms: routed.elapsed_ms,
             staleness,
+        })
+    }
+
+    async fn run_on_lake(
+        &self,
+        uses: &CacheUse,
+        live_node: &str,
+        max_rows: usize,
+    ) -> Result<(LakeRows, f64)> {
+        let started = std::time::Instant::now();
+        let lake = self.lake().await?;
+        let rows = match uses {
+            CacheUse::Whole { cache } => lake.read_cache(cache, max_rows).await?,
+            CacheUse::Partial { sql, .. } => {
+                let node = self.shared.work.node(live_node)?.clone();
+                lake.read_with_live(sql, &node, max_rows).await?
+            }
+        };
+        Ok((rows, started.elapsed().as_secs_f64() * 1000.0))
+    }
+
+    fn staleness_of_node(&self, node: &str) -> Staleness {
+        let role = self
+            .shared
+            .work
+            .node(node)
+            .map(|n| n.role)
+            .unwrap_or(skein_pg::NodeRole::Replica);
+        self.staleness_of(&QueryRoute {
+            target: if role == skein_pg::NodeRole::Primary {
+                QueryTarget::Primary
+            } else {
+                QueryTarget::Replica
+            },
+            node: node.to_owned(),
+            rule: String::new(),
+            reason: String::new(),
+            needs_lsn: None,
+            caches: Vec::new(),
         })
     }
 
@@ -238,6 +442,69 @@ impl Console {
     /// The router's per-node counters and rotation.
     pub fn routing(&self) -> RoutingStats {
         self.shared.router.stats()
+    }
+}
+
+enum CacheDecision {
+    Live {
+        note: Option<String>,
+    },
+    Lake {
+        route: QueryRoute,
+        uses: CacheUse,
+        live_node: String,
+        statuses: Vec<CacheStatus>,
+    },
+}
+
+fn with_note(mut route: QueryRoute, note: Option<String>) -> QueryRoute {
+    if let Some(n) = note {
+        route.reason = format!("{}; {n}", route.reason);
+    }
+    route
+}
+
+fn state_word(state: CacheState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn cache_staleness(
+    route: &QueryRoute,
+    rows: &LakeRows,
+    statuses: &[CacheStatus],
+    live: Staleness,
+) -> Staleness {
+    let refreshed = statuses
+        .iter()
+        .filter_map(|s| s.last_refresh.as_ref().map(|r| r.refreshed_at_ms))
+        .min();
+    let refreshed_at = refreshed.and_then(|ms| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    });
+    let caches = route.caches.join(", ");
+    let mut summary = format!(
+        "cache {caches}: fresh (its monitored tables are unchanged since the refresh{}, checked now); lake snapshot {}",
+        refreshed_at.as_deref().map(|t| format!(" at {t}")).unwrap_or_default(),
+        rows.snapshot_id
+    );
+    if route.rule == "cache_join" {
+        summary.push_str(&format!("; live part: {}", live.summary));
+    }
+    Staleness {
+        live: false,
+        replay_lag_ms: (route.rule == "cache_join")
+            .then_some(live.replay_lag_ms)
+            .flatten(),
+        lag_bytes: (route.rule == "cache_join")
+            .then_some(live.lag_bytes)
+            .flatten(),
+        snapshot_id: Some(rows.snapshot_id),
+        refreshed_at,
+        summary,
     }
 }
 

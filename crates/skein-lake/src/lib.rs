@@ -12,6 +12,7 @@ mod lake;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod refresh;
+pub mod routed;
 pub mod snapshot;
 pub mod together;
 mod value;
@@ -24,6 +25,7 @@ pub use maintenance::{
     Compaction, CompactionResult, ExpireTarget, LakeFile, LakeStats, MaintenanceLock, TableFiles,
 };
 pub use refresh::{RefreshOutcome, RefreshResult};
+pub use routed::LakeRows;
 pub use snapshot::{At, Snapshot, TableRows};
 pub use together::CachesSnapshot;
 

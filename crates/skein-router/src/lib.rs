@@ -6,6 +6,8 @@
 //!   anything that cannot be parsed or classified goes to the primary.
 //! - [`rotation`]: which replicas are in rotation (lag thresholds, failures, recovery time).
 //! - [`balance`]: which replica in rotation serves a read (policies, session affinity, cap).
+//! - [`cache`]: which part of a read a fresh cache holds (whole, or subqueries and CTEs to
+//!   read from the lake in DuckDB while the rest is read live); stale caches never serve.
 //! - [`router`]: the [`Router`] that ties them to a pool per node, with read-your-writes and
 //!   session pinning from the task's [`Session`] ([`session`]), retries and counters;
 //!   configured by a profile's `[router]` table ([`config`]).
@@ -29,6 +31,7 @@
 //! ```
 
 pub mod balance;
+pub mod cache;
 pub mod classify;
 pub mod config;
 mod error;
@@ -37,6 +40,7 @@ pub mod router;
 pub mod session;
 
 pub use balance::{Balancer, Candidate, Policy};
+pub use cache::{CachePlan, CacheRoutes, CacheUse, CachedQuery, SkippedCache};
 pub use classify::{classify, effect, Classification, Effect, Functions, Target};
 pub use config::{PolicyName, PoolSettings, QueryRule, RouterConfig, TableRule};
 pub use error::{Error, Result};

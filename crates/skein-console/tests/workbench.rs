@@ -1,0 +1,203 @@
+//! The Workbench through `App::rpc` against a sandbox: explain before running, run where the
+//! router sends it, reads served from fresh caches (whole, and joined live in DuckDB), and a
+//! stale cache never used.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use skein_console::rpc::{CacheSpec, QueryResult, QueryRoute, QueryTarget, RoutingStats};
+use skein_console::{App, ConsoleOptions, Request, Response};
+use skein_core::ErrorCode;
+use skein_sandbox::{Sandbox, SandboxOptions};
+
+struct Stack {
+    sandbox: Sandbox,
+    app: App,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(c) = self.app.console() {
+            c.close();
+        }
+        let _ = Sandbox::down(&self.sandbox.dir);
+    }
+}
+
+async fn explain(app: &App, sql: &str) -> QueryRoute {
+    match app
+        .rpc(Request::ExplainQuery {
+            sql: sql.into(),
+            session: Some("wb".into()),
+        })
+        .await
+    {
+        Ok(Response::ExplainQuery(r)) => r,
+        other => panic!("explain_query answered {other:?}"),
+    }
+}
+
+async fn run(app: &App, sql: &str) -> QueryResult {
+    match app
+        .rpc(Request::RunQuery {
+            sql: sql.into(),
+            session: Some("wb".into()),
+            max_rows: 100,
+        })
+        .await
+    {
+        Ok(Response::RunQuery(r)) => r,
+        other => panic!("run_query {sql} answered {other:?}"),
+    }
+}
+
+const TOTALS: &str = "SELECT k, sum(v) AS total FROM app.items GROUP BY k";
+const JOINED: &str = "SELECT t.k, t.total, l.label FROM (SELECT k, sum(v) AS total FROM app.items GROUP BY k) t JOIN app.labels l ON l.k = t.k ORDER BY t.k";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workbench_explains_runs_and_serves_fresh_caches_only() {
+    let dir = PathBuf::from(format!("/tmp/skein-workbench-test-{}", std::process::id()));
+    let sandbox = Sandbox::up(SandboxOptions {
+        dir: dir.clone(),
+        replicas: 2,
+        scale: 0.0,
+    })
+    .await
+    .expect("sandbox up");
+    let app = App::with_config_dir(
+        ConsoleOptions {
+            lag_interval: Duration::from_millis(250),
+            cache_interval: Duration::from_millis(500),
+            retention: Duration::from_secs(60),
+            work_timeout: Duration::from_secs(30),
+            scheduler_max: 2,
+            persist_lag: false,
+        },
+        Some(dir.join("config")),
+    );
+    app.open_profile(&sandbox.profile).expect("open profile");
+    let stack = Stack { sandbox, app };
+    let app = &stack.app;
+
+    // Schema and data through the Workbench itself: several statements run on the primary.
+    let setup = run(
+        app,
+        "CREATE SCHEMA app; CREATE TABLE app.items (id int PRIMARY KEY, k int, v int); \
+         CREATE TABLE app.labels (k int PRIMARY KEY, label text); \
+         INSERT INTO app.items SELECT g, g % 3, g FROM generate_series(1, 30) g; \
+         INSERT INTO app.labels VALUES (0, 'zero'), (1, 'one'), (2, 'two')",
+    )
+    .await;
+    assert_eq!(
+        (setup.route.node.as_str(), setup.route.rule.as_str()),
+        ("primary", "multi_statement")
+    );
+
+    // Explain before running: a locking read goes to the primary, a read to a replica.
+    let lock = explain(app, "SELECT * FROM app.items FOR UPDATE").await;
+    assert_eq!(
+        (lock.target, lock.rule.as_str()),
+        (QueryTarget::Primary, "locking")
+    );
+    let read = explain(app, "SELECT count(*) FROM app.items").await;
+    assert_eq!(read.target, QueryTarget::Replica);
+    let e = app
+        .rpc(Request::ExplainQuery {
+            sql: "  ".into(),
+            session: None,
+        })
+        .await
+        .expect_err("empty");
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+
+    // Run: a read right after the writes sees them (same routing session), on a replica or
+    // the primary, with the serving node's staleness.
+    let counted = run(app, "SELECT count(*) FROM app.items").await;
+    assert_eq!(counted.rows, [[Some("30".to_string())]]);
+    assert_eq!(counted.columns, ["count"]);
+    assert!(!counted.staleness.summary.is_empty());
+    let update = run(app, "UPDATE app.items SET v = v + 0 WHERE id <= 5").await;
+    assert_eq!(update.affected, Some(5));
+    let bad = app
+        .rpc(Request::RunQuery {
+            sql: "SELEC 1".into(),
+            session: None,
+            max_rows: 10,
+        })
+        .await
+        .expect_err("syntax error");
+    assert!(bad.message.contains("primary"), "{}", bad.message);
+
+    // A cache of the totals, refreshed: the same query in other words is served from it.
+    let spec = CacheSpec {
+        name: "totals".into(),
+        query: TOTALS.into(),
+        monitor: vec!["app.items".into()],
+        ttl_seconds: None,
+    };
+    app.rpc(Request::CreateCache(spec))
+        .await
+        .expect("create cache");
+    app.rpc(Request::RefreshCache {
+        name: "totals".into(),
+        force: true,
+    })
+    .await
+    .expect("refresh");
+    let live: QueryResult = run(app, &format!("/* skein:primary */ {TOTALS} ORDER BY k")).await;
+    assert_eq!(live.route.node, "primary");
+    let whole = run(app, "select k, SUM(v) as total from app.items group by k").await;
+    assert_eq!(
+        (whole.route.target, whole.route.rule.as_str()),
+        (QueryTarget::Cache, "cache"),
+        "{:?}",
+        whole.route
+    );
+    assert_eq!(whole.route.caches, ["totals"]);
+    assert!(whole.staleness.snapshot_id.is_some());
+    let mut cached_rows = whole.rows.clone();
+    cached_rows.sort();
+    assert_eq!(cached_rows, live.rows);
+
+    // Cached part joined with a live table, in DuckDB.
+    let explained = explain(app, JOINED).await;
+    assert_eq!(
+        (explained.target, explained.rule.as_str()),
+        (QueryTarget::Cache, "cache_join")
+    );
+    let joined = run(app, JOINED).await;
+    assert_eq!(joined.route.rule, "cache_join", "{:?}", joined.route);
+    let truth = run(app, &format!("/* skein:primary */ {JOINED}")).await;
+    assert_eq!(joined.rows, truth.rows);
+    assert_eq!(joined.rows.len(), 3);
+    assert!(
+        joined.staleness.summary.contains("live part"),
+        "{}",
+        joined.staleness.summary
+    );
+
+    // A write makes the cache stale: it is not used, the reason says so, and the result is
+    // the live one.
+    run(app, "UPDATE app.items SET v = v + 100 WHERE id = 3").await;
+    let after = run(app, TOTALS).await;
+    assert_ne!(after.route.target, QueryTarget::Cache, "{:?}", after.route);
+    assert!(
+        after.route.reason.contains("totals") && after.route.reason.contains("not used"),
+        "{}",
+        after.route.reason
+    );
+    let after_sum: i64 = after
+        .rows
+        .iter()
+        .map(|r| r[1].as_deref().unwrap_or("0").parse::<i64>().expect("sum"))
+        .sum();
+    assert_eq!(after_sum, (1..=30).sum::<i64>() + 100);
+
+    // The counters behind the Overview.
+    let stats: RoutingStats = match app.rpc(Request::Routing).await {
+        Ok(Response::Routing(s)) => s,
+        other => panic!("routing answered {other:?}"),
+    };
+    assert!(stats.nodes[0].writes >= 3, "{stats:?}");
+    assert_eq!(stats.nodes.iter().skip(1).map(|n| n.writes).sum::<u64>(), 0);
+}
