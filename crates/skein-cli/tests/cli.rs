@@ -267,6 +267,28 @@ fn sandbox_status_caches_snapshots_and_down() {
         &profile,
     ]);
     assert_eq!(read["target"], "replica");
+    assert!(
+        read["node"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("replica")),
+        "{read}"
+    );
+    // A session hint always lands on the same replica.
+    let hinted = |hint: &str| {
+        ok_json(&[
+            "route",
+            "explain",
+            "SELECT 1",
+            "--session",
+            hint,
+            "--json",
+            "--profile",
+            &profile,
+        ])["node"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_eq!(hinted("tenant-42"), hinted("tenant-42"));
 
     // Errors people hit: one line naming what is wrong.
     let e = err_line(&["cache", "refresh", "nope", "--profile", &profile]);

@@ -58,6 +58,19 @@ pub enum PolicyName {
     Nearest,
 }
 
+impl PolicyName {
+    /// The policy in words, for reasons (`weighted round robin`).
+    pub fn words(self) -> &'static str {
+        match self {
+            PolicyName::RoundRobin => "round robin",
+            PolicyName::WeightedRoundRobin => "weighted round robin",
+            PolicyName::LeastLag => "least lag",
+            PolicyName::Random => "random choice",
+            PolicyName::Nearest => "nearest region",
+        }
+    }
+}
+
 /// A read that touches `table` goes to `to` (`"primary"` or a replica's name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

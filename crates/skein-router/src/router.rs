@@ -593,8 +593,11 @@ impl Router {
                         "{}; session affinity for '{h}' (rendezvous hashing)",
                         cls.reason
                     ),
-                    None => format!("{}; chosen by {:?}", cls.reason, self.inner.config.policy)
-                        .to_lowercase(),
+                    None => format!(
+                        "{}; chosen by {}",
+                        cls.reason,
+                        self.inner.config.policy.words()
+                    ),
                 };
                 (pick, why, "read")
             }
