@@ -52,6 +52,7 @@ test: setup
 bench: build
 	cargo bench -p skein-lake --bench refresh
 	cargo bench -p skein-pg --bench lag_tick
+	cargo bench -p skein-console --bench routing
 	bash scripts/bench-console.sh
 
 # The README's screenshot: the desktop window on the sandbox, under Xvfb.

@@ -18,12 +18,14 @@ import { replicasPage } from './replicas/replicas';
 import { cachesPage } from './caches/caches';
 import { snapshotsPage } from './snapshots/snapshots';
 import { settingsPage } from './settings/settings';
+import { workbenchPage } from './workbench/workbench';
 
 const FACTORIES: Record<PageName, PageFactory> = {
   overview: overviewPage,
   replicas: replicasPage,
   caches: cachesPage,
   snapshots: snapshotsPage,
+  workbench: workbenchPage,
   settings: settingsPage,
 };
 
@@ -32,6 +34,7 @@ const TITLES: Record<PageName, string> = {
   replicas: 'Replicas',
   caches: 'Caches',
   snapshots: 'Snapshots',
+  workbench: 'Workbench',
   settings: 'Settings',
 };
 

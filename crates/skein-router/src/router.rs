@@ -28,6 +28,9 @@ use crate::error::{Error, Result};
 use crate::rotation::{Rotation, RotationPolicy};
 use crate::session::{self, Pinned, SessionState};
 
+/// Distinct statement texts whose classification the router keeps.
+pub const CLASSIFIED_KEPT: usize = 4096;
+
 /// Where a statement goes and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Route {
@@ -121,6 +124,9 @@ struct Inner {
     config: RouterConfig,
     cluster: Cluster,
     functions: RwLock<Functions>,
+    /// Classifications by statement text (at most [`CLASSIFIED_KEPT`]; cleared when function
+    /// volatility is reloaded).
+    classified: Mutex<HashMap<String, Classification>>,
     rotation: Mutex<Rotation>,
     balancer: Balancer,
     readings: Mutex<HashMap<String, Reading>>,
@@ -313,6 +319,7 @@ impl Router {
                 config,
                 cluster,
                 functions: RwLock::new(Functions::unknown()),
+                classified: Mutex::new(HashMap::new()),
                 rotation: Mutex::new(rotation),
                 balancer,
                 readings: Mutex::new(HashMap::new()),
@@ -365,6 +372,11 @@ impl Router {
             .functions
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Functions::new(names);
+        self.inner
+            .classified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         Ok(n)
     }
 
@@ -377,14 +389,37 @@ impl Router {
             .is_known()
     }
 
-    /// Classifies `sql` with the router's knowledge of user functions.
+    /// Classifies `sql` with the router's knowledge of user functions. Repeated statement
+    /// texts (prepared statements, ORMs) are answered from a cache of the last
+    /// [`CLASSIFIED_KEPT`] distinct texts, without parsing again.
     pub fn classify(&self, sql: &str) -> Classification {
-        let f = self
+        if let Some(c) = self
             .inner
-            .functions
-            .read()
+            .classified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sql)
+        {
+            return c.clone();
+        }
+        let c = {
+            let f = self
+                .inner
+                .functions
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            classify(sql, &f)
+        };
+        let mut cache = self
+            .inner
+            .classified
+            .lock()
             .unwrap_or_else(|p| p.into_inner());
-        classify(sql, &f)
+        if cache.len() >= CLASSIFIED_KEPT {
+            cache.clear();
+        }
+        cache.insert(sql.to_owned(), c.clone());
+        c
     }
 
     /// Feeds one lag sample to rotation: each replica's replay lag (a reachable replica the

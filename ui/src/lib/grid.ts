@@ -36,11 +36,16 @@ function compare(a: JsonValue, b: JsonValue): number {
   return x.localeCompare(y);
 }
 
-export function dataGrid(columns: string[], rows: JsonValue[][], opts: { label: string; onCopy?: (text: string) => void }): Grid {
+export function dataGrid(
+  columns: string[],
+  rows: JsonValue[][],
+  opts: { label: string; onCopy?: (text: string) => void; /** Right-aligned columns (default: those holding only numbers). */ numeric?: boolean[] },
+): Grid {
   let order = rows.map((_, i) => i);
   let sortCol: number | null = null;
   let asc = true;
-  const numeric = columns.map((_, c) => rows.length > 0 && rows.every((r) => r[c] === null || typeof r[c] === 'number'));
+  const numeric =
+    opts.numeric ?? columns.map((_, c) => rows.length > 0 && rows.every((r) => r[c] === null || typeof r[c] === 'number'));
 
   const tbody = h('tbody');
   const marks: HTMLElement[] = [];

@@ -1,14 +1,15 @@
 // Hash routes, one per page: `#/overview`, `#/replicas`, `#/caches`, `#/snapshots`,
-// `#/snapshots/37` (a selected snapshot), `#/snapshots/travel`, `#/settings`. The back
-// button and bookmarks work because every page is a URL.
+// `#/snapshots/37` (a selected snapshot), `#/snapshots/travel`, `#/workbench`, `#/settings`.
+// The back button and bookmarks work because every page is a URL.
 
-export type PageName = 'overview' | 'replicas' | 'caches' | 'snapshots' | 'settings';
+export type PageName = 'overview' | 'replicas' | 'caches' | 'snapshots' | 'workbench' | 'settings';
 
 export const PAGES: readonly { name: PageName; title: string }[] = [
   { name: 'overview', title: 'Overview' },
   { name: 'replicas', title: 'Replicas' },
   { name: 'caches', title: 'Caches' },
   { name: 'snapshots', title: 'Snapshots' },
+  { name: 'workbench', title: 'Workbench' },
   { name: 'settings', title: 'Settings' },
 ];
 

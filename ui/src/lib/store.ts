@@ -1,5 +1,5 @@
 // What the console knows right now, fed by one `overview` at start and then by events
-// (lag ticks, cache states, refreshes, lake changes, profile switches). Pages read it and
+// (lag ticks, cache states, refreshes, lake changes, routing counters, profile switches). Pages read it and
 // subscribe to the topics they show; none of them polls.
 
 import type {
@@ -12,6 +12,7 @@ import type {
   ProfileInfo,
   ProfileList,
   RefreshOutcome,
+  RoutingStats,
   Thresholds,
 } from './bindings';
 import { type Backend, RpcError } from './backend';
@@ -25,6 +26,7 @@ export type Topic =
   | 'lake' // the lake's summary
   | 'attention' // the attention list
   | 'jobs' // maintenance jobs (the list, or one job's state)
+  | 'routing' // the router's per-node counters and rotation
   | 'profiles'; // the open and recent profiles
 
 export type Status = 'loading' | 'ready' | 'no-profile' | 'error';
@@ -49,6 +51,10 @@ export class Store {
   jobs: Job[] = [];
   /** Errors of the background loads (lag history), for the page that needs them. */
   historyError: RpcError | null = null;
+  /** The router's per-node counters and rotation (`routing`, then a `routing` event a second). */
+  routing: RoutingStats | null = null;
+  /** Why `routing` failed, while no event has answered since. */
+  routingError: RpcError | null = null;
 
   private readonly listeners = new Map<Topic, Set<() => void>>();
   private generation = 0;
@@ -117,6 +123,7 @@ export class Store {
     if (this.status === 'ready') {
       void this.loadHistory(gen);
       void this.loadJobs(gen);
+      void this.loadRouting(gen);
     }
   }
 
@@ -160,6 +167,21 @@ export class Store {
     }
     this.emit('jobs');
     this.watchJobs();
+  }
+
+  /** Loads the router's counters (events keep them current from then on). */
+  async loadRouting(gen = this.generation): Promise<void> {
+    try {
+      const r = await this.backend.rpc({ method: 'routing' });
+      if (gen !== this.generation) return;
+      // An event that arrived meanwhile is as new or newer: keep it.
+      if (!this.routing) this.routing = r;
+      this.routingError = null;
+    } catch (e) {
+      if (gen !== this.generation) return;
+      if (!this.routing) this.routingError = RpcError.from(e);
+    }
+    this.emit('routing');
   }
 
   async loadProfiles(): Promise<void> {
@@ -258,6 +280,11 @@ export class Store {
       case 'job':
         this.recordJob(e.data);
         break;
+      case 'routing':
+        this.routing = e.data;
+        this.routingError = null;
+        this.emit('routing');
+        break;
       case 'profile_opened':
         this.profiles = e.data;
         this.reset();
@@ -275,6 +302,8 @@ export class Store {
     this.caches = [];
     this.attention = [];
     this.jobs = [];
+    this.routing = null;
+    this.routingError = null;
     this.pending.clear();
     this.timeline.reset();
     this.signature = '';

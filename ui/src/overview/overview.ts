@@ -1,5 +1,5 @@
 // Overview: the topology at a glance (primary → replicas, the lake and its caches) and the
-// "Needs attention" list from `Overview.attention`. Live: lag ticks update the replicas,
+// "Needs attention" list from `Overview.attention`, and the router's per-node counters. Live: lag ticks update the replicas,
 // `caches` / `lake` events the right-hand column; the attention list is asked for again
 // when a node's state or level changes.
 
@@ -11,6 +11,7 @@ import { href } from '../lib/router';
 import { badge, nodeBadge, worst } from '../lib/status';
 import { onThemeChange, resolvedTheme } from '../lib/theme';
 import { LagChart } from '../replicas/chart';
+import { routingPanel } from '../workbench/routing';
 import { seriesColor } from '../replicas/palette';
 
 /** The page that shows an attention item's subject (`replica2`, `cache x`, `lake`). */
@@ -53,11 +54,13 @@ export const overviewPage: PageFactory = ({ store }) => {
   );
 
   const attention = h('ul', { class: 'attention-list', dataset: { testid: 'attention' } });
+  const routing = routingPanel(store);
 
   const el = h(
     'section',
     { class: 'page-inner overview' },
     h('div', { class: 'page-head' }, h('h1', null, 'Overview')),
+    routing.banner,
     h(
       'div',
       { class: 'topology', role: 'group', 'aria-label': 'Topology' },
@@ -68,6 +71,7 @@ export const overviewPage: PageFactory = ({ store }) => {
     ),
     h('h2', { class: 'section-title' }, 'Needs attention'),
     attention,
+    routing.el,
   );
 
   // Replay lag of every replica on one chart (the Replicas page has one per replica).
@@ -294,6 +298,7 @@ export const overviewPage: PageFactory = ({ store }) => {
   d.add(store.on('lake', renderLake));
   d.add(store.on('caches', renderCaches));
   d.add(store.on('attention', renderAttention));
+  d.add(store.on('routing', routing.render));
   renderNodes();
   renderLake();
   renderCaches();

@@ -1,0 +1,212 @@
+//! Routing figures on a real sandbox (prints them; asserts nothing about time):
+//!
+//! 1. classification time per statement over the router's corpus: cold (parsed) and cached
+//!    (the router's classification cache), p50/p99;
+//! 2. a routed `SELECT 1` against a direct tokio-postgres call on the same replica, as a
+//!    ratio, with 1 session and with 50 concurrent sessions;
+//! 3. TPC-H Q1 served from its cache in the lake against the same query on the primary.
+//!
+//! `cargo bench -p skein-console --bench routing` (SCALE=… for TPC-H, default 0.1).
+
+use std::time::Instant;
+
+use skein_core::Profile;
+use skein_lake::Lake;
+use skein_pg::Cluster;
+use skein_router::{classify, Functions, Router, RouterConfig};
+use skein_sandbox::{Sandbox, SandboxOptions};
+
+const Q1: &str = "SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, \
+    sum(l_extendedprice) AS sum_base_price, sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price, \
+    sum(l_extendedprice * (1 - l_discount) * (1 + l_tax)) AS sum_charge, avg(l_quantity) AS avg_qty, \
+    avg(l_extendedprice) AS avg_price, avg(l_discount) AS avg_disc, count(*) AS count_order \
+    FROM lineitem WHERE l_shipdate <= date '1998-12-01' - interval '90' day \
+    GROUP BY l_returnflag, l_linestatus ORDER BY l_returnflag, l_linestatus";
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let scale: f64 = std::env::var("SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.1);
+    let dir = std::path::PathBuf::from(format!("/tmp/skein-bench-routing-{}", std::process::id()));
+    let sandbox = Sandbox::up(SandboxOptions {
+        dir: dir.clone(),
+        replicas: 2,
+        scale,
+    })
+    .await?;
+    let result = run(&sandbox, scale).await;
+    Sandbox::down(&dir)?;
+    result
+}
+
+async fn run(sandbox: &Sandbox, scale: f64) -> Result<(), Box<dyn std::error::Error>> {
+    let profile = Profile::load(&sandbox.profile)?;
+    classification(&profile).await?;
+    select_one(sandbox, &profile).await?;
+    cache_vs_primary(&profile, scale).await?;
+    Ok(())
+}
+
+async fn classification(profile: &Profile) -> Result<(), Box<dyn std::error::Error>> {
+    let corpus: Vec<&str> = include_str!("../../skein-router/tests/corpus.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t').map(|(_, sql)| sql))
+        .collect();
+    let functions = Functions::default();
+    let mut cold = Vec::new();
+    for _ in 0..20 {
+        for sql in &corpus {
+            let t = Instant::now();
+            std::hint::black_box(classify(sql, &functions));
+            cold.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    let router = Router::connect(profile).await?;
+    for sql in &corpus {
+        router.classify(sql);
+    }
+    let mut cached = Vec::new();
+    for _ in 0..20 {
+        for sql in &corpus {
+            let t = Instant::now();
+            std::hint::black_box(router.classify(sql));
+            cached.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    println!(
+        "classification, {} statements x 20: cold (parsed) p50 {:.1} µs p99 {:.1} µs; cached p50 {:.2} µs p99 {:.2} µs",
+        corpus.len(),
+        pct(&mut cold, 0.5),
+        pct(&mut cold, 0.99),
+        pct(&mut cached, 0.5),
+        pct(&mut cached, 0.99)
+    );
+    Ok(())
+}
+
+async fn select_one(
+    sandbox: &Sandbox,
+    profile: &Profile,
+) -> Result<(), Box<dyn std::error::Error>> {
+    const SQL: &str = "/* skein:replica=replica1 */ SELECT 1";
+    let mut config = RouterConfig::default();
+    config.replica_pool.max_size = 50;
+    let router = Router::with_config(profile, config).await?;
+    let password = sandbox.password()?;
+    let info = format!(
+        "{} password={password}",
+        sandbox.conninfo("replica1", "tpch")
+    );
+    let direct = |info: String| async move {
+        let (client, conn) = tokio_postgres::connect(&info, tokio_postgres::NoTls).await?;
+        tokio::spawn(conn);
+        Ok::<_, tokio_postgres::Error>(client)
+    };
+    // One session.
+    let client = direct(info.clone()).await?;
+    const N: usize = 3000;
+    for _ in 0..200 {
+        client.simple_query(SQL).await?;
+        router.simple_query(SQL).await?;
+    }
+    let t = Instant::now();
+    for _ in 0..N {
+        client.simple_query(SQL).await?;
+    }
+    let direct_us = t.elapsed().as_secs_f64() * 1e6 / N as f64;
+    let t = Instant::now();
+    for _ in 0..N {
+        let r = router.simple_query(SQL).await?;
+        debug_assert_eq!(r.route.node, "replica1");
+    }
+    let routed_us = t.elapsed().as_secs_f64() * 1e6 / N as f64;
+    println!(
+        "SELECT 1 on replica1, 1 session, {N} calls: direct {direct_us:.0} µs/call, routed {routed_us:.0} µs/call, ratio {:.2}",
+        routed_us / direct_us
+    );
+    // 50 sessions.
+    const SESSIONS: usize = 50;
+    const PER: usize = 200;
+    let mut clients = Vec::new();
+    for _ in 0..SESSIONS {
+        clients.push(direct(info.clone()).await?);
+    }
+    let t = Instant::now();
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|c| {
+            tokio::spawn(async move {
+                for _ in 0..PER {
+                    c.simple_query(SQL).await?;
+                }
+                Ok::<_, tokio_postgres::Error>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let direct_qps = (SESSIONS * PER) as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..SESSIONS)
+        .map(|i| {
+            let router = router.clone();
+            tokio::spawn(async move {
+                skein_router::Session::new(Some(&format!("s{i}")))
+                    .scope(async {
+                        for _ in 0..PER {
+                            router.simple_query(SQL).await?;
+                        }
+                        Ok::<_, skein_router::Error>(())
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let routed_qps = (SESSIONS * PER) as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "SELECT 1 on replica1, {SESSIONS} sessions x {PER}: direct {direct_qps:.0} q/s, routed {routed_qps:.0} q/s, ratio (routed time / direct time) {:.2}",
+        direct_qps / routed_qps
+    );
+    Ok(())
+}
+
+async fn cache_vs_primary(profile: &Profile, scale: f64) -> Result<(), Box<dyn std::error::Error>> {
+    let cluster = Cluster::with_timeout(profile, std::time::Duration::from_secs(120))?;
+    let lake = Lake::open(profile).await?;
+    lake.create_cache(&cluster, "tpch_q1", Q1, &["lineitem".into()], None)
+        .await?;
+    let outcome = lake.refresh_cache(&cluster, "tpch_q1", true).await?;
+    let primary = cluster.primary.client().await?;
+    const RUNS: usize = 7;
+    let mut on_primary = Vec::new();
+    let mut from_cache = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let rows = primary.simple_query(Q1).await?;
+        on_primary.push(t.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(rows);
+        let t = Instant::now();
+        let rows = lake.read_cache("tpch_q1", 10_000).await?;
+        from_cache.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(rows.row_count, 4, "Q1 has 4 groups");
+    }
+    let (p, c) = (pct(&mut on_primary, 0.5), pct(&mut from_cache, 0.5));
+    println!(
+        "TPC-H Q1 at scale {scale} (cache refresh {} ms): on the primary median {p:.1} ms, from its cache median {c:.1} ms, ratio (cache / primary) {:.3}",
+        outcome.duration_ms,
+        c / p
+    );
+    Ok(())
+}
