@@ -2,6 +2,8 @@
 //! known for, and their relatives), then against a real hot standby: every statement the
 //! classifier sends to a replica runs there, inside a read-only transaction, without error.
 
+mod common;
+
 use skein_router::{classify, Functions, Target};
 use skein_sandbox::ScratchSandbox;
 
@@ -82,31 +84,13 @@ async fn every_statement_routed_to_a_replica_runs_on_a_hot_standby() {
         )
         .await
         .expect("schema on the primary");
-    let lsn: String = primary
-        .query_one("SELECT pg_current_wal_lsn()::text", &[])
-        .await
-        .expect("lsn")
-        .get(0);
+    common::caught_up(&sandbox, &["replica1"]).await;
     let replica = connect("replica1").await;
     // The corpus's tables live in their own schema (the sandbox has TPC-H's `orders`).
     replica
         .batch_execute("SET search_path = app, public")
         .await
         .expect("search_path");
-    for _ in 0..100 {
-        let caught_up: bool = replica
-            .query_one(
-                "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
-                &[&lsn],
-            )
-            .await
-            .expect("replay lsn")
-            .get(0);
-        if caught_up {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     let functions = Functions::default();
     let mut ran = 0;
     let mut failed = Vec::new();
