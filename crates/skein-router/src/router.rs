@@ -367,16 +367,20 @@ impl Router {
             })
             .await?;
         let n = names.len();
-        *self
+        // Cleared under the write lock: a classification made with the old knowledge (under
+        // the read lock) cannot be stored after the clear.
+        let mut functions = self
             .inner
             .functions
             .write()
-            .unwrap_or_else(|p| p.into_inner()) = Functions::new(names);
+            .unwrap_or_else(|p| p.into_inner());
+        *functions = Functions::new(names);
         self.inner
             .classified
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        drop(functions);
         Ok(n)
     }
 
@@ -402,14 +406,12 @@ impl Router {
         {
             return c.clone();
         }
-        let c = {
-            let f = self
-                .inner
-                .functions
-                .read()
-                .unwrap_or_else(|p| p.into_inner());
-            classify(sql, &f)
-        };
+        let functions = self
+            .inner
+            .functions
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        let c = classify(sql, &functions);
         let mut cache = self
             .inner
             .classified
@@ -419,6 +421,8 @@ impl Router {
             cache.clear();
         }
         cache.insert(sql.to_owned(), c.clone());
+        drop(cache);
+        drop(functions);
         c
     }
 
