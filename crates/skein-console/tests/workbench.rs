@@ -200,4 +200,29 @@ async fn the_workbench_explains_runs_and_serves_fresh_caches_only() {
     };
     assert!(stats.nodes[0].writes >= 3, "{stats:?}");
     assert_eq!(stats.nodes.iter().skip(1).map(|n| n.writes).sum::<u64>(), 0);
+
+    // Every replica down: reads go to the primary, and the Overview says so first.
+    stack.sandbox.stop_node("replica1").expect("stop replica1");
+    stack.sandbox.stop_node("replica2").expect("stop replica2");
+    let started = std::time::Instant::now();
+    loop {
+        let Ok(Response::Overview(o)) = app.rpc(Request::Overview).await else {
+            panic!("overview failed");
+        };
+        if o.attention.first().is_some_and(|a| a.subject == "routing") {
+            assert!(o.attention[0].message.contains("out of rotation"));
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            o.attention
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let fallback = run(app, "SELECT 1 AS one").await;
+    assert_eq!(
+        (fallback.route.node.as_str(), fallback.route.rule.as_str()),
+        ("primary", "no_replica_in_rotation")
+    );
 }
