@@ -98,7 +98,7 @@ export function routingPanel(store: Store): RoutingPanel {
       } else if (!slot.querySelector('.loading-note')) replace(slot, h('p', { class: 'muted small loading-note' }, 'waiting for the router…'));
       return;
     }
-    setText(head, ` · policy ${r.policy} · read splitting ${r.read_splitting ? 'on' : 'off'}`);
+    setText(head, ` · policy ${r.policy.replaceAll('_', ' ')} · read splitting ${r.read_splitting ? 'on' : 'off'}`);
     setAttr(head, 'title', r.read_splitting ? 'Reads go to replicas in rotation ([router] read_splitting = true)' : 'Every statement goes to the primary ([router] read_splitting = false)');
     if (slot.firstChild !== table) replace(slot, table, foot);
     syncList(
