@@ -72,7 +72,7 @@ export function routeLine(r: QueryRoute): HTMLElement[] {
         ? h(
             'span',
             { class: 'route-lsn small', title: 'Read-your-writes: the replica must have replayed the session\'s last write first' },
-            'waits for LSN ',
+            'read-your-writes: LSN ≥ ',
             h('span', { class: 'mono' }, r.needs_lsn),
           )
         : null,
