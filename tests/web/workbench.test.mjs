@@ -149,6 +149,19 @@ test('an invalid statement is explained as unparsable and its run shows an error
   await page.locator('[data-testid="route"][data-target="replica"][data-rule="read"]').waitFor({ timeout: 10_000 });
 });
 
+test('a long statement can be cancelled while it runs', async () => {
+  await typeSql('SELECT pg_sleep(30)');
+  await page.locator('button.wb-run').click();
+  const cancel = page.locator('.wb-running').getByRole('button', { name: 'Cancel' });
+  await cancel.waitFor({ timeout: 10_000 });
+  await cancel.click();
+  const box = page.locator('.wb-result-area .error-box[role="alert"]');
+  await box.waitFor({ timeout: 20_000 });
+  assert.equal(await box.getAttribute('data-error-code'), 'Timeout');
+  // The server's own words: the statement was cancelled (SQLSTATE 57014), not timed out.
+  assert.match(await box.innerText(), /57014/);
+});
+
 test('the Overview counts the reads each replica served', async () => {
   await page.getByRole('link', { name: 'Overview' }).first().click();
   await page.waitForURL(/#\/overview/);

@@ -195,6 +195,9 @@ impl App {
                     .run_query(&sql, session.as_deref(), max_rows)
                     .await?,
             ),
+            Request::CancelQuery { session } => {
+                Response::CancelQuery(console.cancel_query(&session).await?)
+            }
             Request::Routing => Response::Routing(console.routing()),
             Request::Profiles | Request::OpenProfile { .. } => {
                 unreachable!("answered above without a console")

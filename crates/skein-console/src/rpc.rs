@@ -169,6 +169,12 @@ pub enum Request {
         /// Rows to return at most (1–10,000).
         max_rows: u32,
     },
+    /// Cancels the statement a routing session is running → [`Response::CancelQuery`]; the
+    /// `run_query` then fails with code `Timeout` (SQLSTATE 57014).
+    CancelQuery {
+        /// The routing session, as given to `run_query`.
+        session: String,
+    },
     /// The router's per-node counters and rotation → [`Response::Routing`].
     Routing,
 }
@@ -231,6 +237,9 @@ pub enum Response {
     ExplainQuery(QueryRoute),
     /// See [`Request::RunQuery`].
     RunQuery(QueryResult),
+    /// See [`Request::CancelQuery`]: the node the cancelled statement ran on; `null` when
+    /// nothing was running.
+    CancelQuery(Option<String>),
     /// See [`Request::Routing`].
     Routing(RoutingStats),
 }

@@ -316,19 +316,29 @@ impl Console {
         };
         let router = self.shared.router.clone();
         let timeout = self.options().work_timeout;
+        let routing = self.session(session);
         let work = async {
-            match self.session(session) {
+            match &routing {
                 Some(s) => s.scope(router.simple_query(sql)).await,
                 None => router.simple_query(sql).await,
             }
         };
-        let routed = tokio::time::timeout(timeout, work).await.map_err(|_| {
-            Error::Pg(skein_pg::Error::Timeout {
-                node: "the routed node".into(),
-                what: "running the statement".into(),
-                timeout_ms: timeout.as_millis() as u64,
-            })
-        })??;
+        tokio::pin!(work);
+        let routed = tokio::select! {
+            r = &mut work => r?,
+            _ = tokio::time::sleep(timeout) => {
+                // Cancel it on the server rather than leave it running there.
+                if let Some(s) = &routing {
+                    let _ = s.cancel().await;
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), &mut work).await;
+                }
+                return Err(Error::Pg(skein_pg::Error::Timeout {
+                    node: "the routed node".into(),
+                    what: "running the statement (cancelled)".into(),
+                    timeout_ms: timeout.as_millis() as u64,
+                }));
+            }
+        };
         let mut columns = Vec::new();
         let mut rows = Vec::new();
         let mut row_count = 0u64;
@@ -437,6 +447,23 @@ impl Console {
                 _ => format!("{}: lag unknown at the last sample", route.node),
             },
         }
+    }
+
+    /// Cancels the statement routing session `session` is running, if any (PostgreSQL's
+    /// cancel request); returns the node it ran on.
+    ///
+    /// Errors: the cancel request could not reach the node.
+    pub async fn cancel_query(&self, session: &str) -> Result<Option<String>> {
+        let Some(s) = self.session(Some(session)) else {
+            return Ok(None);
+        };
+        s.cancel().await.map_err(|e| {
+            Error::Pg(skein_pg::Error::Unreachable {
+                node: "the routed node".into(),
+                addr: String::new(),
+                detail: skein_pg::describe(&e),
+            })
+        })
     }
 
     /// The router's per-node counters and rotation.

@@ -203,6 +203,33 @@ async fn the_workbench_explains_runs_and_serves_fresh_caches_only() {
     assert!(stats.nodes[0].writes >= 3, "{stats:?}");
     assert_eq!(stats.nodes.iter().skip(1).map(|n| n.writes).sum::<u64>(), 0);
 
+    // A long statement can be cancelled from another request.
+    let sleeping = tokio::spawn({
+        let console = app.console().expect("console");
+        async move {
+            console
+                .run_query("SELECT pg_sleep(30)", Some("long"), 10)
+                .await
+                .map_err(|e| e.info())
+        }
+    });
+    let mut cancelled = None;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Ok(Response::CancelQuery(Some(node))) = app
+            .rpc(Request::CancelQuery {
+                session: "long".into(),
+            })
+            .await
+        {
+            cancelled = Some(node);
+            break;
+        }
+    }
+    assert!(cancelled.is_some(), "the sleep was never seen running");
+    let e = sleeping.await.expect("task").expect_err("cancelled");
+    assert_eq!(e.code, ErrorCode::Timeout, "{}", e.message);
+
     // Every replica down: reads go to the primary, and the Overview says so first.
     stack.sandbox.stop_node("replica1").expect("stop replica1");
     stack.sandbox.stop_node("replica2").expect("stop replica2");

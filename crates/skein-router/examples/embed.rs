@@ -51,13 +51,20 @@ async fn place_order(router: &Router, user: i32, amount: i32) -> skein_router::R
         .await
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args()
-        .nth(1)
-        .ok_or("usage: embed PROFILE.toml (for example /tmp/skein-sandbox/profile.toml)")?;
-    let profile = Profile::load(&path)?;
-    let router = Router::connect(&profile).await?;
+/// What one run of the service did.
+#[derive(Debug)]
+pub struct Summary {
+    /// Each user's order count, read right after the user's own order.
+    pub orders_seen: Vec<i64>,
+    /// The total spent, read on the primary.
+    pub total_spent: i64,
+    /// Statements each node served: (name, reads, writes).
+    pub served: Vec<(String, u64, u64)>,
+}
+
+/// The whole service run: schema, three concurrent requests, one report.
+pub async fn run(profile: &Profile) -> Result<Summary, Box<dyn std::error::Error>> {
+    let router = Router::connect(profile).await?;
     let _monitor = router.start_monitor();
 
     // DDL always runs on the primary.
@@ -76,8 +83,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::spawn(async move { place_order(&router, user, 10 * user).await })
         })
         .collect();
+    let mut orders_seen = Vec::new();
     for r in requests {
-        r.await??;
+        orders_seen.push(r.await??);
     }
 
     // A report that must not lag: forced to the primary for this block only.
@@ -89,11 +97,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         spent.route.node,
         spent.route.rule
     );
-    for n in router.stats().nodes {
-        println!(
-            "{:<10} reads {:>3}  writes {:>3}  in rotation {}",
-            n.name, n.reads, n.writes, n.in_rotation
-        );
-    }
+    let served = router
+        .stats()
+        .nodes
+        .into_iter()
+        .map(|n| {
+            println!(
+                "{:<10} reads {:>3}  writes {:>3}  in rotation {}",
+                n.name, n.reads, n.writes, n.in_rotation
+            );
+            (n.name, n.reads, n.writes)
+        })
+        .collect();
+    Ok(Summary {
+        orders_seen,
+        total_spent: spent.value[0].get(0),
+        served,
+    })
+}
+
+#[tokio::main]
+#[allow(dead_code)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: embed PROFILE.toml (for example /tmp/skein-sandbox/profile.toml)")?;
+    run(&Profile::load(&path)?).await?;
     Ok(())
 }

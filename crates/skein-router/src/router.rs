@@ -165,11 +165,17 @@ enum Out {
     Simple(Vec<SimpleQueryMessage>),
 }
 
+/// Runs `op` on `client`; inside a session, the statement can be cancelled
+/// ([`crate::Session::cancel`]) while it runs.
 async fn run_op(
     client: &tokio_postgres::Client,
     sql: &str,
     op: &Op<'_>,
+    session: Option<(&SessionState, &str)>,
 ) -> std::result::Result<Out, tokio_postgres::Error> {
+    // Cleared when the statement ends or its future is dropped, so a cancel never reaches a
+    // statement of whoever uses the connection next.
+    let _in_flight = session.map(|(s, node)| crate::session::InFlight::start(s, client, node));
     match op {
         Op::Query(p) => client.query(sql, p).await.map(Out::Rows),
         Op::Execute(p) => client.execute(sql, p).await.map(Out::Count),
@@ -823,9 +829,11 @@ impl Router {
             .client
             .as_ref()
             .ok_or_else(|| Error::NeedsSession("lost the pinned connection".into()))?;
-        let out = run_op(client, sql, &op).await.map_err(|e| {
-            skein_pg::Error::from_pg(primary.name(), &primary.addr, "running the statement", &e)
-        })?;
+        let out = run_op(client, sql, &op, Some((&session, primary.name())))
+            .await
+            .map_err(|e| {
+                skein_pg::Error::from_pg(primary.name(), &primary.addr, "running the statement", &e)
+            })?;
         match &eff {
             Effect::Begin => p.in_transaction = true,
             Effect::End => p.in_transaction = false,
@@ -865,14 +873,16 @@ impl Router {
         let (mut rt, wait) = match plan {
             Plan::Primary(rt) => {
                 let client = primary.client().await?;
-                let out = run_op(&client, sql, op).await.map_err(|e| {
-                    skein_pg::Error::from_pg(
-                        primary.name(),
-                        &primary.addr,
-                        "running the statement",
-                        &e,
-                    )
-                })?;
+                let out = run_op(&client, sql, op, session.map(|s| (s, primary.name())))
+                    .await
+                    .map_err(|e| {
+                        skein_pg::Error::from_pg(
+                            primary.name(),
+                            &primary.addr,
+                            "running the statement",
+                            &e,
+                        )
+                    })?;
                 let write = self.classify_target(sql) == Target::Primary;
                 self.count(
                     primary.name(),
@@ -926,7 +936,7 @@ impl Router {
                     ),
                 );
                 fallback.needs_lsn = Some(w.lsn);
-                return self.on_primary(sql, op, fallback, started).await;
+                return self.on_primary(sql, op, session, fallback, started).await;
             }
             let chosen = match &w.wanted {
                 Some(n) if reached.iter().any(|c| &c.name == n) => n.clone(),
@@ -952,7 +962,9 @@ impl Router {
         let node = self.inner.cluster.node(&rt.node)?.clone();
         let attempt = async {
             let client = node.client().await.map_err(Failure::Connect)?;
-            run_op(&client, sql, op).await.map_err(Failure::Query)
+            run_op(&client, sql, op, session.map(|s| (s, node.name())))
+                .await
+                .map_err(Failure::Query)
         };
         match attempt.await {
             Ok(out) => {
@@ -995,7 +1007,7 @@ impl Router {
                         node.name()
                     ),
                 );
-                self.on_primary(sql, op, rt, started).await
+                self.on_primary(sql, op, session, rt, started).await
             }
         }
     }
@@ -1008,14 +1020,17 @@ impl Router {
         &self,
         sql: &str,
         op: &Op<'_>,
+        session: Option<&SessionState>,
         rt: Route,
         started: Instant,
     ) -> Result<Routed<Out>> {
         let primary = &self.inner.cluster.primary;
         let client = primary.client().await?;
-        let out = run_op(&client, sql, op).await.map_err(|e| {
-            skein_pg::Error::from_pg(primary.name(), &primary.addr, "running the statement", &e)
-        })?;
+        let out = run_op(&client, sql, op, session.map(|s| (s, primary.name())))
+            .await
+            .map_err(|e| {
+                skein_pg::Error::from_pg(primary.name(), &primary.addr, "running the statement", &e)
+            })?;
         self.count(primary.name(), Target::Replica);
         Ok(Routed {
             value: out,

@@ -72,6 +72,8 @@ pub(crate) struct SessionState {
     /// The LSN of the session's last write and when it committed.
     pub(crate) written: Mutex<Option<(Lsn, Instant)>>,
     pub(crate) pinned: tokio::sync::Mutex<Option<Pinned>>,
+    /// The statement running now, if any: how to cancel it, and on which node.
+    pub(crate) in_flight: Mutex<Option<(tokio_postgres::CancelToken, String)>>,
 }
 
 impl Session {
@@ -97,6 +99,27 @@ impl Session {
     pub fn hint(&self) -> Option<&str> {
         self.0.hint.as_deref()
     }
+
+    /// Asks the server to cancel the statement this session is running now (PostgreSQL's
+    /// cancel request, as `pg_cancel_backend` does); the statement then fails with SQLSTATE
+    /// 57014. Returns the node it ran on, or `None` when nothing was running.
+    ///
+    /// Errors: the cancel request could not reach the node.
+    pub async fn cancel(&self) -> Result<Option<String>, tokio_postgres::Error> {
+        let running = self
+            .0
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match running {
+            Some((token, node)) => {
+                token.cancel_query(tokio_postgres::NoTls).await?;
+                Ok(Some(node))
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 impl SessionState {
@@ -108,6 +131,27 @@ impl SessionState {
         let mut w = self.written.lock().unwrap_or_else(|p| p.into_inner());
         let lsn = w.map_or(lsn, |(old, _)| old.max(lsn));
         *w = Some((lsn, Instant::now()));
+    }
+}
+
+/// Marks a statement of a session as running (cancellable) until dropped.
+pub(crate) struct InFlight<'a>(&'a SessionState);
+
+impl<'a> InFlight<'a> {
+    pub(crate) fn start(
+        session: &'a SessionState,
+        client: &tokio_postgres::Client,
+        node: &str,
+    ) -> InFlight<'a> {
+        *session.in_flight.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((client.cancel_token(), node.to_owned()));
+        InFlight(session)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        *self.0.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 

@@ -162,6 +162,33 @@ async fn reads_go_to_replicas_writes_to_the_primary_and_sessions_keep_their_stat
     let c = router.explain("SELECT app.bump()");
     assert_eq!((c.target, c.rule.as_str()), (Target::Primary, "function"));
 
+    // A session's running statement can be cancelled; the error names the node.
+    let sleeper = Session::new(Some("sleeper"));
+    let running = tokio::spawn({
+        let (router, sleeper) = (router.clone(), sleeper.clone());
+        async move {
+            sleeper
+                .scope(router.simple_query("SELECT pg_sleep(30)"))
+                .await
+        }
+    });
+    let mut cancelled = None;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        cancelled = sleeper.cancel().await.expect("cancel request");
+        if cancelled.is_some() {
+            break;
+        }
+    }
+    let on = cancelled.expect("the sleep was running");
+    let e = running.await.expect("task").expect_err("cancelled");
+    assert_eq!(e.code(), skein_core::ErrorCode::Timeout, "{e}");
+    assert!(
+        e.to_string().contains(&on) && e.to_string().contains("57014"),
+        "{e}"
+    );
+    assert_eq!(sleeper.cancel().await.expect("nothing running"), None);
+
     let stats = router.stats();
     let node = |n: &str| {
         stats

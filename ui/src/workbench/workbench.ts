@@ -291,7 +291,18 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
     running = true;
     updateButton();
     const where = before ? ` on ${before.node}` : '';
-    const busy = h('p', { class: 'muted wb-running' }, spinner(), ` Running${where}…`);
+    const cancelBtn = h('button', { type: 'button', class: 'btn btn-small', title: 'Asks the server to cancel the statement (PostgreSQL cancel request)' }, 'Cancel');
+    if (session) {
+      cancelBtn.addEventListener('click', () => {
+        cancelBtn.disabled = true;
+        setText(cancelBtn, 'Cancelling…');
+        backend.rpc({ method: 'cancel_query', params: { session } }).catch(() => {
+          cancelBtn.disabled = false;
+          setText(cancelBtn, 'Cancel');
+        });
+      });
+    }
+    const busy = h('p', { class: 'muted wb-running' }, spinner(), ` Running${where}… `, session ? cancelBtn : null);
     resultArea.prepend(busy);
     try {
       const result = await backend.rpc({ method: 'run_query', params: { sql, session, max_rows: MAX_ROWS } });
