@@ -289,6 +289,23 @@ fn sandbox_status_caches_snapshots_and_down() {
             .map(str::to_owned)
     };
     assert_eq!(hinted("tenant-42"), hinted("tenant-42"));
+    // A read a fresh cache holds goes to the lake (the demo cache, in other words).
+    let cached = ok_json(&[
+        "route",
+        "explain",
+        "select n_name as nation, count(distinct o_orderkey) as orders, sum(l_extendedprice * (1 - l_discount)) as revenue \
+         from lineitem join orders on l_orderkey = o_orderkey join customer on o_custkey = c_custkey \
+         join nation on c_nationkey = n_nationkey group by n_name order by revenue desc",
+        "--json",
+        "--profile",
+        &profile,
+    ]);
+    assert_eq!(
+        (cached["target"].as_str(), cached["rule"].as_str()),
+        (Some("cache"), Some("cache")),
+        "{cached}"
+    );
+    assert_eq!(cached["caches"][0], "revenue_by_nation");
 
     // Errors people hit: one line naming what is wrong.
     let e = err_line(&["cache", "refresh", "nope", "--profile", &profile]);

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use skein_lake::{CacheState, CacheStatus, LakeRows};
 use skein_pg::Lsn;
 use skein_router::{
-    CachePlan, CacheRoutes, CacheUse, CachedQuery, Route, RoutingStats, Session, Target,
+    CachePlan, CacheRoutes, CacheUse, CachedQuery, Route, Router, RoutingStats, Session, Target,
 };
 use tokio_postgres::SimpleQueryMessage;
 use ts_rs::TS;
@@ -161,9 +161,7 @@ impl Console {
     /// only by the watcher's last reading. A matching cache that is not fresh is named in the
     /// note and never used.
     async fn cache_decision(&self, sql: &str, live: &Route, verify: bool) -> CacheDecision {
-        let explicit = sql.contains("skein:primary") || sql.contains("skein:replica");
-        let wants = sql.contains("skein:cache");
-        if self.shared.router.classify(sql).target != Target::Replica || explicit {
+        if !may_use_caches(&self.shared.router, sql) {
             return CacheDecision::Live { note: None };
         }
         let mut caches: Vec<CachedQuery> = self
@@ -216,56 +214,7 @@ impl Console {
                 break plan;
             }
         };
-        let skipped = (!plan.skipped.is_empty()).then(|| {
-            plan.skipped
-                .iter()
-                .map(|s| format!("cache {} holds it but is {}: not used", s.name, s.state))
-                .collect::<Vec<_>>()
-                .join("; ")
-        });
-        let Some(uses) = plan.uses else {
-            let note = match (skipped, wants) {
-                (Some(s), _) => Some(format!("{s}; read live")),
-                (None, true) => {
-                    Some("/* skein:cache */, but no cache holds this query: read live".into())
-                }
-                (None, false) => None,
-            };
-            return CacheDecision::Live { note };
-        };
-        let (rule, reason, names) = match &uses {
-            CacheUse::Whole { cache } => (
-                "cache",
-                format!("a fresh cache holds this query's result: served from the lake table {lake_name}.main.{cache}"),
-                vec![cache.clone()],
-            ),
-            CacheUse::Partial { caches, .. } => (
-                "cache_join",
-                format!(
-                    "fresh caches hold part of it ({}): DuckDB reads them from the lake and the rest live from {}",
-                    caches.join(", "),
-                    live.node
-                ),
-                caches.clone(),
-            ),
-        };
-        let reason = match skipped {
-            Some(s) => format!("{reason}; {s}"),
-            None => reason,
-        };
-        CacheDecision::Lake {
-            route: QueryRoute {
-                target: QueryTarget::Cache,
-                node: "lake".into(),
-                rule: rule.into(),
-                reason,
-                needs_lsn: None,
-                caches: names,
-            },
-            uses,
-            live_node: live.node.clone(),
-            statuses,
-        }
+        decide(sql, plan, &lake_name, live, statuses)
     }
 
     /// Runs `sql` where the router sends it, inside routing session `session`, and returns
@@ -469,6 +418,102 @@ impl Console {
     /// The router's per-node counters and rotation.
     pub fn routing(&self) -> RoutingStats {
         self.shared.router.stats()
+    }
+}
+
+/// Whether caches may serve `sql`: a read with no node hint.
+fn may_use_caches(router: &Router, sql: &str) -> bool {
+    let explicit = sql.contains("skein:primary") || sql.contains("skein:replica");
+    router.classify(sql).target == Target::Replica && !explicit
+}
+
+/// The decision a cache plan leads to, with the reason for a person.
+fn decide(
+    sql: &str,
+    plan: CachePlan,
+    lake_name: &str,
+    live: &Route,
+    statuses: Vec<CacheStatus>,
+) -> CacheDecision {
+    let wants = sql.contains("skein:cache");
+    let skipped = (!plan.skipped.is_empty()).then(|| {
+        plan.skipped
+            .iter()
+            .map(|s| format!("cache {} holds it but is {}: not used", s.name, s.state))
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
+    let Some(uses) = plan.uses else {
+        let note = match (skipped, wants) {
+            (Some(s), _) => Some(format!("{s}; read live")),
+            (None, true) => {
+                Some("/* skein:cache */, but no cache holds this query: read live".into())
+            }
+            (None, false) => None,
+        };
+        return CacheDecision::Live { note };
+    };
+    let (rule, reason, names) = match &uses {
+        CacheUse::Whole { cache } => (
+            "cache",
+            format!("a fresh cache holds this query's result: served from the lake table {lake_name}.main.{cache}"),
+            vec![cache.clone()],
+        ),
+        CacheUse::Partial { caches, .. } => (
+            "cache_join",
+            format!(
+                "fresh caches hold part of it ({}): DuckDB reads them from the lake and the rest live from {}",
+                caches.join(", "),
+                live.node
+            ),
+            caches.clone(),
+        ),
+    };
+    let reason = match skipped {
+        Some(s) => format!("{reason}; {s}"),
+        None => reason,
+    };
+    CacheDecision::Lake {
+        route: QueryRoute {
+            target: QueryTarget::Cache,
+            node: "lake".into(),
+            rule: rule.into(),
+            reason,
+            needs_lsn: None,
+            caches: names,
+        },
+        uses,
+        live_node: live.node.clone(),
+        statuses,
+    }
+}
+
+/// Where `sql` goes, caches included, for a one-shot caller with no running console
+/// (`skein route explain`): `live` is the router's route for it, `statuses` every cache's
+/// status as computed now ([`skein_lake::Lake::cache_statuses`]).
+pub fn explain_with_caches(
+    router: &Router,
+    sql: &str,
+    live: Route,
+    statuses: &[CacheStatus],
+    lake_name: &str,
+) -> QueryRoute {
+    if !may_use_caches(router, sql) {
+        return live.into();
+    }
+    let caches = statuses
+        .iter()
+        .map(|s| CachedQuery {
+            name: s.definition.name.clone(),
+            query: s.definition.query.clone(),
+            fresh: s.state == CacheState::Fresh,
+            state: state_word(s.state),
+        })
+        .collect();
+    let plan = CacheRoutes::new(lake_name, caches).plan(sql);
+    match decide(sql, plan, lake_name, &live, Vec::new()) {
+        CacheDecision::Lake { route, .. } => route,
+        CacheDecision::Live { note } => with_note(live.into(), note),
     }
 }
 
