@@ -126,7 +126,7 @@ struct Inner {
     functions: RwLock<Functions>,
     /// Classifications by statement text (at most [`CLASSIFIED_KEPT`]; cleared when function
     /// volatility is reloaded).
-    classified: Mutex<HashMap<String, Classification>>,
+    classified: Mutex<HashMap<String, (Classification, Effect)>>,
     rotation: Mutex<Rotation>,
     balancer: Balancer,
     readings: Mutex<HashMap<String, Reading>>,
@@ -403,6 +403,11 @@ impl Router {
     /// texts (prepared statements, ORMs) are answered from a cache of the last
     /// [`CLASSIFIED_KEPT`] distinct texts, without parsing again.
     pub fn classify(&self, sql: &str) -> Classification {
+        self.analyse(sql).0
+    }
+
+    /// The classification and the [`Effect`] of `sql`, from the cache when seen before.
+    fn analyse(&self, sql: &str) -> (Classification, Effect) {
         if let Some(c) = self
             .inner
             .classified
@@ -417,7 +422,7 @@ impl Router {
             .functions
             .read()
             .unwrap_or_else(|p| p.into_inner());
-        let c = classify(sql, &functions);
+        let c = (classify(sql, &functions), effect(sql));
         let mut cache = self
             .inner
             .classified
@@ -780,7 +785,7 @@ impl Router {
     async fn run(&self, sql: &str, op: Op<'_>) -> Result<Routed<Out>> {
         let started = Instant::now();
         let session = session::current();
-        let eff = effect(sql);
+        let eff = self.analyse(sql).1;
         let Some(session) = session else {
             if let Effect::Begin | Effect::SessionState(_) = &eff {
                 let what = match &eff {
@@ -959,7 +964,7 @@ impl Router {
             );
             rt.node = chosen;
         }
-        let node = self.inner.cluster.node(&rt.node)?.clone();
+        let node = self.inner.cluster.node(&rt.node)?;
         let attempt = async {
             let client = node.client().await.map_err(Failure::Connect)?;
             run_op(&client, sql, op, session.map(|s| (s, node.name())))
