@@ -13,7 +13,7 @@ DESKTOP := $(CARGO_TARGET_DIR)/debug/skein-desktop
 DEMO_SCALE ?= 0.1
 DEMO_PROFILE := /tmp/skein-sandbox/profile.toml
 
-.PHONY: setup build ui bindings demo web test bench down screenshot-desktop
+.PHONY: setup build ui bindings demo web test bench down screenshot-desktop screenshot-workbench
 
 setup:
 	@bash scripts/setup.sh
@@ -58,3 +58,7 @@ bench: build
 # The README's screenshot: the desktop window on the sandbox, under Xvfb.
 screenshot-desktop: build
 	bash tests/desktop/run.sh docs/screenshot-desktop.png
+
+# The README's Workbench picture: a cached subquery joined with a live table.
+screenshot-workbench: build
+	bash tests/web/run.sh shot-workbench.mjs $(CURDIR)/docs/workbench.png

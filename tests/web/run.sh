@@ -46,4 +46,8 @@ done
 export SKEIN_URL="$url" SKEIN_TOKEN="$token" SKEIN_BIN="$skein" SKEIN_SANDBOX_DIR="$dir"
 export SKEIN_PROFILE="$dir/profile.toml"
 cd "$here"
-node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
+if [ $# -gt 0 ]; then
+  node "$@"     # a script of its own against the same stack (e.g. shot-workbench.mjs)
+else
+  node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
+fi
