@@ -1,0 +1,533 @@
+//! The router: classification ([`crate::classify`]), rotation ([`crate::rotation`]) and
+//! balancing ([`crate::balance`]) tied to a pool per node, with read-your-writes and session
+//! pinning from the task's [`crate::Session`], retries, and per-node counters.
+//!
+//! Every call decides a [`Route`] — the node, the rule that decided and why — runs the
+//! statement there and returns the route with the result, so a caller (and the console's
+//! Workbench) can always say why a statement went where it did.
+//!
+//! Rotation is fed by lag samples ([`skein_pg::lag::sample`]): [`Router::observe`] takes one
+//! (the console passes its own), or [`Router::start_monitor`] samples on its own.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use skein_core::Profile;
+use skein_pg::{Cluster, LagSample, Lsn, Node, NodeRole, ReplicaState};
+
+use crate::balance::{Balancer, Candidate};
+use crate::classify::{classify, effect, Classification, Effect, Functions, Target};
+use crate::config::RouterConfig;
+use crate::error::{Error, Result};
+use crate::rotation::{Rotation, RotationPolicy};
+
+mod exec;
+mod plan;
+
+/// Distinct statement texts whose classification the router keeps.
+pub const CLASSIFIED_KEPT: usize = 4096;
+
+/// Where a statement goes and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Route {
+    /// `primary` or `replica`: the kind of node that serves it.
+    pub target: Target,
+    /// The node's name from the profile.
+    pub node: String,
+    /// The rule that decided: a classifier rule (`statement`, `locking`, `function`,
+    /// `read`, …; see [`crate::classify`]) or a router rule (`force_primary`,
+    /// `read_splitting_off`, `session_pinned`, `table_rule`, `query_rule`,
+    /// `sticky_after_write`, `read_your_writes`, `no_replica_in_rotation`, `retry`).
+    pub rule: String,
+    /// For a person: why.
+    pub reason: String,
+    /// The LSN a replica must have replayed first (read-your-writes), if any.
+    pub needs_lsn: Option<Lsn>,
+}
+
+/// A result and the route that produced it.
+#[derive(Debug)]
+pub struct Routed<T> {
+    /// The statement's result.
+    pub value: T,
+    /// Where it ran and why (after a retry: the primary, rule `retry`).
+    pub route: Route,
+    /// Wall time of the statement including any read-your-writes wait, ms.
+    pub elapsed_ms: f64,
+}
+
+/// One node's routing figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct NodeRouting {
+    /// Node name.
+    pub name: String,
+    /// Primary or replica.
+    pub role: NodeRole,
+    /// Whether reads may go to it (always true for the primary).
+    pub in_rotation: bool,
+    /// Why it is out of rotation.
+    pub reason: Option<String>,
+    /// Its weight now (the profile's, halved past the warning lag), 0 when out.
+    pub weight: u32,
+    /// Replay lag at the last observation, ms.
+    pub lag_ms: Option<u64>,
+    /// `pg_last_wal_replay_lsn()` at the last observation.
+    pub replay_lsn: Option<Lsn>,
+    /// Statements classified as reads that it served.
+    pub reads: u64,
+    /// Statements that had to run on the primary (writes, locks, session state) it served.
+    pub writes: u64,
+    /// Reads that failed on it and were retried on the primary.
+    pub retried: u64,
+}
+
+/// The router's state, for the console's Overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RoutingStats {
+    /// Whether reads are split at all (`[router] read_splitting`).
+    pub read_splitting: bool,
+    /// The balancing policy's name.
+    pub policy: String,
+    /// Every replica is out of rotation: reads go to the primary.
+    pub all_out: bool,
+    /// Reads that went to the primary because no replica qualified (none in rotation, or
+    /// read-your-writes timed out).
+    pub fallbacks: u64,
+    /// Primary first, then the replicas in profile order.
+    pub nodes: Vec<NodeRouting>,
+}
+
+#[derive(Default)]
+struct Counters {
+    reads: AtomicU64,
+    writes: AtomicU64,
+    retried: AtomicU64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Reading {
+    lag_ms: Option<u64>,
+    replay_lsn: Option<Lsn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Dest {
+    Primary,
+    Replica(String),
+}
+
+struct Inner {
+    config: RouterConfig,
+    cluster: Cluster,
+    functions: RwLock<Functions>,
+    /// Classifications by statement text (at most [`CLASSIFIED_KEPT`]; cleared when function
+    /// volatility is reloaded).
+    classified: Mutex<HashMap<String, (Classification, Effect)>>,
+    rotation: Mutex<Rotation>,
+    balancer: Balancer,
+    readings: Mutex<HashMap<String, Reading>>,
+    counters: HashMap<String, Counters>,
+    fallbacks: AtomicU64,
+    table_rules: Vec<(String, Dest)>,
+    query_rules: Vec<(u64, Dest)>,
+    epoch: Instant,
+}
+
+/// Read/write splitting over one profile's nodes. Cheap to clone; clones share pools and state.
+#[derive(Clone)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("primary", &self.inner.cluster.primary.name())
+            .field("replicas", &self.inner.cluster.replicas.len())
+            .finish()
+    }
+}
+
+impl Router {
+    /// A router over `profile`'s nodes with the profile's `[router]` settings. Builds the
+    /// pools (connecting lazily), reads function volatility from the primary's `pg_proc`
+    /// (until it can, statements that call functions go to the primary) and takes one lag
+    /// sample.
+    ///
+    /// Errors: [`Error::Config`] for bad `[router]` settings (unknown node in a rule, a rule
+    /// query that does not parse, …); a connection string that does not parse.
+    pub async fn connect(profile: &Profile) -> Result<Router> {
+        let config = RouterConfig::from_table(&profile.router)?;
+        Router::with_config(profile, config).await
+    }
+
+    /// [`Router::connect`] with settings given in code.
+    pub async fn with_config(profile: &Profile, config: RouterConfig) -> Result<Router> {
+        let router = Router::new(profile, config)?;
+        let _ = router.reload_functions().await;
+        router.observe(&skein_pg::lag::sample(&router.inner.cluster).await);
+        Ok(router)
+    }
+
+    /// A router that has not asked any server yet: function volatility is unknown (calls go
+    /// to the primary) and every replica is in rotation until [`Router::observe`] or
+    /// [`Router::reload_functions`] say otherwise. For callers that feed samples themselves.
+    ///
+    /// Errors: as [`Router::connect`].
+    pub fn new(profile: &Profile, config: RouterConfig) -> Result<Router> {
+        let balancer = Balancer::new(config.policy()?, config.cap);
+        let passfile = profile.passfile.as_deref();
+        let pool = |spec, role, p: crate::config::PoolSettings| {
+            Node::new(
+                spec,
+                role,
+                passfile,
+                p.max_size.max(1),
+                Duration::from_millis(p.timeout_ms),
+            )
+        };
+        let cluster = Cluster {
+            primary: pool(&profile.primary, NodeRole::Primary, config.primary_pool)?,
+            replicas: profile
+                .replicas
+                .iter()
+                .map(|r| pool(r, NodeRole::Replica, config.replica_pool))
+                .collect::<skein_pg::Result<_>>()?,
+            thresholds: profile.thresholds,
+        };
+        let dest = |to: &str, what: &str| -> Result<Dest> {
+            if to == "primary" || to == profile.primary.name {
+                Ok(Dest::Primary)
+            } else if profile.replicas.iter().any(|r| r.name == to) {
+                Ok(Dest::Replica(to.to_owned()))
+            } else {
+                Err(Error::Config(format!(
+                    "{what} sends to '{to}', which is neither \"primary\" nor a replica of the profile"
+                )))
+            }
+        };
+        let table_rules = config
+            .table_rules
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.table.to_lowercase(),
+                    dest(&r.to, &format!("the table rule for '{}'", r.table))?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let query_rules = config
+            .query_rules
+            .iter()
+            .map(|r| {
+                let fp =
+                    pg_query::fingerprint(&r.query, 0, pg_query::FingerprintOptions::FULL_RELNAME)
+                        .map_err(|e| {
+                            Error::Config(format!(
+                                "the query rule '{}' does not parse: {e}",
+                                r.query
+                            ))
+                        })?;
+                Ok((
+                    fp.value,
+                    dest(&r.to, &format!("the query rule '{}'", r.query))?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let counters = std::iter::once(&cluster.primary)
+            .chain(&cluster.replicas)
+            .map(|n| (n.name().to_owned(), Counters::default()))
+            .collect();
+        let rotation = Rotation::new(RotationPolicy {
+            lag_warning_ms: profile.thresholds.lag_warning_ms,
+            lag_critical_ms: profile.thresholds.lag_critical_ms,
+            max_failures: config.max_failures,
+            failure_window_ms: config.failure_window_ms,
+            recovery_ms: config.recovery_ms,
+        });
+        Ok(Router {
+            inner: Arc::new(Inner {
+                config,
+                cluster,
+                functions: RwLock::new(Functions::unknown()),
+                classified: Mutex::new(HashMap::new()),
+                rotation: Mutex::new(rotation),
+                balancer,
+                readings: Mutex::new(HashMap::new()),
+                counters,
+                fallbacks: AtomicU64::new(0),
+                table_rules,
+                query_rules,
+                epoch: Instant::now(),
+            }),
+        })
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &RouterConfig {
+        &self.inner.config
+    }
+
+    /// The router's nodes and pools.
+    pub fn cluster(&self) -> &Cluster {
+        &self.inner.cluster
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.inner.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Reloads the names of volatile user functions from the primary's `pg_proc`
+    /// (`provolatile = 'v'` outside `pg_catalog` and `information_schema`). Runs at connect,
+    /// after DDL through the router, and from the monitor while unknown. Returns how many.
+    ///
+    /// Errors: the primary cannot be asked (the previous knowledge stays).
+    pub async fn reload_functions(&self) -> Result<usize> {
+        let names = self
+            .inner
+            .cluster
+            .primary
+            .with_client("reading function volatility from pg_proc", |c| async move {
+                c.query(
+                    "SELECT DISTINCT p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                     WHERE p.provolatile = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+                    &[],
+                )
+                .await
+                .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>())
+            })
+            .await?;
+        let n = names.len();
+        // Cleared under the write lock: a classification made with the old knowledge (under
+        // the read lock) cannot be stored after the clear.
+        let mut functions = self
+            .inner
+            .functions
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        *functions = Functions::new(names);
+        self.inner
+            .classified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        drop(functions);
+        Ok(n)
+    }
+
+    /// Whether function volatility has been read from the primary.
+    pub fn functions_known(&self) -> bool {
+        self.inner
+            .functions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_known()
+    }
+
+    /// Classifies `sql` with the router's knowledge of user functions. Repeated statement
+    /// texts (prepared statements, ORMs) are answered from a cache of the last
+    /// [`CLASSIFIED_KEPT`] distinct texts, without parsing again.
+    pub fn classify(&self, sql: &str) -> Classification {
+        self.analyse(sql).0
+    }
+
+    /// The classification and the [`Effect`] of `sql`, from the cache when seen before.
+    fn analyse(&self, sql: &str) -> (Classification, Effect) {
+        if let Some(c) = self
+            .inner
+            .classified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sql)
+        {
+            return c.clone();
+        }
+        let functions = self
+            .inner
+            .functions
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        let c = (classify(sql, &functions), effect(sql));
+        let mut cache = self
+            .inner
+            .classified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CLASSIFIED_KEPT {
+            cache.clear();
+        }
+        cache.insert(sql.to_owned(), c.clone());
+        drop(cache);
+        drop(functions);
+        c
+    }
+
+    /// Feeds one lag sample to rotation: each replica's replay lag (a reachable replica the
+    /// primary lists no WAL sender for counts as a failure, an unreachable one too) and its
+    /// replay LSN (for read-your-writes).
+    pub fn observe(&self, sample: &LagSample) {
+        let now = self.now_ms();
+        let mut rotation = self
+            .inner
+            .rotation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut readings = self
+            .inner
+            .readings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for n in sample.nodes.iter().filter(|n| n.role == NodeRole::Replica) {
+            if !n.reachable {
+                rotation.observe(&n.name, None, now);
+            } else if n.state == ReplicaState::Disconnected {
+                rotation.failure(
+                    &n.name,
+                    now,
+                    "not streaming: the primary lists no WAL sender for it",
+                );
+            } else if let Some(lag) = n.replay_lag_ms {
+                rotation.observe(&n.name, Some(lag), now);
+            }
+            let r = readings.entry(n.name.clone()).or_default();
+            r.lag_ms = n.replay_lag_ms;
+            if n.lsn.is_some() {
+                r.replay_lsn = n.lsn;
+            }
+        }
+    }
+
+    /// Samples lag every `monitor_interval_ms` and feeds [`Router::observe`] (and reloads
+    /// function volatility while it is unknown) until the returned handle is dropped.
+    pub fn start_monitor(&self) -> Monitor {
+        let router = self.clone();
+        let every = Duration::from_millis(self.inner.config.monitor_interval_ms.max(50));
+        Monitor(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let sample = skein_pg::lag::sample(&router.inner.cluster).await;
+                router.observe(&sample);
+                let unknown = !router
+                    .inner
+                    .functions
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .is_known();
+                if unknown {
+                    let _ = router.reload_functions().await;
+                }
+            }
+        }))
+    }
+
+    /// The replicas as the balancer sees them, in rotation only.
+    fn eligible(&self) -> Vec<Candidate> {
+        let readings = self
+            .inner
+            .readings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let all: Vec<Candidate> = self
+            .inner
+            .cluster
+            .replicas
+            .iter()
+            .map(|n| Candidate {
+                name: n.name().to_owned(),
+                weight: n.spec.weight.max(1),
+                region: n.spec.region.clone(),
+                lag_ms: readings.get(n.name()).and_then(|r| r.lag_ms),
+            })
+            .collect();
+        drop(readings);
+        self.inner
+            .rotation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .eligible(&all)
+    }
+
+    fn replay_lsn(&self, replica: &str) -> Option<Lsn> {
+        self.inner
+            .readings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(replica)
+            .and_then(|r| r.replay_lsn)
+    }
+
+    /// Per-node counters and rotation, primary first.
+    pub fn stats(&self) -> RoutingStats {
+        let eligible = self.eligible();
+        let rotation = self
+            .inner
+            .rotation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let readings = self
+            .inner
+            .readings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let node = |n: &Node| {
+            let c = self.inner.counters.get(n.name());
+            let get =
+                |f: fn(&Counters) -> &AtomicU64| c.map_or(0, |c| f(c).load(Ordering::Relaxed));
+            let replica = n.role == NodeRole::Replica;
+            let reading = readings.get(n.name());
+            NodeRouting {
+                name: n.name().to_owned(),
+                role: n.role,
+                in_rotation: !replica || rotation.in_rotation(n.name()),
+                reason: if replica {
+                    rotation.reason(n.name()).map(str::to_owned)
+                } else {
+                    None
+                },
+                weight: if replica {
+                    eligible
+                        .iter()
+                        .find(|c| c.name == n.name())
+                        .map_or(0, |c| c.weight)
+                } else {
+                    0
+                },
+                lag_ms: reading.and_then(|r| r.lag_ms),
+                replay_lsn: reading.and_then(|r| r.replay_lsn),
+                reads: get(|c| &c.reads),
+                writes: get(|c| &c.writes),
+                retried: get(|c| &c.retried),
+            }
+        };
+        RoutingStats {
+            read_splitting: self.inner.config.read_splitting,
+            policy: serde_json::to_value(self.inner.config.policy)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            all_out: !self.inner.cluster.replicas.is_empty() && eligible.is_empty(),
+            fallbacks: self.inner.fallbacks.load(Ordering::Relaxed),
+            nodes: std::iter::once(&self.inner.cluster.primary)
+                .chain(&self.inner.cluster.replicas)
+                .map(node)
+                .collect(),
+        }
+    }
+}
+
+/// The router's own lag monitor; stops when dropped.
+#[derive(Debug)]
+pub struct Monitor(tokio::task::JoinHandle<()>);
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,247 @@
+//! Deciding where a statement goes (no I/O): the classifier's verdict, then forced and
+//! pinned sessions, configuration, rules, hints, stickiness, rotation, read-your-writes and the
+//! balancer, each with the reason a person reads.
+
+use std::time::Duration;
+
+use std::sync::atomic::Ordering;
+
+use super::exec::pin_reason;
+use super::{Dest, Route, Router};
+use crate::balance::Candidate;
+use crate::classify::Target;
+use crate::session::{self, SessionState};
+use skein_pg::Lsn;
+
+pub(super) fn route(target: Target, node: &str, rule: &str, reason: impl Into<String>) -> Route {
+    Route {
+        target,
+        node: node.to_owned(),
+        rule: rule.to_owned(),
+        reason: reason.into(),
+        needs_lsn: None,
+    }
+}
+
+/// The plan for one statement.
+pub(super) enum Plan {
+    Primary(Route),
+    Replica { route: Route, wait: Option<Wait> },
+}
+
+/// A read that must wait for a replica to replay the session's last write.
+pub(super) struct Wait {
+    pub(super) lsn: Lsn,
+    /// The replicas in rotation, any of which may serve once it has replayed `lsn`.
+    pub(super) candidates: Vec<Candidate>,
+    /// The replica a hint or rule asks for, preferred when it is among them.
+    pub(super) wanted: Option<String>,
+    /// The session's affinity hint.
+    pub(super) hint: Option<String>,
+}
+
+impl Router {
+    pub(super) fn primary_route(&self, rule: &str, reason: impl Into<String>) -> Route {
+        route(
+            Target::Primary,
+            self.inner.cluster.primary.name(),
+            rule,
+            reason,
+        )
+    }
+
+    /// Decides where `sql` goes for `session` (no I/O). `pinned` is why the session is
+    /// pinned to a primary connection, if it is.
+    pub(super) fn plan(
+        &self,
+        sql: &str,
+        session: Option<&SessionState>,
+        pinned: Option<&str>,
+    ) -> Plan {
+        let cls = self.classify(sql);
+        if cls.target == Target::Primary {
+            return Plan::Primary(self.primary_route(cls.rule, cls.reason));
+        }
+        if session::forced_primary() {
+            return Plan::Primary(self.primary_route(
+                "force_primary",
+                "inside force_primary: every statement goes to the primary",
+            ));
+        }
+        if !self.inner.config.read_splitting {
+            return Plan::Primary(self.primary_route(
+                "read_splitting_off",
+                "read splitting is off ([router] read_splitting = false)",
+            ));
+        }
+        if let Some(why) = pinned {
+            return Plan::Primary(self.primary_route(
+                "session_pinned",
+                format!("the session is pinned to its primary connection ({why})"),
+            ));
+        }
+        let eligible = self.eligible();
+        // Rules: a named replica when it is in rotation, else the usual choice (said why).
+        let mut wanted: Option<(String, String)> = None;
+        let rule_dest = self.rule_for(sql);
+        if let Some((rule, why, dest)) = &rule_dest {
+            match dest {
+                Dest::Primary => return Plan::Primary(self.primary_route(rule, why.clone())),
+                Dest::Replica(name) => wanted = Some((name.clone(), format!("{rule}: {why}"))),
+            }
+        }
+        if let Some(name) = &cls.replica {
+            wanted = Some((name.clone(), format!("/* skein:replica={name} */ names it")));
+        }
+        let written = session.and_then(SessionState::last_write);
+        if let Some((lsn, at)) = written {
+            let sticky = self.inner.config.sticky_after_write_ms;
+            if sticky > 0 && at.elapsed() < Duration::from_millis(sticky) {
+                return Plan::Primary(self.primary_route(
+                    "sticky_after_write",
+                    format!(
+                        "the session wrote {} ms ago (sticky_after_write_ms = {sticky})",
+                        at.elapsed().as_millis()
+                    ),
+                ));
+            }
+            let _ = lsn;
+        }
+        if eligible.is_empty() {
+            self.inner.fallbacks.fetch_add(1, Ordering::Relaxed);
+            return Plan::Primary(self.primary_route(
+                "no_replica_in_rotation",
+                "a read, but every replica is out of rotation: the primary serves it",
+            ));
+        }
+        let needs = written.map(|(lsn, _)| lsn);
+        // Prefer replicas known to have replayed the session's last write.
+        let caught_up: Vec<Candidate> = match needs {
+            Some(lsn) => eligible
+                .iter()
+                .filter(|c| self.replay_lsn(&c.name).is_some_and(|r| r >= lsn))
+                .cloned()
+                .collect(),
+            None => eligible.clone(),
+        };
+        let pool = if caught_up.is_empty() {
+            &eligible
+        } else {
+            &caught_up
+        };
+        let hint = session.and_then(|s| s.hint.as_deref());
+        let wanted_name = wanted.as_ref().map(|(n, _)| n.clone());
+        let (name, mut reason, rule) = match wanted {
+            Some((name, why)) if pool.iter().any(|c| c.name == name) => (
+                name,
+                why,
+                if cls.replica.is_some() {
+                    "hint"
+                } else {
+                    "rule"
+                },
+            ),
+            Some((name, why)) => {
+                let pick = self.inner.balancer.pick(pool, hint).unwrap_or_default();
+                (
+                    pick,
+                    format!("{why}, but {name} is not in rotation"),
+                    "read",
+                )
+            }
+            None => {
+                let pick = self.inner.balancer.pick(pool, hint).unwrap_or_default();
+                let why = match hint {
+                    Some(h) => format!(
+                        "{}; session affinity for '{h}' (rendezvous hashing)",
+                        cls.reason
+                    ),
+                    None => format!(
+                        "{}; chosen by {}",
+                        cls.reason,
+                        self.inner.config.policy.words()
+                    ),
+                };
+                (pick, why, "read")
+            }
+        };
+        let rule = match (rule, rule_dest) {
+            ("rule", Some((r, _, _))) => r,
+            (r, _) => r,
+        };
+        let mut wait = None;
+        if let Some(lsn) = needs {
+            if caught_up.is_empty() {
+                wait = Some(Wait {
+                    lsn,
+                    candidates: eligible.clone(),
+                    wanted: wanted_name,
+                    hint: hint.map(str::to_owned),
+                });
+                reason.push_str(&format!(
+                    "; read-your-writes: waits up to {} ms for a replica in rotation to replay {lsn}",
+                    self.inner.config.read_your_writes_wait_ms
+                ));
+            } else {
+                reason.push_str(&format!("; read-your-writes: it has replayed {lsn}"));
+            }
+        }
+        let mut r = route(Target::Replica, &name, rule, reason);
+        r.needs_lsn = needs;
+        Plan::Replica { route: r, wait }
+    }
+
+    /// The table or query rule that applies to `sql`: (rule, why, destination).
+    fn rule_for(&self, sql: &str) -> Option<(&'static str, String, Dest)> {
+        if !self.inner.query_rules.is_empty() {
+            if let Ok(fp) =
+                pg_query::fingerprint(sql, 0, pg_query::FingerprintOptions::FULL_RELNAME)
+            {
+                if let Some((_, d)) = self.inner.query_rules.iter().find(|(f, _)| *f == fp.value) {
+                    return Some((
+                        "query_rule",
+                        "a [[router.query_rules]] entry of the same shape".into(),
+                        d.clone(),
+                    ));
+                }
+            }
+        }
+        if !self.inner.table_rules.is_empty() {
+            if let Ok(parsed) = pg_query::parse(sql, 0) {
+                for (t, _) in &parsed.tables {
+                    let t = t.to_lowercase();
+                    let short = t.rsplit('.').next().unwrap_or(&t).to_owned();
+                    if let Some((name, d)) = self
+                        .inner
+                        .table_rules
+                        .iter()
+                        .find(|(n, _)| *n == t || *n == short)
+                    {
+                        return Some((
+                            "table_rule",
+                            format!("it reads {name} ([[router.table_rules]])"),
+                            d.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Where `sql` would go from the current task's session (if any) and why, without
+    /// running it. A read that must wait for read-your-writes says so in `reason`.
+    pub fn explain(&self, sql: &str) -> Route {
+        let session = session::current();
+        let pinned = session.as_ref().and_then(|s| {
+            s.pinned
+                .try_lock()
+                .ok()
+                .and_then(|p| p.as_ref().map(pin_reason))
+        });
+        let plan = self.plan(sql, session.as_deref(), pinned.as_deref());
+        match plan {
+            Plan::Primary(r) | Plan::Replica { route: r, .. } => r,
+        }
+    }
+}
