@@ -145,7 +145,11 @@ impl Router {
                 let pick = self.inner.balancer.pick(pool, hint).unwrap_or_default();
                 (
                     pick,
-                    format!("{why}, but {name} is not in rotation"),
+                    if eligible.iter().any(|c| c.name == name) {
+                        format!("{why}, but {name} has not replayed the session's last write")
+                    } else {
+                        format!("{why}, but {name} is not in rotation")
+                    },
                     "read",
                 )
             }
