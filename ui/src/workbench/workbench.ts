@@ -122,6 +122,7 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
   let explainSeq = 0;
   let timer: number | null = null;
   let running = false;
+  let runSeq = 0;
 
   const sessionName = (): string | null => {
     const s = sessionInput.value.trim();
@@ -289,6 +290,7 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
     const session = sessionName();
     const before = currentRoute();
     running = true;
+    const seq = ++runSeq;
     updateButton();
     const where = before ? ` on ${before.node}` : '';
     const cancelBtn = h('button', { type: 'button', class: 'btn btn-small', title: 'Asks the server to cancel the statement (PostgreSQL cancel request)' }, 'Cancel');
@@ -296,10 +298,19 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
       cancelBtn.addEventListener('click', () => {
         cancelBtn.disabled = true;
         setText(cancelBtn, 'Cancelling…');
-        backend.rpc({ method: 'cancel_query', params: { session } }).catch(() => {
-          cancelBtn.disabled = false;
-          setText(cancelBtn, 'Cancel');
-        });
+        // The statement may not have reached its node yet: ask again until it has (or ends).
+        const attempt = (left: number) => {
+          backend
+            .rpc({ method: 'cancel_query', params: { session } })
+            .then((node) => {
+              if (node === null && running && seq === runSeq && left > 0) window.setTimeout(() => attempt(left - 1), 200);
+            })
+            .catch(() => {
+              cancelBtn.disabled = false;
+              setText(cancelBtn, 'Cancel');
+            });
+        };
+        attempt(50);
       });
     }
     const busy = h('p', { class: 'muted wb-running' }, spinner(), ` Running${where}… `, session ? cancelBtn : null);
