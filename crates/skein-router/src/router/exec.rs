@@ -204,45 +204,20 @@ impl Router {
         eff: &Effect,
         started: Instant,
     ) -> Result<Routed<Out>> {
-        let primary = &self.inner.cluster.primary;
         let (mut rt, wait) = match plan {
             Plan::Primary(rt) => {
-                let client = primary.client().await?;
-                let out = run_op(&client, sql, op, session.map(|s| (s, primary.name())))
-                    .await
-                    .map_err(|e| {
-                        skein_pg::Error::from_pg(
-                            primary.name(),
-                            &primary.addr,
-                            "running the statement",
-                            &e,
-                        )
-                    })?;
-                let write = self.classify_target(sql) == Target::Primary;
-                self.count(
-                    primary.name(),
-                    if write {
-                        Target::Primary
-                    } else {
-                        Target::Replica
-                    },
-                );
-                if write {
-                    if let Some(s) = session {
-                        if let Ok(lsn) = current_lsn(&client).await {
-                            s.record_write(lsn);
-                        }
-                    }
-                }
-                drop(client);
+                let kind = self.classify(sql).target;
+                let routed = self.on_primary(sql, op, session, rt, kind, started).await?;
                 if *eff == Effect::Ddl {
                     let _ = self.reload_functions().await;
                 }
-                return Ok(Routed {
-                    value: out,
-                    route: rt,
-                    elapsed_ms: ms(started),
-                });
+                return Ok(routed);
+            }
+            Plan::Fallback(rt) => {
+                self.inner.fallbacks.fetch_add(1, Ordering::Relaxed);
+                return self
+                    .on_primary(sql, op, session, rt, Target::Replica, started)
+                    .await;
             }
             Plan::Replica { route, wait } => (route, wait),
         };
@@ -271,7 +246,9 @@ impl Router {
                     ),
                 );
                 fallback.needs_lsn = Some(w.lsn);
-                return self.on_primary(sql, op, session, fallback, started).await;
+                return self
+                    .on_primary(sql, op, session, fallback, Target::Replica, started)
+                    .await;
             }
             let chosen = match &w.wanted {
                 Some(n) if reached.iter().any(|c| &c.name == n) => n.clone(),
@@ -281,14 +258,9 @@ impl Router {
                     .pick(&reached, w.hint.as_deref())
                     .unwrap_or_default(),
             };
-            let base = rt
-                .reason
-                .split("; read-your-writes")
-                .next()
-                .unwrap_or_default()
-                .to_owned();
             rt.reason = format!(
-                "{base}; read-your-writes: {chosen} had replayed {} after {:.0} ms",
+                "{}; read-your-writes: {chosen} had replayed {} after {:.0} ms",
+                w.reason,
                 w.lsn,
                 ms(waited)
             );
@@ -342,21 +314,21 @@ impl Router {
                         node.name()
                     ),
                 );
-                self.on_primary(sql, op, session, rt, started).await
+                self.on_primary(sql, op, session, rt, Target::Replica, started)
+                    .await
             }
         }
     }
 
-    fn classify_target(&self, sql: &str) -> Target {
-        self.classify(sql).target
-    }
-
+    /// Runs the statement on a pooled primary connection, counted as `kind` (a write, or a
+    /// read the primary served); after a write, records the session's commit LSN.
     async fn on_primary(
         &self,
         sql: &str,
         op: &Op<'_>,
         session: Option<&SessionState>,
         rt: Route,
+        kind: Target,
         started: Instant,
     ) -> Result<Routed<Out>> {
         let primary = &self.inner.cluster.primary;
@@ -366,7 +338,15 @@ impl Router {
             .map_err(|e| {
                 skein_pg::Error::from_pg(primary.name(), &primary.addr, "running the statement", &e)
             })?;
-        self.count(primary.name(), Target::Replica);
+        self.count(primary.name(), kind);
+        if kind == Target::Primary {
+            // Read-your-writes: the session's later reads need a replica past this write.
+            if let Some(s) = session {
+                if let Ok(lsn) = current_lsn(&client).await {
+                    s.record_write(lsn);
+                }
+            }
+        }
         Ok(Routed {
             value: out,
             route: rt,

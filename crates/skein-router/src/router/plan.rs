@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use std::sync::atomic::Ordering;
-
 use super::exec::pin_reason;
 use super::{Dest, Route, Router};
 use crate::balance::Candidate;
@@ -25,7 +23,12 @@ pub(super) fn route(target: Target, node: &str, rule: &str, reason: impl Into<St
 
 /// The plan for one statement.
 pub(super) enum Plan {
+    /// The primary, because of the statement or the session.
     Primary(Route),
+    /// The primary for a read because no replica is in rotation (counted as a fallback when
+    /// it runs).
+    Fallback(Route),
+    /// A replica, perhaps after waiting for read-your-writes.
     Replica { route: Route, wait: Option<Wait> },
 }
 
@@ -38,6 +41,8 @@ pub(super) struct Wait {
     pub(super) wanted: Option<String>,
     /// The session's affinity hint.
     pub(super) hint: Option<String>,
+    /// Why this replica, before the read-your-writes part (which the wait's outcome adds).
+    pub(super) reason: String,
 }
 
 impl Router {
@@ -81,20 +86,21 @@ impl Router {
             ));
         }
         let eligible = self.eligible();
-        // Rules: a named replica when it is in rotation, else the usual choice (said why).
-        let mut wanted: Option<(String, String)> = None;
-        let rule_dest = self.rule_for(sql);
-        if let Some((rule, why, dest)) = &rule_dest {
+        // A named replica (rule or hint: name, why, rule) when it can serve, else the usual
+        // choice, saying why.
+        let mut wanted: Option<(String, String, &str)> = None;
+        if let Some((rule, why, dest)) = self.rule_for(sql) {
             match dest {
-                Dest::Primary => return Plan::Primary(self.primary_route(rule, why.clone())),
-                Dest::Replica(name) => wanted = Some((name.clone(), format!("{rule}: {why}"))),
+                Dest::Primary => return Plan::Primary(self.primary_route(rule, why)),
+                Dest::Replica(name) => wanted = Some((name, format!("{rule}: {why}"), rule)),
             }
         }
         if let Some(name) = &cls.replica {
-            wanted = Some((name.clone(), format!("/* skein:replica={name} */ names it")));
+            let why = format!("/* skein:replica={name} */ names it");
+            wanted = Some((name.clone(), why, "hint"));
         }
         let written = session.and_then(SessionState::last_write);
-        if let Some((lsn, at)) = written {
+        if let Some((_, at)) = written {
             let sticky = self.inner.config.sticky_after_write_ms;
             if sticky > 0 && at.elapsed() < Duration::from_millis(sticky) {
                 return Plan::Primary(self.primary_route(
@@ -105,11 +111,9 @@ impl Router {
                     ),
                 ));
             }
-            let _ = lsn;
         }
         if eligible.is_empty() {
-            self.inner.fallbacks.fetch_add(1, Ordering::Relaxed);
-            return Plan::Primary(self.primary_route(
+            return Plan::Fallback(self.primary_route(
                 "no_replica_in_rotation",
                 "a read, but every replica is out of rotation: the primary serves it",
             ));
@@ -130,18 +134,10 @@ impl Router {
             &caught_up
         };
         let hint = session.and_then(|s| s.hint.as_deref());
-        let wanted_name = wanted.as_ref().map(|(n, _)| n.clone());
+        let wanted_name = wanted.as_ref().map(|(n, _, _)| n.clone());
         let (name, mut reason, rule) = match wanted {
-            Some((name, why)) if pool.iter().any(|c| c.name == name) => (
-                name,
-                why,
-                if cls.replica.is_some() {
-                    "hint"
-                } else {
-                    "rule"
-                },
-            ),
-            Some((name, why)) => {
+            Some((name, why, rule)) if pool.iter().any(|c| c.name == name) => (name, why, rule),
+            Some((name, why, _)) => {
                 let pick = self.inner.balancer.pick(pool, hint).unwrap_or_default();
                 (
                     pick,
@@ -169,10 +165,6 @@ impl Router {
                 (pick, why, "read")
             }
         };
-        let rule = match (rule, rule_dest) {
-            ("rule", Some((r, _, _))) => r,
-            (r, _) => r,
-        };
         let mut wait = None;
         if let Some(lsn) = needs {
             if caught_up.is_empty() {
@@ -181,6 +173,7 @@ impl Router {
                     candidates: eligible.clone(),
                     wanted: wanted_name,
                     hint: hint.map(str::to_owned),
+                    reason: reason.clone(),
                 });
                 reason.push_str(&format!(
                     "; read-your-writes: waits up to {} ms for a replica in rotation to replay {lsn}",
@@ -245,7 +238,7 @@ impl Router {
         });
         let plan = self.plan(sql, session.as_deref(), pinned.as_deref());
         match plan {
-            Plan::Primary(r) | Plan::Replica { route: r, .. } => r,
+            Plan::Primary(r) | Plan::Fallback(r) | Plan::Replica { route: r, .. } => r,
         }
     }
 }
