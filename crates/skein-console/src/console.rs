@@ -1,10 +1,12 @@
-//! A running console for one profile: the pools for the primary and the replicas, the lake,
+//! A running console for one profile: the pools for the primary and the replicas, the
+//! router the Workbench runs statements through ([`crate::workbench`]), the lake,
 //! and three background tasks, each a tokio `interval` + `select!` on a cancellation token with
 //! a timeout on every query, each writing to an event sink (a broadcast channel) so it runs
 //! in tests without a UI:
 //!
-//! - the **lag sampler** ([`skein_pg::lag::sample`] once a tick, default 1 s) appends to the
-//!   bounded [`LagHistory`] and emits one batched `lag` event per tick;
+//! - the **lag sampler** ([`crate::sampler`]: [`skein_pg::lag::sample`] once a tick, default
+//!   1 s) appends to the bounded [`LagHistory`], feeds the router's rotation and emits one
+//!   batched `lag` event (and a `routing` event) per tick;
 //! - the **cache watcher** ([`crate::watcher`], default every 5 s, and at once after a refresh)
 //!   keeps the lake open, its snapshot count and every cache's state current;
 //! - the **cache scheduler** ([`crate::scheduler`]) refreshes caches whose TTL has passed.
@@ -154,12 +156,15 @@ impl Console {
             jobs: Mutex::new(Vec::new()),
             next_job: std::sync::atomic::AtomicU64::new(1),
         });
-        tokio::spawn(lag_sampler(Arc::downgrade(&shared), shared.cancel.clone()));
+        tokio::spawn(crate::sampler::lag_sampler(
+            Arc::downgrade(&shared),
+            shared.cancel.clone(),
+        ));
         tokio::spawn(crate::watcher::cache_watcher(
             Arc::downgrade(&shared),
             shared.cancel.clone(),
         ));
-        tokio::spawn(cache_scheduler(
+        tokio::spawn(crate::scheduler::cache_scheduler(
             Arc::downgrade(&shared),
             shared.cancel.clone(),
         ));
@@ -582,86 +587,5 @@ fn address(conninfo: &str) -> String {
             format!("{host}:{port}/{}", c.get_dbname().unwrap_or("postgres"))
         }
         Err(_) => "(unparsable connection string)".into(),
-    }
-}
-
-async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
-    let (period, log, capacity, since) = match shared.upgrade() {
-        Some(s) => (
-            s.options.lag_interval,
-            s.lag_log.clone(),
-            s.history.read().map_or(1, |h| h.capacity()),
-            crate::now_ms().saturating_sub(s.options.retention.as_millis() as u64),
-        ),
-        None => return,
-    };
-    // Start from the history kept on disk (the last `retention`), read off the runtime.
-    let loaded = tokio::task::spawn_blocking(move || {
-        let mut h = LagHistory::new(capacity);
-        let n = log
-            .lock()
-            .ok()
-            .and_then(|l| l.as_ref().map(|l| l.load_into(&mut h, since)))
-            .unwrap_or(0);
-        (n > 0).then_some(h)
-    })
-    .await
-    .ok()
-    .flatten();
-    if let (Some(loaded), Some(s)) = (loaded, shared.upgrade()) {
-        if let Ok(mut h) = s.history.write() {
-            *h = loaded;
-        }
-    }
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        let Some(s) = shared.upgrade() else { return };
-        // Each node has its own timeout inside `sample`; this bounds the whole tick.
-        let sample = tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = tokio::time::timeout(period.max(Duration::from_secs(1)) * 3, skein_pg::lag::sample(&s.probe)) => r,
-        };
-        let Ok(sample) = sample else { continue };
-        if let Ok(mut h) = s.history.write() {
-            h.push(&sample);
-        }
-        let (log, logged) = (s.lag_log.clone(), sample.clone());
-        tokio::task::spawn_blocking(move || {
-            if let Ok(mut log) = log.lock() {
-                if let Some(log) = log.as_mut() {
-                    log.append(&logged);
-                }
-            }
-        });
-        s.router.observe(&sample);
-        if !s.router.functions_known() {
-            let _ = s.router.reload_functions().await;
-        }
-        let _ = s.events.send(Event::Lag(sample));
-        let _ = s.events.send(Event::Routing(s.router.stats()));
-    }
-}
-
-async fn cache_scheduler(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
-    let period = match shared.upgrade() {
-        Some(s) => s.options.cache_interval,
-        None => return,
-    };
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        let Some(shared) = shared.upgrade() else {
-            return;
-        };
-        Console { shared }.scheduler_tick();
     }
 }

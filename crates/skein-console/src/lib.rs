@@ -16,6 +16,7 @@ pub mod history;
 pub mod jobs;
 pub mod lag_log;
 pub mod rpc;
+mod sampler;
 mod scheduler;
 mod watcher;
 pub mod workbench;

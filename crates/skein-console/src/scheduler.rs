@@ -9,7 +9,9 @@
 
 use skein_lake::CacheStatus;
 
-use crate::console::{CacheBoard, Console};
+use tokio_util::sync::CancellationToken;
+
+use crate::console::{CacheBoard, Console, Shared};
 
 /// When the scheduler looks at a cache next; `None` for a paused cache or one without a TTL.
 pub(crate) fn next_run(board: &CacheBoard, status: &CacheStatus) -> Option<u64> {
@@ -67,5 +69,26 @@ impl Console {
                 console.poke_watcher();
             });
         }
+    }
+}
+
+/// Runs [`Console::scheduler_tick`] every `cache_interval` until cancelled or the console
+/// is gone.
+pub(crate) async fn cache_scheduler(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
+    let period = match shared.upgrade() {
+        Some(s) => s.options.cache_interval,
+        None => return,
+    };
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        Console { shared }.scheduler_tick();
     }
 }

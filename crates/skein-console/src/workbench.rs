@@ -239,12 +239,8 @@ impl Console {
                 statuses,
             } => match self.run_on_lake(&uses, &live_node, max_rows).await {
                 Ok((rows, elapsed_ms)) => {
-                    let staleness = cache_staleness(
-                        &route,
-                        &rows,
-                        &statuses,
-                        self.staleness_of_node(&live_node),
-                    );
+                    let staleness =
+                        cache_staleness(&route, &rows, &statuses, self.staleness_of(&live_node));
                     return Ok(QueryResult {
                         truncated: (rows.rows.len() as u64) < rows.row_count,
                         route,
@@ -310,7 +306,7 @@ impl Console {
             }
         }
         let route = with_note(routed.route.into(), note);
-        let staleness = self.staleness_of(&route);
+        let staleness = self.staleness_of(&route.node);
         Ok(QueryResult {
             affected: if columns.is_empty() { affected } else { None },
             truncated: (rows.len() as u64) < row_count,
@@ -341,36 +337,16 @@ impl Console {
         Ok((rows, started.elapsed().as_secs_f64() * 1000.0))
     }
 
-    fn staleness_of_node(&self, node: &str) -> Staleness {
-        let role = self
-            .shared
-            .work
-            .node(node)
-            .map(|n| n.role)
-            .unwrap_or(skein_pg::NodeRole::Replica);
-        self.staleness_of(&QueryRoute {
-            target: if role == skein_pg::NodeRole::Primary {
-                QueryTarget::Primary
-            } else {
-                QueryTarget::Replica
-            },
-            node: node.to_owned(),
-            rule: String::new(),
-            reason: String::new(),
-            needs_lsn: None,
-            caches: Vec::new(),
-        })
-    }
-
-    fn staleness_of(&self, route: &QueryRoute) -> Staleness {
-        if route.target == QueryTarget::Primary {
+    /// How far behind the primary `node` was at the last lag sample.
+    fn staleness_of(&self, node: &str) -> Staleness {
+        if node == self.profile().primary.name {
             return Staleness {
                 live: true,
                 replay_lag_ms: None,
                 lag_bytes: None,
                 snapshot_id: None,
                 refreshed_at: None,
-                summary: format!("live: {} is the primary", route.node),
+                summary: format!("live: {node} is the primary"),
             };
         }
         let reading = self
@@ -378,7 +354,7 @@ impl Console {
             .history
             .read()
             .ok()
-            .and_then(|h| h.latest().and_then(|s| s.node(&route.node).cloned()));
+            .and_then(|h| h.latest().and_then(|s| s.node(node).cloned()));
         let (lag_ms, bytes) = reading
             .as_ref()
             .map_or((None, None), |n| (n.replay_lag_ms, n.lag_bytes));
@@ -390,10 +366,9 @@ impl Console {
             refreshed_at: None,
             summary: match (lag_ms, bytes) {
                 (Some(ms), Some(b)) => format!(
-                    "{} was {ms} ms ({b} bytes of WAL) behind the primary at the last sample (pg_stat_replication.replay_lag)",
-                    route.node
+                    "{node} was {ms} ms ({b} bytes of WAL) behind the primary at the last sample (pg_stat_replication.replay_lag)"
                 ),
-                _ => format!("{}: lag unknown at the last sample", route.node),
+                _ => format!("{node}: lag unknown at the last sample"),
             },
         }
     }

@@ -1,0 +1,74 @@
+//! The lag sampler: one background task per console that samples every node once a
+//! `lag_interval` ([`skein_pg::lag::sample`], each node under its own timeout), keeps the
+//! bounded history (loaded from and appended to the on-disk lag log on the blocking pool),
+//! feeds the router's rotation, and emits one `lag` and one `routing` event per tick.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::console::Shared;
+use crate::history::LagHistory;
+use crate::rpc::Event;
+
+pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
+    let (period, log, capacity, since) = match shared.upgrade() {
+        Some(s) => (
+            s.options.lag_interval,
+            s.lag_log.clone(),
+            s.history.read().map_or(1, |h| h.capacity()),
+            crate::now_ms().saturating_sub(s.options.retention.as_millis() as u64),
+        ),
+        None => return,
+    };
+    // Start from the history kept on disk (the last `retention`), read off the runtime.
+    let loaded = tokio::task::spawn_blocking(move || {
+        let mut h = LagHistory::new(capacity);
+        let n = log
+            .lock()
+            .ok()
+            .and_then(|l| l.as_ref().map(|l| l.load_into(&mut h, since)))
+            .unwrap_or(0);
+        (n > 0).then_some(h)
+    })
+    .await
+    .ok()
+    .flatten();
+    if let (Some(loaded), Some(s)) = (loaded, shared.upgrade()) {
+        if let Ok(mut h) = s.history.write() {
+            *h = loaded;
+        }
+    }
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let Some(s) = shared.upgrade() else { return };
+        // Each node has its own timeout inside `sample`; this bounds the whole tick.
+        let sample = tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = tokio::time::timeout(period.max(Duration::from_secs(1)) * 3, skein_pg::lag::sample(&s.probe)) => r,
+        };
+        let Ok(sample) = sample else { continue };
+        if let Ok(mut h) = s.history.write() {
+            h.push(&sample);
+        }
+        let (log, logged) = (s.lag_log.clone(), sample.clone());
+        tokio::task::spawn_blocking(move || {
+            if let Ok(mut log) = log.lock() {
+                if let Some(log) = log.as_mut() {
+                    log.append(&logged);
+                }
+            }
+        });
+        s.router.observe(&sample);
+        if !s.router.functions_known() {
+            let _ = s.router.reload_functions().await;
+        }
+        let _ = s.events.send(Event::Lag(sample));
+        let _ = s.events.send(Event::Routing(s.router.stats()));
+    }
+}
