@@ -47,6 +47,10 @@ pub(crate) fn attention(
                         human_ms(profile.thresholds.lag_critical_ms)
                     ),
                 ),
+                (ReplicaState::Promoted, _) => (
+                    Severity::Critical,
+                    "not in recovery: it was promoted and accepts writes".to_string(),
+                ),
                 (ReplicaState::Disconnected, _) => (
                     Severity::Critical,
                     "not streaming: the primary lists no WAL sender for it".to_string(),

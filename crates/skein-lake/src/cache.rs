@@ -62,11 +62,16 @@ pub struct RefreshRecord {
 pub enum CacheState {
     /// Never refreshed: the lake has no data for it yet.
     Empty,
-    /// The monitored tables are as they were at the last refresh, within the TTL.
+    /// The monitored tables are as they were at the last refresh, within the TTL, and the
+    /// data was refreshed with the current definition: the only state routing serves.
     Fresh,
-    /// A monitored table changed since the last refresh.
+    /// The definition (query, monitored tables) changed since the last refresh: the lake
+    /// holds the old query's result. Never served; the next refresh is never SKIPPED.
+    Edited,
+    /// A monitored table changed since the last refresh: the data is behind.
     Stale,
-    /// Older than its TTL.
+    /// Past its TTL, with the monitored tables unchanged since the refresh: the data is
+    /// current, but the TTL asks for a refresh before routing serves it again.
     Expired,
     /// The state could not be determined (the primary is unreachable, a table is gone).
     Unknown,

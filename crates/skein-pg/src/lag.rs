@@ -41,8 +41,11 @@ pub enum ReplicaState {
     CatchingUp,
     /// WAL replay is paused (`pg_is_wal_replay_paused()`).
     Paused,
-    /// Reachable, but the primary lists no WAL sender for it (or it is not in recovery).
+    /// Reachable, but the primary lists no WAL sender for it.
     Disconnected,
+    /// Configured as a replica but not in recovery (`pg_is_in_recovery()` is false): it was
+    /// promoted, accepts writes, and is a second primary (split brain). Never in rotation.
+    Promoted,
     /// Unreachable: the error says why.
     Down,
 }
@@ -268,7 +271,7 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
         };
         let (state, error) = if !r.in_recovery {
             (
-                ReplicaState::Disconnected,
+                ReplicaState::Promoted,
                 Some(ErrorInfo {
                     code: skein_core::ErrorCode::Conflict,
                     message: format!(

@@ -78,6 +78,16 @@ impl Functions {
         }
     }
 
+    /// How many functions it knows.
+    pub fn len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    /// Whether it knows no function.
+    pub fn is_empty(&self) -> bool {
+        self.volatile.is_empty()
+    }
+
     /// Whether these come from a catalog (false for [`Functions::unknown`]).
     pub fn is_known(&self) -> bool {
         !self.unknown

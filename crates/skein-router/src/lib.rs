@@ -45,5 +45,5 @@ pub use classify::{classify, effect, Classification, Effect, Functions, Target};
 pub use config::{PolicyName, PoolSettings, QueryRule, RouterConfig, TableRule};
 pub use error::{Error, Result};
 pub use rotation::{Rotation, RotationPolicy};
-pub use router::{Monitor, NodeRouting, Route, Routed, Router, RoutingStats};
+pub use router::{load_functions, Monitor, NodeRouting, Route, Routed, Router, RoutingStats};
 pub use session::{force_primary, Session};

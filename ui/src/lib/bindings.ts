@@ -79,7 +79,7 @@ ttl_seconds: number | null, };
 /**
  * Where a cache stands.
  */
-export type CacheState = "empty" | "fresh" | "stale" | "expired" | "unknown";
+export type CacheState = "empty" | "fresh" | "edited" | "stale" | "expired" | "unknown";
 
 /**
  * A cache with its last refresh and current state.
@@ -514,9 +514,19 @@ in_rotation: boolean,
  */
 reason: string | null, 
 /**
- * Its weight now (the profile's, halved past the warning lag), 0 when out.
+ * The profile's weight (`[[replicas]] weight`, default 1; 0 for the primary).
+ */
+configured_weight: number, 
+/**
+ * Its effective weight now: the configured weight, halved past `lag_warning_ms`
+ * (so 1 becomes 0.5), 0 when out of rotation (and for the primary).
  */
 weight: number, 
+/**
+ * Out of rotation but healthy again: ms left of `recovery_ms` before it returns, if it
+ * stays healthy. `None` when in rotation or not (yet) healthy.
+ */
+recovering_ms: number | null, 
 /**
  * Replay lag at the last observation, ms.
  */
@@ -846,7 +856,7 @@ export type RefreshResult = "SKIPPED" | "REFRESHED" | "ERROR";
 /**
  * What a node is doing.
  */
-export type ReplicaState = "primary" | "streaming" | "catching_up" | "paused" | "disconnected" | "down";
+export type ReplicaState = "primary" | "streaming" | "catching_up" | "paused" | "disconnected" | "promoted" | "down";
 
 /**
  * A request from a front end.
@@ -997,6 +1007,11 @@ all_out: boolean,
  * read-your-writes timed out).
  */
 fallbacks: number, 
+/**
+ * Reads served from the lake by fresh caches (counted by the caller that serves them,
+ * [`Router::count_cache_read`]).
+ */
+cache_reads: number, 
 /**
  * Primary first, then the replicas in profile order.
  */

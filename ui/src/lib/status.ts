@@ -20,6 +20,7 @@ const STATE_WORD: Record<ReplicaState, string> = {
   catching_up: 'catching up',
   paused: 'paused',
   disconnected: 'disconnected',
+  promoted: 'promoted',
   down: 'down',
 };
 
@@ -33,6 +34,7 @@ export function nodeBadge(n: NodeStatus): Badge {
   if (n.state === 'down' || !n.reachable) return { word: 'down', tone: 'crit', icon: ICON.crit };
   if (n.state === 'primary') return { word: 'primary', tone: 'ok', icon: ICON.ok };
   if (n.state === 'disconnected') return { word: 'disconnected', tone: 'crit', icon: ICON.crit };
+  if (n.state === 'promoted') return { word: 'promoted · out of rotation', tone: 'crit', icon: ICON.crit };
   const word = STATE_WORD[n.state];
   if (n.level === 'critical') return { word: `${word} · out of rotation`, tone: 'crit', icon: '■' };
   if (n.level === 'warning') return { word: `${word} · lagging`, tone: 'warn', icon: ICON.warn };
@@ -71,6 +73,8 @@ export function cacheBadge(v: CacheView): Badge {
       return { word: 'fresh', tone: 'ok', icon: ICON.ok };
     case 'stale':
       return { word: 'stale', tone: 'warn', icon: ICON.warn };
+    case 'edited':
+      return { word: 'edited · refresh to apply', tone: 'warn', icon: ICON.warn };
     case 'expired':
       return { word: 'expired', tone: 'crit', icon: '■' };
     case 'empty':

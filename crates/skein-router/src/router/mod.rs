@@ -70,8 +70,14 @@ pub struct NodeRouting {
     pub in_rotation: bool,
     /// Why it is out of rotation.
     pub reason: Option<String>,
-    /// Its weight now (the profile's, halved past the warning lag), 0 when out.
-    pub weight: u32,
+    /// The profile's weight (`[[replicas]] weight`, default 1; 0 for the primary).
+    pub configured_weight: u32,
+    /// Its effective weight now: the configured weight, halved past `lag_warning_ms`
+    /// (so 1 becomes 0.5), 0 when out of rotation (and for the primary).
+    pub weight: f64,
+    /// Out of rotation but healthy again: ms left of `recovery_ms` before it returns, if it
+    /// stays healthy. `None` when in rotation or not (yet) healthy.
+    pub recovering_ms: Option<u64>,
     /// Replay lag at the last observation, ms.
     pub lag_ms: Option<u64>,
     /// `pg_last_wal_replay_lsn()` at the last observation.
@@ -96,6 +102,9 @@ pub struct RoutingStats {
     /// Reads that went to the primary because no replica qualified (none in rotation, or
     /// read-your-writes timed out).
     pub fallbacks: u64,
+    /// Reads served from the lake by fresh caches (counted by the caller that serves them,
+    /// [`Router::count_cache_read`]).
+    pub cache_reads: u64,
     /// Primary first, then the replicas in profile order.
     pub nodes: Vec<NodeRouting>,
 }
@@ -131,6 +140,7 @@ struct Inner {
     readings: Mutex<HashMap<String, Reading>>,
     counters: HashMap<String, Counters>,
     fallbacks: AtomicU64,
+    cache_reads: AtomicU64,
     table_rules: Vec<(String, Dest)>,
     query_rules: Vec<(u64, Dest)>,
     epoch: Instant,
@@ -259,6 +269,7 @@ impl Router {
                 readings: Mutex::new(HashMap::new()),
                 counters,
                 fallbacks: AtomicU64::new(0),
+                cache_reads: AtomicU64::new(0),
                 table_rules,
                 query_rules,
                 epoch: Instant::now(),
@@ -280,27 +291,14 @@ impl Router {
         self.inner.epoch.elapsed().as_millis() as u64
     }
 
-    /// Reloads the names of volatile user functions from the primary's `pg_proc`
-    /// (`provolatile = 'v'` outside `pg_catalog` and `information_schema`). Runs at connect,
-    /// after DDL through the router, and from the monitor while unknown. Returns how many.
+    /// Reloads what the classifier knows of functions from the primary's `pg_proc`
+    /// ([`load_functions`]). Runs at connect, after DDL through the router, and from the
+    /// monitor while unknown. Returns how many functions it knows.
     ///
     /// Errors: the primary cannot be asked (the previous knowledge stays).
     pub async fn reload_functions(&self) -> Result<usize> {
-        let names = self
-            .inner
-            .cluster
-            .primary
-            .with_client("reading function volatility from pg_proc", |c| async move {
-                c.query(
-                    "SELECT DISTINCT p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-                     WHERE p.provolatile = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
-                    &[],
-                )
-                .await
-                .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>())
-            })
-            .await?;
-        let n = names.len();
+        let loaded = load_functions(&self.inner.cluster.primary).await?;
+        let n = loaded.len();
         // Cleared under the write lock: a classification made with the old knowledge (under
         // the read lock) cannot be stored after the clear.
         let mut functions = self
@@ -308,7 +306,7 @@ impl Router {
             .functions
             .write()
             .unwrap_or_else(|p| p.into_inner());
-        *functions = Functions::new(names);
+        *functions = loaded;
         self.inner
             .classified
             .lock()
@@ -316,6 +314,11 @@ impl Router {
             .clear();
         drop(functions);
         Ok(n)
+    }
+
+    /// Counts a read a fresh cache served from the lake ([`RoutingStats::cache_reads`]).
+    pub fn count_cache_read(&self) {
+        self.inner.cache_reads.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Whether function volatility has been read from the primary.
@@ -383,7 +386,7 @@ impl Router {
         for n in sample.nodes.iter().filter(|n| n.role == NodeRole::Replica) {
             if !n.reachable {
                 rotation.observe(&n.name, None, now);
-            } else if n.state == ReplicaState::Disconnected {
+            } else if matches!(n.state, ReplicaState::Disconnected | ReplicaState::Promoted) {
                 rotation.failure(
                     &n.name,
                     now,
@@ -491,14 +494,16 @@ impl Router {
                 } else {
                     None
                 },
+                configured_weight: if replica { n.spec.weight.max(1) } else { 0 },
                 weight: if replica {
                     eligible
                         .iter()
                         .find(|c| c.name == n.name())
-                        .map_or(0, |c| c.weight)
+                        .map_or(0.0, |c| f64::from(c.weight))
                 } else {
-                    0
+                    0.0
                 },
+                recovering_ms: None,
                 lag_ms: reading.and_then(|r| r.lag_ms),
                 replay_lsn: reading.and_then(|r| r.replay_lsn),
                 reads: get(|c| &c.reads),
@@ -514,12 +519,34 @@ impl Router {
                 .unwrap_or_default(),
             all_out: !self.inner.cluster.replicas.is_empty() && eligible.is_empty(),
             fallbacks: self.inner.fallbacks.load(Ordering::Relaxed),
+            cache_reads: self.inner.cache_reads.load(Ordering::Relaxed),
             nodes: std::iter::once(&self.inner.cluster.primary)
                 .chain(&self.inner.cluster.replicas)
                 .map(node)
                 .collect(),
         }
     }
+}
+
+/// What the classifier needs to know of functions, read from `pg_proc` on `primary`: the
+/// names of the volatile user functions (`provolatile = 'v'` outside `pg_catalog` and
+/// `information_schema`). Used by the router and by anything that must classify a statement
+/// the router's way without a router (cache definitions are checked with it).
+///
+/// Errors: the primary cannot be asked.
+pub async fn load_functions(primary: &Node) -> Result<Functions> {
+    let names = primary
+        .with_client("reading function volatility from pg_proc", |c| async move {
+            c.query(
+                "SELECT DISTINCT p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                 WHERE p.provolatile = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+                &[],
+            )
+            .await
+            .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(Functions::new(names))
 }
 
 /// The router's own lag monitor; stops when dropped.
