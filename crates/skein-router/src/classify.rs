@@ -18,12 +18,19 @@
 //! 6. `locking`: a locking clause anywhere (`FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR SHARE`,
 //!    `FOR KEY SHARE`, in subqueries and CTEs too) → primary.
 //! 7. `select_into`: `SELECT … INTO t` creates a table → primary.
-//! 8. `function`: a call of a function that writes or takes state — sequences (`nextval`,
-//!    `setval`, `currval`, `lastval`), transaction ids (`txid_current`, `pg_current_xact_id`),
-//!    advisory locks, `pg_notify`, `set_config`, large objects (`lo_*`), replication and
-//!    admin functions — or of a user function the catalog marks volatile ([`Functions`]) →
-//!    primary.
+//! 8. `function`: a call, anywhere in the tree (target list, `WHERE`, `VALUES` lists, `ARRAY[…]`,
+//!    `CASE`, `ORDER BY`, `LIMIT`, window and `FILTER` clauses, `FROM` functions, subqueries),
+//!    of a function not known safe on a hot standby → primary. Safe is an allow-list
+//!    ([`crate::functions`]): the function must be in the primary's `pg_proc` and safe there;
+//!    unknown, misspelled or volatile-and-not-allowed calls (`pg_promote()`, `nextval()`,
+//!    `txid_current()`, advisory locks, …) name the function and why in the reason.
 //! 9. `read`: everything else → a replica.
+//!
+//! Rules 5 to 8 look at every node of the parse tree (the tree serialised and walked whole, so
+//! no expression position is skipped). Calls the statement does not spell out — inside views,
+//! operators, casts, column defaults or row-level policies — are not seen; replica
+//! connections are read-only at the server, so one that writes fails there and is retried on
+//! the primary.
 
 use serde::{Deserialize, Serialize};
 
@@ -50,108 +57,7 @@ pub struct Classification {
     pub replica: Option<String>,
 }
 
-/// What the classifier knows of user functions: the names of those the catalog marks
-/// volatile (`pg_proc.provolatile = 'v'` outside `pg_catalog` and `information_schema`),
-/// lower case, unqualified. A volatile function may write, so a call sends the statement to
-/// the primary.
-#[derive(Debug, Clone, Default)]
-pub struct Functions {
-    volatile: std::collections::HashSet<String>,
-    unknown: bool,
-}
-
-impl Functions {
-    /// From the names of the volatile user functions.
-    pub fn new(volatile: impl IntoIterator<Item = String>) -> Functions {
-        Functions {
-            volatile: volatile.into_iter().map(|f| f.to_lowercase()).collect(),
-            unknown: false,
-        }
-    }
-
-    /// Volatility not known (the catalog could not be read yet): every statement that calls
-    /// a function goes to the primary until it is.
-    pub fn unknown() -> Functions {
-        Functions {
-            volatile: Default::default(),
-            unknown: true,
-        }
-    }
-
-    /// How many functions it knows.
-    pub fn len(&self) -> usize {
-        self.volatile.len()
-    }
-
-    /// Whether it knows no function.
-    pub fn is_empty(&self) -> bool {
-        self.volatile.is_empty()
-    }
-
-    /// Whether these come from a catalog (false for [`Functions::unknown`]).
-    pub fn is_known(&self) -> bool {
-        !self.unknown
-    }
-
-    fn is_volatile(&self, name: &str) -> bool {
-        self.volatile.contains(name)
-    }
-}
-
-/// Built-in functions that write, take locks or change state; a read calling one must run on
-/// the primary (they fail or misbehave on a hot standby).
-const WRITING_FUNCTIONS: &[&str] = &[
-    "nextval",
-    "setval",
-    "currval",
-    "lastval",
-    "txid_current",
-    "txid_current_if_assigned",
-    "pg_current_xact_id",
-    "pg_current_xact_id_if_assigned",
-    "pg_notify",
-    "set_config",
-    "pg_advisory_lock",
-    "pg_advisory_lock_shared",
-    "pg_advisory_xact_lock",
-    "pg_advisory_xact_lock_shared",
-    "pg_try_advisory_lock",
-    "pg_try_advisory_lock_shared",
-    "pg_try_advisory_xact_lock",
-    "pg_try_advisory_xact_lock_shared",
-    "pg_advisory_unlock",
-    "pg_advisory_unlock_shared",
-    "pg_advisory_unlock_all",
-    "lo_create",
-    "lo_creat",
-    "lo_import",
-    "lo_export",
-    "lo_unlink",
-    "lo_put",
-    "lo_from_bytea",
-    "lo_open",
-    "lo_write",
-    "lo_truncate",
-    "lowrite",
-    "pg_switch_wal",
-    "pg_create_restore_point",
-    "pg_create_physical_replication_slot",
-    "pg_create_logical_replication_slot",
-    "pg_drop_replication_slot",
-    "pg_logical_emit_message",
-    "pg_terminate_backend",
-    "pg_cancel_backend",
-    "pg_reload_conf",
-    "pg_rotate_logfile",
-    "pg_stat_reset",
-    "pg_stat_reset_single_table_counters",
-    "pg_wal_replay_pause",
-    "pg_wal_replay_resume",
-    "pg_promote",
-    "dblink_exec",
-    "pg_replication_origin_create",
-    "pg_sequence_last_value",
-];
+pub use crate::functions::Functions;
 
 fn primary(rule: &'static str, reason: impl Into<String>) -> Classification {
     Classification {
@@ -241,46 +147,25 @@ pub fn classify(sql: &str, functions: &Functions) -> Classification {
         }
         None => return primary("unparsable", "an empty statement"),
     }
-    for (node, _, _, _) in parsed.protobuf.nodes() {
-        use pg_query::NodeRef as R;
-        match node {
-            R::InsertStmt(_) | R::UpdateStmt(_) | R::DeleteStmt(_) | R::MergeStmt(_) => {
-                return primary(
-                    "data_modifying",
-                    "a data-modifying statement inside it (a writable CTE, or EXPLAIN ANALYZE of a write)",
-                )
-            }
-            R::SelectStmt(s) if !s.locking_clause.is_empty() => {
-                return primary(
-                    "locking",
-                    "a locking clause (FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE) takes row locks",
-                )
-            }
-            R::SelectStmt(s) if s.into_clause.is_some() => {
-                return primary("select_into", "SELECT … INTO creates a table")
-            }
-            _ => {}
-        }
+    let found = Found::of(&stmts[0]);
+    if found.data_modifying {
+        return primary(
+            "data_modifying",
+            "a data-modifying statement inside it (a writable CTE, or EXPLAIN ANALYZE of a write)",
+        );
     }
-    for (f, _) in &parsed.functions {
-        let name = f.rsplit('.').next().unwrap_or(f).to_lowercase();
-        if WRITING_FUNCTIONS.contains(&name.as_str()) || name.starts_with("lo_") {
-            return primary(
-                "function",
-                format!("{name}() writes, locks or changes state"),
-            );
-        }
-        if functions.unknown {
-            return primary(
-                "function",
-                format!("{name}() is called and function volatility is not known yet (pg_proc could not be read)"),
-            );
-        }
-        if functions.is_volatile(&name) {
-            return primary(
-                "function",
-                format!("{name}() is a volatile user function (pg_proc.provolatile = 'v'): it may write"),
-            );
+    if found.locking {
+        return primary(
+            "locking",
+            "a locking clause (FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE) takes row locks",
+        );
+    }
+    if found.select_into {
+        return primary("select_into", "SELECT … INTO creates a table");
+    }
+    for call in &found.calls {
+        if let Err(why) = functions.check_call(call.schema.as_deref(), &call.name, call.nargs) {
+            return primary("function", why);
         }
     }
     Classification {
@@ -291,10 +176,104 @@ pub fn classify(sql: &str, functions: &Functions) -> Classification {
                 format!("a read; /* skein:replica={n} */ names the replica")
             }
             _ => {
-                "a read: no write, lock, state change or writing function in its parse tree".into()
+                "a read: no write, lock or state change in its parse tree, and every function it calls is known safe on a standby".into()
             }
         },
         replica: hinted.flatten().filter(|n| !n.is_empty()),
+    }
+}
+
+/// A function call in the parse tree: `schema.name(…)` with `nargs` arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Call {
+    schema: Option<String>,
+    name: String,
+    nargs: usize,
+}
+
+/// What the whole parse tree of one statement holds, for rules 5 to 8.
+#[derive(Debug, Default)]
+struct Found {
+    data_modifying: bool,
+    locking: bool,
+    select_into: bool,
+    calls: Vec<Call>,
+}
+
+impl Found {
+    /// Walks every node of `stmt`: the protobuf tree serialised (each node an object keyed by
+    /// its type, `{"FuncCall": {…}}`) and visited whole, so no field of any node is skipped.
+    fn of(stmt: &pg_query::protobuf::RawStmt) -> Found {
+        let mut found = Found::default();
+        match serde_json::to_value(stmt) {
+            Ok(tree) => found.walk(&tree),
+            // Cannot happen for a tree the parser built; if it did, nothing would be known
+            // safe: say a function is called that no catalog knows.
+            Err(_) => found.calls.push(Call {
+                schema: None,
+                name: "(unreadable parse tree)".into(),
+                nargs: 0,
+            }),
+        }
+        found
+    }
+
+    fn walk(&mut self, v: &serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::Object(m) => {
+                for (k, inner) in m {
+                    match k.as_str() {
+                        "InsertStmt" | "UpdateStmt" | "DeleteStmt" | "MergeStmt" => {
+                            self.data_modifying = true
+                        }
+                        "SelectStmt" => {
+                            if inner
+                                .get("locking_clause")
+                                .and_then(Value::as_array)
+                                .is_some_and(|l| !l.is_empty())
+                            {
+                                self.locking = true;
+                            }
+                            if inner.get("into_clause").is_some_and(|i| !i.is_null()) {
+                                self.select_into = true;
+                            }
+                        }
+                        "FuncCall" => self.calls.push(call(inner)),
+                        _ => {}
+                    }
+                    self.walk(inner);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|x| self.walk(x)),
+            _ => {}
+        }
+    }
+}
+
+/// The name and argument count of a serialised `FuncCall` (`count(*)` has none).
+fn call(f: &serde_json::Value) -> Call {
+    let parts: Vec<String> = f
+        .get("funcname")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.pointer("/node/String/sval").and_then(|s| s.as_str()))
+        .map(str::to_owned)
+        .collect();
+    let nargs = f
+        .get("args")
+        .and_then(serde_json::Value::as_array)
+        .map_or(0, Vec::len);
+    let (schema, name) = match parts.as_slice() {
+        [] => (None, String::new()),
+        [name] => (None, name.clone()),
+        [.., schema, name] => (Some(schema.clone()), name.clone()),
+    };
+    Call {
+        schema,
+        name,
+        nargs,
     }
 }
 
@@ -437,18 +416,108 @@ mod tests {
         assert_eq!(effect("SELECT 1; SELECT 2"), Effect::None);
     }
 
+    fn catalog() -> Functions {
+        let p = |schema: &str, name: &str, nargs: u16, ndefaults: u16, v: &str, builtin: bool| {
+            crate::functions::Proc {
+                schema: schema.into(),
+                name: name.into(),
+                nargs,
+                ndefaults,
+                variadic: false,
+                volatility: crate::functions::Volatility::from_code(v),
+                builtin,
+            }
+        };
+        let mut concat = p("pg_catalog", "concat", 1, 0, "s", true);
+        concat.variadic = true;
+        Functions::from_procs([
+            p("pg_catalog", "lower", 1, 0, "i", true),
+            p("pg_catalog", "now", 0, 0, "s", true),
+            p("pg_catalog", "count", 0, 0, "i", true),
+            p("pg_catalog", "count", 1, 0, "i", true),
+            p("pg_catalog", "random", 0, 0, "v", true),
+            p("pg_catalog", "pg_promote", 2, 2, "v", true),
+            p("pg_catalog", "nextval", 1, 0, "v", true),
+            p("pg_catalog", "txid_current", 0, 0, "s", true),
+            p("pg_catalog", "pg_stat_clear_snapshot", 0, 0, "v", true),
+            p("app", "price", 1, 0, "s", false),
+            p("app", "bump", 0, 0, "v", false),
+            p("app", "upper", 1, 0, "v", false),
+            p("pg_catalog", "upper", 1, 0, "i", true),
+            concat,
+        ])
+    }
+
+    #[test]
+    fn only_functions_known_safe_on_a_standby_go_to_a_replica() {
+        let f = catalog();
+        for sql in [
+            "SELECT lower('A'), now(), random(), count(*) FROM t",
+            "SELECT app.price(2)",
+            "SELECT concat('a', 'b', 'c'), concat('a')",
+            "SELECT pg_catalog.lower('A')",
+        ] {
+            let c = classify(sql, &f);
+            assert_eq!(
+                (c.target, c.rule),
+                (Target::Replica, "read"),
+                "{sql}: {c:?}"
+            );
+        }
+        let why = |sql: &str| {
+            let c = classify(sql, &f);
+            assert_eq!(
+                (c.target, c.rule),
+                (Target::Primary, "function"),
+                "{sql}: {c:?}"
+            );
+            c.reason
+        };
+        // pg_promote() in any spelling and position.
+        for sql in [
+            "SELECT pg_promote()",
+            "SELECT pg_catalog.pg_promote()",
+            "SELECT pg_promote(true, 60)",
+            "SELECT * FROM (SELECT pg_promote()) s",
+            "VALUES (1), (pg_promote()::int)",
+            "SELECT 1 WHERE EXISTS (SELECT pg_promote())",
+            "EXPLAIN ANALYZE SELECT pg_promote()",
+        ] {
+            assert!(why(sql).contains("promotes"), "{sql}");
+        }
+        // nextval() in the expression positions a partial walk misses.
+        for sql in [
+            "VALUES (nextval('s'))",
+            "SELECT ARRAY[nextval('s')]",
+            "SELECT CASE WHEN lower('a') = 'a' THEN nextval('s') END",
+            "SELECT 1 ORDER BY nextval('s')",
+            "SELECT 1 LIMIT nextval('s')",
+            "SELECT count(*) FILTER (WHERE nextval('s') > 0) FROM t",
+            "SELECT count(*) OVER (ORDER BY nextval('s')) FROM t",
+            "SELECT * FROM t WHERE id IN (VALUES (nextval('s')))",
+            "SELECT (SELECT nextval('s'))[1]",
+        ] {
+            assert!(why(sql).starts_with("nextval()"), "{sql}");
+        }
+        assert!(why("SELECT txid_current()").contains("fails during recovery"));
+        assert!(why("SELECT pg_stat_clear_snapshot()").contains("volatile built-in"));
+        assert!(why("SELECT app.bump()").contains("volatile user function"));
+        // Unqualified, a name may resolve to any schema's function of that name.
+        assert!(why("SELECT upper('a')").contains("may resolve to app.upper"));
+        // Unknown is not known safe: misspelled, another schema, another argument count.
+        assert!(why("SELECT lowr('A')").contains("lowr() is not in pg_proc"));
+        assert!(why("SELECT other.lower('A')").contains("other.lower() is not in pg_proc"));
+        assert!(why("SELECT lower('A', 'B')").contains("with 2 argument(s) is not in pg_proc"));
+        assert!(why("SELECT \"Lower\"('A')").contains("not in pg_proc"));
+        // A locking read hidden in a VALUES list is still a locking read.
+        let l = classify("VALUES ((SELECT 1 FROM t FOR UPDATE))", &f);
+        assert_eq!((l.target, l.rule), (Target::Primary, "locking"));
+    }
+
     #[test]
     fn unknown_volatility_sends_function_calls_to_the_primary() {
         let f = Functions::unknown();
         assert_eq!(classify("SELECT lower('A')", &f).target, Target::Primary);
         assert_eq!(classify("SELECT 1", &f).target, Target::Replica);
-    }
-
-    #[test]
-    fn volatile_user_functions_go_to_the_primary() {
-        let f = Functions::new(["bump_counter".to_string()]);
-        let c = classify("SELECT bump_counter(1)", &f);
-        assert_eq!((c.target, c.rule), (Target::Primary, "function"));
-        assert_eq!(classify("SELECT lower('A')", &f).target, Target::Replica);
     }
 }

@@ -1,9 +1,10 @@
 //! Read/write splitting for a PostgreSQL primary with streaming replicas:
 //!
 //! - [`classify`]: which statements may run on a hot standby, decided from PostgreSQL's own
-//!   parse tree (`pg_query`, libpg_query), never from string matching. Conservative by default
-//!   (DESIGN invariant 1): a write, a locking read, anything that changes session state, and
-//!   anything that cannot be parsed or classified goes to the primary.
+//!   parse tree (`pg_query`, libpg_query), never from string matching. Conservative by default:
+//!   a write, a locking read, anything that changes session state, anything that cannot be
+//!   parsed or classified, and any call of a function not known safe on a standby
+//!   ([`functions`]: an allow-list built from the primary's `pg_proc`) goes to the primary.
 //! - [`rotation`]: which replicas are in rotation (lag thresholds, failures, recovery time).
 //! - [`balance`]: which replica in rotation serves a read (policies, session affinity, cap).
 //! - [`cache`]: which part of a read a fresh cache holds (whole, or subqueries and CTEs to
@@ -35,15 +36,17 @@ pub mod cache;
 pub mod classify;
 pub mod config;
 mod error;
+pub mod functions;
 pub mod rotation;
 pub mod router;
 pub mod session;
 
 pub use balance::{Balancer, Candidate, Policy};
 pub use cache::{CachePlan, CacheRoutes, CacheUse, CachedQuery, SkippedCache};
-pub use classify::{classify, effect, Classification, Effect, Functions, Target};
+pub use classify::{classify, effect, Classification, Effect, Target};
 pub use config::{PolicyName, PoolSettings, QueryRule, RouterConfig, TableRule};
 pub use error::{Error, Result};
+pub use functions::{load_functions, Functions, Proc, Volatility};
 pub use rotation::{Rotation, RotationPolicy};
-pub use router::{load_functions, Monitor, NodeRouting, Route, Routed, Router, RoutingStats};
+pub use router::{Monitor, NodeRouting, Route, Routed, Router, RoutingStats};
 pub use session::{force_primary, Session};

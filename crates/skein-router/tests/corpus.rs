@@ -1,10 +1,13 @@
 //! The classifier against its corpus (`tests/corpus.tsv`: the misroutes poolers and ORMs are
-//! known for, and their relatives), then against a real hot standby: every statement the
-//! classifier sends to a replica runs there, inside a read-only transaction, without error.
+//! known for, and their relatives) with the functions of a real primary's `pg_proc`, then
+//! against a real hot standby: every statement the classifier sends to a replica runs there,
+//! inside a read-only transaction, without error, and `pg_promote()` in every spelling is sent
+//! to the primary and leaves the standby in recovery. Without `pg_proc`, no statement meant for
+//! the primary reaches a replica either.
 
 mod common;
 
-use skein_router::{classify, Functions, Target};
+use skein_router::{classify, load_functions, Functions, Router, Target};
 use skein_sandbox::ScratchSandbox;
 
 fn corpus() -> Vec<(Target, String)> {
@@ -23,22 +26,29 @@ fn corpus() -> Vec<(Target, String)> {
         .collect()
 }
 
-#[test]
-fn the_corpus_routes_as_expected_and_no_write_reaches_a_replica() {
-    let corpus = corpus();
-    assert!(
-        corpus.len() >= 150,
-        "the corpus has {} statements",
-        corpus.len()
-    );
-    let functions = Functions::default();
+/// The corpus' schema, on the primary: its tables, a sequence, a stable and a volatile user
+/// function.
+const SCHEMA: &str = "CREATE SCHEMA app; SET search_path = app;
+     CREATE TABLE accounts (id int PRIMARY KEY, balance numeric);
+     CREATE TABLE orders (id int PRIMARY KEY, account_id int, total numeric, status text);
+     CREATE SEQUENCE order_seq;
+     CREATE FUNCTION account_balance(int) RETURNS numeric STABLE LANGUAGE sql
+       AS 'SELECT balance FROM app.accounts WHERE id = $1';
+     CREATE FUNCTION bump_counter() RETURNS int LANGUAGE sql
+       AS 'SELECT nextval(''app.order_seq'')::int';
+     INSERT INTO accounts SELECT g, g * 10 FROM generate_series(1, 20) g;
+     INSERT INTO orders SELECT g, g % 20 + 1, g, CASE WHEN g % 3 = 0 THEN 'open' ELSE 'void' END FROM generate_series(1, 100) g;";
+
+/// Classifies the corpus with `functions`: the misrouted lines, and how many of them were
+/// meant for the primary but sent to a replica.
+fn misrouted(corpus: &[(Target, String)], functions: &Functions) -> (Vec<String>, usize) {
     let mut wrong = Vec::new();
-    let mut writes_to_replica = 0;
-    for (expected, sql) in &corpus {
-        let got = classify(sql, &functions);
+    let mut to_replica = 0;
+    for (expected, sql) in corpus {
+        let got = classify(sql, functions);
         if got.target != *expected {
             if *expected == Target::Primary {
-                writes_to_replica += 1;
+                to_replica += 1;
             }
             wrong.push(format!(
                 "{expected:?} expected, {:?} ({}: {}): {sql}",
@@ -46,56 +56,74 @@ fn the_corpus_routes_as_expected_and_no_write_reaches_a_replica() {
             ));
         }
     }
-    let primary = corpus.iter().filter(|(t, _)| *t == Target::Primary).count();
+    (wrong, to_replica)
+}
+
+#[test]
+fn without_pg_proc_no_statement_meant_for_the_primary_reaches_a_replica() {
+    let corpus = corpus();
+    let (wrong, to_replica) = misrouted(&corpus, &Functions::unknown());
     eprintln!(
-        "corpus: {} statements ({primary} primary, {} replica); {} misrouted, {writes_to_replica} writes or locking reads sent to a replica",
+        "corpus without pg_proc: {} statements; {} sent to the primary though a replica could serve them; {to_replica} meant for the primary sent to a replica",
         corpus.len(),
-        corpus.len() - primary,
         wrong.len()
     );
-    assert!(wrong.is_empty(), "misrouted:\n{}", wrong.join("\n"));
+    assert_eq!(to_replica, 0, "{}", wrong.join("\n"));
+    assert!(
+        wrong
+            .iter()
+            .all(|w| w.contains("pg_proc has not been read")),
+        "{}",
+        wrong.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_statement_routed_to_a_replica_runs_on_a_hot_standby() {
+async fn the_corpus_routes_as_expected_and_replica_routed_statements_run_on_a_hot_standby() {
+    let corpus = corpus();
+    assert!(
+        corpus.len() >= 150,
+        "the corpus has {} statements",
+        corpus.len()
+    );
     let sandbox = ScratchSandbox::up("router-corpus", 1)
         .await
         .expect("sandbox up");
-    let password = sandbox.password().expect("password");
-    let connect = |node: &str| {
-        let info = format!("{} password={password}", sandbox.conninfo(node, "tpch"));
-        async move {
-            let (client, conn) = tokio_postgres::connect(&info, tokio_postgres::NoTls)
-                .await
-                .expect("connect");
-            tokio::spawn(conn);
-            client
-        }
-    };
-    let primary = connect("primary").await;
+    let primary = common::connect(&sandbox, "primary").await;
     primary
-        .batch_execute(
-            "CREATE SCHEMA app; SET search_path = app;
-             CREATE TABLE accounts (id int PRIMARY KEY, balance numeric);
-             CREATE TABLE orders (id int PRIMARY KEY, account_id int, total numeric, status text);
-             CREATE SEQUENCE order_seq;
-             INSERT INTO accounts SELECT g, g * 10 FROM generate_series(1, 20) g;
-             INSERT INTO orders SELECT g, g % 20 + 1, g, CASE WHEN g % 3 = 0 THEN 'open' ELSE 'void' END FROM generate_series(1, 100) g;",
-        )
+        .batch_execute(SCHEMA)
         .await
         .expect("schema on the primary");
     common::caught_up(&sandbox, &["replica1"]).await;
-    let replica = connect("replica1").await;
+    let router = Router::connect(&common::profile(&sandbox, ""))
+        .await
+        .expect("router");
+    let functions = load_functions(&router.cluster().primary)
+        .await
+        .expect("pg_proc");
+
+    let (wrong, writes_to_replica) = misrouted(&corpus, &functions);
+    let primary_lines = corpus.iter().filter(|(t, _)| *t == Target::Primary).count();
+    eprintln!(
+        "corpus: {} statements ({primary_lines} primary, {} replica), {} functions in pg_proc; {} misrouted, {writes_to_replica} meant for the primary sent to a replica",
+        corpus.len(),
+        corpus.len() - primary_lines,
+        functions.len(),
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "misrouted:\n{}", wrong.join("\n"));
+
+    // Every statement sent to a replica runs there, in a read-only transaction.
+    let replica = common::connect(&sandbox, "replica1").await;
     // The corpus's tables live in their own schema (the sandbox has TPC-H's `orders`).
     replica
         .batch_execute("SET search_path = app, public")
         .await
         .expect("search_path");
-    let functions = Functions::default();
     let mut ran = 0;
     let mut failed = Vec::new();
-    for (_, sql) in corpus() {
-        if classify(&sql, &functions).target != Target::Replica
+    for (_, sql) in &corpus {
+        if classify(sql, &functions).target != Target::Replica
             || sql.contains("$1")
             || sql.to_uppercase().starts_with("COPY")
         {
@@ -105,7 +133,7 @@ async fn every_statement_routed_to_a_replica_runs_on_a_hot_standby() {
             .batch_execute("BEGIN TRANSACTION READ ONLY")
             .await
             .expect("begin");
-        if let Err(e) = replica.simple_query(&sql).await {
+        if let Err(e) = replica.simple_query(sql).await {
             failed.push(format!("{sql}: {e}"));
         }
         replica.batch_execute("ROLLBACK").await.expect("rollback");
@@ -120,5 +148,51 @@ async fn every_statement_routed_to_a_replica_runs_on_a_hot_standby() {
         failed.is_empty(),
         "failed on the replica:\n{}",
         failed.join("\n")
+    );
+
+    // pg_promote() in every spelling goes to the primary (where it fails: not in recovery)
+    // and never reaches the standby, which is still in recovery afterwards.
+    for sql in [
+        "SELECT pg_promote()",
+        "SELECT pg_catalog.pg_promote()",
+        "SELECT PG_PROMOTE(wait => false)",
+        "SELECT * FROM (SELECT pg_promote()) s",
+        "VALUES (1), (pg_promote()::int)",
+        "/* skein:replica=replica1 */ SELECT pg_promote()",
+    ] {
+        let route = router.explain(sql);
+        assert_eq!(
+            (route.target, route.node.as_str(), route.rule.as_str()),
+            (Target::Primary, "primary", "function"),
+            "{sql}: {route:?}"
+        );
+        assert!(route.reason.contains("pg_promote()"), "{}", route.reason);
+        let e = router
+            .simple_query(sql)
+            .await
+            .expect_err("pg_promote on the primary");
+        assert!(e.to_string().contains("primary"), "{sql}: {e}");
+    }
+    let in_recovery: bool = replica
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .expect("in recovery?")
+        .get(0);
+    assert!(in_recovery, "replica1 was promoted");
+    let stats = router.stats();
+    let r1 = stats
+        .nodes
+        .iter()
+        .find(|n| n.name == "replica1")
+        .expect("replica1");
+    assert_eq!((r1.reads, r1.writes), (0, 0), "{r1:?}");
+
+    // A misspelled function is not known safe.
+    let m = router.explain("SELECT lowr('ABC')");
+    assert_eq!((m.target, m.rule.as_str()), (Target::Primary, "function"));
+    assert!(
+        m.reason.contains("lowr() is not in pg_proc"),
+        "{}",
+        m.reason
     );
 }

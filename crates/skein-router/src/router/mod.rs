@@ -19,9 +19,10 @@ use skein_core::Profile;
 use skein_pg::{Cluster, LagSample, Lsn, Node, NodeRole, ReplicaState};
 
 use crate::balance::{Balancer, Candidate};
-use crate::classify::{classify, effect, Classification, Effect, Functions, Target};
+use crate::classify::{classify, effect, Classification, Effect, Target};
 use crate::config::RouterConfig;
 use crate::error::{Error, Result};
+use crate::functions::{load_functions, Functions};
 use crate::rotation::{Rotation, RotationPolicy};
 
 mod exec;
@@ -526,27 +527,6 @@ impl Router {
                 .collect(),
         }
     }
-}
-
-/// What the classifier needs to know of functions, read from `pg_proc` on `primary`: the
-/// names of the volatile user functions (`provolatile = 'v'` outside `pg_catalog` and
-/// `information_schema`). Used by the router and by anything that must classify a statement
-/// the router's way without a router (cache definitions are checked with it).
-///
-/// Errors: the primary cannot be asked.
-pub async fn load_functions(primary: &Node) -> Result<Functions> {
-    let names = primary
-        .with_client("reading function volatility from pg_proc", |c| async move {
-            c.query(
-                "SELECT DISTINCT p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-                 WHERE p.provolatile = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
-                &[],
-            )
-            .await
-            .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>())
-        })
-        .await?;
-    Ok(Functions::new(names))
 }
 
 /// The router's own lag monitor; stops when dropped.
