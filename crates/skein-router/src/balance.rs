@@ -25,12 +25,33 @@ pub const DEFAULT_CAP: usize = 16;
 pub struct Candidate {
     /// Node name.
     pub name: String,
-    /// Relative weight (≥ 1; lowered past the warning lag by [`crate::rotation`]).
+    /// The configured relative weight (≥ 1).
     pub weight: u32,
+    /// Past the warning lag ([`crate::rotation`]): the effective weight is half the
+    /// configured one (1 becomes 0.5).
+    pub halved: bool,
     /// Region from the profile.
     pub region: Option<String>,
     /// Current replay lag, ms.
     pub lag_ms: Option<u64>,
+}
+
+impl Candidate {
+    /// The weight the balancer uses: the configured weight (at least 1), halved when
+    /// [`Candidate::halved`].
+    pub fn effective_weight(&self) -> f64 {
+        self.units() as f64 / 2.0
+    }
+
+    /// The effective weight in half units (an integer, for smooth weighted round robin).
+    fn units(&self) -> i64 {
+        let w = i64::from(self.weight.max(1));
+        if self.halved {
+            w
+        } else {
+            2 * w
+        }
+    }
 }
 
 /// How to spread reads.
@@ -149,10 +170,10 @@ impl Balancer {
                 current.push((c.name.clone(), 0));
             }
         }
-        let total: i64 = serving.iter().map(|c| i64::from(c.weight.max(1))).sum();
+        let total: i64 = serving.iter().map(|c| c.units()).sum();
         for (name, w) in current.iter_mut() {
             if let Some(c) = serving.iter().find(|c| &c.name == name) {
-                *w += i64::from(c.weight.max(1));
+                *w += c.units();
             }
         }
         let best = current
@@ -172,7 +193,7 @@ fn rendezvous<'a>(serving: &[&'a Candidate], hint: &str) -> &'a Candidate {
     let score = |c: &Candidate| {
         let u = (fnv(&[hint, &c.name]) >> 11) as f64 / (1u64 << 53) as f64;
         let u = u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON);
-        -f64::from(c.weight.max(1)) / u.ln()
+        -c.effective_weight() / u.ln()
     };
     serving
         .iter()
@@ -196,6 +217,7 @@ mod tests {
             .map(|n| Candidate {
                 name: (*n).into(),
                 weight: 1,
+                halved: false,
                 region: None,
                 lag_ms: Some(0),
             })
@@ -256,6 +278,12 @@ mod tests {
             picks.windows(5).all(|w| !w.iter().all(|p| p == "a")),
             "{picks:?}"
         );
+        // Weight 1 halved is 0.5: against a weight 1, one read in three.
+        let b = Balancer::new(Policy::WeightedRoundRobin, DEFAULT_CAP);
+        let mut two = replicas(&["a", "b"]);
+        two[0].halved = true;
+        let picks: Vec<String> = (0..90).map(|_| b.pick(&two, None).expect("pick")).collect();
+        assert_eq!(picks.iter().filter(|p| p.as_str() == "a").count(), 30);
     }
 
     #[test]

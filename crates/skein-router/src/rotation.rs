@@ -1,9 +1,13 @@
 //! Which replicas are in rotation (DESIGN invariant 3), with hysteresis so none flaps:
 //!
-//! - past the warning lag a replica's weight is halved; past the critical lag it leaves;
+//! - past the warning lag a replica's effective weight is halved (weight 1 becomes 0.5: the
+//!   balancer works in half units, [`Candidate::halved`]); past the critical lag it leaves;
 //! - `max_failures` failures (connection errors, timeouts) within `failure_window` take it out;
-//! - a replica out of rotation comes back only after it has been healthy (answering, below the
-//!   critical lag, no failure) for `recovery` without a break.
+//! - a replica that is out of recovery (promoted: it accepts writes, a second primary) leaves
+//!   at once ([`Rotation::promoted`]);
+//! - a replica out of rotation comes back only after it has been healthy (in recovery,
+//!   answering, below the critical lag, no failure) for `recovery` without a break; meanwhile
+//!   [`Rotation::recovering_ms`] counts the time left down, sample by sample.
 //!
 //! Time is passed in (ms), so the policy is tested without sleeping. When every replica is
 //! out, [`Rotation::eligible`] is empty and reads go to the primary.
@@ -46,6 +50,8 @@ struct Health {
     reason: Option<String>,
     /// Since when it has been healthy without a break, while out.
     healthy_since: Option<u64>,
+    /// When it was last observed healthy (the recovery countdown's clock).
+    healthy_at: Option<u64>,
     failures: Vec<u64>,
     lag_ms: Option<u64>,
 }
@@ -77,6 +83,7 @@ impl Rotation {
                 if critical {
                     h.out = true;
                     h.healthy_since = None;
+                    h.healthy_at = None;
                     h.reason = Some(format!(
                         "replay lag {lag} ms past critical ({} ms)",
                         self.policy.lag_critical_ms
@@ -89,11 +96,23 @@ impl Rotation {
         }
     }
 
+    /// Records that `replica` is out of recovery (`pg_is_in_recovery()` false: promoted, it
+    /// accepts writes): out of rotation at once, whatever its failures, until it is in recovery
+    /// again and healthy for the recovery time.
+    pub fn promoted(&mut self, replica: &str) {
+        let h = self.replicas.entry(replica.to_owned()).or_default();
+        h.out = true;
+        h.healthy_since = None;
+        h.healthy_at = None;
+        h.reason = Some("promoted: out of recovery, accepts writes (a second primary)".into());
+    }
+
     /// Records a failed query or connection on `replica`.
     pub fn failure(&mut self, replica: &str, now_ms: u64, what: &str) {
         let policy = self.policy;
         let h = self.replicas.entry(replica.to_owned()).or_default();
         h.healthy_since = None;
+        h.healthy_at = None;
         h.failures.push(now_ms);
         h.failures
             .retain(|t| now_ms.saturating_sub(*t) <= policy.failure_window_ms);
@@ -112,10 +131,12 @@ impl Rotation {
         let h = self.replicas.entry(replica.to_owned()).or_default();
         if h.out {
             let since = *h.healthy_since.get_or_insert(now_ms);
+            h.healthy_at = Some(now_ms);
             if now_ms.saturating_sub(since) >= recovery {
                 h.out = false;
                 h.reason = None;
                 h.healthy_since = None;
+                h.healthy_at = None;
                 h.failures.clear();
             }
         }
@@ -131,7 +152,20 @@ impl Rotation {
         self.replicas.get(replica).and_then(|h| h.reason.as_deref())
     }
 
-    /// The candidates in rotation, with their weights halved past the warning lag.
+    /// Out of rotation but healthy again: ms of the recovery time left before `replica`
+    /// returns (if it stays healthy), as of its last healthy sample. `None` when in rotation or
+    /// not healthy.
+    pub fn recovering_ms(&self, replica: &str) -> Option<u64> {
+        let h = self.replicas.get(replica).filter(|h| h.out)?;
+        let (since, at) = (h.healthy_since?, h.healthy_at?);
+        Some(
+            self.policy
+                .recovery_ms
+                .saturating_sub(at.saturating_sub(since)),
+        )
+    }
+
+    /// The candidates in rotation, halved ([`Candidate::halved`]) past the warning lag.
     pub fn eligible(&self, candidates: &[Candidate]) -> Vec<Candidate> {
         candidates
             .iter()
@@ -144,9 +178,7 @@ impl Rotation {
                     .and_then(|h| h.lag_ms)
                     .or(c.lag_ms);
                 c.lag_ms = lag;
-                if lag.is_some_and(|l| l >= self.policy.lag_warning_ms) {
-                    c.weight = (c.weight / 2).max(1);
-                }
+                c.halved = lag.is_some_and(|l| l >= self.policy.lag_warning_ms);
                 c
             })
             .collect()
@@ -161,6 +193,7 @@ mod tests {
         Candidate {
             name: name.into(),
             weight,
+            halved: false,
             region: None,
             lag_ms: None,
         }
@@ -198,8 +231,14 @@ mod tests {
         assert!(!r.in_rotation("r2"));
         r.observe("r3", Some(6_000), 0);
         let e = r.eligible(&[cand("r2", 4), cand("r3", 4), cand("r4", 4)]);
-        let names: Vec<(&str, u32)> = e.iter().map(|c| (c.name.as_str(), c.weight)).collect();
-        assert_eq!(names, [("r3", 2), ("r4", 4)]);
+        let names: Vec<(&str, f64)> = e
+            .iter()
+            .map(|c| (c.name.as_str(), c.effective_weight()))
+            .collect();
+        assert_eq!(names, [("r3", 2.0), ("r4", 4.0)]);
+        // Weight 1 past the warning lag is 0.5, not 1.
+        let one = r.eligible(&[cand("r3", 1)]);
+        assert_eq!(one[0].effective_weight(), 0.5);
         // Every replica out: nothing eligible, reads go to the primary.
         r.observe("r3", Some(99_000), 1);
         r.observe("r4", None, 1);
@@ -208,5 +247,38 @@ mod tests {
         assert!(r
             .eligible(&[cand("r2", 1), cand("r3", 1), cand("r4", 1)])
             .is_empty());
+    }
+
+    #[test]
+    fn a_promoted_replica_leaves_at_once_and_the_recovery_counts_down() {
+        let mut r = Rotation::new(RotationPolicy {
+            recovery_ms: 10_000,
+            ..RotationPolicy::default()
+        });
+        r.observe("r1", Some(0), 0);
+        assert_eq!(r.recovering_ms("r1"), None, "in rotation");
+        r.promoted("r1");
+        assert!(!r.in_rotation("r1"), "out at once, no failures needed");
+        assert!(r.reason("r1").is_some_and(|x| x.starts_with("promoted")));
+        assert_eq!(r.recovering_ms("r1"), None, "out, not healthy");
+        // Promoted again on the next sample: still not counting.
+        r.promoted("r1");
+        assert_eq!(r.recovering_ms("r1"), None);
+        // In recovery again and healthy: the countdown runs sample by sample.
+        r.observe("r1", Some(5), 1_000);
+        assert_eq!(r.recovering_ms("r1"), Some(10_000));
+        r.observe("r1", Some(5), 4_000);
+        assert_eq!(r.recovering_ms("r1"), Some(7_000));
+        r.observe("r1", Some(5), 10_500);
+        assert_eq!(r.recovering_ms("r1"), Some(500));
+        // A failure stops it; healthy again starts it from the full recovery time.
+        r.failure("r1", 10_600, "timeout");
+        assert_eq!(r.recovering_ms("r1"), None);
+        r.observe("r1", Some(5), 11_000);
+        assert_eq!(r.recovering_ms("r1"), Some(10_000));
+        r.observe("r1", Some(5), 21_000);
+        assert!(r.in_rotation("r1"));
+        assert_eq!(r.recovering_ms("r1"), None);
+        assert_eq!(r.reason("r1"), None);
     }
 }

@@ -184,11 +184,18 @@ async fn critical_lag_ejects_a_replica_and_it_returns_only_after_the_recovery_ti
         .expect("resume");
     let resumed = Instant::now();
     let mut reads_on_replica1_while_out = 0;
+    // The recovery countdown, as the routing stats show it while replica1 is out.
+    let mut countdown = Vec::new();
     while !in_rotation(&router) {
         assert!(
             resumed.elapsed() < Duration::from_secs(20),
             "replica1 never came back"
         );
+        if let Some(left) = router.stats().nodes[1].recovering_ms {
+            if countdown.last() != Some(&left) {
+                countdown.push(left);
+            }
+        }
         let r = router.query("SELECT 1", &[]).await.expect("read");
         if r.route.node == "replica1" {
             reads_on_replica1_while_out += 1;
@@ -202,6 +209,18 @@ async fn critical_lag_ejects_a_replica_and_it_returns_only_after_the_recovery_ti
         back_after.as_millis()
     );
     assert_eq!(reads_on_replica1_while_out, 0);
+    eprintln!("recovering_ms seen while out: {countdown:?}");
+    assert!(countdown.len() >= 2, "{countdown:?}");
+    assert!(countdown.iter().all(|l| *l <= 3_000), "{countdown:?}");
+    assert!(
+        countdown.last() < countdown.first(),
+        "counts down: {countdown:?}"
+    );
+    assert_eq!(
+        router.stats().nodes[1].recovering_ms,
+        None,
+        "back: no countdown"
+    );
     assert!(
         back_after >= Duration::from_millis(3_000),
         "back after {back_after:?}"

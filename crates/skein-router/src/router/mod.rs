@@ -77,7 +77,8 @@ pub struct NodeRouting {
     /// (so 1 becomes 0.5), 0 when out of rotation (and for the primary).
     pub weight: f64,
     /// Out of rotation but healthy again: ms left of `recovery_ms` before it returns, if it
-    /// stays healthy. `None` when in rotation or not (yet) healthy.
+    /// stays healthy, as of its last lag sample (it counts down sample by sample). `None` when
+    /// in rotation or not (yet) healthy (a promoted replica is not: it is out of recovery).
     pub recovering_ms: Option<u64>,
     /// Replay lag at the last observation, ms.
     pub lag_ms: Option<u64>,
@@ -370,8 +371,9 @@ impl Router {
     }
 
     /// Feeds one lag sample to rotation: each replica's replay lag (a reachable replica the
-    /// primary lists no WAL sender for counts as a failure, an unreachable one too) and its
-    /// replay LSN (for read-your-writes).
+    /// primary lists no WAL sender for counts as a failure, an unreachable one too; a replica
+    /// out of recovery, [`ReplicaState::Promoted`], leaves rotation at once) and its replay
+    /// LSN (for read-your-writes).
     pub fn observe(&self, sample: &LagSample) {
         let now = self.now_ms();
         let mut rotation = self
@@ -385,9 +387,11 @@ impl Router {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         for n in sample.nodes.iter().filter(|n| n.role == NodeRole::Replica) {
-            if !n.reachable {
+            if n.state == ReplicaState::Promoted {
+                rotation.promoted(&n.name);
+            } else if !n.reachable {
                 rotation.observe(&n.name, None, now);
-            } else if matches!(n.state, ReplicaState::Disconnected | ReplicaState::Promoted) {
+            } else if n.state == ReplicaState::Disconnected {
                 rotation.failure(
                     &n.name,
                     now,
@@ -397,7 +401,12 @@ impl Router {
                 rotation.observe(&n.name, Some(lag), now);
             }
             let r = readings.entry(n.name.clone()).or_default();
-            r.lag_ms = n.replay_lag_ms;
+            // A promoted node replays nothing: it has no replay lag.
+            r.lag_ms = if n.state == ReplicaState::Promoted {
+                None
+            } else {
+                n.replay_lag_ms
+            };
             if n.lsn.is_some() {
                 r.replay_lsn = n.lsn;
             }
@@ -444,6 +453,7 @@ impl Router {
             .map(|n| Candidate {
                 name: n.name().to_owned(),
                 weight: n.spec.weight.max(1),
+                halved: false,
                 region: n.spec.region.clone(),
                 lag_ms: readings.get(n.name()).and_then(|r| r.lag_ms),
             })
@@ -500,11 +510,15 @@ impl Router {
                     eligible
                         .iter()
                         .find(|c| c.name == n.name())
-                        .map_or(0.0, |c| f64::from(c.weight))
+                        .map_or(0.0, Candidate::effective_weight)
                 } else {
                     0.0
                 },
-                recovering_ms: None,
+                recovering_ms: if replica {
+                    rotation.recovering_ms(n.name())
+                } else {
+                    None
+                },
                 lag_ms: reading.and_then(|r| r.lag_ms),
                 replay_lsn: reading.and_then(|r| r.replay_lsn),
                 reads: get(|c| &c.reads),
