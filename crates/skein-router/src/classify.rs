@@ -27,8 +27,10 @@
 //! 9. `read`: everything else → a replica.
 //!
 //! Rules 5 to 8 look at every node of the parse tree (the tree serialised and walked whole, so
-//! no expression position is skipped). Calls the statement does not spell out — inside views,
-//! operators, casts, column defaults or row-level policies — are not seen; replica
+//! no expression position is skipped); rule 8 checks explicit operators too (the functions
+//! they call). Calls the statement does not spell out — inside views, casts, the implicit
+//! comparisons of `DISTINCT` or `GROUP BY`, column defaults or row-level policies — are not
+//! seen; replica
 //! connections are read-only at the server, so one that writes fails there and is retried on
 //! the primary.
 
@@ -168,6 +170,11 @@ pub fn classify(sql: &str, functions: &Functions) -> Classification {
             return primary("function", why);
         }
     }
+    for (schema, symbol) in &found.operators {
+        if let Err(why) = functions.check_operator(schema.as_deref(), symbol) {
+            return primary("function", why);
+        }
+    }
     Classification {
         target: Target::Replica,
         rule: if hinted.is_some() { "hint" } else { "read" },
@@ -198,6 +205,8 @@ struct Found {
     locking: bool,
     select_into: bool,
     calls: Vec<Call>,
+    /// Operators used explicitly (`a + b`, `x = ANY (…)`, `LIKE`, `IN`): (schema, symbol).
+    operators: Vec<(Option<String>, String)>,
 }
 
 impl Found {
@@ -240,6 +249,17 @@ impl Found {
                             }
                         }
                         "FuncCall" => self.calls.push(call(inner)),
+                        "AExpr" => {
+                            // Kinds 1–10 name an operator (`=` for IN and NULLIF, `~~` for
+                            // LIKE); the BETWEEN kinds (11–14) name the keyword.
+                            let kind = inner.get("kind").and_then(Value::as_i64).unwrap_or(0);
+                            let mut parts = names(inner.get("name"));
+                            if (1..=10).contains(&kind) {
+                                if let Some(symbol) = parts.pop() {
+                                    self.operators.push((parts.pop(), symbol));
+                                }
+                            }
+                        }
                         _ => {}
                     }
                     self.walk(inner);
@@ -251,16 +271,19 @@ impl Found {
     }
 }
 
-/// The name and argument count of a serialised `FuncCall` (`count(*)` has none).
-fn call(f: &serde_json::Value) -> Call {
-    let parts: Vec<String> = f
-        .get("funcname")
-        .and_then(serde_json::Value::as_array)
+/// The strings of a serialised list of `String` nodes (a qualified name).
+fn names(list: Option<&serde_json::Value>) -> Vec<String> {
+    list.and_then(serde_json::Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|n| n.pointer("/node/String/sval").and_then(|s| s.as_str()))
         .map(str::to_owned)
-        .collect();
+        .collect()
+}
+
+/// The name and argument count of a serialised `FuncCall` (`count(*)` has none).
+fn call(f: &serde_json::Value) -> Call {
+    let parts = names(f.get("funcname"));
     let nargs = f
         .get("args")
         .and_then(serde_json::Value::as_array)
@@ -512,6 +535,60 @@ mod tests {
         // A locking read hidden in a VALUES list is still a locking read.
         let l = classify("VALUES ((SELECT 1 FROM t FOR UPDATE))", &f);
         assert_eq!((l.target, l.rule), (Target::Primary, "locking"));
+    }
+
+    #[test]
+    fn operators_are_checked_by_the_functions_they_call() {
+        let code = |schema: &str, name: &str, v: &str, builtin: bool| crate::functions::Proc {
+            schema: schema.into(),
+            name: name.into(),
+            nargs: 2,
+            ndefaults: 0,
+            variadic: false,
+            volatility: crate::functions::Volatility::from_code(v),
+            builtin,
+        };
+        let f = catalog().with_operators([
+            (
+                "pg_catalog".into(),
+                "+".into(),
+                code("pg_catalog", "int4pl", "i", true),
+            ),
+            (
+                "pg_catalog".into(),
+                "=".into(),
+                code("pg_catalog", "int4eq", "i", true),
+            ),
+            (
+                "pg_catalog".into(),
+                "~~".into(),
+                code("pg_catalog", "textlike", "i", true),
+            ),
+            (
+                "app".into(),
+                "###".into(),
+                code("app", "bump_pair", "v", false),
+            ),
+        ]);
+        for sql in [
+            "SELECT 1 + 2",
+            "SELECT 1 OPERATOR(pg_catalog.+) 2",
+            "SELECT 'a' LIKE 'b'",
+            "SELECT 1 IN (1, 2), 1 = ANY (ARRAY[1])",
+            "SELECT 1 BETWEEN 0 AND 2",
+        ] {
+            assert_eq!(classify(sql, &f).target, Target::Replica, "{sql}");
+        }
+        let c = classify("VALUES (1 ### 2)", &f);
+        assert_eq!((c.target, c.rule), (Target::Primary, "function"));
+        assert!(
+            c.reason.contains("operator app.### calls app.bump_pair()"),
+            "{}",
+            c.reason
+        );
+        let u = classify("SELECT 1 OPERATOR(other.+) 2", &f);
+        assert!(u.reason.contains("not in pg_operator"), "{}", u.reason);
+        assert_eq!(classify("SELECT 1 ## 2", &f).target, Target::Primary);
     }
 
     #[test]

@@ -23,6 +23,9 @@
 //!   volatile one may write or act on the node, so it goes to the primary. (A function that
 //!   lies about its volatility — stable, yet calling an admin function — is not caught: its
 //!   author promised it has no side effects.)
+//! - **Operators** are function calls in other words: an operator (`a ### b`,
+//!   `OPERATOR(app.###)`) is safe when every operator of that symbol in `pg_operator` (in the
+//!   named schema, if any) calls a safe function; one not in `pg_operator` is not known safe.
 
 use std::collections::HashMap;
 
@@ -212,6 +215,8 @@ pub const SAFE_VOLATILE_BUILTINS: &[&str] = &[
 #[derive(Debug, Clone, Default)]
 pub struct Functions {
     by_name: HashMap<String, Vec<Proc>>,
+    /// Operators by symbol: (schema, the function the operator calls).
+    operators: HashMap<String, Vec<(String, Proc)>>,
     known: bool,
     count: usize,
 }
@@ -227,9 +232,25 @@ impl Functions {
         }
         Functions {
             by_name,
+            operators: HashMap::new(),
             known: true,
             count,
         }
+    }
+
+    /// With the operators of `pg_operator`: (schema, symbol, the function it calls). Without
+    /// any (a catalog of functions only), operators are not checked.
+    pub fn with_operators(
+        mut self,
+        ops: impl IntoIterator<Item = (String, String, Proc)>,
+    ) -> Functions {
+        for (schema, symbol, code) in ops {
+            self.operators
+                .entry(symbol)
+                .or_default()
+                .push((schema, code));
+        }
+        self
     }
 
     /// `pg_proc` not read (yet): no function is known, so every statement that calls one goes
@@ -307,12 +328,54 @@ impl Functions {
     }
 }
 
+impl Functions {
+    /// Whether the operator `schema.symbol` (schema `None`: unqualified, any schema) calls
+    /// only functions safe on a hot standby: `Err` says which is not, and why. Not checked
+    /// (`Ok`) when the catalog holds no operators ([`Functions::from_procs`] alone).
+    pub fn check_operator(
+        &self,
+        schema: Option<&str>,
+        symbol: &str,
+    ) -> std::result::Result<(), String> {
+        if !self.known {
+            return Err(format!(
+                "operator {symbol} is used and pg_proc has not been read yet: a function not known safe on a standby runs on the primary"
+            ));
+        }
+        if self.operators.is_empty() {
+            return Ok(());
+        }
+        let candidates: Vec<&(String, Proc)> = self
+            .operators
+            .get(symbol)
+            .into_iter()
+            .flatten()
+            .filter(|(s, _)| schema.is_none_or(|x| x == s))
+            .collect();
+        if candidates.is_empty() {
+            return Err(format!(
+                "operator {symbol} is not in pg_operator: an unknown operator is not known safe on a standby"
+            ));
+        }
+        for (s, code) in candidates {
+            if let Some(why) = code.unsafe_reason() {
+                return Err(format!(
+                    "operator {s}.{symbol} calls {}.{}(): {why}",
+                    code.schema, code.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What the classifier needs to know of functions, read from `pg_proc` on `primary`: every
 /// function (`pg_catalog` and `information_schema` included) with its schema, argument count,
 /// defaults, variadic flag, volatility (an aggregate's is the most volatile of it and its
 /// transition, final and combine functions) and whether it is built in (`oid < 16384`). Used by
 /// the router and by anything that must classify a statement the router's way without a router
-/// (cache definitions are checked with it).
+/// (cache definitions are checked with it). Also every operator of `pg_operator` with the
+/// function it calls (`oprcode`), since an operator is a function call in other words.
 ///
 /// Errors: the primary cannot be asked.
 pub async fn load_functions(primary: &Node) -> Result<Functions> {
@@ -336,7 +399,20 @@ pub async fn load_functions(primary: &Node) -> Result<Functions> {
             .await
         })
         .await?;
-    Ok(Functions::from_procs(rows.iter().map(|r| Proc {
+    let ops = primary
+        .with_client("reading operators from pg_operator", |c| async move {
+            c.query(
+                "SELECT n.nspname::text, o.oprname::text, pn.nspname::text, p.proname::text, \
+                        p.pronargs::int, p.provolatile::text, p.oid < 16384 \
+                 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace \
+                 JOIN pg_proc p ON p.oid = o.oprcode::oid \
+                 JOIN pg_namespace pn ON pn.oid = p.pronamespace",
+                &[],
+            )
+            .await
+        })
+        .await?;
+    let functions = Functions::from_procs(rows.iter().map(|r| Proc {
         schema: r.get(0),
         name: r.get(1),
         nargs: u16::try_from(r.get::<_, i32>(2)).unwrap_or(u16::MAX),
@@ -344,5 +420,17 @@ pub async fn load_functions(primary: &Node) -> Result<Functions> {
         variadic: r.get(4),
         volatility: Volatility::from_code(&r.get::<_, String>(5)),
         builtin: r.get(6),
+    }));
+    Ok(functions.with_operators(ops.iter().map(|r| {
+        let code = Proc {
+            schema: r.get(2),
+            name: r.get(3),
+            nargs: u16::try_from(r.get::<_, i32>(4)).unwrap_or(u16::MAX),
+            ndefaults: 0,
+            variadic: false,
+            volatility: Volatility::from_code(&r.get::<_, String>(5)),
+            builtin: r.get(6),
+        };
+        (r.get(0), r.get(1), code)
     })))
 }

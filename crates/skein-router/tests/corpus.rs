@@ -27,7 +27,7 @@ fn corpus() -> Vec<(Target, String)> {
 }
 
 /// The corpus' schema, on the primary: its tables, a sequence, a stable and a volatile user
-/// function.
+/// function, and an operator that calls a volatile function.
 const SCHEMA: &str = "CREATE SCHEMA app; SET search_path = app;
      CREATE TABLE accounts (id int PRIMARY KEY, balance numeric);
      CREATE TABLE orders (id int PRIMARY KEY, account_id int, total numeric, status text);
@@ -36,6 +36,9 @@ const SCHEMA: &str = "CREATE SCHEMA app; SET search_path = app;
        AS 'SELECT balance FROM app.accounts WHERE id = $1';
      CREATE FUNCTION bump_counter() RETURNS int LANGUAGE sql
        AS 'SELECT nextval(''app.order_seq'')::int';
+     CREATE FUNCTION bump_pair(int, int) RETURNS int LANGUAGE sql
+       AS 'SELECT $1 + $2 + nextval(''app.order_seq'')::int';
+     CREATE OPERATOR ### (LEFTARG = int, RIGHTARG = int, FUNCTION = bump_pair);
      INSERT INTO accounts SELECT g, g * 10 FROM generate_series(1, 20) g;
      INSERT INTO orders SELECT g, g % 20 + 1, g, CASE WHEN g % 3 = 0 THEN 'open' ELSE 'void' END FROM generate_series(1, 100) g;";
 
