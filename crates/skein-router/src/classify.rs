@@ -28,9 +28,10 @@
 //!
 //! Rules 5 to 8 look at every node of the parse tree (the tree serialised and walked whole, so
 //! no expression position is skipped); rule 8 checks explicit operators too (the functions
-//! they call). Calls the statement does not spell out — inside views, casts, the implicit
-//! comparisons of `DISTINCT` or `GROUP BY`, column defaults or row-level policies — are not
-//! seen; replica
+//! they call) and the views it reads (the calls and operators of their definitions, views over
+//! views followed). Calls the statement does not spell out otherwise — inside casts, the
+//! implicit comparisons of `DISTINCT` or `GROUP BY`, column defaults or row-level policies —
+//! are not seen; replica
 //! connections are read-only at the server, so one that writes fails there and is retried on
 //! the primary.
 
@@ -57,9 +58,13 @@ pub struct Classification {
     pub reason: String,
     /// The replica a `/* skein:replica=NAME */` hint names.
     pub replica: Option<String>,
+    /// The decision rests on a name the catalog the router read does not hold (a function,
+    /// operator or relation created since, or misspelled): a reload may change it.
+    pub unknown_name: bool,
 }
 
 pub use crate::functions::Functions;
+use crate::walk::Found;
 
 fn primary(rule: &'static str, reason: impl Into<String>) -> Classification {
     Classification {
@@ -67,6 +72,14 @@ fn primary(rule: &'static str, reason: impl Into<String>) -> Classification {
         rule,
         reason: reason.into(),
         replica: None,
+        unknown_name: false,
+    }
+}
+
+fn not_safe(n: crate::functions::NotSafe) -> Classification {
+    Classification {
+        unknown_name: n.unknown,
+        ..primary("function", n.why)
     }
 }
 
@@ -165,14 +178,15 @@ pub fn classify(sql: &str, functions: &Functions) -> Classification {
     if found.select_into {
         return primary("select_into", "SELECT … INTO creates a table");
     }
-    for call in &found.calls {
-        if let Err(why) = functions.check_call(call.schema.as_deref(), &call.name, call.nargs) {
-            return primary("function", why);
-        }
+    if let Some(n) = found.unsafe_call(functions) {
+        return not_safe(n);
     }
-    for (schema, symbol) in &found.operators {
-        if let Err(why) = functions.check_operator(schema.as_deref(), symbol) {
-            return primary("function", why);
+    for (schema, name) in &found.relations {
+        if schema.is_none() && found.ctes.contains(name) {
+            continue;
+        }
+        if let Err(n) = functions.check_relation(schema.as_deref(), name) {
+            return not_safe(n);
         }
     }
     Classification {
@@ -187,116 +201,7 @@ pub fn classify(sql: &str, functions: &Functions) -> Classification {
             }
         },
         replica: hinted.flatten().filter(|n| !n.is_empty()),
-    }
-}
-
-/// A function call in the parse tree: `schema.name(…)` with `nargs` arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Call {
-    schema: Option<String>,
-    name: String,
-    nargs: usize,
-}
-
-/// What the whole parse tree of one statement holds, for rules 5 to 8.
-#[derive(Debug, Default)]
-struct Found {
-    data_modifying: bool,
-    locking: bool,
-    select_into: bool,
-    calls: Vec<Call>,
-    /// Operators used explicitly (`a + b`, `x = ANY (…)`, `LIKE`, `IN`): (schema, symbol).
-    operators: Vec<(Option<String>, String)>,
-}
-
-impl Found {
-    /// Walks every node of `stmt`: the protobuf tree serialised (each node an object keyed by
-    /// its type, `{"FuncCall": {…}}`) and visited whole, so no field of any node is skipped.
-    fn of(stmt: &pg_query::protobuf::RawStmt) -> Found {
-        let mut found = Found::default();
-        match serde_json::to_value(stmt) {
-            Ok(tree) => found.walk(&tree),
-            // Cannot happen for a tree the parser built; if it did, nothing would be known
-            // safe: say a function is called that no catalog knows.
-            Err(_) => found.calls.push(Call {
-                schema: None,
-                name: "(unreadable parse tree)".into(),
-                nargs: 0,
-            }),
-        }
-        found
-    }
-
-    fn walk(&mut self, v: &serde_json::Value) {
-        use serde_json::Value;
-        match v {
-            Value::Object(m) => {
-                for (k, inner) in m {
-                    match k.as_str() {
-                        "InsertStmt" | "UpdateStmt" | "DeleteStmt" | "MergeStmt" => {
-                            self.data_modifying = true
-                        }
-                        "SelectStmt" => {
-                            if inner
-                                .get("locking_clause")
-                                .and_then(Value::as_array)
-                                .is_some_and(|l| !l.is_empty())
-                            {
-                                self.locking = true;
-                            }
-                            if inner.get("into_clause").is_some_and(|i| !i.is_null()) {
-                                self.select_into = true;
-                            }
-                        }
-                        "FuncCall" => self.calls.push(call(inner)),
-                        "AExpr" => {
-                            // Kinds 1–10 name an operator (`=` for IN and NULLIF, `~~` for
-                            // LIKE); the BETWEEN kinds (11–14) name the keyword.
-                            let kind = inner.get("kind").and_then(Value::as_i64).unwrap_or(0);
-                            let mut parts = names(inner.get("name"));
-                            if (1..=10).contains(&kind) {
-                                if let Some(symbol) = parts.pop() {
-                                    self.operators.push((parts.pop(), symbol));
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
-                    self.walk(inner);
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|x| self.walk(x)),
-            _ => {}
-        }
-    }
-}
-
-/// The strings of a serialised list of `String` nodes (a qualified name).
-fn names(list: Option<&serde_json::Value>) -> Vec<String> {
-    list.and_then(serde_json::Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n.pointer("/node/String/sval").and_then(|s| s.as_str()))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The name and argument count of a serialised `FuncCall` (`count(*)` has none).
-fn call(f: &serde_json::Value) -> Call {
-    let parts = names(f.get("funcname"));
-    let nargs = f
-        .get("args")
-        .and_then(serde_json::Value::as_array)
-        .map_or(0, Vec::len);
-    let (schema, name) = match parts.as_slice() {
-        [] => (None, String::new()),
-        [name] => (None, name.clone()),
-        [.., schema, name] => (Some(schema.clone()), name.clone()),
-    };
-    Call {
-        schema,
-        name,
-        nargs,
+        unknown_name: false,
     }
 }
 
@@ -313,7 +218,8 @@ pub enum Effect {
     /// Leaves state on the connection: `SET` (not `SET LOCAL`), `PREPARE`, `DECLARE … WITH
     /// HOLD`, `LISTEN`, a temporary table, view or sequence, `LOAD`. The text says which.
     SessionState(String),
-    /// Changes the schema (DDL): the router reloads function volatility afterwards.
+    /// Changes the schema (DDL: tables, views, functions, operators, schemas, extensions): the
+    /// router reloads its catalog ([`crate::functions`]) afterwards.
     Ddl,
 }
 
@@ -367,7 +273,11 @@ pub fn effect(sql: &str) -> Effect {
             | N::AlterObjectSchemaStmt(_)
             | N::CreateSchemaStmt(_)
             | N::CreateExtensionStmt(_)
-            | N::AlterExtensionStmt(_),
+            | N::AlterExtensionStmt(_)
+            | N::ViewStmt(_)
+            | N::CreateTableAsStmt(_)
+            | N::DefineStmt(_)
+            | N::CreateForeignTableStmt(_),
         ) => Effect::Ddl,
         _ => Effect::None,
     }
@@ -435,160 +345,17 @@ mod tests {
             effect("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"),
             Effect::Ddl
         );
+        assert_eq!(effect("CREATE VIEW v AS SELECT 1"), Effect::Ddl);
+        assert_eq!(
+            effect("CREATE OPERATOR ### (LEFTARG = int, RIGHTARG = int, FUNCTION = f)"),
+            Effect::Ddl
+        );
+        assert_eq!(
+            effect("CREATE TEMP VIEW v AS SELECT 1"),
+            Effect::SessionState("a temporary view".into())
+        );
         assert_eq!(effect("SELECT 1"), Effect::None);
         assert_eq!(effect("SELECT 1; SELECT 2"), Effect::None);
-    }
-
-    fn catalog() -> Functions {
-        let p = |schema: &str, name: &str, nargs: u16, ndefaults: u16, v: &str, builtin: bool| {
-            crate::functions::Proc {
-                schema: schema.into(),
-                name: name.into(),
-                nargs,
-                ndefaults,
-                variadic: false,
-                volatility: crate::functions::Volatility::from_code(v),
-                builtin,
-            }
-        };
-        let mut concat = p("pg_catalog", "concat", 1, 0, "s", true);
-        concat.variadic = true;
-        Functions::from_procs([
-            p("pg_catalog", "lower", 1, 0, "i", true),
-            p("pg_catalog", "now", 0, 0, "s", true),
-            p("pg_catalog", "count", 0, 0, "i", true),
-            p("pg_catalog", "count", 1, 0, "i", true),
-            p("pg_catalog", "random", 0, 0, "v", true),
-            p("pg_catalog", "pg_promote", 2, 2, "v", true),
-            p("pg_catalog", "nextval", 1, 0, "v", true),
-            p("pg_catalog", "txid_current", 0, 0, "s", true),
-            p("pg_catalog", "pg_stat_clear_snapshot", 0, 0, "v", true),
-            p("app", "price", 1, 0, "s", false),
-            p("app", "bump", 0, 0, "v", false),
-            p("app", "upper", 1, 0, "v", false),
-            p("pg_catalog", "upper", 1, 0, "i", true),
-            concat,
-        ])
-    }
-
-    #[test]
-    fn only_functions_known_safe_on_a_standby_go_to_a_replica() {
-        let f = catalog();
-        for sql in [
-            "SELECT lower('A'), now(), random(), count(*) FROM t",
-            "SELECT app.price(2)",
-            "SELECT concat('a', 'b', 'c'), concat('a')",
-            "SELECT pg_catalog.lower('A')",
-        ] {
-            let c = classify(sql, &f);
-            assert_eq!(
-                (c.target, c.rule),
-                (Target::Replica, "read"),
-                "{sql}: {c:?}"
-            );
-        }
-        let why = |sql: &str| {
-            let c = classify(sql, &f);
-            assert_eq!(
-                (c.target, c.rule),
-                (Target::Primary, "function"),
-                "{sql}: {c:?}"
-            );
-            c.reason
-        };
-        // pg_promote() in any spelling and position.
-        for sql in [
-            "SELECT pg_promote()",
-            "SELECT pg_catalog.pg_promote()",
-            "SELECT pg_promote(true, 60)",
-            "SELECT * FROM (SELECT pg_promote()) s",
-            "VALUES (1), (pg_promote()::int)",
-            "SELECT 1 WHERE EXISTS (SELECT pg_promote())",
-            "EXPLAIN ANALYZE SELECT pg_promote()",
-        ] {
-            assert!(why(sql).contains("promotes"), "{sql}");
-        }
-        // nextval() in the expression positions a partial walk misses.
-        for sql in [
-            "VALUES (nextval('s'))",
-            "SELECT ARRAY[nextval('s')]",
-            "SELECT CASE WHEN lower('a') = 'a' THEN nextval('s') END",
-            "SELECT 1 ORDER BY nextval('s')",
-            "SELECT 1 LIMIT nextval('s')",
-            "SELECT count(*) FILTER (WHERE nextval('s') > 0) FROM t",
-            "SELECT count(*) OVER (ORDER BY nextval('s')) FROM t",
-            "SELECT * FROM t WHERE id IN (VALUES (nextval('s')))",
-            "SELECT (SELECT nextval('s'))[1]",
-        ] {
-            assert!(why(sql).starts_with("nextval()"), "{sql}");
-        }
-        assert!(why("SELECT txid_current()").contains("fails during recovery"));
-        assert!(why("SELECT pg_stat_clear_snapshot()").contains("volatile built-in"));
-        assert!(why("SELECT app.bump()").contains("volatile user function"));
-        // Unqualified, a name may resolve to any schema's function of that name.
-        assert!(why("SELECT upper('a')").contains("may resolve to app.upper"));
-        // Unknown is not known safe: misspelled, another schema, another argument count.
-        assert!(why("SELECT lowr('A')").contains("lowr() is not in pg_proc"));
-        assert!(why("SELECT other.lower('A')").contains("other.lower() is not in pg_proc"));
-        assert!(why("SELECT lower('A', 'B')").contains("with 2 argument(s) is not in pg_proc"));
-        assert!(why("SELECT \"Lower\"('A')").contains("not in pg_proc"));
-        // A locking read hidden in a VALUES list is still a locking read.
-        let l = classify("VALUES ((SELECT 1 FROM t FOR UPDATE))", &f);
-        assert_eq!((l.target, l.rule), (Target::Primary, "locking"));
-    }
-
-    #[test]
-    fn operators_are_checked_by_the_functions_they_call() {
-        let code = |schema: &str, name: &str, v: &str, builtin: bool| crate::functions::Proc {
-            schema: schema.into(),
-            name: name.into(),
-            nargs: 2,
-            ndefaults: 0,
-            variadic: false,
-            volatility: crate::functions::Volatility::from_code(v),
-            builtin,
-        };
-        let f = catalog().with_operators([
-            (
-                "pg_catalog".into(),
-                "+".into(),
-                code("pg_catalog", "int4pl", "i", true),
-            ),
-            (
-                "pg_catalog".into(),
-                "=".into(),
-                code("pg_catalog", "int4eq", "i", true),
-            ),
-            (
-                "pg_catalog".into(),
-                "~~".into(),
-                code("pg_catalog", "textlike", "i", true),
-            ),
-            (
-                "app".into(),
-                "###".into(),
-                code("app", "bump_pair", "v", false),
-            ),
-        ]);
-        for sql in [
-            "SELECT 1 + 2",
-            "SELECT 1 OPERATOR(pg_catalog.+) 2",
-            "SELECT 'a' LIKE 'b'",
-            "SELECT 1 IN (1, 2), 1 = ANY (ARRAY[1])",
-            "SELECT 1 BETWEEN 0 AND 2",
-        ] {
-            assert_eq!(classify(sql, &f).target, Target::Replica, "{sql}");
-        }
-        let c = classify("VALUES (1 ### 2)", &f);
-        assert_eq!((c.target, c.rule), (Target::Primary, "function"));
-        assert!(
-            c.reason.contains("operator app.### calls app.bump_pair()"),
-            "{}",
-            c.reason
-        );
-        let u = classify("SELECT 1 OPERATOR(other.+) 2", &f);
-        assert!(u.reason.contains("not in pg_operator"), "{}", u.reason);
-        assert_eq!(classify("SELECT 1 ## 2", &f).target, Target::Primary);
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! failure_window_ms = 10000
 //! recovery_ms = 30000               # healthy this long before an ejected replica returns
 //! monitor_interval_ms = 500         # how often the router's own monitor samples lag
+//! catalog_reload_ms = 10000         # after a statement named a function, operator or relation
+//!                                   # the catalog did not hold, reload it at most this often
 //! primary_pool = { max_size = 16, timeout_ms = 5000 }
 //! replica_pool = { max_size = 16, timeout_ms = 2000 }
 //!
@@ -116,6 +118,9 @@ pub struct RouterConfig {
     pub recovery_ms: u64,
     /// Interval of [`crate::Router::start_monitor`], ms.
     pub monitor_interval_ms: u64,
+    /// After a statement named a function, operator or relation the catalog the router read
+    /// does not hold, the next lag sample reloads it, at most this often; ms.
+    pub catalog_reload_ms: u64,
     /// The primary's pool.
     pub primary_pool: PoolSettings,
     /// Each replica's pool.
@@ -139,6 +144,7 @@ impl Default for RouterConfig {
             failure_window_ms: 10_000,
             recovery_ms: 30_000,
             monitor_interval_ms: 500,
+            catalog_reload_ms: 10_000,
             primary_pool: PoolSettings {
                 max_size: 16,
                 timeout_ms: 5_000,

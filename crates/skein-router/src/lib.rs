@@ -40,6 +40,7 @@ pub mod functions;
 pub mod rotation;
 pub mod router;
 pub mod session;
+mod walk;
 
 pub use balance::{Balancer, Candidate, Policy};
 pub use cache::{CachePlan, CacheRoutes, CacheUse, CachedQuery, SkippedCache};

@@ -27,7 +27,7 @@ fn corpus() -> Vec<(Target, String)> {
 }
 
 /// The corpus' schema, on the primary: its tables, a sequence, a stable and a volatile user
-/// function, and an operator that calls a volatile function.
+/// function, an operator that calls a volatile function, and views over unsafe and safe calls.
 const SCHEMA: &str = "CREATE SCHEMA app; SET search_path = app;
      CREATE TABLE accounts (id int PRIMARY KEY, balance numeric);
      CREATE TABLE orders (id int PRIMARY KEY, account_id int, total numeric, status text);
@@ -39,6 +39,10 @@ const SCHEMA: &str = "CREATE SCHEMA app; SET search_path = app;
      CREATE FUNCTION bump_pair(int, int) RETURNS int LANGUAGE sql
        AS 'SELECT $1 + $2 + nextval(''app.order_seq'')::int';
      CREATE OPERATOR ### (LEFTARG = int, RIGHTARG = int, FUNCTION = bump_pair);
+     CREATE VIEW promoting AS SELECT pg_promote() AS p;
+     CREATE VIEW next_order AS SELECT nextval('app.order_seq') AS n;
+     CREATE VIEW over_next AS SELECT n FROM next_order;
+     CREATE VIEW open_orders AS SELECT * FROM orders WHERE status = 'open' AND lower(status) = 'open';
      INSERT INTO accounts SELECT g, g * 10 FROM generate_series(1, 20) g;
      INSERT INTO orders SELECT g, g % 20 + 1, g, CASE WHEN g % 3 = 0 THEN 'open' ELSE 'void' END FROM generate_series(1, 100) g;";
 
@@ -197,5 +201,66 @@ async fn the_corpus_routes_as_expected_and_replica_routed_statements_run_on_a_ho
         m.reason.contains("lowr() is not in pg_proc"),
         "{}",
         m.reason
+    );
+
+    // A function, view and table created after the router read the catalog: the primary,
+    // saying why, until the next lag sample reloads the catalog (catalog_reload_ms = 0); then
+    // the stable function and the table go to a replica, the view over pg_promote() does not.
+    let router = Router::connect(&common::profile(&sandbox, "catalog_reload_ms = 0"))
+        .await
+        .expect("router");
+    primary
+        .batch_execute(
+            "CREATE FUNCTION app.late(int) RETURNS int STABLE LANGUAGE sql AS 'SELECT $1';
+             CREATE VIEW app.late_view AS SELECT pg_promote() AS p;
+             CREATE TABLE app.late_table (a int);",
+        )
+        .await
+        .expect("late objects");
+    common::caught_up(&sandbox, &["replica1"]).await;
+    for (sql, says) in [
+        ("SELECT app.late(1)", "app.late() is not in pg_proc"),
+        (
+            "SELECT * FROM app.late_view",
+            "app.late_view, which is not in pg_class",
+        ),
+        (
+            "SELECT * FROM app.late_table",
+            "app.late_table, which is not in pg_class",
+        ),
+    ] {
+        let r = router.explain(sql);
+        assert_eq!(
+            (r.target, r.rule.as_str()),
+            (Target::Primary, "function"),
+            "{sql}"
+        );
+        assert!(r.reason.contains(says), "{sql}: {}", r.reason);
+    }
+    router.observe(&skein_pg::lag::sample(router.cluster()).await);
+    let mut reloaded = false;
+    for _ in 0..200 {
+        if router.explain("SELECT app.late(1)").target == Target::Replica {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(reloaded, "the sample did not reload the catalog");
+    let t = router
+        .query("SELECT count(*) FROM app.late_table", &[])
+        .await
+        .expect("table");
+    assert_eq!(
+        (t.route.target, t.route.node.as_str()),
+        (Target::Replica, "replica1")
+    );
+    let v = router.explain("SELECT * FROM app.late_view");
+    assert_eq!(v.target, Target::Primary);
+    assert!(
+        v.reason
+            .contains("it reads the view app.late_view, which calls pg_promote()"),
+        "{}",
+        v.reason
     );
 }

@@ -7,10 +7,12 @@
 //! Workbench) can always say why a statement went where it did.
 //!
 //! Rotation is fed by lag samples ([`skein_pg::lag::sample`]): [`Router::observe`] takes one
-//! (the console passes its own), or [`Router::start_monitor`] samples on its own.
+//! (the console passes its own), or [`Router::start_monitor`] samples on its own. A sample
+//! also reloads the function catalog ([`crate::functions`]) in the background when a statement
+//! named something it did not hold (at most every `catalog_reload_ms`).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -22,9 +24,10 @@ use crate::balance::{Balancer, Candidate};
 use crate::classify::{classify, effect, Classification, Effect, Target};
 use crate::config::RouterConfig;
 use crate::error::{Error, Result};
-use crate::functions::{load_functions, Functions};
+use crate::functions::Functions;
 use crate::rotation::{Rotation, RotationPolicy};
 
+mod catalog;
 mod exec;
 mod plan;
 
@@ -134,8 +137,8 @@ struct Inner {
     config: RouterConfig,
     cluster: Cluster,
     functions: RwLock<Functions>,
-    /// Classifications by statement text (at most [`CLASSIFIED_KEPT`]; cleared when function
-    /// volatility is reloaded).
+    /// Classifications by statement text (at most [`CLASSIFIED_KEPT`]; cleared when the
+    /// function catalog is reloaded).
     classified: Mutex<HashMap<String, (Classification, Effect)>>,
     rotation: Mutex<Rotation>,
     balancer: Balancer,
@@ -143,6 +146,12 @@ struct Inner {
     counters: HashMap<String, Counters>,
     fallbacks: AtomicU64,
     cache_reads: AtomicU64,
+    /// A classification rested on a name the catalog does not hold since the last reload.
+    catalog_missed: AtomicBool,
+    /// A reload of the catalog is running.
+    catalog_reloading: AtomicBool,
+    /// When the catalog was last (re)loaded or tried, ms since `epoch`.
+    catalog_loaded_ms: AtomicU64,
     table_rules: Vec<(String, Dest)>,
     query_rules: Vec<(u64, Dest)>,
     epoch: Instant,
@@ -165,9 +174,9 @@ impl std::fmt::Debug for Router {
 
 impl Router {
     /// A router over `profile`'s nodes with the profile's `[router]` settings. Builds the
-    /// pools (connecting lazily), reads function volatility from the primary's `pg_proc`
-    /// (until it can, statements that call functions go to the primary) and takes one lag
-    /// sample.
+    /// pools (connecting lazily), reads the function catalog from the primary
+    /// ([`crate::load_functions`]; until it can, statements that call functions or read relations go
+    /// to the primary) and takes one lag sample.
     ///
     /// Errors: [`Error::Config`] for bad `[router]` settings (unknown node in a rule, a rule
     /// query that does not parse, …); a connection string that does not parse.
@@ -184,8 +193,8 @@ impl Router {
         Ok(router)
     }
 
-    /// A router that has not asked any server yet: function volatility is unknown (calls go
-    /// to the primary) and every replica is in rotation until [`Router::observe`] or
+    /// A router that has not asked any server yet: the function catalog is unknown (calls
+    /// and relation reads go to the primary) and every replica is in rotation until [`Router::observe`] or
     /// [`Router::reload_functions`] say otherwise. For callers that feed samples themselves.
     ///
     /// Errors: as [`Router::connect`].
@@ -272,6 +281,9 @@ impl Router {
                 counters,
                 fallbacks: AtomicU64::new(0),
                 cache_reads: AtomicU64::new(0),
+                catalog_missed: AtomicBool::new(false),
+                catalog_reloading: AtomicBool::new(false),
+                catalog_loaded_ms: AtomicU64::new(0),
                 table_rules,
                 query_rules,
                 epoch: Instant::now(),
@@ -293,46 +305,12 @@ impl Router {
         self.inner.epoch.elapsed().as_millis() as u64
     }
 
-    /// Reloads what the classifier knows of functions from the primary's `pg_proc`
-    /// ([`load_functions`]). Runs at connect, after DDL through the router, and from the
-    /// monitor while unknown. Returns how many functions it knows.
-    ///
-    /// Errors: the primary cannot be asked (the previous knowledge stays).
-    pub async fn reload_functions(&self) -> Result<usize> {
-        let loaded = load_functions(&self.inner.cluster.primary).await?;
-        let n = loaded.len();
-        // Cleared under the write lock: a classification made with the old knowledge (under
-        // the read lock) cannot be stored after the clear.
-        let mut functions = self
-            .inner
-            .functions
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        *functions = loaded;
-        self.inner
-            .classified
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-        drop(functions);
-        Ok(n)
-    }
-
     /// Counts a read a fresh cache served from the lake ([`RoutingStats::cache_reads`]).
     pub fn count_cache_read(&self) {
         self.inner.cache_reads.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Whether function volatility has been read from the primary.
-    pub fn functions_known(&self) -> bool {
-        self.inner
-            .functions
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_known()
-    }
-
-    /// Classifies `sql` with the router's knowledge of user functions. Repeated statement
+    /// Classifies `sql` with the router's function catalog. Repeated statement
     /// texts (prepared statements, ORMs) are answered from a cache of the last
     /// [`CLASSIFIED_KEPT`] distinct texts, without parsing again.
     pub fn classify(&self, sql: &str) -> Classification {
@@ -356,6 +334,9 @@ impl Router {
             .read()
             .unwrap_or_else(|p| p.into_inner());
         let c = (classify(sql, &functions), effect(sql));
+        if c.0.unknown_name {
+            self.inner.catalog_missed.store(true, Ordering::Relaxed);
+        }
         let mut cache = self
             .inner
             .classified
@@ -411,10 +392,13 @@ impl Router {
                 r.replay_lsn = n.lsn;
             }
         }
+        drop(readings);
+        drop(rotation);
+        self.reload_catalog_after_a_miss();
     }
 
     /// Samples lag every `monitor_interval_ms` and feeds [`Router::observe`] (and reloads
-    /// function volatility while it is unknown) until the returned handle is dropped.
+    /// the function catalog while it is unknown) until the returned handle is dropped.
     pub fn start_monitor(&self) -> Monitor {
         let router = self.clone();
         let every = Duration::from_millis(self.inner.config.monitor_interval_ms.max(50));

@@ -26,12 +26,27 @@
 //! - **Operators** are function calls in other words: an operator (`a ### b`,
 //!   `OPERATOR(app.###)`) is safe when every operator of that symbol in `pg_operator` (in the
 //!   named schema, if any) calls a safe function; one not in `pg_operator` is not known safe.
+//! - **Views** run the calls of their definitions: reading a view (`pg_views`; by name in any
+//!   schema when unqualified) is safe when its definition's calls and operators are, and the
+//!   views it reads are. A relation that is neither a view nor a table of `pg_class` (created
+//!   since the catalog was read, so perhaps a view) is not known safe either.
+//!
+//! A decision that rests on an unknown name says so ([`NotSafe`]`::unknown`,
+//! `Classification::unknown_name`): the router then reloads the catalog (at most every
+//! `CATALOG_RELOAD_MS`), so a function, operator, view or table created since is known after
+//! the next reload.
 
 use std::collections::HashMap;
 
 use skein_pg::Node;
 
 use crate::error::Result;
+
+mod builtins;
+#[cfg(test)]
+mod tests;
+
+pub use builtins::{SAFE_VOLATILE_BUILTINS, UNSAFE_BUILTINS};
 
 /// `pg_proc.provolatile`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -115,108 +130,41 @@ impl Proc {
     }
 }
 
-/// Built-ins that must run on the primary whatever their volatility, and why.
-pub const UNSAFE_BUILTINS: &[(&str, &str)] = &[
-    ("txid_current", "assigns a transaction id: fails during recovery"),
-    ("pg_current_xact_id", "assigns a transaction id: fails during recovery"),
-    ("txid_current_if_assigned", "a transaction id of the primary: a standby assigns none"),
-    ("pg_current_xact_id_if_assigned", "a transaction id of the primary: a standby assigns none"),
-    ("pg_current_wal_lsn", "a WAL position of the primary: fails during recovery"),
-    ("pg_current_wal_insert_lsn", "a WAL position of the primary: fails during recovery"),
-    ("pg_current_wal_flush_lsn", "a WAL position of the primary: fails during recovery"),
-    ("pg_walfile_name", "fails during recovery"),
-    ("pg_walfile_name_offset", "fails during recovery"),
-    ("pg_switch_wal", "WAL control: fails during recovery"),
-    ("pg_create_restore_point", "WAL control: fails during recovery"),
-    ("pg_promote", "promotes the node that runs it: sent to a hot standby it makes a second primary, whatever the transaction mode"),
-    ("pg_wal_replay_pause", "pauses replay on the node that runs it"),
-    ("pg_wal_replay_resume", "resumes replay on the node that runs it"),
-    ("pg_create_physical_replication_slot", "creates a replication slot on the node that runs it"),
-    ("pg_create_logical_replication_slot", "creates a replication slot on the node that runs it"),
-    ("pg_drop_replication_slot", "drops a replication slot on the node that runs it"),
-    ("pg_reload_conf", "reloads the configuration of the node that runs it"),
-    ("pg_rotate_logfile", "rotates the log of the node that runs it"),
-    ("pg_terminate_backend", "terminates a backend of the node that runs it"),
-    ("pg_cancel_backend", "cancels a query on the node that runs it"),
-    ("pg_stat_reset", "resets the statistics of the node that runs it"),
-    ("pg_stat_reset_shared", "resets the statistics of the node that runs it"),
-    ("pg_stat_reset_single_table_counters", "resets the statistics of the node that runs it"),
-    ("pg_stat_reset_single_function_counters", "resets the statistics of the node that runs it"),
-    ("pg_stat_reset_slru", "resets the statistics of the node that runs it"),
-    ("pg_stat_reset_replication_slot", "resets the statistics of the node that runs it"),
-    ("pg_stat_reset_subscription_stats", "resets the statistics of the node that runs it"),
-    ("pg_advisory_lock", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_advisory_lock_shared", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_advisory_xact_lock", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_advisory_xact_lock_shared", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_try_advisory_lock", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_try_advisory_lock_shared", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_try_advisory_xact_lock", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_try_advisory_xact_lock_shared", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_advisory_unlock", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_advisory_unlock_shared", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_advisory_unlock_all", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
-    ("pg_notify", "sends a notification: fails during recovery"),
-    ("nextval", "advances a sequence: fails in a read-only transaction"),
-    ("setval", "sets a sequence: fails in a read-only transaction"),
-    ("currval", "reads the session's last sequence value, which only the primary's connection has"),
-    ("lastval", "reads the session's last sequence value, which only the primary's connection has"),
-    ("set_config", "changes a setting of the connection"),
-    ("setseed", "changes the connection's random seed"),
-    ("query_to_xml", "runs the SQL text it is given, which the classifier cannot see"),
-    ("query_to_xmlschema", "runs the SQL text it is given, which the classifier cannot see"),
-    ("query_to_xml_and_xmlschema", "runs the SQL text it is given, which the classifier cannot see"),
-    ("cursor_to_xml", "reads a cursor of the session"),
-    ("cursor_to_xmlschema", "reads a cursor of the session"),
-    ("ts_stat", "runs the SQL text it is given, which the classifier cannot see"),
-];
+/// Why a call, operator or relation is not known safe on a standby.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotSafe {
+    /// For a person: the function (or operator, or view) and why.
+    pub why: String,
+    /// The name is not in the catalog the router read (misspelled, or created since): a
+    /// reload of the catalog may make it known.
+    pub unknown: bool,
+}
 
-/// Volatile built-ins measured to run on a PostgreSQL 15 hot standby inside `BEGIN READ ONLY`
-/// with no effect beyond the statement.
-pub const SAFE_VOLATILE_BUILTINS: &[&str] = &[
-    "random",
-    "clock_timestamp",
-    "timeofday",
-    "gen_random_uuid",
-    "pg_sleep",
-    "pg_sleep_for",
-    "pg_sleep_until",
-    "pg_export_snapshot",
-    "current_query",
-    "pg_is_in_recovery",
-    "pg_is_wal_replay_paused",
-    "pg_get_wal_replay_pause_state",
-    "pg_last_wal_receive_lsn",
-    "pg_last_wal_replay_lsn",
-    "pg_last_xact_replay_timestamp",
-    "pg_database_size",
-    "pg_relation_size",
-    "pg_table_size",
-    "pg_indexes_size",
-    "pg_total_relation_size",
-    "pg_tablespace_size",
-    "pg_blocking_pids",
-    "pg_lock_status",
-    "pg_jit_available",
-    "pg_notification_queue_usage",
-    "pg_control_checkpoint",
-    "pg_control_system",
-    "pg_control_init",
-    "pg_control_recovery",
-    "pg_partition_tree",
-    "pg_partition_ancestors",
-    "pg_stat_have_stats",
-    "pg_xact_status",
-    "txid_status",
-];
+impl NotSafe {
+    fn because(why: String) -> NotSafe {
+        NotSafe {
+            why,
+            unknown: false,
+        }
+    }
 
-/// What the classifier knows of functions ([`crate::classify`]): the primary's `pg_proc`, by
+    fn unknown(why: String) -> NotSafe {
+        NotSafe { why, unknown: true }
+    }
+}
+
+/// What the classifier knows of functions ([`crate::classify()`]): the primary's `pg_proc`, by
 /// name. [`Functions::default`] is [`Functions::unknown`].
 #[derive(Debug, Clone, Default)]
 pub struct Functions {
     by_name: HashMap<String, Vec<Proc>>,
     /// Operators by symbol: (schema, the function the operator calls).
     operators: HashMap<String, Vec<(String, Proc)>>,
+    /// Views by name: (schema, why reading it is not safe on a standby, if it is not).
+    views: HashMap<String, Vec<(String, Option<String>)>>,
+    /// Other relations (tables, materialized views, foreign tables) by name: their schemas.
+    /// Empty when not loaded (relations are then not checked for being known).
+    tables: HashMap<String, Vec<String>>,
     known: bool,
     count: usize,
 }
@@ -233,6 +181,8 @@ impl Functions {
         Functions {
             by_name,
             operators: HashMap::new(),
+            views: HashMap::new(),
+            tables: HashMap::new(),
             known: true,
             count,
         }
@@ -281,15 +231,15 @@ impl Functions {
         schema: Option<&str>,
         name: &str,
         nargs: usize,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<(), NotSafe> {
         let called = match schema {
             Some(s) => format!("{s}.{name}()"),
             None => format!("{name}()"),
         };
         if !self.known {
-            return Err(format!(
+            return Err(NotSafe::because(format!(
                 "{called} is called and pg_proc has not been read yet: a function not known safe on a standby runs on the primary"
-            ));
+            )));
         }
         let named: Vec<&Proc> = self
             .by_name
@@ -299,15 +249,15 @@ impl Functions {
             .filter(|p| schema.is_none_or(|s| p.schema == s))
             .collect();
         if named.is_empty() {
-            return Err(format!(
+            return Err(NotSafe::unknown(format!(
                 "{called} is not in pg_proc (misspelled, created after the router read pg_proc, or in another schema): an unknown function is not known safe on a standby"
-            ));
+            )));
         }
         let candidates: Vec<&Proc> = named.into_iter().filter(|p| p.accepts(nargs)).collect();
         if candidates.is_empty() {
-            return Err(format!(
+            return Err(NotSafe::unknown(format!(
                 "{called} with {nargs} argument(s) is not in pg_proc: an unknown function is not known safe on a standby"
-            ));
+            )));
         }
         for p in candidates {
             if let Some(why) = p.unsafe_reason() {
@@ -321,7 +271,7 @@ impl Functions {
                 } else {
                     String::new()
                 };
-                return Err(format!("{called}{which}: {why}"));
+                return Err(NotSafe::because(format!("{called}{which}: {why}")));
             }
         }
         Ok(())
@@ -329,6 +279,125 @@ impl Functions {
 }
 
 impl Functions {
+    /// With the views of `pg_views`: (schema, name, definition). Each definition is checked
+    /// like a statement (its calls and operators against this catalog, so add views after
+    /// operators), and a view over a view that is not safe is not safe either.
+    pub fn with_views(
+        mut self,
+        views: impl IntoIterator<Item = (String, String, String)>,
+    ) -> Functions {
+        struct View {
+            schema: String,
+            name: String,
+            why: Option<String>,
+            reads: Vec<(Option<String>, String)>,
+        }
+        let mut all: Vec<View> = views
+            .into_iter()
+            .map(|(schema, name, definition)| {
+                let (why, reads) = crate::walk::view_definition(&definition, &self);
+                View {
+                    schema,
+                    name,
+                    why,
+                    reads,
+                }
+            })
+            .collect();
+        // Views over views: follow until nothing changes (each pass settles one more level).
+        loop {
+            let mut changed = false;
+            for i in 0..all.len() {
+                if all[i].why.is_some() {
+                    continue;
+                }
+                let found = all[i].reads.iter().find_map(|(schema, name)| {
+                    all.iter().find(|v| {
+                        v.why.is_some()
+                            && &v.name == name
+                            && schema.as_ref().is_none_or(|s| s == &v.schema)
+                    })
+                });
+                if let Some(v) = found {
+                    let why = format!(
+                        "reads the view {}.{}, which {}",
+                        v.schema,
+                        v.name,
+                        v.why.as_deref().unwrap_or_default()
+                    );
+                    all[i].why = Some(why);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for v in all {
+            self.views
+                .entry(v.name)
+                .or_default()
+                .push((v.schema, v.why));
+        }
+        self
+    }
+
+    /// With the tables, materialized views and foreign tables of `pg_class`: (schema, name).
+    /// With them, a relation that is neither one of them nor a view is unknown (it may be a
+    /// view created since), so not known safe.
+    pub fn with_tables(mut self, tables: impl IntoIterator<Item = (String, String)>) -> Functions {
+        for (schema, name) in tables {
+            self.tables.entry(name).or_default().push(schema);
+        }
+        self
+    }
+
+    /// Whether reading the relation `schema.name` (schema `None`: any schema) is safe on a
+    /// standby: `Err` names the view whose definition calls a function that is not, and why,
+    /// or says the relation is unknown (when tables were loaded, [`Functions::with_tables`]).
+    pub fn check_relation(
+        &self,
+        schema: Option<&str>,
+        name: &str,
+    ) -> std::result::Result<(), NotSafe> {
+        let named = match schema {
+            Some(s) => format!("{s}.{name}"),
+            None => name.to_owned(),
+        };
+        if !self.known {
+            return Err(NotSafe::because(format!(
+                "it reads {named} and pg_proc has not been read yet: it may be a view over a function not known safe on a standby"
+            )));
+        }
+        let in_schema = |schemas: &[String]| schema.is_none_or(|x| schemas.iter().any(|s| s == x));
+        let is_table = self.tables.get(name).is_some_and(|s| in_schema(s));
+        let views: Vec<String> = self
+            .views
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|(s, _)| s.clone())
+            .collect();
+        if !self.tables.is_empty() && !is_table && !in_schema_nonempty(&views, schema) {
+            return Err(NotSafe::unknown(format!(
+                "it reads {named}, which is not in pg_class (created after the router read the catalog, or misspelled): it may be a view over a function not known safe on a standby"
+            )));
+        }
+        let unsafe_view = self
+            .views
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|(s, _)| schema.is_none_or(|x| x == s))
+            .find_map(|(s, why)| why.as_ref().map(|w| (s, w)));
+        match unsafe_view {
+            Some((s, why)) => Err(NotSafe::because(format!(
+                "it reads the view {s}.{name}, which {why}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Whether the operator `schema.symbol` (schema `None`: unqualified, any schema) calls
     /// only functions safe on a hot standby: `Err` says which is not, and why. Not checked
     /// (`Ok`) when the catalog holds no operators ([`Functions::from_procs`] alone).
@@ -336,11 +405,11 @@ impl Functions {
         &self,
         schema: Option<&str>,
         symbol: &str,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<(), NotSafe> {
         if !self.known {
-            return Err(format!(
+            return Err(NotSafe::because(format!(
                 "operator {symbol} is used and pg_proc has not been read yet: a function not known safe on a standby runs on the primary"
-            ));
+            )));
         }
         if self.operators.is_empty() {
             return Ok(());
@@ -353,19 +422,27 @@ impl Functions {
             .filter(|(s, _)| schema.is_none_or(|x| x == s))
             .collect();
         if candidates.is_empty() {
-            return Err(format!(
+            return Err(NotSafe::unknown(format!(
                 "operator {symbol} is not in pg_operator: an unknown operator is not known safe on a standby"
-            ));
+            )));
         }
         for (s, code) in candidates {
             if let Some(why) = code.unsafe_reason() {
-                return Err(format!(
+                return Err(NotSafe::because(format!(
                     "operator {s}.{symbol} calls {}.{}(): {why}",
                     code.schema, code.name
-                ));
+                )));
             }
         }
         Ok(())
+    }
+}
+
+/// Whether `schemas` is non-empty and holds `schema` (any, when `None`).
+fn in_schema_nonempty(schemas: &[String], schema: Option<&str>) -> bool {
+    match schema {
+        Some(x) => schemas.iter().any(|s| s == x),
+        None => !schemas.is_empty(),
     }
 }
 
@@ -375,7 +452,9 @@ impl Functions {
 /// transition, final and combine functions) and whether it is built in (`oid < 16384`). Used by
 /// the router and by anything that must classify a statement the router's way without a router
 /// (cache definitions are checked with it). Also every operator of `pg_operator` with the
-/// function it calls (`oprcode`), since an operator is a function call in other words.
+/// function it calls (`oprcode`), since an operator is a function call in other words, and
+/// every view of `pg_views` with its definition (a read of a view runs the calls it holds), and
+/// the names of the other relations of `pg_class` (so a relation created since is unknown).
 ///
 /// Errors: the primary cannot be asked.
 pub async fn load_functions(primary: &Node) -> Result<Functions> {
@@ -421,7 +500,28 @@ pub async fn load_functions(primary: &Node) -> Result<Functions> {
         volatility: Volatility::from_code(&r.get::<_, String>(5)),
         builtin: r.get(6),
     }));
-    Ok(functions.with_operators(ops.iter().map(|r| {
+    let views = primary
+        .with_client("reading view definitions from pg_views", |c| async move {
+            c.query(
+                "SELECT schemaname::text, viewname::text, definition FROM pg_views \
+                 WHERE definition IS NOT NULL",
+                &[],
+            )
+            .await
+        })
+        .await?;
+    let tables = primary
+        .with_client("reading relations from pg_class", |c| async move {
+            c.query(
+                "SELECT n.nspname::text, c.relname::text FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p', 'm', 'f')",
+                &[],
+            )
+            .await
+        })
+        .await?;
+    let functions = functions.with_operators(ops.iter().map(|r| {
         let code = Proc {
             schema: r.get(2),
             name: r.get(3),
@@ -432,5 +532,8 @@ pub async fn load_functions(primary: &Node) -> Result<Functions> {
             builtin: r.get(6),
         };
         (r.get(0), r.get(1), code)
-    })))
+    }));
+    Ok(functions
+        .with_views(views.iter().map(|r| (r.get(0), r.get(1), r.get(2))))
+        .with_tables(tables.iter().map(|r| (r.get(0), r.get(1)))))
 }
