@@ -27,8 +27,8 @@
 //! 9. `read`: everything else → a replica.
 //!
 //! Rules 5 to 8 look at every node of the parse tree (the tree serialised and walked whole, so
-//! no expression position is skipped); rule 8 checks explicit operators too (the functions
-//! they call) and the views it reads (the calls and operators of their definitions, views over
+//! no expression position is skipped); rule 8 checks explicit operators too (`a ### b`,
+//! `ORDER BY … USING`: the functions they call) and the views it reads (the calls and operators of their definitions, views over
 //! views followed). Calls the statement does not spell out otherwise — inside casts, the
 //! implicit comparisons of `DISTINCT` or `GROUP BY`, column defaults or row-level policies —
 //! are not seen; replica
@@ -359,9 +359,17 @@ mod tests {
     }
 
     #[test]
-    fn unknown_volatility_sends_function_calls_to_the_primary() {
+    fn an_unknown_catalog_sends_calls_and_relation_reads_to_the_primary() {
         let f = Functions::unknown();
         assert_eq!(classify("SELECT lower('A')", &f).target, Target::Primary);
+        assert_eq!(classify("SELECT 1 + 1", &f).target, Target::Primary);
+        let t = classify("SELECT a FROM t", &f);
+        assert_eq!(t.target, Target::Primary);
+        assert!(
+            t.reason.contains("pg_proc has not been read yet"),
+            "{}",
+            t.reason
+        );
         assert_eq!(classify("SELECT 1", &f).target, Target::Replica);
     }
 }

@@ -141,6 +141,13 @@ impl Found {
                                 }
                             }
                         }
+                        "SortBy" => {
+                            // ORDER BY … USING op.
+                            let mut parts = names(inner.get("use_op"));
+                            if let Some(symbol) = parts.pop() {
+                                self.operators.push((parts.pop(), symbol));
+                            }
+                        }
                         _ => {}
                     }
                     self.walk(inner);

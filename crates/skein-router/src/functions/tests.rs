@@ -151,6 +151,12 @@ fn operators_are_checked_by_the_functions_they_call() {
     let u = classify("SELECT 1 OPERATOR(other.+) 2", &f);
     assert!(u.reason.contains("not in pg_operator"), "{}", u.reason);
     assert_eq!(classify("SELECT 1 ## 2", &f).target, Target::Primary);
+    let by = classify("SELECT a FROM t ORDER BY a USING ###", &f);
+    assert!(
+        by.reason.contains("operator app.### calls"),
+        "{}",
+        by.reason
+    );
 }
 
 #[test]
