@@ -26,14 +26,14 @@
 //!    `txid_current()`, advisory locks, …) name the function and why in the reason.
 //! 9. `read`: everything else → a replica.
 //!
-//! Rules 5 to 8 look at every node of the parse tree (the tree serialised and walked whole, so
-//! no expression position is skipped); rule 8 checks explicit operators too (`a ### b`,
-//! `ORDER BY … USING`: the functions they call) and the views it reads (the calls and operators of their definitions, views over
-//! views followed). Calls the statement does not spell out otherwise — inside casts, the
-//! implicit comparisons of `DISTINCT` or `GROUP BY`, column defaults or row-level policies —
-//! are not seen; replica
-//! connections are read-only at the server, so one that writes fails there and is retried on
-//! the primary.
+//! Rules 5 to 8 look at every node of the parse tree ([`crate::walk`]: the tree serialised
+//! and walked whole, so no expression position is skipped). Rule 8 also checks explicit
+//! operators (`a ### b`, `ORDER BY … USING`: the functions they call), the views the statement
+//! reads (the calls and operators of their definitions, views over views followed) and that
+//! every relation it reads is known. Calls the statement does not spell out otherwise — inside
+//! casts, the implicit comparisons of `DISTINCT` or `GROUP BY`, column defaults or row-level
+//! policies — are not seen; replica connections are read-only at the server, so one that
+//! writes fails there and is retried on the primary.
 
 use serde::{Deserialize, Serialize};
 
