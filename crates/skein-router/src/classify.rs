@@ -26,7 +26,7 @@
 //!    `txid_current()`, advisory locks, …) name the function and why in the reason.
 //! 9. `read`: everything else → a replica.
 //!
-//! Rules 5 to 8 look at every node of the parse tree ([`crate::walk`]: the tree serialised
+//! Rules 5 to 8 look at every node of the parse tree (`walk.rs`: the tree serialised
 //! and walked whole, so no expression position is skipped). Rule 8 also checks explicit
 //! operators (`a ### b`, `ORDER BY … USING`: the functions they call), the views the statement
 //! reads (the calls and operators of their definitions, views over views followed) and that
