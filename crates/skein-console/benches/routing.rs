@@ -13,7 +13,7 @@ use std::time::Instant;
 use skein_core::Profile;
 use skein_lake::Lake;
 use skein_pg::Cluster;
-use skein_router::{classify, Functions, Router, RouterConfig};
+use skein_router::{classify, Router, RouterConfig};
 use skein_sandbox::{Sandbox, SandboxOptions};
 
 const Q1: &str = "SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, \
@@ -60,7 +60,9 @@ async fn classification(profile: &Profile) -> Result<(), Box<dyn std::error::Err
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('\t').map(|(_, sql)| sql))
         .collect();
-    let functions = Functions::default();
+    // The catalog the router classifies with (functions, operators, views, tables).
+    let router = Router::connect(profile).await?;
+    let functions = skein_router::load_functions(&router.cluster().primary).await?;
     let mut cold = Vec::new();
     for _ in 0..20 {
         for sql in &corpus {
@@ -69,7 +71,6 @@ async fn classification(profile: &Profile) -> Result<(), Box<dyn std::error::Err
             cold.push(t.elapsed().as_secs_f64() * 1e6);
         }
     }
-    let router = Router::connect(profile).await?;
     for sql in &corpus {
         router.classify(sql);
     }
