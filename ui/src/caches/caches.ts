@@ -47,7 +47,37 @@ interface Row {
   sig: Record<string, string>;
 }
 
-const STATE_ORDER: Record<string, number> = { error: 0, expired: 1, stale: 2, unknown: 3, empty: 4, refreshing: 5, fresh: 6 };
+const STATE_ORDER: Record<string, number> = { error: 0, stale: 1, edited: 2, unknown: 3, empty: 4, expired: 5, refreshing: 6, fresh: 7 };
+
+/**
+ * The states and what each means, written once: the legend under the table says them in the
+ * words the Overview, the attention list and `skein cache list` use.
+ */
+export const STATE_LEGEND: readonly { word: string; tone: string; icon: string; meaning: string }[] = [
+  { word: 'empty', tone: 'muted', icon: '○', meaning: 'never refreshed: nothing to serve yet.' },
+  { word: 'fresh', tone: 'ok', icon: '●', meaning: 'refreshed with the current definition, monitored tables unchanged since, within the TTL. The only state routing serves.' },
+  { word: 'edited', tone: 'warn', icon: '▲', meaning: 'the definition changed since the last refresh: the lake holds the old query’s result. Never served; the next refresh rewrites it.' },
+  { word: 'stale', tone: 'warn', icon: '▲', meaning: 'a monitored table changed since the last refresh: the data is behind. Not served.' },
+  { word: 'expired', tone: 'info', icon: '◷', meaning: 'TTL passed · sources unchanged · refreshed data is current. Not served until refreshed; nothing is wrong.' },
+  { word: 'unknown', tone: 'muted', icon: '?', meaning: 'the state could not be checked (the row says why).' },
+  { word: 'refreshing', tone: 'info', icon: '…', meaning: 'a refresh is running (shown over the state).' },
+  { word: 'paused', tone: 'paused', icon: '‖', meaning: 'the scheduler leaves the cache alone; Refresh by hand still works (shown beside the state).' },
+  { word: 'error', tone: 'crit', icon: '✕', meaning: 'the last refresh failed, or the state check did (the row says why).' },
+];
+
+/**
+ * This window's last outcome when it is newer than the refresh of record (a SKIPPED or an
+ * ERROR after it, or the REFRESHED that wrote it); `null` when another console's or the
+ * CLI's refresh superseded it, or there is none.
+ */
+export function lastAttempt(v: CacheView): RefreshOutcome | null {
+  const o = v.last_outcome;
+  const lr = v.status.last_refresh;
+  if (!o) return null;
+  if (!lr || o.snapshot_id === null || lr.snapshot_id === null) return o.result === 'REFRESHED' && lr ? null : o;
+  if (o.snapshot_id < lr.snapshot_id) return null;
+  return o;
+}
 
 /** The "Next run" word: `due`, `in 2 min`, `paused`, or `—` (no TTL). */
 export function nextRunText(v: CacheView, now = Date.now()): string {
@@ -72,13 +102,17 @@ export function togetherText(r: CachesSnapshot): string {
   return `snapshot ${r.snapshot_id ?? '?'} · ${plural(r.caches.length, 'cache')} at ${r.lsn} from ${r.served_by} · ${duration(r.duration_ms)}`;
 }
 
-/** One line for a refresh outcome: `REFRESHED · 25 rows · 186 ms · replica1`. */
+/**
+ * One line for a refresh outcome: `REFRESHED · snapshot 37`, `SKIPPED · monitored tables
+ * unchanged`. A REFRESHED line carries no rows or duration: those of the refresh of record
+ * are in their own columns (one duration per refresh).
+ */
 export function outcomeText(o: RefreshOutcome): string {
   switch (o.result) {
     case 'REFRESHED':
-      return `REFRESHED · ${o.rows === null ? '?' : count(o.rows)} rows · ${duration(o.duration_ms)}${o.served_by ? ` · ${o.served_by}` : ''}`;
+      return `REFRESHED${o.snapshot_id !== null ? ` · snapshot ${o.snapshot_id}` : ''}`;
     case 'SKIPPED':
-      return `SKIPPED · ${o.message} · ${duration(o.duration_ms)}`;
+      return `SKIPPED · ${o.message}`;
     case 'ERROR':
       return `ERROR · ${o.error ? `${o.error.code}: ${o.error.message}` : o.message}`;
   }
@@ -224,15 +258,15 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const headers: { key: SortKey | null; label: string | Node; cls?: string; title?: string }[] = [
     { key: null, label: selectAll, cls: 'select-col' },
     { key: 'name', label: 'Cache · source query', title: 'Hover a query to read it whole' },
-    { key: null, label: 'Monitored tables', title: 'A change in these tables (their fingerprint on the primary) makes the cache stale' },
-    { key: 'ttl', label: 'TTL', cls: 'num', title: 'Time to live: past it, a refresh rewrites the cache even when nothing changed' },
-    { key: 'next', label: 'Next run', title: 'When the scheduler looks at a cache with a TTL next; it refreshes it then if its monitored tables changed' },
-    { key: 'refreshed', label: 'Last refresh', title: 'When the last refresh that wrote data committed: the age of the data (hover for the UTC time)' },
+    { key: null, label: 'Monitored tables', cls: 'col-secondary', title: 'A change in these tables (their fingerprint on the primary) makes the cache stale' },
+    { key: 'ttl', label: 'TTL', cls: 'num col-secondary', title: 'Time to live: past it, a refresh rewrites the cache even when nothing changed' },
+    { key: 'next', label: 'Next run', cls: 'col-secondary', title: 'When the scheduler looks at a cache with a TTL next; it refreshes it then if its monitored tables changed' },
     { key: 'state', label: 'State' },
-    { key: 'rows', label: 'Rows', cls: 'num' },
-    { key: 'duration', label: 'Duration', cls: 'num', title: 'Wall time of the last refresh that wrote data' },
-    { key: null, label: 'Last result', title: 'The last refresh this console ran: SKIPPED, REFRESHED or ERROR' },
-    { key: null, label: 'Served by', title: 'The node the last refresh read from' },
+    { key: 'refreshed', label: 'Last refresh', title: 'The refresh of record (the lake’s refresh records: any console’s or the CLI’s): when it committed — the age of the data — and its snapshot' },
+    { key: 'rows', label: 'Rows', cls: 'num', title: 'Rows the refresh of record wrote' },
+    { key: 'duration', label: 'Duration', cls: 'num col-secondary', title: 'Wall time of the refresh of record' },
+    { key: null, label: 'Served by', cls: 'col-secondary', title: 'The node the refresh of record read from' },
+    { key: null, label: 'Last result', title: 'REFRESHED for the refresh of record; a newer SKIPPED or ERROR from this console shows as the last attempt' },
     { key: null, label: 'Actions', cls: 'actions-col' },
   ];
   const sortButtons = new Map<SortKey, HTMLButtonElement>();
@@ -269,7 +303,20 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     saved,
     notice,
     h('div', { class: 'together-bar', role: 'group', 'aria-label': 'Snapshot together' }, togetherBtn, clearSel, togetherHint, togetherResult),
-    h('div', { class: 'table-wrap' }, table),
+    h('div', { class: 'table-wrap caches-wrap' }, table),
+    h(
+      'details',
+      { class: 'state-legend', open: true, dataset: { testid: 'state-legend' } },
+      h('summary', { class: 'label' }, 'What the states mean'),
+      h(
+        'dl',
+        null,
+        STATE_LEGEND.flatMap((l) => [
+          h('dt', { dataset: { state: l.word } }, h('span', { class: `badge tone-${l.tone}` }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, l.icon), h('span', { class: 'badge-word' }, l.word))),
+          h('dd', null, l.meaning),
+        ]),
+      ),
+    ),
     h(
       'p',
       { class: 'hint' },
@@ -468,15 +515,15 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       { dataset: { cache: name } },
       h('td', { class: 'select-col' }, select),
       h('td', { class: 'cache-name', dataset: { col: 'name' } }, nameSlot, h('div', { class: 'row-actions' }, edit, pause, del)),
-      cell('monitor', 'monitor'),
-      cell('ttl', 'num'),
-      cell('next', 'next-run'),
-      cell('refreshed'),
+      cell('monitor', 'monitor col-secondary'),
+      cell('ttl', 'num col-secondary'),
+      cell('next', 'next-run col-secondary'),
       cell('state', 'state'),
+      cell('refreshed', 'refreshed'),
       cell('rows', 'num'),
-      cell('duration', 'num'),
+      cell('duration', 'num col-secondary'),
+      cell('served', 'served col-secondary'),
       cell('result', 'result'),
-      cell('served', 'served'),
       h('td', { class: 'actions' }, h('div', { class: 'row gap-s' }, refresh, force)),
     );
     cells.result!.dataset.testid = 'refresh-result';
@@ -508,30 +555,45 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const updateRow = (r: Row, v: CacheView) => {
     const s = v.status;
     const busy = refreshing(v);
-    put(r, 'name', `${s.name}\n${s.query}`, () => [
+    put(r, 'name', `${s.name}\n${s.query}\n${s.monitor.join(',')}\n${s.ttl_seconds}`, () => [
       h('div', { class: 'mono cache-title' }, s.name),
       h('code', { class: 'query-text', title: s.query, dataset: { testid: 'cache-query' } }, truncate(s.query, 48)),
+      // Narrow windows hide the secondary columns; their facts stay here, in one line.
+      h('div', { class: 'narrow-only small muted cache-meta' }, `monitors ${s.monitor.join(', ') || '—'} · TTL ${s.ttl_seconds === null ? 'none' : duration(s.ttl_seconds * 1000)}`),
     ]);
     put(r, 'monitor', s.monitor.join(','), () => [h('span', { class: 'mono' }, s.monitor.join(', ') || '—')]);
     put(r, 'ttl', String(s.ttl_seconds), () => [s.ttl_seconds === null ? h('span', { class: 'muted' }, 'none') : duration(s.ttl_seconds * 1000)]);
     updateNext(r, v);
     const lr = s.last_refresh;
     // The relative time is the data's age (it keeps itself current); the title has the UTC time.
-    put(r, 'refreshed', `${lr?.refreshed_at_ms}|${s.ttl_seconds}`, () => {
+    // Everything about the refresh of record comes from one record: age, snapshot, rows,
+    // duration, served-by.
+    put(r, 'refreshed', `${lr?.refresh_id}|${lr?.snapshot_id}|${s.ttl_seconds}`, () => {
       if (!lr) return [h('span', { class: 'muted' }, 'never')];
       const t = timeAgo(lr.refreshed_at_ms);
       t.title = `data written ${utc(lr.refreshed_at_ms)}${s.ttl_seconds !== null ? ` · TTL ${duration(s.ttl_seconds * 1000)}` : ''}`;
-      return [t];
+      return [
+        t,
+        h(
+          'div',
+          { class: 'small muted refresh-of-record' },
+          h('span', { dataset: { testid: 'record-snapshot' } }, lr.snapshot_id === null ? 'snapshot ?' : `snapshot ${lr.snapshot_id}`),
+          h('span', { class: 'narrow-only' }, ` · ${duration(lr.duration_ms)} · ${lr.served_by}`),
+        ),
+      ];
     });
 
     const b = cacheBadge(v);
-    const stateSig = `${busy}|${b.word}|${v.stale_since_ms}|${s.state_error?.code}|${s.state_error?.message}|${s.paused}`;
+    const failed = lastAttempt(v)?.result === 'ERROR';
+    const stateSig = `${busy}|${b.word}|${v.stale_since_ms}|${s.state_error?.code}|${s.state_error?.message}|${s.paused}|${failed}`;
     const pausedWord = () =>
       s.paused ? h('span', { class: 'badge tone-paused', title: 'Paused: the scheduler leaves this cache alone; Refresh by hand still works', dataset: { testid: 'paused' } }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '‖'), h('span', { class: 'badge-word' }, 'paused')) : null;
     put(r, 'state', stateSig, () => {
       if (busy) return [h('span', { class: 'state-line' }, h('span', { class: 'badge tone-info' }, spinner(), h('span', { class: 'badge-word' }, 'refreshing')), pausedWord())];
-      const out: (Node | string | null)[] = [h('span', { class: 'state-line' }, badge(b), pausedWord())];
-      if (s.state === 'stale' || s.state === 'expired') {
+      const failedWord = failed ? h('span', { class: 'badge tone-crit', title: 'The last refresh failed (Last result says why)', dataset: { testid: 'refresh-failed' } }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '✕'), h('span', { class: 'badge-word' }, 'error')) : null;
+      const out: (Node | string | null)[] = [h('span', { class: 'state-line' }, badge(b), pausedWord(), failedWord)];
+      if (s.state === 'expired') out.push(h('span', { class: 'small muted since' }, 'TTL passed · sources unchanged'));
+      else if (s.state === 'stale') {
         if (v.stale_since_ms !== null) out.push(h('span', { class: 'small muted since' }, 'since ', timeAgo(v.stale_since_ms)));
       }
       if (s.state_error) out.push(h('div', { class: 'state-error small' }, h('code', null, s.state_error.code), ' ', s.state_error.message));
@@ -541,26 +603,37 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     setAttr(r.tr, 'data-tone', busy ? 'info' : b.tone);
     setAttr(r.tr, 'data-paused', s.paused ? 'true' : null);
 
-    const o = v.last_outcome;
-    const rowsN = lr?.rows ?? o?.rows ?? null;
-    put(r, 'rows', String(rowsN), () => [rowsN === null ? '—' : count(rowsN)]);
-    put(r, 'duration', String(lr?.duration_ms), () => [lr ? duration(lr.duration_ms) : '—']);
-    const resultSig = busy ? 'busy' : o ? JSON.stringify(o) : 'none';
+    const o = lastAttempt(v);
+    put(r, 'rows', String(lr?.rows), () => [lr ? count(lr.rows) : h('span', { class: 'muted' }, '—')]);
+    put(r, 'duration', String(lr?.duration_ms), () => [lr ? duration(lr.duration_ms) : h('span', { class: 'muted' }, '—')]);
+    put(r, 'served', String(lr?.served_by), () => [lr ? h('span', { class: 'mono' }, lr.served_by) : h('span', { class: 'muted' }, '—')]);
+    // The result of record (REFRESHED, from the lake) unless this window tried since and
+    // got another answer: that shows as the last attempt, apart from the data's refresh.
+    const shown = o && o.result !== 'REFRESHED' ? o : null;
+    const resultSig = busy ? 'busy' : shown ? JSON.stringify(shown) : `record|${lr?.snapshot_id}`;
     put(r, 'result', resultSig, () => {
       if (busy) return [h('span', { class: 'result-busy' }, spinner(), ' refreshing…')];
-      if (!o) return [h('span', { class: 'muted', title: 'No refresh has run from this console yet' }, '—')];
-      const tone = o.result === 'ERROR' ? 'crit' : o.result === 'REFRESHED' ? 'ok' : 'muted';
+      if (shown) {
+        const tone = shown.result === 'ERROR' ? 'crit' : 'muted';
+        return [
+          h('span', { class: 'attempt-label small muted' }, 'last attempt '),
+          h(
+            'span',
+            { class: `result result-${shown.result.toLowerCase()} tone-${tone}-text`, title: `${shown.message} · ${duration(shown.duration_ms)} (this console’s attempt; the data is still the refresh of record’s)`, dataset: { result: shown.result } },
+            outcomeText(shown),
+          ),
+        ];
+      }
+      if (!lr) return [h('span', { class: 'muted' }, 'never refreshed')];
       return [
         h(
           'span',
-          { class: `result result-${o.result.toLowerCase()} tone-${tone}-text`, title: `${o.message}${o.snapshot_id !== null ? ` · snapshot ${o.snapshot_id}` : ''}`, dataset: { result: o.result } },
-          outcomeText(o),
+          { class: 'result result-refreshed tone-ok-text', title: `The refresh of record: ${count(lr.rows)} rows from ${lr.served_by} in ${duration(lr.duration_ms)}`, dataset: { result: 'REFRESHED' } },
+          'REFRESHED',
         ),
       ];
     });
-    setAttr(r.cells.result!, 'data-result', busy ? 'busy' : (o?.result ?? null));
-    const served = (o?.result === 'REFRESHED' ? o.served_by : null) ?? lr?.served_by ?? null;
-    put(r, 'served', String(served), () => [served ? h('span', { class: 'mono' }, served) : h('span', { class: 'muted' }, '—')]);
+    setAttr(r.cells.result!, 'data-result', busy ? 'busy' : (shown?.result ?? (lr ? 'REFRESHED' : null)));
 
     r.refresh.disabled = busy;
     r.force.disabled = busy;
@@ -602,7 +675,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
         case 'name':
           return s.name;
         case 'state':
-          return STATE_ORDER[refreshing(v) ? 'refreshing' : s.state_error ? 'error' : s.state] ?? 9;
+          return STATE_ORDER[refreshing(v) ? 'refreshing' : s.state_error || lastAttempt(v)?.result === 'ERROR' ? 'error' : s.state] ?? 9;
         case 'refreshed':
           return s.last_refresh?.refreshed_at_ms ?? 0;
         case 'rows':
@@ -636,7 +709,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     setText(
       summary,
       list.length
-        ? `${count(list.length)} caches · ${['fresh', 'stale', 'expired', 'empty', 'unknown']
+        ? `${count(list.length)} caches · ${['fresh', 'edited', 'stale', 'expired', 'empty', 'unknown']
             .filter((k) => counts.get(k))
             .map((k) => `${counts.get(k)} ${k}`)
             .join(' · ')}`
