@@ -23,10 +23,16 @@ try {
         await page.goto(`${base}/#/${name}`);
         await page.reload();
         await page.waitForTimeout(2500);
+        // The console scrolls inside its main pane: grow the window to the pane's height so
+        // the shot holds the whole page.
+        const tall = await page.evaluate(() => Math.max(...[...document.querySelectorAll('main, .main, [role="main"]')].map((e) => e.scrollHeight), 800));
+        await page.setViewportSize({ width, height: Math.min(tall + 60, 4000) });
+        await page.waitForTimeout(300);
         const scroll = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         const file = `${out}/${name}-${width}-${theme}.png`;
         await page.screenshot({ path: file, fullPage: true });
         console.log(`wrote ${file} (horizontal overflow ${scroll} px)`);
+        await page.setViewportSize({ width, height: 800 });
       }
       await page.close();
     }
