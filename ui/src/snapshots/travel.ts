@@ -127,16 +127,17 @@ export function travelPanel({ backend }: Ctx): Travel {
 
   const result = h('div', { class: 'travel-result', 'aria-live': 'polite' });
 
-  const at = (): At | string => {
+  /** Where the form says to read, or why it cannot (`{ error }`). */
+  const at = (): At | { error: string } => {
     if (rLatest.input.checked) return 'latest';
     if (rTime.input.checked) {
       const t = tsInput.value.trim();
       // The backend checks the form (and says which it accepts) and the lake's history.
-      if (!t) return `Type a timestamp, e.g. ${tsInput.placeholder} (UTC).`;
+      if (!t) return { error: `Type a timestamp, e.g. ${tsInput.placeholder} (UTC).` };
       return { timestamp: t };
     }
     const v = idInput.value.trim();
-    if (!/^\d+$/.test(v)) return 'Type a snapshot id (or select a snapshot in the history).';
+    if (!/^\d+$/.test(v)) return { error: 'Type a snapshot id (or select a snapshot in the history).' };
     return { version: Number(v) };
   };
 
@@ -144,7 +145,7 @@ export function travelPanel({ backend }: Ctx): Travel {
   const go = (newOffset: number) => {
     const table = tableInput.value.trim();
     const a = at();
-    if (!table || typeof a === 'string') return void show(newOffset);
+    if (!table || (typeof a === 'object' && 'error' in a)) return void show(newOffset);
     // Later pages read the snapshot the first page resolved to, so every page is one version.
     const where: At = newOffset > 0 && last ? { version: last.snapshot.id } : a;
     const to = travelHref({ table, at: where, offset: newOffset, size: Number(sizeSelect.value) || 100 });
@@ -160,8 +161,8 @@ export function travelPanel({ backend }: Ctx): Travel {
       tableInput.focus();
       return;
     }
-    if (typeof a === 'string') {
-      replace(result, errorBox({ code: 'InvalidInput', message: a }, 'Time travel', { compact: true }));
+    if (typeof a === 'object' && 'error' in a) {
+      replace(result, errorBox({ code: 'InvalidInput', message: a.error }, 'Time travel', { compact: true }));
       return;
     }
     if (busy) return;
