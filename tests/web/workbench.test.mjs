@@ -150,6 +150,8 @@ test('an invalid statement is explained as unparsable and its run shows an error
 });
 
 test('a cancelled run says cancelled, not a failure; the next run clears the previous error', async () => {
+  await page.goto(`${base}/#/workbench`);
+  await page.getByLabel('SQL', { exact: true }).waitFor({ timeout: 20_000 });
   // A failed run first: its error box is on screen.
   await typeSql('SELECT * FROM no_such_table_here');
   await run();
