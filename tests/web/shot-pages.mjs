@@ -7,7 +7,7 @@ const url = process.env.SKEIN_URL;
 const base = new URL(url).origin;
 const out = process.argv[2] ?? '.';
 const widths = process.argv.slice(3).map(Number);
-const pages = ['caches', 'snapshots', 'workbench', 'settings'];
+const pages = ['caches', 'snapshots', 'snapshots/travel/main.revenue_by_nation/latest/0/50', 'workbench', 'settings'];
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -29,7 +29,7 @@ try {
         await page.setViewportSize({ width, height: Math.min(tall + 60, 4000) });
         await page.waitForTimeout(300);
         const scroll = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-        const file = `${out}/${name}-${width}-${theme}.png`;
+        const file = `${out}/${name.split('/').slice(0, 2).join('-')}-${width}-${theme}.png`;
         await page.screenshot({ path: file, fullPage: true });
         console.log(`wrote ${file} (horizontal overflow ${scroll} px)`);
         await page.setViewportSize({ width, height: 800 });

@@ -112,7 +112,8 @@ export function outcomeText(o: RefreshOutcome): string {
     case 'REFRESHED':
       return `REFRESHED${o.snapshot_id !== null ? ` · snapshot ${o.snapshot_id}` : ''}`;
     case 'SKIPPED':
-      return `SKIPPED · ${o.message}`;
+      // The short reason; the whole message is the cell's title.
+      return `SKIPPED · ${/unchanged/.test(o.message) ? 'sources unchanged' : truncate(o.message, 40)}`;
     case 'ERROR':
       return `ERROR · ${o.error ? `${o.error.code}: ${o.error.message}` : o.message}`;
   }

@@ -785,7 +785,7 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         'div',
         { class: 'maint-section', 'aria-labelledby': 'maint-expire-title', role: 'group' },
         h('h3', { class: 'maint-heading', id: 'maint-expire-title' }, 'Expire snapshots'),
-        h('p', { class: 'hint maint-hint' }, 'Removes old snapshots (never the latest). Time travel to them stops working; their files become scheduled for deletion.'),
+        h('p', { class: 'hint maint-hint' }, 'Removes old snapshots (never the latest). Time travel to them stops working; data files only they use become scheduled for deletion (inlined data leaves none).'),
         expireForm,
         expireBox,
       ),
