@@ -6,6 +6,7 @@
 // they were (console.test.mjs runs next and uses revenue_by_nation).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { base, openConsole, rpc, shots } from './lib.mjs';
 
 
@@ -197,5 +198,158 @@ test('a query that does not parse, or that PostgreSQL rejects, shows its error i
   await form.getByRole('button', { name: 'Cancel' }).click();
   await form.waitFor({ state: 'detached' });
   assert.equal(await page.getByRole('button', { name: 'New cache…' }).evaluate((el) => el === document.activeElement), true);
+  assert.deepEqual(await demoDefinitions(), demoBefore, 'the demo caches are as they were');
+});
+
+/** `skein cache refresh NAME [--force] --json` against the same stack: its outcome. */
+function cliRefresh(name, force) {
+  const args = ['cache', 'refresh', name, '--json', '--profile', process.env.SKEIN_PROFILE];
+  if (force) args.push('--force');
+  const out = execFileSync(process.env.SKEIN_BIN, args, { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+/** `739 ms`, `1.2 s` → ms. */
+function parseDuration(text) {
+  const m = /^([\d.,]+)\s*(ms|s|min)$/.exec(text.trim());
+  assert.ok(m, `a duration: ${text}`);
+  const n = Number(m[1].replace(/,/g, ''));
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+}
+
+/** What the row says of the refresh of record. */
+async function recordCells(row) {
+  const text = async (col) => (await row.locator(`td[data-col="${col}"]`).innerText()).trim();
+  return {
+    snapshot: (await row.locator('[data-testid="record-snapshot"]').innerText()).trim(),
+    rows: await text('rows'),
+    duration: await text('duration'),
+    served: await text('served'),
+    result: await text('result'),
+  };
+}
+
+test('each row shows the refresh of record, whoever ran it: the CLI before the page loads and while it is open', async () => {
+  const name = 'pricing_summary';
+  // Before the page loads: the CLI's refresh is the record the first load shows.
+  const first = cliRefresh(name, true);
+  assert.equal(first.result, 'REFRESHED');
+  await page.goto(`${base}/#/caches`);
+  const row = page.locator(`tr[data-cache="${name}"]`);
+  await row.waitFor({ timeout: 20_000 });
+  await until(async () => (await recordCells(row)).snapshot === `snapshot ${first.snapshot_id}`, 'the CLI refresh on first load');
+  const record = (await rpc({ method: 'caches' })).find((v) => v.status.name === name).status.last_refresh;
+  assert.equal(record.snapshot_id, first.snapshot_id, 'the lake records the CLI refresh');
+  let cells = await recordCells(row);
+  assert.equal(cells.rows, String(first.rows));
+  assert.equal(cells.served, first.served_by);
+  assert.equal(record.served_by, first.served_by);
+  const shownMs = parseDuration(cells.duration);
+  assert.ok(Math.abs(shownMs - record.duration_ms) <= Math.max(1, record.duration_ms * 0.05), `one duration, the record's: ${cells.duration} vs ${record.duration_ms} ms`);
+  assert.match(cells.result, /^REFRESHED$/);
+  for (const v of Object.values(cells)) assert.notEqual(v, '—');
+
+  // This window's Refresh skips (sources unchanged): shown as the last attempt, apart; the
+  // data's refresh stays the CLI's.
+  await row.getByRole('button', { name: 'Refresh', exact: true }).click();
+  const result = row.locator('[data-testid="refresh-result"]');
+  await result.filter({ hasText: /last attempt\s*SKIPPED/ }).waitFor({ timeout: 30_000 });
+  cells = await recordCells(row);
+  assert.equal(cells.snapshot, `snapshot ${first.snapshot_id}`, 'a skip leaves the refresh of record');
+  assert.equal(cells.rows, String(first.rows));
+
+  // While the page is open, the CLI refreshes again: the row follows the lake's record, and
+  // this window's older skip no longer stands for the last result.
+  const second = cliRefresh(name, true);
+  assert.equal(second.result, 'REFRESHED');
+  assert.ok(second.snapshot_id > first.snapshot_id);
+  await until(async () => (await recordCells(row)).snapshot === `snapshot ${second.snapshot_id}`, 'the second CLI refresh in the open page', 30_000);
+  cells = await recordCells(row);
+  const record2 = (await rpc({ method: 'caches' })).find((v) => v.status.name === name).status.last_refresh;
+  assert.equal(record2.snapshot_id, second.snapshot_id);
+  assert.equal(cells.rows, String(second.rows));
+  assert.equal(cells.served, second.served_by);
+  assert.ok(Math.abs(parseDuration(cells.duration) - record2.duration_ms) <= Math.max(1, record2.duration_ms * 0.05));
+  assert.match(cells.result, /^REFRESHED$/, `the superseded skip is gone: ${cells.result}`);
+  await shot('caches-record');
+});
+
+test('the states are written once in a legend, in the words the CLI uses; expired is not an alarm', async () => {
+  await page.goto(`${base}/#/caches`);
+  const legend = page.locator('[data-testid="state-legend"]');
+  await legend.waitFor({ timeout: 20_000 });
+  const words = await legend.locator('dt[data-state]').evaluateAll((dts) => dts.map((d) => d.dataset.state));
+  assert.deepEqual(words, ['empty', 'fresh', 'edited', 'stale', 'expired', 'unknown', 'refreshing', 'paused', 'error']);
+  const expired = legend.locator('dt[data-state="expired"] + dd');
+  assert.match(await expired.innerText(), /TTL passed · sources unchanged · refreshed data is current/);
+  const badgeClass = await legend.locator('dt[data-state="expired"] .badge').getAttribute('class');
+  assert.doesNotMatch(badgeClass, /tone-(crit|warn)/, 'expired is not drawn in an alarm colour');
+  // `skein cache list` uses the same state words.
+  const list = execFileSync(process.env.SKEIN_BIN, ['cache', 'list', '--profile', process.env.SKEIN_PROFILE], { encoding: 'utf8' });
+  const cliStates = [...list.matchAll(/\b(empty|fresh|edited|stale|expired|unknown)\b/g)].map((m) => m[1]);
+  assert.ok(cliStates.length > 0, `the CLI lists states: ${list}`);
+  for (const s of cliStates) assert.ok(words.includes(s), `${s} is in the legend`);
+});
+
+test('form messages speak the form’s words: a name starting with a digit, no monitored table, an old error going when a field changes, marks only for a query that parses', async () => {
+  await page.goto(`${base}/#/caches`);
+  await page.locator('tr[data-cache="revenue_by_nation"]').waitFor({ timeout: 20_000 });
+  await page.getByRole('button', { name: 'New cache…' }).click();
+  const form = page.locator('[data-testid="cache-form"]');
+  const nameInput = form.getByLabel('Name', { exact: true });
+  const query = form.getByLabel('Source query');
+  const monitor = form.getByLabel('Monitored tables');
+  const create = form.getByRole('button', { name: 'Create cache' });
+  const errors = form.locator('.form-error .error-box');
+
+  // A name must start with a letter or _.
+  await nameInput.fill('1nation');
+  await query.fill(QUERY);
+  await until(async () => (await monitor.inputValue()) === 'nation', 'the monitored tables from the query');
+  assert.match(await form.innerText(), /from the query/);
+  await create.click();
+  await errors.first().waitFor({ timeout: 10_000 });
+  assert.match(await errors.innerText(), /starts with “1”: a name starts with a letter or _/);
+  assert.equal(await errors.getAttribute('data-error-code'), 'InvalidInput');
+
+  // An error naming another cache (taken) goes as soon as the name changes.
+  await nameInput.fill('revenue_by_nation');
+  assert.equal(await errors.count(), 0, 'the old error went with the change');
+  await create.click();
+  await errors.first().waitFor({ timeout: 20_000 });
+  assert.match(await errors.innerText(), /revenue_by_nation/);
+  await nameInput.fill(BAD);
+  assert.equal(await errors.count(), 0, 'the error naming revenue_by_nation went when the name changed');
+
+  // No monitored table: said in the form's words, never a CLI flag.
+  await monitor.fill('');
+  await create.click();
+  await errors.first().waitFor({ timeout: 10_000 });
+  const text = await errors.innerText();
+  assert.match(text, /monitored table/);
+  assert.doesNotMatch(text, /--[a-z]/, 'no command-line flag in a form message');
+
+  // A TTL of 0: the form's words too.
+  await monitor.fill('nation');
+  await form.getByLabel('TTL (seconds)').fill('0');
+  await create.click();
+  await errors.first().waitFor({ timeout: 10_000 });
+  assert.doesNotMatch(await errors.innerText(), /--[a-z]/);
+  await form.getByLabel('TTL (seconds)').fill('');
+
+  // "from the query" only for a query that parses.
+  await monitor.fill('');
+  await query.fill('SELEC n_name FROM nation');
+  await monitor.focus();
+  await form.locator('.error-box').filter({ hasText: /does not parse/ }).waitFor({ timeout: 10_000 });
+  assert.doesNotMatch(await form.innerText(), /from the query/, 'no mark for a query that does not parse');
+  await query.fill('SELECT r_name FROM region');
+  await monitor.focus();
+  await until(async () => (await monitor.inputValue()) === 'region', 'the tables of the parsing query');
+  assert.match(await form.innerText(), /from the query/);
+
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await form.waitFor({ state: 'detached' });
+  assert.ok(!(await rpc({ method: 'caches' })).some((v) => v.status.name === BAD), 'nothing was defined');
   assert.deepEqual(await demoDefinitions(), demoBefore, 'the demo caches are as they were');
 });

@@ -164,7 +164,9 @@ fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Conflict | ErrorCode::ReadOnlyReplica => StatusCode::CONFLICT,
+        ErrorCode::Conflict | ErrorCode::ReadOnlyReplica | ErrorCode::Cancelled => {
+            StatusCode::CONFLICT
+        }
         ErrorCode::ConnectionRefused | ErrorCode::AuthFailed => StatusCode::BAD_GATEWAY,
         ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
         ErrorCode::QueryFailed | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

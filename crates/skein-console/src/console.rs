@@ -524,7 +524,9 @@ impl Console {
         }
         let lake = self.lake().await?;
         let snapshot = lake.snapshot_at(&at).await?;
-        let current = lake.current_snapshot().await?;
+        let newest = lake.snapshot_at(&At::Latest).await?;
+        let current = newest.id;
+        let note = skein_lake::snapshot::travel_note(&at, &snapshot, &newest);
         // Read at the resolved id, so the rows and the banner name the same snapshot.
         let rows = lake
             .rows_at(
@@ -542,6 +544,7 @@ impl Console {
             snapshot,
             rows,
             offset,
+            note,
         })
     }
 }

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use skein_core::ErrorInfo;
-use skein_lake::{Compaction, ExpireTarget, Lake, LakeFile, MaintenanceLock};
+use skein_lake::{Compaction, Lake, LakeFile, MaintenanceLock};
 use ts_rs::TS;
 
 use crate::console::Console;
@@ -157,15 +157,10 @@ impl Console {
 async fn run(lake: &Lake, kind: &JobKind) -> Result<JobResult> {
     match kind {
         JobKind::ExpireSnapshots { versions } => {
-            let expired = lake
-                .expire_snapshots(&ExpireTarget::Versions(versions.clone()), false)
-                .await?;
+            let report = lake.expire_versions(versions).await?;
             Ok(JobResult {
-                message: format!(
-                    "expired {}; their files are scheduled for deletion (clean up to reclaim the space)",
-                    plural(expired.len(), "snapshot")
-                ),
-                items: expired.len() as u64,
+                message: report.message(),
+                items: report.expired.len() as u64,
                 bytes: None,
             })
         }

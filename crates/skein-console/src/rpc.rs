@@ -170,7 +170,7 @@ pub enum Request {
         max_rows: u32,
     },
     /// Cancels the statement a routing session is running → [`Response::CancelQuery`]; the
-    /// `run_query` then fails with code `Timeout` (SQLSTATE 57014).
+    /// `run_query` then fails with code `Cancelled` (SQLSTATE 57014, "due to user request").
     CancelQuery {
         /// The routing session, as given to `run_query`.
         session: String,
@@ -442,4 +442,7 @@ pub struct TimeTravelPage {
     pub rows: TableRows,
     /// Rows skipped.
     pub offset: u32,
+    /// How the request resolved when a person should know (a timestamp after the newest
+    /// snapshot reads the newest); `null` otherwise.
+    pub note: Option<String>,
 }

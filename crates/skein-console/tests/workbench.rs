@@ -228,7 +228,7 @@ async fn the_workbench_explains_runs_and_serves_fresh_caches_only() {
     }
     assert!(cancelled.is_some(), "the sleep was never seen running");
     let e = sleeping.await.expect("task").expect_err("cancelled");
-    assert_eq!(e.code, ErrorCode::Timeout, "{}", e.message);
+    assert_eq!(e.code, ErrorCode::Cancelled, "{}", e.message);
 
     // Every replica down: reads go to the primary, and the Overview says so first.
     stack.sandbox.stop_node("replica1").expect("stop replica1");

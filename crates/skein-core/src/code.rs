@@ -10,8 +10,12 @@ pub enum ErrorCode {
     ConnectionRefused,
     /// The server refused the credentials (SQLSTATE 28P01 / 28000).
     AuthFailed,
-    /// A probe or query did not answer within its timeout.
+    /// A probe or query did not answer within its timeout (for a statement: SQLSTATE 57014
+    /// "canceling statement due to statement timeout", or the console's own work timeout).
     Timeout,
+    /// A person cancelled the statement (SQLSTATE 57014 "canceling statement due to user
+    /// request": a cancel request, `pg_cancel_backend`): not a failure of the node.
+    Cancelled,
     /// A write reached a read-only node (SQLSTATE 25006).
     ReadOnlyReplica,
     /// A named thing (cache, table, snapshot, profile file) does not exist.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
-use crate::snapshot::{At, Snapshot};
+use crate::snapshot::{human_time, parse_timestamp, timestamptz, At, Snapshot};
 
 /// One table's part in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -87,37 +87,45 @@ impl Lake {
     }
 
     /// The snapshot `at` resolves to: the current one, the given id, or the newest at or
-    /// before a timestamp. Errors: `NotFound` when there is none.
+    /// before a timestamp (a timestamp after the newest snapshot resolves to the newest; see
+    /// [`crate::snapshot::travel_note`]).
+    ///
+    /// Errors: `InvalidInput` for a malformed timestamp (naming the accepted forms) or one
+    /// before the lake's first snapshot (naming the first and newest snapshot times);
+    /// `NotFound` for an id the lake does not hold (naming the range it holds).
     pub async fn snapshot_at(&self, at: &At) -> Result<SnapshotRef> {
-        let filter = match at {
-            At::Latest => String::new(),
-            At::Version(v) => format!("WHERE snapshot_id = {v}"),
-            At::Timestamp(t) => {
-                // Validated by the same rule time travel uses.
-                at.clause()?;
-                format!("WHERE snapshot_time <= {}::TIMESTAMPTZ", lit(t))
-            }
+        let ts = match at {
+            At::Timestamp(t) => Some((t.trim().to_owned(), parse_timestamp(t)?)),
+            _ => None,
         };
-        let what = format!("{at:?}");
+        let at = at.clone();
         self.read(move |conn, lake| {
-            let row: Option<(i64, i64)> = conn
-                .query_row(
-                    &format!(
-                        "SELECT snapshot_id, epoch_ms(snapshot_time) FROM {}.snapshots() {filter} \
-                         ORDER BY snapshot_id DESC LIMIT 1",
-                        ident(lake)
-                    ),
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map(Some)
-                .or_else(|e| match e {
-                    duckdb::Error::QueryReturnedNoRows => Ok(None),
-                    e => Err(e),
-                })
-                .map_err(Error::duck("finding a snapshot"))?;
-            row.map(|(id, time_ms)| SnapshotRef { id, time_ms })
-                .ok_or_else(|| Error::NotFound(format!("no snapshot at {what}")))
+            let (first, last) = history_range(conn, lake)?;
+            let range = format!(
+                "the lake's history runs from snapshot {} ({}) to snapshot {} ({})",
+                first.id,
+                human_time(first.time_ms),
+                last.id,
+                human_time(last.time_ms)
+            );
+            let filter = match (&at, &ts) {
+                (At::Latest, _) => return Ok(last),
+                (At::Version(v), _) => format!("snapshot_id = {v}"),
+                (At::Timestamp(_), Some((_, t))) => format!("snapshot_time <= {}", timestamptz(t)),
+                (At::Timestamp(_), None) => unreachable!("parsed above"),
+            };
+            match one_snapshot(conn, lake, &filter)? {
+                Some(s) => Ok(s),
+                None => match (&at, &ts) {
+                    (At::Version(v), _) => Err(Error::NotFound(format!(
+                        "snapshot {v} does not exist: {range}"
+                    ))),
+                    (_, Some((text, _))) => Err(Error::InvalidInput(format!(
+                        "'{text}' is before the lake's first snapshot: {range}"
+                    ))),
+                    _ => Err(Error::NotFound(format!("no snapshot at {at:?}: {range}"))),
+                },
+            }
         })
         .await
     }
@@ -246,4 +254,84 @@ fn table_changes(
         }
     }
     Ok(out.into_values().collect())
+}
+
+/// The newest snapshot matching `filter` (a `WHERE` condition on `<lake>.snapshots()`).
+fn one_snapshot(
+    conn: &duckdb::Connection,
+    lake: &str,
+    filter: &str,
+) -> Result<Option<SnapshotRef>> {
+    conn.query_row(
+        &format!(
+            "SELECT snapshot_id, epoch_ms(snapshot_time) FROM {}.snapshots() WHERE {filter} \
+             ORDER BY snapshot_id DESC LIMIT 1",
+            ident(lake)
+        ),
+        [],
+        |r| {
+            Ok(SnapshotRef {
+                id: r.get(0)?,
+                time_ms: r.get(1)?,
+            })
+        },
+    )
+    .map(Some)
+    .or_else(|e| match e {
+        duckdb::Error::QueryReturnedNoRows => Ok(None),
+        e => Err(e),
+    })
+    .map_err(Error::duck("finding a snapshot"))
+}
+
+/// The oldest and the newest snapshot the lake holds. Errors: `NotFound` when it holds none.
+pub(crate) fn history_range(
+    conn: &duckdb::Connection,
+    lake: &str,
+) -> Result<(SnapshotRef, SnapshotRef)> {
+    let oldest = conn
+        .query_row(
+            &format!(
+                "SELECT snapshot_id, epoch_ms(snapshot_time) FROM {}.snapshots() \
+                 ORDER BY snapshot_id LIMIT 1",
+                ident(lake)
+            ),
+            [],
+            |r| {
+                Ok(SnapshotRef {
+                    id: r.get(0)?,
+                    time_ms: r.get(1)?,
+                })
+            },
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            duckdb::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+        .map_err(Error::duck("finding the first snapshot"))?;
+    let newest = one_snapshot(conn, lake, "true")?;
+    oldest
+        .zip(newest)
+        .ok_or_else(|| Error::NotFound("the lake holds no snapshots yet".into()))
+}
+
+/// `schema.table` of the tables alive at snapshot `id` (the catalog's `ducklake_table` +
+/// `ducklake_schema`, by `begin_snapshot` / `end_snapshot`), sorted, `main` first.
+pub(crate) fn tables_alive(conn: &duckdb::Connection, lake: &str, id: i64) -> Result<Vec<String>> {
+    let meta = ident(&format!("__ducklake_metadata_{lake}"));
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT s.schema_name || '.' || t.table_name FROM {meta}.ducklake_table t \
+             JOIN {meta}.ducklake_schema s USING (schema_id) \
+             WHERE t.begin_snapshot <= {id} AND (t.end_snapshot IS NULL OR t.end_snapshot > {id}) \
+             ORDER BY s.schema_name <> 'main', 1"
+        ))
+        .map_err(Error::duck("reading the catalog's tables"))?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(Error::duck("reading the catalog's tables"))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::duck("reading the catalog's tables"))?;
+    Ok(names)
 }

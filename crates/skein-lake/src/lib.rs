@@ -22,7 +22,8 @@ pub use changes::{LakeTable, SnapshotChanges, SnapshotRef, TableChange};
 pub use error::{Error, Result};
 pub use lake::Lake;
 pub use maintenance::{
-    Compaction, CompactionResult, ExpireTarget, LakeFile, LakeStats, MaintenanceLock, TableFiles,
+    Compaction, CompactionResult, ExpireReport, ExpireTarget, LakeFile, LakeStats, MaintenanceLock,
+    TableFiles,
 };
 pub use refresh::{RefreshOutcome, RefreshResult};
 pub use routed::LakeRows;

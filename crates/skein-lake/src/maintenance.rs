@@ -31,6 +31,8 @@ pub struct LakeStats {
     pub snapshots: u64,
     /// The oldest snapshot's id and time (ms since the Unix epoch).
     pub oldest_snapshot: Option<(i64, i64)>,
+    /// The newest snapshot's id and time (ms since the Unix epoch): never expired.
+    pub newest_snapshot: Option<(i64, i64)>,
     /// Data and delete files the catalog lists (`ducklake_data_file` + `ducklake_delete_file`).
     pub files: u64,
     /// Their bytes (`file_size_bytes`).
@@ -57,6 +59,53 @@ pub struct LakeFile {
     pub path: String,
     /// Size on disk before deletion; `null` when it cannot be read.
     pub bytes: Option<u64>,
+}
+
+/// What an expiry did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ExpireReport {
+    /// The snapshots expired, oldest first.
+    pub expired: Vec<Snapshot>,
+    /// The files the expiry scheduled for deletion (a cleanup deletes them), with sizes.
+    pub scheduled: Vec<LakeFile>,
+}
+
+impl ExpireReport {
+    /// One line for a person saying what happened: how many snapshots went and which files
+    /// (if any) are now scheduled for deletion, or why none is.
+    pub fn message(&self) -> String {
+        let n = self.expired.len();
+        let snaps = if n == 1 {
+            "1 snapshot".to_owned()
+        } else {
+            format!("{n} snapshots")
+        };
+        let k = self.scheduled.len();
+        if k == 0 {
+            format!(
+                "expired {snaps}; no file was scheduled for deletion: the data only {} used was \
+                 inlined in the catalog or is still used by a snapshot kept, so there is nothing to \
+                 clean up",
+                if n == 1 { "it" } else { "they" }
+            )
+        } else {
+            let size = self
+                .scheduled
+                .iter()
+                .map(|f| f.bytes)
+                .sum::<Option<u64>>()
+                .map(|b| format!(" ({b} bytes)"))
+                .unwrap_or_default();
+            format!(
+                "expired {snaps}; {}{size} scheduled for deletion: clean up to reclaim the space",
+                if k == 1 {
+                    "1 file".to_owned()
+                } else {
+                    format!("{k} files")
+                }
+            )
+        }
+    }
 }
 
 /// Which snapshots to expire.
@@ -144,12 +193,16 @@ impl Lake {
             let (files, bytes, old_files, old_bytes): (i64, i64, i64, i64) = conn
                 .query_row(&files_sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .map_err(Error::duck("reading the data files"))?;
+            let newest_snapshot = crate::changes::history_range(conn, lake)
+                .ok()
+                .map(|(_, newest)| (newest.id, newest.time_ms));
             let scheduled = scheduled_files(conn, lake)?;
             let inlined_rows = inlined_rows(conn, &meta)?;
             let scheduled_bytes = scheduled.iter().map(|f| f.bytes).sum::<Option<u64>>();
             Ok(LakeStats {
                 snapshots: snapshots.max(0) as u64,
                 oldest_snapshot: oldest_id.zip(oldest_ms),
+                newest_snapshot,
                 files: files.max(0) as u64,
                 bytes: bytes.max(0) as u64,
                 old_files: old_files.max(0) as u64,
@@ -173,8 +226,8 @@ impl Lake {
     ) -> Result<Vec<Snapshot>> {
         let arg = match target {
             ExpireTarget::OlderThan(t) => {
-                crate::snapshot::At::Timestamp(t.clone()).clause()?;
-                format!("older_than => {}::TIMESTAMPTZ", lit(t))
+                let t = crate::snapshot::parse_timestamp(t)?;
+                format!("older_than => {}", crate::snapshot::timestamptz(&t))
             }
             ExpireTarget::Versions(v) if v.is_empty() => {
                 return Err(Error::InvalidInput(
@@ -200,6 +253,31 @@ impl Lake {
         } else {
             self.run(work).await
         }
+    }
+
+    /// Expires the snapshots `versions` (as [`Lake::expire_snapshots`], for real) and reports
+    /// the files the expiry scheduled for deletion: those `ducklake_cleanup_old_files` lists
+    /// after it and did not list before. None when the data only those snapshots used was
+    /// inlined in the catalog or is still used by a snapshot kept.
+    ///
+    /// Errors: as [`Lake::expire_snapshots`].
+    pub async fn expire_versions(&self, versions: &[i64]) -> Result<ExpireReport> {
+        let before: std::collections::HashSet<String> = self
+            .read(scheduled_files)
+            .await?
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        let expired = self
+            .expire_snapshots(&ExpireTarget::Versions(versions.to_vec()), false)
+            .await?;
+        let scheduled = self
+            .read(scheduled_files)
+            .await?
+            .into_iter()
+            .filter(|f| !before.contains(&f.path))
+            .collect();
+        Ok(ExpireReport { expired, scheduled })
     }
 
     /// Deletes the files scheduled for deletion (`ducklake_cleanup_old_files`, all of them);

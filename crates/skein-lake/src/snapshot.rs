@@ -2,8 +2,10 @@
 //! `ducklake_snapshot` + `ducklake_snapshot_changes`) and time travel
 //! (`FROM <lake>.<table> AT (VERSION => n)` / `AT (TIMESTAMP => …)`).
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::changes::SnapshotRef;
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
 use crate::value::to_json;
@@ -72,8 +74,67 @@ pub enum At {
     Latest,
     /// A snapshot id (`AT (VERSION => n)`).
     Version(i64),
-    /// A point in time, RFC 3339 or `YYYY-MM-DD HH:MM:SS` UTC (`AT (TIMESTAMP => …)`).
+    /// A point in time in one of the [`TIMESTAMP_FORMATS`] (`AT (TIMESTAMP => …)`).
     Timestamp(String),
+}
+
+/// The timestamp forms time travel and expiry accept, named in their errors.
+pub const TIMESTAMP_FORMATS: &str = "YYYY-MM-DD HH:MM:SS in UTC (2026-11-22 09:14:03; seconds \
+and a fraction are optional, a date alone means midnight), or RFC 3339 with an offset \
+(2026-11-22T09:14:03Z, 2026-11-22 10:14:03+01:00)";
+
+/// Parses a timestamp in one of the [`TIMESTAMP_FORMATS`]; a form without an offset is UTC.
+///
+/// Errors: `InvalidInput` naming the accepted forms (a time without a date says it lacks
+/// the date).
+pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>> {
+    let s = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, f) {
+            return Ok(t.with_timezone(&Utc));
+        }
+    }
+    let naive = s.strip_suffix('Z').unwrap_or(s);
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(naive, f) {
+            return Ok(t.and_utc());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(naive, "%Y-%m-%d") {
+        return Ok(d.and_time(NaiveTime::MIN).and_utc());
+    }
+    let time_only = !s.is_empty()
+        && s.contains(':')
+        && !s.contains('-')
+        && s.chars().all(|c| c.is_ascii_digit() || ":.".contains(c));
+    Err(Error::InvalidInput(if time_only {
+        format!("'{s}' is a time without a date: use {TIMESTAMP_FORMATS}")
+    } else {
+        format!("'{s}' is not a timestamp: use {TIMESTAMP_FORMATS}")
+    }))
+}
+
+/// A UTC instant as the lake's SQL reads it: `'2026-11-22 09:14:03.123456+00'::TIMESTAMPTZ`.
+pub(crate) fn timestamptz(t: &DateTime<Utc>) -> String {
+    format!(
+        "{}::TIMESTAMPTZ",
+        lit(&t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string())
+    )
+}
+
+/// A UTC instant for a person: `2026-11-22 09:14:03.123 UTC`.
+pub(crate) fn human_time(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
+        .unwrap_or_else(|| format!("{ms} ms since the epoch"))
 }
 
 impl At {
@@ -86,17 +147,7 @@ impl At {
                 )))
             }
             At::Version(v) => format!(" AT (VERSION => {v})"),
-            At::Timestamp(t) => {
-                if !t
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || " -:.TZ+".contains(c))
-                {
-                    return Err(Error::InvalidInput(format!(
-                        "'{t}' is not a timestamp (use 2026-11-22 09:14:03)"
-                    )));
-                }
-                format!(" AT (TIMESTAMP => {}::TIMESTAMPTZ)", lit(t))
-            }
+            At::Timestamp(t) => format!(" AT (TIMESTAMP => {})", timestamptz(&parse_timestamp(t)?)),
         })
     }
 }
@@ -165,11 +216,14 @@ impl Lake {
 
     /// The columns of `table` as of `at` (`DESCRIBE FROM <lake>.<table> AT (…)`).
     ///
-    /// Errors: `NotFound` when the snapshot or the table at that snapshot does not exist.
+    /// Errors: `NotFound` when the snapshot does not exist (naming the ids the lake holds) or
+    /// the table did not exist at it (naming the tables that did).
     pub async fn columns_at(&self, table: &str, at: At) -> Result<Vec<Column>> {
         let clause = at.clause()?;
+        let asked = table.to_owned();
         let table = qualified(table)?;
         self.read(move |conn, lake| {
+            ensure_table(conn, lake, &asked, &at)?;
             let mut stmt = conn
                 .prepare(&format!(
                     "SELECT column_name, column_type FROM (DESCRIBE FROM {}.{table}{clause})",
@@ -192,7 +246,8 @@ impl Lake {
 
     /// Rows of `table` (in the lake's `main` schema, or `schema.table`) as of `at`, paged.
     ///
-    /// Errors: `NotFound` when the snapshot or the table at that snapshot does not exist.
+    /// Errors: `NotFound` when the snapshot does not exist (naming the ids the lake holds) or
+    /// the table did not exist at it (naming the tables that did).
     pub async fn rows_at(
         &self,
         table: &str,
@@ -201,8 +256,10 @@ impl Lake {
         offset: usize,
     ) -> Result<TableRows> {
         let clause = at.clause()?;
+        let asked = table.to_owned();
         let table = qualified(table)?;
         self.read(move |conn, lake| {
+            ensure_table(conn, lake, &asked, &at)?;
             let from = format!("{}.{table}{clause}", ident(lake));
             let total: i64 = conn
                 .query_row(&format!("SELECT count(*) FROM {from}"), [], |r| r.get(0))
@@ -247,6 +304,68 @@ impl Lake {
         })
         .await
     }
+}
+
+/// `NotFound` unless `table` (`name` = `main.name`, or `schema.name`) was alive at the
+/// snapshot `at` reads, naming the tables that were (rather than DuckDB's "Did you mean").
+fn ensure_table(conn: &duckdb::Connection, lake: &str, table: &str, at: &At) -> Result<()> {
+    let (first, last) = crate::changes::history_range(conn, lake)?;
+    let id = match at {
+        At::Latest => last.id,
+        At::Version(v) => *v,
+        At::Timestamp(t) => conn
+            .query_row(
+                &format!(
+                    "SELECT max(snapshot_id) FROM {}.snapshots() WHERE snapshot_time <= {}",
+                    ident(lake),
+                    timestamptz(&parse_timestamp(t)?)
+                ),
+                [],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map_err(Error::duck("finding a snapshot"))?
+            .unwrap_or(-1),
+    };
+    if id < first.id || id > last.id {
+        return Err(Error::NotFound(format!(
+            "no snapshot at {at:?}: the lake holds snapshots {} to {}",
+            first.id, last.id
+        )));
+    }
+    let alive = crate::changes::tables_alive(conn, lake, id)?;
+    let wanted = if table.contains('.') {
+        table.to_owned()
+    } else {
+        format!("main.{table}")
+    };
+    if alive.iter().any(|t| t.eq_ignore_ascii_case(&wanted)) {
+        return Ok(());
+    }
+    Err(Error::NotFound(if alive.is_empty() {
+        format!("table '{table}' does not exist at snapshot {id}: the lake held no tables then")
+    } else {
+        format!(
+            "table '{table}' does not exist at snapshot {id}: the lake's tables then were {}",
+            alive.join(", ")
+        )
+    }))
+}
+
+/// What a person should know about how `at` resolved to `resolved`, the newest snapshot
+/// being `newest`: a timestamp after the newest snapshot reads the newest (the lake has no
+/// later history), said in so many words. `None` otherwise.
+pub fn travel_note(at: &At, resolved: &SnapshotRef, newest: &SnapshotRef) -> Option<String> {
+    let At::Timestamp(t) = at else { return None };
+    let asked = parse_timestamp(t).ok()?;
+    (resolved.id == newest.id && asked.timestamp_millis() > newest.time_ms).then(|| {
+        format!(
+            "{} is after the lake's newest snapshot ({}, taken {}): showing the newest; the lake \
+             has no later history",
+            asked.format("%Y-%m-%d %H:%M:%S%.3f UTC"),
+            newest.id,
+            human_time(newest.time_ms)
+        )
+    })
 }
 
 /// Quotes `table` or `schema.table` for use after the lake's name.

@@ -257,3 +257,109 @@ async fn compaction_merges_small_files_and_flushes_inlined_rows_in_signed_commit
         302
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_reports_the_files_it_scheduled_or_that_it_scheduled_none() {
+    let sandbox = ScratchSandbox::up("lake-expire-report", 1)
+        .await
+        .expect("sandbox up");
+    let profile = Profile::load(&sandbox.profile).expect("profile");
+    let cluster = Cluster::from_profile(&profile).expect("cluster");
+    let lake = Lake::open(&profile).await.expect("lake");
+    cluster
+        .primary
+        .execute(
+            "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 5000) g",
+        )
+        .await
+        .expect("create t");
+    // One row: inlined in the catalog, no Parquet file.
+    lake.create_cache(
+        &cluster,
+        "t_count",
+        "SELECT count(*) AS n FROM t",
+        &["t".into()],
+        None,
+    )
+    .await
+    .expect("create the small cache");
+    lake.create_cache(&cluster, "t_copy", "SELECT * FROM t", &["t".into()], None)
+        .await
+        .expect("create the big cache");
+    let mut small = Vec::new();
+    for _ in 0..3 {
+        let o = lake
+            .refresh_cache(&cluster, "t_count", true)
+            .await
+            .expect("refresh small");
+        small.push(o.snapshot_id.expect("a snapshot"));
+    }
+    assert_eq!(lake.stats().await.expect("stats").scheduled_files, 0);
+
+    // Expiring snapshots whose data was inlined schedules nothing, and says so.
+    let report = lake
+        .expire_versions(&small[..2])
+        .await
+        .expect("expire the small refreshes");
+    assert_eq!(
+        report.expired.iter().map(|s| s.id).collect::<Vec<_>>(),
+        small[..2]
+    );
+    assert!(report.scheduled.is_empty(), "{report:?}");
+    let msg = report.message();
+    assert!(msg.starts_with("expired 2 snapshots;"), "{msg}");
+    assert!(msg.contains("no file was scheduled for deletion"), "{msg}");
+    let stats = lake.stats().await.expect("stats");
+    assert_eq!(stats.scheduled_files, 0, "{stats:?}");
+    assert!(lake
+        .cleanup_old_files(true)
+        .await
+        .expect("cleanup preview")
+        .is_empty());
+
+    // Expiring snapshots whose Parquet files only they used schedules exactly those files,
+    // which are what the page's count and the cleanup preview then show.
+    let mut big = Vec::new();
+    for _ in 0..3 {
+        let o = lake
+            .refresh_cache(&cluster, "t_copy", true)
+            .await
+            .expect("refresh big");
+        big.push(o.snapshot_id.expect("a snapshot"));
+    }
+    let report = lake
+        .expire_versions(&big[..2])
+        .await
+        .expect("expire the big refreshes");
+    assert!(!report.scheduled.is_empty(), "{report:?}");
+    let msg = report.message();
+    assert!(
+        msg.contains(&format!(
+            "{} file{} ",
+            report.scheduled.len(),
+            if report.scheduled.len() == 1 { "" } else { "s" }
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("scheduled for deletion: clean up"), "{msg}");
+    let stats = lake.stats().await.expect("stats");
+    assert_eq!(stats.scheduled_files, report.scheduled.len() as u64);
+    let mut preview: Vec<String> = lake
+        .cleanup_old_files(true)
+        .await
+        .expect("cleanup preview")
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    let mut reported: Vec<String> = report.scheduled.iter().map(|f| f.path.clone()).collect();
+    preview.sort();
+    reported.sort();
+    assert_eq!(preview, reported);
+    // The newest snapshot is known to the stats (the expiry form's default uses it).
+    let newest = lake.snapshot_at(&At::Latest).await.expect("newest");
+    assert_eq!(
+        stats.newest_snapshot,
+        Some((newest.id, newest.time_ms)),
+        "{stats:?}"
+    );
+}

@@ -102,6 +102,9 @@ impl Error {
             Some(c) => {
                 let code = if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::UNDEFINED_OBJECT {
                     ErrorCode::NotFound
+                } else if *c == SqlState::QUERY_CANCELED && detail.contains("user request") {
+                    // A cancel request (the Workbench's Cancel, `pg_cancel_backend`).
+                    ErrorCode::Cancelled
                 } else if *c == SqlState::QUERY_CANCELED {
                     ErrorCode::Timeout
                 } else {

@@ -200,7 +200,7 @@ async fn reads_go_to_replicas_writes_to_the_primary_and_sessions_keep_their_stat
     }
     let on = cancelled.expect("the sleep was running");
     let e = running.await.expect("task").expect_err("cancelled");
-    assert_eq!(e.code(), skein_core::ErrorCode::Timeout, "{e}");
+    assert_eq!(e.code(), skein_core::ErrorCode::Cancelled, "{e}");
     assert!(
         e.to_string().contains(&on) && e.to_string().contains("57014"),
         "{e}"

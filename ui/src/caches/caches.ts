@@ -11,13 +11,14 @@
 // and "Snapshot N caches together" refreshes them from one PostgreSQL snapshot in one lake
 // commit (`snapshot_caches`), its result in the bar above the table.
 
-import type { CachesSnapshot, CacheView, RefreshOutcome } from '../lib/bindings';
+import type { CacheView } from '../lib/bindings';
 import { h, replace, setAttr, setText, spinner, timeAgo, filterBox } from '../lib/dom';
 import { errorBox } from '../lib/errors';
-import { count, duration, plural, relative, truncate, utc } from '../lib/format';
+import { count, duration, plural, truncate, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
 import { badge, cacheBadge } from '../lib/status';
 import { cacheForm, type CacheForm } from './form';
+import { lastAttempt, nextRunText, nextRunTitle, outcomeText, STATE_ORDER, stateLegend, togetherText } from './words';
 
 type SortKey = 'name' | 'state' | 'refreshed' | 'rows' | 'duration' | 'ttl' | 'next';
 
@@ -47,42 +48,6 @@ interface Row {
   sig: Record<string, string>;
 }
 
-const STATE_ORDER: Record<string, number> = { error: 0, expired: 1, stale: 2, unknown: 3, empty: 4, refreshing: 5, fresh: 6 };
-
-/** The "Next run" word: `due`, `in 2 min`, `paused`, or `—` (no TTL). */
-export function nextRunText(v: CacheView, now = Date.now()): string {
-  if (v.status.paused) return 'paused';
-  if (v.status.ttl_seconds === null || v.next_run_ms === null) return '—';
-  if (v.next_run_ms <= now + 500) return 'due';
-  const r = relative(v.next_run_ms, now);
-  return r === 'just now' ? 'in 1 s' : r;
-}
-
-/** Its title: the absolute UTC time, and what the scheduler does then. */
-function nextRunTitle(v: CacheView, now = Date.now()): string {
-  if (v.status.paused) return 'Paused: the scheduler leaves this cache alone (Refresh by hand still works)';
-  if (v.status.ttl_seconds === null) return 'No TTL: refreshed by hand only';
-  if (v.next_run_ms === null) return 'Not scheduled';
-  const when = v.next_run_ms <= now ? (v.next_run_ms > 0 ? `due since ${utc(v.next_run_ms)}` : 'due now (never refreshed)') : utc(v.next_run_ms);
-  return `${when} · the scheduler refreshes it then if its monitored tables changed`;
-}
-
-/** `snapshot 37 · 2 caches at 0/3908C68 from replica1 · 494 ms`. */
-export function togetherText(r: CachesSnapshot): string {
-  return `snapshot ${r.snapshot_id ?? '?'} · ${plural(r.caches.length, 'cache')} at ${r.lsn} from ${r.served_by} · ${duration(r.duration_ms)}`;
-}
-
-/** One line for a refresh outcome: `REFRESHED · 25 rows · 186 ms · replica1`. */
-export function outcomeText(o: RefreshOutcome): string {
-  switch (o.result) {
-    case 'REFRESHED':
-      return `REFRESHED · ${o.rows === null ? '?' : count(o.rows)} rows · ${duration(o.duration_ms)}${o.served_by ? ` · ${o.served_by}` : ''}`;
-    case 'SKIPPED':
-      return `SKIPPED · ${o.message} · ${duration(o.duration_ms)}`;
-    case 'ERROR':
-      return `ERROR · ${o.error ? `${o.error.code}: ${o.error.message}` : o.message}`;
-  }
-}
 
 export const cachesPage: PageFactory = ({ store, backend }) => {
   const d = new Disposer();
@@ -224,15 +189,15 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const headers: { key: SortKey | null; label: string | Node; cls?: string; title?: string }[] = [
     { key: null, label: selectAll, cls: 'select-col' },
     { key: 'name', label: 'Cache · source query', title: 'Hover a query to read it whole' },
-    { key: null, label: 'Monitored tables', title: 'A change in these tables (their fingerprint on the primary) makes the cache stale' },
-    { key: 'ttl', label: 'TTL', cls: 'num', title: 'Time to live: past it, a refresh rewrites the cache even when nothing changed' },
-    { key: 'next', label: 'Next run', title: 'When the scheduler looks at a cache with a TTL next; it refreshes it then if its monitored tables changed' },
-    { key: 'refreshed', label: 'Last refresh', title: 'When the last refresh that wrote data committed: the age of the data (hover for the UTC time)' },
+    { key: null, label: 'Monitored tables', cls: 'col-secondary', title: 'A change in these tables (their fingerprint on the primary) makes the cache stale' },
+    { key: 'ttl', label: 'TTL', cls: 'num col-secondary', title: 'Time to live: past it, a refresh rewrites the cache even when nothing changed' },
+    { key: 'next', label: 'Next run', cls: 'col-secondary', title: 'When the scheduler looks at a cache with a TTL next; it refreshes it then if its monitored tables changed' },
     { key: 'state', label: 'State' },
-    { key: 'rows', label: 'Rows', cls: 'num' },
-    { key: 'duration', label: 'Duration', cls: 'num', title: 'Wall time of the last refresh that wrote data' },
-    { key: null, label: 'Last result', title: 'The last refresh this console ran: SKIPPED, REFRESHED or ERROR' },
-    { key: null, label: 'Served by', title: 'The node the last refresh read from' },
+    { key: 'refreshed', label: 'Last refresh', title: 'The refresh of record (the lake’s refresh records: any console’s or the CLI’s): when it committed — the age of the data — and its snapshot' },
+    { key: 'rows', label: 'Rows', cls: 'num', title: 'Rows the refresh of record wrote' },
+    { key: 'duration', label: 'Duration', cls: 'num col-secondary', title: 'Wall time of the refresh of record' },
+    { key: null, label: 'Served by', cls: 'col-secondary', title: 'The node the refresh of record read from' },
+    { key: null, label: 'Last result', title: 'REFRESHED for the refresh of record; a newer SKIPPED or ERROR from this console shows as the last attempt' },
     { key: null, label: 'Actions', cls: 'actions-col' },
   ];
   const sortButtons = new Map<SortKey, HTMLButtonElement>();
@@ -269,7 +234,8 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     saved,
     notice,
     h('div', { class: 'together-bar', role: 'group', 'aria-label': 'Snapshot together' }, togetherBtn, clearSel, togetherHint, togetherResult),
-    h('div', { class: 'table-wrap' }, table),
+    h('div', { class: 'table-wrap caches-wrap' }, table),
+    stateLegend(),
     h(
       'p',
       { class: 'hint' },
@@ -468,15 +434,15 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       { dataset: { cache: name } },
       h('td', { class: 'select-col' }, select),
       h('td', { class: 'cache-name', dataset: { col: 'name' } }, nameSlot, h('div', { class: 'row-actions' }, edit, pause, del)),
-      cell('monitor', 'monitor'),
-      cell('ttl', 'num'),
-      cell('next', 'next-run'),
-      cell('refreshed'),
+      cell('monitor', 'monitor col-secondary'),
+      cell('ttl', 'num col-secondary'),
+      cell('next', 'next-run col-secondary'),
       cell('state', 'state'),
+      cell('refreshed', 'refreshed'),
       cell('rows', 'num'),
-      cell('duration', 'num'),
+      cell('duration', 'num col-secondary'),
+      cell('served', 'served col-secondary'),
       cell('result', 'result'),
-      cell('served', 'served'),
       h('td', { class: 'actions' }, h('div', { class: 'row gap-s' }, refresh, force)),
     );
     cells.result!.dataset.testid = 'refresh-result';
@@ -508,30 +474,45 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const updateRow = (r: Row, v: CacheView) => {
     const s = v.status;
     const busy = refreshing(v);
-    put(r, 'name', `${s.name}\n${s.query}`, () => [
+    put(r, 'name', `${s.name}\n${s.query}\n${s.monitor.join(',')}\n${s.ttl_seconds}`, () => [
       h('div', { class: 'mono cache-title' }, s.name),
       h('code', { class: 'query-text', title: s.query, dataset: { testid: 'cache-query' } }, truncate(s.query, 48)),
+      // Narrow windows hide the secondary columns; their facts stay here, in one line.
+      h('div', { class: 'narrow-only small muted cache-meta' }, `monitors ${s.monitor.join(', ') || '—'} · TTL ${s.ttl_seconds === null ? 'none' : duration(s.ttl_seconds * 1000)}`),
     ]);
     put(r, 'monitor', s.monitor.join(','), () => [h('span', { class: 'mono' }, s.monitor.join(', ') || '—')]);
     put(r, 'ttl', String(s.ttl_seconds), () => [s.ttl_seconds === null ? h('span', { class: 'muted' }, 'none') : duration(s.ttl_seconds * 1000)]);
     updateNext(r, v);
     const lr = s.last_refresh;
     // The relative time is the data's age (it keeps itself current); the title has the UTC time.
-    put(r, 'refreshed', `${lr?.refreshed_at_ms}|${s.ttl_seconds}`, () => {
+    // Everything about the refresh of record comes from one record: age, snapshot, rows,
+    // duration, served-by.
+    put(r, 'refreshed', `${lr?.refresh_id}|${lr?.snapshot_id}|${s.ttl_seconds}`, () => {
       if (!lr) return [h('span', { class: 'muted' }, 'never')];
       const t = timeAgo(lr.refreshed_at_ms);
       t.title = `data written ${utc(lr.refreshed_at_ms)}${s.ttl_seconds !== null ? ` · TTL ${duration(s.ttl_seconds * 1000)}` : ''}`;
-      return [t];
+      return [
+        t,
+        h(
+          'div',
+          { class: 'small muted refresh-of-record' },
+          h('span', { dataset: { testid: 'record-snapshot' } }, lr.snapshot_id === null ? 'snapshot ?' : `snapshot ${lr.snapshot_id}`),
+          h('span', { class: 'narrow-only' }, ` · ${duration(lr.duration_ms)} · ${lr.served_by}`),
+        ),
+      ];
     });
 
     const b = cacheBadge(v);
-    const stateSig = `${busy}|${b.word}|${v.stale_since_ms}|${s.state_error?.code}|${s.state_error?.message}|${s.paused}`;
+    const failed = lastAttempt(v)?.result === 'ERROR';
+    const stateSig = `${busy}|${b.word}|${v.stale_since_ms}|${s.state_error?.code}|${s.state_error?.message}|${s.paused}|${failed}`;
     const pausedWord = () =>
       s.paused ? h('span', { class: 'badge tone-paused', title: 'Paused: the scheduler leaves this cache alone; Refresh by hand still works', dataset: { testid: 'paused' } }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '‖'), h('span', { class: 'badge-word' }, 'paused')) : null;
     put(r, 'state', stateSig, () => {
       if (busy) return [h('span', { class: 'state-line' }, h('span', { class: 'badge tone-info' }, spinner(), h('span', { class: 'badge-word' }, 'refreshing')), pausedWord())];
-      const out: (Node | string | null)[] = [h('span', { class: 'state-line' }, badge(b), pausedWord())];
-      if (s.state === 'stale' || s.state === 'expired') {
+      const failedWord = failed ? h('span', { class: 'badge tone-crit', title: 'The last refresh failed (Last result says why)', dataset: { testid: 'refresh-failed' } }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '✕'), h('span', { class: 'badge-word' }, 'error')) : null;
+      const out: (Node | string | null)[] = [h('span', { class: 'state-line' }, badge(b), pausedWord(), failedWord)];
+      if (s.state === 'expired') out.push(h('span', { class: 'small muted since' }, 'TTL passed · sources unchanged'));
+      else if (s.state === 'stale') {
         if (v.stale_since_ms !== null) out.push(h('span', { class: 'small muted since' }, 'since ', timeAgo(v.stale_since_ms)));
       }
       if (s.state_error) out.push(h('div', { class: 'state-error small' }, h('code', null, s.state_error.code), ' ', s.state_error.message));
@@ -541,26 +522,37 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     setAttr(r.tr, 'data-tone', busy ? 'info' : b.tone);
     setAttr(r.tr, 'data-paused', s.paused ? 'true' : null);
 
-    const o = v.last_outcome;
-    const rowsN = lr?.rows ?? o?.rows ?? null;
-    put(r, 'rows', String(rowsN), () => [rowsN === null ? '—' : count(rowsN)]);
-    put(r, 'duration', String(lr?.duration_ms), () => [lr ? duration(lr.duration_ms) : '—']);
-    const resultSig = busy ? 'busy' : o ? JSON.stringify(o) : 'none';
+    const o = lastAttempt(v);
+    put(r, 'rows', String(lr?.rows), () => [lr ? count(lr.rows) : h('span', { class: 'muted' }, '—')]);
+    put(r, 'duration', String(lr?.duration_ms), () => [lr ? duration(lr.duration_ms) : h('span', { class: 'muted' }, '—')]);
+    put(r, 'served', String(lr?.served_by), () => [lr ? h('span', { class: 'mono' }, lr.served_by) : h('span', { class: 'muted' }, '—')]);
+    // The result of record (REFRESHED, from the lake) unless this window tried since and
+    // got another answer: that shows as the last attempt, apart from the data's refresh.
+    const shown = o && o.result !== 'REFRESHED' ? o : null;
+    const resultSig = busy ? 'busy' : shown ? JSON.stringify(shown) : `record|${lr?.snapshot_id}`;
     put(r, 'result', resultSig, () => {
       if (busy) return [h('span', { class: 'result-busy' }, spinner(), ' refreshing…')];
-      if (!o) return [h('span', { class: 'muted', title: 'No refresh has run from this console yet' }, '—')];
-      const tone = o.result === 'ERROR' ? 'crit' : o.result === 'REFRESHED' ? 'ok' : 'muted';
+      if (shown) {
+        const tone = shown.result === 'ERROR' ? 'crit' : 'muted';
+        return [
+          h('span', { class: 'attempt-label small muted' }, 'last attempt '),
+          h(
+            'span',
+            { class: `result result-${shown.result.toLowerCase()} tone-${tone}-text`, title: `${shown.message} · ${duration(shown.duration_ms)} (this console’s attempt; the data is still the refresh of record’s)`, dataset: { result: shown.result } },
+            outcomeText(shown),
+          ),
+        ];
+      }
+      if (!lr) return [h('span', { class: 'muted' }, 'never refreshed')];
       return [
         h(
           'span',
-          { class: `result result-${o.result.toLowerCase()} tone-${tone}-text`, title: `${o.message}${o.snapshot_id !== null ? ` · snapshot ${o.snapshot_id}` : ''}`, dataset: { result: o.result } },
-          outcomeText(o),
+          { class: 'result result-refreshed tone-ok-text', title: `The refresh of record: ${count(lr.rows)} rows from ${lr.served_by} in ${duration(lr.duration_ms)}`, dataset: { result: 'REFRESHED' } },
+          'REFRESHED',
         ),
       ];
     });
-    setAttr(r.cells.result!, 'data-result', busy ? 'busy' : (o?.result ?? null));
-    const served = (o?.result === 'REFRESHED' ? o.served_by : null) ?? lr?.served_by ?? null;
-    put(r, 'served', String(served), () => [served ? h('span', { class: 'mono' }, served) : h('span', { class: 'muted' }, '—')]);
+    setAttr(r.cells.result!, 'data-result', busy ? 'busy' : (shown?.result ?? (lr ? 'REFRESHED' : null)));
 
     r.refresh.disabled = busy;
     r.force.disabled = busy;
@@ -602,7 +594,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
         case 'name':
           return s.name;
         case 'state':
-          return STATE_ORDER[refreshing(v) ? 'refreshing' : s.state_error ? 'error' : s.state] ?? 9;
+          return STATE_ORDER[refreshing(v) ? 'refreshing' : s.state_error || lastAttempt(v)?.result === 'ERROR' ? 'error' : s.state] ?? 9;
         case 'refreshed':
           return s.last_refresh?.refreshed_at_ms ?? 0;
         case 'rows':
@@ -636,7 +628,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     setText(
       summary,
       list.length
-        ? `${count(list.length)} caches · ${['fresh', 'stale', 'expired', 'empty', 'unknown']
+        ? `${count(list.length)} caches · ${['fresh', 'edited', 'stale', 'expired', 'empty', 'unknown']
             .filter((k) => counts.get(k))
             .map((k) => `${counts.get(k)} ${k}`)
             .join(' · ')}`

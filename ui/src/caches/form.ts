@@ -48,6 +48,35 @@ export function parseTtl(text: string): { value: number | null } | { error: stri
   return { value: Number(t) };
 }
 
+/** A cache name as the lake's table name allows it: a letter or `_`, then letters, digits or `_`. */
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Why `text` is not a cache name, in the form's words; `null` when it is one. */
+export function nameProblem(text: string): string | null {
+  const n = text.trim();
+  if (!n) return 'Give the cache a name: a letter or _, then letters, digits or _.';
+  if (n.length > 63) return `The name “${n}” is ${n.length} characters long: 63 at most.`;
+  if (!NAME_RE.test(n)) {
+    if (!/^[A-Za-z_]/.test(n)) return `The name “${n}” starts with “${n[0]}”: a name starts with a letter or _.`;
+    return `The name “${n}” holds “${[...n].find((c) => !/[A-Za-z0-9_]/.test(c))}”: use letters, digits and _ only.`;
+  }
+  return null;
+}
+
+/**
+ * A backend error said in the form's words: messages written for the command line (naming
+ * `--monitor` or `--ttl`) become the fields' names. Other errors pass as they are.
+ */
+export function formError(e: unknown): unknown {
+  if (!e || typeof e !== 'object' || !('message' in e) || typeof (e as { message: unknown }).message !== 'string') return e;
+  const err = e as { code?: string; message: string };
+  let m = err.message;
+  if (/--monitor\b/.test(m)) m = 'Name at least one monitored table: a change in it makes the cache stale.';
+  else if (/--ttl\b/.test(m)) m = 'The TTL is a whole number of seconds, 1 or more (leave it empty for no TTL).';
+  else m = m.replace(/--([a-z][a-z-]*)/g, '$1');
+  return m === err.message ? e : { ...err, message: m };
+}
+
 export function cacheForm(opts: CacheFormOptions): CacheForm {
   const { backend, editing } = opts;
   const id = `cache-form-${++formSeq}`;
@@ -58,13 +87,13 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
     id: `${id}-name`,
     class: 'input mono',
     value: s?.name ?? '',
-    placeholder: 'letters, digits and _',
+    placeholder: 'a letter or _, then letters, digits, _',
     spellcheck: 'false',
     autocomplete: 'off',
     required: true,
     readonly: editing ? true : undefined,
     'aria-readonly': editing ? 'true' : undefined,
-    title: editing ? 'A cache keeps its name (it is also its lake table’s name)' : 'Letters, digits and _; also the lake table’s name (main.NAME)',
+    title: editing ? 'A cache keeps its name (it is also its lake table’s name)' : 'A letter or _, then letters, digits and _; also the lake table’s name (main.NAME)',
   });
   const query = h('textarea', {
     id: `${id}-query`,
@@ -204,6 +233,8 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
         if (seq !== suggestSeq) return;
         suggestedFor = q;
         lastParseError = e;
+        // A query that does not parse proposes no table: no "from the query" mark stays.
+        replace(monitorNote);
         if (showError) showParseError(e);
       })
       .finally(() => {
@@ -228,6 +259,8 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
       replace(queryNote);
       setAttr(query, 'aria-invalid', null);
     }
+    // The mark spoke of the query as it was; the next answer puts it back if this one parses.
+    if (same(monitor.value, autoValue)) replace(monitorNote);
     if (debounce !== null) window.clearTimeout(debounce);
     debounce = window.setTimeout(() => {
       debounce = null;
@@ -238,6 +271,9 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
   monitor.addEventListener('input', () => {
     if (!same(monitor.value, autoValue)) replace(monitorNote);
   });
+  // An error from the last Save (a name taken, a table missing) spoke of what the fields held
+  // then: it goes as soon as any of them changes.
+  for (const f of [name, query, monitor, ttl]) f.addEventListener('input', () => replace(errSlot));
 
   // ---- Submit ---------------------------------------------------------------------------
 
@@ -263,8 +299,9 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
     replace(errSlot);
     void (async () => {
       const n = name.value.trim();
-      if (!n) return localError('give the cache a name (letters, digits and _)', name);
-      if (!query.value.trim()) return localError('write the source query', query);
+      const bad = editing ? null : nameProblem(n);
+      if (bad) return localError(bad, name);
+      if (!query.value.trim()) return localError('Write the source query.', query);
       const t = parseTtl(ttl.value);
       if ('error' in t) return localError(t.error, ttl);
       setBusy(true);
@@ -273,6 +310,13 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
         await suggest(true).catch(() => undefined);
       }
       const spec: CacheSpec = { name: n, query: query.value.trim(), monitor: parseMonitor(monitor.value), ttl_seconds: t.value };
+      if (!spec.monitor.length) {
+        setBusy(false);
+        return localError(
+          lastParseError ? 'Name at least one monitored table: the query does not parse, so none could be read from it.' : 'Name at least one monitored table: a change in it makes the cache stale.',
+          monitor,
+        );
+      }
       try {
         const def = editing
           ? await backend.rpc({ method: 'update_cache', params: spec })
@@ -281,7 +325,7 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
         opts.onSaved(def);
       } catch (err) {
         setBusy(false);
-        replace(errSlot, errorBox(err, editing ? `Saving cache ${n}` : `Creating cache ${n}`, { compact: true }));
+        replace(errSlot, errorBox(formError(err), editing ? `Saving cache ${n}` : `Creating cache ${n}`, { compact: true }));
         submit.focus();
       }
     })();

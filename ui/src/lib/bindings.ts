@@ -227,7 +227,7 @@ export type Compaction = "merge_adjacent_files" | "rewrite_data_files" | "flush_
 /**
  * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
  */
-export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Timeout" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal";
+export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Timeout" | "Cancelled" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal";
 
 /**
  * The shape an error crosses a boundary in (RPC, `--json`): `{ "code", "message" }`.
@@ -399,6 +399,10 @@ snapshots: number,
  * The oldest snapshot's id and time (ms since the Unix epoch).
  */
 oldest_snapshot: [number, number] | null, 
+/**
+ * The newest snapshot's id and time (ms since the Unix epoch): never expired.
+ */
+newest_snapshot: [number, number] | null, 
 /**
  * Data and delete files the catalog lists (`ducklake_data_file` + `ducklake_delete_file`).
  */
@@ -1247,4 +1251,9 @@ rows: TableRows,
 /**
  * Rows skipped.
  */
-offset: number, };
+offset: number, 
+/**
+ * How the request resolved when a person should know (a timestamp after the newest
+ * snapshot reads the newest); `null` otherwise.
+ */
+note: string | null, };

@@ -76,7 +76,8 @@ export function cacheBadge(v: CacheView): Badge {
     case 'edited':
       return { word: 'edited · refresh to apply', tone: 'warn', icon: ICON.warn };
     case 'expired':
-      return { word: 'expired', tone: 'crit', icon: '■' };
+      // TTL passed, sources unchanged: the data is current, just not served until refreshed.
+      return { word: 'expired', tone: 'info', icon: '◷' };
     case 'empty':
       return { word: 'empty', tone: 'muted', icon: ICON.muted };
     case 'unknown':

@@ -2,7 +2,7 @@
 // ("Open profile…") and the command that starts a local sandbox. It is the Settings page
 // and, when no profile is open yet, the first-run state of every page.
 
-import { copyText, flash, h, replace } from '../lib/dom';
+import { copyText, flash, h, replace, setText } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { duration } from '../lib/format';
 import type { Ctx } from '../lib/page';
@@ -70,27 +70,32 @@ export function profilePicker(ctx: Ctx, opts: { firstRun: boolean }): { el: HTML
     input.value = SANDBOX_PROFILE;
     input.focus();
   });
+  const hintTitle = h('h2', null, 'No stack yet?');
   const hint = h(
     'div',
-    { class: 'picker-hint card' },
-    h('h2', null, 'No stack yet?'),
+    { class: 'picker-hint card', dataset: { testid: 'sandbox-hint' } },
+    hintTitle,
     h('p', null, 'Start a local primary, two streaming replicas and a DuckLake lake with demo caches:'),
     h('div', { class: 'row gap' }, h('code', { class: 'cmd', dataset: { testid: 'sandbox-command' } }, SANDBOX_CMD), copyBtn),
     h('p', null, 'then open ', h('code', null, SANDBOX_PROFILE), ' ', fillBtn),
   );
 
+  const title = h('h1', null, opts.firstRun ? 'No profile open' : 'Stack and theme');
   const render = () => {
     const list = store.profiles;
     const cur = list?.current ?? (store.status === 'ready' ? store.profile : null);
+    // With a stack open, the sandbox is one more stack to try, not a first step.
+    setText(hintTitle, cur ? 'Another stack: a local sandbox' : 'No stack yet?');
+    setText(title, cur ? 'Stack and theme' : opts.firstRun ? 'No profile open' : 'Stack and theme');
     if (!cur) replace(current, opts.firstRun ? null : h('p', { class: 'muted' }, 'No profile is open.'));
     else
       replace(
         current,
         h(
           'div',
-          { class: 'card' },
-          h('h2', null, 'Open profile: ', h('span', { dataset: { testid: 'current-profile' } }, cur.name)),
-          h('p', { class: 'mono muted' }, cur.path ?? '(not read from a file)'),
+          { class: 'card', dataset: { testid: 'open-stack' } },
+          h('h2', null, 'Open stack: ', h('span', { dataset: { testid: 'current-profile' } }, cur.name)),
+          h('p', { class: 'small' }, h('span', { class: 'muted' }, 'Profile '), h('span', { class: 'mono', dataset: { testid: 'profile-path' } }, cur.path ?? '(not read from a file)')),
           h(
             'table',
             { class: 'table compact' },
@@ -136,7 +141,7 @@ export function profilePicker(ctx: Ctx, opts: { firstRun: boolean }): { el: HTML
   const el = h(
     'section',
     { class: 'picker', dataset: { testid: 'profile-picker' } },
-    h('h1', null, opts.firstRun ? 'No profile open' : 'Profile'),
+    title,
     opts.firstRun
       ? h('p', { class: 'lead' }, 'Skein needs a profile: the primary, its replicas and the lake. Pick a recent one, open a file, or start the sandbox.')
       : null,

@@ -18,7 +18,7 @@ export function jobResultText(job: Job): string {
   const r = job.result;
   if (!r) return '';
   // The backend writes raw bytes ("(366592 bytes)"); show them in IEC units.
-  const text = r.bytes !== null ? r.message.replace(/\(\d+ bytes\)/, `(${bytes(r.bytes)})`) : r.message;
+  const text = r.message.replace(/\((\d+) bytes\)/, (_, n: string) => `(${bytes(Number(n))})`);
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

@@ -32,9 +32,19 @@ export interface MaintenanceHooks {
   jobFinished(job: Job): void;
 }
 
-/** `YYYY-MM-DD HH:MM:SS` in UTC, an hour ago: the default "Older than". */
-export function defaultOlderThan(now = Date.now()): string {
-  return utc(now - 3_600_000).replace(' UTC', '');
+/**
+ * The default "Older than", `YYYY-MM-DD HH:MM:SS` in UTC: an hour ago when that expires
+ * something; when every snapshot is younger (a new lake), the time halfway between the
+ * oldest and the newest snapshot, rounded up to the second, so the preview finds the older
+ * ones (the newest is always kept). `oldest` / `newest` are `[id, ms]` from `lake_stats`.
+ */
+export function defaultOlderThan(now = Date.now(), oldest: [number, number] | null = null, newest: [number, number] | null = null): string {
+  const hourAgo = now - 3_600_000;
+  if (oldest && newest && oldest[0] !== newest[0] && oldest[1] >= hourAgo) {
+    const mid = Math.ceil((oldest[1] + Math.max(newest[1], oldest[1] + 1)) / 2 / 1000) * 1000;
+    return utc(Math.max(mid, Math.floor(oldest[1] / 1000) * 1000 + 1000)).replace(' UTC', '');
+  }
+  return utc(hourAgo).replace(' UTC', '');
 }
 
 const TIME_RE = /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
@@ -90,6 +100,8 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
 
   const renderStats = (s: LakeStats) => {
     lastStats = s;
+    // Until the user types a time, the proposal follows the lake's history.
+    if (!olderTouched) olderInput.value = defaultOlderThan(Date.now(), s.oldest_snapshot, s.newest_snapshot);
     const ds = stats.dataset;
     ds.snapshots = String(s.snapshots);
     ds.files = String(s.files);
@@ -298,12 +310,14 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
 
   // ---- Expire snapshots ---------------------------------------------------------------
 
+  let olderTouched = false;
   const olderInput = h('input', {
     type: 'text',
     class: 'input mono older-input',
     id: 'maint-older-than',
     value: defaultOlderThan(),
     placeholder: 'YYYY-MM-DD HH:MM:SS',
+    on: { input: () => (olderTouched = true) },
     spellcheck: 'false',
     autocomplete: 'off',
     title: 'UTC. The latest snapshot is never expired, however old.',
@@ -347,7 +361,6 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     const n = list.length;
     const ids = list.map((s) => s.id);
     const these = n === 1 ? 'this snapshot' : `these ${count(n)} snapshots`;
-    const their = n === 1 ? 'its' : 'their';
     const name = `Expire ${plural(n, 'snapshot')}`;
     replace(
       expireBox,
@@ -374,7 +387,7 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
           ),
         ),
       ),
-      h('p', { class: 'preview-warn' }, h('span', { class: 'warn-icon', 'aria-hidden': 'true' }, '▲'), ` Time travel to ${these} will stop working; ${their} files will be scheduled for deletion.`),
+      h('p', { class: 'preview-warn' }, h('span', { class: 'warn-icon', 'aria-hidden': 'true' }, '▲'), ` Time travel to ${these} will stop working. Data files only ${n === 1 ? 'it uses' : 'they use'} will be scheduled for deletion; data inlined in the catalog leaves no file (the result says which).`),
       confirmActions(expire, name, `Expiring ${plural(n, 'snapshot')}`, () => backend.rpc({ method: 'expire_snapshots', params: { versions: ids } })),
     );
     expireBox.querySelector<HTMLElement>('.preview-head')?.focus();
@@ -772,7 +785,7 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         'div',
         { class: 'maint-section', 'aria-labelledby': 'maint-expire-title', role: 'group' },
         h('h3', { class: 'maint-heading', id: 'maint-expire-title' }, 'Expire snapshots'),
-        h('p', { class: 'hint maint-hint' }, 'Removes old snapshots (never the latest). Time travel to them stops working; their files become scheduled for deletion.'),
+        h('p', { class: 'hint maint-hint' }, 'Removes old snapshots (never the latest). Time travel to them stops working; data files only they use become scheduled for deletion (inlined data leaves none).'),
         expireForm,
         expireBox,
       ),

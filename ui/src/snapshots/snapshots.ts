@@ -218,6 +218,7 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
         setText(newNote, '');
         // With nothing selected, time travel defaults to the current snapshot.
         if (selected === null) travel.selected(lastCurrent);
+        if (p.snapshots[0]) travel.history(p.snapshots[0].time_ms);
       }
       newerBtn.disabled = cursors.length <= 1;
       olderBtn.disabled = p.next_before === null;
@@ -339,6 +340,7 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
   const applyRoute = (r: Route) => {
     const first = r.rest[0];
     if (first === 'travel') {
+      travel.openRoute(r.rest.slice(1));
       window.setTimeout(() => travel.el.scrollIntoView({ block: 'start' }), 0);
       return;
     }

@@ -39,8 +39,10 @@ const kept: {
   session: string;
   last: Run | null;
   lastError: { sql: string; error: RpcError } | null;
+  /** The last run was cancelled by its Cancel: not a failure, said in neutral words. */
+  cancelled: { sql: string; node: string | null; ms: number } | null;
   history: HistoryItem[];
-} = { profile: null, sql: '', session: 'workbench', last: null, lastError: null, history: [] };
+} = { profile: null, sql: '', session: 'workbench', last: null, lastError: null, cancelled: null, history: [] };
 
 export const workbenchPage: PageFactory = ({ store, backend }) => {
   const d = new Disposer();
@@ -50,6 +52,7 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
     kept.profile = profile;
     kept.last = null;
     kept.lastError = null;
+    kept.cancelled = null;
     kept.history = [];
   }
 
@@ -205,6 +208,19 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
   // ---- Running ----
 
   const renderResult = () => {
+    if (kept.cancelled) {
+      const c = kept.cancelled;
+      replace(
+        resultArea,
+        h(
+          'div',
+          { class: 'wb-cancelled', role: 'status', dataset: { testid: 'run-cancelled' } },
+          h('span', { class: 'badge tone-muted' }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '○'), h('span', { class: 'badge-word' }, 'cancelled')),
+          ` The statement was cancelled${c.node ? ` on ${c.node}` : ''} after ${elapsed(c.ms)}, as asked: it returned nothing, and a write it was making was rolled back.`,
+        ),
+      );
+      return;
+    }
     if (kept.lastError) {
       replace(resultArea, errorBox(kept.lastError.error, 'Running the statement'));
       return;
@@ -255,7 +271,9 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
             h(
               'span',
               { class: 'wb-history-meta small muted' },
-              it.error
+              it.error === 'Cancelled'
+                ? h('span', { class: 'muted' }, '○ cancelled')
+                : it.error
                 ? h('span', { class: 'tone-crit-text' }, `✕ ${it.error}`)
                 : [
                     h('span', { class: 'mono' }, it.node ?? ''),
@@ -294,6 +312,8 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
     updateButton();
     const where = before ? ` on ${before.node}` : '';
     const cancelBtn = h('button', { type: 'button', class: 'btn btn-small', title: 'Asks the server to cancel the statement (PostgreSQL cancel request)' }, 'Cancel');
+    let cancelledOn: string | null = null;
+    const started = Date.now();
     if (session) {
       cancelBtn.addEventListener('click', () => {
         cancelBtn.disabled = true;
@@ -303,6 +323,7 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
           backend
             .rpc({ method: 'cancel_query', params: { session } })
             .then((node) => {
+              if (node !== null) cancelledOn = node;
               if (node === null && running && seq === runSeq && left > 0) window.setTimeout(() => attempt(left - 1), 200);
             })
             .catch(() => {
@@ -314,11 +335,18 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
       });
     }
     const busy = h('p', { class: 'muted wb-running' }, spinner(), ` Running${where}… `, session ? cancelBtn : null);
+    // A new run clears what the previous one left: its error or its cancel.
+    if (kept.lastError || kept.cancelled) {
+      kept.lastError = null;
+      kept.cancelled = null;
+      renderResult();
+    }
     resultArea.prepend(busy);
     try {
       const result = await backend.rpc({ method: 'run_query', params: { sql, session, max_rows: MAX_ROWS } });
       kept.last = { sql, session, explained: before, result, at: Date.now(), page: 0 };
       kept.lastError = null;
+      kept.cancelled = null;
       remember({
         sql,
         session,
@@ -331,7 +359,10 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
       });
     } catch (e) {
       const err = RpcError.from(e);
-      kept.lastError = { sql, error: err };
+      if (err.code === 'Cancelled') {
+        kept.cancelled = { sql, node: cancelledOn, ms: Date.now() - started };
+        kept.lastError = null;
+      } else kept.lastError = { sql, error: err };
       remember({ sql, session, at: Date.now(), node: null, rows: null, affected: null, ms: null, error: err.code });
     } finally {
       running = false;
