@@ -122,9 +122,10 @@ fn node_items(profile: &Profile, facts: &NodeFacts<'_>) -> Vec<Attention> {
                 (_, LagLevel::Critical) => (
                     Severity::Critical,
                     format!(
-                        "replay lag past critical ({} ≥ {}): out of rotation",
+                        "replay lag past critical ({} ≥ {}): {}",
                         lag(n.replay_lag_ms),
-                        human_ms(profile.thresholds.lag_critical_ms)
+                        human_ms(profile.thresholds.lag_critical_ms),
+                        rot.clone().unwrap_or_else(|| "out of rotation".into())
                     ),
                 ),
                 (ReplicaState::Disconnected, _) => (
