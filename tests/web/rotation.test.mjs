@@ -162,7 +162,9 @@ test('a promoted replica is the first attention item, with its badge and no lag 
   const card = page.locator('article[data-replica="replica2"]');
   await card.locator('.replica-state', { hasText: 'promoted' }).waitFor({ timeout: 20_000 });
   assert.match(await card.locator('.replica-numbers').innerText(), /no replay lag: promoted/);
-  // The chart's newest replay lag is no value (a gap), not a number that grows.
+  // The chart says why its line ends, and its newest replay lag is no value (a gap), not a
+  // number that grows.
+  await card.locator('[data-testid="chart-note"]', { hasText: 'promoted · no replay lag' }).waitFor({ timeout: 10_000 });
   const legend = await card.locator('.u-legend .u-series').last().innerText();
   assert.match(legend, /replay lag[\s\S]*—/, legend);
 });

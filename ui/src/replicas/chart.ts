@@ -41,6 +41,8 @@ export interface ChartOptions {
   onCursor?: (idx: number | null) => void;
   /** Accessible name of the chart. */
   label: string;
+  /** A marker over the plot's top right (e.g. why the line has a gap: "promoted · no replay lag"); none when null. */
+  note?: () => string | null;
 }
 
 /** Tick steps for seconds: sub-second, then clock-friendly steps. */
@@ -69,6 +71,7 @@ export class LagChart {
   private readonly zoomBar: HTMLElement;
   private readonly zoomText: HTMLElement;
   private labels: { warn: HTMLElement; crit: HTMLElement } | null = null;
+  private noteEl: HTMLElement | null = null;
 
   constructor(
     private readonly timeline: LagTimeline,
@@ -238,7 +241,7 @@ export class LagChart {
         y: false,
       },
       hooks: {
-        draw: [drawThresholds],
+        draw: [drawThresholds, (u) => this.placeNote(u)],
         setScale: [
           (u, key) => {
             if (key !== 'x') return;
@@ -269,8 +272,23 @@ export class LagChart {
       },
     };
     this.labels = null;
+    this.noteEl = null;
     this.plot = new uPlot(opts, this.data(), this.el);
     this.legendToLatest();
+  }
+
+  /** The marker of `opts.note`, over the plot's top right. */
+  private placeNote(u: uPlot): void {
+    const text = this.opts.note?.() ?? null;
+    if (!text && !this.noteEl) return;
+    if (!this.noteEl) {
+      this.noteEl = document.createElement('span');
+      this.noteEl.className = 'chart-note';
+      this.noteEl.dataset.testid = 'chart-note';
+      u.over.append(this.noteEl);
+    }
+    this.noteEl.hidden = !text;
+    this.noteEl.textContent = text ?? '';
   }
 
   /**

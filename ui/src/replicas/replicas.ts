@@ -94,6 +94,12 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
             { label: 'replay lag', scale: 'lag', color: cssVar('--chart-lag') || seriesColor(0, theme), get: () => store.timeline.node(name)?.lag, width: 1.75 },
           ],
       thresholds,
+      note: () => {
+        const n = store.sample?.nodes.find((x) => x.name === name);
+        if (n?.state === 'promoted') return 'promoted · no replay lag: the line ends where it left recovery';
+        if (n && (n.state === 'down' || !n.reachable)) return 'down · no reading';
+        return null;
+      },
       axes: !mini,
       lagAxis: true,
       bytesAxis: !mini,
