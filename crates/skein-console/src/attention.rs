@@ -21,6 +21,34 @@ fn human_ms(ms: u64) -> String {
     }
 }
 
+/// The attention list for a sample and the router's stats of the same tick (the lag sampler
+/// emits it once a tick, so its values are those of the newest sample; `overview` answers the
+/// same list).
+pub(crate) fn for_tick(
+    shared: &crate::console::Shared,
+    lag: Option<&skein_pg::LagSample>,
+    routing: &RoutingStats,
+    lake: &LakeSummary,
+) -> Vec<Attention> {
+    let caches = shared
+        .caches
+        .lock()
+        .map(|b| b.views.clone())
+        .unwrap_or_default();
+    let history = shared.history.read().ok();
+    let promoted_since = |name: &str| {
+        history
+            .as_ref()
+            .and_then(|h| h.state_since(name, ReplicaState::Promoted))
+    };
+    let facts = NodeFacts {
+        lag,
+        routing: Some(routing),
+        promoted_since: &promoted_since,
+    };
+    attention(&shared.profile, &facts, lake, &caches)
+}
+
 /// What the replica part of the attention list reads: the newest sample, the router's
 /// rotation at the same tick, and when each node's current promoted run began.
 pub(crate) struct NodeFacts<'a> {

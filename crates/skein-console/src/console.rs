@@ -254,7 +254,12 @@ impl Console {
             .and_then(|h| h.latest().cloned());
         let lake = self.lake_summary().await;
         let caches = self.caches_now();
-        let attention = self.attention_with(lag.as_ref(), &self.shared.router.stats(), &lake);
+        let attention = crate::attention::for_tick(
+            &self.shared,
+            lag.as_ref(),
+            &self.shared.router.stats(),
+            &lake,
+        );
         Overview {
             profile: self.profile_info(),
             lag,
@@ -262,28 +267,6 @@ impl Console {
             caches,
             attention,
         }
-    }
-
-    /// The attention list for a sample and the router's stats of the same tick (the lag
-    /// sampler emits it once a tick, so its values are those of the newest sample).
-    pub(crate) fn attention_with(
-        &self,
-        lag: Option<&skein_pg::LagSample>,
-        routing: &skein_router::RoutingStats,
-        lake: &LakeSummary,
-    ) -> Vec<crate::rpc::Attention> {
-        let history = self.shared.history.read().ok();
-        let promoted_since = |name: &str| {
-            history
-                .as_ref()
-                .and_then(|h| h.state_since(name, skein_pg::ReplicaState::Promoted))
-        };
-        let facts = crate::attention::NodeFacts {
-            lag,
-            routing: Some(routing),
-            promoted_since: &promoted_since,
-        };
-        crate::attention::attention(&self.shared.profile, &facts, lake, &self.caches_now())
     }
 
     async fn lake_summary(&self) -> LakeSummary {

@@ -84,8 +84,7 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
                 lake = summary.clone();
             }
         }
-        let console = crate::console::Console { shared: s.clone() };
-        let attention = console.attention_with(Some(&sample), &stats, &lake);
+        let attention = crate::attention::for_tick(&s, Some(&sample), &stats, &lake);
         let _ = s.events.send(Event::Lag(sample));
         let _ = s.events.send(Event::Routing(stats));
         let _ = s.events.send(Event::Attention(attention));
