@@ -271,7 +271,78 @@ pub(crate) fn attention(
 
 #[cfg(test)]
 mod tests {
-    use super::human_ms;
+    use super::*;
+    use skein_core::{ErrorCode, ErrorInfo};
+    use skein_pg::{LagSample, NodeStatus};
+
+    fn status(name: &str, role: NodeRole, state: ReplicaState, tli: u32) -> NodeStatus {
+        NodeStatus {
+            name: name.into(),
+            role,
+            reachable: state != ReplicaState::Down,
+            state,
+            lag_bytes: None,
+            replay_lag_ms: None,
+            write_lag_ms: None,
+            flush_lag_ms: None,
+            lsn: None,
+            receive_lsn: None,
+            last_replay_at: None,
+            timeline_id: (state != ReplicaState::Down).then_some(tli),
+            level: match state {
+                ReplicaState::Primary => LagLevel::Ok,
+                _ => LagLevel::Critical,
+            },
+            error: (state == ReplicaState::Down).then(|| ErrorInfo {
+                code: ErrorCode::Timeout,
+                message: "no answer within 2 s".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_promoted_replica_comes_before_every_other_item() {
+        let profile = Profile::parse(
+            "name = \"t\"\n[primary]\nurl = \"host=h dbname=d\"\n\
+             [[replicas]]\nname = \"r1\"\nurl = \"host=h dbname=d\"\n\
+             [[replicas]]\nname = \"r2\"\nurl = \"host=h dbname=d\"\n\
+             [lake]\ncatalog = \"host=h dbname=l\"\ndata_path = \"/tmp/l\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .expect("profile");
+        let sample = LagSample {
+            taken_at_ms: 1_795_000_000_000,
+            nodes: vec![
+                status("primary", NodeRole::Primary, ReplicaState::Primary, 1),
+                status("r1", NodeRole::Replica, ReplicaState::Down, 1),
+                status("r2", NodeRole::Replica, ReplicaState::Promoted, 2),
+            ],
+        };
+        let since = |name: &str| (name == "r2").then_some(1_794_999_990_000);
+        let facts = NodeFacts {
+            lag: Some(&sample),
+            routing: None,
+            promoted_since: &since,
+        };
+        let lake = LakeSummary {
+            reachable: false,
+            snapshots: None,
+            current_snapshot: None,
+            error: Some(ErrorInfo {
+                code: ErrorCode::ConnectionRefused,
+                message: "catalog down".into(),
+            }),
+        };
+        let items = attention(&profile, &facts, &lake, &[]);
+        let subjects: Vec<&str> = items.iter().map(|a| a.subject.as_str()).collect();
+        assert_eq!(subjects, ["r2", "r1", "lake"]);
+        assert_eq!(
+            items[0].message,
+            "r2 was promoted (out of recovery since 11:06:30 UTC, when this console first saw \
+             it): it accepts writes; it is out of rotation · timeline 2, the primary's 1"
+        );
+        assert!(items.iter().all(|a| a.severity == Severity::Critical));
+    }
 
     #[test]
     fn durations_read_in_adaptive_units() {

@@ -875,5 +875,29 @@ async fn promoted_replica_is_on_a_new_timeline_with_no_lag() -> TestResult {
         "replica2 still follows the primary: {later:#?}"
     );
     assert!(r2.error.is_none(), "{later:#?}");
+
+    // A profile changed for the failover (replica1 now its primary) while replica2 still
+    // follows the old primary: replica2 is on another timeline than its primary and says so.
+    let mut profile = Profile::load(&stack.sandbox.profile)?;
+    profile.primary = profile.replicas.remove(0);
+    let failed_over = Cluster::from_profile(&profile)?;
+    let s = lag::sample(&failed_over).await;
+    let p = node(&s, "replica1");
+    assert_eq!(
+        (p.role, p.timeline_id),
+        (NodeRole::Primary, Some(tli + 1)),
+        "{s:#?}"
+    );
+    let r2 = node(&s, "replica2");
+    assert_eq!(r2.timeline_id, Some(tli), "{s:#?}");
+    let err = r2.error.as_ref().expect("another timeline is flagged");
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(
+        err.message.contains(&format!(
+            "replica2 is on timeline {tli}, the primary on timeline {}",
+            tli + 1
+        )),
+        "{err:?}"
+    );
     Ok(())
 }
