@@ -168,6 +168,7 @@ export function createFrame(store: Store): Frame {
       const recovering = words.filter((w) => w.startsWith('recovering'));
       const tones = badges.map((b) => b.tone);
       if (recovering.length) tones.push('warn');
+      if (words.includes('out of rotation')) tones.push('crit');
       const tone = reps.length ? worst(tones) : 'muted';
       replicas.set(
         tone === 'info' ? 'info' : tone,
