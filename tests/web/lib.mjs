@@ -21,14 +21,14 @@ export async function rpc(request) {
   return body.result;
 }
 
-/** Chromium with one 1400×900 page opened on the console's URL (which sets the token cookie). */
-export async function openConsole() {
+/** Chromium with one 1400×900 page opened on the console's URL (which sets the token cookie); `at`: another stack's URL. */
+export async function openConsole(at = url) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(url);
+  await page.goto(at);
   return { browser, page };
 }

@@ -78,19 +78,6 @@ function boot(): void {
     if (pageStatus !== store.status) show(true);
   });
 
-  // `/` focuses the page's search or filter box.
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
-    const t = e.target as HTMLElement | null;
-    if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
-    const box = frame.main.querySelector<HTMLInputElement>('[data-search]');
-    if (box) {
-      e.preventDefault();
-      box.focus();
-      box.select();
-    }
-  });
-
   startRelativeTicker();
   store.start();
   show(true);

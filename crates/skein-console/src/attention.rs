@@ -1,9 +1,11 @@
-//! What needs attention, worst first: down or lagging replicas, an unreachable lake, caches
+//! What needs attention, worst first: promoted replicas (a second primary), then down,
+//! recovering or lagging replicas, an unreachable lake, caches
 //! that failed, expired, went stale or were never refreshed.
 
 use skein_core::Profile;
 use skein_lake::CacheState;
-use skein_pg::{LagLevel, ReplicaState};
+use skein_pg::{LagLevel, NodeRole, ReplicaState};
+use skein_router::{NodeRouting, RoutingStats};
 
 use crate::rpc::{Attention, CacheView, LakeSummary, Severity};
 
@@ -19,16 +21,107 @@ fn human_ms(ms: u64) -> String {
     }
 }
 
-/// What needs attention, worst first.
-pub(crate) fn attention(
-    profile: &Profile,
+/// The attention list for a sample and the router's stats of the same tick (the lag sampler
+/// emits it once a tick, so its values are those of the newest sample; `overview` answers the
+/// same list).
+pub(crate) fn for_tick(
+    shared: &crate::console::Shared,
     lag: Option<&skein_pg::LagSample>,
+    routing: &RoutingStats,
     lake: &LakeSummary,
-    caches: &[CacheView],
 ) -> Vec<Attention> {
+    let caches = shared
+        .caches
+        .lock()
+        .map(|b| b.views.clone())
+        .unwrap_or_default();
+    let history = shared.history.read().ok();
+    let promoted_since = |name: &str| {
+        history
+            .as_ref()
+            .and_then(|h| h.state_since(name, ReplicaState::Promoted))
+    };
+    let facts = NodeFacts {
+        lag,
+        routing: Some(routing),
+        promoted_since: &promoted_since,
+    };
+    attention(&shared.profile, &facts, lake, &caches)
+}
+
+/// What the replica part of the attention list reads: the newest sample, the router's
+/// rotation at the same tick, and when each node's current promoted run began.
+pub(crate) struct NodeFacts<'a> {
+    /// The newest lag sample.
+    pub(crate) lag: Option<&'a skein_pg::LagSample>,
+    /// The router's stats computed with that sample.
+    pub(crate) routing: Option<&'a RoutingStats>,
+    /// Per node: when the console first saw it out of recovery (start of its current
+    /// `Promoted` run in the kept history), ms since the Unix epoch.
+    pub(crate) promoted_since: &'a dyn Fn(&str) -> Option<u64>,
+}
+
+/// `HH:MM:SS UTC` of an instant in ms since the Unix epoch.
+fn utc_clock(ms: u64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms as i64)
+        .map_or_else(|| "?".into(), |t| t.format("%H:%M:%S UTC").to_string())
+}
+
+/// A replica's standing in the rotation, in the words every view uses (the UI's
+/// `rotationWords` in `ui/src/lib/status.ts` says the same): `in rotation`, `out of
+/// rotation`, or `recovering · back in rotation in 23 s` (the seconds rounded up).
+pub(crate) fn rotation_words(n: &NodeRouting) -> String {
+    match (n.in_rotation, n.recovering_ms) {
+        (true, _) => "in rotation".into(),
+        (false, Some(ms)) => format!("recovering · back in rotation in {} s", ms.div_ceil(1000)),
+        (false, None) => "out of rotation".into(),
+    }
+}
+
+/// The replica items, worst first: promoted replicas before anything else, then every
+/// replica out of rotation at once, then the rest in profile order.
+fn node_items(profile: &Profile, facts: &NodeFacts<'_>) -> Vec<Attention> {
+    let mut first = Vec::new();
     let mut out = Vec::new();
-    if let Some(sample) = lag {
+    let rotation = |name: &str| {
+        facts
+            .routing
+            .and_then(|r| r.nodes.iter().find(|n| n.name == name))
+    };
+    let primary_tli = facts
+        .lag
+        .and_then(|s| s.nodes.iter().find(|n| n.role == NodeRole::Primary))
+        .and_then(|p| p.timeline_id);
+    if let Some(sample) = facts.lag {
         for n in &sample.nodes {
+            let routing = rotation(&n.name);
+            let rot = routing.map(rotation_words);
+            let lag = |ms: Option<u64>| human_ms(ms.unwrap_or(0));
+            if n.state == ReplicaState::Promoted {
+                let since = (facts.promoted_since)(&n.name).unwrap_or(sample.taken_at_ms);
+                let timeline = match (n.timeline_id, primary_tli) {
+                    (Some(t), Some(p)) => format!(" · timeline {t}, the primary's {p}"),
+                    (Some(t), None) => format!(" · timeline {t}"),
+                    _ => String::new(),
+                };
+                let standing = match routing {
+                    Some(r) if r.in_rotation => "it is still in rotation: reads may go to it",
+                    _ => "it is out of rotation",
+                };
+                first.push(Attention {
+                    severity: Severity::Critical,
+                    subject: n.name.clone(),
+                    message: format!(
+                        "{} was promoted (out of recovery since {}, when this console first saw \
+                         it): it accepts writes; {standing}{timeline}",
+                        n.name,
+                        utc_clock(since)
+                    ),
+                });
+                continue;
+            }
+            let recovering = routing.filter(|r| !r.in_rotation && r.recovering_ms.is_some());
+            let other_timeline = n.timeline_id.zip(primary_tli).is_some_and(|(a, b)| a != b);
             let (severity, message) = match (n.state, n.level) {
                 (ReplicaState::Down, _) => (
                     Severity::Critical,
@@ -39,36 +132,65 @@ pub(crate) fn attention(
                             .map_or("no answer".to_string(), |e| e.message.clone())
                     ),
                 ),
+                _ if other_timeline => (
+                    Severity::Critical,
+                    n.error.as_ref().map_or_else(
+                        || "on another timeline than the primary".to_string(),
+                        |e| e.message.clone(),
+                    ),
+                ),
+                _ if recovering.is_some() => (
+                    Severity::Warning,
+                    format!(
+                        "{} · replay lag {}",
+                        rot.clone().unwrap_or_default(),
+                        lag(n.replay_lag_ms)
+                    ),
+                ),
                 (_, LagLevel::Critical) => (
                     Severity::Critical,
                     format!(
-                        "replay lag past critical ({} ≥ {}): out of rotation",
-                        human_ms(n.replay_lag_ms.unwrap_or(0)),
-                        human_ms(profile.thresholds.lag_critical_ms)
+                        "replay lag past critical ({} ≥ {}): {}",
+                        lag(n.replay_lag_ms),
+                        human_ms(profile.thresholds.lag_critical_ms),
+                        rot.clone().unwrap_or_else(|| "out of rotation".into())
                     ),
-                ),
-                (ReplicaState::Promoted, _) => (
-                    Severity::Critical,
-                    "not in recovery: it was promoted and accepts writes".to_string(),
                 ),
                 (ReplicaState::Disconnected, _) => (
                     Severity::Critical,
                     "not streaming: the primary lists no WAL sender for it".to_string(),
                 ),
+                _ if routing.is_some_and(|r| r.role == NodeRole::Replica && !r.in_rotation) => (
+                    Severity::Critical,
+                    format!(
+                        "out of rotation: {}",
+                        routing
+                            .and_then(|r| r.reason.clone())
+                            .unwrap_or_else(|| "the router took it out".into())
+                    ),
+                ),
                 (_, LagLevel::Warning) => (
                     Severity::Warning,
                     format!(
-                        "replay lag past warning ({} ≥ {})",
-                        human_ms(n.replay_lag_ms.unwrap_or(0)),
-                        human_ms(profile.thresholds.lag_warning_ms)
+                        "replay lag past warning ({} ≥ {}){}",
+                        lag(n.replay_lag_ms),
+                        human_ms(profile.thresholds.lag_warning_ms),
+                        routing.map_or(String::new(), |r| format!(
+                            ": weight {} → {}",
+                            r.configured_weight, r.weight
+                        ))
                     ),
                 ),
-                (ReplicaState::Paused, _) => {
-                    (Severity::Warning, "WAL replay is paused".to_string())
-                }
+                (ReplicaState::Paused, _) => (
+                    Severity::Warning,
+                    format!("WAL replay is paused · replay lag {}", lag(n.replay_lag_ms)),
+                ),
                 (ReplicaState::CatchingUp, _) => (
                     Severity::Warning,
-                    "catching up with the primary".to_string(),
+                    format!(
+                        "catching up with the primary · replay lag {}",
+                        lag(n.replay_lag_ms)
+                    ),
                 ),
                 _ => continue,
             };
@@ -79,6 +201,26 @@ pub(crate) fn attention(
             });
         }
     }
+    if facts.routing.is_some_and(|r| r.all_out) {
+        first.push(Attention {
+            severity: Severity::Critical,
+            subject: "routing".into(),
+            message: "every replica is out of rotation: reads go to the primary".into(),
+        });
+    }
+    first.extend(out);
+    first
+}
+
+/// What needs attention, worst first (a stable sort: critical before warning, each in the
+/// order pushed, so promoted replicas come first of all).
+pub(crate) fn attention(
+    profile: &Profile,
+    nodes: &NodeFacts<'_>,
+    lake: &LakeSummary,
+    caches: &[CacheView],
+) -> Vec<Attention> {
+    let mut out = node_items(profile, nodes);
     if let Some(e) = &lake.error {
         out.push(Attention {
             severity: Severity::Critical,
@@ -129,7 +271,78 @@ pub(crate) fn attention(
 
 #[cfg(test)]
 mod tests {
-    use super::human_ms;
+    use super::*;
+    use skein_core::{ErrorCode, ErrorInfo};
+    use skein_pg::{LagSample, NodeStatus};
+
+    fn status(name: &str, role: NodeRole, state: ReplicaState, tli: u32) -> NodeStatus {
+        NodeStatus {
+            name: name.into(),
+            role,
+            reachable: state != ReplicaState::Down,
+            state,
+            lag_bytes: None,
+            replay_lag_ms: None,
+            write_lag_ms: None,
+            flush_lag_ms: None,
+            lsn: None,
+            receive_lsn: None,
+            last_replay_at: None,
+            timeline_id: (state != ReplicaState::Down).then_some(tli),
+            level: match state {
+                ReplicaState::Primary => LagLevel::Ok,
+                _ => LagLevel::Critical,
+            },
+            error: (state == ReplicaState::Down).then(|| ErrorInfo {
+                code: ErrorCode::Timeout,
+                message: "no answer within 2 s".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_promoted_replica_comes_before_every_other_item() {
+        let profile = Profile::parse(
+            "name = \"t\"\n[primary]\nurl = \"host=h dbname=d\"\n\
+             [[replicas]]\nname = \"r1\"\nurl = \"host=h dbname=d\"\n\
+             [[replicas]]\nname = \"r2\"\nurl = \"host=h dbname=d\"\n\
+             [lake]\ncatalog = \"host=h dbname=l\"\ndata_path = \"/tmp/l\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .expect("profile");
+        let sample = LagSample {
+            taken_at_ms: 1_795_000_000_000,
+            nodes: vec![
+                status("primary", NodeRole::Primary, ReplicaState::Primary, 1),
+                status("r1", NodeRole::Replica, ReplicaState::Down, 1),
+                status("r2", NodeRole::Replica, ReplicaState::Promoted, 2),
+            ],
+        };
+        let since = |name: &str| (name == "r2").then_some(1_794_999_990_000);
+        let facts = NodeFacts {
+            lag: Some(&sample),
+            routing: None,
+            promoted_since: &since,
+        };
+        let lake = LakeSummary {
+            reachable: false,
+            snapshots: None,
+            current_snapshot: None,
+            error: Some(ErrorInfo {
+                code: ErrorCode::ConnectionRefused,
+                message: "catalog down".into(),
+            }),
+        };
+        let items = attention(&profile, &facts, &lake, &[]);
+        let subjects: Vec<&str> = items.iter().map(|a| a.subject.as_str()).collect();
+        assert_eq!(subjects, ["r2", "r1", "lake"]);
+        assert_eq!(
+            items[0].message,
+            "r2 was promoted (out of recovery since 11:06:30 UTC, when this console first saw \
+             it): it accepts writes; it is out of rotation · timeline 2, the primary's 1"
+        );
+        assert!(items.iter().all(|a| a.severity == Severity::Critical));
+    }
 
     #[test]
     fn durations_read_in_adaptive_units() {

@@ -2,7 +2,11 @@
 //! lag (seconds) over the kept history with the warning and critical thresholds as dashed
 //! lines, and below it the bytes of WAL it is behind. The data is the console's lag history
 //! (`pg_stat_replication.replay_lag` and primary `pg_current_wal_lsn()` − replica
-//! `pg_last_wal_replay_lsn()`, see [`skein_pg::lag`]).
+//! `pg_last_wal_replay_lsn()`, see [`skein_pg::lag`]). The x axis is clock time, UTC
+//! (`HH:MM:SS`); a sample without a lag (a node down or promoted) is a gap in the line, never
+//! a value. Threshold labels sit on either side of their lines (critical above its line,
+//! warning below its own), so they never overlap however close the thresholds are; series
+//! are drawn in colours that are not the warning or critical colours.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -145,14 +149,22 @@ pub fn refresh_chart(
     })
 }
 
+/// Series colours: none of them near the warning (amber) or critical (red) colours.
 const PALETTE: [RGBColor; 6] = [
     RGBColor(40, 100, 200),
-    RGBColor(200, 80, 40),
-    RGBColor(40, 150, 80),
     RGBColor(130, 60, 180),
-    RGBColor(190, 140, 0),
+    RGBColor(40, 150, 80),
     RGBColor(0, 140, 160),
+    RGBColor(90, 90, 110),
+    RGBColor(60, 60, 200),
 ];
+
+/// `HH:MM:SS` (UTC) of an instant in seconds since the Unix epoch.
+fn clock(t_s: f64) -> String {
+    chrono::DateTime::from_timestamp_millis((t_s * 1000.0).round() as i64)
+        .map(|t| t.format("%H:%M:%S").to_string())
+        .unwrap_or_default()
+}
 
 fn draw_refreshes<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
@@ -173,11 +185,12 @@ where
         .margin(12)
         .x_label_area_size(30)
         .y_label_area_size(60)
-        .build_cartesian_2d((t0 - t1)..0.0, 0.0..y_max.max(1.0))
+        .build_cartesian_2d(t0..t1, 0.0..y_max.max(1.0))
         .map_err(drawing)?;
     chart
         .configure_mesh()
-        .x_desc("seconds before the newest refresh")
+        .x_desc("time (UTC)")
+        .x_label_formatter(&|t| clock(*t))
         .y_desc("duration (ms)")
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
@@ -187,7 +200,7 @@ where
         let points: Vec<(f64, f64)> = history
             .iter()
             .filter(|r| r.cache == *name)
-            .map(|r| (r.refreshed_at_ms as f64 / 1000.0 - t1, r.duration_ms as f64))
+            .map(|r| (r.refreshed_at_ms as f64 / 1000.0, r.duration_ms as f64))
             .collect();
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(1)))
@@ -227,8 +240,8 @@ where
     let (top, bottom) = root.split_vertically(SIZE.1 * 3 / 5);
     let t0 = *s.t_ms.first().unwrap_or(&0) as f64 / 1000.0;
     let t1 = (*s.t_ms.last().unwrap_or(&0) as f64 / 1000.0).max(t0 + 1.0);
-    let rel = |t: u64| t as f64 / 1000.0 - t1; // seconds before the newest sample
-    let (x0, x1) = (rel((t0 * 1000.0) as u64), 0.0);
+    let at = |t: u64| t as f64 / 1000.0; // seconds since the Unix epoch
+    let (x0, x1) = (t0, t1);
     let warn = history.thresholds.lag_warning_ms as f64 / 1000.0;
     let crit = history.thresholds.lag_critical_ms as f64 / 1000.0;
     let lag_max = s
@@ -253,14 +266,16 @@ where
         .build_cartesian_2d(x0..x1, 0.0..y_lag)
         .map_err(drawing)?;
     lag.configure_mesh()
-        .x_desc("seconds before the newest sample")
+        .x_desc("time (UTC)")
+        .x_label_formatter(&|t| clock(*t))
         .y_desc("replay lag (s)")
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(drawing)?;
-    for (value, color, label) in [
-        (warn, RGBColor(200, 140, 0), "warning"),
-        (crit, RGBColor(200, 30, 30), "critical"),
+    // Critical's label above its line, warning's below its own: apart however close.
+    for (value, color, label, vpos) in [
+        (warn, RGBColor(200, 140, 0), "warning", VPos::Top),
+        (crit, RGBColor(200, 30, 30), "critical", VPos::Bottom),
     ] {
         if value > y_lag {
             continue;
@@ -278,14 +293,14 @@ where
             ("sans-serif", 14)
                 .into_font()
                 .color(&color)
-                .pos(Pos::new(HPos::Left, VPos::Bottom)),
+                .pos(Pos::new(HPos::Left, vpos)),
         )))
         .map_err(drawing)?;
     }
     let blue = RGBColor(40, 100, 200);
     for run in runs(&s.t_ms, &s.replay_lag_ms) {
         lag.draw_series(LineSeries::new(
-            run.into_iter().map(|(t, v)| (rel(t), v as f64 / 1000.0)),
+            run.into_iter().map(|(t, v)| (at(t), v as f64 / 1000.0)),
             blue.stroke_width(2),
         ))
         .map_err(drawing)?;
@@ -302,7 +317,8 @@ where
         .build_cartesian_2d(x0..x1, 0.0..y_bytes)
         .map_err(drawing)?;
     by.configure_mesh()
-        .x_desc("seconds before the newest sample")
+        .x_desc("time (UTC)")
+        .x_label_formatter(&|t| clock(*t))
         .y_desc(unit)
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
@@ -310,7 +326,7 @@ where
     let purple = RGBColor(130, 60, 180);
     for run in runs(&s.t_ms, &s.lag_bytes) {
         by.draw_series(LineSeries::new(
-            run.into_iter().map(|(t, v)| (rel(t), v as f64 / div)),
+            run.into_iter().map(|(t, v)| (at(t), v as f64 / div)),
             purple.stroke_width(2),
         ))
         .map_err(drawing)?;
@@ -392,6 +408,37 @@ mod tests {
         // The gap at sample 60 splits each line in two: lag (blue) and bytes (purple).
         assert_eq!(f.data.matches(r##"stroke="#2864C8""##).count(), 2);
         assert_eq!(f.data.matches(r##"stroke="#823CB4""##).count(), 2);
+    }
+
+    #[test]
+    fn svg_x_axis_reads_utc_clock_times() {
+        let f = lag_chart(&history(), "replica1", ChartFormat::Svg).expect("svg");
+        assert!(f.data.contains("time (UTC)"));
+        assert!(!f.data.contains("seconds before"));
+        // The history spans 1_795_000_000 s .. +119 s: 2026-11-18 11:06:40 .. 11:08:39 UTC.
+        let texts: Vec<&str> = f
+            .data
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| t.split_once('>').and_then(|(_, r)| r.split_once("</text>")))
+            .map(|(text, _)| text.trim())
+            .collect();
+        let clocks: Vec<&&str> = texts
+            .iter()
+            .filter(|t| {
+                t.len() == 8
+                    && t.as_bytes().iter().enumerate().all(|(i, b)| {
+                        if i == 2 || i == 5 {
+                            *b == b':'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    })
+            })
+            .collect();
+        assert!(clocks.len() >= 4, "x-axis clock labels: {texts:?}");
+        assert!(clocks.iter().all(|c| c.starts_with("11:0")), "{clocks:?}");
+        assert!(clocks.contains(&&"11:07:00"), "{clocks:?}");
     }
 
     #[test]

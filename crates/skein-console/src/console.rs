@@ -254,18 +254,12 @@ impl Console {
             .and_then(|h| h.latest().cloned());
         let lake = self.lake_summary().await;
         let caches = self.caches_now();
-        let mut attention =
-            crate::attention::attention(&self.shared.profile, lag.as_ref(), &lake, &caches);
-        if self.shared.router.stats().all_out {
-            attention.insert(
-                0,
-                crate::rpc::Attention {
-                    severity: crate::rpc::Severity::Critical,
-                    subject: "routing".into(),
-                    message: "every replica is out of rotation: reads go to the primary".into(),
-                },
-            );
-        }
+        let attention = crate::attention::for_tick(
+            &self.shared,
+            lag.as_ref(),
+            &self.shared.router.stats(),
+            &lake,
+        );
         Overview {
             profile: self.profile_info(),
             lag,

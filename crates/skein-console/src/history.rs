@@ -108,6 +108,22 @@ impl LagHistory {
             .map_or(0, |r| r.points.len())
     }
 
+    /// When the named node's current run of `state` began: the time of the oldest sample of
+    /// the newest unbroken run of samples in that state (ms since the Unix epoch); `None` when
+    /// its newest sample is in another state. Bounded by what is kept: a run older than the
+    /// history starts at the oldest sample kept.
+    pub fn state_since(&self, node: &str, state: ReplicaState) -> Option<u64> {
+        let ring = self.nodes.iter().find(|r| r.name == node)?;
+        let mut since = None;
+        for p in ring.points.iter().rev() {
+            if p.state != state {
+                break;
+            }
+            since = Some(p.t_ms);
+        }
+        since
+    }
+
     /// Whether nothing has been sampled yet.
     pub fn is_empty(&self) -> bool {
         self.latest.is_none()
@@ -153,10 +169,45 @@ mod tests {
                 lsn: None,
                 receive_lsn: None,
                 last_replay_at: None,
+                timeline_id: None,
                 level: LagLevel::Ok,
                 error: None,
             }],
         }
+    }
+
+    #[test]
+    fn a_state_run_starts_at_its_oldest_sample() {
+        let mut h = LagHistory::new(10);
+        h.push_point(
+            "r",
+            NodeRole::Replica,
+            1,
+            Some(0),
+            Some(0),
+            ReplicaState::Promoted,
+        );
+        h.push_point(
+            "r",
+            NodeRole::Replica,
+            2,
+            Some(0),
+            Some(0),
+            ReplicaState::Streaming,
+        );
+        assert_eq!(h.state_since("r", ReplicaState::Promoted), None);
+        for t in 3..6 {
+            h.push_point(
+                "r",
+                NodeRole::Replica,
+                t,
+                None,
+                None,
+                ReplicaState::Promoted,
+            );
+        }
+        assert_eq!(h.state_since("r", ReplicaState::Promoted), Some(3));
+        assert_eq!(h.state_since("other", ReplicaState::Promoted), None);
     }
 
     #[test]

@@ -179,6 +179,7 @@ mod tests {
                 lsn: None,
                 receive_lsn: None,
                 last_replay_at: None,
+                timeline_id: None,
                 level: LagLevel::Ok,
                 error: None,
             }],

@@ -270,6 +270,9 @@ pub enum Event {
     ProfileOpened(ProfileList),
     /// The router's counters and rotation (once a second, after `lag`).
     Routing(RoutingStats),
+    /// What needs attention, worst first, recomputed from each tick's sample and rotation
+    /// (once a second, after `routing`): the same list `overview` answers.
+    Attention(Vec<Attention>),
 }
 
 /// A cache definition as a front end sends it.

@@ -1,7 +1,9 @@
 //! The lag sampler: one background task per console that samples every node once a
 //! `lag_interval` ([`skein_pg::lag::sample`], each node under its own timeout), keeps the
 //! bounded history (loaded from and appended to the on-disk lag log on the blocking pool),
-//! feeds the router's rotation, and emits one `lag` and one `routing` event per tick.
+//! feeds the router's rotation, and emits one `lag`, one `routing` and one `attention` event per
+//! tick (the attention list recomputed from that tick's sample and rotation, so its lag values
+//! and countdowns are live).
 
 use std::time::Duration;
 
@@ -39,6 +41,12 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
             *h = loaded;
         }
     }
+    let mut lake = crate::rpc::LakeSummary {
+        reachable: false,
+        snapshots: None,
+        current_snapshot: None,
+        error: None,
+    };
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -68,7 +76,17 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
         if !s.router.functions_known() {
             let _ = s.router.reload_functions().await;
         }
+        // One routing reading for this tick: the routing event and the attention list agree.
+        let stats = s.router.stats();
+        // The watcher may hold the lake slot while it opens the lake: use its last summary.
+        if let Ok(slot) = s.lake.try_lock() {
+            if let Some(summary) = &slot.summary {
+                lake = summary.clone();
+            }
+        }
+        let attention = crate::attention::for_tick(&s, Some(&sample), &stats, &lake);
         let _ = s.events.send(Event::Lag(sample));
-        let _ = s.events.send(Event::Routing(s.router.stats()));
+        let _ = s.events.send(Event::Routing(stats));
+        let _ = s.events.send(Event::Attention(attention));
     }
 }

@@ -833,3 +833,130 @@ async fn caches_are_created_scheduled_paused_edited_and_deleted_from_the_console
     .await;
     assert_eq!(again.err().map(|e| e.code), Some(ErrorCode::NotFound));
 }
+
+/// The attention list a lag tick carries.
+async fn attention_event(
+    rx: &mut broadcast::Receiver<Event>,
+    what: &str,
+    mut ok: impl FnMut(&[skein_console::rpc::Attention]) -> bool,
+) -> Vec<skein_console::rpc::Attention> {
+    let mut last = Vec::new();
+    let got = next_event(rx, Duration::from_secs(30), |e| match e {
+        Event::Attention(list) => {
+            last = list.clone();
+            ok(list).then(|| list.clone())
+        }
+        _ => None,
+    })
+    .await;
+    got.unwrap_or_else(|| panic!("{what}: no such attention list within 30 s; last: {last:#?}"))
+}
+
+/// Attention items are recomputed every tick (a paused replica's lag in its text grows), and a
+/// promoted replica is the first, critical item, with no lag and the primary's timeline + 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attention_is_live_and_a_promoted_replica_comes_first() {
+    let stack = stack("promote").await;
+    let app = &stack.app;
+    let mut rx = app.subscribe();
+    let cluster = Cluster::from_profile(&Profile::load(&stack.sandbox.profile).expect("profile"))
+        .expect("cluster");
+
+    // Paused replay with WAL to replay: the item's lag value changes from tick to tick.
+    cluster.pause_replay("replica2").await.expect("pause");
+    cluster
+        .primary
+        .execute("CREATE TABLE behind AS SELECT g FROM generate_series(1, 1000) g")
+        .await
+        .expect("write");
+    let paused = |list: &[skein_console::rpc::Attention]| {
+        list.iter()
+            .find(|a| a.subject == "replica2")
+            .map(|a| a.message.clone())
+            .filter(|m| {
+                m.starts_with("WAL replay is paused · replay lag ") && !m.ends_with(" 0 ms")
+            })
+    };
+    let first = attention_event(&mut rx, "replica2 paused and behind", |l| {
+        paused(l).is_some()
+    })
+    .await;
+    let first = paused(&first).expect("paused item");
+    let later = attention_event(&mut rx, "a later text for replica2", |l| {
+        paused(l).is_some_and(|m| m != first)
+    })
+    .await;
+    eprintln!("{first} → {:?}", paused(&later));
+    cluster.resume_replay("replica2").await.expect("resume");
+
+    // Promote replica1.
+    let tli = match call(app, Request::Overview).await {
+        Ok(Response::Overview(o)) => o
+            .lag
+            .and_then(|s| s.node("primary").and_then(|p| p.timeline_id))
+            .expect("the primary's timeline"),
+        other => panic!("overview answered {other:?}"),
+    };
+    let promoted: bool = cluster
+        .node("replica1")
+        .expect("replica1")
+        .with_client("promoting", |c| async move {
+            c.query_one("SELECT pg_promote()", &[])
+                .await
+                .map(|r| r.get(0))
+        })
+        .await
+        .expect("pg_promote");
+    assert!(promoted);
+    let list = attention_event(&mut rx, "replica1 promoted and out of rotation", |l| {
+        l.first()
+            .is_some_and(|a| a.subject == "replica1" && a.message.contains("it is out of rotation"))
+    })
+    .await;
+    let top = &list[0];
+    assert_eq!(top.severity, skein_console::rpc::Severity::Critical);
+    assert!(
+        top.message
+            .starts_with("replica1 was promoted (out of recovery since ")
+            && top.message.contains(
+                " UTC, when this console first saw it): it accepts writes; it is out of rotation"
+            ),
+        "{top:?}"
+    );
+    assert!(
+        top.message
+            .ends_with(&format!("timeline {}, the primary's {tli}", tli + 1)),
+        "{top:?}"
+    );
+    match call(app, Request::Overview).await {
+        Ok(Response::Overview(o)) => {
+            assert_eq!(
+                o.attention.first().map(|a| a.subject.as_str()),
+                Some("replica1"),
+                "{:#?}",
+                o.attention
+            );
+            let s = o.lag.expect("a sample");
+            let r1 = s.node("replica1").expect("replica1");
+            assert_eq!(r1.state, ReplicaState::Promoted);
+            assert_eq!(r1.timeline_id, Some(tli + 1));
+            assert_eq!((r1.lag_bytes, r1.replay_lag_ms), (None, None));
+        }
+        other => panic!("overview answered {other:?}"),
+    }
+    // The chart's history holds no lag for the promoted samples: a gap, not a rising line.
+    let h = history(app).await;
+    let r1 = h
+        .nodes
+        .iter()
+        .find(|n| n.name == "replica1")
+        .expect("replica1");
+    let promoted_points: Vec<_> = r1
+        .state
+        .iter()
+        .zip(&r1.replay_lag_ms)
+        .filter(|(s, _)| **s == ReplicaState::Promoted)
+        .collect();
+    assert!(!promoted_points.is_empty());
+    assert!(promoted_points.iter().all(|(_, lag)| lag.is_none()));
+}

@@ -7,6 +7,17 @@
 //!   and that column is NULL, `now() − pg_last_xact_replay_timestamp()` on the replica. A
 //!   caught-up replica (0 bytes behind) has 0 ms of lag, so an idle primary shows 0.
 //!
+//! - timeline: on a node out of recovery (the primary, or a promoted replica) the first 8 hex
+//!   digits of `pg_walfile_name(pg_current_wal_lsn())`; on a replica
+//!   `pg_stat_wal_receiver.received_tli` (NULL without `pg_read_all_stats`, which `pg_monitor`
+//!   has), else `pg_control_checkpoint().timeline_id` (the last restartpoint's timeline). Asked
+//!   in statements of their own: a role that may not run them gets `None`, never a down node.
+//!
+//! A promoted replica (configured as a replica, `pg_is_in_recovery()` false) has no lag: its
+//! `lag_bytes` and `replay_lag_ms` are `None` (it no longer replays the primary's WAL) and its
+//! level is critical. A replica in recovery on another timeline than the primary carries an
+//! error that says so.
+//!
 //! One [`sample`] asks every node concurrently, each under its own timeout; a node that
 //! does not answer is reported as down, with its error, and the others still report.
 
@@ -88,6 +99,9 @@ pub struct NodeStatus {
     pub receive_lsn: Option<Lsn>,
     /// Replica: `pg_last_xact_replay_timestamp()`, RFC 3339.
     pub last_replay_at: Option<String>,
+    /// The timeline the node is on (see the module header for its source); `None` when it
+    /// is down or the role may not ask.
+    pub timeline_id: Option<u32>,
     /// Lag against the thresholds.
     pub level: LagLevel,
     /// Why the node is down or degraded.
@@ -122,6 +136,7 @@ struct SenderRow {
 
 struct PrimaryReading {
     current: Lsn,
+    timeline_id: Option<u32>,
     senders: HashMap<String, SenderRow>,
 }
 
@@ -133,6 +148,7 @@ struct ReplicaReading {
     last_replay_at: Option<String>,
     since_last_replay_ms: Option<u64>,
     cluster_name: String,
+    timeline_id: Option<u32>,
 }
 
 const PRIMARY_SQL: &str =
@@ -148,10 +164,35 @@ const REPLICA_SQL: &str = "SELECT pg_is_in_recovery(), \
      (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::int8, \
      current_setting('cluster_name')";
 
+/// The timeline of a node out of recovery: `pg_walfile_name()` names the WAL segment file,
+/// whose first 8 hex digits are the timeline.
+const WALFILE_TLI_SQL: &str = "SELECT pg_walfile_name(pg_current_wal_lsn())";
+/// The timeline a replica receives, else the one of its last restartpoint.
+const RECOVERY_TLI_SQL: &str = "SELECT COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), \
+     (SELECT timeline_id FROM pg_control_checkpoint()))::int8";
+
+/// The node's timeline, or `None` when the role may not ask (the error is not the node's).
+async fn read_timeline(c: &tokio_postgres::Client, in_recovery: bool) -> Option<u32> {
+    if in_recovery {
+        let row = c.query_one(RECOVERY_TLI_SQL, &[]).await.ok()?;
+        row.get::<_, Option<i64>>(0)
+            .and_then(|v| u32::try_from(v).ok())
+    } else {
+        let row = c.query_one(WALFILE_TLI_SQL, &[]).await.ok()?;
+        timeline_of_walfile(row.get::<_, Option<String>>(0)?.as_str())
+    }
+}
+
+/// The timeline in a WAL file name (`000000020000000000000004` → 2).
+fn timeline_of_walfile(name: &str) -> Option<u32> {
+    u32::from_str_radix(name.get(..8)?, 16).ok()
+}
+
 async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
-    let rows = node
+    let (rows, timeline_id) = node
         .with_client("reading pg_stat_replication", |c| async move {
-            c.query(PRIMARY_SQL, &[]).await
+            let rows = c.query(PRIMARY_SQL, &[]).await?;
+            Ok((rows, read_timeline(&c, false).await))
         })
         .await?;
     let mut current = Lsn::default();
@@ -172,16 +213,23 @@ async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
             },
         );
     }
-    Ok(PrimaryReading { current, senders })
+    Ok(PrimaryReading {
+        current,
+        timeline_id,
+        senders,
+    })
 }
 
 async fn read_replica(node: &Node) -> Result<ReplicaReading, Error> {
-    let row = node
+    let (row, timeline_id) = node
         .with_client("reading replay status", |c| async move {
-            c.query_one(REPLICA_SQL, &[]).await
+            let row = c.query_one(REPLICA_SQL, &[]).await?;
+            let tli = read_timeline(&c, row.get(0)).await;
+            Ok((row, tli))
         })
         .await?;
     Ok(ReplicaReading {
+        timeline_id,
         in_recovery: row.get(0),
         paused: row.get(1),
         replay: parse_opt(row.get(2)),
@@ -231,6 +279,7 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             lsn: Some(p.current),
             receive_lsn: None,
             last_replay_at: None,
+            timeline_id: p.timeline_id,
             level: LagLevel::Ok,
             error: None,
         },
@@ -257,11 +306,13 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             .ok()
             .and_then(|p| p.senders.get(&app).cloned());
         let replay = r.replay.or(sender.as_ref().and_then(|s| s.replay_lsn));
+        // A promoted node replays nothing: the distance to the primary's LSN is not a lag.
         let lag_bytes = match (&primary, replay) {
-            (Ok(p), Some(replay)) => Some(p.current.bytes_after(replay)),
+            (Ok(p), Some(replay)) if r.in_recovery => Some(p.current.bytes_after(replay)),
             _ => None,
         };
         let replay_lag_ms = match lag_bytes {
+            _ if !r.in_recovery => None,
             Some(0) => Some(0),
             Some(_) => sender
                 .as_ref()
@@ -269,13 +320,41 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
                 .or(r.since_last_replay_ms),
             None => sender.as_ref().and_then(|s| s.replay_lag_ms),
         };
+        let primary_tli = primary.as_ref().ok().and_then(|p| p.timeline_id);
         let (state, error) = if !r.in_recovery {
             (
                 ReplicaState::Promoted,
                 Some(ErrorInfo {
                     code: skein_core::ErrorCode::Conflict,
                     message: format!(
-                        "{} is not in recovery: it was promoted or is not a replica",
+                        "{} is not in recovery (pg_is_in_recovery() is false): it was promoted \
+                         or is not a replica{}; it accepts writes",
+                        node.name(),
+                        r.timeline_id
+                            .map(|t| format!(" and is on timeline {t}"))
+                            .unwrap_or_default()
+                    ),
+                }),
+            )
+        } else if let Some((mine, theirs)) = r
+            .timeline_id
+            .zip(primary_tli)
+            .filter(|(mine, theirs)| mine != theirs)
+        {
+            let state = if r.paused {
+                ReplicaState::Paused
+            } else if sender.as_ref().is_some_and(|s| s.state == "streaming") {
+                ReplicaState::Streaming
+            } else {
+                ReplicaState::Disconnected
+            };
+            (
+                state,
+                Some(ErrorInfo {
+                    code: skein_core::ErrorCode::Conflict,
+                    message: format!(
+                        "{} is on timeline {mine}, the primary on timeline {theirs}: it follows \
+                         another history than the primary's",
                         node.name()
                     ),
                 }),
@@ -308,7 +387,12 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             lsn: r.replay,
             receive_lsn: r.receive,
             last_replay_at: r.last_replay_at,
-            level: level(&cluster.thresholds, replay_lag_ms),
+            timeline_id: r.timeline_id,
+            level: if r.in_recovery {
+                level(&cluster.thresholds, replay_lag_ms)
+            } else {
+                LagLevel::Critical
+            },
             error,
         });
     }
@@ -328,6 +412,7 @@ fn down(name: &str, role: NodeRole, e: &Error) -> NodeStatus {
         lsn: None,
         receive_lsn: None,
         last_replay_at: None,
+        timeline_id: None,
         level: if role == NodeRole::Replica {
             LagLevel::Critical
         } else {
@@ -351,5 +436,12 @@ mod tests {
         assert_eq!(level(&t, Some(99)), LagLevel::Ok);
         assert_eq!(level(&t, Some(100)), LagLevel::Warning);
         assert_eq!(level(&t, Some(1000)), LagLevel::Critical);
+    }
+
+    #[test]
+    fn timelines_read_from_wal_file_names() {
+        assert_eq!(timeline_of_walfile("000000010000000000000004"), Some(1));
+        assert_eq!(timeline_of_walfile("0000000A0000000000000004"), Some(10));
+        assert_eq!(timeline_of_walfile("0000"), None);
     }
 }

@@ -99,6 +99,12 @@ fn check_consistent(s: &LagSample) {
             assert!(n.lsn.is_some(), "{s:#?}");
             continue;
         }
+        // A promoted replica replays nothing: no lag of any kind, and critical.
+        if n.state == ReplicaState::Promoted {
+            assert_eq!((n.lag_bytes, n.replay_lag_ms), (None, None), "{s:#?}");
+            assert_eq!(n.level, LagLevel::Critical, "{s:#?}");
+            continue;
+        }
         // Bytes of lag are exactly the primary's LSN minus the replica's replay LSN.
         if let (true, Some(p), Some(r)) = (primary.reachable, primary.lsn, n.lsn) {
             assert_eq!(
@@ -788,5 +794,110 @@ async fn wrong_password_is_auth_failed() -> TestResult {
         );
     }
     drop(stack);
+    Ok(())
+}
+
+/// A replica promoted with `pg_promote()` is out of recovery: state Promoted, on the primary's
+/// timeline + 1, no lag (however much the primary writes since), critical, with an error
+/// that says it accepts writes. The other replica keeps streaming on the primary's timeline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promoted_replica_is_on_a_new_timeline_with_no_lag() -> TestResult {
+    let stack = start("promote", 2, 0.0).await?;
+    let cluster = &stack.cluster;
+    let before = sample_until(cluster, "both replicas caught up", |s| {
+        caught_up(s, "replica1") && caught_up(s, "replica2")
+    })
+    .await;
+    let tli = node(&before, "primary")
+        .timeline_id
+        .expect("the primary's timeline");
+    for n in &before.nodes {
+        assert_eq!(
+            n.timeline_id,
+            Some(tli),
+            "every node on one timeline: {before:#?}"
+        );
+    }
+
+    let replica1 = cluster
+        .replicas
+        .iter()
+        .find(|r| r.name() == "replica1")
+        .expect("replica1");
+    let promoted: bool = replica1
+        .with_client("promoting", |c| async move {
+            c.query_one("SELECT pg_promote()", &[])
+                .await
+                .map(|r| r.get(0))
+        })
+        .await?;
+    assert!(promoted, "pg_promote() reports success");
+    let s = sample_until(cluster, "replica1 promoted", |s| {
+        node(s, "replica1").state == ReplicaState::Promoted
+    })
+    .await;
+    let r1 = node(&s, "replica1");
+    assert_eq!(r1.role, NodeRole::Replica, "still configured as a replica");
+    assert_eq!(
+        r1.timeline_id,
+        Some(tli + 1),
+        "a promotion starts a new timeline: {s:#?}"
+    );
+    assert_eq!((r1.lag_bytes, r1.replay_lag_ms), (None, None), "{s:#?}");
+    assert_eq!(r1.level, LagLevel::Critical);
+    let err = r1.error.as_ref().expect("a promoted replica says why");
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(
+        err.message.contains("promoted") && err.message.contains("accepts writes"),
+        "{err:?}"
+    );
+    assert!(
+        err.message.contains(&format!("timeline {}", tli + 1)),
+        "{err:?}"
+    );
+
+    // The primary keeps writing: the promoted node's lag stays unknown, never a growing number.
+    cluster
+        .primary
+        .execute("CREATE TABLE after_promotion AS SELECT g FROM generate_series(1, 2000) g")
+        .await?;
+    let later = sample_until(cluster, "replica2 caught up after the write", |s| {
+        caught_up(s, "replica2")
+    })
+    .await;
+    let r1 = node(&later, "replica1");
+    assert_eq!(r1.state, ReplicaState::Promoted);
+    assert_eq!((r1.lag_bytes, r1.replay_lag_ms), (None, None), "{later:#?}");
+    let r2 = node(&later, "replica2");
+    assert_eq!(
+        r2.timeline_id,
+        Some(tli),
+        "replica2 still follows the primary: {later:#?}"
+    );
+    assert!(r2.error.is_none(), "{later:#?}");
+
+    // A profile changed for the failover (replica1 now its primary) while replica2 still
+    // follows the old primary: replica2 is on another timeline than its primary and says so.
+    let mut profile = Profile::load(&stack.sandbox.profile)?;
+    profile.primary = profile.replicas.remove(0);
+    let failed_over = Cluster::from_profile(&profile)?;
+    let s = lag::sample(&failed_over).await;
+    let p = node(&s, "replica1");
+    assert_eq!(
+        (p.role, p.timeline_id),
+        (NodeRole::Primary, Some(tli + 1)),
+        "{s:#?}"
+    );
+    let r2 = node(&s, "replica2");
+    assert_eq!(r2.timeline_id, Some(tli), "{s:#?}");
+    let err = r2.error.as_ref().expect("another timeline is flagged");
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(
+        err.message.contains(&format!(
+            "replica2 is on timeline {tli}, the primary on timeline {}",
+            tli + 1
+        )),
+        "{err:?}"
+    );
     Ok(())
 }

@@ -254,7 +254,7 @@ cache: string,
 /**
  * Whether it was forced.
  */
-force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats };
+force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats } | { "kind": "attention", "data": Array<Attention> };
 
 /**
  * Which snapshots to expire.
@@ -630,6 +630,11 @@ receive_lsn: Lsn | null,
  * Replica: `pg_last_xact_replay_timestamp()`, RFC 3339.
  */
 last_replay_at: string | null, 
+/**
+ * The timeline the node is on (see the module header for its source); `None` when it
+ * is down or the role may not ask.
+ */
+timeline_id: number | null, 
 /**
  * Lag against the thresholds.
  */

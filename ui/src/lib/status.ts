@@ -1,7 +1,7 @@
 // State words, tones and icons for nodes and caches (UI.md, "States and colours"): a
 // colour is never the only cue, so every badge carries a word and an icon.
 
-import type { CacheView, NodeStatus, ReplicaState } from './bindings';
+import type { CacheView, NodeRouting, NodeStatus, ReplicaState, RoutingStats } from './bindings';
 import { h } from './dom';
 
 export type Tone = 'ok' | 'warn' | 'crit' | 'info' | 'muted';
@@ -29,18 +29,48 @@ export function stateWord(s: ReplicaState): string {
   return STATE_WORD[s];
 }
 
-/** A node's standing: state word, worsened by its lag level. */
+/**
+ * A node's standing: state word, worsened by its lag level. Whether it is in rotation is the
+ * router's to say ({@link rotationWords}), not this badge's.
+ */
 export function nodeBadge(n: NodeStatus): Badge {
   if (n.state === 'down' || !n.reachable) return { word: 'down', tone: 'crit', icon: ICON.crit };
   if (n.state === 'primary') return { word: 'primary', tone: 'ok', icon: ICON.ok };
   if (n.state === 'disconnected') return { word: 'disconnected', tone: 'crit', icon: ICON.crit };
-  if (n.state === 'promoted') return { word: 'promoted · out of rotation', tone: 'crit', icon: ICON.crit };
+  if (n.state === 'promoted') return { word: 'promoted', tone: 'crit', icon: ICON.crit };
   const word = STATE_WORD[n.state];
-  if (n.level === 'critical') return { word: `${word} · out of rotation`, tone: 'crit', icon: '■' };
+  if (n.level === 'critical') return { word: `${word} · lag critical`, tone: 'crit', icon: '■' };
   if (n.level === 'warning') return { word: `${word} · lagging`, tone: 'warn', icon: ICON.warn };
   if (n.state === 'paused') return { word, tone: 'info', icon: ICON.info };
   if (n.state === 'catching_up') return { word, tone: 'warn', icon: '◐' };
   return { word, tone: 'ok', icon: ICON.ok };
+}
+
+/**
+ * A replica's standing in the rotation, from the router's stats, in the words every view
+ * uses (the backend's attention list says the same, `rotation_words` in
+ * crates/skein-console/src/attention.rs): `in rotation`, `out of rotation`, or
+ * `recovering · back in rotation in 23 s` (seconds rounded up); the primary: `always`.
+ */
+export function rotationWords(n: NodeRouting): string {
+  if (n.role === 'primary') return 'always';
+  if (n.in_rotation) return 'in rotation';
+  if (n.recovering_ms !== null) return `recovering · back in rotation in ${Math.ceil(n.recovering_ms / 1000)} s`;
+  return 'out of rotation';
+}
+
+/** The rotation badge: word + tone + icon (recovering is a warning, out is critical). */
+export function rotationBadge(n: NodeRouting): Badge {
+  const word = rotationWords(n);
+  if (n.role === 'primary') return { word, tone: 'muted', icon: '◆' };
+  if (n.in_rotation) return { word, tone: n.weight < n.configured_weight ? 'warn' : 'ok', icon: ICON.ok };
+  if (n.recovering_ms !== null) return { word, tone: 'warn', icon: '◷' };
+  return { word, tone: 'crit', icon: ICON.crit };
+}
+
+/** The router's reading of a node, by name. */
+export function routingOf(r: RoutingStats | null, name: string): NodeRouting | undefined {
+  return r?.nodes.find((n) => n.name === name);
 }
 
 /** Worst tone first. */

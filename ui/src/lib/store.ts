@@ -285,6 +285,11 @@ export class Store {
         this.routingError = null;
         this.emit('routing');
         break;
+      case 'attention':
+        // Recomputed by the backend every lag tick: lag values and countdowns stay live.
+        this.attention = e.data;
+        this.emit('attention');
+        break;
       case 'profile_opened':
         this.profiles = e.data;
         this.reset();

@@ -1,18 +1,20 @@
-// Overview: the topology at a glance (primary → replicas, the lake and its caches) and the
-// "Needs attention" list from `Overview.attention`, and the router's per-node counters. Live: lag ticks update the replicas,
-// `caches` / `lake` events the right-hand column; the attention list is asked for again
-// when a node's state or level changes.
+// Overview: the topology at a glance (primary → replicas with their timelines and standing
+// in the rotation, the lake and its caches), the "Needs attention" list (the backend's,
+// recomputed every lag tick and pushed as an `attention` event, so its values are live), and
+// the router's per-node counters. Live: lag ticks update the replicas, `routing` events their
+// rotation (the same words as the routing table, the top bar and the attention list),
+// `caches` / `lake` events the right-hand column.
 
 import type { CacheState, NodeStatus } from '../lib/bindings';
 import { h, replace, setAttr, setText, syncList, timeAgo } from '../lib/dom';
 import { bytes, count, duration } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
 import { href } from '../lib/router';
-import { badge, nodeBadge, worst } from '../lib/status';
+import { badge, nodeBadge, rotationBadge, routingOf, worst } from '../lib/status';
 import { onThemeChange, resolvedTheme } from '../lib/theme';
 import { LagChart } from '../replicas/chart';
 import { routingPanel } from '../workbench/routing';
-import { seriesColor } from '../replicas/palette';
+import { seriesColor, seriesDash } from '../replicas/palette';
 
 /** The page that shows an attention item's subject (`replica2`, `cache x`, `lake`). */
 function subjectLink(subject: string): string {
@@ -100,6 +102,7 @@ export const overviewPage: PageFactory = ({ store }) => {
         label: name,
         scale: 'lag',
         color: seriesColor(i, theme),
+        dash: seriesDash(i),
         get: () => store.timeline.node(name)?.lag,
         width: 1.5,
       })),
@@ -144,6 +147,10 @@ export const overviewPage: PageFactory = ({ store }) => {
   const nodeFacts = (n: NodeStatus) => {
     const facts: (string | HTMLElement)[] = [];
     if (n.lsn) facts.push(h('span', { class: 'mono', title: n.role === 'primary' ? 'pg_current_wal_lsn()' : 'pg_last_wal_replay_lsn()' }, n.lsn));
+    if (n.timeline_id !== null)
+      facts.push(
+        h('span', { class: 'muted', dataset: { testid: 'timeline' }, title: 'The WAL timeline (pg_walfile_name(pg_current_wal_lsn()) on the primary)' }, ` · timeline ${n.timeline_id}`),
+      );
     return facts;
   };
 
@@ -152,7 +159,7 @@ export const overviewPage: PageFactory = ({ store }) => {
     const profNodes = store.profile?.nodes ?? [];
     const prim = s?.nodes.find((n) => n.role === 'primary');
     const primInfo = profNodes.find((n) => n.role === 'primary');
-    const primKey = prim ? `${prim.state}|${prim.level}|${prim.lsn}|${prim.error?.code}|${prim.error?.message}` : 'none';
+    const primKey = prim ? `${prim.state}|${prim.level}|${prim.lsn}|${prim.timeline_id}|${prim.error?.code}|${prim.error?.message}` : 'none';
     if (primaryBody.dataset.k === primKey) {
       /* unchanged */
     } else if (!prim) {
@@ -188,6 +195,7 @@ export const overviewPage: PageFactory = ({ store }) => {
         li.append(
           h('a', { class: 'replica-name', href: href('replicas') }, n.name),
           h('span', { class: 'replica-state' }),
+          h('span', { class: 'replica-rotation', dataset: { testid: 'topo-rotation' } }),
           h('span', { class: 'lag-badge', title: 'Replay lag (pg_stat_replication.replay_lag on the primary) · bytes behind (primary LSN − replay LSN)' }),
           h('div', { class: 'replica-error' }),
         );
@@ -212,7 +220,21 @@ export const overviewPage: PageFactory = ({ store }) => {
         }
         setAttr(li, 'data-tone', b.tone);
         setAttr(li, 'data-state', n.state);
-        setText(lagEl, n.state === 'down' ? '' : `${duration(n.replay_lag_ms)} · ${bytes(n.lag_bytes)}`);
+        const rn = routingOf(store.routing, n.name);
+        const rotEl = li.querySelector<HTMLElement>('.replica-rotation')!;
+        const rb = rn ? rotationBadge(rn) : null;
+        const rkey = rb ? `${rb.tone}|${rb.word}` : '';
+        if (rotEl.dataset.k !== rkey) {
+          rotEl.dataset.k = rkey;
+          replace(rotEl, rb ? badge(rb) : null);
+        }
+        setAttr(rotEl, 'data-rotation', rb?.word ?? null);
+        setAttr(rotEl, 'title', rn ? (rn.reason ?? (rn.in_rotation ? 'reads may go here' : 'out of rotation')) : null);
+        const tli = n.timeline_id !== null ? ` · timeline ${n.timeline_id}` : '';
+        setText(
+          lagEl,
+          n.state === 'down' ? '' : n.state === 'promoted' ? `no replay lag: out of recovery${tli}` : `${duration(n.replay_lag_ms)} · ${bytes(n.lag_bytes)}${tli}`,
+        );
         setAttr(lagEl, 'data-level', n.level);
         setAttr(li, 'data-lag-bytes', n.lag_bytes === null ? '' : String(n.lag_bytes));
         setAttr(li, 'data-replay-lag-ms', n.replay_lag_ms === null ? '' : String(n.replay_lag_ms));
@@ -298,7 +320,12 @@ export const overviewPage: PageFactory = ({ store }) => {
   d.add(store.on('lake', renderLake));
   d.add(store.on('caches', renderCaches));
   d.add(store.on('attention', renderAttention));
-  d.add(store.on('routing', routing.render));
+  d.add(
+    store.on('routing', () => {
+      routing.render();
+      renderNodes();
+    }),
+  );
   renderNodes();
   renderLake();
   renderCaches();

@@ -1,8 +1,10 @@
 // A lag chart on uPlot: the timeline's columns (shared time axis, replay lag in seconds on
 // the left, bytes behind on the right), the profile's warning and critical thresholds as
-// dashed lines, exact values and UTC time on hover, drag to zoom, double-click to reset.
-// Live updates keep the user's zoom: while zoomed, new samples land without moving the
-// window.
+// dashed lines with labels that never overlap (critical's above its line, warning's below
+// its own, or at the other end of the line when there is no room), exact values and UTC
+// time on hover, drag to zoom, double-click or "Reset zoom" to reset. A zoomed chart says so
+// ("zoomed · 10:02:11–10:04:40 UTC"). Live updates keep the user's zoom: while zoomed, new
+// samples land without moving the window. A sample without a lag (down, promoted) is a gap.
 
 import uPlot from 'uplot';
 import type { Thresholds } from '../lib/bindings';
@@ -39,6 +41,8 @@ export interface ChartOptions {
   onCursor?: (idx: number | null) => void;
   /** Accessible name of the chart. */
   label: string;
+  /** A marker over the plot's top right (e.g. why the line has a gap: "promoted · no replay lag"); none when null. */
+  note?: () => string | null;
 }
 
 /** Tick steps for seconds: sub-second, then clock-friendly steps. */
@@ -64,6 +68,10 @@ export class LagChart {
   private hovering = false;
   private readonly observer: ResizeObserver;
   private lastWidth = 0;
+  private readonly zoomBar: HTMLElement;
+  private readonly zoomText: HTMLElement;
+  private labels: { warn: HTMLElement; crit: HTMLElement } | null = null;
+  private noteEl: HTMLElement | null = null;
 
   constructor(
     private readonly timeline: LagTimeline,
@@ -73,6 +81,20 @@ export class LagChart {
     this.el.className = 'chart';
     this.el.setAttribute('role', 'group');
     this.el.setAttribute('aria-label', opts.label);
+    this.el.dataset.seriesColors = opts.series.map((s) => s.color).join(' ');
+    this.zoomText = document.createElement('span');
+    this.zoomText.className = 'chart-zoom-text';
+    const resetBtn = document.createElement('button');
+    resetBtn.type = 'button';
+    resetBtn.className = 'btn btn-small chart-zoom-reset';
+    resetBtn.textContent = 'Reset zoom';
+    resetBtn.addEventListener('click', () => this.reset());
+    this.zoomBar = document.createElement('div');
+    this.zoomBar.className = 'chart-zoom';
+    this.zoomBar.dataset.testid = 'chart-zoom';
+    this.zoomBar.hidden = true;
+    this.zoomBar.append(this.zoomText, resetBtn);
+    this.el.append(this.zoomBar);
     this.observer = new ResizeObserver(() => this.resize());
     this.observer.observe(this.el);
   }
@@ -120,12 +142,9 @@ export class LagChart {
       ctx.save();
       ctx.lineWidth = Math.max(1, devicePixelRatio);
       ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-      ctx.font = `${10 * devicePixelRatio}px ${cssVar('--font-ui') || 'system-ui, sans-serif'}`;
-      ctx.textBaseline = 'bottom';
-      ctx.textAlign = 'left';
-      for (const [v, color, word] of [
-        [th.warn, warnColor, 'warning'],
-        [th.crit, critColor, 'critical'],
+      for (const [v, color] of [
+        [th.warn, warnColor],
+        [th.crit, critColor],
       ] as const) {
         const y = Math.round(u.valToPos(v, 'lag', true));
         if (y < bbox.top || y > bbox.top + bbox.height) continue;
@@ -134,12 +153,9 @@ export class LagChart {
         ctx.moveTo(bbox.left, y);
         ctx.lineTo(bbox.left + bbox.width, y);
         ctx.stroke();
-        if (o.axes) {
-          ctx.fillStyle = color;
-          ctx.fillText(`${word} ${seconds(v)}`, bbox.left + 4 * devicePixelRatio, y - 2 * devicePixelRatio);
-        }
       }
       ctx.restore();
+      this.placeLabels(u, th);
     };
 
     // Axis width from its longest label (≈6.5 px a character at 11 px), so "1 min 15 s" fits.
@@ -225,7 +241,7 @@ export class LagChart {
         y: false,
       },
       hooks: {
-        draw: [drawThresholds],
+        draw: [drawThresholds, (u) => this.placeNote(u)],
         setScale: [
           (u, key) => {
             if (key !== 'x') return;
@@ -240,6 +256,8 @@ export class LagChart {
             const last = xs[xs.length - 1]!;
             this.zoomed = min > first + 0.5 || max < last - 0.5;
             this.el.dataset.zoomed = String(this.zoomed);
+            this.zoomBar.hidden = !this.zoomed;
+            if (this.zoomed) this.zoomText.textContent = `zoomed · ${utcClock(min * 1000)}–${utcClock(max * 1000)} UTC`;
           },
         ],
         setCursor: [
@@ -253,8 +271,60 @@ export class LagChart {
         ],
       },
     };
+    this.labels = null;
+    this.noteEl = null;
     this.plot = new uPlot(opts, this.data(), this.el);
     this.legendToLatest();
+  }
+
+  /** The marker of `opts.note`, over the plot's top right. */
+  private placeNote(u: uPlot): void {
+    const text = this.opts.note?.() ?? null;
+    if (!text && !this.noteEl) return;
+    if (!this.noteEl) {
+      this.noteEl = document.createElement('span');
+      this.noteEl.className = 'chart-note';
+      this.noteEl.dataset.testid = 'chart-note';
+      u.over.append(this.noteEl);
+    }
+    this.noteEl.hidden = !text;
+    this.noteEl.textContent = text ?? '';
+  }
+
+  /**
+   * The threshold labels, as elements over the plot (`.threshold-label`): critical's above
+   * its line, warning's below its own line; when warning's does not fit below, above its
+   * line, and then, if the two would meet, critical's moves to the line's right end.
+   */
+  private placeLabels(u: uPlot, th: { warn: number; crit: number }): void {
+    if (!this.opts.axes) return;
+    if (!this.labels) {
+      const mk = (level: string) => {
+        const el = document.createElement('span');
+        el.className = `threshold-label level-${level}`;
+        el.dataset.threshold = level;
+        u.over.append(el);
+        return el;
+      };
+      this.labels = { warn: mk('warning'), crit: mk('critical') };
+    }
+    const H = 12;
+    const height = u.over.clientHeight;
+    const yW = u.valToPos(th.warn, 'lag');
+    const yC = u.valToPos(th.crit, 'lag');
+    const show = (el: HTMLElement, y: number, text: string, top: number, right: boolean) => {
+      el.hidden = !(y >= 0 && y <= height);
+      el.textContent = text;
+      el.style.top = `${Math.round(top)}px`;
+      el.style.left = right ? 'auto' : '4px';
+      el.style.right = right ? '4px' : 'auto';
+    };
+    let warnTop = yW + 1;
+    if (warnTop + H > height) warnTop = yW - H - 1;
+    const critTop = Math.max(0, yC - H - 1);
+    const meet = warnTop < critTop + H && critTop < warnTop + H;
+    show(this.labels.warn, yW, `warning ${seconds(th.warn)}`, warnTop, false);
+    show(this.labels.crit, yC, `critical ${seconds(th.crit)}`, critTop, meet);
   }
 
   /** Without a hover, the legend shows the newest sample. */
@@ -296,6 +366,8 @@ export class LagChart {
   /** Drops the zoom and shows everything (a new history arrived). */
   reset(): void {
     this.zoomed = false;
+    this.zoomBar.hidden = true;
+    this.el.dataset.zoomed = 'false';
     this.plot?.setData(this.data(), true);
   }
 
@@ -305,6 +377,7 @@ export class LagChart {
     this.plot?.destroy();
     this.plot = null;
     this.zoomed = false;
+    this.zoomBar.hidden = true;
     if (width > 0) this.build(width);
   }
 

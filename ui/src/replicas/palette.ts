@@ -1,17 +1,21 @@
-// Series colours for the combined chart: 16 hues that stay apart in light and dark themes.
+// Series colours for the lag charts. None is an alarm colour: no red, orange, amber or
+// yellow (those are the warning and critical colours, and a healthy series must never look
+// like an alarm), so the hues are blues, purples, teals, greens and greys, each set tuned for
+// its theme's background (lighter and brighter in dark mode). Past eight series the hues
+// repeat with a dash pattern, so every series stays apart.
 
-const LIGHT = [
-  '#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2',
-  '#7f7f7f', '#bcbd22', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd',
-];
-const DARK = [
-  '#6cb6ff', '#ff7b72', '#56d364', '#d2a8ff', '#ffa657', '#39d0d8', '#c9a27e', '#f778ba',
-  '#b1bac4', '#e3d04f', '#a5a5ff', '#a6d189', '#e5c07b', '#ef9a9a', '#ce93d8', '#79c0ff',
-];
+const LIGHT = ['#1f6feb', '#8250df', '#0f8b8d', '#2f8f3a', '#a3339c', '#57606a', '#0b88c9', '#3b3bb8'];
+const DARK = ['#6cb6ff', '#d2a8ff', '#39d0d8', '#56d364', '#e58ee0', '#b1bac4', '#a5a5ff', '#7ee0b5'];
+const DASHES: (number[] | undefined)[] = [undefined, [6, 3], [2, 2]];
 
 export function seriesColor(i: number, theme: 'light' | 'dark'): string {
   const p = theme === 'dark' ? DARK : LIGHT;
   return p[i % p.length]!;
+}
+
+/** The dash pattern of the i-th series (solid for the first eight). */
+export function seriesDash(i: number): number[] | undefined {
+  return DASHES[Math.floor(i / LIGHT.length) % DASHES.length];
 }
 
 /** `#rrggbb` at an opacity, as `rgba(…)` (canvas fills; other colour forms pass through). */

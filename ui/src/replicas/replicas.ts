@@ -8,11 +8,11 @@ import { h, replace, setAttr, setText, timeAgo, filterBox } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { bytes, duration, parseTime, seconds, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
-import { badge, nodeBadge } from '../lib/status';
+import { badge, nodeBadge, rotationBadge, routingOf } from '../lib/status';
 import { onThemeChange, cssVar, resolvedTheme } from '../lib/theme';
 import { LagChart } from './chart';
 import { download } from '../lib/grid';
-import { seriesColor, withAlpha } from './palette';
+import { seriesColor, seriesDash, withAlpha } from './palette';
 
 /** Saves an exported chart (base64 PNG or SVG text) as a file. */
 function downloadChart(f: ChartFile): void {
@@ -31,6 +31,7 @@ interface Card {
   name: string;
   root: HTMLElement;
   state: HTMLElement;
+  rotation: HTMLElement;
   numbers: HTMLElement;
   error: HTMLElement;
   hover: HTMLElement | null;
@@ -57,7 +58,7 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
     primaryLine,
     notice,
     body,
-    h('p', { class: 'hint' }, 'Drag across a chart to zoom; double-click to show the whole hour again. Times are UTC. ', LAG_SOURCE, ' ', BYTES_SOURCE),
+    h('p', { class: 'hint' }, 'Drag across a chart to zoom; Reset zoom (or a double-click) shows the whole hour again. Times are UTC. A promoted or down replica has no lag: its line has a gap. ', LAG_SOURCE, ' ', BYTES_SOURCE),
   );
 
   const replicaNames = (): string[] => {
@@ -69,6 +70,7 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
 
   const makeCard = (name: string, mini: boolean): Card => {
     const state = h('span', { class: 'replica-state' });
+    const rotation = h('span', { class: 'replica-rotation', dataset: { testid: 'replica-rotation' } });
     const numbers = h('span', { class: 'replica-numbers' });
     const error = h('div', { class: 'replica-error', role: 'status' });
     error.hidden = true;
@@ -92,6 +94,12 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
             { label: 'replay lag', scale: 'lag', color: cssVar('--chart-lag') || seriesColor(0, theme), get: () => store.timeline.node(name)?.lag, width: 1.75 },
           ],
       thresholds,
+      note: () => {
+        const n = store.sample?.nodes.find((x) => x.name === name);
+        if (n?.state === 'promoted') return 'promoted · no replay lag: the line ends where it left recovery';
+        if (n && (n.state === 'down' || !n.reachable)) return 'down · no reading';
+        return null;
+      },
       axes: !mini,
       lagAxis: true,
       bytesAxis: !mini,
@@ -136,11 +144,11 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
     const root = h(
       'article',
       { class: `replica-card${mini ? ' mini' : ''}`, dataset: { replica: name }, 'aria-label': `Replica ${name}` },
-      h('header', { class: 'replica-head' }, h('h2', { class: 'replica-title' }, name), state, numbers, hover, exports),
+      h('header', { class: 'replica-head' }, h('h2', { class: 'replica-title' }, name), state, rotation, numbers, hover, exports),
       error,
       chart.el,
     );
-    return { name, root, state, numbers, error, hover, chart };
+    return { name, root, state, rotation, numbers, error, hover, chart };
   };
 
   const updateCard = (c: Card, n: NodeStatus | undefined) => {
@@ -154,12 +162,26 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
       c.state.dataset.k = key;
       replace(c.state, badge(b));
     }
+    const rn = routingOf(store.routing, n.name);
+    const rb = rn ? rotationBadge(rn) : null;
+    const rkey = rb ? `${rb.tone}|${rb.word}` : '';
+    if (c.rotation.dataset.k !== rkey) {
+      c.rotation.dataset.k = rkey;
+      replace(c.rotation, rb ? badge(rb) : null);
+    }
+    setAttr(c.rotation, 'title', rn?.reason ?? null);
     setAttr(c.root, 'data-state', n.state);
     setAttr(c.root, 'data-tone', b.tone);
     setAttr(c.root, 'data-level', n.level);
     setAttr(c.root, 'data-lag-bytes', n.lag_bytes === null ? '' : String(n.lag_bytes));
     setAttr(c.root, 'data-replay-lag-ms', n.replay_lag_ms === null ? '' : String(n.replay_lag_ms));
-    const lagText = n.state === 'down' ? 'lag unknown' : `lag ${duration(n.replay_lag_ms)} · ${bytes(n.lag_bytes)} behind`;
+    const tli = n.timeline_id !== null ? ` · timeline ${n.timeline_id}` : '';
+    const lagText =
+      n.state === 'down'
+        ? 'lag unknown'
+        : n.state === 'promoted'
+          ? `no replay lag: promoted, out of recovery, it replays nothing${tli}`
+          : `lag ${duration(n.replay_lag_ms)} · ${bytes(n.lag_bytes)} behind${tli}`;
     if (c.numbers.dataset.text !== lagText + (n.lsn ?? '')) {
       c.numbers.dataset.text = lagText + (n.lsn ?? '');
       const replayed = parseTime(n.last_replay_at);
@@ -188,6 +210,7 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
           label: name,
           scale: measure,
           color: seriesColor(i, theme),
+          dash: seriesDash(i),
           get: () => (measure === 'lag' ? store.timeline.node(name)?.lag : store.timeline.node(name)?.bytes),
           width: 1.25,
         })),
@@ -276,6 +299,7 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
 
   d.add(store.on('lag', onLag));
   d.add(store.on('history', onHistory));
+  d.add(store.on('routing', renderNodes));
   d.add(
     onThemeChange(() => {
       layoutKey = '';

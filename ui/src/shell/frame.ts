@@ -1,11 +1,12 @@
-// The frame around every page (UI.md, "Frame"): the left navigation with real links, the
-// top bar naming the stack and each tier's reachability with how fresh the numbers are,
-// and the theme toggle.
+// The frame around every page: a skip-to-content link (the first focusable element), the
+// left navigation with real links, the top bar naming the stack and each tier's standing
+// with how fresh the numbers are (replicas: how many are in rotation, from the router's
+// stats), the theme toggle, and `/` to focus the page's filter or first input.
 
 import { h, replace, setAttr, setText, spinner } from '../lib/dom';
 import { count, duration, utc } from '../lib/format';
 import { PAGES, type PageName, href } from '../lib/router';
-import { nodeBadge, worst, type Tone } from '../lib/status';
+import { nodeBadge, rotationWords, routingOf, worst, type Tone } from '../lib/status';
 import type { Store } from '../lib/store';
 import { type ThemeMode, onThemeChange, setThemeMode, themeMode } from '../lib/theme';
 
@@ -91,7 +92,38 @@ export function createFrame(store: Store): Frame {
     lastSample,
   );
   const main = h('main', { class: 'page', id: 'page', tabindex: '-1' });
-  const root = h('div', { class: 'frame' }, side, h('div', { class: 'body' }, top, main));
+  // Not a hash link: the hash is the page's route.
+  const skip = h(
+    'a',
+    {
+      class: 'skip-link',
+      href: '#page',
+      dataset: { testid: 'skip-link' },
+      on: {
+        click: (e: MouseEvent) => {
+          e.preventDefault();
+          main.focus();
+        },
+      },
+    },
+    'Skip to content',
+  );
+  const root = h('div', { class: 'frame' }, skip, side, h('div', { class: 'body' }, top, main));
+
+  // `/` focuses the page's filter (`[data-search]`) or else its first input, unless typing.
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    const t = e.target as HTMLElement | null;
+    if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+    const usable = (el: HTMLElement) => !(el as HTMLInputElement).disabled && el.getClientRects().length > 0;
+    const box =
+      [...main.querySelectorAll<HTMLElement>('[data-search]')].find(usable) ??
+      [...main.querySelectorAll<HTMLElement>('input:not([type=hidden]):not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable=true]')].find(usable);
+    if (!box) return;
+    e.preventDefault();
+    box.focus();
+    if (box instanceof HTMLInputElement || box instanceof HTMLTextAreaElement) box.select();
+  });
 
   const renderProfile = () => {
     if (store.status === 'no-profile') {
@@ -122,19 +154,31 @@ export function createFrame(store: Store): Frame {
     }
     const reps = nodes.filter((n) => n.role === 'replica');
     const total = reps.length || profNodes.filter((n) => n.role === 'replica').length;
+    const r = store.routing;
     if (!s) replicas.set('muted', `–/${total} replicas`, 'waiting for the first lag sample');
     else {
-      // In rotation: answering, streaming from the primary, and not past the critical lag.
-      const up = reps.filter((n) => n.reachable && n.state !== 'down' && n.state !== 'disconnected' && n.level !== 'critical');
+      // In rotation: the router's word, not a guess from the sample.
+      const routed = r ? r.nodes.filter((n) => n.role === 'replica') : [];
+      const inRotation = routed.filter((n) => n.in_rotation).length;
       const badges = reps.map(nodeBadge);
-      const tone = reps.length ? worst(badges.map((b) => b.tone)) : 'muted';
+      const words = reps.map((n) => {
+        const rn = routingOf(r, n.name);
+        return rn ? rotationWords(rn) : 'rotation unknown';
+      });
+      const recovering = words.filter((w) => w.startsWith('recovering'));
+      const tones = badges.map((b) => b.tone);
+      if (recovering.length) tones.push('warn');
+      if (words.includes('out of rotation')) tones.push('crit');
+      const tone = reps.length ? worst(tones) : 'muted';
       replicas.set(
         tone === 'info' ? 'info' : tone,
-        `${up.length}/${total} replicas`,
-        `${up.length} of ${total} replicas in rotation\n` +
-          (reps.map((n, i) => `${n.name}: ${badges[i]!.word}${n.replay_lag_ms !== null ? `, replay lag ${duration(n.replay_lag_ms)}` : ''}`).join('\n') ||
-            'no replicas in this profile'),
+        `${r ? inRotation : '–'}/${total} replicas${recovering.length === 1 ? ` · ${reps[words.indexOf(recovering[0]!)]!.name} ${recovering[0]}` : recovering.length > 1 ? ` · ${recovering.length} recovering` : ''}`,
+        `${r ? inRotation : '–'} of ${total} replicas in rotation (the router's rotation)\n` +
+          (reps
+            .map((n, i) => `${n.name}: ${badges[i]!.word} · ${words[i]}${n.replay_lag_ms !== null ? `, replay lag ${duration(n.replay_lag_ms)}` : ''}`)
+            .join('\n') || 'no replicas in this profile'),
       );
+      setAttr(replicas.el, 'data-in-rotation', r ? String(inRotation) : null);
     }
     const l = store.lake;
     if (!l || (!l.reachable && !l.error)) lake.set('muted', 'lake', 'the lake has not answered yet');
@@ -183,6 +227,7 @@ export function createFrame(store: Store): Frame {
   store.on('profiles', renderProfile);
   store.on('attention', renderProfile);
   store.on('lag', renderTiers);
+  store.on('routing', renderTiers);
   store.on('lake', renderTiers);
   store.on('jobs', renderJobs);
   window.setInterval(renderAge, 200);
