@@ -273,7 +273,8 @@ export const overviewPage: PageFactory = ({ store }) => {
     }
     const item = (k: CacheState | 'refreshing' | 'error', tone: string, icon: string, word: string) =>
       by.get(k) ? h('li', { class: `cache-count tone-${tone}`, dataset: { cacheState: k } }, h('span', { 'aria-hidden': 'true' }, icon), h('b', null, count(by.get(k)!)), ` ${word}`) : null;
-    const cacheTone = by.get('expired') || by.get('error') ? 'crit' : by.get('stale') ? 'warn' : cs.length ? 'ok' : 'muted';
+    // Expired (TTL passed, sources unchanged) holds current data: never an alarm colour.
+    const cacheTone = by.get('error') ? 'crit' : by.get('stale') || by.get('edited') ? 'warn' : cs.length ? 'ok' : 'muted';
     setAttr(cacheCard, 'data-tone', cacheTone);
     const newest = Math.max(0, ...cs.map((c) => c.status.last_refresh?.refreshed_at_ms ?? 0));
     replace(
@@ -285,7 +286,8 @@ export const overviewPage: PageFactory = ({ store }) => {
             { class: 'cache-counts' },
             item('fresh', 'ok', '●', 'fresh'),
             item('stale', 'warn', '▲', 'stale'),
-            item('expired', 'crit', '■', 'expired'),
+            item('edited', 'warn', '▲', 'edited'),
+            item('expired', 'info', '◷', 'expired · data current'),
             item('error', 'crit', '✕', 'failed'),
             item('refreshing', 'info', '↻', 'refreshing'),
             item('empty', 'muted', '○', 'empty'),
