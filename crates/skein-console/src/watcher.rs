@@ -189,7 +189,10 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
         let mut out = Vec::with_capacity(views.len());
         for status in views {
             let name = status.definition.name.clone();
-            let stale = matches!(status.state, CacheState::Stale | CacheState::Expired);
+            let stale = matches!(
+                status.state,
+                CacheState::Stale | CacheState::Expired | CacheState::Edited
+            );
             let since = if stale {
                 Some(*board.stale_since.entry(name.clone()).or_insert(now))
             } else {

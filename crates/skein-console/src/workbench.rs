@@ -198,7 +198,17 @@ impl Console {
             statuses.clear();
             for name in &used {
                 let status = lake.cache_status(&self.shared.work, name).await;
-                let state = status.as_ref().map_or(CacheState::Unknown, |s| s.state);
+                let matched = caches
+                    .iter()
+                    .find(|c| &c.name == name)
+                    .map(|c| c.query.clone());
+                let state = match &status {
+                    // The plan matched the definition the console last saw: one edited since
+                    // (by another console or the CLI) holds another query's result.
+                    Ok(s) if matched.as_ref() != Some(&s.definition.query) => CacheState::Edited,
+                    Ok(s) => s.state,
+                    Err(_) => CacheState::Unknown,
+                };
                 if state != CacheState::Fresh {
                     all_fresh = false;
                     if let Some(c) = caches.iter_mut().find(|c| &c.name == name) {
@@ -231,14 +241,34 @@ impl Console {
         let sql = nonempty(sql)?;
         let max_rows = max_rows.clamp(1, MAX_ROWS) as usize;
         let live = self.explain_live(sql, session).await;
-        let note = match self.cache_decision(sql, &live, true).await {
-            CacheDecision::Lake {
-                route,
-                uses,
-                live_node,
-                statuses,
-            } => match self.run_on_lake(&uses, &live_node, max_rows).await {
+        let mut attempts = 0;
+        let note = loop {
+            attempts += 1;
+            let (route, uses, live_node, statuses) =
+                match self.cache_decision(sql, &live, true).await {
+                    CacheDecision::Lake {
+                        route,
+                        uses,
+                        live_node,
+                        statuses,
+                    } => (route, uses, live_node, statuses),
+                    CacheDecision::Live { note } => break note,
+                };
+            // Read exactly the refreshes checked fresh: a refresh committing in between is
+            // seen in the read's lake snapshot, and the check runs again.
+            let checked: Vec<(String, String)> = statuses
+                .iter()
+                .filter_map(|s| {
+                    let r = s.last_refresh.as_ref()?;
+                    Some((s.definition.name.clone(), r.refresh_id.clone()))
+                })
+                .collect();
+            match self
+                .run_on_lake(&uses, &live_node, max_rows, &checked)
+                .await
+            {
                 Ok((rows, elapsed_ms)) => {
+                    self.shared.router.count_cache_read();
                     let staleness =
                         cache_staleness(&route, &rows, &statuses, self.staleness_of(&live_node));
                     return Ok(QueryResult {
@@ -252,12 +282,14 @@ impl Console {
                         staleness,
                     });
                 }
-                Err(e) => Some(format!(
-                    "the lake could not serve it ({}): read live",
-                    e.info().message
-                )),
-            },
-            CacheDecision::Live { note } => note,
+                Err(e) if e.code() == skein_core::ErrorCode::Conflict && attempts < 3 => continue,
+                Err(e) => {
+                    break Some(format!(
+                        "the lake could not serve it ({}): read live",
+                        e.info().message
+                    ))
+                }
+            }
         };
         let router = self.shared.router.clone();
         let timeout = self.options().work_timeout;
@@ -324,14 +356,21 @@ impl Console {
         uses: &CacheUse,
         live_node: &str,
         max_rows: usize,
+        checked: &[(String, String)],
     ) -> Result<(LakeRows, f64)> {
         let started = std::time::Instant::now();
         let lake = self.lake().await?;
         let rows = match uses {
-            CacheUse::Whole { cache } => lake.read_cache(cache, max_rows).await?,
+            CacheUse::Whole { cache } => {
+                let refresh = checked
+                    .iter()
+                    .find(|(c, _)| c == cache)
+                    .map(|(_, r)| r.as_str());
+                lake.read_cache_checked(cache, refresh, max_rows).await?
+            }
             CacheUse::Partial { sql, .. } => {
                 let node = self.shared.work.node(live_node)?.clone();
-                lake.read_with_live(sql, &node, max_rows).await?
+                lake.read_with_live(sql, &node, max_rows, checked).await?
             }
         };
         Ok((rows, started.elapsed().as_secs_f64() * 1000.0))
@@ -533,8 +572,16 @@ fn cache_staleness(
             .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
     });
     let caches = route.caches.join(", ");
+    let checked = statuses
+        .iter()
+        .filter_map(|s| s.checked_at_ms)
+        .min()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_else(|| "now".into());
     let mut summary = format!(
-        "cache {caches}: fresh (its monitored tables are unchanged since the refresh{}, checked now); lake snapshot {}",
+        "cache {caches}: fresh: monitored tables unchanged since the refresh{}, checked at {checked} \
+         (a fingerprint of them on the primary equals the refresh's); lake snapshot {} holds that refresh",
         refreshed_at.as_deref().map(|t| format!(" at {t}")).unwrap_or_default(),
         rows.snapshot_id
     );

@@ -9,9 +9,11 @@
 //! (`pg_attribute`) is part of it, so a schema change counts as a change too. Freezing keeps the raw `xmin`, so
 //! VACUUM does not change it.
 //!
-//! The LSN is `pg_current_wal_lsn()` read after the fingerprint's snapshot was taken: every
-//! commit the fingerprint saw lies before it, so a node that has replayed up to it holds at
-//! least the data the fingerprint describes.
+//! The LSN is `pg_current_wal_insert_lsn()` read after the fingerprint's snapshot was taken:
+//! every commit the fingerprint saw lies before it, so a node that has replayed up to it holds
+//! at least the data the fingerprint describes. Not `pg_current_wal_lsn()` (the write
+//! position): a commit with `synchronous_commit = off` is visible before its WAL is written,
+//! so it can lie past the write position while the fingerprint already counts it.
 
 use serde::{Deserialize, Serialize};
 use tokio_postgres::IsolationLevel;
@@ -38,7 +40,7 @@ pub struct TableFingerprint {
 pub struct Fingerprint {
     /// Per table, in the order asked.
     pub tables: Vec<TableFingerprint>,
-    /// `pg_current_wal_lsn()` on the primary after the fingerprint's snapshot.
+    /// `pg_current_wal_insert_lsn()` on the primary after the fingerprint's snapshot.
     pub lsn: Lsn,
 }
 
@@ -98,7 +100,7 @@ impl Fingerprint {
                     .await?;
                 out.push(TableFingerprint { table: t.clone(), rows: row.get(0), xmin_hash: row.get(1), columns_md5: row.get(2) });
             }
-            let lsn: String = tx.query_one("SELECT pg_current_wal_lsn()::text", &[]).await?.get(0);
+            let lsn: String = tx.query_one("SELECT pg_current_wal_insert_lsn()::text", &[]).await?.get(0);
             tx.commit().await?;
             Ok((out, lsn))
         });
