@@ -5,9 +5,10 @@
 
 use skein_pg::Cluster;
 
-use crate::cache::{commit, now_ms, read_definitions, validate_definition, CacheDefinition};
+use crate::cache::{commit, now_ms, read_definitions, CacheDefinition};
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, text_array, Lake};
+use crate::validate::validate_definition;
 
 /// The tables a query reads, as written (`orders`, `public.orders`), in order of first use,
 /// without CTE names. Parsed with PostgreSQL's own parser (libpg_query).
