@@ -143,6 +143,62 @@ async fn an_edited_cache_is_never_fresh_until_its_new_query_is_refreshed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_checked_against_one_refresh_never_reads_another() {
+    let s = stack("checked").await;
+    let (lake, cluster) = (&s.lake, &s.cluster);
+    lake.create_cache(cluster, "k", "SELECT id, v FROM t", &["t".into()], None)
+        .await
+        .expect("create");
+    lake.refresh_cache(cluster, "k", false)
+        .await
+        .expect("refresh");
+    let checked = lake.cache_status(cluster, "k").await.expect("status");
+    let first = checked.last_refresh.expect("refreshed").refresh_id;
+    let rows = lake
+        .read_cache_checked("k", Some(&first), 100)
+        .await
+        .expect("the checked refresh is the newest");
+    assert_eq!(rows.row_count, 20);
+
+    // A refresh lands between the check and the read: the read says so instead of serving
+    // data that was not checked.
+    cluster
+        .primary
+        .execute("DELETE FROM t WHERE id > 10")
+        .await
+        .expect("delete");
+    lake.refresh_cache(cluster, "k", false)
+        .await
+        .expect("refresh");
+    let e = lake
+        .read_cache_checked("k", Some(&first), 100)
+        .await
+        .expect_err("another refresh is the newest now");
+    assert_eq!(e.code(), ErrorCode::Conflict, "{e}");
+    let second = lake
+        .cache_status(cluster, "k")
+        .await
+        .expect("status")
+        .last_refresh
+        .expect("refreshed")
+        .refresh_id;
+    let rows = lake
+        .read_cache_checked("k", Some(&second), 100)
+        .await
+        .expect("read");
+    assert_eq!(rows.row_count, 10);
+    assert_eq!(
+        Some(rows.snapshot_id),
+        lake.cache_status(cluster, "k")
+            .await
+            .expect("status")
+            .last_refresh
+            .and_then(|r| r.snapshot_id),
+        "the snapshot read is the refresh's"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_statements_are_refused_as_cache_queries() {
     let s = stack("writes").await;
     let (lake, cluster) = (&s.lake, &s.cluster);
