@@ -245,4 +245,55 @@ async fn an_edit_is_read_live_until_the_new_query_is_refreshed() {
         "{}",
         again.route.reason
     );
+
+    // Past its TTL with unchanged sources: expired, worded as current data, never critical;
+    // the scheduler's pass SKIPS it (one fingerprint per TTL) instead of rewriting it.
+    app.rpc(Request::CreateCache(CacheSpec {
+        name: "short".into(),
+        query: "SELECT count(*) AS n FROM app.items".into(),
+        monitor: vec!["app.items".into()],
+        ttl_seconds: Some(1),
+    }))
+    .await
+    .expect("create");
+    let started = std::time::Instant::now();
+    let (view, item) = loop {
+        let (views, attention) = board(app).await;
+        let view = views
+            .into_iter()
+            .find(|v| v.status.definition.name == "short");
+        let item = attention.into_iter().find(|a| a.subject == "cache short");
+        if let (Some(v), Some(a)) = (view, item) {
+            if v.status.state == CacheState::Expired
+                && v.last_outcome.as_ref().map(|o| o.result) == Some(RefreshResult::Skipped)
+            {
+                break (v, a);
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the short cache was never expired and skipped"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(item.severity, Severity::Info, "{item:?}");
+    assert!(
+        item.message
+            .contains("TTL passed · sources unchanged · refreshed data is current"),
+        "{}",
+        item.message
+    );
+    assert!(view.status.checked_at_ms.is_some(), "{view:?}");
+    let expired = run(app, "SELECT count(*) AS n FROM app.items").await;
+    assert_ne!(
+        expired.route.target,
+        QueryTarget::Cache,
+        "{:?}",
+        expired.route
+    );
+    assert!(
+        expired.route.reason.contains("expired"),
+        "{}",
+        expired.route.reason
+    );
 }
