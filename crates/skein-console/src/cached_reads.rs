@@ -32,49 +32,48 @@ impl Console {
         if !may_use_caches(&self.shared.router, sql) {
             return CacheDecision::Live { note: None };
         }
-        let mut caches: Vec<CachedQuery> = self
-            .caches_now()
-            .into_iter()
-            .map(|v| CachedQuery {
-                name: v.status.definition.name.clone(),
-                query: v.status.definition.query.clone(),
-                // Run time checks each matching cache now; explain trusts the watcher.
-                fresh: verify || (v.status.state == CacheState::Fresh && !v.refreshing),
-                state: if v.refreshing {
-                    "refreshing".into()
-                } else {
-                    state_word(v.status.state)
-                },
-            })
-            .collect();
-        if verify {
-            // Match by the definitions in the lake now, not the board's last reading: an
-            // edit (here, in another console, by the CLI) counts at once.
-            let Ok(lake) = self.lake().await else {
-                return CacheDecision::Live { note: None };
-            };
-            match lake.cache_definitions().await {
-                Ok(defs) => {
-                    caches.retain(|c| defs.iter().any(|d| d.name == c.name));
-                    for d in defs {
-                        match caches.iter_mut().find(|c| c.name == d.name) {
-                            Some(c) => c.query = d.query,
-                            None => caches.push(CachedQuery {
-                                name: d.name,
-                                query: d.query,
-                                fresh: true,
-                                state: "unknown".into(),
-                            }),
-                        }
-                    }
-                }
-                Err(e) => {
-                    return CacheDecision::Live {
-                        note: Some(format!("caches not checked ({e}): read live")),
-                    }
+        // Match by the definitions in the lake now, not the board's last reading: an edit
+        // (here, in another console, by the CLI) counts at once. The board's state stands
+        // only for the definition it was computed for.
+        let Ok(lake) = self.lake().await else {
+            return CacheDecision::Live { note: None };
+        };
+        let definitions = match lake.cache_definitions().await {
+            Ok(d) => d,
+            Err(e) => {
+                return CacheDecision::Live {
+                    note: Some(format!("caches not checked ({e}): read live")),
                 }
             }
-        }
+        };
+        let board = self.caches_now();
+        let mut caches: Vec<CachedQuery> = definitions
+            .into_iter()
+            .map(|d| {
+                let view = board
+                    .iter()
+                    .find(|v| v.status.definition.name == d.name)
+                    .filter(|v| v.status.definition.digest() == d.digest());
+                let (fresh, state) = match view {
+                    None if board.iter().any(|v| v.status.definition.name == d.name) => {
+                        (false, CacheState::Edited.word().to_owned())
+                    }
+                    None => (false, CacheState::Unknown.word().to_owned()),
+                    Some(v) if v.refreshing => (false, "refreshing".to_owned()),
+                    Some(v) => (
+                        v.status.state == CacheState::Fresh,
+                        state_word(v.status.state),
+                    ),
+                };
+                CachedQuery {
+                    name: d.name,
+                    query: d.query,
+                    // Run time checks each matching cache now; explain trusts the board.
+                    fresh: verify || fresh,
+                    state,
+                }
+            })
+            .collect();
         let lake_name = self.profile().lake.name.clone();
         let mut statuses = Vec::new();
         let plan = loop {

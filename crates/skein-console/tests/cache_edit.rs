@@ -222,6 +222,8 @@ async fn an_edit_is_read_live_until_the_new_query_is_refreshed() {
         .update_cache(&cluster, "items", OLD, &["app.items".into()], None)
         .await
         .expect("edit from another process");
+    let explained = explain(app, NEW).await;
+    assert_ne!(explained.target, QueryTarget::Cache, "{explained:?}");
     let after = run(app, NEW).await;
     assert_ne!(after.route.target, QueryTarget::Cache, "{:?}", after.route);
     let started = std::time::Instant::now();
