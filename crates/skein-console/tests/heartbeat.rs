@@ -142,12 +142,14 @@ async fn a_cache_read_is_never_older_than_the_primary_before_the_read() {
             if got < before {
                 stale.push((before, got, r.staleness.summary.clone()));
             }
-        } else {
+        } else if r.route.node == "primary" {
             assert!(
                 got >= before,
-                "a live read older than the primary before it"
+                "a read on the primary older than the primary before it"
             );
         }
+        // A replica's answer may be behind by its replay lag: that is the replica's
+        // staleness, shown with the answer, not a cache's.
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     done.store(true, Ordering::Relaxed);
