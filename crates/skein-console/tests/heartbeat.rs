@@ -3,7 +3,12 @@
 //! The check is linearizable: the primary's heartbeat is read **before** each run starts, so
 //! any answer served from the lake must be at least that new.
 //!
-//! `SKEIN_HEARTBEAT_SECONDS` sets the length of the run (20 s by default; longer for benches).
+//! `SKEIN_HEARTBEAT_SECONDS` sets the length of the run (20 s by default; longer for benches),
+//! `SKEIN_HEARTBEAT_FORCE=1` forces every refresh, `SKEIN_HEARTBEAT_WAL_WRITER_DELAY` sets the
+//! primary's `wal_writer_delay` (the heartbeat commits asynchronously; `10s` holds its WAL
+//! back long enough that a refresh taken right after a beat would miss it if the fingerprint's
+//! LSN were the write position — `crates/skein-lake/tests/async_commit.rs` checks that case
+//! deterministically).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,6 +79,20 @@ async fn a_cache_read_is_never_older_than_the_primary_before_the_read() {
     let stack = Stack { sandbox, app };
     let console = stack.app.console().expect("console");
 
+    // SKEIN_HEARTBEAT_WAL_WRITER_DELAY (e.g. `10s`) widens the window in which an
+    // asynchronous commit is visible on the primary but not yet written to WAL.
+    if let Ok(delay) = std::env::var("SKEIN_HEARTBEAT_WAL_WRITER_DELAY") {
+        for sql in [
+            format!("ALTER SYSTEM SET wal_writer_delay = '{delay}'"),
+            "SELECT pg_reload_conf()".to_owned(),
+        ] {
+            cluster
+                .primary
+                .execute(&sql)
+                .await
+                .expect("wal_writer_delay");
+        }
+    }
     for sql in [
         "CREATE SCHEMA hb",
         "CREATE TABLE hb.heartbeat (id int PRIMARY KEY, beat bigint)",
