@@ -519,7 +519,18 @@ impl Lake {
 
 #[cfg(test)]
 mod tests {
-    use super::CacheDefinition;
+    use super::{CacheDefinition, CacheState};
+
+    #[test]
+    fn each_state_has_its_serialised_word_and_a_meaning() {
+        for s in CacheState::ALL {
+            assert_eq!(serde_json::to_value(s).expect("json"), s.word());
+            assert!(!s.meaning().is_empty());
+        }
+        assert!(CacheState::Expired
+            .meaning()
+            .starts_with("TTL passed · sources unchanged · refreshed data is current"));
+    }
 
     #[test]
     fn the_digest_follows_query_and_tables_only() {
