@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clap::Subcommand;
 use skein_core::Profile;
-use skein_lake::{Lake, RefreshResult};
+use skein_lake::{CacheState, Lake, RefreshResult};
 use skein_pg::Cluster;
 
 use crate::output;
@@ -28,7 +28,8 @@ pub enum CacheCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List caches with their last refresh and state (fresh, stale, expired, empty).
+    /// List caches with their last refresh and state (empty, fresh, edited, stale, expired,
+    /// unknown), then what each state shown means.
     List {
         /// Print JSON.
         #[arg(long)]
@@ -122,6 +123,24 @@ pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
                 ],
                 &rows,
             );
+            for c in caches.iter().filter(|c| c.state == CacheState::Unknown) {
+                if let Some(e) = &c.state_error {
+                    output::line(&format!(
+                        "{}: state unknown: {}",
+                        c.definition.name, e.message
+                    ));
+                }
+            }
+            let shown: Vec<CacheState> = CacheState::ALL
+                .into_iter()
+                .filter(|s| caches.iter().any(|c| c.state == *s))
+                .collect();
+            if !shown.is_empty() {
+                output::line("");
+                for s in shown {
+                    output::line(&format!("{:<8} {}", s.word(), s.meaning()));
+                }
+            }
             Ok(())
         }
         CacheCommand::Snapshot { names, json } => {

@@ -3,8 +3,10 @@
 //! user functions marked volatile in the primary's `pg_proc` count as writes, replicas out of
 //! rotation (one lag sample) are left out, the `[router]` rules apply and `--session` gives
 //! the session's affinity, and a read that a fresh cache holds is shown going to the lake
-//! (every cache's state is computed now: a fingerprint of its monitored tables on the
-//! primary). Without a profile, only the statement is classified (no node).
+//! (every cache's state is computed now: its definition as the lake holds it, and a
+//! fingerprint of its monitored tables on the primary; the reason says when it was checked).
+//! A cache that holds the read but is edited, stale, expired or empty is named and not used.
+//! Without a profile, only the statement is classified (no node).
 
 use clap::Subcommand;
 use serde::Serialize;

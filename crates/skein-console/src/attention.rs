@@ -1,6 +1,7 @@
 //! What needs attention, worst first: promoted replicas (a second primary), then down,
-//! recovering or lagging replicas, an unreachable lake, caches
-//! that failed, expired, went stale or were never refreshed.
+//! recovering or lagging replicas, an unreachable lake; caches whose last refresh failed
+//! (critical), that went stale, were edited, never refreshed or whose state is unknown
+//! (warning), and those past their TTL with unchanged sources (info: their data is current).
 
 use skein_core::Profile;
 use skein_lake::CacheState;
@@ -240,10 +241,22 @@ pub(crate) fn attention(
                         .map_or(o.message.clone(), |e| format!("{}: {}", e.code, e.message))
                 ),
             )),
-            (_, CacheState::Expired) => Some((Severity::Critical, "expired (past its TTL)".into())),
             (_, CacheState::Stale) => Some((
                 Severity::Warning,
-                "stale: a monitored table changed since the last refresh".into(),
+                "stale: a monitored table changed since the last refresh; not served until refreshed"
+                    .into(),
+            )),
+            (_, CacheState::Edited) => Some((
+                Severity::Warning,
+                "edited: the definition changed since the last refresh; the lake holds the old \
+                 query's result, not served until refreshed"
+                    .into(),
+            )),
+            (_, CacheState::Expired) => Some((
+                Severity::Info,
+                "expired: TTL passed · sources unchanged · refreshed data is current (served \
+                 again after a refresh)"
+                    .into(),
             )),
             (_, CacheState::Empty) => Some((Severity::Warning, "never refreshed".into())),
             (_, CacheState::Unknown) => Some((
@@ -265,7 +278,11 @@ pub(crate) fn attention(
             });
         }
     }
-    out.sort_by_key(|a| a.severity != Severity::Critical);
+    out.sort_by_key(|a| match a.severity {
+        Severity::Critical => 0,
+        Severity::Warning => 1,
+        Severity::Info => 2,
+    });
     out
 }
 

@@ -392,7 +392,9 @@ impl Console {
         if let Ok(mut board) = self.board() {
             board.next_run.remove(&spec.name);
         }
-        self.shared.poke.notify_one();
+        // The board (explain, the scheduler) shows the new definition's state before this
+        // returns: a changed definition is `edited` at once.
+        let _ = crate::watcher::update_caches(&self.shared, false).await;
         Ok(def)
     }
 

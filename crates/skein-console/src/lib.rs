@@ -9,6 +9,7 @@
 mod app;
 mod attention;
 pub mod bindings;
+mod cached_reads;
 pub mod chart;
 mod console;
 mod error;

@@ -358,10 +358,12 @@ pub struct LakeSummary {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
-    /// Out of rotation, down, expired or failed.
+    /// Out of rotation, down, promoted, a failed refresh: data known to be wrong or missing.
     Critical,
-    /// Lagging past warning, stale.
+    /// Lagging past warning; a cache stale, edited, never refreshed or of unknown state.
     Warning,
+    /// Worth knowing, nothing wrong: a cache past its TTL whose sources are unchanged.
+    Info,
 }
 
 /// One thing that needs attention.
@@ -380,7 +382,8 @@ pub struct Attention {
 pub struct CacheView {
     /// Definition, last refresh and state (from the lake and a fingerprint on the primary).
     pub status: CacheStatus,
-    /// When the console first saw it stale or expired (ms since the Unix epoch).
+    /// When the console first saw it in its current stale, edited or expired state (ms since
+    /// the Unix epoch).
     pub stale_since_ms: Option<u64>,
     /// A refresh is running.
     pub refreshing: bool,

@@ -1,13 +1,14 @@
 //! The cache scheduler: every watcher period it looks for caches that have a TTL, are not
 //! paused and are not being refreshed, whose next run has come — the last refresh plus the
-//! TTL, or now for a cache never refreshed — and refreshes them **if their sources changed**
+//! TTL, or now for a cache never refreshed or edited since its last refresh — and refreshes
+//! them **if their sources or their definition changed**
 //! ([`skein_lake::Lake::refresh_cache_if_changed`]: SKIPPED otherwise, so an idle source costs
-//! one fingerprint per TTL, not a rewrite). At most [`crate::ConsoleOptions::scheduler_max`]
+//! one fingerprint per TTL, not a rewrite; the cache stays `expired` with current data). At most [`crate::ConsoleOptions::scheduler_max`]
 //! run at once. After each run the next one is one TTL later. Refreshes go through the same
 //! path as a click (events `refresh_started` / `refresh_finished`, the cache shows as
 //! refreshing).
 
-use skein_lake::CacheStatus;
+use skein_lake::{CacheState, CacheStatus};
 
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +25,8 @@ pub(crate) fn next_run(board: &CacheBoard, status: &CacheStatus) -> Option<u64> 
         return Some(*next);
     }
     Some(match &status.last_refresh {
+        // Edited since its last refresh: the lake holds another query's result; now.
+        Some(_) if status.state == CacheState::Edited => 0,
         Some(r) => (r.refreshed_at_ms.max(0) as u64).saturating_add(ttl_ms),
         None => 0,
     })

@@ -4,7 +4,10 @@
 //! changed. A fingerprint scans the monitored tables, so it takes one only when the tables'
 //! write counters (`pg_stat_user_tables`, read for all monitored tables in one query) or the
 //! lake's snapshot moved since the last check, and in any case every [`EXACT_EVERY`] ticks;
-//! in between it only ages the state (TTL expiry needs no scan).
+//! in between it only ages the state, except that a cache whose TTL passes is fingerprinted
+//! then (`expired` means its sources are provably unchanged). A changed definition (edited in
+//! any console or by the CLI: the definitions are read from the lake every tick) is never
+//! carried over: its state is computed again, `edited` until a refresh of it lands.
 
 use std::collections::HashMap;
 
@@ -171,9 +174,11 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
                 .filter(|_| same && !exact)
                 .map(|v| v.status.clone())
         };
-        let status = match prior {
-            Some(p) => aged(p, now),
-            None => lake.cache_status_of(&s.work, def).await?,
+        // A state carried over only ages; one that would turn `expired` is checked again with a
+        // fingerprint (expired means the sources are provably unchanged).
+        let status = match prior.map(|p| aged(p, now)) {
+            Some(p) if p.state != CacheState::Expired || checked_past_ttl(&p) => p,
+            _ => lake.cache_status_of(&s.work, def).await?,
         };
         if let Some(sig) = signature {
             signatures.insert(name, sig);
@@ -189,7 +194,10 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
         let mut out = Vec::with_capacity(views.len());
         for status in views {
             let name = status.definition.name.clone();
-            let stale = matches!(status.state, CacheState::Stale | CacheState::Expired);
+            let stale = matches!(
+                status.state,
+                CacheState::Stale | CacheState::Expired | CacheState::Edited
+            );
             let since = if stale {
                 Some(*board.stale_since.entry(name.clone()).or_insert(now))
             } else {
@@ -232,6 +240,20 @@ fn aged(mut status: CacheStatus, now: u64) -> CacheStatus {
         }
     }
     status
+}
+
+/// Whether the fingerprint behind `status` was taken after its TTL had passed (so `expired`
+/// is known, not assumed).
+fn checked_past_ttl(status: &CacheStatus) -> bool {
+    let ttl_end = status
+        .definition
+        .ttl_seconds
+        .zip(status.last_refresh.as_ref())
+        .map(|(ttl, r)| r.refreshed_at_ms + (ttl as i64) * 1000);
+    status
+        .checked_at_ms
+        .zip(ttl_end)
+        .is_some_and(|(t, end)| t > end)
 }
 
 fn same_view(a: &CacheView, b: &CacheView) -> bool {

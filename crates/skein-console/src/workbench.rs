@@ -4,22 +4,24 @@
 //!
 //! A read that fresh caches hold is served from the lake: the whole statement from its cache
 //! table, or its cached subqueries and CTEs in DuckDB joined with the rest read live from the
-//! replica the router picks ([`skein_router::cache`]). Caches are checked fresh at run time;
-//! one that is not is named in the reason and never used.
+//! replica the router picks ([`skein_router::cache`]). Caches are checked fresh at run time
+//! by an exact test (see `cached_reads.rs`: a fingerprint of the monitored tables on the
+//! primary, one scan of each, and a lake read pinned to the refresh checked); one that is not
+//! fresh is named in the reason and never used. Each read the lake serves is counted
+//! ([`skein_router::Router::count_cache_read`], the routing table's `lake` row).
 //!
 //! Other statements go through the console's [`skein_router::Router`], inside a named routing
 //! session kept across runs, so a `SET` or a temp table stays on its connection and a read
 //! after a write sees the write (read-your-writes).
 
 use serde::{Deserialize, Serialize};
-use skein_lake::{CacheState, CacheStatus, LakeRows};
 use skein_pg::Lsn;
-use skein_router::{
-    CachePlan, CacheRoutes, CacheUse, CachedQuery, Route, Router, RoutingStats, Session, Target,
-};
+use skein_router::{Route, RoutingStats, Session, Target};
 use tokio_postgres::SimpleQueryMessage;
 use ts_rs::TS;
 
+pub use crate::cached_reads::explain_with_caches;
+use crate::cached_reads::{cache_staleness, CacheDecision};
 use crate::console::Console;
 use crate::error::{Error, Result};
 
@@ -88,6 +90,9 @@ pub struct Staleness {
     pub snapshot_id: Option<i64>,
     /// For a cache: when it was last refreshed (RFC 3339).
     pub refreshed_at: Option<String>,
+    /// For a cache: when it was checked fresh (RFC 3339): a fingerprint of its monitored
+    /// tables taken then on the primary equalled the refresh's.
+    pub checked_at: Option<String>,
     /// For a person.
     pub summary: String,
 }
@@ -155,68 +160,6 @@ impl Console {
         }
     }
 
-    /// Whether fresh caches serve `sql` (a read): the whole statement, or its cached parts
-    /// joined in DuckDB with the rest read live from `live`'s node. With `verify`, each cache
-    /// used is checked fresh now (a fingerprint of its monitored tables on the primary), not
-    /// only by the watcher's last reading. A matching cache that is not fresh is named in the
-    /// note and never used.
-    async fn cache_decision(&self, sql: &str, live: &Route, verify: bool) -> CacheDecision {
-        if !may_use_caches(&self.shared.router, sql) {
-            return CacheDecision::Live { note: None };
-        }
-        let mut caches: Vec<CachedQuery> = self
-            .caches_now()
-            .into_iter()
-            .map(|v| CachedQuery {
-                name: v.status.definition.name.clone(),
-                query: v.status.definition.query.clone(),
-                // Run time checks each matching cache now; explain trusts the watcher.
-                fresh: verify || (v.status.state == CacheState::Fresh && !v.refreshing),
-                state: if v.refreshing {
-                    "refreshing".into()
-                } else {
-                    state_word(v.status.state)
-                },
-            })
-            .collect();
-        let lake_name = self.profile().lake.name.clone();
-        let mut statuses = Vec::new();
-        let plan = loop {
-            let plan = CacheRoutes::new(&lake_name, caches.clone()).plan(sql);
-            let used: Vec<String> = match &plan.uses {
-                Some(CacheUse::Whole { cache }) => vec![cache.clone()],
-                Some(CacheUse::Partial { caches, .. }) => caches.clone(),
-                None => Vec::new(),
-            };
-            if !verify || used.is_empty() {
-                break plan;
-            }
-            let Ok(lake) = self.lake().await else {
-                break CachePlan::default();
-            };
-            let mut all_fresh = true;
-            statuses.clear();
-            for name in &used {
-                let status = lake.cache_status(&self.shared.work, name).await;
-                let state = status.as_ref().map_or(CacheState::Unknown, |s| s.state);
-                if state != CacheState::Fresh {
-                    all_fresh = false;
-                    if let Some(c) = caches.iter_mut().find(|c| &c.name == name) {
-                        c.fresh = false;
-                        c.state = state_word(state);
-                    }
-                }
-                if let Ok(s) = status {
-                    statuses.push(s);
-                }
-            }
-            if all_fresh {
-                break plan;
-            }
-        };
-        decide(sql, plan, &lake_name, live, statuses)
-    }
-
     /// Runs `sql` where the router sends it, inside routing session `session`, and returns
     /// up to `max_rows` rows (1–[`MAX_ROWS`]) as text.
     ///
@@ -231,14 +174,34 @@ impl Console {
         let sql = nonempty(sql)?;
         let max_rows = max_rows.clamp(1, MAX_ROWS) as usize;
         let live = self.explain_live(sql, session).await;
-        let note = match self.cache_decision(sql, &live, true).await {
-            CacheDecision::Lake {
-                route,
-                uses,
-                live_node,
-                statuses,
-            } => match self.run_on_lake(&uses, &live_node, max_rows).await {
+        let mut attempts = 0;
+        let note = loop {
+            attempts += 1;
+            let (route, uses, live_node, statuses) =
+                match self.cache_decision(sql, &live, true).await {
+                    CacheDecision::Lake {
+                        route,
+                        uses,
+                        live_node,
+                        statuses,
+                    } => (route, uses, live_node, statuses),
+                    CacheDecision::Live { note } => break note,
+                };
+            // Read exactly the refreshes checked fresh: a refresh committing in between is
+            // seen in the read's lake snapshot, and the check runs again.
+            let checked: Vec<(String, String)> = statuses
+                .iter()
+                .filter_map(|s| {
+                    let r = s.last_refresh.as_ref()?;
+                    Some((s.definition.name.clone(), r.refresh_id.clone()))
+                })
+                .collect();
+            match self
+                .run_on_lake(&uses, &live_node, max_rows, &checked)
+                .await
+            {
                 Ok((rows, elapsed_ms)) => {
+                    self.shared.router.count_cache_read();
                     let staleness =
                         cache_staleness(&route, &rows, &statuses, self.staleness_of(&live_node));
                     return Ok(QueryResult {
@@ -252,12 +215,14 @@ impl Console {
                         staleness,
                     });
                 }
-                Err(e) => Some(format!(
-                    "the lake could not serve it ({}): read live",
-                    e.info().message
-                )),
-            },
-            CacheDecision::Live { note } => note,
+                Err(e) if e.code() == skein_core::ErrorCode::Conflict && attempts < 3 => continue,
+                Err(e) => {
+                    break Some(format!(
+                        "the lake could not serve it ({}): read live",
+                        e.info().message
+                    ))
+                }
+            }
         };
         let router = self.shared.router.clone();
         let timeout = self.options().work_timeout;
@@ -319,24 +284,6 @@ impl Console {
         })
     }
 
-    async fn run_on_lake(
-        &self,
-        uses: &CacheUse,
-        live_node: &str,
-        max_rows: usize,
-    ) -> Result<(LakeRows, f64)> {
-        let started = std::time::Instant::now();
-        let lake = self.lake().await?;
-        let rows = match uses {
-            CacheUse::Whole { cache } => lake.read_cache(cache, max_rows).await?,
-            CacheUse::Partial { sql, .. } => {
-                let node = self.shared.work.node(live_node)?.clone();
-                lake.read_with_live(sql, &node, max_rows).await?
-            }
-        };
-        Ok((rows, started.elapsed().as_secs_f64() * 1000.0))
-    }
-
     /// How far behind the primary `node` was at the last lag sample.
     fn staleness_of(&self, node: &str) -> Staleness {
         if node == self.profile().primary.name {
@@ -346,6 +293,7 @@ impl Console {
                 lag_bytes: None,
                 snapshot_id: None,
                 refreshed_at: None,
+                checked_at: None,
                 summary: format!("live: {node} is the primary"),
             };
         }
@@ -364,6 +312,7 @@ impl Console {
             lag_bytes: bytes,
             snapshot_id: None,
             refreshed_at: None,
+            checked_at: None,
             summary: match (lag_ms, bytes) {
                 (Some(ms), Some(b)) => format!(
                     "{node} was {ms} ms ({b} bytes of WAL) behind the primary at the last sample (pg_stat_replication.replay_lag)"
@@ -396,163 +345,11 @@ impl Console {
     }
 }
 
-/// Whether caches may serve `sql`: a read with no node hint.
-fn may_use_caches(router: &Router, sql: &str) -> bool {
-    let explicit = sql.contains("skein:primary") || sql.contains("skein:replica");
-    router.classify(sql).target == Target::Replica && !explicit
-}
-
-/// The decision a cache plan leads to, with the reason for a person.
-fn decide(
-    sql: &str,
-    plan: CachePlan,
-    lake_name: &str,
-    live: &Route,
-    statuses: Vec<CacheStatus>,
-) -> CacheDecision {
-    let wants = sql.contains("skein:cache");
-    let skipped = (!plan.skipped.is_empty()).then(|| {
-        plan.skipped
-            .iter()
-            .map(|s| format!("cache {} holds it but is {}: not used", s.name, s.state))
-            .collect::<Vec<_>>()
-            .join("; ")
-    });
-    let Some(uses) = plan.uses else {
-        let note = match (skipped, wants) {
-            (Some(s), _) => Some(format!("{s}; read live")),
-            (None, true) => {
-                Some("/* skein:cache */, but no cache holds this query: read live".into())
-            }
-            (None, false) => None,
-        };
-        return CacheDecision::Live { note };
-    };
-    let (rule, reason, names) = match &uses {
-        CacheUse::Whole { cache } => (
-            "cache",
-            format!("a fresh cache holds this query's result: served from the lake table {lake_name}.main.{cache}"),
-            vec![cache.clone()],
-        ),
-        CacheUse::Partial { caches, .. } => (
-            "cache_join",
-            format!(
-                "fresh caches hold part of it ({}): DuckDB reads them from the lake and the rest live from {}",
-                caches.join(", "),
-                live.node
-            ),
-            caches.clone(),
-        ),
-    };
-    let reason = match skipped {
-        Some(s) => format!("{reason}; {s}"),
-        None => reason,
-    };
-    CacheDecision::Lake {
-        route: QueryRoute {
-            target: QueryTarget::Cache,
-            node: "lake".into(),
-            rule: rule.into(),
-            reason,
-            needs_lsn: None,
-            caches: names,
-        },
-        uses,
-        live_node: live.node.clone(),
-        statuses,
-    }
-}
-
-/// Where `sql` goes, caches included, for a one-shot caller with no running console
-/// (`skein route explain`): `live` is the router's route for it, `statuses` every cache's
-/// status as computed now ([`skein_lake::Lake::cache_statuses`]).
-pub fn explain_with_caches(
-    router: &Router,
-    sql: &str,
-    live: Route,
-    statuses: &[CacheStatus],
-    lake_name: &str,
-) -> QueryRoute {
-    if !may_use_caches(router, sql) {
-        return live.into();
-    }
-    let caches = statuses
-        .iter()
-        .map(|s| CachedQuery {
-            name: s.definition.name.clone(),
-            query: s.definition.query.clone(),
-            fresh: s.state == CacheState::Fresh,
-            state: state_word(s.state),
-        })
-        .collect();
-    let plan = CacheRoutes::new(lake_name, caches).plan(sql);
-    match decide(sql, plan, lake_name, &live, Vec::new()) {
-        CacheDecision::Lake { route, .. } => route,
-        CacheDecision::Live { note } => with_note(live.into(), note),
-    }
-}
-
-enum CacheDecision {
-    Live {
-        note: Option<String>,
-    },
-    Lake {
-        route: QueryRoute,
-        uses: CacheUse,
-        live_node: String,
-        statuses: Vec<CacheStatus>,
-    },
-}
-
-fn with_note(mut route: QueryRoute, note: Option<String>) -> QueryRoute {
+pub(crate) fn with_note(mut route: QueryRoute, note: Option<String>) -> QueryRoute {
     if let Some(n) = note {
         route.reason = format!("{}; {n}", route.reason);
     }
     route
-}
-
-fn state_word(state: CacheState) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn cache_staleness(
-    route: &QueryRoute,
-    rows: &LakeRows,
-    statuses: &[CacheStatus],
-    live: Staleness,
-) -> Staleness {
-    let refreshed = statuses
-        .iter()
-        .filter_map(|s| s.last_refresh.as_ref().map(|r| r.refreshed_at_ms))
-        .min();
-    let refreshed_at = refreshed.and_then(|ms| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-    });
-    let caches = route.caches.join(", ");
-    let mut summary = format!(
-        "cache {caches}: fresh (its monitored tables are unchanged since the refresh{}, checked now); lake snapshot {}",
-        refreshed_at.as_deref().map(|t| format!(" at {t}")).unwrap_or_default(),
-        rows.snapshot_id
-    );
-    if route.rule == "cache_join" {
-        summary.push_str(&format!("; live part: {}", live.summary));
-    }
-    Staleness {
-        live: false,
-        replay_lag_ms: (route.rule == "cache_join")
-            .then_some(live.replay_lag_ms)
-            .flatten(),
-        lag_bytes: (route.rule == "cache_join")
-            .then_some(live.lag_bytes)
-            .flatten(),
-        snapshot_id: Some(rows.snapshot_id),
-        refreshed_at,
-        summary,
-    }
 }
 
 fn nonempty(sql: &str) -> Result<&str> {

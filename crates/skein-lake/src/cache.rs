@@ -13,6 +13,7 @@ use skein_pg::{Cluster, Fingerprint};
 
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, text_array, Lake};
+use crate::validate::validate_definition;
 use crate::AUTHOR;
 
 /// A cache: a source query materialised into a lake table.
@@ -54,6 +55,32 @@ pub struct RefreshRecord {
     pub duration_ms: u64,
     /// The snapshot that holds the data (looked up by `refresh_id`).
     pub snapshot_id: Option<i64>,
+    /// Digest of the definition the refresh ran ([`CacheDefinition::digest`]); `None` for a
+    /// record written before Skein recorded it, which counts as another definition.
+    #[serde(default)]
+    pub definition_digest: Option<String>,
+}
+
+impl CacheDefinition {
+    /// A digest of what decides the cached data: the query and the monitored tables (not the
+    /// TTL, the name or the pause). Two definitions with the same digest cache the same
+    /// result; a refresh records it, so an edit since the refresh is seen
+    /// ([`CacheState::Edited`]). 64-bit FNV-1a of the query and the tables, in hex.
+    pub fn digest(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes {
+                h ^= u64::from(*b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        eat(self.query.as_bytes());
+        for t in &self.monitor {
+            eat(&[0]);
+            eat(t.as_bytes());
+        }
+        format!("fnv1a64:{h:016x}")
+    }
 }
 
 /// Where a cache stands.
@@ -68,13 +95,60 @@ pub enum CacheState {
     /// The definition (query, monitored tables) changed since the last refresh: the lake
     /// holds the old query's result. Never served; the next refresh is never SKIPPED.
     Edited,
-    /// A monitored table changed since the last refresh: the data is behind.
+    /// A monitored table changed since the last refresh (past the TTL or not): the data is
+    /// behind.
     Stale,
-    /// Past its TTL, with the monitored tables unchanged since the refresh: the data is
-    /// current, but the TTL asks for a refresh before routing serves it again.
+    /// Past its TTL, with the monitored tables provably unchanged since the refresh (same
+    /// fingerprint): the data is current, but the TTL asks for a refresh before routing
+    /// serves it again. Not an alarm.
     Expired,
     /// The state could not be determined (the primary is unreachable, a table is gone).
     Unknown,
+}
+
+impl CacheState {
+    /// Every state, in the order a legend lists them.
+    pub const ALL: [CacheState; 6] = [
+        CacheState::Empty,
+        CacheState::Fresh,
+        CacheState::Edited,
+        CacheState::Stale,
+        CacheState::Expired,
+        CacheState::Unknown,
+    ];
+
+    /// The state's word, as serialised (`fresh`, `edited`, …).
+    pub fn word(self) -> &'static str {
+        match self {
+            CacheState::Empty => "empty",
+            CacheState::Fresh => "fresh",
+            CacheState::Edited => "edited",
+            CacheState::Stale => "stale",
+            CacheState::Expired => "expired",
+            CacheState::Unknown => "unknown",
+        }
+    }
+
+    /// What the state means for a person, the same words everywhere (`skein cache list`,
+    /// the console's attention list).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            CacheState::Empty => "never refreshed: the lake has no data for it",
+            CacheState::Fresh => {
+                "refreshed with the current definition, monitored tables unchanged since, within the TTL: the only state routing serves"
+            }
+            CacheState::Edited => {
+                "the definition changed since the last refresh: the lake holds the old query's result; never served; the next refresh rewrites it"
+            }
+            CacheState::Stale => {
+                "a monitored table changed since the last refresh: the data is behind; not served"
+            }
+            CacheState::Expired => {
+                "TTL passed · sources unchanged · refreshed data is current; not served until refreshed"
+            }
+            CacheState::Unknown => "the state could not be checked (the error says why)",
+        }
+    }
 }
 
 /// A cache with its last refresh and current state.
@@ -91,6 +165,11 @@ pub struct CacheStatus {
     pub state: CacheState,
     /// Why the state is `Unknown`.
     pub state_error: Option<skein_core::ErrorInfo>,
+    /// When the state was decided by comparing a fingerprint taken on the primary with the
+    /// refresh's (ms since the Unix epoch): `Fresh`, `Stale` and `Expired` are as of then.
+    /// `None` when no fingerprint was needed (`Empty`, `Edited`) or could be taken.
+    #[serde(default)]
+    pub checked_at_ms: Option<i64>,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -114,7 +193,7 @@ pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
         Ok(present == 3)
     };
     if complete()? {
-        return Ok(());
+        return ensure_definition_column(conn, lake);
     }
     let l = ident(lake);
     let created = commit(
@@ -126,7 +205,7 @@ pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
             c.execute_batch(&format!(
             "CREATE SCHEMA IF NOT EXISTS {l}.skein;
              CREATE TABLE IF NOT EXISTS {l}.skein.caches (name VARCHAR, query VARCHAR, monitor VARCHAR[], ttl_seconds BIGINT, created_at_ms BIGINT);
-             CREATE TABLE IF NOT EXISTS {l}.skein.cache_refreshes (cache VARCHAR, refresh_id VARCHAR, refreshed_at_ms BIGINT, fingerprint VARCHAR, source_lsn VARCHAR, served_by VARCHAR, rows BIGINT, duration_ms BIGINT);
+             CREATE TABLE IF NOT EXISTS {l}.skein.cache_refreshes (cache VARCHAR, refresh_id VARCHAR, refreshed_at_ms BIGINT, fingerprint VARCHAR, source_lsn VARCHAR, served_by VARCHAR, rows BIGINT, duration_ms BIGINT, definition VARCHAR);
              CREATE TABLE IF NOT EXISTS {l}.skein.cache_settings (cache VARCHAR, paused BOOLEAN, changed_at_ms BIGINT);"
         ))
         .map_err(Error::duck("creating Skein's schema in the lake"))
@@ -135,7 +214,54 @@ pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
     match created {
         // Another process (or handle) created it at the same moment: DuckLake refuses the
         // second commit; what matters is that the schema is there.
-        Err(e) if e.code() == skein_core::ErrorCode::Conflict && complete()? => Ok(()),
+        Err(e) if e.code() == skein_core::ErrorCode::Conflict && complete()? => {
+            ensure_definition_column(conn, lake)
+        }
+        other => other,
+    }
+}
+
+/// The columns of `<lake>.skein.cache_refreshes`, in the order the refresh writes them.
+pub(crate) const REFRESH_COLUMNS: &str =
+    "(cache, refresh_id, refreshed_at_ms, fingerprint, source_lsn, served_by, rows, duration_ms, definition)";
+
+/// Adds `definition` (the digest of the definition a refresh ran) to the refresh records of
+/// a lake created before it existed: one commit, `ALTER TABLE … ADD COLUMN`. Earlier rows
+/// hold NULL there, which counts as another definition (their next refresh rewrites). A
+/// concurrent migration by another process makes DuckLake refuse one of the two commits:
+/// what matters is that the column is there.
+fn ensure_definition_column(conn: &Connection, lake: &str) -> Result<()> {
+    let present = || -> Result<bool> {
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'skein' \
+                 AND table_name = 'cache_refreshes' AND column_name = 'definition'",
+                [lake],
+                |r| r.get(0),
+            )
+            .map_err(Error::duck("looking at the refresh records' columns"))?;
+        Ok(n > 0)
+    };
+    if present()? {
+        return Ok(());
+    }
+    let l = ident(lake);
+    let added = commit(
+        conn,
+        lake,
+        "record each refresh's definition (skein.cache_refreshes.definition)",
+        "{}",
+        |c| {
+            c.execute_batch(&format!(
+                "ALTER TABLE {l}.skein.cache_refreshes ADD COLUMN IF NOT EXISTS definition VARCHAR"
+            ))
+            .map_err(Error::duck(
+                "adding the definition column to the refresh records",
+            ))
+        },
+    );
+    match added {
+        Err(_) if present()? => Ok(()),
         other => other,
     }
 }
@@ -212,7 +338,7 @@ pub(crate) fn read_last_refresh(
 ) -> Result<Option<RefreshRecord>> {
     let l = ident(lake);
     let sql = format!(
-        "SELECT r.refresh_id, r.refreshed_at_ms, r.fingerprint, r.source_lsn, r.served_by, r.rows, r.duration_ms, \
+        "SELECT r.refresh_id, r.refreshed_at_ms, r.fingerprint, r.source_lsn, r.served_by, r.rows, r.duration_ms, r.definition, \
            (SELECT max(s.snapshot_id) FROM {l}.snapshots() s WHERE s.author = 'skein' AND json_extract_string(s.commit_extra_info, '$.refresh_id') = r.refresh_id) \
          FROM {l}.skein.cache_refreshes r WHERE r.cache = ? ORDER BY r.refreshed_at_ms DESC LIMIT 1"
     );
@@ -229,7 +355,8 @@ pub(crate) fn read_last_refresh(
                 served_by: r.get(4)?,
                 rows: r.get::<_, i64>(5)?.max(0) as u64,
                 duration_ms: r.get::<_, i64>(6)?.max(0) as u64,
-                snapshot_id: r.get(7)?,
+                definition_digest: r.get(7)?,
+                snapshot_id: r.get(8)?,
             })
         })
         .map_err(Error::duck("reading the last refresh"))?;
@@ -316,9 +443,11 @@ impl Lake {
         Ok(def)
     }
 
-    /// Every cache with its last refresh and state. The state compares a fresh fingerprint
-    /// of the monitored tables (taken on the primary) with the one recorded at the last
-    /// refresh; when the primary cannot be asked the state is `Unknown`, with the error.
+    /// Every cache with its last refresh and state: `Empty` without a refresh; `Edited` when
+    /// the definition's digest differs from the one the last refresh recorded; otherwise a
+    /// fingerprint of the monitored tables taken now on the primary is compared with the
+    /// refresh's: different is `Stale`, equal is `Expired` past the TTL and `Fresh` within
+    /// it. When the primary cannot be asked the state is `Unknown`, with the error.
     pub async fn cache_statuses(&self, cluster: &Cluster) -> Result<Vec<CacheStatus>> {
         let defs = self.cache_definitions().await?;
         let mut out = Vec::with_capacity(defs.len());
@@ -347,14 +476,27 @@ impl Lake {
         let age_ms = last
             .as_ref()
             .map(|r| (now_ms() - r.refreshed_at_ms).max(0) as u64);
-        let (state, state_error) = match (&last, age_ms) {
-            (None, _) => (CacheState::Empty, None),
-            (Some(_), Some(age)) if definition.ttl_seconds.is_some_and(|t| age > t * 1000) => {
-                (CacheState::Expired, None)
+        let expired = |age: Option<u64>| {
+            definition
+                .ttl_seconds
+                .zip(age)
+                .is_some_and(|(t, a)| a > t * 1000)
+        };
+        let mut checked_at_ms = None;
+        let (state, state_error) = match &last {
+            None => (CacheState::Empty, None),
+            Some(r) if r.definition_digest.as_deref() != Some(definition.digest().as_str()) => {
+                (CacheState::Edited, None)
             }
-            (Some(r), _) => match Fingerprint::take(&cluster.primary, &definition.monitor).await {
-                Ok(f) if f.digest() == r.fingerprint => (CacheState::Fresh, None),
-                Ok(_) => (CacheState::Stale, None),
+            Some(r) => match Fingerprint::take(&cluster.primary, &definition.monitor).await {
+                Ok(f) => {
+                    checked_at_ms = Some(now_ms());
+                    match (f.digest() == r.fingerprint, expired(age_ms)) {
+                        (false, _) => (CacheState::Stale, None),
+                        (true, true) => (CacheState::Expired, None),
+                        (true, false) => (CacheState::Fresh, None),
+                    }
+                }
                 Err(e) => (
                     CacheState::Unknown,
                     Some(skein_core::ErrorInfo {
@@ -370,47 +512,51 @@ impl Lake {
             age_ms,
             state,
             state_error,
+            checked_at_ms,
         })
     }
 }
 
-/// Checks a cache definition before it is saved: the name is an identifier, at least one
-/// monitored table and each exists (a fingerprint is taken), the TTL is positive, and the query
-/// parses and plans on the primary (`PREPARE`; it is not run). Returns the query without a
-/// trailing `;`.
-pub(crate) async fn validate_definition(
-    cluster: &Cluster,
-    name: &str,
-    query: &str,
-    monitor: &[String],
-    ttl_seconds: Option<u64>,
-) -> Result<String> {
-    if !skein_core::profile::is_identifier(name) || name.len() > 63 {
-        return Err(Error::InvalidInput(format!(
-            "'{name}' is not a valid cache name: use letters, digits and '_' (at most 63)"
-        )));
+#[cfg(test)]
+mod tests {
+    use super::{CacheDefinition, CacheState};
+
+    #[test]
+    fn each_state_has_its_serialised_word_and_a_meaning() {
+        for s in CacheState::ALL {
+            assert_eq!(serde_json::to_value(s).expect("json"), s.word());
+            assert!(!s.meaning().is_empty());
+        }
+        assert!(CacheState::Expired
+            .meaning()
+            .starts_with("TTL passed · sources unchanged · refreshed data is current"));
     }
-    if monitor.is_empty() {
-        return Err(Error::InvalidInput(
-            "name at least one source table to monitor (--monitor TABLE)".into(),
-        ));
+
+    #[test]
+    fn the_digest_follows_query_and_tables_only() {
+        let def = CacheDefinition {
+            name: "c".into(),
+            query: "SELECT a FROM t".into(),
+            monitor: vec!["t".into()],
+            ttl_seconds: Some(5),
+            created_at_ms: 1,
+            paused: false,
+        };
+        let same = CacheDefinition {
+            ttl_seconds: None,
+            paused: true,
+            ..def.clone()
+        };
+        assert_eq!(def.digest(), same.digest());
+        let other_query = CacheDefinition {
+            query: "SELECT b FROM t".into(),
+            ..def.clone()
+        };
+        let other_tables = CacheDefinition {
+            monitor: vec!["t".into(), "u".into()],
+            ..def.clone()
+        };
+        assert_ne!(def.digest(), other_query.digest());
+        assert_ne!(def.digest(), other_tables.digest());
     }
-    if ttl_seconds == Some(0) {
-        return Err(Error::InvalidInput(
-            "--ttl must be at least 1 second (leave it out for no TTL)".into(),
-        ));
-    }
-    if query.trim().is_empty() {
-        return Err(Error::InvalidInput("the cache query is empty".into()));
-    }
-    Fingerprint::take(&cluster.primary, monitor).await?;
-    let q = query.trim().trim_end_matches(';').to_owned();
-    let check = q.clone();
-    cluster
-        .primary
-        .with_client("checking the cache query", |c| async move {
-            c.prepare(&check).await.map(|_| ())
-        })
-        .await?;
-    Ok(q)
 }

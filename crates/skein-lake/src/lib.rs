@@ -15,6 +15,7 @@ pub mod refresh;
 pub mod routed;
 pub mod snapshot;
 pub mod together;
+mod validate;
 mod value;
 
 pub use cache::{CacheDefinition, CacheState, CacheStatus};

@@ -5,9 +5,10 @@
 
 use skein_pg::Cluster;
 
-use crate::cache::{commit, now_ms, read_definitions, validate_definition, CacheDefinition};
+use crate::cache::{commit, now_ms, read_definitions, CacheDefinition};
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, text_array, Lake};
+use crate::validate::validate_definition;
 
 /// The tables a query reads, as written (`orders`, `public.orders`), in order of first use,
 /// without CTE names. Parsed with PostgreSQL's own parser (libpg_query).
@@ -71,8 +72,10 @@ impl Lake {
     }
 
     /// Replaces a cache's query, monitored tables and TTL after the same checks as
-    /// `create_cache`. The cached data is left as it is until the next refresh (which sees a
-    /// different fingerprint and rewrites it). Errors: `NotFound`, and those of the checks.
+    /// `create_cache` (a write statement is refused). When the query or the monitored tables
+    /// changed, the cache is `Edited` at once: the lake still holds the old query's result,
+    /// routing never serves it, and the next refresh rewrites it ("definition changed", never
+    /// SKIPPED). Errors: `NotFound`, and those of the checks.
     pub async fn update_cache(
         &self,
         cluster: &Cluster,

@@ -1,14 +1,17 @@
 //! Smart refresh of a cache, keeping DESIGN invariant 5:
 //!
 //! 1. TTL check: within the TTL, a refresh whose monitored tables are unchanged is SKIPPED;
-//!    past it (or with `force`), the cache is rewritten whatever the fingerprint says.
+//!    past it (or with `force`), the cache is rewritten whatever the fingerprint says. A
+//!    definition edited since the last refresh (its digest, [`CacheDefinition::digest`],
+//!    differs from the one the refresh recorded) is never SKIPPED: "definition changed".
 //! 2. The fingerprint of the monitored tables is taken on the primary **before** any data is
 //!    read, with the primary LSN it is valid at ([`skein_pg::Fingerprint`]).
 //! 3. The source query is read through DuckDB's `postgres` extension
 //!    (`postgres_query('src_<node>', …)`, the query runs as written on the server) from a
 //!    replica whose `pg_last_wal_replay_lsn()` has reached that LSN — waiting up to
 //!    [`CATCH_UP_WAIT`] for one — else from the primary.
-//! 4. The new data (`CREATE OR REPLACE TABLE <lake>.main.<cache>`) and the refresh record land
+//! 4. The new data (`CREATE OR REPLACE TABLE <lake>.main.<cache>`) and the refresh record (with
+//!    the fingerprint, its LSN and the definition's digest) land
 //!    in one DuckLake commit with author `skein` and message `refresh cache <name>`. On any
 //!    error the transaction rolls back: the previous contents and snapshot stay as they were.
 //!
@@ -23,6 +26,7 @@ use skein_pg::{fingerprint::replay_lsn, Cluster, Fingerprint, Lsn, Node};
 
 use crate::cache::{
     commit, now_ms, read_last_refresh, refresh_extra_info, CacheDefinition, RefreshRecord,
+    REFRESH_COLUMNS,
 };
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
@@ -78,8 +82,9 @@ impl Lake {
         self.refresh_with(cluster, name, force, false).await
     }
 
-    /// A refresh that writes only when the monitored tables changed, whatever the TTL says:
-    /// what a scheduler runs once a cache's TTL has passed (SKIPPED when nothing changed).
+    /// A refresh that writes only when the monitored tables or the definition changed,
+    /// whatever the TTL says: what a scheduler runs once a cache's TTL has passed (SKIPPED
+    /// when nothing changed).
     pub async fn refresh_cache_if_changed(
         &self,
         cluster: &Cluster,
@@ -125,12 +130,14 @@ impl Lake {
     ) -> Result<RefreshOutcome> {
         let fingerprint = Fingerprint::take(&cluster.primary, &def.monitor).await?;
         let digest = fingerprint.digest();
+        let definition = def.digest();
+        let edited = last.is_some_and(|r| r.definition_digest.as_deref() != Some(&definition));
         let expired = !ignore_ttl
             && last.is_some_and(|r| {
                 def.ttl_seconds
                     .is_some_and(|ttl| now_ms() - r.refreshed_at_ms > (ttl as i64) * 1000)
             });
-        if let (Some(r), false, false) = (last, force, expired) {
+        if let (Some(r), false, false, false) = (last, force, expired, edited) {
             if r.fingerprint == digest {
                 return Ok(RefreshOutcome {
                     cache: def.name.clone(),
@@ -150,11 +157,12 @@ impl Lake {
                 });
             }
         }
-        let reason = match (last, force, expired) {
-            (None, _, _) => "first refresh".to_owned(),
-            (_, true, _) => "forced".to_owned(),
-            (_, _, true) => "TTL expired".to_owned(),
-            _ => "monitored tables changed".to_owned(),
+        let reason = match (last, edited, force, expired) {
+            (None, ..) => "first refresh",
+            (_, true, ..) => "definition changed",
+            (_, _, true, _) => "forced",
+            (_, _, _, true) => "TTL expired",
+            _ => "monitored tables changed",
         };
         let source = pick_source(cluster, fingerprint.lsn).await;
         let refresh_id = uuid::Uuid::new_v4().to_string();
@@ -182,8 +190,8 @@ impl Lake {
                         .map_err(Error::duck("counting the cached rows"))?;
                     let duration_ms = started.elapsed().as_millis() as i64;
                     c.execute(
-                        &format!("INSERT INTO {l}.skein.cache_refreshes VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-                        duckdb::params![name, rid, now_ms(), digest, lsn, sb, rows, duration_ms],
+                        &format!("INSERT INTO {l}.skein.cache_refreshes {REFRESH_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                        duckdb::params![name, rid, now_ms(), digest, lsn, sb, rows, duration_ms, definition],
                     )
                     .map_err(Error::duck("recording the refresh"))?;
                     Ok(rows.max(0) as u64)

@@ -76,15 +76,62 @@ fn collect(conn: &Connection, lake: &str, sql: &str, max_rows: usize) -> Result<
     Ok(out)
 }
 
+/// Runs `sql` in one DuckDB transaction (so one lake snapshot) after checking, in that
+/// transaction, that each `(cache, refresh_id)` of `checked` is still its cache's newest
+/// refresh: the data read is then the data of the refreshes the caller checked fresh.
+fn collect_checked(
+    conn: &Connection,
+    lake: &str,
+    sql: &str,
+    max_rows: usize,
+    checked: &[(String, String)],
+) -> Result<LakeRows> {
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(Error::duck("starting the lake read"))?;
+    let work = || -> Result<LakeRows> {
+        for (cache, refresh_id) in checked {
+            let newest = crate::cache::read_last_refresh(conn, lake, cache)?;
+            if newest.as_ref().map(|r| &r.refresh_id) != Some(refresh_id) {
+                return Err(Error::Conflict(format!(
+                    "cache {cache} was refreshed between its freshness check and the read"
+                )));
+            }
+        }
+        collect(conn, lake, sql, max_rows)
+    };
+    let out = work();
+    let _ = conn.execute_batch("ROLLBACK");
+    out
+}
+
 impl Lake {
     /// Every row of cache `name` (`SELECT * FROM <lake>.main.<name>`), at most `max_rows`.
     ///
     /// Errors: `NotFound` when the lake has no such table; DuckDB's error otherwise.
     pub async fn read_cache(&self, name: &str, max_rows: usize) -> Result<LakeRows> {
+        self.read_cache_checked(name, None, max_rows).await
+    }
+
+    /// [`Lake::read_cache`] of the data refresh `refresh_id` wrote: in one lake snapshot, the
+    /// cache's newest refresh record is checked to be that refresh before its table is read
+    /// (`None`: no check).
+    ///
+    /// Errors: `Conflict` when another refresh of the cache committed since (check again);
+    /// `NotFound` when the lake has no such table; DuckDB's error otherwise.
+    pub async fn read_cache_checked(
+        &self,
+        name: &str,
+        refresh_id: Option<&str>,
+        max_rows: usize,
+    ) -> Result<LakeRows> {
+        let checked: Vec<(String, String)> = refresh_id
+            .map(|r| (name.to_owned(), r.to_owned()))
+            .into_iter()
+            .collect();
         let name = name.to_owned();
         self.read(move |conn, lake| {
             let sql = format!("SELECT * FROM {}.main.{}", ident(lake), ident(&name));
-            collect(conn, lake, &sql, max_rows)
+            collect_checked(conn, lake, &sql, max_rows, &checked)
         })
         .await
     }
@@ -93,14 +140,20 @@ impl Lake {
     /// `<lake>.main.<name>`, other tables unqualified or `schema.table`) with `live` attached
     /// read-only as DuckDB's default catalog, so the unqualified tables are read from it.
     ///
-    /// Errors: attaching `live` fails (naming it); DuckDB rejects the statement (its message).
+    /// `checked`: `(cache, refresh_id)` pairs that must still be the caches' newest refreshes
+    /// in the lake snapshot read (as in [`Lake::read_cache_checked`]).
+    ///
+    /// Errors: attaching `live` fails (naming it); DuckDB rejects the statement (its message);
+    /// `Conflict` when a checked cache was refreshed since.
     pub async fn read_with_live(
         &self,
         sql: &str,
         live: &Node,
         max_rows: usize,
+        checked: &[(String, String)],
     ) -> Result<LakeRows> {
         let sql = sql.to_owned();
+        let checked = checked.to_vec();
         let source = format!(
             "live_{}",
             live.name()
@@ -117,7 +170,7 @@ impl Lake {
             .map_err(Error::duck(format!("attaching {node} to DuckDB")))?;
             conn.execute_batch(&format!("USE {}.public", ident(&source)))
                 .map_err(Error::duck(format!("reading {node} by default")))?;
-            let out = collect(conn, lake, &sql, max_rows);
+            let out = collect_checked(conn, lake, &sql, max_rows, &checked);
             // Back to DuckDB's own catalog for the reader's other work.
             let _ = conn.execute_batch("USE memory");
             out

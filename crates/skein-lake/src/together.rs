@@ -10,7 +10,8 @@
 //!    the source queries share one snapshot. Its first statement reads the source's position
 //!    (`pg_last_wal_replay_lsn()` on a replica, `pg_current_wal_lsn()` on the primary), which
 //!    the commit records as `lsn` in `commit_extra_info` and in every cache's refresh record.
-//! 4. All caches' data and refresh records land in that one commit, message
+//! 4. All caches' data and refresh records (each with its definition's digest) land in that
+//!    one commit, message
 //!    `snapshot caches a, b together at <lsn>`; on any error nothing changes.
 
 use std::time::Instant;
@@ -18,7 +19,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use skein_pg::{Cluster, Fingerprint};
 
-use crate::cache::{now_ms, CacheDefinition};
+use crate::cache::{now_ms, CacheDefinition, REFRESH_COLUMNS};
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
 use crate::AUTHOR;
@@ -123,8 +124,8 @@ impl Lake {
                             .query_row(&format!("SELECT count(*) FROM {l}.main.{}", ident(&d.name)), [], |r| r.get(0))
                             .map_err(Error::duck("counting the cached rows"))?;
                         conn.execute(
-                            &format!("INSERT INTO {l}.skein.cache_refreshes VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-                            duckdb::params![d.name, rid, now_ms(), digest, lsn, sb, n, t0.elapsed().as_millis() as i64],
+                            &format!("INSERT INTO {l}.skein.cache_refreshes {REFRESH_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                            duckdb::params![d.name, rid, now_ms(), digest, lsn, sb, n, t0.elapsed().as_millis() as i64, d.digest()],
                         )
                         .map_err(Error::duck("recording the refresh"))?;
                         out.push((d.name.clone(), n.max(0) as u64));

@@ -9,9 +9,13 @@
 //! (`pg_attribute`) is part of it, so a schema change counts as a change too. Freezing keeps the raw `xmin`, so
 //! VACUUM does not change it.
 //!
-//! The LSN is `pg_current_wal_lsn()` read after the fingerprint's snapshot was taken: every
-//! commit the fingerprint saw lies before it, so a node that has replayed up to it holds at
-//! least the data the fingerprint describes.
+//! The LSN is `pg_current_wal_insert_lsn()` read after the fingerprint's snapshot was taken:
+//! every commit the fingerprint saw lies before it, so a node that has replayed up to it holds
+//! at least the data the fingerprint describes. Not `pg_current_wal_lsn()` (the write
+//! position): a commit with `synchronous_commit = off` is visible before its WAL is written,
+//! so it can lie past the write position while the fingerprint already counts it. (At the
+//! start of a WAL page the insert position is taken back over the page header, to the end of
+//! the last record, a position a replica's replay reaches.)
 
 use serde::{Deserialize, Serialize};
 use tokio_postgres::IsolationLevel;
@@ -38,7 +42,7 @@ pub struct TableFingerprint {
 pub struct Fingerprint {
     /// Per table, in the order asked.
     pub tables: Vec<TableFingerprint>,
-    /// `pg_current_wal_lsn()` on the primary after the fingerprint's snapshot.
+    /// `pg_current_wal_insert_lsn()` on the primary after the fingerprint's snapshot.
     pub lsn: Lsn,
 }
 
@@ -98,15 +102,39 @@ impl Fingerprint {
                     .await?;
                 out.push(TableFingerprint { table: t.clone(), rows: row.get(0), xmin_hash: row.get(1), columns_md5: row.get(2) });
             }
-            let lsn: String = tx.query_one("SELECT pg_current_wal_lsn()::text", &[]).await?.get(0);
+            let row = tx
+                .query_one(
+                    "SELECT pg_current_wal_insert_lsn()::text, current_setting('wal_block_size')::int8, \
+                     pg_size_bytes(current_setting('wal_segment_size'))::int8",
+                    &[],
+                )
+                .await?;
             tx.commit().await?;
-            Ok((out, lsn))
+            Ok((out, row.get::<_, String>(0), row.get::<_, i64>(1), row.get::<_, i64>(2)))
         });
-        let (tables, lsn) = work.await?;
+        let (tables, lsn, block, segment) = work.await?;
         Ok(Fingerprint {
             tables,
-            lsn: lsn.parse().unwrap_or_default(),
+            lsn: end_of_inserted(lsn.parse().unwrap_or_default(), block, segment),
         })
+    }
+}
+
+/// The insert position as the end of the last record inserted, comparable with a replica's
+/// `pg_last_wal_replay_lsn()` (the end of the last record replayed): at the very start of a
+/// WAL page, `pg_current_wal_insert_lsn()` points past the page header (24 bytes, 40 at a
+/// segment's start) where no record ends, so a replica that has replayed everything would
+/// never reach it.
+fn end_of_inserted(lsn: Lsn, block: i64, segment: i64) -> Lsn {
+    const SHORT_HEADER: u64 = 24;
+    const LONG_HEADER: u64 = 40;
+    let (block, segment) = (block.max(1) as u64, segment.max(1) as u64);
+    if lsn.0 % segment == LONG_HEADER {
+        Lsn(lsn.0 - LONG_HEADER)
+    } else if lsn.0 % block == SHORT_HEADER {
+        Lsn(lsn.0 - SHORT_HEADER)
+    } else {
+        lsn
     }
 }
 
@@ -143,13 +171,14 @@ pub async fn activity_signature(
         .await
 }
 
-/// The node's replay position: `pg_last_wal_replay_lsn()` on a replica, `pg_current_wal_lsn()`
-/// on a primary.
+/// The node's replay position: `pg_last_wal_replay_lsn()` on a replica,
+/// `pg_current_wal_insert_lsn()` on a primary (everything it holds, as a [`Fingerprint`]'s
+/// LSN counts it).
 pub async fn replay_lsn(node: &Node) -> Result<Lsn> {
     let text: String = node
         .with_client("reading the replay LSN", |c| async move {
             c.query_one(
-                "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text",
+                "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text",
                 &[],
             )
             .await
@@ -157,4 +186,27 @@ pub async fn replay_lsn(node: &Node) -> Result<Lsn> {
         })
         .await?;
     Ok(text.parse().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::end_of_inserted;
+    use crate::lsn::Lsn;
+
+    #[test]
+    fn a_page_header_is_not_a_position_a_replica_reaches() {
+        let (block, segment) = (8192, 16 << 20);
+        assert_eq!(
+            end_of_inserted(Lsn(8192 * 5 + 24), block, segment),
+            Lsn(8192 * 5)
+        );
+        assert_eq!(
+            end_of_inserted(Lsn((16 << 20) + 40), block, segment),
+            Lsn(16 << 20)
+        );
+        assert_eq!(
+            end_of_inserted(Lsn(8192 * 5 + 96), block, segment),
+            Lsn(8192 * 5 + 96)
+        );
+    }
 }

@@ -102,6 +102,12 @@ state: CacheState,
  */
 state_error: ErrorInfo | null, 
 /**
+ * When the state was decided by comparing a fingerprint taken on the primary with the
+ * refresh's (ms since the Unix epoch): `Fresh`, `Stale` and `Expired` are as of then.
+ * `None` when no fingerprint was needed (`Empty`, `Edited`) or could be taken.
+ */
+checked_at_ms: number | null, 
+/**
  * Name; also the lake table's name (`<lake>.main.<name>`).
  */
 name: string, 
@@ -137,7 +143,8 @@ export type CacheView = {
  */
 status: CacheStatus, 
 /**
- * When the console first saw it stale or expired (ms since the Unix epoch).
+ * When the console first saw it in its current stale, edited or expired state (ms since
+ * the Unix epoch).
  */
 stale_since_ms: number | null, 
 /**
@@ -855,7 +862,12 @@ duration_ms: number,
 /**
  * The snapshot that holds the data (looked up by `refresh_id`).
  */
-snapshot_id: number | null, };
+snapshot_id: number | null, 
+/**
+ * Digest of the definition the refresh ran ([`CacheDefinition::digest`]); `None` for a
+ * record written before Skein recorded it, which counts as another definition.
+ */
+definition_digest: string | null, };
 
 /**
  * What a refresh did.
@@ -1029,7 +1041,7 @@ nodes: Array<NodeRouting>, };
 /**
  * How bad an attention item is.
  */
-export type Severity = "critical" | "warning";
+export type Severity = "critical" | "warning" | "info";
 
 /**
  * One DuckLake snapshot.
@@ -1144,6 +1156,11 @@ snapshot_id: number | null,
  * For a cache: when it was last refreshed (RFC 3339).
  */
 refreshed_at: string | null, 
+/**
+ * For a cache: when it was checked fresh (RFC 3339): a fingerprint of its monitored
+ * tables taken then on the primary equalled the refresh's.
+ */
+checked_at: string | null, 
 /**
  * For a person.
  */

@@ -1,0 +1,109 @@
+//! The checks a cache definition passes before it is saved (create and edit): a plain name,
+//! monitored tables that exist, a positive TTL, and a query that is one read — judged by the
+//! router's own classifier — and plans on the primary.
+
+use skein_pg::{Cluster, Fingerprint};
+
+use crate::error::{Error, Result};
+
+/// Checks a cache definition before it is saved: the name is an identifier, at least one
+/// monitored table and each exists (a fingerprint is taken), the TTL is positive, the query is
+/// a read ([`refuse_writes`]), and it parses and plans on the primary (`PREPARE`; it is not
+/// run). Returns the query without a trailing `;`.
+pub(crate) async fn validate_definition(
+    cluster: &Cluster,
+    name: &str,
+    query: &str,
+    monitor: &[String],
+    ttl_seconds: Option<u64>,
+) -> Result<String> {
+    if !skein_core::profile::is_identifier(name) || name.len() > 63 {
+        return Err(Error::InvalidInput(format!(
+            "'{name}' is not a valid cache name: use letters, digits and '_' (at most 63)"
+        )));
+    }
+    if monitor.is_empty() {
+        return Err(Error::InvalidInput(
+            "name at least one source table to monitor (--monitor TABLE)".into(),
+        ));
+    }
+    if ttl_seconds == Some(0) {
+        return Err(Error::InvalidInput(
+            "--ttl must be at least 1 second (leave it out for no TTL)".into(),
+        ));
+    }
+    if query.trim().is_empty() {
+        return Err(Error::InvalidInput("the cache query is empty".into()));
+    }
+    refuse_writes(cluster, query).await?;
+    Fingerprint::take(&cluster.primary, monitor).await?;
+    let q = query.trim().trim_end_matches(';').to_owned();
+    let check = q.clone();
+    cluster
+        .primary
+        .with_client("checking the cache query", |c| async move {
+            c.prepare(&check).await.map(|_| ())
+        })
+        .await?;
+    Ok(q)
+}
+
+/// Refuses a cache query that is not a single read, with the router's own classifier
+/// ([`skein_router::classify`], functions from the primary's `pg_proc` through
+/// [`skein_router::load_functions`]): a statement the router would send to the primary —
+/// `DELETE …`, `INSERT … RETURNING`, a writable CTE, a locking read, several statements, a
+/// call of a writing function — is `InvalidInput` naming the rule and why. Routing hints
+/// (`/* skein:primary */`) are not writes: the statement is judged without them.
+pub(crate) async fn refuse_writes(cluster: &Cluster, query: &str) -> Result<()> {
+    let functions = skein_router::load_functions(&cluster.primary)
+        .await
+        .map_err(|e| match e {
+            skein_router::Error::Pg(e) => Error::Pg(e),
+            other => Error::InvalidInput(format!(
+                "the cache query could not be checked for writes: {other}"
+            )),
+        })?;
+    let judged = without_hints(query);
+    let c = skein_router::classify(judged.trim().trim_end_matches(';'), &functions);
+    if c.target == skein_router::Target::Primary {
+        return Err(Error::InvalidInput(format!(
+            "a cache query must be one read (SELECT, VALUES, WITH … SELECT) that writes nothing; \
+             this one is refused ({}: {}): save a read-only query instead",
+            c.rule, c.reason
+        )));
+    }
+    Ok(())
+}
+
+/// `sql` with its `/* skein:… */` routing hints removed.
+fn without_hints(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find("/*") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("*/") else { break };
+        out.push_str(&rest[..start]);
+        if !after[..end].trim().starts_with("skein:") {
+            out.push_str(&rest[start..start + 2 + end + 2]);
+        } else {
+            out.push(' ');
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_hints;
+
+    #[test]
+    fn hints_are_removed_other_comments_kept() {
+        assert_eq!(
+            without_hints("/* skein:primary */ SELECT /* why */ 1"),
+            "  SELECT /* why */ 1"
+        );
+        assert_eq!(without_hints("SELECT 1 /* open"), "SELECT 1 /* open");
+    }
+}
