@@ -535,7 +535,8 @@ configured_weight: number,
 weight: number, 
 /**
  * Out of rotation but healthy again: ms left of `recovery_ms` before it returns, if it
- * stays healthy. `None` when in rotation or not (yet) healthy.
+ * stays healthy, as of its last lag sample (it counts down sample by sample). `None` when
+ * in rotation or not (yet) healthy (a promoted replica is not: it is out of recovery).
  */
 recovering_ms: number | null, 
 /**
