@@ -224,16 +224,23 @@ pub enum Effect {
 }
 
 /// The [`Effect`] of a single statement, from its parse tree; `Effect::None` for a string
-/// that does not parse or holds several statements (those run as one unit on the primary).
+/// that does not parse. A string of several statements runs as one unit on the primary: its
+/// effect is `Ddl` when one of them changes the schema (so the catalog is read again after
+/// it), else `None`.
 pub fn effect(sql: &str) -> Effect {
-    use pg_query::protobuf::TransactionStmtKind as K;
-    use pg_query::NodeEnum as N;
     let Ok(parsed) = pg_query::parse(sql, 0) else {
         return Effect::None;
     };
-    let [stmt] = parsed.protobuf.stmts.as_slice() else {
-        return Effect::None;
-    };
+    match parsed.protobuf.stmts.as_slice() {
+        [stmt] => statement_effect(stmt),
+        stmts if stmts.iter().any(|s| statement_effect(s) == Effect::Ddl) => Effect::Ddl,
+        _ => Effect::None,
+    }
+}
+
+fn statement_effect(stmt: &pg_query::protobuf::RawStmt) -> Effect {
+    use pg_query::protobuf::TransactionStmtKind as K;
+    use pg_query::NodeEnum as N;
     let temp = |rel: &Option<pg_query::protobuf::RangeVar>| {
         rel.as_ref().is_some_and(|r| r.relpersistence == "t")
     };
@@ -341,6 +348,11 @@ mod tests {
         );
         assert_eq!(effect("DECLARE c CURSOR FOR SELECT 1"), Effect::None);
         assert_eq!(effect("CREATE TABLE t (a int)"), Effect::Ddl);
+        assert_eq!(
+            effect("CREATE TABLE t (a int); INSERT INTO t VALUES (1)"),
+            Effect::Ddl
+        );
+        assert_eq!(effect("SELECT 1; SELECT 2"), Effect::None);
         assert_eq!(
             effect("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"),
             Effect::Ddl
