@@ -306,7 +306,13 @@ export const overviewPage: PageFactory = ({ store }) => {
     replace(
       attention,
       items.map((a) => {
-        const b = a.severity === 'critical' ? { word: 'critical', tone: 'crit' as const, icon: '✕' } : { word: 'warning', tone: 'warn' as const, icon: '▲' };
+        // Info (e.g. a cache past its TTL whose data is current) is said calmly: never an alarm colour.
+        const b =
+          a.severity === 'critical'
+            ? { word: 'critical', tone: 'crit' as const, icon: '✕' }
+            : a.severity === 'warning'
+              ? { word: 'warning', tone: 'warn' as const, icon: '▲' }
+              : { word: 'info', tone: 'info' as const, icon: 'ℹ' };
         return h(
           'li',
           { class: `attention-item tone-${b.tone}-row`, dataset: { severity: a.severity, subject: a.subject } },
