@@ -224,17 +224,36 @@ pub enum Effect {
 }
 
 /// The [`Effect`] of a single statement, from its parse tree; `Effect::None` for a string
-/// that does not parse. A string of several statements runs as one unit on the primary: its
-/// effect is `Ddl` when one of them changes the schema (so the catalog is read again after
-/// it), else `None`.
+/// that does not parse. A string of several statements runs as one unit on the primary, and
+/// what it leaves behind on its connection is its effect: session state set by any of them
+/// (`SET x; SELECT …`) is `SessionState`, a transaction left open (`BEGIN; UPDATE …`) is
+/// `Begin` — so the connection is pinned to the session, never returned to the pool with it —
+/// else `Ddl` when one of them changes the schema (the catalog is read again after it), else
+/// `None`.
 pub fn effect(sql: &str) -> Effect {
     let Ok(parsed) = pg_query::parse(sql, 0) else {
         return Effect::None;
     };
     match parsed.protobuf.stmts.as_slice() {
         [stmt] => statement_effect(stmt),
-        stmts if stmts.iter().any(|s| statement_effect(s) == Effect::Ddl) => Effect::Ddl,
-        _ => Effect::None,
+        stmts => {
+            let (mut open, mut state, mut ddl) = (false, None, false);
+            for e in stmts.iter().map(statement_effect) {
+                match e {
+                    Effect::Begin => open = true,
+                    Effect::End => open = false,
+                    Effect::SessionState(w) => state = state.or(Some(w)),
+                    Effect::Ddl => ddl = true,
+                    Effect::None => {}
+                }
+            }
+            match (state, open, ddl) {
+                (Some(w), _, _) => Effect::SessionState(w),
+                (None, true, _) => Effect::Begin,
+                (None, false, true) => Effect::Ddl,
+                _ => Effect::None,
+            }
+        }
     }
 }
 
@@ -353,6 +372,17 @@ mod tests {
             Effect::Ddl
         );
         assert_eq!(effect("SELECT 1; SELECT 2"), Effect::None);
+        // What a string of statements leaves on its connection pins it.
+        assert_eq!(
+            effect("SET statement_timeout = 100; SELECT 1"),
+            Effect::SessionState("SET".into())
+        );
+        assert_eq!(effect("BEGIN; UPDATE t SET a = 1"), Effect::Begin);
+        assert_eq!(effect("BEGIN; UPDATE t SET a = 1; COMMIT"), Effect::None);
+        assert_eq!(
+            effect("BEGIN; SET LOCAL work_mem = '1MB'; COMMIT"),
+            Effect::None
+        );
         assert_eq!(
             effect("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"),
             Effect::Ddl
@@ -368,6 +398,17 @@ mod tests {
         );
         assert_eq!(effect("SELECT 1"), Effect::None);
         assert_eq!(effect("SELECT 1; SELECT 2"), Effect::None);
+        // What a string of statements leaves on its connection pins it.
+        assert_eq!(
+            effect("SET statement_timeout = 100; SELECT 1"),
+            Effect::SessionState("SET".into())
+        );
+        assert_eq!(effect("BEGIN; UPDATE t SET a = 1"), Effect::Begin);
+        assert_eq!(effect("BEGIN; UPDATE t SET a = 1; COMMIT"), Effect::None);
+        assert_eq!(
+            effect("BEGIN; SET LOCAL work_mem = '1MB'; COMMIT"),
+            Effect::None
+        );
     }
 
     #[test]

@@ -206,6 +206,32 @@ async fn reads_go_to_replicas_writes_to_the_primary_and_sessions_keep_their_stat
         "{e}"
     );
     assert_eq!(sleeper.cancel().await.expect("nothing running"), None);
+    // A statement timeout is the same SQLSTATE (57014) but not a cancel: it stays `Timeout`.
+    // The SET in the string pins the session's connection: the timeout never reaches the pool.
+    let timed_out = Session::new(Some("timeout"))
+        .scope(router.simple_query("SET statement_timeout = 100; SELECT pg_sleep(5)"))
+        .await
+        .expect_err("statement timeout");
+    assert_eq!(
+        timed_out.code(),
+        skein_core::ErrorCode::Timeout,
+        "{timed_out}"
+    );
+    for _ in 0..20 {
+        let shown = router
+            .simple_query("/* skein:primary */ SHOW statement_timeout")
+            .await
+            .expect("show");
+        let value = shown.value.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+            _ => None,
+        });
+        assert_eq!(
+            value.as_deref(),
+            Some("0"),
+            "a pooled connection kept the SET"
+        );
+    }
 
     let stats = router.stats();
     let node = |n: &str| {
