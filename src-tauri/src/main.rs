@@ -1,9 +1,9 @@
 //! `skein-desktop`: the Skein console in a desktop window.
 //!
-//! This crate is only a shell around [`skein_console::App`] (see `DESIGN.md`, *How data
-//! flows*): it opens a window on the web UI (`ui/dist`, embedded at build time through
-//! `tauri.conf.json` at the repository root), exposes one command, `rpc`, that forwards a
-//! [`skein_console::Request`] to [`skein_console::App::rpc`], and forwards every
+//! This crate is only a shell around [`skein_console::App`] (web mode, `skein serve`, calls
+//! the same `App`): it opens a window on the web UI (`ui/dist`, embedded at build time
+//! through `tauri.conf.json` at the repository root), exposes one command, `rpc`, that
+//! forwards a [`skein_console::Request`] to [`skein_console::App::rpc`], and forwards every
 //! [`skein_console::Event`] to the webview as the Tauri event `skein://event`
 //! ([`bridge`]). No command body lives here.
 //!

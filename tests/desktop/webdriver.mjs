@@ -3,8 +3,8 @@
 // expected replica with a state word, measures how long that took, takes a screenshot,
 // reports the memory of the app's process tree and ends the session.
 //
-// Every request goes over ONE keep-alive HTTP connection (DESIGN.md: a client that closed
-// the connection after each request failed 2 runs in 6).
+// Every request goes over ONE keep-alive HTTP connection (measured on this stack: a client
+// that closed the connection after each request failed 2 runs in 6).
 //
 // Usage: node webdriver.mjs --port N --app BIN --profile FILE --screenshot PNG
 //          [--driver-pid PID] [--timeout-ms 60000] [--settle-ms 2000]

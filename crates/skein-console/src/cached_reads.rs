@@ -48,7 +48,8 @@ impl Console {
         };
         let board = self.caches_now();
         let mut caches: Vec<CachedQuery> = definitions
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|d| {
                 let view = board
                     .iter()
@@ -86,24 +87,16 @@ impl Console {
             if !verify || used.is_empty() {
                 break plan;
             }
-            let Ok(lake) = self.lake().await else {
-                break CachePlan::default();
-            };
             let mut all_fresh = true;
             statuses.clear();
             for name in &used {
-                let status = lake.cache_status(&self.shared.work, name).await;
-                let matched = caches
-                    .iter()
-                    .find(|c| &c.name == name)
-                    .map(|c| c.query.clone());
-                let state = match &status {
-                    // The plan matched the definition the console last saw: one edited since
-                    // (by another console or the CLI) holds another query's result.
-                    Ok(s) if matched.as_ref() != Some(&s.definition.query) => CacheState::Edited,
-                    Ok(s) => s.state,
-                    Err(_) => CacheState::Unknown,
+                // The status of the very definition the plan matched (read above): its last
+                // refresh must have run it, and its fingerprint must be unchanged now.
+                let status = match definitions.iter().find(|d| &d.name == name) {
+                    Some(d) => lake.cache_status_of(&self.shared.work, d.clone()).await,
+                    None => lake.cache_status(&self.shared.work, name).await,
                 };
+                let state = status.as_ref().map_or(CacheState::Unknown, |s| s.state);
                 if state != CacheState::Fresh {
                     all_fresh = false;
                     if let Some(c) = caches.iter_mut().find(|c| &c.name == name) {
@@ -240,17 +233,14 @@ pub fn explain_with_caches(
     let plan = CacheRoutes::new(lake_name, caches).plan(sql);
     match decide(sql, plan, lake_name, &live, Vec::new()) {
         CacheDecision::Lake { mut route, .. } => {
-            let checked = statuses
+            let used: Vec<&CacheStatus> = statuses
                 .iter()
                 .filter(|s| route.caches.contains(&s.definition.name))
-                .filter_map(|s| s.checked_at_ms)
-                .min()
-                .and_then(chrono::DateTime::from_timestamp_millis);
-            if let Some(t) = checked {
+                .collect();
+            if let Some(t) = checked_at(used) {
                 route.reason = format!(
-                    "{}; fresh: monitored tables unchanged since the refresh, checked at {} (a fingerprint on the primary)",
-                    route.reason,
-                    t.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                    "{}; fresh: monitored tables unchanged since the refresh, checked at {t} (a fingerprint on the primary)",
+                    route.reason
                 );
             }
             route
@@ -269,6 +259,16 @@ pub(crate) enum CacheDecision {
         live_node: String,
         statuses: Vec<CacheStatus>,
     },
+}
+
+/// When the oldest of these freshness checks ran (RFC 3339, ms): what an answer may claim.
+fn checked_at<'a>(statuses: impl IntoIterator<Item = &'a CacheStatus>) -> Option<String> {
+    statuses
+        .into_iter()
+        .filter_map(|s| s.checked_at_ms)
+        .min()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
 }
 
 fn state_word(state: CacheState) -> String {
@@ -292,12 +292,7 @@ pub(crate) fn cache_staleness(
             .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
     });
     let caches = route.caches.join(", ");
-    let checked = statuses
-        .iter()
-        .filter_map(|s| s.checked_at_ms)
-        .min()
-        .and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+    let checked = checked_at(statuses);
     let mut summary = format!(
         "cache {caches}: fresh: monitored tables unchanged since the refresh{}, checked at {} \
          (a fingerprint of them on the primary equals the refresh's); lake snapshot {} holds that refresh",

@@ -31,5 +31,5 @@ pub use routed::LakeRows;
 pub use snapshot::{At, Snapshot, TableRows};
 pub use together::CachesSnapshot;
 
-/// The author every change Skein makes to the lake carries (DESIGN invariant 6).
+/// The author every change Skein makes to the lake carries, so the snapshot history is the audit log.
 pub const AUTHOR: &str = "skein";

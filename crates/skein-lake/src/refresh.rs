@@ -1,4 +1,4 @@
-//! Smart refresh of a cache, keeping DESIGN invariant 5:
+//! Smart refresh of a cache, atomic and never recording stale data as fresh:
 //!
 //! 1. TTL check: within the TTL, a refresh whose monitored tables are unchanged is SKIPPED;
 //!    past it (or with `force`), the cache is rewritten whatever the fingerprint says. A

@@ -397,18 +397,6 @@ mod tests {
             Effect::SessionState("a temporary view".into())
         );
         assert_eq!(effect("SELECT 1"), Effect::None);
-        assert_eq!(effect("SELECT 1; SELECT 2"), Effect::None);
-        // What a string of statements leaves on its connection pins it.
-        assert_eq!(
-            effect("SET statement_timeout = 100; SELECT 1"),
-            Effect::SessionState("SET".into())
-        );
-        assert_eq!(effect("BEGIN; UPDATE t SET a = 1"), Effect::Begin);
-        assert_eq!(effect("BEGIN; UPDATE t SET a = 1; COMMIT"), Effect::None);
-        assert_eq!(
-            effect("BEGIN; SET LOCAL work_mem = '1MB'; COMMIT"),
-            Effect::None
-        );
     }
 
     #[test]

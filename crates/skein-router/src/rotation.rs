@@ -1,4 +1,4 @@
-//! Which replicas are in rotation (DESIGN invariant 3), with hysteresis so none flaps:
+//! Which replicas are in rotation, with hysteresis so none flaps:
 //!
 //! - past the warning lag a replica's effective weight is halved (weight 1 becomes 0.5: the
 //!   balancer works in half units, [`Candidate::halved`]); past the critical lag it leaves;

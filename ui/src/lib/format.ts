@@ -1,4 +1,4 @@
-// Numbers and times the way the console shows them (UI.md, "Numbers"): adaptive durations
+// Numbers and times the way the console shows them everywhere: adaptive durations
 // (`850 ms`, `4.2 s`, `3 min 10 s`), IEC bytes (`12.4 MiB`), counts with thousands
 // separators, relative times with the absolute UTC time in `title`.
 

@@ -1,4 +1,4 @@
-// State words, tones and icons for nodes and caches (UI.md, "States and colours"): a
+// State words, tones and icons for nodes and caches, the same on every page: a
 // colour is never the only cue, so every badge carries a word and an icon.
 
 import type { CacheView, NodeRouting, NodeStatus, ReplicaState, RoutingStats } from './bindings';

@@ -1,7 +1,7 @@
 // Lake maintenance on the Snapshots page: what the lake holds and what maintenance could
 // reclaim (`lake_stats`), expiring snapshots and cleaning up files, and the jobs tray.
 //
-// Nothing destructive happens on a single click (UI.md, "Actions"): "Preview" asks the
+// Nothing destructive happens on a single click: "Preview" asks the
 // backend for a dry run and lists exactly what would go; the confirm button names the count
 // ("Expire 12 snapshots", "Delete 2 files (358.2 KiB)"). An expiry then runs on exactly the
 // ids the preview listed. A confirmed operation starts a job: its progress shows in place

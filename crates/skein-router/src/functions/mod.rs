@@ -1,5 +1,5 @@
 //! What the classifier knows of functions: an allow-list built from the primary's `pg_proc`
-//! (DESIGN invariant 10: only calls known safe on a hot standby go to a replica).
+//! (only calls known safe on a hot standby go to a replica).
 //!
 //! A call is replica-safe only when **every** function it may resolve to is known and safe:
 //!
