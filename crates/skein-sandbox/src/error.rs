@@ -51,6 +51,14 @@ pub enum Error {
         /// The library's error.
         error: duckdb::Error,
     },
+    /// Making or writing a TLS certificate failed.
+    #[error("{context}: {detail}")]
+    Certificate {
+        /// What was being made.
+        context: String,
+        /// The library's message.
+        detail: String,
+    },
     /// Bad options.
     #[error("{0}")]
     InvalidInput(String),
