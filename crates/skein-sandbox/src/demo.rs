@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use crate::error::{Error, Result};
 use crate::sandbox::{DEMO_DATABASE, LAKE_DATABASE, MONITOR_ROLE, SUPERUSER};
@@ -72,15 +72,12 @@ pub const DEMO_CACHES: &[DemoCache] = &[
 /// Connects with a libpq connection string that carries the password (and, in a TLS
 /// sandbox, its TLS parameters).
 async fn connect(conninfo: &str, what: &str) -> Result<Client> {
-    let config: tokio_postgres::Config = conninfo
-        .parse()
-        .map_err(Error::pg(format!("{what}: reading the connection string")))?;
-    let (client, connection) = config
-        .connect(NoTls)
+    skein_core::conninfo::connect(conninfo)
         .await
-        .map_err(Error::pg(what.to_owned()))?;
-    tokio::spawn(connection);
-    Ok(client)
+        .map_err(|error| Error::Connect {
+            context: what.to_owned(),
+            error,
+        })
 }
 
 /// Creates the demo and lake catalog databases on the primary, and [`MONITOR_ROLE`] with

@@ -35,6 +35,14 @@ pub enum Error {
         /// The I/O error.
         error: std::io::Error,
     },
+    /// A connection to a sandbox server failed (TLS, credentials, unreachable).
+    #[error("{context}: {error}")]
+    Connect {
+        /// What was being done.
+        context: String,
+        /// What failed and the fix.
+        error: skein_core::Error,
+    },
     /// A query against a sandbox server failed.
     #[error("{context}: {error}")]
     Postgres {
@@ -72,6 +80,7 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Postgres { .. } => ErrorCode::QueryFailed,
+            Error::Connect { error, .. } => error.code(),
             _ => ErrorCode::Internal,
         }
     }

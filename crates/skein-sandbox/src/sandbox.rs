@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use skein_core::conninfo::quote_value as quote;
 use skein_core::{LakeSpec, NodeSpec, Profile, Thresholds};
 
 use crate::cluster::{self, RunAs};
@@ -565,19 +566,6 @@ fn tls_hba(client_cert: bool) -> String {
          hostnossl all          all   ::/0          reject\n\
          hostnossl replication  all   ::/0          reject\n"
     )
-}
-
-/// A libpq `key=value` value, single-quoted when it holds anything but plain characters.
-pub(crate) fn quote(v: &str) -> String {
-    if !v.is_empty()
-        && v
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
-    {
-        v.to_owned()
-    } else {
-        format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
-    }
 }
 
 fn primary_conf(port: u16) -> String {
