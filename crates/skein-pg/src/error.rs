@@ -121,6 +121,8 @@ impl Error {
             Some(c) => {
                 let code = if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::UNDEFINED_OBJECT {
                     ErrorCode::NotFound
+                } else if *c == SqlState::INSUFFICIENT_PRIVILEGE {
+                    ErrorCode::PermissionDenied
                 } else if *c == SqlState::QUERY_CANCELED && detail.contains("user request") {
                     // A cancel request (the Workbench's Cancel, `pg_cancel_backend`).
                     ErrorCode::Cancelled

@@ -8,6 +8,7 @@ import type { Method, ResultOf } from './index';
 const CODE_SET: Record<ErrorCode, true> = {
   ConnectionRefused: true,
   AuthFailed: true,
+  Tls: true,
   Timeout: true,
   Cancelled: true,
   ReadOnlyReplica: true,
@@ -16,6 +17,7 @@ const CODE_SET: Record<ErrorCode, true> = {
   Conflict: true,
   QueryFailed: true,
   Internal: true,
+  PermissionDenied: true,
 };
 const CODES = Object.keys(CODE_SET) as readonly ErrorCode[];
 
