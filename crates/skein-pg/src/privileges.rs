@@ -57,7 +57,10 @@ impl Allowed {
         if self.allowed {
             Ok(())
         } else {
-            Err(self.reason.as_deref().unwrap_or("not allowed for this role"))
+            Err(self
+                .reason
+                .as_deref()
+                .unwrap_or("not allowed for this role"))
         }
     }
 }
@@ -223,16 +226,16 @@ mod tests {
         };
         let p = privileges("skein_monitor".into(), f);
         assert_eq!(p.read_replication_stats, Allowed::yes());
-        let reason = p.replay_control.check().expect_err("replay control refused");
+        let reason = p
+            .replay_control
+            .check()
+            .expect_err("replay control refused");
         assert!(
             reason.contains("needs superuser or EXECUTE on pg_wal_replay_pause()"),
             "{reason}"
         );
         assert!(reason.contains("GRANT EXECUTE ON FUNCTION"), "{reason}");
-        assert!(p
-            .promote
-            .check()
-            .is_err_and(|r| r.contains("pg_promote()")));
+        assert!(p.promote.check().is_err_and(|r| r.contains("pg_promote()")));
         assert!(p
             .terminate
             .check()
@@ -257,6 +260,9 @@ mod tests {
     #[test]
     fn allowed_serialises_as_allowed_and_reason() {
         let json = serde_json::to_value(Allowed::no("why")).expect("serialises");
-        assert_eq!(json, serde_json::json!({ "allowed": false, "reason": "why" }));
+        assert_eq!(
+            json,
+            serde_json::json!({ "allowed": false, "reason": "why" })
+        );
     }
 }

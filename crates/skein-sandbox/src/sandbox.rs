@@ -185,14 +185,12 @@ impl Sandbox {
         }
         let dir = opts.dir.clone();
         let scale = opts.scale;
-        let mut sandbox =
-            tokio::task::spawn_blocking(move || start_servers(&opts, security))
-                .await
-                .map_err(|e| Error::InvalidInput(format!("sandbox task failed: {e}")))??;
+        let mut sandbox = tokio::task::spawn_blocking(move || start_servers(&opts, security))
+            .await
+            .map_err(|e| Error::InvalidInput(format!("sandbox task failed: {e}")))??;
         let result = async {
             let admin = |db: &str| sandbox.secret_conninfo("primary", db, SUPERUSER);
-            demo::prepare_primary(&admin("postgres")?, &sandbox.password_of(MONITOR_ROLE)?)
-                .await?;
+            demo::prepare_primary(&admin("postgres")?, &sandbox.password_of(MONITOR_ROLE)?).await?;
             demo::prepare_lake_catalog(&admin(LAKE_DATABASE)?).await?;
             let tpch = admin(DEMO_DATABASE)?;
             let load = tpch.clone();
@@ -466,7 +464,10 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
     // replicas' own client certificate under `cert` authentication.
     let mut source = format!("host=127.0.0.1 port={primary_port} user={SUPERUSER}");
     if let Some(ca) = &ca_file {
-        source.push_str(&format!(" sslmode=verify-full sslrootcert={}", quote(&ca.display().to_string())));
+        source.push_str(&format!(
+            " sslmode=verify-full sslrootcert={}",
+            quote(&ca.display().to_string())
+        ));
         if security.client_cert {
             let (crt, key) = crate::tls::cert_pair(&dir, crate::tls::REPLICATION);
             source.push_str(&format!(
@@ -485,8 +486,7 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
             &bin,
             "pg_basebackup",
             &[
-                "-d", &source, "-D", &data_s, "-R", "-X", "stream", "-C", "-S", &name, "-c",
-                "fast",
+                "-d", &source, "-D", &data_s, "-R", "-X", "stream", "-C", "-S", &name, "-c", "fast",
             ],
             &[("PGPASSWORD", &password)],
         )?;
@@ -509,7 +509,10 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
     let profile = Profile {
         name: "sandbox".into(),
         passfile: Some(pgpass),
-        primary: node_spec("primary", sandbox.conninfo_as("primary", DEMO_DATABASE, user)),
+        primary: node_spec(
+            "primary",
+            sandbox.conninfo_as("primary", DEMO_DATABASE, user),
+        ),
         replicas: nodes[1..]
             .iter()
             .map(|n| node_spec(&n.name, sandbox.conninfo_as(&n.name, DEMO_DATABASE, user)))

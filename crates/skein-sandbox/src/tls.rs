@@ -32,7 +32,10 @@ pub(crate) fn tls_dir(sandbox_dir: &Path) -> PathBuf {
 /// `<tls>/<name>.crt` and `<tls>/<name>.key`.
 pub(crate) fn cert_pair(sandbox_dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let dir = tls_dir(sandbox_dir);
-    (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")))
+    (
+        dir.join(format!("{name}.crt")),
+        dir.join(format!("{name}.key")),
+    )
 }
 
 /// Name of the replicas' own client certificate pair.
