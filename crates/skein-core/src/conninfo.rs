@@ -204,9 +204,11 @@ fn split_key_values(s: &str) -> Result<Vec<(String, String)>> {
                     Some('\\') => value.extend(chars.next()),
                     Some('\'') => break,
                     Some(c) => value.push(c),
-                    None => return Err(Error::Conninfo(format!(
+                    None => {
+                        return Err(Error::Conninfo(format!(
                         "not a libpq connection string: the quoted value of `{key}` is not closed"
-                    ))),
+                    )))
+                    }
                 }
             }
         } else {

@@ -215,11 +215,13 @@ impl TlsSettings {
                         key.display()
                     ))
                 })?,
-            (Some(cert), None) => return Err(Error::Conninfo(format!(
+            (Some(cert), None) => {
+                return Err(Error::Conninfo(format!(
                 "sslcert {} is set but sslkey is not; give the client certificate's private key \
                      with sslkey=/path/to/key",
                 cert.display()
-            ))),
+            )))
+            }
             _ => builder.with_no_client_auth(),
         };
         Ok(MakeTls::new(config))
