@@ -90,7 +90,23 @@ impl Lake {
             .with_client("connecting to the lake catalog", |c| async move {
                 c.simple_query("SELECT 1").await
             })
-            .await?;
+            .await
+            .map_err(|e| match e {
+                skein_pg::Error::Query {
+                    node,
+                    what,
+                    detail,
+                    code: ErrorCode::NotFound,
+                } => skein_pg::Error::Query {
+                    node,
+                    what,
+                    detail: format!(
+                        "{detail}; create the catalog database or fix lake.catalog in the profile"
+                    ),
+                    code: ErrorCode::NotFound,
+                },
+                other => other,
+            })?;
         let conninfo = catalog.duckdb_conninfo();
         let name = profile.lake.name.clone();
         let data_path = profile.lake.data_path.clone();

@@ -119,7 +119,10 @@ impl Error {
                 }
             }
             Some(c) => {
-                let code = if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::UNDEFINED_OBJECT {
+                let code = if *c == SqlState::UNDEFINED_TABLE
+                    || *c == SqlState::UNDEFINED_OBJECT
+                    || *c == SqlState::INVALID_CATALOG_NAME
+                {
                     ErrorCode::NotFound
                 } else if *c == SqlState::INSUFFICIENT_PRIVILEGE {
                     ErrorCode::PermissionDenied
