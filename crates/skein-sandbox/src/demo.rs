@@ -155,15 +155,22 @@ pub(crate) fn load_tpch(conninfo: &str, scale: f64) -> Result<u64> {
         "ATTACH '{}' AS pg (TYPE postgres)",
         conninfo.replace('\'', "''")
     );
+    // The password of `conninfo` (a sandbox password: no blanks, no quotes).
+    let password = conninfo
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix("password="));
     duck.execute_batch(&attach)
-        .map_err(Error::duck("attaching the primary"))?;
+        .map_err(Error::duck_hiding("attaching the primary", password))?;
     let mut rows = 0u64;
     for (table, _) in TABLES {
         let filter = if scale > 0.0 { "" } else { " LIMIT 0" };
         duck.execute_batch(&format!(
             "CREATE TABLE pg.public.{table} AS SELECT * FROM memory.main.{table}{filter}"
         ))
-        .map_err(Error::duck(format!("copying {table} into the primary")))?;
+        .map_err(Error::duck_hiding(
+            format!("copying {table} into the primary"),
+            password,
+        ))?;
         if scale > 0.0 {
             let n: i64 = duck
                 .query_row(

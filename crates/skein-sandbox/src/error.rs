@@ -52,12 +52,12 @@ pub enum Error {
         error: tokio_postgres::Error,
     },
     /// DuckDB (demo data generation) failed.
-    #[error("{context}: {error}")]
+    #[error("{context}: {detail}")]
     DuckDb {
         /// What was being done.
         context: String,
-        /// The library's error.
-        error: duckdb::Error,
+        /// The library's message (never with a password: see [`Error::duck_hiding`]).
+        detail: String,
     },
     /// Making or writing a TLS certificate failed.
     #[error("{context}: {detail}")]
@@ -96,7 +96,23 @@ impl Error {
     }
 
     pub(crate) fn duck(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Error {
+        Error::duck_hiding(context, None)
+    }
+
+    /// [`Error::duck`] for work whose connection string holds `secret`: DuckDB's `postgres`
+    /// extension may quote the string in its message, and the secret never reaches an error.
+    pub(crate) fn duck_hiding(
+        context: impl Into<String>,
+        secret: Option<&str>,
+    ) -> impl FnOnce(duckdb::Error) -> Error {
         let context = context.into();
-        move |error| Error::DuckDb { context, error }
+        let secret = secret.filter(|s| !s.is_empty()).map(str::to_owned);
+        move |error| {
+            let mut detail = error.to_string();
+            if let Some(s) = secret {
+                detail = detail.replace(&s, "…");
+            }
+            Error::DuckDb { context, detail }
+        }
     }
 }
