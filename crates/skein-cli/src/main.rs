@@ -171,6 +171,7 @@ async fn main() -> ExitCode {
             Err(e) => Err(e),
         },
     };
+    skein_core::tunnel::shutdown_all();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
