@@ -4,7 +4,6 @@
 //! `get --show`.
 
 use std::io::{BufRead, IsTerminal};
-use std::str::FromStr;
 
 use anyhow::Context;
 use skein_core::secrets::{self, keyring_account, target_for, PasswordSource, Target};
@@ -62,9 +61,8 @@ fn target(profile: &Profile, node: &str) -> anyhow::Result<Target> {
             }
         }
     };
-    let config = tokio_postgres::Config::from_str(&url)
-        .with_context(|| format!("{node}: the connection string does not parse"))?;
-    Ok(target_for(&config))
+    let info = skein_core::conninfo::parse(&url).with_context(|| node.to_owned())?;
+    Ok(target_for(&info.config))
 }
 
 fn read_password(account: &str) -> anyhow::Result<String> {

@@ -1,4 +1,5 @@
-//! `skein status [--json] [--watch]`: every node's role, reachability, state and lag.
+//! `skein status [--json] [--watch]`: every node's role, reachability, state, lag, timeline
+//! and whether Skein's session to it is encrypted (`pg_stat_ssl`).
 
 use std::time::Duration;
 
@@ -59,6 +60,14 @@ fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
                     .map(|b| b.to_string())
                     .unwrap_or_else(|| "-".into()),
                 n.lsn.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+                n.timeline_id
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                match (&n.tls, n.reachable) {
+                    (Some(t), _) => t.version.clone(),
+                    (None, true) => "off".into(),
+                    (None, false) => "-".into(),
+                },
                 n.error
                     .as_ref()
                     .map(|e| format!("{}: {}", e.code, e.message))
@@ -75,8 +84,38 @@ fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
             "LAG_BYTES",
             "REPLAY_LAG_MS",
             "LSN",
+            "TIMELINE",
+            "TLS",
             "ERROR",
         ],
         &rows,
     );
+    print_tunnels(profile);
+}
+
+/// One note per node reached through an SSH tunnel: the SSH server, the loopback port, restarts.
+fn print_tunnels(profile: &skein_core::Profile) {
+    let tunnels = skein_core::tunnel::tunnels();
+    for node in profile.nodes() {
+        let Some(ssh) = &node.ssh else { continue };
+        let target = skein_core::conninfo::parse(&node.url)
+            .ok()
+            .and_then(|i| skein_core::tunnel::forward_target(&i.config));
+        let t = tunnels
+            .iter()
+            .find(|t| &t.ssh == ssh && Some((t.host.clone(), t.port)) == target);
+        let state = match t {
+            Some(t) if t.running => format!(
+                "127.0.0.1:{}{}",
+                t.local_port,
+                match t.restarts {
+                    0 => String::new(),
+                    n => format!(", restarted {n}×"),
+                }
+            ),
+            Some(_) => "down, restarting".into(),
+            None => "not open".into(),
+        };
+        output::line(&format!("{}: through an SSH tunnel via {ssh} ({state})", node.name));
+    }
 }

@@ -30,6 +30,17 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A connection string or its TLS files cannot be used; says what and how to fix it.
+    #[error("{0}")]
+    Conninfo(String),
+    /// A connection could not be made; the message names what failed and the fix.
+    #[error("{message}")]
+    Connect {
+        /// Stable code ([`ErrorCode::Tls`], [`ErrorCode::AuthFailed`], …).
+        code: ErrorCode,
+        /// What failed and the fix.
+        message: String,
+    },
     /// The OS keyring could not be used.
     #[error("keyring: {0}")]
     Keyring(String),
@@ -46,7 +57,8 @@ impl Error {
                 ErrorCode::NotFound
             }
             Error::Read { .. } | Error::Keyring(_) => ErrorCode::Internal,
-            Error::Invalid { .. } => ErrorCode::InvalidInput,
+            Error::Invalid { .. } | Error::Conninfo(_) => ErrorCode::InvalidInput,
+            Error::Connect { code, .. } => *code,
             Error::Tunnel(_) => ErrorCode::ConnectionRefused,
         }
     }
