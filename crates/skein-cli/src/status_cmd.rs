@@ -116,6 +116,9 @@ fn print_tunnels(profile: &skein_core::Profile) {
             Some(_) => "down, restarting".into(),
             None => "not open".into(),
         };
-        output::line(&format!("{}: through an SSH tunnel via {ssh} ({state})", node.name));
+        output::line(&format!(
+            "{}: through an SSH tunnel via {ssh} ({state})",
+            node.name
+        ));
     }
 }

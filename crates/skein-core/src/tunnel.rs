@@ -187,7 +187,12 @@ pub fn tunnels() -> Vec<TunnelInfo> {
             host: t.key.host.clone(),
             port: t.key.port,
             local_port: t.local_port.load(Ordering::SeqCst),
-            running: lock(&t.proc).as_mut().is_some_and(Running::alive),
+            // A tunnel being restarted holds its lock: report it down rather than wait.
+            running: t
+                .proc
+                .try_lock()
+                .ok()
+                .is_some_and(|mut p| p.as_mut().is_some_and(Running::alive)),
             restarts: t.restarts.load(Ordering::SeqCst),
             last_error: lock(&t.last_error).clone(),
         })
@@ -408,6 +413,7 @@ impl Tunnel {
                 }
                 let code = status.code();
                 let fix = hint(&said, code, spec, &self.key);
+                let said = said.trim_end_matches('.').to_owned();
                 let said = if said.is_empty() {
                     "no message".to_owned()
                 } else {
