@@ -36,7 +36,9 @@ fn pgssl_variables_fill_what_the_string_leaves_out() {
 
     // A bad variable is named like a bad key.
     std::env::set_var("PGSSLMODE", "sometimes");
-    let err = parse("host=db.internal").expect_err("bad PGSSLMODE").to_string();
+    let err = parse("host=db.internal")
+        .expect_err("bad PGSSLMODE")
+        .to_string();
     assert!(err.contains("sometimes"), "{err}");
 
     // libpq's default files apply when present: ~/.postgresql/root.crt.
