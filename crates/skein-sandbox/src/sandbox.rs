@@ -521,6 +521,7 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
             catalog: sandbox.conninfo_as("primary", LAKE_DATABASE, user),
             data_path: format!("{}/", lake_data.display()),
             name: "lake".into(),
+            ssh: None,
         },
         thresholds: Thresholds::default(),
         router: Default::default(),
@@ -541,6 +542,7 @@ fn node_spec(name: &str, url: String) -> NodeSpec {
         region: Some("local".into()),
         weight: 1,
         application_name: None,
+        ssh: None,
     }
 }
 
