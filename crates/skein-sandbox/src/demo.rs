@@ -297,3 +297,21 @@ pub async fn connect_node(
     let conninfo = sandbox.secret_conninfo(node, database, user)?;
     connect(&conninfo, &format!("connecting to {node} as {user}")).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grants_name_the_sandbox_roles() {
+        for sql in [LAKE_CATALOG_GRANTS, DEMO_GRANTS] {
+            assert!(sql.contains(&format!("TO {MONITOR_ROLE};")), "{sql}");
+            assert!(sql.contains(&format!("FOR ROLE {SUPERUSER} ")), "{sql}");
+        }
+        assert!(LAKE_CATALOG_GRANTS.contains("USAGE, CREATE ON SCHEMA public"));
+        assert!(
+            !DEMO_GRANTS.contains("INSERT"),
+            "the demo database is read-only to it"
+        );
+    }
+}
