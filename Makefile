@@ -53,6 +53,7 @@ bench: build
 	cargo bench -p skein-lake --bench refresh
 	cargo bench -p skein-pg --bench lag_tick
 	cargo bench -p skein-console --bench routing
+	cargo bench -p skein-console --bench tls
 	bash scripts/bench-console.sh
 
 # The README's screenshot: the desktop window on the sandbox, under Xvfb.
