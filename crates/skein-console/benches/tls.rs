@@ -42,8 +42,7 @@ async fn main() -> Res<()> {
     )
     .await?;
     setup(&plain, &tls).await?;
-    let plain_ratio = select_one(&plain, "plain").await?;
-    let tls_ratio = select_one(&tls, "TLS verify-full").await?;
+    let (plain_ratio, tls_ratio) = select_one(&plain, &tls).await?;
     println!(
         "router overhead with TLS against without: {:.2} (routed/direct ratio {tls_ratio:.2} over TLS, {plain_ratio:.2} plain)",
         tls_ratio / plain_ratio
@@ -73,34 +72,44 @@ async fn setup(plain: &ScratchSandbox, tls: &ScratchSandbox) -> Res<()> {
     Ok(())
 }
 
-/// Routed time over direct time for `SELECT 1` on replica1 (median of 5 alternating rounds).
-async fn select_one(sandbox: &ScratchSandbox, label: &str) -> Res<f64> {
+/// Routed time over direct time for `SELECT 1` on replica1, plain and over TLS, measured in
+/// interleaved rounds (median of 7), so drift hits both stacks alike.
+async fn select_one(plain: &ScratchSandbox, tls: &ScratchSandbox) -> Res<(f64, f64)> {
     const SQL: &str = "/* skein:replica=replica1 */ SELECT 1";
-    const N: usize = 3000;
-    let profile = Profile::load(&sandbox.profile)?;
-    let router = Router::with_config(&profile, RouterConfig::default()).await?;
-    let client = skein_core::conninfo::connect(&conninfo(sandbox, "replica1")?).await?;
-    for _ in 0..200 {
-        client.simple_query(SQL).await?;
-        router.simple_query(SQL).await?;
-    }
-    let (mut direct, mut routed) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..N / 5 {
+    const PER_ROUND: usize = 600;
+    let mut sides = Vec::new();
+    for sandbox in [plain, tls] {
+        let profile = Profile::load(&sandbox.profile)?;
+        let router = Router::with_config(&profile, RouterConfig::default()).await?;
+        let client = skein_core::conninfo::connect(&conninfo(sandbox, "replica1")?).await?;
+        for _ in 0..300 {
             client.simple_query(SQL).await?;
-        }
-        direct.push(t.elapsed().as_secs_f64() * 1e6 / (N / 5) as f64);
-        let t = Instant::now();
-        for _ in 0..N / 5 {
             router.simple_query(SQL).await?;
         }
-        routed.push(t.elapsed().as_secs_f64() * 1e6 / (N / 5) as f64);
+        sides.push((router, client, Vec::new(), Vec::new()));
     }
-    let (d, r) = (pct(&mut direct, 0.5), pct(&mut routed, 0.5));
-    println!(
-        "SELECT 1 on replica1 ({label}), {N} calls each: direct {d:.0} µs/call, routed {r:.0} µs/call, ratio {:.2}",
-        r / d
-    );
-    Ok(r / d)
+    for _ in 0..7 {
+        for (router, client, direct, routed) in sides.iter_mut() {
+            let t = Instant::now();
+            for _ in 0..PER_ROUND {
+                client.simple_query(SQL).await?;
+            }
+            direct.push(t.elapsed().as_secs_f64() * 1e6 / PER_ROUND as f64);
+            let t = Instant::now();
+            for _ in 0..PER_ROUND {
+                router.simple_query(SQL).await?;
+            }
+            routed.push(t.elapsed().as_secs_f64() * 1e6 / PER_ROUND as f64);
+        }
+    }
+    let mut ratios = Vec::new();
+    for ((_, _, direct, routed), label) in sides.iter_mut().zip(["plain", "TLS verify-full"]) {
+        let (d, r) = (pct(direct, 0.5), pct(routed, 0.5));
+        println!(
+            "SELECT 1 on replica1 ({label}), 7 x {PER_ROUND} calls each: direct {d:.0} µs/call, routed {r:.0} µs/call, ratio {:.2}",
+            r / d
+        );
+        ratios.push(r / d);
+    }
+    Ok((ratios[0], ratios[1]))
 }
