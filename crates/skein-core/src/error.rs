@@ -30,6 +30,14 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A profile file could not be written.
+    #[error("cannot write profile {path}: {error}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
     /// The OS keyring could not be used.
     #[error("keyring: {0}")]
     Keyring(String),
@@ -42,7 +50,7 @@ impl Error {
             Error::Read { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
                 ErrorCode::NotFound
             }
-            Error::Read { .. } | Error::Keyring(_) => ErrorCode::Internal,
+            Error::Read { .. } | Error::Write { .. } | Error::Keyring(_) => ErrorCode::Internal,
             Error::Invalid { .. } => ErrorCode::InvalidInput,
         }
     }

@@ -6,6 +6,7 @@
 pub mod code;
 pub mod error;
 pub mod profile;
+pub mod profile_write;
 pub mod secrets;
 
 pub use code::{ErrorCode, ErrorInfo};
