@@ -167,7 +167,9 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Conflict | ErrorCode::ReadOnlyReplica | ErrorCode::Cancelled => {
             StatusCode::CONFLICT
         }
-        ErrorCode::ConnectionRefused | ErrorCode::AuthFailed => StatusCode::BAD_GATEWAY,
+        ErrorCode::ConnectionRefused | ErrorCode::AuthFailed | ErrorCode::Tls => {
+            StatusCode::BAD_GATEWAY
+        }
         ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
         ErrorCode::QueryFailed | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -1,4 +1,5 @@
-//! `skein status [--json] [--watch]`: every node's role, reachability, state and lag.
+//! `skein status [--json] [--watch]`: every node's role, reachability, state, lag, timeline
+//! and whether Skein's session to it is encrypted (`pg_stat_ssl`).
 
 use std::time::Duration;
 
@@ -59,6 +60,14 @@ fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
                     .map(|b| b.to_string())
                     .unwrap_or_else(|| "-".into()),
                 n.lsn.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+                n.timeline_id
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                match (&n.tls, n.reachable) {
+                    (Some(t), _) => t.version.clone(),
+                    (None, true) => "off".into(),
+                    (None, false) => "-".into(),
+                },
                 n.error
                     .as_ref()
                     .map(|e| format!("{}: {}", e.code, e.message))
@@ -75,6 +84,8 @@ fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
             "LAG_BYTES",
             "REPLAY_LAG_MS",
             "LSN",
+            "TIMELINE",
+            "TLS",
             "ERROR",
         ],
         &rows,

@@ -306,6 +306,7 @@ mod tests {
             receive_lsn: None,
             last_replay_at: None,
             timeline_id: (state != ReplicaState::Down).then_some(tli),
+            tls: None,
             level: match state {
                 ReplicaState::Primary => LagLevel::Ok,
                 _ => LagLevel::Critical,

@@ -170,6 +170,7 @@ mod tests {
                 receive_lsn: None,
                 last_replay_at: None,
                 timeline_id: None,
+                tls: None,
                 level: LagLevel::Ok,
                 error: None,
             }],

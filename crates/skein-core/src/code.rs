@@ -10,6 +10,9 @@ pub enum ErrorCode {
     ConnectionRefused,
     /// The server refused the credentials (SQLSTATE 28P01 / 28000).
     AuthFailed,
+    /// TLS failed: the handshake, the server's or the client's certificate, or the server and
+    /// the profile disagree on encryption (`sslmode` against `pg_hba.conf`'s `hostssl`).
+    Tls,
     /// A probe or query did not answer within its timeout (for a statement: SQLSTATE 57014
     /// "canceling statement due to statement timeout", or the console's own work timeout).
     Timeout,

@@ -38,6 +38,17 @@ pub enum Error {
         /// The I/O error.
         error: std::io::Error,
     },
+    /// A connection string or its TLS files cannot be used; says what and how to fix it.
+    #[error("{0}")]
+    Conninfo(String),
+    /// A connection could not be made; the message names what failed and the fix.
+    #[error("{message}")]
+    Connect {
+        /// Stable code ([`ErrorCode::Tls`], [`ErrorCode::AuthFailed`], …).
+        code: ErrorCode,
+        /// What failed and the fix.
+        message: String,
+    },
     /// The OS keyring could not be used.
     #[error("keyring: {0}")]
     Keyring(String),
@@ -51,7 +62,8 @@ impl Error {
                 ErrorCode::NotFound
             }
             Error::Read { .. } | Error::Write { .. } | Error::Keyring(_) => ErrorCode::Internal,
-            Error::Invalid { .. } => ErrorCode::InvalidInput,
+            Error::Invalid { .. } | Error::Conninfo(_) => ErrorCode::InvalidInput,
+            Error::Connect { code, .. } => *code,
         }
     }
 }

@@ -1,13 +1,16 @@
 //! Skein's shared foundation: the profile that describes a stack (primary, replicas, lake,
 //! thresholds), where secrets come from, and the stable error codes every front end sees.
 //!
-//! Nothing here does I/O against a server; `skein-pg` and `skein-lake` do.
+//! Queries live in `skein-pg` and `skein-lake`; this crate only sets connections up (libpq
+//! connection strings and TLS, [`conninfo`] and [`tls`]).
 
 pub mod code;
+pub mod conninfo;
 pub mod error;
 pub mod profile;
 pub mod profile_write;
 pub mod secrets;
+pub mod tls;
 
 pub use code::{ErrorCode, ErrorInfo};
 pub use error::{Error, Result};

@@ -28,7 +28,6 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -323,9 +322,9 @@ pub fn is_identifier(s: &str) -> bool {
 
 /// Checks a libpq connection string: it must parse and must not carry a password.
 fn check_conninfo(conninfo: &str) -> std::result::Result<(), String> {
-    let config = tokio_postgres::Config::from_str(conninfo).map_err(|e| {
-        format!("not a libpq connection string ({e}); write a URL (postgresql://user@host:port/db) or key=value pairs")
-    })?;
+    let config = crate::conninfo::parse(conninfo)
+        .map_err(|e| e.to_string())?
+        .config;
     if config.get_password().is_some() {
         return Err(
             "the connection string carries a password; secrets do not belong in profile files: \

@@ -67,6 +67,8 @@ impl Error {
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ");
+            // libpq errors echo the connection string, which holds the password.
+            let message = crate::lake::scrub_password(&message);
             let lower = message.to_lowercase();
             let code = if lower.contains("no snapshot found")
                 || lower.contains("does not exist")

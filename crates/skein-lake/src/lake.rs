@@ -84,6 +84,29 @@ impl Lake {
             1,
             skein_pg::node::DEFAULT_TIMEOUT,
         )?;
+        // Reach the catalog with Skein's own driver first: a TLS, authentication or network
+        // failure then reads as clearly as for any node (DuckDB's libpq message is terser).
+        catalog
+            .with_client("connecting to the lake catalog", |c| async move {
+                c.simple_query("SELECT 1").await
+            })
+            .await
+            .map_err(|e| match e {
+                skein_pg::Error::Query {
+                    node,
+                    what,
+                    detail,
+                    code: ErrorCode::NotFound,
+                } => skein_pg::Error::Query {
+                    node,
+                    what,
+                    detail: format!(
+                        "{detail}; create the catalog database or fix lake.catalog in the profile"
+                    ),
+                    code: ErrorCode::NotFound,
+                },
+                other => other,
+            })?;
         let conninfo = catalog.duckdb_conninfo();
         let name = profile.lake.name.clone();
         let data_path = profile.lake.data_path.clone();
@@ -182,6 +205,43 @@ impl Lake {
     }
 }
 
+/// `text` with every `password=VALUE` of a libpq string (quoted or not) replaced by
+/// `password=…`.
+pub(crate) fn scrub_password(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("password=") {
+        out.push_str(&rest[..i + "password=".len()]);
+        out.push('…');
+        let value = &rest[i + "password=".len()..];
+        let mut chars = value.char_indices();
+        let end = if value.starts_with('\'') {
+            chars.next();
+            let mut end = value.len();
+            while let Some((j, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '\'' => {
+                        end = j + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            end
+        } else {
+            value
+                .find(|c: char| c.is_whitespace() || c == '"')
+                .unwrap_or(value.len())
+        };
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Result<Connection> {
     let conn = Connection::open_in_memory().map_err(Error::duck("opening DuckDB"))?;
     for ext in EXTENSIONS {
@@ -227,15 +287,6 @@ fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Resul
     attached.map_err(|e| {
         let mut err = Error::duck("attaching the lake")(e);
         if let Error::DuckDb { message, code, .. } = &mut err {
-            // Never echo the connection string: it may hold the catalog's password.
-            if message.contains("password=") {
-                *message = message
-                    .split("password=")
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned()
-                    + "…";
-            }
             if message.contains("does not exist") {
                 *code = ErrorCode::NotFound;
                 message
@@ -245,4 +296,24 @@ fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Resul
         err
     })?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::scrub_password;
+
+    #[test]
+    fn passwords_are_scrubbed_and_the_cause_kept() {
+        let m = scrub_password(
+            "at \"host=h password='s3 \\'cret' sslmode=disable\": FATAL: no pg_hba.conf entry, password=plain\" x",
+        );
+        assert!(
+            !m.contains("s3") && !m.contains("cret") && !m.contains("plain"),
+            "{m}"
+        );
+        assert!(
+            m.contains("sslmode=disable") && m.contains("FATAL: no pg_hba.conf entry"),
+            "{m}"
+        );
+    }
 }

@@ -37,6 +37,17 @@ pub enum Error {
         /// The server's message.
         detail: String,
     },
+    /// TLS failed: handshake, a certificate check, or `sslmode` against the server's
+    /// `pg_hba.conf` (`hostssl`). `detail` says what failed and the fix.
+    #[error("{node} ({addr}): {detail}")]
+    Tls {
+        /// Node name.
+        node: String,
+        /// host:port.
+        addr: String,
+        /// What failed and the fix.
+        detail: String,
+    },
     /// The node did not answer in time.
     #[error("{node} did not answer within {timeout_ms} ms ({what})")]
     Timeout {
@@ -74,6 +85,7 @@ impl Error {
             Error::ReadOnlyReplica { .. } => ErrorCode::ReadOnlyReplica,
             Error::Unreachable { .. } => ErrorCode::ConnectionRefused,
             Error::AuthFailed { .. } => ErrorCode::AuthFailed,
+            Error::Tls { .. } => ErrorCode::Tls,
             Error::Timeout { .. } => ErrorCode::Timeout,
             Error::Query { code, .. } => *code,
             Error::UnknownNode(_) => ErrorCode::NotFound,
@@ -83,6 +95,13 @@ impl Error {
 
     /// Classifies a driver error raised while talking to `node` at `addr`.
     pub fn from_pg(node: &str, addr: &str, what: &str, e: &tokio_postgres::Error) -> Error {
+        if let Some(detail) = skein_core::tls::tls_failure(e) {
+            return Error::Tls {
+                node: node.into(),
+                addr: addr.into(),
+                detail,
+            };
+        }
         let detail = describe(e);
         match e.code() {
             Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => Error::ReadOnlyReplica {
@@ -100,7 +119,10 @@ impl Error {
                 }
             }
             Some(c) => {
-                let code = if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::UNDEFINED_OBJECT {
+                let code = if *c == SqlState::UNDEFINED_TABLE
+                    || *c == SqlState::UNDEFINED_OBJECT
+                    || *c == SqlState::INVALID_CATALOG_NAME
+                {
                     ErrorCode::NotFound
                 } else if *c == SqlState::QUERY_CANCELED && detail.contains("user request") {
                     // A cancel request (the Workbench's Cancel, `pg_cancel_backend`).
@@ -146,14 +168,4 @@ impl Error {
     }
 }
 
-/// The most useful one-line text of a driver error: the server's message and SQLSTATE, or
-/// the underlying I/O error.
-pub fn describe(e: &tokio_postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
-    }
-    match std::error::Error::source(e) {
-        Some(src) => format!("{e}: {src}"),
-        None => e.to_string(),
-    }
-}
+pub use skein_core::conninfo::describe;

@@ -18,6 +18,9 @@
 //! level is critical. A replica in recovery on another timeline than the primary carries an
 //! error that says so.
 //!
+//! - encryption: `pg_stat_ssl` for the probe's own backend (`pid = pg_backend_pid()`): the
+//!   TLS version, cipher and key bits of the session Skein holds; `None` when it is plain TCP.
+//!
 //! One [`sample`] asks every node concurrently, each under its own timeout; a node that
 //! does not answer is reported as down, with its error, and the others still report.
 
@@ -102,10 +105,36 @@ pub struct NodeStatus {
     /// The timeline the node is on (see the module header for its source); `None` when it
     /// is down or the role may not ask.
     pub timeline_id: Option<u32>,
+    /// The TLS session of Skein's connection to the node (`pg_stat_ssl`); `None` when the
+    /// connection is not encrypted or the node is down.
+    pub tls: Option<TlsSession>,
     /// Lag against the thresholds.
     pub level: LagLevel,
     /// Why the node is down or degraded.
     pub error: Option<ErrorInfo>,
+}
+
+/// An encrypted session, as `pg_stat_ssl` reports it for the connection's backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TlsSession {
+    /// Protocol version (`TLSv1.3`).
+    pub version: String,
+    /// Cipher suite (`TLS_AES_256_GCM_SHA384`).
+    pub cipher: String,
+    /// Key bits of the cipher.
+    pub bits: Option<i32>,
+}
+
+impl TlsSession {
+    /// Reads columns `i`, `i+1`, `i+2` (`version`, `cipher`, `bits` of `pg_stat_ssl`, NULL when
+    /// the session is not encrypted).
+    fn from_row(row: &tokio_postgres::Row, i: usize) -> Option<TlsSession> {
+        Some(TlsSession {
+            version: row.get::<_, Option<String>>(i)?,
+            cipher: row.get::<_, Option<String>>(i + 1).unwrap_or_default(),
+            bits: row.get(i + 2),
+        })
+    }
 }
 
 /// One reading of the whole cluster.
@@ -136,6 +165,7 @@ struct SenderRow {
 
 struct PrimaryReading {
     current: Lsn,
+    tls: Option<TlsSession>,
     timeline_id: Option<u32>,
     senders: HashMap<String, SenderRow>,
 }
@@ -149,20 +179,23 @@ struct ReplicaReading {
     since_last_replay_ms: Option<u64>,
     cluster_name: String,
     timeline_id: Option<u32>,
+    tls: Option<TlsSession>,
 }
 
 const PRIMARY_SQL: &str =
-    "SELECT pg_current_wal_lsn()::text, application_name, state, replay_lsn::text, \
-     (extract(epoch FROM write_lag) * 1000)::int8, (extract(epoch FROM flush_lag) * 1000)::int8, \
-     (extract(epoch FROM replay_lag) * 1000)::int8 \
-     FROM (SELECT 1) one LEFT JOIN pg_stat_replication ON true";
+    "SELECT pg_current_wal_lsn()::text, r.application_name, r.state, r.replay_lsn::text, \
+     (extract(epoch FROM r.write_lag) * 1000)::int8, (extract(epoch FROM r.flush_lag) * 1000)::int8, \
+     (extract(epoch FROM r.replay_lag) * 1000)::int8, t.version, t.cipher, t.bits \
+     FROM (SELECT 1) one LEFT JOIN pg_stat_replication r ON true \
+     LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl";
 
 const REPLICA_SQL: &str = "SELECT pg_is_in_recovery(), \
      CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END, \
      pg_last_wal_replay_lsn()::text, pg_last_wal_receive_lsn()::text, \
      to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
      (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::int8, \
-     current_setting('cluster_name')";
+     current_setting('cluster_name'), t.version, t.cipher, t.bits \
+     FROM (SELECT 1) one LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl";
 
 /// The timeline of a node out of recovery: `pg_walfile_name()` names the WAL segment file,
 /// whose first 8 hex digits are the timeline.
@@ -196,9 +229,11 @@ async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
         })
         .await?;
     let mut current = Lsn::default();
+    let mut tls = None;
     let mut senders = HashMap::new();
     for row in rows {
         current = parse_opt(row.get(0)).unwrap_or_default();
+        tls = TlsSession::from_row(&row, 7);
         let Some(app): Option<String> = row.get(1) else {
             continue;
         };
@@ -215,6 +250,7 @@ async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
     }
     Ok(PrimaryReading {
         current,
+        tls,
         timeline_id,
         senders,
     })
@@ -237,6 +273,7 @@ async fn read_replica(node: &Node) -> Result<ReplicaReading, Error> {
         last_replay_at: row.get(4),
         since_last_replay_ms: row.get::<_, Option<i64>>(5).map(|v| v.max(0) as u64),
         cluster_name: row.get(6),
+        tls: TlsSession::from_row(&row, 7),
     })
 }
 
@@ -280,6 +317,7 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             receive_lsn: None,
             last_replay_at: None,
             timeline_id: p.timeline_id,
+            tls: p.tls.clone(),
             level: LagLevel::Ok,
             error: None,
         },
@@ -388,6 +426,7 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             receive_lsn: r.receive,
             last_replay_at: r.last_replay_at,
             timeline_id: r.timeline_id,
+            tls: r.tls,
             level: if r.in_recovery {
                 level(&cluster.thresholds, replay_lag_ms)
             } else {
@@ -413,6 +452,7 @@ fn down(name: &str, role: NodeRole, e: &Error) -> NodeStatus {
         receive_lsn: None,
         last_replay_at: None,
         timeline_id: None,
+        tls: None,
         level: if role == NodeRole::Replica {
             LagLevel::Critical
         } else {

@@ -12,6 +12,6 @@ pub mod node;
 
 pub use error::{describe, Error, Result};
 pub use fingerprint::{Fingerprint, TableFingerprint};
-pub use lag::{LagLevel, LagSample, NodeRole, NodeStatus, ReplicaState};
+pub use lag::{LagLevel, LagSample, NodeRole, NodeStatus, ReplicaState, TlsSession};
 pub use lsn::Lsn;
 pub use node::{Cluster, Node};

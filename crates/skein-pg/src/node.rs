@@ -1,13 +1,12 @@
 //! A pool per node and the cluster of them a profile describes. Replica connections carry
 //! `default_transaction_read_only=on`, so the server itself refuses writes there too.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use skein_core::secrets::{resolve_password, target_for};
+use skein_core::tls::{MakeTls, TlsSettings};
 use skein_core::{NodeSpec, Profile, Thresholds};
-use tokio_postgres::NoTls;
 
 use crate::error::{Error, Result};
 use crate::lag::NodeRole;
@@ -25,6 +24,8 @@ pub struct Node {
     /// `host:port`, for messages.
     pub addr: String,
     config: tokio_postgres::Config,
+    tls_settings: TlsSettings,
+    tls: MakeTls,
     pool: Pool,
     timeout: Duration,
 }
@@ -40,7 +41,12 @@ impl std::fmt::Debug for Node {
 
 impl Node {
     /// Builds the node's pool (no connection is made yet). The password comes from the
-    /// keyring, `PGPASSWORD` or a password file (see [`skein_core::secrets`]).
+    /// keyring, `PGPASSWORD` or a password file (see [`skein_core::secrets`]); TLS follows the
+    /// connection string's `sslmode`/`sslrootcert`/`sslcert`/`sslkey`/`sslcrl` and the `PGSSL…`
+    /// variables (see [`skein_core::tls`]).
+    ///
+    /// Errors: [`Error::Profile`] when the connection string or its certificate files cannot be
+    /// used (the message names the node and the file).
     pub fn new(
         spec: &NodeSpec,
         role: NodeRole,
@@ -48,12 +54,12 @@ impl Node {
         max_size: usize,
         timeout: Duration,
     ) -> Result<Node> {
-        let mut config = tokio_postgres::Config::from_str(&spec.url).map_err(|e| Error::Query {
-            node: spec.name.clone(),
-            what: "parsing the connection string".into(),
-            detail: e.to_string(),
-            code: skein_core::ErrorCode::InvalidInput,
-        })?;
+        let in_node = |e: skein_core::Error| {
+            Error::Profile(skein_core::Error::Conninfo(format!("{}: {e}", spec.name)))
+        };
+        let info = skein_core::conninfo::parse(&spec.url).map_err(in_node)?;
+        let tls = info.tls.connector().map_err(in_node)?;
+        let mut config = info.config;
         let target = target_for(&config);
         if config.get_user().is_none() {
             config.user(&target.user);
@@ -71,7 +77,7 @@ impl Node {
         }
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -94,9 +100,21 @@ impl Node {
             role,
             addr: format!("{}:{}", target.host, target.port),
             config,
+            tls_settings: info.tls,
+            tls,
             pool,
             timeout,
         })
+    }
+
+    /// The TLS connector this node's connections use (for cancel requests).
+    pub fn tls(&self) -> MakeTls {
+        self.tls.clone()
+    }
+
+    /// The node's TLS settings, as its connection string gives them.
+    pub fn tls_settings(&self) -> &TlsSettings {
+        &self.tls_settings
     }
 
     /// Node name.
@@ -179,13 +197,17 @@ impl Node {
         .await
     }
 
-    /// A `key=value` connection string with the resolved password, for DuckDB's `postgres`
-    /// extension. Holds a secret: never log or show it.
+    /// A `key=value` connection string with the resolved password and the node's TLS settings
+    /// (the same `sslmode` and certificate files), for DuckDB's libpq-based `postgres` and
+    /// `ducklake` extensions. Holds a secret: never log or show it.
     pub fn duckdb_conninfo(&self) -> String {
         let c = &self.config;
         let mut parts = Vec::new();
         if let Some(tokio_postgres::config::Host::Tcp(h)) = c.get_hosts().first() {
             parts.push(format!("host={}", quote(h)));
+        }
+        if let Some(a) = c.get_hostaddrs().first() {
+            parts.push(format!("hostaddr={a}"));
         }
         if let Some(p) = c.get_ports().first() {
             parts.push(format!("port={p}"));
@@ -198,6 +220,9 @@ impl Node {
         }
         if let Some(pw) = c.get_password() {
             parts.push(format!("password={}", quote(&String::from_utf8_lossy(pw))));
+        }
+        for (k, v) in self.tls_settings.libpq_params() {
+            parts.push(format!("{k}={}", quote(&v)));
         }
         parts.push("application_name=skein".into());
         parts.join(" ")

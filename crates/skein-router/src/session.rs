@@ -73,7 +73,13 @@ pub(crate) struct SessionState {
     pub(crate) written: Mutex<Option<(Lsn, Instant)>>,
     pub(crate) pinned: tokio::sync::Mutex<Option<Pinned>>,
     /// The statement running now, if any: how to cancel it, and on which node.
-    pub(crate) in_flight: Mutex<Option<(tokio_postgres::CancelToken, String)>>,
+    pub(crate) in_flight: Mutex<
+        Option<(
+            tokio_postgres::CancelToken,
+            String,
+            skein_core::tls::MakeTls,
+        )>,
+    >,
 }
 
 impl Session {
@@ -113,8 +119,9 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         match running {
-            Some((token, node)) => {
-                token.cancel_query(tokio_postgres::NoTls).await?;
+            Some((token, node, tls)) => {
+                // The cancel request goes over the node's own TLS settings.
+                token.cancel_query(tls).await?;
                 Ok(Some(node))
             }
             None => Ok(None),
@@ -141,10 +148,10 @@ impl<'a> InFlight<'a> {
     pub(crate) fn start(
         session: &'a SessionState,
         client: &tokio_postgres::Client,
-        node: &str,
+        node: &skein_pg::Node,
     ) -> InFlight<'a> {
         *session.in_flight.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((client.cancel_token(), node.to_owned()));
+            Some((client.cancel_token(), node.name().to_owned(), node.tls()));
         InFlight(session)
     }
 }

@@ -234,7 +234,7 @@ export type Compaction = "merge_adjacent_files" | "rewrite_data_files" | "flush_
 /**
  * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
  */
-export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Timeout" | "Cancelled" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal";
+export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Tls" | "Timeout" | "Cancelled" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal";
 
 /**
  * The shape an error crosses a boundary in (RPC, `--json`): `{ "code", "message" }`.
@@ -643,6 +643,11 @@ last_replay_at: string | null,
  * is down or the role may not ask.
  */
 timeline_id: number | null, 
+/**
+ * The TLS session of Skein's connection to the node (`pg_stat_ssl`); `None` when the
+ * connection is not encrypted or the node is down.
+ */
+tls: TlsSession | null, 
 /**
  * Lag against the thresholds.
  */
@@ -1280,3 +1285,20 @@ offset: number,
  * snapshot reads the newest); `null` otherwise.
  */
 note: string | null, };
+
+/**
+ * An encrypted session, as `pg_stat_ssl` reports it for the connection's backend.
+ */
+export type TlsSession = { 
+/**
+ * Protocol version (`TLSv1.3`).
+ */
+version: string, 
+/**
+ * Cipher suite (`TLS_AES_256_GCM_SHA384`).
+ */
+cipher: string, 
+/**
+ * Key bits of the cipher.
+ */
+bits: number | null, };

@@ -116,3 +116,13 @@ export function cacheBadge(v: CacheView): Badge {
         : { word: 'unknown', tone: 'muted', icon: '?' };
   }
 }
+
+/** Whether Skein's own session to a node is encrypted, from `pg_stat_ssl` (NodeStatus.tls):
+ *  the word every page shows and a tooltip with the cipher. `null` while the node is down
+ *  (then nothing is known). */
+export function tlsFact(n: NodeStatus): { word: string; title: string; encrypted: boolean } | null {
+  if (!n.reachable) return null;
+  if (!n.tls) return { word: 'not encrypted', title: 'Plain TCP: pg_stat_ssl shows no TLS for this session (sslmode disable, or prefer/allow against a server without ssl)', encrypted: false };
+  const bits = n.tls.bits !== null ? `, ${n.tls.bits}-bit` : '';
+  return { word: n.tls.version, title: `Encrypted: ${n.tls.version}, ${n.tls.cipher}${bits} (pg_stat_ssl of Skein's session)`, encrypted: true };
+}

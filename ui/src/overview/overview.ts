@@ -10,7 +10,7 @@ import { h, replace, setAttr, setText, syncList, timeAgo } from '../lib/dom';
 import { bytes, count, duration } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
 import { href } from '../lib/router';
-import { badge, nodeBadge, rotationBadge, routingOf, worst } from '../lib/status';
+import { badge, nodeBadge, rotationBadge, routingOf, tlsFact, worst } from '../lib/status';
 import { onThemeChange, resolvedTheme } from '../lib/theme';
 import { LagChart } from '../replicas/chart';
 import { routingPanel } from '../workbench/routing';
@@ -151,6 +151,8 @@ export const overviewPage: PageFactory = ({ store }) => {
       facts.push(
         h('span', { class: 'muted', dataset: { testid: 'timeline' }, title: 'The WAL timeline (pg_walfile_name(pg_current_wal_lsn()) on the primary)' }, ` · timeline ${n.timeline_id}`),
       );
+    const tls = tlsFact(n);
+    if (tls) facts.push(h('span', { class: tls.encrypted ? 'muted' : 'muted tls-off', dataset: { testid: 'tls' }, title: tls.title }, ` · ${tls.word}`));
     return facts;
   };
 
@@ -159,7 +161,7 @@ export const overviewPage: PageFactory = ({ store }) => {
     const profNodes = store.profile?.nodes ?? [];
     const prim = s?.nodes.find((n) => n.role === 'primary');
     const primInfo = profNodes.find((n) => n.role === 'primary');
-    const primKey = prim ? `${prim.state}|${prim.level}|${prim.lsn}|${prim.timeline_id}|${prim.error?.code}|${prim.error?.message}` : 'none';
+    const primKey = prim ? `${prim.state}|${prim.level}|${prim.lsn}|${prim.timeline_id}|${prim.tls?.version}|${prim.tls?.cipher}|${prim.error?.code}|${prim.error?.message}` : 'none';
     if (primaryBody.dataset.k === primKey) {
       /* unchanged */
     } else if (!prim) {
@@ -231,10 +233,12 @@ export const overviewPage: PageFactory = ({ store }) => {
         setAttr(rotEl, 'data-rotation', rb?.word ?? null);
         setAttr(rotEl, 'title', rn ? (rn.reason ?? (rn.in_rotation ? 'reads may go here' : 'out of rotation')) : null);
         const tli = n.timeline_id !== null ? ` · timeline ${n.timeline_id}` : '';
+        const tls = tlsFact(n);
         setText(
           lagEl,
-          n.state === 'down' ? '' : n.state === 'promoted' ? `no replay lag: out of recovery${tli}` : `${duration(n.replay_lag_ms)} · ${bytes(n.lag_bytes)}${tli}`,
+          n.state === 'down' ? '' : n.state === 'promoted' ? `no replay lag: out of recovery${tli}` : `${duration(n.replay_lag_ms)} · ${bytes(n.lag_bytes)}${tli}${tls ? ` · ${tls.word}` : ''}`,
         );
+        setAttr(lagEl, 'data-tls', tls?.word ?? null);
         setAttr(lagEl, 'data-level', n.level);
         setAttr(li, 'data-lag-bytes', n.lag_bytes === null ? '' : String(n.lag_bytes));
         setAttr(li, 'data-replay-lag-ms', n.replay_lag_ms === null ? '' : String(n.replay_lag_ms));

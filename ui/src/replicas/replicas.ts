@@ -8,7 +8,7 @@ import { h, replace, setAttr, setText, timeAgo, filterBox } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { bytes, duration, parseTime, seconds, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
-import { badge, nodeBadge, rotationBadge, routingOf } from '../lib/status';
+import { badge, nodeBadge, rotationBadge, routingOf, tlsFact } from '../lib/status';
 import { onThemeChange, cssVar, resolvedTheme } from '../lib/theme';
 import { LagChart } from './chart';
 import { download } from '../lib/grid';
@@ -175,7 +175,9 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
     setAttr(c.root, 'data-level', n.level);
     setAttr(c.root, 'data-lag-bytes', n.lag_bytes === null ? '' : String(n.lag_bytes));
     setAttr(c.root, 'data-replay-lag-ms', n.replay_lag_ms === null ? '' : String(n.replay_lag_ms));
-    const tli = n.timeline_id !== null ? ` · timeline ${n.timeline_id}` : '';
+    const tls = tlsFact(n);
+    const tli = (n.timeline_id !== null ? ` · timeline ${n.timeline_id}` : '') + (tls ? ` · ${tls.word}` : '');
+    setAttr(c.root, 'data-tls', tls?.word ?? null);
     const lagText =
       n.state === 'down'
         ? 'lag unknown'

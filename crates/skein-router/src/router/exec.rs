@@ -36,7 +36,7 @@ async fn run_op(
     client: &tokio_postgres::Client,
     sql: &str,
     op: &Op<'_>,
-    session: Option<(&SessionState, &str)>,
+    session: Option<(&SessionState, &skein_pg::Node)>,
 ) -> std::result::Result<Out, tokio_postgres::Error> {
     // Cleared when the statement ends or its future is dropped, so a cancel never reaches a
     // statement of whoever uses the connection next.
@@ -164,7 +164,7 @@ impl Router {
             .client
             .as_ref()
             .ok_or_else(|| Error::NeedsSession("lost the pinned connection".into()))?;
-        let out = run_op(client, sql, &op, Some((&session, primary.name())))
+        let out = run_op(client, sql, &op, Some((&session, primary)))
             .await
             .map_err(|e| {
                 skein_pg::Error::from_pg(primary.name(), &primary.addr, "running the statement", &e)
@@ -269,7 +269,7 @@ impl Router {
         let node = self.inner.cluster.node(&rt.node)?;
         let attempt = async {
             let client = node.client().await.map_err(Failure::Connect)?;
-            run_op(&client, sql, op, session.map(|s| (s, node.name())))
+            run_op(&client, sql, op, session.map(|s| (s, node)))
                 .await
                 .map_err(Failure::Query)
         };
@@ -333,7 +333,7 @@ impl Router {
     ) -> Result<Routed<Out>> {
         let primary = &self.inner.cluster.primary;
         let client = primary.client().await?;
-        let out = run_op(&client, sql, op, session.map(|s| (s, primary.name())))
+        let out = run_op(&client, sql, op, session.map(|s| (s, primary)))
             .await
             .map_err(|e| {
                 skein_pg::Error::from_pg(primary.name(), &primary.addr, "running the statement", &e)

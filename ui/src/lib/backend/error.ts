@@ -8,6 +8,7 @@ import type { Method, ResultOf } from './index';
 const CODE_SET: Record<ErrorCode, true> = {
   ConnectionRefused: true,
   AuthFailed: true,
+  Tls: true,
   Timeout: true,
   Cancelled: true,
   ReadOnlyReplica: true,
