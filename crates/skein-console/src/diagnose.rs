@@ -227,6 +227,8 @@ fn role_of(profile: &Profile, n: &NodeSpec) -> NodeRole {
 /// The host, port and database a connection string names, and its `sslmode`.
 struct Endpoint {
     conn: ConnDraft,
+    /// `sslmode` as libpq resolves it (the string's, else `PGSSLMODE`, else `prefer`).
+    sslmode: &'static str,
     /// First TCP host and port; `None` for a Unix socket.
     tcp: Option<(String, u16)>,
     address: String,
@@ -234,6 +236,11 @@ struct Endpoint {
 
 fn endpoint(url: &str) -> std::result::Result<Endpoint, String> {
     let conn = ConnDraft::parse(url)?.conn;
+    let sslmode = skein_core::conninfo::parse(url)
+        .map_err(|e| e.to_string())?
+        .tls
+        .mode
+        .word();
     let tcp = conn.first_tcp_endpoint();
     let host = if conn.host.is_empty() {
         "localhost"
@@ -253,7 +260,12 @@ fn endpoint(url: &str) -> std::result::Result<Endpoint, String> {
             &conn.dbname
         }
     );
-    Ok(Endpoint { conn, tcp, address })
+    Ok(Endpoint {
+        conn,
+        sslmode,
+        tcp,
+        address,
+    })
 }
 
 /// How the node is reached: directly, or through an SSH tunnel whose local end the TCP
@@ -458,7 +470,7 @@ async fn connect_steps(
     let tunnelled = matches!(route, Route::Tunnel { .. });
     match read_session(&node).await {
         Ok(session) => {
-            steps.push(tls_step(&session, &ep.conn.sslmode, loopback, tunnelled));
+            steps.push(tls_step(&session, ep.sslmode, loopback, tunnelled));
             steps.push(step(
                 StepKind::Auth,
                 StepStatus::Ok,
@@ -694,22 +706,16 @@ fn tls_step(s: &Session, sslmode: &str, loopback: bool, tunnelled: bool) -> Step
 /// Which step a failed login belongs to, with its fix: the `tls` step always, and the
 /// `auth` step when the failure got as far as the login (`None`: skip it).
 fn classify_login_error(e: &skein_pg::Error, node: &str, ep: &Endpoint) -> (Step, Option<Step>) {
-    let mode = if ep.conn.sslmode.is_empty() {
-        "prefer"
-    } else {
-        ep.conn.sslmode.as_str()
-    };
+    let mode = ep.sslmode;
     // The driver's or server's own words; the error's advice is replaced by the step's fix.
     let detail = match e {
         skein_pg::Error::AuthFailed { detail, .. }
+        | skein_pg::Error::Tls { detail, .. }
         | skein_pg::Error::Unreachable { detail, .. }
         | skein_pg::Error::Query { detail, .. } => detail.clone(),
         other => other.to_string(),
     };
     let lower = detail.to_lowercase();
-    let tls_like = ["tls", "ssl", "certificate", "handshake", "x509"]
-        .iter()
-        .any(|w| lower.contains(w));
     let tls_unknown = || {
         if matches!(mode, "require" | "verify-ca" | "verify-full") {
             step(
@@ -747,38 +753,17 @@ fn classify_login_error(e: &skein_pg::Error, node: &str, ep: &Endpoint) -> (Step
             };
             (tls_unknown(), auth_fail(fix))
         }
-        _ if tls_like => {
-            let fix = if lower.contains("unknownissuer")
-                || lower.contains("unknown issuer")
-                || lower.contains("self signed")
-                || lower.contains("self-signed")
-            {
-                format!(
-                    "the server's certificate does not chain to {}: point sslrootcert at the CA that signed it",
-                    if ep.conn.sslrootcert.is_empty() { "the default root certificates (~/.postgresql/root.crt)".to_owned() } else { ep.conn.sslrootcert.clone() }
-                )
-            } else if lower.contains("notvalidforname")
-                || lower.contains("not valid for name")
-                || lower.contains("hostname")
-            {
-                "the server's certificate does not name this host: connect by a name in its subjectAltName, or use sslmode=verify-ca".to_owned()
-            } else if lower.contains("expired") {
-                "the server's certificate has expired: renew it on the server".to_owned()
-            } else if lower.contains("not support")
-                || lower.contains("refused tls")
-                || lower.contains("ssl off")
-            {
-                format!("the server does not accept TLS: turn ssl on in its postgresql.conf, or lower sslmode (now {mode}) if plain connections are acceptable on this network")
-            } else if lower.contains("no such file")
-                || lower.contains("cannot read")
-                || lower.contains("could not read")
-            {
-                "a certificate or key file named in the URL cannot be read: check sslrootcert, sslcert and sslkey (paths on this machine)".to_owned()
-            } else {
-                format!("check sslmode (now {mode}), sslrootcert, sslcert and sslkey in the node's URL against the server's TLS settings")
+        ErrorCode::Tls => {
+            // The TLS core says what failed, then the fix: "…; set sslmode=…".
+            let (what, fix) = match detail.split_once("; ") {
+                Some((what, fix)) => (what.to_owned(), fix.to_owned()),
+                None => (
+                    detail.clone(),
+                    format!("check sslmode (now {mode}), sslrootcert, sslcert and sslkey in the node's URL against the server's TLS settings"),
+                ),
             };
             (
-                with_fix(step(StepKind::Tls, StepStatus::Fail, detail.clone()), fix),
+                with_fix(step(StepKind::Tls, StepStatus::Fail, what), fix),
                 None,
             )
         }
