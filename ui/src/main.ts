@@ -19,6 +19,7 @@ import { cachesPage } from './caches/caches';
 import { snapshotsPage } from './snapshots/snapshots';
 import { settingsPage } from './settings/settings';
 import { workbenchPage } from './workbench/workbench';
+import { connectionsPage } from './connections/connections';
 
 const FACTORIES: Record<PageName, PageFactory> = {
   overview: overviewPage,
@@ -26,6 +27,7 @@ const FACTORIES: Record<PageName, PageFactory> = {
   caches: cachesPage,
   snapshots: snapshotsPage,
   workbench: workbenchPage,
+  connections: connectionsPage,
   settings: settingsPage,
 };
 
@@ -35,8 +37,12 @@ const TITLES: Record<PageName, string> = {
   caches: 'Caches',
   snapshots: 'Snapshots',
   workbench: 'Workbench',
+  connections: 'Connections',
   settings: 'Settings',
 };
+
+/** Pages that work with no profile open. */
+const UNGATED: ReadonlySet<PageName> = new Set(['settings', 'connections']);
 
 function boot(): void {
   initTheme();
@@ -62,8 +68,9 @@ function boot(): void {
       return;
     }
     page?.destroy();
-    // Settings is the profile picker itself; every other page waits for a profile.
-    page = route.page === 'settings' ? FACTORIES.settings(ctx, route) : gate(ctx, route, FACTORIES[route.page]);
+    // Settings is the profile picker itself and Connections creates profiles; every other
+    // page waits for a profile.
+    page = UNGATED.has(route.page) ? FACTORIES[route.page](ctx, route) : gate(ctx, route, FACTORIES[route.page]);
     pageName = route.page;
     pageStatus = store.status;
     frame.main.replaceChildren(page.el);

@@ -65,20 +65,58 @@ pub(crate) fn store_passwords(draft: &ProfileDraft, passwords: &[NodePassword]) 
     Ok(())
 }
 
-/// Diagnoses one node (or the lake, `None`) of a draft.
+/// The part of a draft a test of `target` needs, so a profile still being written can test
+/// what is filled in: a replica's test keeps the primary and that replica; the primary's
+/// keeps the replicas that have a host; the lake's keeps the primary only. A part not filled
+/// in yet (the lake for a node's test, the primary for the lake's) borrows the other's
+/// connection, only to make the profile whole. Returns the draft and, for a replica, its
+/// index in the full draft (messages name that one).
+fn scoped(draft: &ProfileDraft, target: Option<&str>) -> (ProfileDraft, Option<usize>) {
+    let mut d = draft.clone();
+    let mut index = None;
+    match target {
+        Some(name) if name == draft.primary.name.trim() => {
+            d.replicas.retain(|r| !r.conn.host.trim().is_empty());
+        }
+        Some(name) => {
+            index = draft.replicas.iter().position(|r| r.name.trim() == name);
+            d.replicas.retain(|r| r.name.trim() == name);
+        }
+        None => d.replicas.clear(),
+    }
+    if target.is_some() {
+        if d.lake.catalog.host.trim().is_empty() {
+            d.lake.catalog = d.primary.conn.clone();
+        }
+        if d.lake.data_path.trim().is_empty() {
+            d.lake.data_path = "/".into();
+        }
+    } else if d.primary.conn.host.trim().is_empty() {
+        d.primary.conn = d.lake.catalog.clone();
+    }
+    (d, index)
+}
+
+/// Diagnoses one node (or the lake, `None`) of a draft (see [`scoped`] for what of it must
+/// be valid).
 ///
-/// Errors: `InvalidInput` naming the field when the draft is not a valid profile; keyring
-/// errors from storing the passwords; `NotFound` for an unknown node.
+/// Errors: `InvalidInput` naming the field when that part is not valid; keyring errors from
+/// storing the passwords; `NotFound` for an unknown node.
 pub(crate) async fn diagnose(
     draft: &ProfileDraft,
     target: Option<&str>,
     passwords: &[NodePassword],
 ) -> Result<Diagnosis> {
-    let profile = match draft.to_profile(Path::new("profile")) {
+    let (part, index) = scoped(draft, target);
+    let profile = match part.to_profile(Path::new("profile")) {
         Ok(p) => p,
         Err(e) => {
             let p = problem(e)?;
-            return Err(Error::InvalidInput(format!("{}: {}", p.field, p.message)));
+            let field = match index {
+                Some(i) => p.field.replacen("replicas[0]", &format!("replicas[{i}]"), 1),
+                None => p.field,
+            };
+            return Err(Error::InvalidInput(format!("{field}: {}", p.message)));
         }
     };
     store_passwords(draft, passwords)?;
