@@ -43,6 +43,9 @@ const TITLES: Record<PageName, string> = {
 
 /** Pages that work with no profile open. */
 const UNGATED: ReadonlySet<PageName> = new Set(['settings', 'connections']);
+/** Pages that follow the store's status themselves: not rebuilt when it changes (the
+ *  connection editor keeps what is being typed while a profile opens). */
+const SELF_UPDATING: ReadonlySet<PageName> = new Set(['connections']);
 
 function boot(): void {
   initTheme();
@@ -63,7 +66,8 @@ function boot(): void {
     if (!window.location.hash) navigate(href(route.page), true);
     frame.setActive(route.page);
     document.title = `${TITLES[route.page]} · Skein`;
-    if (!force && page && pageName === route.page && pageStatus === store.status && page.update) {
+    const sameStatus = pageStatus === store.status || SELF_UPDATING.has(route.page);
+    if (!force && page && pageName === route.page && sameStatus && page.update) {
       page.update(route);
       return;
     }
@@ -82,7 +86,7 @@ function boot(): void {
     if (before !== pageName) frame.main.focus({ preventScroll: true });
   });
   store.on('status', () => {
-    if (pageStatus !== store.status) show(true);
+    if (pageStatus !== store.status && !(pageName && SELF_UPDATING.has(pageName))) show(true);
   });
 
   startRelativeTicker();

@@ -13,7 +13,7 @@ import type { NodeDraft, NodePassword, ProfileDraft, SaveOutcome } from '../lib/
 import { h, replace, setText, spinner } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import type { Ctx, PageFactory } from '../lib/page';
-import { href, navigate } from '../lib/router';
+import { currentRoute, href, navigate } from '../lib/router';
 import { connFields, input, numberInput, sshFields } from './fields';
 import { diagnosisView } from './steps';
 
@@ -101,8 +101,10 @@ export const connectionsPage: PageFactory = (ctx, route) => {
   });
 
   const hasOpen = () => store.status === 'ready' && !!store.profile?.path;
+  const showOpenBtn = () => (openBtn.hidden = !hasOpen());
+  const offs = [store.on('status', showOpenBtn), store.on('profiles', showOpenBtn)];
   const showFor = (rest: string[]) => {
-    openBtn.hidden = !hasOpen();
+    showOpenBtn();
     if (rest[0] === 'new') start(kept && !kept.path ? kept : { path: '', draft: blankDraft(), passwords: new Map() });
     else if (kept) start(kept);
     else if (hasOpen()) void load(null);
@@ -124,7 +126,9 @@ export const connectionsPage: PageFactory = (ctx, route) => {
     update(r) {
       showFor(r.rest);
     },
-    destroy() {},
+    destroy() {
+      offs.forEach((off) => off());
+    },
   };
 };
 
@@ -341,6 +345,8 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
       else {
         editing.saved = { path: out.path, opened: open };
         replace(saveStatus, savedNote(editing.saved, openIt));
+        // The draft is a file's now (a reload of the page shows it, not a new profile).
+        if (currentRoute().rest[0] === 'new') window.history.replaceState(window.history.state, '', href('connections'));
         if (open) void store.load();
       }
     } catch (e) {
