@@ -40,6 +40,10 @@ apt_install libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3
   xvfb xauth webkit2gtk-driver imagemagick chromium \
   libfontconfig1-dev fonts-dejavu-core
 # The Debian package starts a cluster of its own on 5432; Skein's sandbox does not need it.
+# The OS keyring's tests: a private D-Bus session bus with GNOME Keyring (secret-tool reads
+# back what Skein stores). The SSH tunnels' tests: OpenSSH's client and server (sshd runs only
+# inside the tests, on loopback).
+apt_install gnome-keyring libsecret-tools dbus-daemon dbus openssh-client openssh-server
 
 # 2. The official libduckdb.so.
 if [ "$(sha256sum "$LIB_DIR/libduckdb.so" 2>/dev/null | cut -d' ' -f1)" != "$LIBDUCKDB_SHA256" ]; then

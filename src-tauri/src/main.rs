@@ -60,6 +60,7 @@ fn main() {
                 if let Some(console) = on_exit.console() {
                     console.close();
                 }
+                skein_core::tunnel::shutdown_all();
             }
         });
 }

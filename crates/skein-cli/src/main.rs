@@ -69,12 +69,12 @@ enum Command {
         #[command(flatten)]
         args: report_cmd::ReportArgs,
     },
-    /// Store a node's password in the OS keyring (`skein secret set NODE < file`).
+    /// A node's password in the OS keyring: `skein secret set|get|delete NODE`.
     Secret {
         #[command(flatten)]
         profile: ProfileArg,
         #[command(subcommand)]
-        command: SecretCommand,
+        command: secret_cmd::SecretCommand,
     },
     /// Web mode: serve the console's UI and RPC over HTTP on loopback, with an access token.
     Serve {
@@ -102,15 +102,6 @@ enum Command {
         /// Sample once a second until interrupted.
         #[arg(long)]
         watch: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum SecretCommand {
-    /// Read a password from standard input and store it for NODE (or `lake` for the catalog).
-    Set {
-        /// Node name from the profile, or `lake`.
-        node: String,
     },
 }
 
@@ -177,10 +168,9 @@ async fn main() -> ExitCode {
             Ok(p) => lake_cmd::run(&p, command).await,
             Err(e) => Err(e),
         },
-        Command::Secret {
-            profile,
-            command: SecretCommand::Set { node },
-        } => profile.load().and_then(|p| secret_cmd::set(&p, &node)),
+        Command::Secret { profile, command } => {
+            profile.load().and_then(|p| secret_cmd::run(&p, command))
+        }
         Command::Serve { profile, args } => serve_cmd::run(profile.path(), args).await,
         Command::Doctor { profile, json } => match profile.load() {
             Ok(p) => doctor_cmd::run(&p, json).await,
@@ -195,6 +185,7 @@ async fn main() -> ExitCode {
             Err(e) => Err(e),
         },
     };
+    skein_core::tunnel::shutdown_all();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,41 +1,147 @@
-//! `skein secret set NODE`: store a node's password in the OS keyring, read from standard
-//! input, so profiles never hold it.
+//! `skein secret set|get|delete NODE`: a node's password in the OS keyring (service `skein`,
+//! account `USER@HOST:PORT`), so profiles never hold it. The password is read from standard
+//! input or a prompt that does not echo — never from the command line — and is printed only by
+//! `get --show`.
 
-use std::io::BufRead;
-use std::str::FromStr;
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
-use skein_core::secrets::{keyring_account, store_password, target_for};
+use skein_core::secrets::{self, keyring_account, target_for, PasswordSource, Target};
 use skein_core::Profile;
 
-/// Stores the password for `node` (a node name, or `lake` for the lake's catalog).
-pub fn set(profile: &Profile, node: &str) -> anyhow::Result<()> {
+use crate::output;
+
+/// What to do with a node's password.
+#[derive(clap::Subcommand)]
+pub enum SecretCommand {
+    /// Store NODE's password (or `lake` for the catalog's), read from standard input or, on a
+    /// terminal, from a prompt that does not echo.
+    Set {
+        /// Node name from the profile, or `lake`.
+        node: String,
+    },
+    /// Say whether the keyring holds NODE's password and in which store.
+    Get {
+        /// Node name from the profile, or `lake`.
+        node: String,
+        /// Print the password itself to standard output.
+        #[arg(long)]
+        show: bool,
+    },
+    /// Delete NODE's password from the keyring.
+    Delete {
+        /// Node name from the profile, or `lake`.
+        node: String,
+    },
+}
+
+/// Runs one `skein secret` command against the profile.
+pub fn run(profile: &Profile, command: SecretCommand) -> anyhow::Result<()> {
+    match command {
+        SecretCommand::Set { node } => set(profile, &node),
+        SecretCommand::Get { node, show } => get(profile, &node, show),
+        SecretCommand::Delete { node } => delete(profile, &node),
+    }
+}
+
+/// The password-file fields of `node` (a node name, or `lake` for the lake's catalog).
+fn target(profile: &Profile, node: &str) -> anyhow::Result<Target> {
     let url = if node == "lake" {
         profile.lake.catalog.clone()
     } else {
-        profile
-            .nodes()
-            .find(|n| n.name == node)
-            .map(|n| n.url.clone())
-            .with_context(|| {
-                format!("no node named '{node}' in the profile (use a node name or 'lake')")
-            })?
+        match profile.nodes().find(|n| n.name == node) {
+            Some(n) => n.url.clone(),
+            None => {
+                let names: Vec<&str> = profile.nodes().map(|n| n.name.as_str()).collect();
+                anyhow::bail!(
+                    "no node named '{node}' in profile {}: use one of {}, or 'lake' for the lake's catalog",
+                    profile.name,
+                    names.join(", ")
+                )
+            }
+        }
     };
-    let target = target_for(&tokio_postgres::Config::from_str(&url)?);
-    eprintln!(
-        "password for {} (read from standard input):",
-        keyring_account(&target)
-    );
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    let password = line.trim_end_matches(['\n', '\r']);
+    let info = skein_core::conninfo::parse(&url).with_context(|| node.to_owned())?;
+    Ok(target_for(&info.config))
+}
+
+fn read_password(account: &str) -> anyhow::Result<String> {
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("password for {account}: "))
+            .context("reading the password from the terminal")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
     if password.is_empty() {
-        anyhow::bail!("no password given on standard input");
+        anyhow::bail!("no password given (type it at the prompt or pipe it on standard input)");
     }
-    store_password(&target, password)?;
-    eprintln!(
-        "stored in the OS keyring (service skein, account {})",
-        keyring_account(&target)
-    );
+    Ok(password)
+}
+
+fn set(profile: &Profile, node: &str) -> anyhow::Result<()> {
+    let target = target(profile, node)?;
+    let account = keyring_account(&target);
+    let password = read_password(&account)?;
+    let backend = secrets::store_password(&target, &password)
+        .with_context(|| format!("{node}: {account}"))?;
+    let note = if backend.persistent() {
+        ""
+    } else {
+        " — in memory only: gone at logout or reboot; start a Secret Service (gnome-keyring) to keep it"
+    };
+    eprintln!("{node}: stored the password for {account} in the {backend}{note}");
+    Ok(())
+}
+
+fn get(profile: &Profile, node: &str, show: bool) -> anyhow::Result<()> {
+    let target = target(profile, node)?;
+    let account = keyring_account(&target);
+    let found = secrets::keyring_password(&target).with_context(|| format!("{node}: {account}"))?;
+    match found {
+        Some((password, backend)) => {
+            if show {
+                output::line(&password);
+            } else {
+                output::line(&format!(
+                    "{node}: the {backend} holds a password for {account}"
+                ));
+            }
+        }
+        None => {
+            let backend = secrets::keyring_backend();
+            let other = secrets::resolve_password_with_source(&target, profile.passfile.as_deref())
+                .map(|(_, source)| source)
+                .filter(|s| !matches!(s, PasswordSource::Keyring(_)));
+            let fallback = match other {
+                Some(source) => format!("; connections take it from {source}"),
+                None => String::new(),
+            };
+            if show {
+                anyhow::bail!(
+                    "{node}: the {backend} holds no password for {account}{fallback}; store one with `skein secret set {node}`"
+                );
+            }
+            output::line(&format!(
+                "{node}: the {backend} holds no password for {account}{fallback}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn delete(profile: &Profile, node: &str) -> anyhow::Result<()> {
+    let target = target(profile, node)?;
+    let account = keyring_account(&target);
+    let backend = secrets::keyring_backend();
+    if secrets::delete_password(&target).with_context(|| format!("{node}: {account}"))? {
+        eprintln!("{node}: deleted the password for {account} from the {backend}");
+    } else {
+        eprintln!("{node}: the {backend} held no password for {account}");
+    }
     Ok(())
 }

@@ -90,4 +90,35 @@ fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
         ],
         &rows,
     );
+    print_tunnels(profile);
+}
+
+/// One note per node reached through an SSH tunnel: the SSH server, the loopback port, restarts.
+fn print_tunnels(profile: &skein_core::Profile) {
+    let tunnels = skein_core::tunnel::tunnels();
+    for node in profile.nodes() {
+        let Some(ssh) = &node.ssh else { continue };
+        let target = skein_core::conninfo::parse(&node.url)
+            .ok()
+            .and_then(|i| skein_core::tunnel::forward_target(&i.config));
+        let t = tunnels
+            .iter()
+            .find(|t| &t.ssh == ssh && Some((t.host.clone(), t.port)) == target);
+        let state = match t {
+            Some(t) if t.running => format!(
+                "127.0.0.1:{}{}",
+                t.local_port,
+                match t.restarts {
+                    0 => String::new(),
+                    n => format!(", restarted {n}×"),
+                }
+            ),
+            Some(_) => "down, restarting".into(),
+            None => "not open".into(),
+        };
+        output::line(&format!(
+            "{}: through an SSH tunnel via {ssh} ({state})",
+            node.name
+        ));
+    }
 }

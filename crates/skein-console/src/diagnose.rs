@@ -279,10 +279,26 @@ enum Route {
     },
 }
 
-/// The route to a node. SSH tunnels (`ssh = "me@bastion"` on the node) are where the
-/// tunnel's local end is asked for; until a node can carry them, every node is direct.
-async fn route_of(_spec: &NodeSpec) -> std::result::Result<Route, String> {
-    Ok(Route::Direct)
+/// The route to a node: with `ssh` set, the SSH tunnel's local port (started, or this
+/// process's tunnel for the same settings and target reused; [`skein_core::tunnel`]).
+/// Errors: what ssh said and the fix.
+async fn route_of(spec: &NodeSpec) -> std::result::Result<Route, String> {
+    let Some(ssh) = spec.ssh.clone() else {
+        return Ok(Route::Direct);
+    };
+    let config = skein_core::conninfo::parse(&spec.url)
+        .map_err(|e| e.to_string())?
+        .config;
+    let (host, port) = skein_core::tunnel::forward_target(&config).ok_or_else(|| {
+        format!("an SSH tunnel through {ssh} needs a TCP host in the connection string, not a Unix socket")
+    })?;
+    let via = ssh.to_string();
+    let local_port =
+        tokio::task::spawn_blocking(move || skein_core::tunnel::local_endpoint(&ssh, &host, port))
+            .await
+            .map_err(|e| format!("the tunnel did not start: {e}"))?
+            .map_err(|e| e.to_string())?;
+    Ok(Route::Tunnel { via, local_port })
 }
 
 async fn diagnose_node(
@@ -330,6 +346,7 @@ pub async fn lake(profile: &Profile, timeout: Duration) -> Diagnosis {
         region: None,
         weight: 1,
         application_name: None,
+        ssh: profile.lake.ssh.clone(),
     };
     let mut steps = Steps::new();
     let (address, node) =
@@ -385,10 +402,26 @@ async fn connect_steps(
     let route = match route_of(spec).await {
         Ok(r) => r,
         Err(m) => {
-            steps.push(with_fix(
-                step(StepKind::Tcp, StepStatus::Fail, m),
-                "check the node's ssh settings",
+            // The tunnel's messages end with "; fix: …".
+            let (what, fix) = match m.split_once("; fix: ") {
+                Some((what, fix)) => (what.to_owned(), fix.to_owned()),
+                None => (
+                    m.clone(),
+                    format!(
+                        "check ssh, ssh_jump, ssh_config and ssh_port of {}",
+                        spec.name
+                    ),
+                ),
+            };
+            steps.push(step(
+                StepKind::Dns,
+                StepStatus::Skipped,
+                "resolved by the SSH server, at the tunnel's far end",
             ));
+            steps.push(with_fix(step(StepKind::Tcp, StepStatus::Fail, what), fix));
+            for k in [StepKind::Tls, StepKind::Auth] {
+                steps.skip(k);
+            }
             return (ep.address, None);
         }
     };
@@ -401,14 +434,14 @@ async fn connect_steps(
                 StepStatus::Ok,
                 format!("resolved by the SSH server {via}, at the tunnel's far end"),
             ));
-            steps.push(
-                tcp_step(
-                    &[SocketAddr::from(([127, 0, 0, 1], *local_port))],
-                    timeout,
-                    &ep,
-                )
-                .await,
-            );
+            let mut tcp = tcp_step(
+                &[SocketAddr::from(([127, 0, 0, 1], *local_port))],
+                timeout,
+                &ep,
+            )
+            .await;
+            tcp.detail = format!("through the SSH tunnel via {via}: {}", tcp.detail);
+            steps.push(tcp);
         }
         (None, Route::Direct) => {
             let dir = if ep.conn.host.is_empty() {

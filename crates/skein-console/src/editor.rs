@@ -113,7 +113,9 @@ pub(crate) async fn diagnose(
         Err(e) => {
             let p = problem(e)?;
             let field = match index {
-                Some(i) => p.field.replacen("replicas[0]", &format!("replicas[{i}]"), 1),
+                Some(i) => p
+                    .field
+                    .replacen("replicas[0]", &format!("replicas[{i}]"), 1),
                 None => p.field,
             };
             return Err(Error::InvalidInput(format!("{field}: {}", p.message)));

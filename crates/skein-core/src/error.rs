@@ -52,6 +52,9 @@ pub enum Error {
     /// The OS keyring could not be used.
     #[error("keyring: {0}")]
     Keyring(String),
+    /// An SSH tunnel could not be opened or kept up; says what ssh reported and the fix.
+    #[error("{0}")]
+    Tunnel(String),
 }
 
 impl Error {
@@ -64,6 +67,7 @@ impl Error {
             Error::Read { .. } | Error::Write { .. } | Error::Keyring(_) => ErrorCode::Internal,
             Error::Invalid { .. } | Error::Conninfo(_) => ErrorCode::InvalidInput,
             Error::Connect { code, .. } => *code,
+            Error::Tunnel(_) => ErrorCode::ConnectionRefused,
         }
     }
 }

@@ -11,10 +11,11 @@ pub mod profile;
 pub mod profile_write;
 pub mod secrets;
 pub mod tls;
+pub mod tunnel;
 
 pub use code::{ErrorCode, ErrorInfo};
 pub use error::{Error, Result};
-pub use profile::{LakeSpec, NodeSpec, Profile, Thresholds};
+pub use profile::{LakeSpec, NodeSpec, Profile, SshSpec, Thresholds};
 
 /// FNV-1a of `text`: a hash that stays the same across runs, processes and builds (unlike
 /// std's), for keys that other processes must compute alike (advisory-lock keys, file names).

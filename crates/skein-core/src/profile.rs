@@ -14,10 +14,19 @@
 //! region = "local"                            # optional
 //! weight = 1                                  # optional, default 1
 //!
+//! [[replicas]]                               # a node behind a bastion: an SSH tunnel
+//! name = "replica2"                           # (see crate::tunnel)
+//! url = "host=db2.internal port=5432 user=postgres dbname=tpch"
+//! ssh = "me@bastion.example.com"              # [user@]host, or a Host alias of ~/.ssh/config
+//! ssh_jump = "me@jump.example.com"            # optional: ssh -J
+//! ssh_config = "/home/me/.ssh/skein_config"   # optional: ssh -F
+//! ssh_port = 22                               # optional: ssh -p
+//!
 //! [lake]
 //! catalog = "host=127.0.0.1 port=54321 user=postgres dbname=skein_lake"
 //! data_path = "/tmp/skein-sandbox/lake"
 //! name = "lake"                               # optional, default "lake"
+//! # ssh, ssh_jump, ssh_config, ssh_port as on a node: the catalog through a tunnel
 //!
 //! [thresholds]
 //! lag_warning_ms = 5000                       # optional
@@ -72,6 +81,44 @@ pub struct NodeSpec {
     /// How the primary's `pg_stat_replication.application_name` names this replica; defaults
     /// to the replica's own `cluster_name` setting, then to `name`.
     pub application_name: Option<String>,
+    /// Reach the node through an SSH tunnel (keys `ssh`, `ssh_jump`, `ssh_config`,
+    /// `ssh_port`); `None` connects directly.
+    #[serde(flatten)]
+    pub ssh: Option<SshSpec>,
+}
+
+/// How to reach a node through an SSH server (a bastion): the OpenSSH client forwards a
+/// loopback port to the node's host and port as the SSH server sees them (see
+/// [`crate::tunnel`]). Written in the profile as flat keys beside `url` / `catalog`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct SshSpec {
+    /// `[user@]host` of the SSH server, or a `Host` alias of the ssh configuration
+    /// (`ssh = "me@bastion"`).
+    #[serde(rename = "ssh")]
+    pub destination: String,
+    /// Jump hosts before it, as `ssh -J` takes them (`me@jump`, comma-separated for several).
+    #[serde(rename = "ssh_jump", skip_serializing_if = "Option::is_none")]
+    pub jump: Option<String>,
+    /// An ssh configuration file to use instead of `~/.ssh/config` (`ssh -F`).
+    #[serde(rename = "ssh_config", skip_serializing_if = "Option::is_none")]
+    pub config: Option<PathBuf>,
+    /// The SSH server's port (`ssh -p`); else the configuration's, else 22.
+    #[serde(rename = "ssh_port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+impl std::fmt::Display for SshSpec {
+    /// `me@bastion` with ` (port N)`, ` via me@jump` when set: for messages and `skein status`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.destination)?;
+        if let Some(p) = self.port {
+            write!(f, " (port {p})")?;
+        }
+        if let Some(j) = &self.jump {
+            write!(f, " via {j}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The DuckLake lake: a PostgreSQL catalog plus a data path for Parquet files.
@@ -83,6 +130,9 @@ pub struct LakeSpec {
     pub data_path: String,
     /// The name the lake is attached under in DuckDB (`lake` → `lake.main.t`).
     pub name: String,
+    /// Reach the catalog database through an SSH tunnel; see [`NodeSpec::ssh`].
+    #[serde(flatten)]
+    pub ssh: Option<SshSpec>,
 }
 
 /// Lag thresholds: warning lowers a replica's standing, critical takes it out of rotation.
@@ -138,6 +188,10 @@ struct RawNode {
     region: Option<String>,
     weight: Option<Spanned<u32>>,
     application_name: Option<String>,
+    ssh: Option<Spanned<String>>,
+    ssh_jump: Option<Spanned<String>>,
+    ssh_config: Option<Spanned<String>>,
+    ssh_port: Option<Spanned<u16>>,
 }
 
 #[derive(Deserialize)]
@@ -146,6 +200,119 @@ struct RawLake {
     catalog: Spanned<String>,
     data_path: Spanned<String>,
     name: Option<Spanned<String>>,
+    ssh: Option<Spanned<String>>,
+    ssh_jump: Option<Spanned<String>>,
+    ssh_config: Option<Spanned<String>>,
+    ssh_port: Option<Spanned<u16>>,
+}
+
+/// The `ssh*` keys of a node or of `[lake]`, as read.
+struct RawSsh {
+    ssh: Option<Spanned<String>>,
+    jump: Option<Spanned<String>>,
+    config: Option<Spanned<String>>,
+    port: Option<Spanned<u16>>,
+}
+
+impl RawSsh {
+    /// Validates the keys; `Err((offset, key, message))` names the offending value.
+    fn check(
+        self,
+        conninfo: &tokio_postgres::Config,
+    ) -> std::result::Result<Option<SshSpec>, (usize, &'static str, String)> {
+        let Some(ssh) = self.ssh else {
+            let stray = [
+                self.jump.as_ref().map(|j| (j.span().start, "ssh_jump")),
+                self.config.as_ref().map(|c| (c.span().start, "ssh_config")),
+                self.port.as_ref().map(|p| (p.span().start, "ssh_port")),
+            ];
+            if let Some((at, key)) = stray.into_iter().flatten().next() {
+                return Err((
+                    at,
+                    key,
+                    format!(
+                        "{key} needs ssh = \"user@bastion\" (the SSH server to tunnel through)"
+                    ),
+                ));
+            }
+            return Ok(None);
+        };
+        let destination = ssh.get_ref().trim().to_owned();
+        check_ssh_host(&destination, false).map_err(|m| (ssh.span().start, "ssh", m))?;
+        let jump = match self.jump {
+            Some(j) => {
+                let v = j.get_ref().trim().to_owned();
+                for hop in v.split(',') {
+                    check_ssh_host(hop.trim(), true)
+                        .map_err(|m| (j.span().start, "ssh_jump", m))?;
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let config = match self.config {
+            Some(c) if c.get_ref().trim().is_empty() => {
+                return Err((
+                    c.span().start,
+                    "ssh_config",
+                    "ssh_config must name an ssh configuration file".into(),
+                ))
+            }
+            Some(c) => Some(PathBuf::from(c.into_inner())),
+            None => None,
+        };
+        let port = match self.port {
+            Some(p) if *p.get_ref() == 0 => {
+                return Err((
+                    p.span().start,
+                    "ssh_port",
+                    "ssh_port must be 1 to 65535".into(),
+                ))
+            }
+            Some(p) => Some(p.into_inner()),
+            None => None,
+        };
+        let hosts = conninfo.get_hosts();
+        let tcp = matches!(hosts, [tokio_postgres::config::Host::Tcp(_)]);
+        if !tcp || conninfo.get_hostaddrs().len() > 1 {
+            return Err((
+                ssh.span().start,
+                "ssh",
+                "an SSH tunnel reaches one TCP host: give the connection string a single host \
+                 name or address (no Unix-socket directory, no list of hosts)"
+                    .into(),
+            ));
+        }
+        Ok(Some(SshSpec {
+            destination,
+            jump,
+            config,
+            port,
+        }))
+    }
+}
+
+/// `[user@]host` (with `:port` allowed for a jump host): no spaces, no leading `-` (it would
+/// be read as an ssh option), a host part.
+fn check_ssh_host(v: &str, jump: bool) -> std::result::Result<(), String> {
+    let key = if jump { "ssh_jump" } else { "ssh" };
+    let host = v.rsplit('@').next().unwrap_or("");
+    if v.is_empty() || host.is_empty() {
+        return Err(format!(
+            "{key} must name an SSH server: \"user@host\" or \"host\""
+        ));
+    }
+    if v.starts_with('-') || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "'{v}' is not an SSH destination: write \"user@host\" (no spaces, not starting with '-')"
+        ));
+    }
+    if !jump && host.contains(':') && !host.starts_with('[') {
+        return Err(format!(
+            "'{v}': give the SSH server's port as ssh_port, not in ssh"
+        ));
+    }
+    Ok(())
 }
 
 impl Profile {
@@ -220,8 +387,16 @@ impl Profile {
                     format!("node name '{name}' is used twice"),
                 ));
             }
-            check_conninfo(raw.url.get_ref())
+            let conninfo = check_conninfo(raw.url.get_ref())
                 .map_err(|m| invalid(raw.url.span().start, &format!("{field}.url"), m))?;
+            let ssh = RawSsh {
+                ssh: raw.ssh,
+                jump: raw.ssh_jump,
+                config: raw.ssh_config,
+                port: raw.ssh_port,
+            }
+            .check(&conninfo)
+            .map_err(|(at, key, m)| invalid(at, &format!("{field}.{key}"), m))?;
             let weight = match raw.weight {
                 Some(w) if *w.get_ref() == 0 => {
                     return Err(invalid(
@@ -239,6 +414,7 @@ impl Profile {
                 region: raw.region,
                 weight,
                 application_name: raw.application_name,
+                ssh,
             })
         };
 
@@ -251,8 +427,16 @@ impl Profile {
             .collect::<Result<Vec<_>>>()?;
 
         let lake = raw.lake;
-        check_conninfo(lake.catalog.get_ref())
+        let catalog = check_conninfo(lake.catalog.get_ref())
             .map_err(|m| invalid(lake.catalog.span().start, "lake.catalog", m))?;
+        let lake_ssh = RawSsh {
+            ssh: lake.ssh,
+            jump: lake.ssh_jump,
+            config: lake.ssh_config,
+            port: lake.ssh_port,
+        }
+        .check(&catalog)
+        .map_err(|(at, key, m)| invalid(at, &format!("lake.{key}"), m))?;
         if lake.data_path.get_ref().trim().is_empty() {
             return Err(invalid(
                 lake.data_path.span().start,
@@ -295,6 +479,7 @@ impl Profile {
                 catalog: lake.catalog.into_inner(),
                 data_path: lake.data_path.into_inner(),
                 name: lake_name,
+                ssh: lake_ssh,
             },
             thresholds: t,
             router: raw.router,
@@ -321,7 +506,7 @@ pub fn is_identifier(s: &str) -> bool {
 }
 
 /// Checks a libpq connection string: it must parse and must not carry a password.
-fn check_conninfo(conninfo: &str) -> std::result::Result<(), String> {
+fn check_conninfo(conninfo: &str) -> std::result::Result<tokio_postgres::Config, String> {
     let config = crate::conninfo::parse(conninfo)
         .map_err(|e| e.to_string())?
         .config;
@@ -337,7 +522,7 @@ fn check_conninfo(conninfo: &str) -> std::result::Result<(), String> {
             "the connection string names no host (add host=… or postgresql://HOST/…)".into(),
         );
     }
-    Ok(())
+    Ok(config)
 }
 
 /// Pulls the field name out of a serde message such as "missing field `url`".
@@ -406,6 +591,56 @@ data_path = "/tmp/lake"
         assert!(err(&dup).to_string().contains("used twice"));
         let bad = GOOD.replace("port=5432 user", "port=notaport user");
         assert!(err(&bad).to_string().starts_with("p.toml:4: primary.url:"));
+    }
+
+    #[test]
+    fn ssh_keys_parse_round_trip_and_validate() {
+        let text = GOOD.replace(
+            "weight = 2",
+            "weight = 2\nssh = \"me@bastion\"\nssh_jump = \"me@jump:2222\"\nssh_config = \"/etc/skein/ssh_config\"\nssh_port = 2200",
+        ) + "ssh = \"cat@bastion\"\n";
+        let p = Profile::parse(&text, Path::new("p.toml")).expect("valid");
+        let ssh = p.replicas[0].ssh.as_ref().expect("replica ssh");
+        assert_eq!(ssh.destination, "me@bastion");
+        assert_eq!(ssh.jump.as_deref(), Some("me@jump:2222"));
+        assert_eq!(
+            ssh.config.as_deref(),
+            Some(Path::new("/etc/skein/ssh_config"))
+        );
+        assert_eq!(ssh.port, Some(2200));
+        assert_eq!(ssh.to_string(), "me@bastion (port 2200) via me@jump:2222");
+        assert_eq!(p.primary.ssh, None);
+        assert_eq!(
+            p.lake.ssh.as_ref().map(|s| s.destination.as_str()),
+            Some("cat@bastion")
+        );
+        let toml = p.to_toml();
+        assert!(toml.contains("ssh = \"me@bastion\""), "{toml}");
+        let again = Profile::parse(&toml, Path::new("p.toml")).expect("round trip");
+        assert_eq!(again, p);
+
+        let e = err(&GOOD.replace("weight = 2", "ssh_port = 22")).to_string();
+        assert!(e.starts_with("p.toml:8: replicas[0].ssh_port:"), "{e}");
+        assert!(e.contains("needs ssh ="), "{e}");
+        let e = err(&GOOD.replace("weight = 2", "ssh = \"-oProxyCommand=x\"")).to_string();
+        assert!(e.starts_with("p.toml:8: replicas[0].ssh:"), "{e}");
+        let e = err(&GOOD.replace("weight = 2", "ssh = \"me@bastion:22\"")).to_string();
+        assert!(e.contains("ssh_port"), "{e}");
+        let e = err(&GOOD.replace("weight = 2", "ssh = \"b\"\nssh_port = 0")).to_string();
+        assert!(e.starts_with("p.toml:9: replicas[0].ssh_port:"), "{e}");
+        let e = err(&GOOD.replace("weight = 2", "ssh = \"b\"\nssh_port = 70000")).to_string();
+        assert!(e.starts_with("p.toml:9:"), "{e}");
+        let sock = GOOD.replace(
+            "url = \"postgresql://postgres@127.0.0.1:5433/app\"",
+            "url = \"host=/var/run/postgresql dbname=app\"\nssh = \"b\"",
+        );
+        let e = err(&sock).to_string();
+        assert!(
+            e.starts_with("p.toml:8: replicas[0].ssh:") && e.contains("TCP host"),
+            "{e}"
+        );
+        let e = err(&format!("{GOOD}ssh_jump = \"j\"\n")).to_string();
+        assert!(e.contains("lake.ssh_jump"), "{e}");
     }
 
     #[test]

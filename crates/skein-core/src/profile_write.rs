@@ -969,6 +969,12 @@ read_splitting = true
             name: "replica1".into(),
             region: "local".into(),
             weight: 2,
+            ssh: SshDraft {
+                ssh: "me@bastion".into(),
+                jump: "me@jump".into(),
+                config: String::new(),
+                port: Some(2222),
+            },
             ..d.primary.clone()
         });
         d.lake.catalog = d.primary.conn.clone();
@@ -978,6 +984,11 @@ read_splitting = true
         let profile = Profile::parse(&text, p()).expect("valid");
         assert_eq!(profile.name, "fresh");
         assert_eq!(profile.replicas[0].weight, 2);
+        let ssh = profile.replicas[0].ssh.as_ref().expect("ssh");
+        assert_eq!(
+            (ssh.destination.as_str(), ssh.jump.as_deref(), ssh.port),
+            ("me@bastion", Some("me@jump"), Some(2222))
+        );
         assert_eq!(profile.lake.data_path, "/tmp/lake");
         assert_eq!(ProfileDraft::from_toml(&text, p()).expect("read"), d);
     }

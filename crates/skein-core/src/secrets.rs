@@ -1,6 +1,9 @@
 //! Where passwords come from, in the order libpq users expect plus the OS keyring first:
 //!
-//! 1. the OS keyring: service `skein`, account `USER@HOST:PORT` ([`keyring_account`]);
+//! 1. the OS keyring: service `skein`, account `USER@HOST:PORT` ([`keyring_account`]), in the
+//!    store [`keyring_backend`] picks once per process — a Secret Service (GNOME Keyring,
+//!    KeePassXC, KWallet) when one answers on the D-Bus session bus, else the kernel's keyutils
+//!    session keyring (`SKEIN_KEYRING=secret-service|keyutils|none` forces one);
 //! 2. the `PGPASSWORD` environment variable;
 //! 3. a libpq password file: the profile's `passfile`, then `PGPASSFILE`, then `~/.pgpass`
 //!    (format `hostname:port:database:username:password`, `*` matches anything, `\:` and
@@ -10,11 +13,237 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use keyring::keyutils::KeyutilsCredential;
+use keyring::secret_service::SsCredential;
 
 use crate::error::{Error, Result};
 
 /// The keyring service name Skein stores passwords under.
 pub const KEYRING_SERVICE: &str = "skein";
+
+/// The OS store that holds Skein's passwords on this machine, chosen once per process by
+/// [`keyring_backend`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, ts_rs::TS)]
+pub enum KeyringBackend {
+    /// A Secret Service (`org.freedesktop.secrets`: GNOME Keyring, KeePassXC, KWallet) on the
+    /// D-Bus session bus named by `DBUS_SESSION_BUS_ADDRESS`: encrypted on disk, kept across
+    /// reboots. Secrets cross the bus encrypted (Diffie-Hellman session).
+    SecretService,
+    /// The Linux kernel's keyutils session keyring: in memory only, shared by the processes of
+    /// one login session, gone at logout or reboot.
+    KernelKeyutils,
+    /// Neither answers: passwords come from `PGPASSWORD` or a password file only.
+    None,
+}
+
+impl KeyringBackend {
+    /// A word for messages: `Secret Service`, `kernel keyring (keyutils)`, `no keyring`.
+    pub fn word(self) -> &'static str {
+        match self {
+            KeyringBackend::SecretService => "Secret Service",
+            KeyringBackend::KernelKeyutils => "kernel keyring (keyutils)",
+            KeyringBackend::None => "no keyring",
+        }
+    }
+
+    /// `true` when a stored secret survives a reboot.
+    pub fn persistent(self) -> bool {
+        self == KeyringBackend::SecretService
+    }
+}
+
+impl std::fmt::Display for KeyringBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
+/// What the first use of the keyring found: the store chosen and why the others were not.
+#[derive(Debug, Clone)]
+struct Probe {
+    backend: KeyringBackend,
+    /// Why the Secret Service was not used (the D-Bus error), when it was not.
+    secret_service: Option<String>,
+    /// Why the kernel keyring was not used, when it was not and was tried.
+    keyutils: Option<String>,
+}
+
+/// An account no password is ever stored under: looking it up tells whether a store answers.
+const PROBE_ACCOUNT: &str = "skein-keyring-probe";
+
+/// Environment variable that forces a store: `secret-service`, `keyutils` or `none` (no
+/// keyring lookups at all). Unset (or `auto`): the first that answers.
+pub const KEYRING_ENV: &str = "SKEIN_KEYRING";
+
+fn probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let forced = std::env::var(KEYRING_ENV).unwrap_or_default();
+        let off = |why: &str| Some(format!("not tried: {KEYRING_ENV}={forced}{why}"));
+        match forced.trim() {
+            "" | "auto" => {}
+            "none" => {
+                return Probe {
+                    backend: KeyringBackend::None,
+                    secret_service: off(""),
+                    keyutils: off(""),
+                }
+            }
+            "keyutils" => {
+                return match answers(KeyutilsCredential::new_with_target(
+                    None,
+                    KEYRING_SERVICE,
+                    PROBE_ACCOUNT,
+                )) {
+                    Ok(()) => Probe {
+                        backend: KeyringBackend::KernelKeyutils,
+                        secret_service: off(""),
+                        keyutils: None,
+                    },
+                    Err(e) => Probe {
+                        backend: KeyringBackend::None,
+                        secret_service: off(""),
+                        keyutils: Some(e),
+                    },
+                }
+            }
+            "secret-service" => {
+                return match answers(SsCredential::new_with_target(
+                    None,
+                    KEYRING_SERVICE,
+                    PROBE_ACCOUNT,
+                )) {
+                    Ok(()) => Probe {
+                        backend: KeyringBackend::SecretService,
+                        secret_service: None,
+                        keyutils: None,
+                    },
+                    Err(e) => Probe {
+                        backend: KeyringBackend::None,
+                        secret_service: Some(e),
+                        keyutils: off(""),
+                    },
+                }
+            }
+            _ => {
+                return Probe {
+                    backend: KeyringBackend::None,
+                    secret_service: off(": use secret-service, keyutils, none or auto"),
+                    keyutils: None,
+                }
+            }
+        }
+        let ss = answers(SsCredential::new_with_target(
+            None,
+            KEYRING_SERVICE,
+            PROBE_ACCOUNT,
+        ));
+        let secret_service = match ss {
+            Ok(()) => {
+                return Probe {
+                    backend: KeyringBackend::SecretService,
+                    secret_service: None,
+                    keyutils: None,
+                }
+            }
+            Err(e) => e,
+        };
+        let ku = answers(KeyutilsCredential::new_with_target(
+            None,
+            KEYRING_SERVICE,
+            PROBE_ACCOUNT,
+        ));
+        match ku {
+            Ok(()) => Probe {
+                backend: KeyringBackend::KernelKeyutils,
+                secret_service: Some(secret_service),
+                keyutils: None,
+            },
+            Err(e) => Probe {
+                backend: KeyringBackend::None,
+                secret_service: Some(secret_service),
+                keyutils: Some(e),
+            },
+        }
+    })
+}
+
+/// `Ok` when the store answered a lookup (a password, no entry, or a locked collection).
+fn answers<C: keyring::credential::CredentialApi>(
+    credential: keyring::Result<C>,
+) -> std::result::Result<(), String> {
+    match credential.and_then(|c| c.get_password()) {
+        Ok(_) | Err(keyring::Error::NoEntry) | Err(keyring::Error::NoStorageAccess(_)) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The store Skein uses in this process, decided at first use: the Secret Service when one
+/// answers on the session bus, else the kernel keyring when the kernel allows it, else
+/// [`KeyringBackend::None`]. [`KEYRING_ENV`] forces one.
+pub fn keyring_backend() -> KeyringBackend {
+    probe().backend
+}
+
+/// Why no keyring can be used and what to do instead; for [`KeyringBackend::None`].
+pub fn no_keyring_help() -> String {
+    const OTHER_WAYS: &str = "or give the password another way: PGPASSWORD, or a libpq password \
+         file (the profile's passfile, PGPASSFILE or ~/.pgpass, mode 0600)";
+    let p = probe();
+    let forced = std::env::var(KEYRING_ENV).unwrap_or_default();
+    if forced.trim() == "none" {
+        return format!(
+            "the OS keyring is turned off ({KEYRING_ENV}=none): unset it to use one, {OTHER_WAYS}"
+        );
+    }
+    let bus = match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
+        Ok(a) if !a.is_empty() => format!("on the session bus {a}"),
+        _ => "(DBUS_SESSION_BUS_ADDRESS is not set: no D-Bus session)".to_owned(),
+    };
+    let why = |e: &Option<String>| e.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+    format!(
+        "no OS keyring answers: no Secret Service {bus}{}, and no kernel keyring{}. \
+         Install and start one — `apt install gnome-keyring dbus-user-session` and log in to a \
+         desktop, or on a headless machine run `dbus-run-session -- sh` and inside it \
+         `gnome-keyring-daemon --unlock --components=secrets` (it reads the keyring's own \
+         password from standard input); KeePassXC with Secret Service integration works too — \
+         {OTHER_WAYS}",
+        why(&p.secret_service),
+        why(&p.keyutils),
+    )
+}
+
+fn entry(account: &str) -> Result<(KeyringBackend, keyring::Entry)> {
+    let backend = keyring_backend();
+    let credential: Box<keyring::credential::Credential> = match backend {
+        KeyringBackend::SecretService => Box::new(
+            SsCredential::new_with_target(None, KEYRING_SERVICE, account)
+                .map_err(|e| keyring_error(backend, "opening", &e))?,
+        ),
+        KeyringBackend::KernelKeyutils => Box::new(
+            KeyutilsCredential::new_with_target(None, KEYRING_SERVICE, account)
+                .map_err(|e| keyring_error(backend, "opening", &e))?,
+        ),
+        KeyringBackend::None => return Err(Error::Keyring(no_keyring_help())),
+    };
+    Ok((backend, keyring::Entry::new_with_credential(credential)))
+}
+
+fn keyring_error(backend: KeyringBackend, what: &str, e: &keyring::Error) -> Error {
+    let hint = match e {
+        keyring::Error::NoStorageAccess(_) => {
+            "; the keyring is locked: unlock it (log in to the desktop, or \
+             `gnome-keyring-daemon --unlock` reading its password from standard input)"
+        }
+        _ => "",
+    };
+    Error::Keyring(format!(
+        "{what} the password in the {backend} failed: {e}{hint}; \
+         PGPASSWORD or a libpq password file (passfile, PGPASSFILE, ~/.pgpass) work without a keyring"
+    ))
+}
 
 /// Who a password is for: the four fields a `.pgpass` line matches on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,31 +290,86 @@ pub fn keyring_account(t: &Target) -> String {
     format!("{}@{}:{}", t.user, t.host, t.port)
 }
 
+/// Where a password for a target would come from, in resolution order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// The OS keyring, in this store.
+    Keyring(KeyringBackend),
+    /// The `PGPASSWORD` environment variable.
+    Environment,
+    /// A libpq password file, this one.
+    PasswordFile(PathBuf),
+}
+
+impl std::fmt::Display for PasswordSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PasswordSource::Keyring(b) => write!(f, "the OS keyring ({b})"),
+            PasswordSource::Environment => f.write_str("PGPASSWORD"),
+            PasswordSource::PasswordFile(p) => write!(f, "the password file {}", p.display()),
+        }
+    }
+}
+
 /// Looks a password up (keyring, `PGPASSWORD`, password files). `None` when no source has
 /// one; a keyring that cannot be reached counts as having none.
 pub fn resolve_password(target: &Target, passfile: Option<&Path>) -> Option<String> {
-    if let Ok(entry) = keyring::Entry::new(KEYRING_SERVICE, &keyring_account(target)) {
-        if let Ok(pw) = entry.get_password() {
-            return Some(pw);
-        }
+    resolve_password_with_source(target, passfile).map(|(pw, _)| pw)
+}
+
+/// [`resolve_password`] that also says which source answered.
+pub fn resolve_password_with_source(
+    target: &Target,
+    passfile: Option<&Path>,
+) -> Option<(String, PasswordSource)> {
+    if let Ok(Some((pw, backend))) = keyring_password(target) {
+        return Some((pw, PasswordSource::Keyring(backend)));
     }
     if let Ok(pw) = std::env::var("PGPASSWORD") {
         if !pw.is_empty() {
-            return Some(pw);
+            return Some((pw, PasswordSource::Environment));
         }
     }
-    passfile_candidates(passfile)
-        .into_iter()
-        .find_map(|file| lookup_passfile(&file, target))
+    passfile_candidates(passfile).into_iter().find_map(|file| {
+        lookup_passfile(&file, target).map(|pw| (pw, PasswordSource::PasswordFile(file)))
+    })
 }
 
-/// Stores a password in the OS keyring for `target`.
+/// The password the OS keyring holds for `target`, with the store that holds it; `Ok(None)`
+/// when the store answers but has none.
+///
+/// Errors: [`Error::Keyring`] when no keyring is available (saying what to install and the
+/// alternatives) or the store fails (locked, D-Bus error).
+pub fn keyring_password(target: &Target) -> Result<Option<(String, KeyringBackend)>> {
+    let (backend, entry) = entry(&keyring_account(target))?;
+    match entry.get_password() {
+        Ok(pw) => Ok(Some((pw, backend))),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(keyring_error(backend, "reading", &e)),
+    }
+}
+
+/// Stores a password in the OS keyring for `target`; returns the store that now holds it.
 ///
 /// Errors: [`Error::Keyring`] when no keyring is available or it refuses the write.
-pub fn store_password(target: &Target, password: &str) -> Result<()> {
-    keyring::Entry::new(KEYRING_SERVICE, &keyring_account(target))
-        .and_then(|e| e.set_password(password))
-        .map_err(|e| Error::Keyring(format!("cannot store the password in the OS keyring ({e}); use PGPASSWORD or a libpq password file instead")))
+pub fn store_password(target: &Target, password: &str) -> Result<KeyringBackend> {
+    let (backend, entry) = entry(&keyring_account(target))?;
+    entry
+        .set_password(password)
+        .map_err(|e| keyring_error(backend, "storing", &e))?;
+    Ok(backend)
+}
+
+/// Deletes the keyring's password for `target`. `Ok(false)` when none was stored.
+///
+/// Errors: [`Error::Keyring`] when no keyring is available or it refuses.
+pub fn delete_password(target: &Target) -> Result<bool> {
+    let (backend, entry) = entry(&keyring_account(target))?;
+    match entry.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring::Error::NoEntry) => Ok(false),
+        Err(e) => Err(keyring_error(backend, "deleting", &e)),
+    }
 }
 
 fn passfile_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {

@@ -76,6 +76,7 @@ impl Lake {
             region: None,
             weight: 1,
             application_name: None,
+            ssh: profile.lake.ssh.clone(),
         };
         let catalog = Node::new(
             &catalog_spec,

@@ -314,6 +314,7 @@ async fn refresh_records_without_a_definition_are_migrated_and_count_as_edited()
             region: None,
             weight: 1,
             application_name: None,
+            ssh: s.profile.lake.ssh.clone(),
         },
         skein_pg::NodeRole::Primary,
         s.profile.passfile.as_deref(),

@@ -61,6 +61,15 @@ impl Node {
         let tls = info.tls.connector().map_err(in_node)?;
         let mut config = info.config;
         let target = target_for(&config);
+        if let Some(ssh) = &spec.ssh {
+            // hostaddr=127.0.0.1 port=P; host stays, for TLS name checks.
+            config = skein_core::tunnel::tunnelled(&config, ssh).map_err(|e| Error::Query {
+                node: spec.name.clone(),
+                what: "opening the SSH tunnel".into(),
+                detail: e.to_string(),
+                code: e.code(),
+            })?;
+        }
         if config.get_user().is_none() {
             config.user(&target.user);
         }

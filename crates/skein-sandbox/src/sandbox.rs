@@ -349,6 +349,7 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
             ),
             data_path: format!("{}/", lake_data.display()),
             name: "lake".into(),
+            ssh: None,
         },
         thresholds: Thresholds::default(),
         router: Default::default(),
@@ -369,6 +370,7 @@ fn node_spec(name: &str, port: u16) -> NodeSpec {
         region: Some("local".into()),
         weight: 1,
         application_name: None,
+        ssh: None,
     }
 }
 
