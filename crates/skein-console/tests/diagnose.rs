@@ -160,6 +160,28 @@ async fn diagnosis_of_good_and_broken_profiles() {
         "{repl:?}"
     );
 
+    // A node behind an SSH server that does not answer: tcp fails with ssh's words and the fix.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let tunnelled = with_text(&sandbox.profile, |t| {
+        t.replace(
+            "name = \"replica1\"",
+            &format!("name = \"replica1\"\nssh = \"root@127.0.0.1\"\nssh_port = {closed}"),
+        )
+    });
+    let d = diagnose::target(&tunnelled, Some("replica1"), TIMEOUT)
+        .await
+        .expect("replica1");
+    assert_eq!(status_of(&d, StepKind::Dns), StepStatus::Skipped, "{d:#?}");
+    let tcp = d.step(StepKind::Tcp).expect("tcp");
+    assert_eq!(tcp.status, StepStatus::Fail, "{d:#?}");
+    assert!(tcp.detail.contains("ssh"), "{tcp:?}");
+    assert!(tcp.fix.as_deref().is_some_and(|f| !f.is_empty()), "{tcp:?}");
+    assert_rest_skipped(&d, StepKind::Tcp);
+    skein_core::tunnel::shutdown_all();
+
     // A stopped node: tcp fails with the fix; the primary sees one standby fewer.
     sandbox.stop_node("replica1").expect("stop");
     let d = diagnose::target(&good, Some("replica1"), TIMEOUT)
