@@ -749,6 +749,15 @@ fn classify_login_error(e: &skein_pg::Error, node: &str, ep: &Endpoint) -> (Step
         other => other.to_string(),
     };
     let lower = detail.to_lowercase();
+    // A TLS failure the error's code does not carry (the driver's words only).
+    let tls_text = lower.contains("tls handshake") || lower.contains("does not support tls");
+    let detail = if lower.contains("password missing") {
+        format!(
+            "the server asks for a password and none was found for this role (OS keyring, PGPASSWORD, the profile's passfile or ~/.pgpass) ({detail})"
+        )
+    } else {
+        detail
+    };
     let tls_unknown = || {
         if matches!(mode, "require" | "verify-ca" | "verify-full") {
             step(
@@ -770,7 +779,8 @@ fn classify_login_error(e: &skein_pg::Error, node: &str, ep: &Endpoint) -> (Step
             fix,
         ))
     };
-    match e.code() {
+    let code = if tls_text { ErrorCode::Tls } else { e.code() };
+    match code {
         ErrorCode::AuthFailed => {
             let fix = if lower.contains("pg_hba.conf") {
                 if lower.contains("no encryption") {
@@ -790,6 +800,10 @@ fn classify_login_error(e: &skein_pg::Error, node: &str, ep: &Endpoint) -> (Step
             // The TLS core says what failed, then the fix: "…; set sslmode=…".
             let (what, fix) = match detail.split_once("; ") {
                 Some((what, fix)) => (what.to_owned(), fix.to_owned()),
+                None if lower.contains("does not support tls") => (
+                    detail.clone(),
+                    format!("the server does not accept TLS (ssl = off in its postgresql.conf): turn ssl on there, or lower sslmode (now {mode}) to prefer or disable for this node"),
+                ),
                 None => (
                     detail.clone(),
                     format!("check sslmode (now {mode}), sslrootcert, sslcert and sslkey in the node's URL against the server's TLS settings"),

@@ -140,6 +140,22 @@ async fn diagnosis_of_good_and_broken_profiles() {
     );
     assert_rest_skipped(&d, StepKind::Auth);
 
+    // TLS required of a server without it: tls fails with the fix, auth is skipped.
+    let tls = with_text(&sandbox.profile, |t| {
+        t.replace("dbname=tpch\"", "dbname=tpch sslmode=require\"")
+    });
+    let d = diagnose::target(&tls, Some("primary"), TIMEOUT)
+        .await
+        .expect("primary");
+    let step = d.step(StepKind::Tls).expect("tls");
+    assert_eq!(step.status, StepStatus::Fail, "{d:#?}");
+    assert!(step.detail.contains("does not support TLS"), "{step:?}");
+    assert!(
+        step.fix.as_deref().is_some_and(|f| f.contains("ssl = off")),
+        "{step:?}"
+    );
+    assert_rest_skipped(&d, StepKind::Tls);
+
     // A replica the primary does not list under the name the profile gives it.
     let renamed = with_text(&sandbox.profile, |t| {
         t.replace(
