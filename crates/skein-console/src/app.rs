@@ -113,10 +113,8 @@ impl App {
                 ))
             }
             Request::ProfileForEdit { path } => {
-                return Ok(Response::ProfileForEdit(crate::editor::profile_for_edit(
-                    self,
-                    path.as_deref(),
-                )?))
+                let edit = crate::editor::profile_for_edit(self, path.as_deref())?;
+                return Ok(Response::ProfileForEdit(Box::new(edit)));
             }
             Request::SaveProfile {
                 path,

@@ -286,7 +286,7 @@ pub enum Response {
     /// See [`Request::Diagnose`].
     Diagnose(Diagnosis),
     /// See [`Request::ProfileForEdit`].
-    ProfileForEdit(ProfileEdit),
+    ProfileForEdit(Box<ProfileEdit>),
     /// See [`Request::SaveProfile`].
     SaveProfile(SaveOutcome),
     /// See [`Request::ParseConninfo`].

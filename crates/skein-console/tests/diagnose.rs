@@ -238,7 +238,7 @@ async fn diagnosis_of_good_and_broken_profiles() {
 
 fn draft_of(resp: Response) -> ProfileDraft {
     match resp {
-        Response::ProfileForEdit(e) => e.profile,
+        Response::ProfileForEdit(e) => e.profile.clone(),
         other => panic!("profile_for_edit answered {other:?}"),
     }
 }

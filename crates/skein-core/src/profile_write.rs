@@ -901,10 +901,12 @@ read_splitting = true
         assert_eq!(again.password, None, "the password never goes back");
 
         assert!(ConnDraft::parse("host=h sslmode=strict")
-            .unwrap_err()
+            .expect_err("rejected")
             .contains("verify-full"));
-        assert!(ConnDraft::parse("host").unwrap_err().contains("'='"));
-        let e = ConnDraft::parse("host=h password='secret").unwrap_err();
+        assert!(ConnDraft::parse("host")
+            .expect_err("rejected")
+            .contains("'='"));
+        let e = ConnDraft::parse("host=h password='secret").expect_err("rejected");
         assert!(!e.contains("secret"), "{e}");
     }
 
