@@ -26,6 +26,8 @@ pub struct Node {
     config: tokio_postgres::Config,
     tls_settings: TlsSettings,
     tls: MakeTls,
+    /// Why the node's SSH tunnel could not start; the node is then unreachable.
+    tunnel_error: Option<String>,
     pool: Pool,
     timeout: Duration,
 }
@@ -61,14 +63,15 @@ impl Node {
         let tls = info.tls.connector().map_err(in_node)?;
         let mut config = info.config;
         let target = target_for(&config);
+        let mut tunnel_error = None;
         if let Some(ssh) = &spec.ssh {
-            // hostaddr=127.0.0.1 port=P; host stays, for TLS name checks.
-            config = skein_core::tunnel::tunnelled(&config, ssh).map_err(|e| Error::Query {
-                node: spec.name.clone(),
-                what: "opening the SSH tunnel".into(),
-                detail: e.to_string(),
-                code: e.code(),
-            })?;
+            // hostaddr=127.0.0.1 port=P; host stays, for TLS name checks. A tunnel that cannot
+            // start makes this node unreachable (with ssh's reason), not the whole stack; the
+            // node never connects around its bastion.
+            match skein_core::tunnel::tunnelled(&config, ssh) {
+                Ok(c) => config = c,
+                Err(e) => tunnel_error = Some(e.to_string()),
+            }
         }
         if config.get_user().is_none() {
             config.user(&target.user);
@@ -111,6 +114,7 @@ impl Node {
             config,
             tls_settings: info.tls,
             tls,
+            tunnel_error,
             pool,
             timeout,
         })
@@ -138,9 +142,18 @@ impl Node {
 
     /// A pooled connection, within the timeout.
     ///
-    /// Errors: [`Error::Unreachable`], [`Error::AuthFailed`] or [`Error::Timeout`].
+    /// Errors: [`Error::Unreachable`], [`Error::AuthFailed`], [`Error::Tls`], [`Error::Timeout`], or
+    /// [`Error::Query`] ("opening the SSH tunnel") when the node's tunnel could not start.
     pub async fn client(&self) -> Result<Object> {
         use deadpool_postgres::PoolError;
+        if let Some(detail) = &self.tunnel_error {
+            return Err(Error::Query {
+                node: self.name().into(),
+                what: "opening the SSH tunnel".into(),
+                detail: detail.clone(),
+                code: skein_core::ErrorCode::ConnectionRefused,
+            });
+        }
         match self.pool.get().await {
             Ok(c) => Ok(c),
             Err(PoolError::Backend(e)) => {
