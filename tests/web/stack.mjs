@@ -12,12 +12,13 @@ const skein = process.env.SKEIN_BIN;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * Starts a sandbox under `/tmp/skein-web-<tag>-<pid>`, applies `edit(profileText)` to its
- * profile, and serves it. Resolves with `{ url, base, token, dir, rpc, sql, stop }`.
+ * Starts a sandbox under `/tmp/skein-web-<tag>-<pid>` (`upArgs`: more `skein sandbox up`
+ * flags, e.g. `['--role', 'monitor']`), applies `edit(profileText)` to its profile, and serves
+ * it. Resolves with `{ url, base, token, dir, rpc, sql, stop }`.
  */
-export async function startStack(tag, edit = (t) => t) {
+export async function startStack(tag, edit = (t) => t, upArgs = []) {
   const dir = `/tmp/skein-web-${tag}-${process.pid}`;
-  execFileSync(skein, ['sandbox', 'up', '--dir', dir, '--scale', '0'], { stdio: 'ignore' });
+  execFileSync(skein, ['sandbox', 'up', '--dir', dir, '--scale', '0', ...upArgs], { stdio: 'ignore' });
   const profile = `${dir}/profile.toml`;
   writeFileSync(profile, edit(readFileSync(profile, 'utf8')));
   const token = randomBytes(16).toString('hex');

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::{ProfileRole, Sandbox, SandboxOptions, SandboxSecurity};
 
 use crate::output;
 
@@ -27,7 +27,21 @@ pub enum SandboxCommand {
         /// When a sandbox already runs in the directory, print its profile instead of failing.
         #[arg(long)]
         reuse: bool,
-        /// Print `{ "profile", "nodes": [{ "name", "role", "port", "pid" }] }`.
+        /// TLS only: a private CA and certificates under DIR/tls, `ssl = on` and `hostssl`-only
+        /// pg_hba.conf on every node, replicas streaming over TLS, and `sslmode=verify-full
+        /// sslrootcert=DIR/tls/ca.crt` in every URL of the profile.
+        #[arg(long)]
+        tls: bool,
+        /// With --tls: client-certificate authentication (`cert`, CN = role) instead of
+        /// passwords; the profile's URLs add `sslcert` and `sslkey`.
+        #[arg(long, requires = "tls")]
+        client_cert: bool,
+        /// The role the profile connects as: `superuser` (postgres) or `monitor`
+        /// (skein_monitor: pg_monitor, reads of the demo tables, the lake's catalog).
+        #[arg(long, default_value = "superuser", value_parser = ["superuser", "monitor"])]
+        role: String,
+        /// Print `{ "profile", "nodes": [{ "name", "role", "port", "pid" }], "tls", "ca_file",
+        /// "client_cert", "profile_role" }`.
         #[arg(long)]
         json: bool,
     },
@@ -68,6 +82,9 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
             scale,
             no_caches,
             reuse,
+            tls,
+            client_cert,
+            role,
             json,
         } => {
             if reuse {
@@ -79,11 +96,18 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     }
                 }
             }
-            let sandbox = Sandbox::up(SandboxOptions {
-                dir,
-                replicas,
-                scale,
-            })
+            let sandbox = Sandbox::up_with(
+                SandboxOptions {
+                    dir,
+                    replicas,
+                    scale,
+                },
+                SandboxSecurity {
+                    tls,
+                    client_cert,
+                    profile_role: role.parse::<ProfileRole>()?,
+                },
+            )
             .await?;
             if !no_caches {
                 crate::cache_cmd::define_demo_caches(&sandbox.profile)
@@ -91,9 +115,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     .context("defining the demo caches")?;
             }
             if json {
-                output::json(
-                    &serde_json::json!({ "profile": sandbox.profile, "nodes": sandbox.nodes }),
-                )?;
+                output::json(&describe(&sandbox, serde_json::json!(sandbox.nodes)))?;
             } else {
                 eprintln!(
                     "sandbox up in {:.1} s: {} nodes, {} demo rows loaded",
@@ -120,11 +142,18 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     .zip(&running)
                     .map(|(n, r)| serde_json::json!({ "name": n.name, "role": n.role, "port": n.port, "pid": n.pid, "running": r }))
                     .collect();
-                return output::json(
-                    &serde_json::json!({ "profile": sandbox.profile, "nodes": nodes }),
-                );
+                return output::json(&describe(&sandbox, serde_json::json!(nodes)));
             }
             output::line(&format!("profile: {}", sandbox.profile.display()));
+            output::line(&format!(
+                "tls: {}; profile role: {}",
+                match (&sandbox.ca_file, sandbox.client_cert) {
+                    (Some(ca), true) => format!("on, client certificates (CA {})", ca.display()),
+                    (Some(ca), false) => format!("on (CA {})", ca.display()),
+                    (None, _) => "off".into(),
+                },
+                sandbox.profile_role.user()
+            ));
             let rows: Vec<Vec<String>> = sandbox
                 .nodes
                 .iter()
@@ -149,6 +178,18 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
             output::json(&report)
         }
     }
+}
+
+/// The `--json` shape of `up` and `status`.
+fn describe(sandbox: &Sandbox, nodes: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "profile": sandbox.profile,
+        "nodes": nodes,
+        "tls": sandbox.tls,
+        "ca_file": sandbox.ca_file,
+        "client_cert": sandbox.client_cert,
+        "profile_role": sandbox.profile_role,
+    })
 }
 
 fn sandbox_alive(pid: u32) -> bool {

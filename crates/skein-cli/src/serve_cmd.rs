@@ -163,6 +163,7 @@ async fn auth(State(ctx): State<Ctx>, req: HttpRequest, next: Next) -> HttpRespo
 fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Conflict | ErrorCode::ReadOnlyReplica | ErrorCode::Cancelled => {
             StatusCode::CONFLICT

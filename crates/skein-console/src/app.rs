@@ -228,6 +228,15 @@ impl App {
                 Response::CancelQuery(console.cancel_query(&session).await?)
             }
             Request::Routing => Response::Routing(console.routing()),
+            Request::Privileges => Response::Privileges(console.privileges()),
+            Request::PauseReplay { node } => {
+                console.set_replay(&node, true).await?;
+                Response::PauseReplay
+            }
+            Request::ResumeReplay { node } => {
+                console.set_replay(&node, false).await?;
+                Response::ResumeReplay
+            }
             Request::Profiles
             | Request::OpenProfile { .. }
             | Request::Diagnose { .. }

@@ -11,6 +11,9 @@
 //!   keeps the lake open, its snapshot count and every cache's state current;
 //! - the **cache scheduler** ([`crate::scheduler`]) refreshes caches whose TTL has passed.
 //!
+//! The lag sampler also probes what the profile's role may do on a node when the node first
+//! answers and whenever it comes back ([`crate::privileges`]).
+//!
 //! Dropping the console (or [`Console::close`]) cancels the tasks.
 
 use std::collections::{HashMap, HashSet};
@@ -102,6 +105,8 @@ pub(crate) struct Shared {
     pub(crate) cancel: CancellationToken,
     pub(crate) jobs: Mutex<Vec<crate::jobs::Job>>,
     pub(crate) next_job: std::sync::atomic::AtomicU64,
+    /// What the profile's role may do on each node ([`crate::privileges`]).
+    pub(crate) privileges: Mutex<crate::privileges::PrivilegeBoard>,
 }
 
 /// A running console (see the module header). Cheap to clone.
@@ -155,6 +160,7 @@ impl Console {
             cancel: CancellationToken::new(),
             jobs: Mutex::new(Vec::new()),
             next_job: std::sync::atomic::AtomicU64::new(1),
+            privileges: Mutex::new(Default::default()),
         });
         tokio::spawn(crate::sampler::lag_sampler(
             Arc::downgrade(&shared),
@@ -266,6 +272,7 @@ impl Console {
             lake,
             caches,
             attention,
+            privileges: self.privileges(),
         }
     }
 

@@ -849,43 +849,10 @@ fn classify_login_error(e: &skein_pg::Error, node: &str, ep: &Endpoint) -> (Step
     }
 }
 
-/// What the role may do, as `pg_roles` and the privilege functions say.
-struct Privileges {
-    role: String,
-    superuser: bool,
-    pg_monitor: bool,
-    replay_control: bool,
-    promote: bool,
-    terminate: bool,
-}
-
-const PRIVILEGES_SQL: &str = "SELECT current_user::text, r.rolsuper, \
-     pg_has_role(current_user, 'pg_monitor', 'MEMBER'), \
-     has_function_privilege('pg_wal_replay_pause()', 'EXECUTE') \
-       AND has_function_privilege('pg_wal_replay_resume()', 'EXECUTE'), \
-     has_function_privilege('pg_promote(boolean, integer)', 'EXECUTE'), \
-     r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') \
-     FROM pg_roles r WHERE r.rolname = current_user";
-
-/// Reads the role's privileges (one query; see [`PRIVILEGES_SQL`]).
-async fn read_privileges(node: &Node) -> skein_pg::Result<Privileges> {
-    let row = node
-        .with_client("reading the role's privileges", |c| async move {
-            c.query_one(PRIVILEGES_SQL, &[]).await
-        })
-        .await?;
-    Ok(Privileges {
-        role: row.get(0),
-        superuser: row.get(1),
-        pg_monitor: row.get(2),
-        replay_control: row.get(3),
-        promote: row.get(4),
-        terminate: row.get(5),
-    })
-}
-
+/// What the role may do ([`skein_pg::privileges::probe`]): what works and what is disabled,
+/// with the reason the probe gives.
 async fn privileges_step(node: &Node) -> Step {
-    let p = match read_privileges(node).await {
+    let p = match skein_pg::privileges::probe(node).await {
         Ok(p) => p,
         Err(e) => {
             return with_fix(
@@ -905,31 +872,25 @@ async fn privileges_step(node: &Node) -> Step {
             format!("{} is a superuser: everything works (a monitoring role with pg_monitor is enough to watch)", p.role),
         );
     }
+    let monitor = if p.pg_monitor {
+        skein_pg::privileges::Allowed::yes()
+    } else {
+        skein_pg::privileges::Allowed::no("needs pg_monitor")
+    };
     let mut works = Vec::new();
     let mut disabled = Vec::new();
-    let mut sort = |ok: bool, what: &str, needs: &str| {
-        if ok {
-            works.push(what.to_owned());
-        } else {
-            disabled.push(format!("{what} (needs {needs})"));
+    for (what, allowed) in [
+        ("lag and replication details", &monitor),
+        ("other roles' WAL senders", &p.read_replication_stats),
+        ("replay pause/resume", &p.replay_control),
+        ("promote", &p.promote),
+        ("terminate sessions", &p.terminate),
+    ] {
+        match allowed.check() {
+            Ok(()) => works.push(what.to_owned()),
+            Err(reason) => disabled.push(format!("{what} ({reason})")),
         }
-    };
-    sort(p.pg_monitor, "lag and replication details", "pg_monitor");
-    sort(
-        p.replay_control,
-        "replay pause/resume",
-        "EXECUTE on pg_wal_replay_pause() and pg_wal_replay_resume()",
-    );
-    sort(
-        p.promote,
-        "promote",
-        "EXECUTE on pg_promote(boolean, integer)",
-    );
-    sort(
-        p.terminate,
-        "cancel and terminate sessions",
-        "pg_signal_backend",
-    );
+    }
     let detail = format!(
         "{}: works: {}{}",
         p.role,

@@ -24,6 +24,14 @@ pub enum Error {
     /// The lake could not be opened; the message says why.
     #[error("the lake is unavailable: {}", .0.message)]
     LakeUnavailable(ErrorInfo),
+    /// The profile's role may not do this on the node; the reason names the privilege.
+    #[error("{node}: {reason}")]
+    PermissionDenied {
+        /// Node name.
+        node: String,
+        /// What the role lacks and how to grant it.
+        reason: String,
+    },
     /// The request was malformed.
     #[error("{0}")]
     InvalidInput(String),
@@ -45,6 +53,7 @@ impl Error {
             Error::Router(e) => e.code(),
             Error::NoProfile => ErrorCode::NotFound,
             Error::LakeUnavailable(info) => info.code,
+            Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Internal(_) => ErrorCode::Internal,
         }

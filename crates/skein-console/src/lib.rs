@@ -18,6 +18,7 @@ mod error;
 pub mod history;
 pub mod jobs;
 pub mod lag_log;
+mod privileges;
 pub mod rpc;
 mod sampler;
 mod scheduler;

@@ -14,7 +14,7 @@ use skein_lake::{
     LakeFile, LakeStats, LakeTable, RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef,
     TableFiles, TableRows,
 };
-use skein_pg::{LagSample, NodeRole, ReplicaState};
+use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState};
 use ts_rs::TS;
 
 use crate::chart::{ChartFile, ChartFormat};
@@ -181,6 +181,21 @@ pub enum Request {
     },
     /// The router's per-node counters and rotation → [`Response::Routing`].
     Routing,
+    /// What the profile's role may do on each node, probed when the console opens and again
+    /// whenever a node comes back → [`Response::Privileges`].
+    Privileges,
+    /// Pauses WAL replay on a replica (`pg_wal_replay_pause()`) → [`Response::PauseReplay`].
+    /// Refused with code `PermissionDenied` and the probe's reason when the role may not.
+    PauseReplay {
+        /// Replica name.
+        node: String,
+    },
+    /// Resumes WAL replay on a replica (`pg_wal_replay_resume()`) →
+    /// [`Response::ResumeReplay`]. Refused like `pause_replay`.
+    ResumeReplay {
+        /// Replica name.
+        node: String,
+    },
     /// Checks one node of a profile, or its lake, step by step (DNS, TCP, TLS, login,
     /// privileges, replication; for the lake the DuckLake catalog and the data path) →
     /// [`Response::Diagnose`]. Needs no open profile. Passwords given are stored in the OS
@@ -283,6 +298,12 @@ pub enum Response {
     CancelQuery(Option<String>),
     /// See [`Request::Routing`].
     Routing(RoutingStats),
+    /// See [`Request::Privileges`]: every node, primary first.
+    Privileges(Vec<NodePrivileges>),
+    /// See [`Request::PauseReplay`] (no result; the next `lag` event shows it paused).
+    PauseReplay,
+    /// See [`Request::ResumeReplay`] (no result).
+    ResumeReplay,
     /// See [`Request::Diagnose`].
     Diagnose(Diagnosis),
     /// See [`Request::ProfileForEdit`].
@@ -322,6 +343,9 @@ pub enum Event {
     /// What needs attention, worst first, recomputed from each tick's sample and rotation
     /// (once a second, after `routing`): the same list `overview` answers.
     Attention(Vec<Attention>),
+    /// What the profile's role may do on each node, whenever a probe changed it (the console
+    /// opened, a node came back).
+    Privileges(Vec<NodePrivileges>),
 }
 
 /// A cache definition as a front end sends it.
@@ -388,6 +412,22 @@ pub struct Overview {
     pub caches: Vec<CacheView>,
     /// What needs attention, worst first.
     pub attention: Vec<Attention>,
+    /// What the profile's role may do on each node, primary first.
+    pub privileges: Vec<NodePrivileges>,
+}
+
+/// What the profile's role may do on one node ([`skein_pg::privileges::probe`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NodePrivileges {
+    /// Node name.
+    pub node: String,
+    /// The probe's answer; `null` until the node answered one (down since the console
+    /// opened, or the probe failed: see `error`).
+    pub privileges: Option<Privileges>,
+    /// Why the last probe failed; `null` when it answered.
+    pub error: Option<ErrorInfo>,
+    /// When the privileges were last read, ms since the Unix epoch.
+    pub probed_at_ms: Option<u64>,
 }
 
 /// The lake's state.

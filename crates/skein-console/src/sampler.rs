@@ -3,7 +3,8 @@
 //! bounded history (loaded from and appended to the on-disk lag log on the blocking pool),
 //! feeds the router's rotation, and emits one `lag`, one `routing` and one `attention` event per
 //! tick (the attention list recomputed from that tick's sample and rotation, so its lag values
-//! and countdowns are live).
+//! and countdowns are live). After a tick's events it probes the role's privileges on nodes that
+//! answered for the first time or again ([`crate::privileges`]).
 
 use std::time::Duration;
 
@@ -85,8 +86,13 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
             }
         }
         let attention = crate::attention::for_tick(&s, Some(&sample), &stats, &lake);
-        let _ = s.events.send(Event::Lag(sample));
+        let _ = s.events.send(Event::Lag(sample.clone()));
         let _ = s.events.send(Event::Routing(stats));
         let _ = s.events.send(Event::Attention(attention));
+        // Nodes that answered for the first time, or again after being down.
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = crate::privileges::after_tick(&s, &sample) => {}
+        }
     }
 }

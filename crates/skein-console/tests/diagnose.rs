@@ -365,3 +365,85 @@ async fn editor_reads_diagnoses_saves_and_opens_a_profile() {
         c.close();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_stack_with_a_monitoring_role() {
+    let security = skein_sandbox::SandboxSecurity {
+        tls: true,
+        client_cert: false,
+        profile_role: skein_sandbox::ProfileRole::Monitor,
+    };
+    let sandbox = ScratchSandbox::up_with("diagnose-tls", 1, security)
+        .await
+        .expect("TLS sandbox");
+    let profile = Profile::load(&sandbox.profile).expect("profile");
+    drop(skein_lake::Lake::open(&profile).await.expect("lake"));
+    let all = diagnose::profile(&profile, TIMEOUT).await;
+    for d in &all {
+        assert!(!d.failed(), "{d:#?}");
+        let tls = d.step(StepKind::Tls).expect("tls");
+        assert_eq!(tls.status, StepStatus::Ok, "{tls:?}");
+        assert!(tls.detail.starts_with("TLSv1."), "{tls:?}");
+        assert!(tls.detail.contains("sslmode=verify-full"), "{tls:?}");
+        let auth = d.step(StepKind::Auth).expect("auth");
+        assert!(
+            auth.detail.starts_with("connected as skein_monitor"),
+            "{auth:?}"
+        );
+    }
+    for d in &all[..2] {
+        let p = d.step(StepKind::Privileges).expect("privileges");
+        assert_eq!(p.status, StepStatus::Ok, "{p:?}");
+        assert!(
+            p.detail.contains("works: lag and replication details"),
+            "{p:?}"
+        );
+        assert!(
+            p.detail.contains("disabled: ") && p.detail.contains("replay pause/resume"),
+            "{p:?}"
+        );
+        assert_eq!(
+            status_of(d, StepKind::Replication),
+            StepStatus::Ok,
+            "{d:#?}"
+        );
+    }
+
+    // The server's certificate against another CA (the system's roots): tls fails with the fix.
+    let ca = sandbox.dir.join("tls").join("ca.crt").display().to_string();
+    let other_ca = with_text(&sandbox.profile, |t| t.replace(&ca, "system"));
+    let d = diagnose::target(&other_ca, Some("primary"), TIMEOUT)
+        .await
+        .expect("primary");
+    let tls = d.step(StepKind::Tls).expect("tls");
+    assert_eq!(tls.status, StepStatus::Fail, "{d:#?}");
+    assert!(
+        tls.fix
+            .as_deref()
+            .is_some_and(|f| f.contains("sslrootcert")),
+        "{tls:?}"
+    );
+    assert_rest_skipped(&d, StepKind::Tls);
+
+    // A plain connection to a TLS-only server: refused by pg_hba.conf, with the fix.
+    let plain = with_text(&sandbox.profile, |t| {
+        t.replace("sslmode=verify-full", "sslmode=disable")
+    });
+    let d = diagnose::target(&plain, Some("primary"), TIMEOUT)
+        .await
+        .expect("primary");
+    assert!(d.failed(), "{d:#?}");
+    let failed = d
+        .steps
+        .iter()
+        .find(|s| s.status == StepStatus::Fail)
+        .expect("a failed step");
+    assert_eq!(failed.step, StepKind::Tls, "{d:#?}");
+    assert!(
+        failed
+            .fix
+            .as_deref()
+            .is_some_and(|f| f.contains("sslmode=require")),
+        "{failed:?}"
+    );
+}

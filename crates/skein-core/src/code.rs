@@ -31,6 +31,9 @@ pub enum ErrorCode {
     QueryFailed,
     /// A local resource failed (file system, a child process, the DuckDB library).
     Internal,
+    /// The profile's role may not do this (SQLSTATE 42501, or refused before asking because
+    /// the node's privileges probe says so); the message names the privilege it needs.
+    PermissionDenied,
 }
 
 /// The shape an error crosses a boundary in (RPC, `--json`): `{ "code", "message" }`.

@@ -124,6 +124,8 @@ impl Error {
                     || *c == SqlState::INVALID_CATALOG_NAME
                 {
                     ErrorCode::NotFound
+                } else if *c == SqlState::INSUFFICIENT_PRIVILEGE {
+                    ErrorCode::PermissionDenied
                 } else if *c == SqlState::QUERY_CANCELED && detail.contains("user request") {
                     // A cancel request (the Workbench's Cancel, `pg_cancel_backend`).
                     ErrorCode::Cancelled

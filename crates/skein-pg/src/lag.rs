@@ -13,6 +13,10 @@
 //!   has), else `pg_control_checkpoint().timeline_id` (the last restartpoint's timeline). Asked
 //!   in statements of their own: a role that may not run them gets `None`, never a down node.
 //!
+//! Without `pg_read_all_stats` (which `pg_monitor` has) `pg_stat_replication` shows other roles'
+//! WAL senders with a NULL state and NULL lags: the replica is then taken as streaming, its
+//! write and flush lag are unknown (`None`), and its error (code `PermissionDenied`) says why.
+//!
 //! A promoted replica (configured as a replica, `pg_is_in_recovery()` false) has no lag: its
 //! `lag_bytes` and `replay_lag_ms` are `None` (it no longer replays the primary's WAL) and its
 //! level is critical. A replica in recovery on another timeline than the primary carries an
@@ -402,6 +406,18 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
         } else {
             match sender.as_ref().map(|s| s.state.as_str()) {
                 Some("streaming") => (ReplicaState::Streaming, None),
+                // A WAL sender whose state reads NULL: pg_stat_replication hides the details
+                // of other roles' senders without pg_read_all_stats.
+                Some("") => (ReplicaState::Streaming, Some(ErrorInfo {
+                    code: skein_core::ErrorCode::PermissionDenied,
+                    message: format!(
+                        "pg_stat_replication on the primary hides the state and the write, flush and replay lag \
+                         of {}'s WAL sender from this role: grant it pg_monitor (or pg_read_all_stats); meanwhile \
+                         its state is taken as streaming and its replay lag is now() − \
+                         pg_last_xact_replay_timestamp() on the replica while it is behind",
+                        node.name()
+                    ),
+                })),
                 Some(_) => (ReplicaState::CatchingUp, None),
                 None if primary.is_err() => (ReplicaState::Disconnected, None),
                 None => (ReplicaState::Disconnected, Some(ErrorInfo {

@@ -1,5 +1,5 @@
 //! PostgreSQL I/O for Skein: a pool per node, read-only replica connections, role/health/lag
-//! probes, replay control, table fingerprints and LSN arithmetic.
+//! probes, replay control, the role's privileges, table fingerprints and LSN arithmetic.
 //!
 //! Every probe has a timeout; an unreachable node is reported as down in the reading, never
 //! as an error of the whole call.
@@ -9,9 +9,11 @@ pub mod fingerprint;
 pub mod lag;
 pub mod lsn;
 pub mod node;
+pub mod privileges;
 
 pub use error::{describe, Error, Result};
 pub use fingerprint::{Fingerprint, TableFingerprint};
 pub use lag::{LagLevel, LagSample, NodeRole, NodeStatus, ReplicaState, TlsSession};
 pub use lsn::Lsn;
 pub use node::{Cluster, Node};
+pub use privileges::{Allowed, Privileges};

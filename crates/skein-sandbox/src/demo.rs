@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use crate::error::{Error, Result};
-use crate::sandbox::{DEMO_DATABASE, LAKE_DATABASE};
+use crate::sandbox::{DEMO_DATABASE, LAKE_DATABASE, MONITOR_ROLE, SUPERUSER};
 
 /// The TPC-H tables, with their primary keys.
 const TABLES: &[(&str, &str)] = &[
@@ -69,38 +69,68 @@ pub const DEMO_CACHES: &[DemoCache] = &[
     },
 ];
 
-async fn connect(port: u16, user: &str, password: &str, database: &str) -> Result<Client> {
-    let mut config = tokio_postgres::Config::new();
-    config
-        .host("127.0.0.1")
-        .port(port)
-        .user(user)
-        .password(password)
-        .dbname(database)
-        .application_name("skein-sandbox")
-        .connect_timeout(Duration::from_secs(10));
-    let (client, connection) = config
-        .connect(NoTls)
+/// Connects with a libpq connection string that carries the password (and, in a TLS
+/// sandbox, its TLS parameters).
+async fn connect(conninfo: &str, what: &str) -> Result<Client> {
+    skein_core::conninfo::connect(conninfo)
         .await
-        .map_err(Error::pg(format!("connecting to port {port}")))?;
-    tokio::spawn(connection);
-    Ok(client)
+        .map_err(|error| Error::Connect {
+            context: what.to_owned(),
+            error,
+        })
 }
 
-/// Creates the demo and lake catalog databases on the primary.
-pub(crate) async fn prepare_primary(port: u16, user: &str, password: &str) -> Result<()> {
-    let client = connect(port, user, password, "postgres").await?;
+/// Creates the demo and lake catalog databases on the primary, and [`MONITOR_ROLE`] with
+/// `pg_monitor` and CONNECT on both. The password goes to the server as a SCRAM-SHA-256
+/// verifier computed here, so it is in no statement text (logs, `pg_stat_statements`).
+pub(crate) async fn prepare_primary(admin: &str, monitor_password: &str) -> Result<()> {
+    let client = connect(admin, "connecting to the primary").await?;
     for db in [DEMO_DATABASE, LAKE_DATABASE] {
         client
             .batch_execute(&format!("CREATE DATABASE {db}"))
             .await
             .map_err(Error::pg(format!("creating database {db}")))?;
     }
+    let verifier = postgres_protocol::password::scram_sha_256(monitor_password.as_bytes());
+    client
+        .batch_execute(&format!(
+            "CREATE ROLE {MONITOR_ROLE} LOGIN PASSWORD '{verifier}';\n\
+             GRANT pg_monitor TO {MONITOR_ROLE};\n\
+             GRANT CONNECT ON DATABASE {DEMO_DATABASE}, {LAKE_DATABASE} TO {MONITOR_ROLE};"
+        ))
+        .await
+        .map_err(Error::pg(format!("creating the role {MONITOR_ROLE}")))?;
     Ok(())
 }
 
-/// Generates TPC-H at `scale` with DuckDB and copies it into the primary; returns rows loaded.
-pub(crate) fn load_tpch(port: u16, user: &str, password: &str, scale: f64) -> Result<u64> {
+/// What [`MONITOR_ROLE`] gets on the lake's catalog database (run there as the superuser):
+/// DuckLake creates its `ducklake_*` catalog tables on first use and data-inlining tables
+/// later, so the role may create tables in `public`; tables other roles create there are
+/// readable and writable by it.
+pub const LAKE_CATALOG_GRANTS: &str = "GRANT USAGE, CREATE ON SCHEMA public TO skein_monitor;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public
+  GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO skein_monitor;";
+
+/// What [`MONITOR_ROLE`] gets on the demo database (run there as the superuser, after the
+/// tables exist): it reads every table, including ones made later.
+pub const DEMO_GRANTS: &str = "GRANT USAGE ON SCHEMA public TO skein_monitor;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO skein_monitor;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON TABLES TO skein_monitor;";
+
+/// Grants [`MONITOR_ROLE`] what DuckLake needs on the lake's catalog database.
+pub(crate) async fn prepare_lake_catalog(admin: &str) -> Result<()> {
+    let client = connect(admin, "connecting to the lake's catalog database").await?;
+    client
+        .batch_execute(LAKE_CATALOG_GRANTS)
+        .await
+        .map_err(Error::pg(format!(
+            "granting {MONITOR_ROLE} the lake catalog's privileges"
+        )))
+}
+
+/// Generates TPC-H at `scale` with DuckDB and copies it into the demo database `conninfo`
+/// names (with its password); returns rows loaded.
+pub(crate) fn load_tpch(conninfo: &str, scale: f64) -> Result<u64> {
     let duck = duckdb::Connection::open_in_memory().map_err(Error::duck("opening DuckDB"))?;
     {
         // The tpch extension's dbgen keeps process-global state: two sandboxes generating at
@@ -122,17 +152,25 @@ pub(crate) fn load_tpch(port: u16, user: &str, password: &str, scale: f64) -> Re
         }
     }
     let attach = format!(
-        "ATTACH 'host=127.0.0.1 port={port} user={user} password={password} dbname={DEMO_DATABASE}' AS pg (TYPE postgres)"
+        "ATTACH '{}' AS pg (TYPE postgres)",
+        conninfo.replace('\'', "''")
     );
+    // The password of `conninfo` (a sandbox password: no blanks, no quotes).
+    let password = conninfo
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix("password="));
     duck.execute_batch(&attach)
-        .map_err(Error::duck("attaching the primary"))?;
+        .map_err(Error::duck_hiding("attaching the primary", password))?;
     let mut rows = 0u64;
     for (table, _) in TABLES {
         let filter = if scale > 0.0 { "" } else { " LIMIT 0" };
         duck.execute_batch(&format!(
             "CREATE TABLE pg.public.{table} AS SELECT * FROM memory.main.{table}{filter}"
         ))
-        .map_err(Error::duck(format!("copying {table} into the primary")))?;
+        .map_err(Error::duck_hiding(
+            format!("copying {table} into the primary"),
+            password,
+        ))?;
         if scale > 0.0 {
             let n: i64 = duck
                 .query_row(
@@ -147,9 +185,10 @@ pub(crate) fn load_tpch(port: u16, user: &str, password: &str, scale: f64) -> Re
     Ok(rows)
 }
 
-/// Adds the TPC-H primary keys and refreshes planner statistics.
-pub(crate) async fn add_primary_keys(port: u16, user: &str, password: &str) -> Result<()> {
-    let client = connect(port, user, password, DEMO_DATABASE).await?;
+/// Adds the TPC-H primary keys, refreshes planner statistics and lets [`MONITOR_ROLE`]
+/// read the tables ([`DEMO_GRANTS`]).
+pub(crate) async fn add_primary_keys(conninfo: &str) -> Result<()> {
+    let client = connect(conninfo, "connecting to the demo database").await?;
     for (table, key) in TABLES {
         client
             .batch_execute(&format!("ALTER TABLE {table} ADD PRIMARY KEY ({key})"))
@@ -161,6 +200,12 @@ pub(crate) async fn add_primary_keys(port: u16, user: &str, password: &str) -> R
         .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; ANALYZE")
         .await
         .map_err(Error::pg("creating pg_stat_statements and running ANALYZE"))?;
+    client
+        .batch_execute(DEMO_GRANTS)
+        .await
+        .map_err(Error::pg(format!(
+            "granting {MONITOR_ROLE} reads of the demo tables"
+        )))?;
     Ok(())
 }
 
@@ -234,8 +279,39 @@ pub async fn workload(client: &Client, rate: u32, seconds: u64) -> Result<Worklo
 
 /// Connects to the sandbox primary's demo database as its superuser.
 pub async fn connect_primary(sandbox: &crate::Sandbox) -> Result<Client> {
-    let port = sandbox
-        .port("primary")
-        .ok_or_else(|| Error::NotFound(sandbox.dir.clone()))?;
-    connect(port, "postgres", &sandbox.password()?, DEMO_DATABASE).await
+    connect_node(sandbox, "primary", DEMO_DATABASE, SUPERUSER).await
+}
+
+/// Connects to one of the sandbox's nodes as one of its roles ([`SUPERUSER`],
+/// [`MONITOR_ROLE`]), with the role's password and, in a TLS sandbox, over TLS with the
+/// server's certificate checked (and the role's client certificate).
+pub async fn connect_node(
+    sandbox: &crate::Sandbox,
+    node: &str,
+    database: &str,
+    user: &str,
+) -> Result<Client> {
+    if sandbox.port(node).is_none() {
+        return Err(Error::NotFound(sandbox.data_dir(node)));
+    }
+    let conninfo = sandbox.secret_conninfo(node, database, user)?;
+    connect(&conninfo, &format!("connecting to {node} as {user}")).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grants_name_the_sandbox_roles() {
+        for sql in [LAKE_CATALOG_GRANTS, DEMO_GRANTS] {
+            assert!(sql.contains(&format!("TO {MONITOR_ROLE};")), "{sql}");
+            assert!(sql.contains(&format!("FOR ROLE {SUPERUSER} ")), "{sql}");
+        }
+        assert!(LAKE_CATALOG_GRANTS.contains("USAGE, CREATE ON SCHEMA public"));
+        assert!(
+            !DEMO_GRANTS.contains("INSERT"),
+            "the demo database is read-only to it"
+        );
+    }
 }

@@ -35,6 +35,14 @@ pub enum Error {
         /// The I/O error.
         error: std::io::Error,
     },
+    /// A connection to a sandbox server failed (TLS, credentials, unreachable).
+    #[error("{context}: {error}")]
+    Connect {
+        /// What was being done.
+        context: String,
+        /// What failed and the fix.
+        error: skein_core::Error,
+    },
     /// A query against a sandbox server failed.
     #[error("{context}: {error}")]
     Postgres {
@@ -44,12 +52,20 @@ pub enum Error {
         error: tokio_postgres::Error,
     },
     /// DuckDB (demo data generation) failed.
-    #[error("{context}: {error}")]
+    #[error("{context}: {detail}")]
     DuckDb {
         /// What was being done.
         context: String,
-        /// The library's error.
-        error: duckdb::Error,
+        /// The library's message (never with a password: see [`Error::duck_hiding`]).
+        detail: String,
+    },
+    /// Making or writing a TLS certificate failed.
+    #[error("{context}: {detail}")]
+    Certificate {
+        /// What was being made.
+        context: String,
+        /// The library's message.
+        detail: String,
     },
     /// Bad options.
     #[error("{0}")]
@@ -64,6 +80,7 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Postgres { .. } => ErrorCode::QueryFailed,
+            Error::Connect { error, .. } => error.code(),
             _ => ErrorCode::Internal,
         }
     }
@@ -79,7 +96,23 @@ impl Error {
     }
 
     pub(crate) fn duck(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Error {
+        Error::duck_hiding(context, None)
+    }
+
+    /// [`Error::duck`] for work whose connection string holds `secret`: DuckDB's `postgres`
+    /// extension may quote the string in its message, and the secret never reaches an error.
+    pub(crate) fn duck_hiding(
+        context: impl Into<String>,
+        secret: Option<&str>,
+    ) -> impl FnOnce(duckdb::Error) -> Error {
         let context = context.into();
-        move |error| Error::DuckDb { context, error }
+        let secret = secret.filter(|s| !s.is_empty()).map(str::to_owned);
+        move |error| {
+            let mut detail = error.to_string();
+            if let Some(s) = secret {
+                detail = detail.replace(&s, "…");
+            }
+            Error::DuckDb { context, detail }
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use skein_core::conninfo::quote_value as quote;
 use skein_core::{LakeSpec, NodeSpec, Profile, Thresholds};
 
 use crate::cluster::{self, RunAs};
@@ -20,6 +21,59 @@ pub struct SandboxOptions {
     pub replicas: usize,
     /// TPC-H scale factor of the demo data (0.01 ≈ 87k rows, 0.1 ≈ 866k rows); 0 loads none.
     pub scale: f64,
+}
+
+/// How a sandbox's servers take connections and whom its profile connects as. The default is
+/// a plain sandbox (no TLS, password authentication) whose profile uses the superuser.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SandboxSecurity {
+    /// TLS only: every node has `ssl = on` with a certificate of the sandbox's own CA
+    /// (`<dir>/tls/`), `pg_hba.conf` accepts `hostssl` only (plain TCP is rejected, for
+    /// normal and replication connections), replicas stream over TLS with
+    /// `sslmode=verify-full`, and every URL of the profile carries `sslmode=verify-full
+    /// sslrootcert=<dir>/tls/ca.crt`.
+    pub tls: bool,
+    /// With `tls`: `cert` authentication (the client certificate's CN is the role; no
+    /// password) for every connection, replication included; the profile's URLs add
+    /// `sslcert` and `sslkey`.
+    pub client_cert: bool,
+    /// The role the written profile connects as.
+    pub profile_role: ProfileRole,
+}
+
+/// The role a sandbox's profile connects as.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileRole {
+    /// The sandbox's superuser, `postgres`.
+    #[default]
+    Superuser,
+    /// [`MONITOR_ROLE`]: what a monitoring console needs and no more (see the README's
+    /// "Least privilege" section).
+    Monitor,
+}
+
+impl ProfileRole {
+    /// The PostgreSQL role name.
+    pub fn user(self) -> &'static str {
+        match self {
+            ProfileRole::Superuser => SUPERUSER,
+            ProfileRole::Monitor => MONITOR_ROLE,
+        }
+    }
+}
+
+impl std::str::FromStr for ProfileRole {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<ProfileRole> {
+        match s {
+            "superuser" => Ok(ProfileRole::Superuser),
+            "monitor" => Ok(ProfileRole::Monitor),
+            other => Err(Error::InvalidInput(format!(
+                "unknown role '{other}': use superuser or monitor"
+            ))),
+        }
+    }
 }
 
 impl SandboxOptions {
@@ -69,20 +123,51 @@ pub struct Sandbox {
     pub rows_loaded: u64,
     /// Wall time of `up`, in ms.
     pub up_ms: u64,
+    /// Whether the servers accept TLS connections only (see [`SandboxSecurity::tls`]).
+    #[serde(default)]
+    pub tls: bool,
+    /// The CA certificate of a TLS sandbox (`sslrootcert`, the servers' `ssl_cert_file`
+    /// issuer); `None` for a plain one.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Whether the servers authenticate with client certificates (`cert`) instead of
+    /// passwords.
+    #[serde(default)]
+    pub client_cert: bool,
+    /// The role the profile connects as.
+    #[serde(default)]
+    pub profile_role: ProfileRole,
 }
 
 /// Database the demo data lives in.
 pub const DEMO_DATABASE: &str = "tpch";
 /// Database that holds the DuckLake catalog.
 pub const LAKE_DATABASE: &str = "skein_lake";
-const SUPERUSER: &str = "postgres";
+/// The sandbox's superuser.
+pub const SUPERUSER: &str = "postgres";
+/// The least-privilege role every sandbox creates: `pg_monitor`, CONNECT on the databases,
+/// SELECT on the demo tables, and what DuckLake needs on the lake's catalog database.
+pub const MONITOR_ROLE: &str = "skein_monitor";
 
 impl Sandbox {
-    /// Starts a new sandbox. Blocking work runs off the async runtime.
+    /// Starts a new plain sandbox whose profile connects as the superuser. Blocking work runs
+    /// off the async runtime.
     ///
     /// Errors: [`Error::AlreadyRunning`] when `dir` holds a running sandbox; [`Error::Command`]
     /// when a PostgreSQL program fails (its output is included).
     pub async fn up(opts: SandboxOptions) -> Result<Sandbox> {
+        Sandbox::up_with(opts, SandboxSecurity::default()).await
+    }
+
+    /// Starts a new sandbox secured as `security` says (TLS, client certificates, the
+    /// profile's role). Errors: as [`Sandbox::up`]; [`Error::InvalidInput`] for
+    /// `client_cert` without `tls`.
+    pub async fn up_with(opts: SandboxOptions, security: SandboxSecurity) -> Result<Sandbox> {
+        if security.client_cert && !security.tls {
+            return Err(Error::InvalidInput(
+                "--client-cert needs --tls: client certificates are checked over TLS".into(),
+            ));
+        }
         if opts.replicas > 32 {
             return Err(Error::InvalidInput("--replicas must be 32 or fewer".into()));
         }
@@ -100,18 +185,20 @@ impl Sandbox {
         }
         let dir = opts.dir.clone();
         let scale = opts.scale;
-        let (mut sandbox, password) = tokio::task::spawn_blocking(move || start_servers(&opts))
+        let mut sandbox = tokio::task::spawn_blocking(move || start_servers(&opts, security))
             .await
             .map_err(|e| Error::InvalidInput(format!("sandbox task failed: {e}")))??;
         let result = async {
-            demo::prepare_primary(sandbox.nodes[0].port, SUPERUSER, &password).await?;
-            let port = sandbox.nodes[0].port;
-            let pw = password.clone();
+            let admin = |db: &str| sandbox.secret_conninfo("primary", db, SUPERUSER);
+            demo::prepare_primary(&admin("postgres")?, &sandbox.password_of(MONITOR_ROLE)?).await?;
+            demo::prepare_lake_catalog(&admin(LAKE_DATABASE)?).await?;
+            let tpch = admin(DEMO_DATABASE)?;
+            let load = tpch.clone();
             sandbox.rows_loaded =
-                tokio::task::spawn_blocking(move || demo::load_tpch(port, SUPERUSER, &pw, scale))
+                tokio::task::spawn_blocking(move || demo::load_tpch(&load, scale))
                     .await
                     .map_err(|e| Error::InvalidInput(format!("demo data task failed: {e}")))??;
-            demo::add_primary_keys(port, SUPERUSER, &password).await?;
+            demo::add_primary_keys(&tpch).await?;
             sandbox.up_ms = started.elapsed().as_millis() as u64;
             sandbox.save()?;
             Ok(sandbox.clone())
@@ -195,21 +282,76 @@ impl Sandbox {
 
     /// Password of the sandbox's superuser, from the sandbox's own password file.
     pub fn password(&self) -> Result<String> {
+        self.password_of(SUPERUSER)
+    }
+
+    /// Password of one of the sandbox's roles ([`SUPERUSER`], [`MONITOR_ROLE`]), from the
+    /// sandbox's own password file (`<dir>/pgpass`, `host:port:db:user:password` lines).
+    pub fn password_of(&self, user: &str) -> Result<String> {
         let text = std::fs::read_to_string(self.dir.join("pgpass"))
             .map_err(Error::io("reading the sandbox pgpass"))?;
         text.lines()
-            .next()
-            .and_then(|l| l.rsplit(':').next())
-            .map(str::to_owned)
-            .ok_or_else(|| Error::InvalidInput("the sandbox pgpass is empty".into()))
+            .find_map(|l| {
+                let mut fields = l.splitn(5, ':');
+                let user_field = fields.nth(3)?;
+                (user_field == user).then(|| fields.next().map(str::to_owned))?
+            })
+            .ok_or_else(|| {
+                Error::InvalidInput(format!("the sandbox pgpass has no password for {user}"))
+            })
     }
 
-    /// A `key=value` connection string for the named node and database (no password).
+    /// A `key=value` connection string for the named node and database as the superuser
+    /// (no password), with the TLS parameters of a TLS sandbox.
     pub fn conninfo(&self, name: &str, database: &str) -> String {
-        format!(
-            "host=127.0.0.1 port={} user={SUPERUSER} dbname={database}",
+        self.conninfo_as(name, database, SUPERUSER)
+    }
+
+    /// [`Sandbox::conninfo`] as another role.
+    pub fn conninfo_as(&self, name: &str, database: &str, user: &str) -> String {
+        let mut s = format!(
+            "host=127.0.0.1 port={} user={user} dbname={database}",
             self.port(name).unwrap_or(0)
-        )
+        );
+        for (k, v) in self.tls_params(user) {
+            s.push_str(&format!(" {k}={}", quote(&v)));
+        }
+        s
+    }
+
+    /// The TLS parameters of a connection as `user`: none for a plain sandbox; `sslmode`
+    /// (`verify-full`) and `sslrootcert` for a TLS one; `sslcert` and `sslkey` too with client
+    /// certificates.
+    pub fn tls_params(&self, user: &str) -> Vec<(&'static str, String)> {
+        let Some(ca) = self.ca_file.as_ref().filter(|_| self.tls) else {
+            return Vec::new();
+        };
+        let mut params = vec![
+            ("sslmode", "verify-full".to_owned()),
+            ("sslrootcert", ca.display().to_string()),
+        ];
+        if self.client_cert {
+            let (crt, key) = self.client_cert_files(user);
+            params.push(("sslcert", crt.display().to_string()));
+            params.push(("sslkey", key.display().to_string()));
+        }
+        params
+    }
+
+    /// The client certificate and key of `user` in a TLS sandbox (`<dir>/tls/USER.crt`,
+    /// `USER.key`; they exist for [`SUPERUSER`] and [`MONITOR_ROLE`]).
+    pub fn client_cert_files(&self, user: &str) -> (PathBuf, PathBuf) {
+        crate::tls::cert_pair(&self.dir, user)
+    }
+
+    /// [`Sandbox::conninfo_as`] with the role's password: for the sandbox's own connections.
+    /// Holds a secret: never log or show it.
+    pub(crate) fn secret_conninfo(&self, name: &str, database: &str, user: &str) -> Result<String> {
+        Ok(format!(
+            "{} password={} application_name=skein-sandbox connect_timeout=10",
+            self.conninfo_as(name, database, user),
+            quote(&self.password_of(user)?)
+        ))
     }
 
     fn save(&self) -> Result<()> {
@@ -227,8 +369,9 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-/// Blocking part of `up`: directory, primary, replicas, profile. Returns the password.
-fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
+/// Blocking part of `up`: directory, certificates, primary, replicas, password file,
+/// profile.
+fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<Sandbox> {
     let run_as = RunAs::detect()?;
     let bin = cluster::pg_bin_dir()?;
     let dir = &opts.dir;
@@ -239,8 +382,27 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
     let pg = dir.join("pg");
     std::fs::create_dir_all(&pg).map_err(Error::io("creating pg/"))?;
     run_as.own(&pg)?;
+    let ca_file = if security.tls {
+        Some(crate::tls::make(
+            &dir,
+            run_as,
+            &[SUPERUSER, MONITOR_ROLE],
+            security.client_cert.then_some(SUPERUSER),
+        )?)
+    } else {
+        None
+    };
 
     let password = uuid::Uuid::new_v4().simple().to_string();
+    let monitor_password = uuid::Uuid::new_v4().simple().to_string();
+    // Written first: `up` reads both passwords from it.
+    let pgpass = dir.join("pgpass");
+    write_private(
+        &pgpass,
+        &format!(
+            "127.0.0.1:*:*:{SUPERUSER}:{password}\n127.0.0.1:*:*:{MONITOR_ROLE}:{monitor_password}\n"
+        ),
+    )?;
     let pwfile = pg.join(".pwfile");
     std::fs::write(&pwfile, &password).map_err(Error::io("writing the initdb password file"))?;
     run_as.own(&pwfile)?;
@@ -268,10 +430,14 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
         &[],
     )?;
     let _ = std::fs::remove_file(&pwfile);
-    append(
-        &primary.join("postgresql.conf"),
-        &primary_conf(primary_port),
-    )?;
+    let mut conf = primary_conf(primary_port);
+    if let Some(ca) = &ca_file {
+        conf.push_str(&tls_conf(&dir, ca));
+        // Replicas are copies of the primary: they get the same rules.
+        std::fs::write(primary.join("pg_hba.conf"), tls_hba(security.client_cert))
+            .map_err(Error::io("writing pg_hba.conf"))?;
+    }
+    append(&primary.join("postgresql.conf"), &conf)?;
     let mut nodes = vec![NodeInfo {
         name: "primary".into(),
         role: Role::Primary,
@@ -285,36 +451,42 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
         nodes: Vec::new(),
         rows_loaded: 0,
         up_ms: 0,
+        tls: security.tls,
+        ca_file: ca_file.clone(),
+        client_cert: security.client_cert,
+        profile_role: security.profile_role,
     };
     sandbox.nodes = nodes.clone();
     sandbox.save()?;
 
+    // The replicas' connection to the primary (`pg_basebackup -R` writes it into their
+    // `primary_conninfo`): over TLS with the server's certificate checked, and with the
+    // replicas' own client certificate under `cert` authentication.
+    let mut source = format!("host=127.0.0.1 port={primary_port} user={SUPERUSER}");
+    if let Some(ca) = &ca_file {
+        source.push_str(&format!(
+            " sslmode=verify-full sslrootcert={}",
+            quote(&ca.display().to_string())
+        ));
+        if security.client_cert {
+            let (crt, key) = crate::tls::cert_pair(&dir, crate::tls::REPLICATION);
+            source.push_str(&format!(
+                " sslcert={} sslkey={}",
+                quote(&crt.display().to_string()),
+                quote(&key.display().to_string())
+            ));
+        }
+    }
     for i in 1..=opts.replicas {
         let name = format!("replica{i}");
         let data = pg.join(&name);
         let data_s = data.display().to_string();
-        let port_s = primary_port.to_string();
         cluster::run(
             run_as,
             &bin,
             "pg_basebackup",
             &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port_s,
-                "-U",
-                SUPERUSER,
-                "-D",
-                &data_s,
-                "-R",
-                "-X",
-                "stream",
-                "-C",
-                "-S",
-                &name,
-                "-c",
-                "fast",
+                "-d", &source, "-D", &data_s, "-R", "-X", "stream", "-C", "-S", &name, "-c", "fast",
             ],
             &[("PGPASSWORD", &password)],
         )?;
@@ -331,22 +503,22 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
         sandbox.save()?;
     }
 
-    let pgpass = dir.join("pgpass");
-    write_private(&pgpass, &format!("127.0.0.1:*:*:{SUPERUSER}:{password}\n"))?;
     let lake_data = dir.join("lake");
     std::fs::create_dir_all(&lake_data).map_err(Error::io("creating lake/"))?;
+    let user = security.profile_role.user();
     let profile = Profile {
         name: "sandbox".into(),
         passfile: Some(pgpass),
-        primary: node_spec("primary", primary_port),
+        primary: node_spec(
+            "primary",
+            sandbox.conninfo_as("primary", DEMO_DATABASE, user),
+        ),
         replicas: nodes[1..]
             .iter()
-            .map(|n| node_spec(&n.name, n.port))
+            .map(|n| node_spec(&n.name, sandbox.conninfo_as(&n.name, DEMO_DATABASE, user)))
             .collect(),
         lake: LakeSpec {
-            catalog: format!(
-                "host=127.0.0.1 port={primary_port} user={SUPERUSER} dbname={LAKE_DATABASE}"
-            ),
+            catalog: sandbox.conninfo_as("primary", LAKE_DATABASE, user),
             data_path: format!("{}/", lake_data.display()),
             name: "lake".into(),
             ssh: None,
@@ -360,18 +532,45 @@ fn start_servers(opts: &SandboxOptions) -> Result<(Sandbox, String)> {
         format!("# Written by `skein sandbox up`.\n{}", profile.to_toml()),
     )
     .map_err(Error::io("writing profile.toml"))?;
-    Ok((sandbox, password))
+    Ok(sandbox)
 }
 
-fn node_spec(name: &str, port: u16) -> NodeSpec {
+fn node_spec(name: &str, url: String) -> NodeSpec {
     NodeSpec {
         name: name.into(),
-        url: format!("host=127.0.0.1 port={port} user={SUPERUSER} dbname={DEMO_DATABASE}"),
+        url,
         region: Some("local".into()),
         weight: 1,
         application_name: None,
         ssh: None,
     }
+}
+
+/// The TLS lines of every node's `postgresql.conf`.
+fn tls_conf(dir: &Path, ca: &Path) -> String {
+    let (crt, key) = crate::tls::cert_pair(dir, "server");
+    format!(
+        "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\nssl_ca_file = '{}'\n",
+        crt.display(),
+        key.display(),
+        ca.display()
+    )
+}
+
+/// `pg_hba.conf` of a TLS sandbox: TLS connections only (normal and replication), with
+/// SCRAM passwords or client certificates; everything unencrypted is rejected.
+fn tls_hba(client_cert: bool) -> String {
+    let method = if client_cert { "cert" } else { "scram-sha-256" };
+    format!(
+        "# skein sandbox: TLS connections only\n\
+         # TYPE    DATABASE     USER  ADDRESS       METHOD\n\
+         hostssl   all          all   127.0.0.1/32  {method}\n\
+         hostssl   replication  all   127.0.0.1/32  {method}\n\
+         hostnossl all          all   0.0.0.0/0     reject\n\
+         hostnossl replication  all   0.0.0.0/0     reject\n\
+         hostnossl all          all   ::/0          reject\n\
+         hostnossl replication  all   ::/0          reject\n"
+    )
 }
 
 fn primary_conf(port: u16) -> String {

@@ -5,7 +5,7 @@ use std::ops::Deref;
 use std::path::PathBuf;
 
 use crate::error::Result;
-use crate::sandbox::{Sandbox, SandboxOptions};
+use crate::sandbox::{Sandbox, SandboxOptions, SandboxSecurity};
 
 /// A sandbox that goes away when dropped. Derefs to [`Sandbox`].
 pub struct ScratchSandbox(Sandbox);
@@ -14,12 +14,25 @@ impl ScratchSandbox {
     /// Starts a primary and `replicas` streaming replicas in `/tmp/skein-<tag>-<pid>`, with an
     /// empty lake and no demo data.
     pub async fn up(tag: &str, replicas: usize) -> Result<ScratchSandbox> {
+        ScratchSandbox::up_with(tag, replicas, SandboxSecurity::default()).await
+    }
+
+    /// [`ScratchSandbox::up`] secured as `security` says (TLS, client certificates, the
+    /// profile's role).
+    pub async fn up_with(
+        tag: &str,
+        replicas: usize,
+        security: SandboxSecurity,
+    ) -> Result<ScratchSandbox> {
         let dir = PathBuf::from(format!("/tmp/skein-{tag}-{}", std::process::id()));
-        Sandbox::up(SandboxOptions {
-            dir,
-            replicas,
-            scale: 0.0,
-        })
+        Sandbox::up_with(
+            SandboxOptions {
+                dir,
+                replicas,
+                scale: 0.0,
+            },
+            security,
+        )
         .await
         .map(ScratchSandbox)
     }

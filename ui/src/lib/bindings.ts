@@ -2,6 +2,21 @@
 // run `make bindings` after changing the Rust types.
 
 /**
+ * Whether an action is allowed, and if not why: `{ "allowed": false, "reason": "needs
+ * superuser or EXECUTE on pg_wal_replay_pause() …" }`. The reason names the privilege the
+ * role lacks and the statement that grants it; `null` when allowed.
+ */
+export type Allowed = { 
+/**
+ * The role may do it.
+ */
+allowed: boolean, 
+/**
+ * Why not, and how to allow it; `null` when allowed.
+ */
+reason: string | null, };
+
+/**
  * Where in history to read a table.
  */
 export type At = "latest" | { "version": number } | { "timestamp": string };
@@ -317,7 +332,7 @@ took_ms: number, };
 /**
  * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
  */
-export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Tls" | "Timeout" | "Cancelled" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal";
+export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Tls" | "Timeout" | "Cancelled" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal" | "PermissionDenied";
 
 /**
  * The shape an error crosses a boundary in (RPC, `--json`): `{ "code", "message" }`.
@@ -344,7 +359,7 @@ cache: string,
 /**
  * Whether it was forced.
  */
-force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats } | { "kind": "attention", "data": Array<Attention> };
+force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats } | { "kind": "attention", "data": Array<Attention> } | { "kind": "privileges", "data": Array<NodePrivileges> };
 
 /**
  * Which snapshots to expire.
@@ -662,6 +677,28 @@ node: string,
 password: string, };
 
 /**
+ * What the profile's role may do on one node ([`skein_pg::privileges::probe`]).
+ */
+export type NodePrivileges = { 
+/**
+ * Node name.
+ */
+node: string, 
+/**
+ * The probe's answer; `null` until the node answered one (down since the console
+ * opened, or the probe failed: see `error`).
+ */
+privileges: Privileges | null, 
+/**
+ * Why the last probe failed; `null` when it answered.
+ */
+error: ErrorInfo | null, 
+/**
+ * When the privileges were last read, ms since the Unix epoch.
+ */
+probed_at_ms: number | null, };
+
+/**
  * A node's role.
  */
 export type NodeRole = "primary" | "replica";
@@ -842,7 +879,11 @@ caches: Array<CacheView>,
 /**
  * What needs attention, worst first.
  */
-attention: Array<Attention>, };
+attention: Array<Attention>, 
+/**
+ * What the profile's role may do on each node, primary first.
+ */
+privileges: Array<NodePrivileges>, };
 
 /**
  * A connection string taken apart: its fields and, separately, the password it carried
@@ -857,6 +898,41 @@ conn: ConnDraft,
  * The `password` the string carried, if any.
  */
 password: string | null, };
+
+/**
+ * What the node's connection role may do (see the module header for each fact's source).
+ */
+export type Privileges = { 
+/**
+ * The role the connection logs in as (`current_user`).
+ */
+role: string, 
+/**
+ * `pg_roles.rolsuper`.
+ */
+superuser: boolean, 
+/**
+ * Has the privileges of `pg_monitor` (which includes `pg_read_all_stats`,
+ * `pg_read_all_settings` and `pg_stat_scan_tables`).
+ */
+pg_monitor: boolean, 
+/**
+ * Pausing and resuming WAL replay on a replica (`pg_wal_replay_pause()`,
+ * `pg_wal_replay_resume()`).
+ */
+replay_control: Allowed, 
+/**
+ * Promoting a replica (`pg_promote()`).
+ */
+promote: Allowed, 
+/**
+ * Ending other roles' sessions (`pg_terminate_backend()`).
+ */
+terminate: Allowed, 
+/**
+ * Reading other roles' WAL senders' state and lags in `pg_stat_replication`.
+ */
+read_replication_stats: Allowed, };
 
 /**
  * A whole profile as the editor shows it (see the module header).
@@ -1224,7 +1300,15 @@ max_rows: number, } } | { "method": "cancel_query", "params": {
 /**
  * The routing session, as given to `run_query`.
  */
-session: string, } } | { "method": "routing" } | { "method": "diagnose", "params": { 
+session: string, } } | { "method": "routing" } | { "method": "privileges" } | { "method": "pause_replay", "params": { 
+/**
+ * Replica name.
+ */
+node: string, } } | { "method": "resume_replay", "params": { 
+/**
+ * Replica name.
+ */
+node: string, } } | { "method": "diagnose", "params": { 
 /**
  * The profile as the connection editor holds it (saved or not).
  */
@@ -1265,7 +1349,7 @@ conninfo: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
 
 /**
  * The router's state, for the console's Overview.

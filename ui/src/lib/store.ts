@@ -9,6 +9,7 @@ import type {
   Job,
   LagSample,
   LakeSummary,
+  NodePrivileges,
   ProfileInfo,
   ProfileList,
   RefreshOutcome,
@@ -27,6 +28,7 @@ export type Topic =
   | 'attention' // the attention list
   | 'jobs' // maintenance jobs (the list, or one job's state)
   | 'routing' // the router's per-node counters and rotation
+  | 'privileges' // what the profile's role may do on each node
   | 'profiles'; // the open and recent profiles
 
 export type Status = 'loading' | 'ready' | 'no-profile' | 'error';
@@ -55,6 +57,8 @@ export class Store {
   routing: RoutingStats | null = null;
   /** Why `routing` failed, while no event has answered since. */
   routingError: RpcError | null = null;
+  /** What the profile's role may do on each node (`overview`, then `privileges` events). */
+  privileges: NodePrivileges[] = [];
 
   private readonly listeners = new Map<Topic, Set<() => void>>();
   private generation = 0;
@@ -106,6 +110,7 @@ export class Store {
       this.lake = ov.lake;
       this.caches = ov.caches;
       this.attention = ov.attention;
+      this.privileges = ov.privileges;
       this.signature = nodeSignature(this.sample);
       this.status = 'ready';
     } catch (e) {
@@ -119,6 +124,7 @@ export class Store {
     this.emit('caches');
     this.emit('lake');
     this.emit('attention');
+    this.emit('privileges');
     void this.loadProfiles();
     if (this.status === 'ready') {
       void this.loadHistory(gen);
@@ -227,6 +233,11 @@ export class Store {
     }, 400);
   }
 
+  /** What the profile's role may do on `node`; null until a probe answered there. */
+  privilegesOf(node: string): NodePrivileges['privileges'] {
+    return this.privileges.find((p) => p.node === node)?.privileges ?? null;
+  }
+
   /** Whether a refresh of `name` is running (here or anywhere). */
   isRefreshing(name: string): boolean {
     return this.pending.has(name) || !!this.caches.find((c) => c.status.name === name)?.refreshing;
@@ -290,6 +301,10 @@ export class Store {
         this.attention = e.data;
         this.emit('attention');
         break;
+      case 'privileges':
+        this.privileges = e.data;
+        this.emit('privileges');
+        break;
       case 'profile_opened':
         this.profiles = e.data;
         this.reset();
@@ -309,6 +324,7 @@ export class Store {
     this.jobs = [];
     this.routing = null;
     this.routingError = null;
+    this.privileges = [];
     this.pending.clear();
     this.timeline.reset();
     this.signature = '';

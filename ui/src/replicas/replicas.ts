@@ -30,6 +30,12 @@ const BYTES_SOURCE = 'Bytes behind: primary pg_current_wal_lsn() − replica pg_
 interface Card {
   name: string;
   root: HTMLElement;
+  /** Pause / resume WAL replay; disabled with the reason when the role may not. */
+  replay: HTMLButtonElement;
+  /** Why replay control is disabled (the privileges probe's reason), under the header. */
+  replayNote: HTMLElement;
+  /** A failed pause or resume. */
+  actionError: HTMLElement;
   state: HTMLElement;
   rotation: HTMLElement;
   numbers: HTMLElement;
@@ -141,17 +147,71 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
         `Export ${format.toUpperCase()}`,
       );
     const exports = mini ? null : h('span', { class: 'chart-exports' }, exportButton('png'), exportButton('svg'));
+    const actionError = h('div', { class: 'replica-error', role: 'alert' });
+    actionError.hidden = true;
+    const replayNote = h('p', { class: 'muted small replay-note', dataset: { testid: 'replay-reason' } });
+    replayNote.hidden = true;
+    const replay = h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn btn-small',
+        dataset: { testid: 'replay-toggle' },
+        on: {
+          click: () => {
+            const pause = replay.dataset.action !== 'resume';
+            replay.disabled = true;
+            replay.dataset.busy = '1';
+            backend
+              .rpc(pause ? { method: 'pause_replay', params: { node: name } } : { method: 'resume_replay', params: { node: name } })
+              .then(() => {
+                actionError.hidden = true;
+                replace(actionError);
+              })
+              .catch((e: unknown) => {
+                actionError.hidden = false;
+                replace(actionError, errorBox(e, `${pause ? 'Pausing' : 'Resuming'} replay on ${name}`, { compact: true }));
+              })
+              .finally(() => {
+                delete replay.dataset.busy;
+                updateReplay(cards.get(name), store.sample?.nodes.find((n) => n.name === name));
+              });
+          },
+        },
+      },
+      'Pause replay',
+    ) as HTMLButtonElement;
     const root = h(
       'article',
       { class: `replica-card${mini ? ' mini' : ''}`, dataset: { replica: name }, 'aria-label': `Replica ${name}` },
-      h('header', { class: 'replica-head' }, h('h2', { class: 'replica-title' }, name), state, rotation, numbers, hover, exports),
+      h('header', { class: 'replica-head' }, h('h2', { class: 'replica-title' }, name), state, rotation, numbers, hover, replay, exports),
+      replayNote,
+      actionError,
       error,
       chart.el,
     );
-    return { name, root, state, rotation, numbers, error, hover, chart };
+    return { name, root, replay, replayNote, actionError, state, rotation, numbers, error, hover, chart };
+  };
+
+  /** The replay button: Resume on a paused replica, else Pause; disabled with the probe's reason. */
+  const updateReplay = (c: Card | undefined, n: NodeStatus | undefined) => {
+    if (!c) return;
+    const paused = n?.state === 'paused';
+    const action = paused ? 'resume' : 'pause';
+    c.replay.dataset.action = action;
+    setText(c.replay, paused ? 'Resume replay' : 'Pause replay');
+    const allowed = store.privilegesOf(c.name)?.replay_control;
+    const denied = allowed && !allowed.allowed ? (allowed.reason ?? 'the profile\'s role may not control replay') : null;
+    const noReplay = !n || n.state === 'down' || n.state === 'promoted' ? 'no WAL replay to control: the replica is down or out of recovery' : null;
+    c.replay.disabled = !!denied || !!noReplay || c.replay.dataset.busy === '1';
+    setAttr(c.replay, 'title', denied ?? noReplay ?? (paused ? 'Resume WAL replay (pg_wal_replay_resume())' : 'Pause WAL replay (pg_wal_replay_pause()): lag then grows with writes'));
+    setAttr(c.replay, 'aria-disabled', denied ? 'true' : null);
+    c.replayNote.hidden = !denied;
+    setText(c.replayNote, denied ? `${paused ? 'Resume' : 'Pause'} replay is disabled: ${denied}` : '');
   };
 
   const updateCard = (c: Card, n: NodeStatus | undefined) => {
+    updateReplay(c, n);
     if (!n) {
       replace(c.state, h('span', { class: 'muted' }, 'no sample yet'));
       return;
@@ -302,6 +362,7 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
   d.add(store.on('lag', onLag));
   d.add(store.on('history', onHistory));
   d.add(store.on('routing', renderNodes));
+  d.add(store.on('privileges', renderNodes));
   d.add(
     onThemeChange(() => {
       layoutKey = '';

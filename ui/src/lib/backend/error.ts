@@ -17,6 +17,7 @@ const CODE_SET: Record<ErrorCode, true> = {
   Conflict: true,
   QueryFailed: true,
   Internal: true,
+  PermissionDenied: true,
 };
 const CODES = Object.keys(CODE_SET) as readonly ErrorCode[];
 
