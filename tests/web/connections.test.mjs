@@ -2,7 +2,9 @@
 // form (a connection string pasted into the primary, the rest typed), each connection
 // tested (every diagnosis step green), a field error pointed at on Save, then saved, read
 // back by the profile loader with the same nodes, and opened in the console. The stack's own
-// profile is opened again at the end, so the other tests see it as before.
+// profile is opened again at the end, so the other tests see it as before. A TLS-only stack
+// with the monitoring role (`skein sandbox up --tls --role monitor`) tests green too, its TLS
+// step naming the protocol and the verified certificate.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -154,4 +156,39 @@ test('a profile created in the editor tests green, saves, validates and opens', 
   assert.equal(await page.inputValue('[data-testid="profile-name-input"]'), 'edited-in-browser');
   assert.equal(await page.inputValue('[data-testid="replica-0-port"]'), port('replica1'));
   assert.equal(await page.inputValue('[data-testid="threshold-warning"]'), '4000');
+});
+
+test('a TLS-only stack with the monitoring role tests green, TLS verified', async () => {
+  const tlsDir = `/tmp/skein-web-conn-tls-${process.pid}`;
+  const skein = process.env.SKEIN_BIN;
+  execFileSync(skein, ['sandbox', 'up', '--dir', tlsDir, '--scale', '0', '--replicas', '1', '--tls', '--role', 'monitor'], { stdio: 'ignore' });
+  try {
+    const text = readFileSync(`${tlsDir}/profile.toml`, 'utf8');
+    const url = (node) => new RegExp(`name = "${node}"\\nurl = "([^"]*)"`).exec(text)[1];
+    await page.goto(`${base}/#/connections/new`);
+    await page.locator('[data-testid="conn-new"]').click();
+    await page.locator('[data-testid="primary-paste"]').waitFor({ timeout: 20_000 });
+    await page.fill('[data-testid="profile-name-input"]', 'tls-stack');
+    await page.fill('[data-testid="profile-passfile"]', `${tlsDir}/pgpass`);
+    await page.fill('[data-testid="primary-paste"]', url('primary'));
+    await page.locator('[data-testid="primary-fill"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="primary-sslmode"]')?.value === 'verify-full', null, { timeout: 10_000 });
+    assert.equal(await page.inputValue('[data-testid="primary-sslrootcert"]'), `${tlsDir}/tls/ca.crt`);
+    assert.equal(await page.inputValue('[data-testid="primary-user"]'), 'skein_monitor');
+    const primary = await testNode('primary', 'primary');
+    assert.ok(primary.every((s) => s.status === 'ok'), JSON.stringify(primary, null, 1));
+    const tls = primary.find((s) => s.step === 'tls').text;
+    assert.match(tls, /TLSv1\.[23] .*sslmode=verify-full/);
+    assert.match(primary.find((s) => s.step === 'auth').text, /connected as skein_monitor/);
+    assert.match(primary.find((s) => s.step === 'privileges').text, /disabled: .*replay pause\/resume/);
+
+    // The same node with TLS turned off in the form: the server refuses, the fix names sslmode.
+    await page.selectOption('[data-testid="primary-sslmode"]', 'disable');
+    const plain = await testNode('primary', 'primary');
+    const failed = plain.find((s) => s.status === 'fail');
+    assert.equal(failed?.step, 'tls', JSON.stringify(plain, null, 1));
+    assert.match(failed.text, /Fix: .*sslmode=require/);
+  } finally {
+    execFileSync(skein, ['sandbox', 'down', '--dir', tlsDir], { stdio: 'ignore' });
+  }
 });
