@@ -46,9 +46,9 @@ test('the Workbench is a page of its own in the navigation', async () => {
   const link = page.locator('a[data-page="workbench"]');
   await link.waitFor({ timeout: 20_000 });
   assert.equal((await link.innerText()).trim(), 'Workbench');
-  // Between Snapshots and Settings.
+  // Between Snapshots and Connections.
   const order = await page.locator('nav a[data-page]').evaluateAll((as) => as.map((a) => a.dataset.page));
-  assert.deepEqual(order.slice(order.indexOf('snapshots'), order.indexOf('settings') + 1), ['snapshots', 'workbench', 'settings']);
+  assert.deepEqual(order.slice(order.indexOf('snapshots'), order.indexOf('settings') + 1), ['snapshots', 'workbench', 'connections', 'settings']);
   await link.click();
   await page.waitForURL(/#\/workbench/);
   assert.equal(await link.getAttribute('aria-current'), 'page');

@@ -19,6 +19,7 @@ import { cachesPage } from './caches/caches';
 import { snapshotsPage } from './snapshots/snapshots';
 import { settingsPage } from './settings/settings';
 import { workbenchPage } from './workbench/workbench';
+import { connectionsPage } from './connections/connections';
 
 const FACTORIES: Record<PageName, PageFactory> = {
   overview: overviewPage,
@@ -26,6 +27,7 @@ const FACTORIES: Record<PageName, PageFactory> = {
   caches: cachesPage,
   snapshots: snapshotsPage,
   workbench: workbenchPage,
+  connections: connectionsPage,
   settings: settingsPage,
 };
 
@@ -35,8 +37,15 @@ const TITLES: Record<PageName, string> = {
   caches: 'Caches',
   snapshots: 'Snapshots',
   workbench: 'Workbench',
+  connections: 'Connections',
   settings: 'Settings',
 };
+
+/** Pages that work with no profile open. */
+const UNGATED: ReadonlySet<PageName> = new Set(['settings', 'connections']);
+/** Pages that follow the store's status themselves: not rebuilt when it changes (the
+ *  connection editor keeps what is being typed while a profile opens). */
+const SELF_UPDATING: ReadonlySet<PageName> = new Set(['connections']);
 
 function boot(): void {
   initTheme();
@@ -57,13 +66,15 @@ function boot(): void {
     if (!window.location.hash) navigate(href(route.page), true);
     frame.setActive(route.page);
     document.title = `${TITLES[route.page]} · Skein`;
-    if (!force && page && pageName === route.page && pageStatus === store.status && page.update) {
+    const sameStatus = pageStatus === store.status || SELF_UPDATING.has(route.page);
+    if (!force && page && pageName === route.page && sameStatus && page.update) {
       page.update(route);
       return;
     }
     page?.destroy();
-    // Settings is the profile picker itself; every other page waits for a profile.
-    page = route.page === 'settings' ? FACTORIES.settings(ctx, route) : gate(ctx, route, FACTORIES[route.page]);
+    // Settings is the profile picker itself and Connections creates profiles; every other
+    // page waits for a profile.
+    page = UNGATED.has(route.page) ? FACTORIES[route.page](ctx, route) : gate(ctx, route, FACTORIES[route.page]);
     pageName = route.page;
     pageStatus = store.status;
     frame.main.replaceChildren(page.el);
@@ -75,7 +86,7 @@ function boot(): void {
     if (before !== pageName) frame.main.focus({ preventScroll: true });
   });
   store.on('status', () => {
-    if (pageStatus !== store.status) show(true);
+    if (pageStatus !== store.status && !(pageName && SELF_UPDATING.has(pageName))) show(true);
   });
 
   startRelativeTicker();

@@ -2,6 +2,7 @@
 //! replica lag, list DuckLake snapshots, define and refresh caches.
 
 mod cache_cmd;
+mod doctor_cmd;
 mod lake_cmd;
 mod output;
 mod report_cmd;
@@ -81,6 +82,15 @@ enum Command {
         profile: ProfileArg,
         #[command(flatten)]
         args: serve_cmd::ServeArgs,
+    },
+    /// Check every node and the lake step by step (DNS, TCP, TLS, login, privileges,
+    /// replication, catalog, data path) and say what to fix; exits 1 when a check fails.
+    Doctor {
+        #[command(flatten)]
+        profile: ProfileArg,
+        /// Print the diagnoses as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Every node: role, reachable, state, lag in bytes and replay lag in ms.
     Status {
@@ -162,6 +172,10 @@ async fn main() -> ExitCode {
             profile.load().and_then(|p| secret_cmd::run(&p, command))
         }
         Command::Serve { profile, args } => serve_cmd::run(profile.path(), args).await,
+        Command::Doctor { profile, json } => match profile.load() {
+            Ok(p) => doctor_cmd::run(&p, json).await,
+            Err(e) => Err(e),
+        },
         Command::Status {
             profile,
             json,

@@ -103,6 +103,35 @@ impl App {
             Request::OpenProfile { path } => {
                 return Ok(Response::OpenProfile(self.open_profile(Path::new(&path))?))
             }
+            Request::Diagnose {
+                profile,
+                target,
+                passwords,
+            } => {
+                return Ok(Response::Diagnose(
+                    crate::editor::diagnose(&profile, target.as_deref(), &passwords).await?,
+                ))
+            }
+            Request::ProfileForEdit { path } => {
+                let edit = crate::editor::profile_for_edit(self, path.as_deref())?;
+                return Ok(Response::ProfileForEdit(Box::new(edit)));
+            }
+            Request::SaveProfile {
+                path,
+                profile,
+                passwords,
+                open,
+            } => {
+                return Ok(Response::SaveProfile(crate::editor::save_profile(
+                    self, &path, &profile, &passwords, open,
+                )?))
+            }
+            Request::ParseConninfo { conninfo } => {
+                return Ok(Response::ParseConninfo(
+                    skein_core::profile_write::ConnDraft::parse(&conninfo)
+                        .map_err(Error::InvalidInput)?,
+                ))
+            }
             _ => {}
         }
         let console = self.console().ok_or(Error::NoProfile)?;
@@ -208,7 +237,12 @@ impl App {
                 console.set_replay(&node, false).await?;
                 Response::ResumeReplay
             }
-            Request::Profiles | Request::OpenProfile { .. } => {
+            Request::Profiles
+            | Request::OpenProfile { .. }
+            | Request::Diagnose { .. }
+            | Request::ProfileForEdit { .. }
+            | Request::SaveProfile { .. }
+            | Request::ParseConninfo { .. } => {
                 unreachable!("answered above without a console")
             }
         })
@@ -234,7 +268,7 @@ impl App {
 
     /// Puts `path` first in the recent list. A failure to write it is not an error for the
     /// user (the profile is open); it is only not remembered.
-    fn remember(&self, path: &Path) {
+    pub(crate) fn remember(&self, path: &Path) {
         let Some(file) = self.recent_file() else {
             return;
         };

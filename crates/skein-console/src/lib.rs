@@ -12,6 +12,8 @@ pub mod bindings;
 mod cached_reads;
 pub mod chart;
 mod console;
+pub mod diagnose;
+mod editor;
 mod error;
 pub mod history;
 pub mod jobs;

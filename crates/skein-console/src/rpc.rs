@@ -18,8 +18,12 @@ use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState};
 use ts_rs::TS;
 
 use crate::chart::{ChartFile, ChartFormat};
+pub use crate::diagnose::{Diagnosis, Step, StepKind, StepStatus, TargetKind};
 use crate::jobs::Job;
 pub use crate::workbench::{QueryResult, QueryRoute, QueryTarget, Staleness};
+pub use skein_core::profile_write::{
+    ConnDraft, ConnParam, LakeDraft, NodeDraft, ParsedConn, ProfileDraft, SshDraft,
+};
 pub use skein_router::{NodeRouting, RoutingStats};
 
 /// A request from a front end.
@@ -192,6 +196,43 @@ pub enum Request {
         /// Replica name.
         node: String,
     },
+    /// Checks one node of a profile, or its lake, step by step (DNS, TCP, TLS, login,
+    /// privileges, replication; for the lake the DuckLake catalog and the data path) →
+    /// [`Response::Diagnose`]. Needs no open profile. Passwords given are stored in the OS
+    /// keyring first, so the check logs in as the console will.
+    Diagnose {
+        /// The profile as the connection editor holds it (saved or not).
+        profile: ProfileDraft,
+        /// Node name; `null` for the lake.
+        target: Option<String>,
+        /// Passwords typed in the editor.
+        passwords: Vec<NodePassword>,
+    },
+    /// A profile file as the connection editor shows it → [`Response::ProfileForEdit`].
+    ProfileForEdit {
+        /// Path of a profile TOML file; `null` for the open profile's file.
+        path: Option<String>,
+    },
+    /// Writes a profile from the connection editor → [`Response::SaveProfile`]: validated
+    /// with the profile loader first (nothing is written when it is invalid), an existing
+    /// file edited in place (comments kept), passwords stored in the OS keyring (never in
+    /// the file), the file added to the recent profiles and, with `open`, opened.
+    SaveProfile {
+        /// Absolute path of the profile file (`~/` is the home directory).
+        path: String,
+        /// The profile.
+        profile: ProfileDraft,
+        /// Passwords typed in the editor.
+        passwords: Vec<NodePassword>,
+        /// Open it once saved.
+        open: bool,
+    },
+    /// Takes a libpq connection string (URL or `key=value`) apart into the editor's fields
+    /// → [`Response::ParseConninfo`].
+    ParseConninfo {
+        /// The connection string.
+        conninfo: String,
+    },
 }
 
 /// The answer to a [`Request`], tagged with the same method name.
@@ -263,6 +304,14 @@ pub enum Response {
     PauseReplay,
     /// See [`Request::ResumeReplay`] (no result).
     ResumeReplay,
+    /// See [`Request::Diagnose`].
+    Diagnose(Diagnosis),
+    /// See [`Request::ProfileForEdit`].
+    ProfileForEdit(Box<ProfileEdit>),
+    /// See [`Request::SaveProfile`].
+    SaveProfile(SaveOutcome),
+    /// See [`Request::ParseConninfo`].
+    ParseConninfo(ParsedConn),
 }
 
 /// Something that happened, pushed to every subscriber. Lag readings are batched: one
@@ -491,4 +540,57 @@ pub struct TimeTravelPage {
     /// How the request resolved when a person should know (a timestamp after the newest
     /// snapshot reads the newest); `null` otherwise.
     pub note: Option<String>,
+}
+
+/// A password typed in the connection editor, for the OS keyring (never written to a file;
+/// its `Debug` does not show it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NodePassword {
+    /// Node name, or `lake` for the lake's catalog.
+    pub node: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for NodePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodePassword")
+            .field("node", &self.node)
+            .field("password", &"…")
+            .finish()
+    }
+}
+
+/// A profile file opened in the connection editor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProfileEdit {
+    /// The file.
+    pub path: String,
+    /// Its contents as the editor's fields.
+    pub profile: ProfileDraft,
+}
+
+/// Why the editor's profile was not saved: the field at fault, as the profile loader names
+/// it (`replicas[1].url`, `lake.data_path`), and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FieldProblem {
+    /// Dotted path of the field.
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// The answer to `save_profile`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SaveOutcome {
+    /// The file (absolute).
+    pub path: String,
+    /// Whether the file was written.
+    pub saved: bool,
+    /// Why it was not (nothing was written then).
+    pub problem: Option<FieldProblem>,
+    /// Why opening it failed, when asked to open it (the file is saved).
+    pub open_error: Option<ErrorInfo>,
+    /// The open profile and the recent ones, after saving.
+    pub profiles: ProfileList,
 }

@@ -30,6 +30,14 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A profile file could not be written.
+    #[error("cannot write profile {path}: {error}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
     /// A connection string or its TLS files cannot be used; says what and how to fix it.
     #[error("{0}")]
     Conninfo(String),
@@ -56,7 +64,7 @@ impl Error {
             Error::Read { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
                 ErrorCode::NotFound
             }
-            Error::Read { .. } | Error::Keyring(_) => ErrorCode::Internal,
+            Error::Read { .. } | Error::Write { .. } | Error::Keyring(_) => ErrorCode::Internal,
             Error::Invalid { .. } | Error::Conninfo(_) => ErrorCode::InvalidInput,
             Error::Connect { code, .. } => *code,
             Error::Tunnel(_) => ErrorCode::ConnectionRefused,

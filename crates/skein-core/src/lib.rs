@@ -8,6 +8,7 @@ pub mod code;
 pub mod conninfo;
 pub mod error;
 pub mod profile;
+pub mod profile_write;
 pub mod secrets;
 pub mod tls;
 pub mod tunnel;

@@ -247,6 +247,89 @@ data_type: string, };
 export type Compaction = "merge_adjacent_files" | "rewrite_data_files" | "flush_inlined_data";
 
 /**
+ * One libpq connection split into the fields the editor shows. Empty text means "not set"
+ * (libpq's default applies: port 5432, the OS user, a database named like the user,
+ * `sslmode=prefer`).
+ */
+export type ConnDraft = { 
+/**
+ * `host`: a name, an address or a Unix-socket directory; comma-separated for several.
+ */
+host: string, 
+/**
+ * `port`, as written (comma-separated when there are several hosts).
+ */
+port: string, 
+/**
+ * `user`: the role to log in as.
+ */
+user: string, 
+/**
+ * `dbname`.
+ */
+dbname: string, 
+/**
+ * `sslmode`: one of [`SSLMODES`], or empty for libpq's default (`prefer`).
+ */
+sslmode: string, 
+/**
+ * `sslrootcert`: the CA certificates the server's certificate must chain to (a path).
+ */
+sslrootcert: string, 
+/**
+ * `sslcert`: the client certificate (a path).
+ */
+sslcert: string, 
+/**
+ * `sslkey`: the client certificate's private key (a path; the key itself never goes in
+ * a profile).
+ */
+sslkey: string, 
+/**
+ * Every other libpq key, in the order written (`application_name`, `connect_timeout`,
+ * `options`, `hostaddr`, …).
+ */
+params: Array<ConnParam>, };
+
+/**
+ * A libpq key and its value.
+ */
+export type ConnParam = { 
+/**
+ * The libpq key (`connect_timeout`).
+ */
+key: string, 
+/**
+ * Its value, unquoted.
+ */
+value: string, };
+
+/**
+ * Every step of one node or of the lake, in order.
+ */
+export type Diagnosis = { 
+/**
+ * Node name, or `lake`.
+ */
+target: string, 
+/**
+ * Primary, replica or lake.
+ */
+kind: TargetKind, 
+/**
+ * `host:port/dbname` (no user, no password).
+ */
+address: string, 
+/**
+ * The steps, in the order they ran.
+ */
+steps: Array<Step>, 
+/**
+ * Wall time of the whole diagnosis, ms.
+ */
+took_ms: number, };
+
+/**
  * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
  */
 export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Tls" | "Timeout" | "Cancelled" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal" | "PermissionDenied";
@@ -282,6 +365,20 @@ force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | {
  * Which snapshots to expire.
  */
 export type ExpireTarget = { "older_than": string } | { "versions": Array<number> };
+
+/**
+ * Why the editor's profile was not saved: the field at fault, as the profile loader names
+ * it (`replicas[1].url`, `lake.data_path`), and what is wrong with it.
+ */
+export type FieldProblem = { 
+/**
+ * Dotted path of the field.
+ */
+field: string, 
+/**
+ * What is wrong and how to fix it.
+ */
+message: string, };
 
 /**
  * A maintenance job.
@@ -397,6 +494,27 @@ taken_at_ms: number,
 nodes: Array<NodeStatus>, };
 
 /**
+ * The lake as the editor shows it.
+ */
+export type LakeDraft = { 
+/**
+ * The DuckDB catalog name (`lake`); empty for the default.
+ */
+name: string, 
+/**
+ * The catalog database's connection.
+ */
+catalog: ConnDraft, 
+/**
+ * Directory (or object-store URL) of the lake's data files.
+ */
+data_path: string, 
+/**
+ * SSH tunnel to the catalog.
+ */
+ssh: SshDraft, };
+
+/**
  * A file a cleanup deletes (or deleted).
  */
 export type LakeFile = { 
@@ -498,6 +616,36 @@ columns: Array<string>, };
 export type Lsn = string;
 
 /**
+ * A PostgreSQL node as the editor shows it.
+ */
+export type NodeDraft = { 
+/**
+ * Node name (`primary`, `replica1`): letters, digits, `-` and `_`.
+ */
+name: string, 
+/**
+ * Its connection.
+ */
+conn: ConnDraft, 
+/**
+ * Region label for nearest-region routing; empty for none.
+ */
+region: string, 
+/**
+ * Relative weight for balancing reads (≥ 1).
+ */
+weight: number, 
+/**
+ * How the primary's `pg_stat_replication.application_name` names this replica; empty:
+ * the replica's `cluster_name`, then its name.
+ */
+application_name: string, 
+/**
+ * SSH tunnel.
+ */
+ssh: SshDraft, };
+
+/**
  * One node as the profile names it.
  */
 export type NodeInfo = { 
@@ -513,6 +661,20 @@ role: NodeRole,
  * `host:port/dbname`.
  */
 address: string, };
+
+/**
+ * A password typed in the connection editor, for the OS keyring (never written to a file;
+ * its `Debug` does not show it).
+ */
+export type NodePassword = { 
+/**
+ * Node name, or `lake` for the lake's catalog.
+ */
+node: string, 
+/**
+ * The password.
+ */
+password: string, };
 
 /**
  * What the profile's role may do on one node ([`skein_pg::privileges::probe`]).
@@ -724,6 +886,20 @@ attention: Array<Attention>,
 privileges: Array<NodePrivileges>, };
 
 /**
+ * A connection string taken apart: its fields and, separately, the password it carried
+ * (which the editor moves to the keyring; it never goes back into a profile).
+ */
+export type ParsedConn = { 
+/**
+ * The fields.
+ */
+conn: ConnDraft, 
+/**
+ * The `password` the string carried, if any.
+ */
+password: string | null, };
+
+/**
  * What the node's connection role may do (see the module header for each fact's source).
  */
 export type Privileges = { 
@@ -757,6 +933,48 @@ terminate: Allowed,
  * Reading other roles' WAL senders' state and lags in `pg_stat_replication`.
  */
 read_replication_stats: Allowed, };
+
+/**
+ * A whole profile as the editor shows it (see the module header).
+ */
+export type ProfileDraft = { 
+/**
+ * Display name of the stack.
+ */
+name: string, 
+/**
+ * A libpq password file to look passwords up in; empty for none.
+ */
+passfile: string, 
+/**
+ * The primary.
+ */
+primary: NodeDraft, 
+/**
+ * The replicas, in order.
+ */
+replicas: Array<NodeDraft>, 
+/**
+ * The lake.
+ */
+lake: LakeDraft, 
+/**
+ * Lag thresholds, ms.
+ */
+thresholds: Thresholds, };
+
+/**
+ * A profile file opened in the connection editor.
+ */
+export type ProfileEdit = { 
+/**
+ * The file.
+ */
+path: string, 
+/**
+ * Its contents as the editor's fields.
+ */
+profile: ProfileDraft, };
 
 /**
  * The profile, without secrets.
@@ -1090,12 +1308,48 @@ node: string, } } | { "method": "resume_replay", "params": {
 /**
  * Replica name.
  */
-node: string, } };
+node: string, } } | { "method": "diagnose", "params": { 
+/**
+ * The profile as the connection editor holds it (saved or not).
+ */
+profile: ProfileDraft, 
+/**
+ * Node name; `null` for the lake.
+ */
+target: string | null, 
+/**
+ * Passwords typed in the editor.
+ */
+passwords: Array<NodePassword>, } } | { "method": "profile_for_edit", "params": { 
+/**
+ * Path of a profile TOML file; `null` for the open profile's file.
+ */
+path: string | null, } } | { "method": "save_profile", "params": { 
+/**
+ * Absolute path of the profile file (`~/` is the home directory).
+ */
+path: string, 
+/**
+ * The profile.
+ */
+profile: ProfileDraft, 
+/**
+ * Passwords typed in the editor.
+ */
+passwords: Array<NodePassword>, 
+/**
+ * Open it once saved.
+ */
+open: boolean, } } | { "method": "parse_conninfo", "params": { 
+/**
+ * The connection string.
+ */
+conninfo: string, } };
 
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
 
 /**
  * The router's state, for the console's Overview.
@@ -1127,6 +1381,31 @@ cache_reads: number,
  * Primary first, then the replicas in profile order.
  */
 nodes: Array<NodeRouting>, };
+
+/**
+ * The answer to `save_profile`.
+ */
+export type SaveOutcome = { 
+/**
+ * The file (absolute).
+ */
+path: string, 
+/**
+ * Whether the file was written.
+ */
+saved: boolean, 
+/**
+ * Why it was not (nothing was written then).
+ */
+problem: FieldProblem | null, 
+/**
+ * Why opening it failed, when asked to open it (the file is saved).
+ */
+open_error: ErrorInfo | null, 
+/**
+ * The open profile and the recent ones, after saving.
+ */
+profiles: ProfileList, };
 
 /**
  * How bad an attention item is.
@@ -1222,6 +1501,28 @@ id: number,
 time_ms: number, };
 
 /**
+ * SSH tunnel settings of a node or of the lake's catalog (profile keys `ssh`, `ssh_jump`,
+ * `ssh_config`, `ssh_port`). Empty `ssh`: no tunnel.
+ */
+export type SshDraft = { 
+/**
+ * `ssh`: the SSH server to tunnel through (`me@bastion`).
+ */
+ssh: string, 
+/**
+ * `ssh_jump`: a jump host on the way (`ssh -J`).
+ */
+jump: string, 
+/**
+ * `ssh_config`: an ssh_config file to use (`ssh -F`).
+ */
+config: string, 
+/**
+ * `ssh_port`: the SSH server's port, when not 22 or the config's.
+ */
+port: number | null, };
+
+/**
  * How far behind the primary the data that answered was.
  */
 export type Staleness = { 
@@ -1255,6 +1556,38 @@ checked_at: string | null,
  * For a person.
  */
 summary: string, };
+
+/**
+ * One check and what it found.
+ */
+export type Step = { 
+/**
+ * Which check.
+ */
+step: StepKind, 
+/**
+ * How it came out.
+ */
+status: StepStatus, 
+/**
+ * What was found (`TLSv1.3 TLS_AES_256_GCM_SHA384 (256 bits)`, `connected as
+ * skein_monitor to app (PostgreSQL 15.8)`), or the error.
+ */
+detail: string, 
+/**
+ * What to do about a `warn` or a `fail`.
+ */
+fix: string | null, };
+
+/**
+ * Which check a step is.
+ */
+export type StepKind = "dns" | "tcp" | "tls" | "auth" | "privileges" | "replication" | "catalog" | "data_path";
+
+/**
+ * How a step came out.
+ */
+export type StepStatus = "ok" | "warn" | "fail" | "skipped";
 
 /**
  * One table's part in a snapshot.
@@ -1322,6 +1655,11 @@ rows: Array<Array<JsonValue>>,
  * Total rows of the table at that snapshot (exact `count(*)`).
  */
 total: number, };
+
+/**
+ * What was diagnosed.
+ */
+export type TargetKind = "primary" | "replica" | "lake";
 
 /**
  * Lag thresholds: warning lowers a replica's standing, critical takes it out of rotation.
