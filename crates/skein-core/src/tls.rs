@@ -482,7 +482,14 @@ pub fn tls_failure(e: &tokio_postgres::Error) -> Option<String> {
         }
         source = s.source();
     }
-    let text = e.to_string();
+    // tokio-postgres says "error performing TLS handshake" on top and the reason in a source.
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
     if text.contains("server does not support TLS") {
         return Some(
             "the server does not accept TLS (ssl = off in its postgresql.conf); turn ssl on there, \
