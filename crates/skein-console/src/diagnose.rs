@@ -792,7 +792,9 @@ fn classify_login_error(e: &skein_pg::Error, node: &str, ep: &Endpoint) -> (Step
                 "the role does not exist on the server: create it, or fix user in the node's URL"
                     .to_owned()
             } else {
-                format!("set the role's password: `skein secret set {node}` (OS keyring), PGPASSWORD or the profile's passfile; or check user in the node's URL")
+                // PostgreSQL answers an expired password (VALID UNTIL in the past) with the same
+                // words as a wrong one; only its log tells them apart.
+                format!("the password is wrong or has expired (the role's VALID UNTIL; the server's log says which): set it with `skein secret set {node}` (OS keyring), PGPASSWORD or the profile's passfile, renew it on the server (ALTER ROLE … VALID UNTIL …), or check user in the node's URL")
             };
             (tls_unknown(), auth_fail(fix))
         }

@@ -1,6 +1,6 @@
 //! Diagnosis of a profile's connections and the connection editor's RPC methods against a
 //! real sandbox (a primary, one streaming replica and a lake): a good profile passes every
-//! step; a wrong password fails at `auth`, a replica the primary does not list fails at
+//! step; a wrong or expired password fails at `auth`, a replica the primary does not list fails at
 //! `replication`, a stopped node fails at `tcp`, each with its fix and the later steps
 //! skipped; a profile saved from the editor keeps its comments, validates, is remembered and
 //! opens.
@@ -140,6 +140,60 @@ async fn diagnosis_of_good_and_broken_profiles() {
     );
     assert_rest_skipped(&d, StepKind::Auth);
 
+    // An expired password (VALID UNTIL in the past): PostgreSQL answers with a wrong
+    // password's words; the fix names both, and how to renew it.
+    let admin = skein_core::conninfo::connect(&format!(
+        "{} password={}",
+        sandbox.conninfo("primary", skein_sandbox::DEMO_DATABASE),
+        sandbox.password().expect("password")
+    ))
+    .await
+    .expect("admin connection");
+    admin
+        .batch_execute(
+            "DROP ROLE IF EXISTS skein_expired; \
+             CREATE ROLE skein_expired LOGIN PASSWORD 'expired-pw' VALID UNTIL '2000-01-01'",
+        )
+        .await
+        .expect("expired role");
+    let expired_pass = dir.join("expired-pgpass");
+    std::fs::write(&expired_pass, "127.0.0.1:*:*:skein_expired:expired-pw\n").expect("write");
+    std::fs::set_permissions(
+        &expired_pass,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let expired = with_text(&sandbox.profile, |t| {
+        t.lines()
+            .map(|l| {
+                if l.starts_with("passfile") {
+                    format!("passfile = \"{}\"", expired_pass.display())
+                } else {
+                    l.replace("user=postgres", "user=skein_expired")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    assert!(
+        expired.primary.url.contains("skein_expired"),
+        "{}",
+        expired.primary.url
+    );
+    let d = diagnose::target(&expired, Some("primary"), TIMEOUT)
+        .await
+        .expect("primary");
+    let auth = d.step(StepKind::Auth).expect("auth");
+    assert_eq!(auth.status, StepStatus::Fail, "{d:#?}");
+    assert!(!auth.detail.contains("expired-pw"), "{auth:?}");
+    assert!(
+        auth.fix
+            .as_deref()
+            .is_some_and(|f| f.contains("expired") && f.contains("VALID UNTIL")),
+        "{auth:?}"
+    );
+    assert_rest_skipped(&d, StepKind::Auth);
+
     // TLS required of a server without it: tls fails with the fix, auth is skipped.
     let tls = with_text(&sandbox.profile, |t| {
         t.replace("dbname=tpch\"", "dbname=tpch sslmode=require\"")
@@ -149,9 +203,9 @@ async fn diagnosis_of_good_and_broken_profiles() {
         .expect("primary");
     let step = d.step(StepKind::Tls).expect("tls");
     assert_eq!(step.status, StepStatus::Fail, "{d:#?}");
-    assert!(step.detail.contains("does not support TLS"), "{step:?}");
+    assert!(step.detail.contains("does not accept TLS"), "{step:?}");
     assert!(
-        step.fix.as_deref().is_some_and(|f| f.contains("ssl = off")),
+        step.fix.as_deref().is_some_and(|f| f.contains("turn ssl on")),
         "{step:?}"
     );
     assert_rest_skipped(&d, StepKind::Tls);
