@@ -578,11 +578,12 @@ pub(crate) fn profile_info(p: &Profile) -> ProfileInfo {
     }
 }
 
-/// `host:port/dbname` of a libpq connection string (URL or key=value), never its user or
-/// password.
+/// `host:port/dbname` of a libpq connection string (URL or key=value, TLS parameters
+/// included, as [`skein_core::conninfo::parse`] reads it), never its user or password.
 fn address(conninfo: &str) -> String {
-    match conninfo.parse::<tokio_postgres::Config>() {
-        Ok(c) => {
+    match skein_core::conninfo::parse(conninfo) {
+        Ok(info) => {
+            let c = &info.config;
             let host = match c.get_hosts().first() {
                 Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
                 #[cfg(unix)]
