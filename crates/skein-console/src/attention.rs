@@ -329,16 +329,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_promoted_replica_comes_before_every_other_item() {
-        let profile = Profile::parse(
+    /// A profile of a primary and replicas r1 and r2 (default thresholds: 5 s, 30 s).
+    fn two_replicas() -> Profile {
+        Profile::parse(
             "name = \"t\"\n[primary]\nurl = \"host=h dbname=d\"\n\
              [[replicas]]\nname = \"r1\"\nurl = \"host=h dbname=d\"\n\
              [[replicas]]\nname = \"r2\"\nurl = \"host=h dbname=d\"\n\
              [lake]\ncatalog = \"host=h dbname=l\"\ndata_path = \"/tmp/l\"\n",
             std::path::Path::new("t.toml"),
         )
-        .expect("profile");
+        .expect("profile")
+    }
+
+    #[test]
+    fn a_promoted_replica_comes_before_every_other_item() {
+        let profile = two_replicas();
         let sample = LagSample {
             taken_at_ms: 1_795_000_000_000,
             nodes: vec![
@@ -375,14 +380,7 @@ mod tests {
 
     #[test]
     fn a_paused_replica_past_a_threshold_says_it_is_paused() {
-        let profile = Profile::parse(
-            "name = \"t\"\n[primary]\nurl = \"host=h dbname=d\"\n\
-             [[replicas]]\nname = \"r1\"\nurl = \"host=h dbname=d\"\n\
-             [[replicas]]\nname = \"r2\"\nurl = \"host=h dbname=d\"\n\
-             [lake]\ncatalog = \"host=h dbname=l\"\ndata_path = \"/tmp/l\"\n",
-            std::path::Path::new("t.toml"),
-        )
-        .expect("profile");
+        let profile = two_replicas();
         let mut paused = status("r1", NodeRole::Replica, ReplicaState::Paused, 1);
         paused.replay_lag_ms = Some(34_700);
         let mut streaming = status("r2", NodeRole::Replica, ReplicaState::Streaming, 1);
