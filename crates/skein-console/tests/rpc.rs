@@ -551,7 +551,13 @@ async fn maintenance_jobs_run_what_the_preview_listed_one_at_a_time() {
     // All caches together, in one commit.
     match call(app, Request::SnapshotCaches { names: vec![] }).await {
         Ok(Response::SnapshotCaches(s)) => {
-            assert_eq!(s.caches, vec![("big_copy".to_string(), 3000)]);
+            assert_eq!(
+                s.caches,
+                vec![skein_lake::CacheRows {
+                    name: "big_copy".into(),
+                    rows: 3000
+                }]
+            );
             assert!(s.snapshot_id.is_some() && s.lsn.contains('/'), "{s:?}");
         }
         other => panic!("snapshot_caches answered {other:?}"),

@@ -77,11 +77,7 @@ async fn cache_rows(lake: &Lake, table: &str, at: At) -> Vec<(String, String)> {
         .rows
         .iter()
         .map(|r| {
-            let text = |v: &serde_json::Value| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| v.to_string())
-            };
+            let text = |v: &skein_lake::Cell| v.to_text().unwrap_or_else(|| "null".into());
             (text(&r[0]), text(&r[1]))
         })
         .collect();
