@@ -402,8 +402,6 @@ took_ms: number, };
 
 /**
  * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
- * [`ErrorCode::ALL`] lists every code by that name (the UI's `ERROR_CODES` is generated
- * from it).
  */
 export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Tls" | "Timeout" | "Cancelled" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal" | "PermissionDenied";
 
