@@ -2,16 +2,16 @@
 //! router sends it, reads served from fresh caches (whole, and joined live in DuckDB), and a
 //! stale cache never used.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use skein_console::rpc::{CacheSpec, QueryResult, QueryRoute, QueryTarget, RoutingStats};
 use skein_console::{App, ConsoleOptions, Request, Response};
 use skein_core::ErrorCode;
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::ScratchSandbox;
 
 struct Stack {
-    sandbox: Sandbox,
+    /// Stopped and removed when dropped, after the console is closed.
+    sandbox: ScratchSandbox,
     app: App,
 }
 
@@ -20,7 +20,6 @@ impl Drop for Stack {
         if let Some(c) = self.app.console() {
             c.close();
         }
-        let _ = Sandbox::down(&self.sandbox.dir);
     }
 }
 
@@ -56,14 +55,10 @@ const JOINED: &str = "SELECT t.k, t.total, l.label FROM (SELECT k, sum(v) AS tot
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workbench_explains_runs_and_serves_fresh_caches_only() {
-    let dir = PathBuf::from(format!("/tmp/skein-workbench-test-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 2,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
+    let sandbox = ScratchSandbox::up("workbench-test", 2)
+        .await
+        .expect("sandbox up");
+    let dir = sandbox.dir.clone();
     let app = App::with_config_dir(
         ConsoleOptions {
             lag_interval: Duration::from_millis(250),
