@@ -51,7 +51,7 @@ pub enum CacheCommand {
     Snapshot {
         /// Cache names; all caches when none.
         names: Vec<String>,
-        /// Print `{ "caches": [[name, rows]…], "snapshot_id", "lsn", "served_by", "duration_ms" }`.
+        /// Print `{ "caches": [{ "name", "rows" }…], "snapshot_id", "lsn", "served_by", "duration_ms" }`.
         #[arg(long)]
         json: bool,
     },
@@ -153,7 +153,7 @@ pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
                 s.snapshot_id.map_or("?".into(), |i| i.to_string()),
                 s.caches
                     .iter()
-                    .map(|(n, r)| format!("{n} ({r} rows)"))
+                    .map(|c| format!("{} ({} rows)", c.name, c.rows))
                     .collect::<Vec<_>>()
                     .join(", "),
                 s.lsn,

@@ -89,7 +89,7 @@ pub async fn run(profile: &Profile, cmd: LakeCommand) -> anyhow::Result<()> {
             }
             let oldest = s
                 .oldest_snapshot
-                .map_or("-".into(), |(id, ms)| format!("{id} ({})", time(ms)));
+                .map_or("-".into(), |o| format!("{} ({})", o.id, time(o.time_ms)));
             output::table(
                 &[
                     "SNAPSHOTS",

@@ -16,8 +16,8 @@ use crate::console::{Console, ConsoleOptions};
 use crate::error::{Error, Result};
 use crate::rpc::{Event, ProfileList, Request, Response};
 
-/// Recent profiles remembered.
-pub const RECENT_MAX: usize = 10;
+/// Recent profiles remembered ([`crate::limits::RECENT_PROFILES_MAX`]).
+pub const RECENT_MAX: usize = crate::limits::RECENT_PROFILES_MAX;
 
 /// Events buffered per subscriber before a slow one starts missing them (an hour of lag
 /// events for 16 replicas is not kept here: history is asked for with `lag_history`).
@@ -92,9 +92,20 @@ impl App {
         }
     }
 
-    /// Answers one request. Errors cross as `{ code, message }`.
+    /// Answers one request with the response of the same method. Errors cross as
+    /// `{ code, message }`; a response of another method (a slip in the dispatch below) is
+    /// `Internal` rather than a wrong answer.
     pub async fn rpc(&self, request: Request) -> std::result::Result<Response, ErrorInfo> {
-        self.dispatch(request).await.map_err(|e| e.info())
+        let method = request.method();
+        let response = self.dispatch(request).await.map_err(|e| e.info())?;
+        if response.method() != method {
+            return Err(Error::Internal(format!(
+                "the console answered {method} with a {} response",
+                response.method()
+            ))
+            .info());
+        }
+        Ok(response)
     }
 
     async fn dispatch(&self, request: Request) -> Result<Response> {

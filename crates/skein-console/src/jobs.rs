@@ -16,8 +16,8 @@ use crate::console::Console;
 use crate::error::{Error, Result};
 use crate::rpc::Event;
 
-/// Jobs kept in the list (older ones fall off).
-pub const JOBS_KEPT: usize = 50;
+/// Jobs kept in the list (older ones fall off; [`crate::limits::JOBS_KEPT`]).
+pub const JOBS_KEPT: usize = crate::limits::JOBS_KEPT;
 
 /// What a job does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -9,6 +9,7 @@
 mod app;
 mod attention;
 pub mod bindings;
+mod board;
 mod cached_reads;
 pub mod chart;
 mod console;
@@ -18,16 +19,19 @@ mod error;
 pub mod history;
 pub mod jobs;
 pub mod lag_log;
+pub mod limits;
 mod privileges;
 pub mod rpc;
 mod sampler;
 mod scheduler;
+mod sessions;
 mod watcher;
 pub mod workbench;
 
 pub use app::{App, RECENT_MAX};
 pub use console::{Console, ConsoleOptions};
 pub use error::{Error, Result};
+pub use limits::Limit;
 pub use rpc::{Event, Request, Response};
 pub use watcher::EXACT_EVERY;
 

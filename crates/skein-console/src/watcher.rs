@@ -166,7 +166,8 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
                 .caches
                 .lock()
                 .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
-            let same = signature.is_some() && board.signatures.get(&name) == signature.as_ref();
+            let known = board.get(&name).and_then(|e| e.signature.as_ref());
+            let same = signature.is_some() && known == signature.as_ref();
             board
                 .views
                 .iter()
@@ -190,7 +191,7 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
             .caches
             .lock()
             .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
-        board.signatures = signatures;
+        board.set_signatures(signatures);
         let mut out = Vec::with_capacity(views.len());
         for status in views {
             let name = status.definition.name.clone();
@@ -199,16 +200,18 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
                 CacheState::Stale | CacheState::Expired | CacheState::Edited
             );
             let since = if stale {
-                Some(*board.stale_since.entry(name.clone()).or_insert(now))
+                Some(*board.entry(&name).stale_since.get_or_insert(now))
             } else {
-                board.stale_since.remove(&name);
+                if let Some(e) = board.get_mut(&name) {
+                    e.stale_since = None;
+                }
                 None
             };
             let next_run_ms = crate::scheduler::next_run(&board, &status);
             out.push(CacheView {
                 next_run_ms,
-                refreshing: board.refreshing.contains(&name),
-                last_outcome: board.last_outcome.get(&name).cloned(),
+                refreshing: board.refreshing(&name),
+                last_outcome: board.get(&name).and_then(|e| e.last_outcome.clone()),
                 stale_since_ms: since,
                 status,
             });

@@ -20,6 +20,7 @@
 use serde::{Deserialize, Serialize};
 use skein_pg::Node;
 
+use crate::changes::SnapshotRef;
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
 use crate::snapshot::Snapshot;
@@ -29,10 +30,11 @@ use crate::snapshot::Snapshot;
 pub struct LakeStats {
     /// Snapshots (`<lake>.snapshots()`).
     pub snapshots: u64,
-    /// The oldest snapshot's id and time (ms since the Unix epoch).
-    pub oldest_snapshot: Option<(i64, i64)>,
-    /// The newest snapshot's id and time (ms since the Unix epoch): never expired.
-    pub newest_snapshot: Option<(i64, i64)>,
+    /// The oldest snapshot (`id`, `time_ms`: ms since the Unix epoch); `null` when the
+    /// lake has none.
+    pub oldest_snapshot: Option<SnapshotRef>,
+    /// The newest snapshot, likewise: never expired.
+    pub newest_snapshot: Option<SnapshotRef>,
     /// Data and delete files the catalog lists (`ducklake_data_file` + `ducklake_delete_file`).
     pub files: u64,
     /// Their bytes (`file_size_bytes`).
@@ -195,13 +197,15 @@ impl Lake {
                 .map_err(Error::duck("reading the data files"))?;
             let newest_snapshot = crate::changes::history_range(conn, lake)
                 .ok()
-                .map(|(_, newest)| (newest.id, newest.time_ms));
+                .map(|(_, newest)| newest);
             let scheduled = scheduled_files(conn, lake)?;
             let inlined_rows = inlined_rows(conn, &meta)?;
             let scheduled_bytes = scheduled.iter().map(|f| f.bytes).sum::<Option<u64>>();
             Ok(LakeStats {
                 snapshots: snapshots.max(0) as u64,
-                oldest_snapshot: oldest_id.zip(oldest_ms),
+                oldest_snapshot: oldest_id
+                    .zip(oldest_ms)
+                    .map(|(id, time_ms)| SnapshotRef { id, time_ms }),
                 newest_snapshot,
                 files: files.max(0) as u64,
                 bytes: bytes.max(0) as u64,

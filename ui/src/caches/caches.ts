@@ -168,7 +168,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
             'span',
             { class: 'together-caches small' },
             ' — ',
-            r.caches.map(([name, n], i) => [i ? ', ' : '', h('span', { class: 'mono' }, name), ` ${plural(n, 'row')}`]),
+            r.caches.map(({ name, rows: n }, i) => [i ? ', ' : '', h('span', { class: 'mono' }, name), ` ${plural(n, 'row')}`]),
           ),
         );
       })
