@@ -65,6 +65,7 @@ impl App {
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let profile = Profile::load(&path)?;
         self.open(profile)?;
+        tracing::info!(profile = %path.display(), "profile opened");
         self.remember(&path);
         let list = self.profiles();
         let _ = self.events.send(Event::ProfileOpened(list.clone()));
@@ -277,11 +278,16 @@ impl App {
         list.retain(|p| *p != path);
         list.insert(0, path);
         list.truncate(RECENT_MAX);
-        if let Some(dir) = file.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        if let Ok(text) = serde_json::to_string_pretty(&list) {
-            let _ = std::fs::write(file, text);
+        let written = serde_json::to_string_pretty(&list)
+            .map_err(std::io::Error::other)
+            .and_then(|text| {
+                if let Some(dir) = file.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&file, text)
+            });
+        if let Err(e) = written {
+            tracing::warn!(file = %file.display(), "the recent profiles are not remembered: {e}");
         }
     }
 }

@@ -205,7 +205,9 @@ async fn diagnosis_of_good_and_broken_profiles() {
     assert_eq!(step.status, StepStatus::Fail, "{d:#?}");
     assert!(step.detail.contains("does not accept TLS"), "{step:?}");
     assert!(
-        step.fix.as_deref().is_some_and(|f| f.contains("turn ssl on")),
+        step.fix
+            .as_deref()
+            .is_some_and(|f| f.contains("turn ssl on")),
         "{step:?}"
     );
     assert_rest_skipped(&d, StepKind::Tls);
