@@ -27,7 +27,7 @@ use crate::failure::fail;
     name = "skein",
     version,
     about = "Console for PostgreSQL read replicas and a DuckLake lakehouse",
-    after_help = "Logs go to ~/.local/state/skein/logs/ (or $SKEIN_STATE_DIR/logs); SKEIN_LOG (else RUST_LOG) sets the level. A failing command exits with a status per error code (see the README); with --json its error is one JSON line on standard error."
+    after_help = "Logs: STATE/logs/skein-cli.YYYY-MM-DD.log, STATE being $SKEIN_STATE_DIR, else $XDG_STATE_HOME/skein, else ~/.local/state/skein; SKEIN_LOG (else RUST_LOG) sets the level, -v prints the log to standard error too.\nA failing command exits with a status per error code (2 InvalidInput, 3 NotFound, 4 ConnectionRefused, 5 AuthFailed, …: see the README); with --json its error is one JSON line {\"code\", \"message\"} on standard error."
 )]
 struct Cli {
     /// Print the log to standard error too (it always goes to the log file); never to

@@ -95,7 +95,20 @@ impl App {
 
     /// Answers one request. Errors cross as `{ code, message }`.
     pub async fn rpc(&self, request: Request) -> std::result::Result<Response, ErrorInfo> {
-        self.dispatch(request).await.map_err(|e| e.info())
+        // Only the method is logged: parameters may hold SQL or a typed-in password.
+        let method = serde_json::to_value(&request)
+            .ok()
+            .and_then(|v| v.get("method").and_then(|m| m.as_str()).map(str::to_owned))
+            .unwrap_or_default();
+        self.dispatch(request).await.map_err(|e| {
+            let info = e.info();
+            if info.code == skein_core::ErrorCode::Internal {
+                tracing::warn!(%method, code = %info.code, "request failed: {}", info.message);
+            } else {
+                tracing::debug!(%method, code = %info.code, "request failed: {}", info.message);
+            }
+            info
+        })
     }
 
     async fn dispatch(&self, request: Request) -> Result<Response> {
