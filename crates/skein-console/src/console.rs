@@ -150,6 +150,13 @@ impl Console {
             next_job: std::sync::atomic::AtomicU64::new(1),
             privileges: Mutex::new(Default::default()),
         });
+        tracing::info!(
+            profile = %shared.profile.name,
+            primary = %shared.probe.primary.addr,
+            replicas = %shared.probe.replicas.iter().map(|n| format!("{} ({})", n.name(), n.addr)).collect::<Vec<_>>().join(", "),
+            lake = %shared.profile.lake.name,
+            "console started"
+        );
         tokio::spawn(crate::sampler::lag_sampler(
             Arc::downgrade(&shared),
             shared.cancel.clone(),
@@ -393,8 +400,10 @@ impl Console {
             }
         }
         // The board (explain, the scheduler) shows the new definition's state before this
-        // returns: a changed definition is `edited` at once.
-        let _ = crate::watcher::update_caches(&self.shared, false).await;
+        // returns: a changed definition is `edited` at once (else at the watcher's next pass).
+        if let Err(e) = crate::watcher::update_caches(&self.shared, false).await {
+            tracing::debug!(cache = %spec.name, "the caches' states wait for the watcher: {e}");
+        }
         Ok(def)
     }
 

@@ -131,6 +131,7 @@ impl Console {
             error: None,
         };
         self.record_job(&job);
+        tracing::info!(job = job.id, lake = %lake.name, "job started: {}", job.title);
         let console = self.clone();
         let mut running = job.clone();
         tokio::spawn(async move {
@@ -139,10 +140,24 @@ impl Console {
             running.finished_ms = Some(crate::now_ms());
             match outcome {
                 Ok(result) => {
+                    tracing::info!(
+                        job = running.id,
+                        lake = %lake.name,
+                        "{}: {}",
+                        running.title,
+                        result.message
+                    );
                     running.state = JobState::Done;
                     running.result = Some(result);
                 }
                 Err(e) => {
+                    tracing::warn!(
+                        job = running.id,
+                        lake = %lake.name,
+                        code = %e.code(),
+                        "{} failed: {e}",
+                        running.title
+                    );
                     running.state = JobState::Failed;
                     running.error = Some(e.info());
                 }

@@ -62,7 +62,20 @@ impl Console {
         for (name, ttl_ms) in due {
             let console = self.clone();
             tokio::spawn(async move {
-                let _ = console.refresh_if_changed(&name).await;
+                tracing::debug!(cache = %name, "scheduled refresh starts");
+                // An outcome (REFRESHED, SKIPPED, ERROR) is logged by the lake; here only a
+                // refresh that could not start.
+                match console.refresh_if_changed(&name).await {
+                    Ok(_) => {}
+                    Err(e) if e.code() == skein_core::ErrorCode::Conflict => {
+                        tracing::debug!(cache = %name, "scheduled refresh not run: {e}")
+                    }
+                    Err(e) => tracing::warn!(
+                        cache = %name,
+                        code = %e.code(),
+                        "scheduled refresh could not run: {e}"
+                    ),
+                }
                 if let Ok(mut board) = console.board() {
                     let entry = board.entry(&name);
                     entry.scheduled = false;

@@ -158,9 +158,17 @@ impl MaintenanceLock {
     /// Releases the lock (closing its connection).
     pub async fn release(mut self) {
         if let Some(c) = self.client.take() {
-            let _ = c
+            // Closing the connection releases the lock too, so a failure here frees it anyway.
+            if let Err(e) = c
                 .execute("SELECT pg_advisory_unlock($1)", &[&self.key])
-                .await;
+                .await
+            {
+                tracing::debug!(
+                    key = self.key,
+                    "maintenance lock released by closing its connection: {}",
+                    skein_core::conninfo::describe(&e)
+                );
+            }
         }
     }
 }
@@ -255,7 +263,14 @@ impl Lake {
         if dry_run {
             self.read(work).await
         } else {
-            self.run(work).await
+            let expired = self.run(work).await?;
+            tracing::info!(
+                lake = %self.name,
+                snapshots = expired.len(),
+                ids = %expired.iter().map(|s| s.id.to_string()).collect::<Vec<_>>().join(","),
+                "snapshots expired"
+            );
+            Ok(expired)
         }
     }
 
@@ -332,6 +347,12 @@ impl Lake {
                 )
             })
             .await?;
+        tracing::info!(
+            lake = %self.name,
+            function,
+            files = deleted.len(),
+            "lake files deleted"
+        );
         Ok(deleted
             .into_iter()
             .map(|path| LakeFile {
@@ -531,5 +552,13 @@ impl Lake {
             })
         })
         .await
+        .inspect(|done| {
+            tracing::info!(
+                lake = %self.name,
+                tables = done.len(),
+                "{} done",
+                what.describe()
+            )
+        })
     }
 }
