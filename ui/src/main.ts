@@ -5,21 +5,21 @@ import 'uplot/dist/uPlot.min.css';
 import './styles/base.css';
 import './styles/components.css';
 
+import { cachesPage } from './caches/caches';
+import { connectionsPage } from './connections/connections';
 import { createBackend } from './lib/backend';
 import { startRelativeTicker } from './lib/dom';
 import type { Ctx, Page, PageFactory } from './lib/page';
-import { type PageName, currentRoute, href, navigate } from './lib/router';
+import { currentRoute, href, navigate, type PageName } from './lib/router';
 import { Store } from './lib/store';
 import { initTheme } from './lib/theme';
-import { createFrame } from './shell/frame';
-import { gate } from './shell/gate';
 import { overviewPage } from './overview/overview';
 import { replicasPage } from './replicas/replicas';
-import { cachesPage } from './caches/caches';
-import { snapshotsPage } from './snapshots/snapshots';
 import { settingsPage } from './settings/settings';
+import { createFrame } from './shell/frame';
+import { gate } from './shell/gate';
+import { snapshotsPage } from './snapshots/snapshots';
 import { workbenchPage } from './workbench/workbench';
-import { connectionsPage } from './connections/connections';
 
 const FACTORIES: Record<PageName, PageFactory> = {
   overview: overviewPage,

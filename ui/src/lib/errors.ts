@@ -13,9 +13,7 @@ export function errorBox(err: unknown, action: string, opts: { compact?: boolean
   copy.addEventListener('click', () => {
     void copyText(details).then(() => flash(copy, 'Copied'));
   });
-  const retry = opts.retry
-    ? h('button', { type: 'button', class: 'btn btn-small', on: { click: () => opts.retry?.() } }, 'Retry')
-    : null;
+  const retry = opts.retry ? h('button', { type: 'button', class: 'btn btn-small', on: { click: () => opts.retry?.() } }, 'Retry') : null;
   return h(
     'div',
     {

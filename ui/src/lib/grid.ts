@@ -2,7 +2,9 @@
 // values (NULL shown as such), double-click copies a cell, and the page as CSV.
 
 import type { JsonValue } from './bindings';
+import { toCsv } from './csv';
 import { copyText, h, replace, setAttr, setText } from './dom';
+import { cellText, compareValues } from './sort';
 
 export interface Grid {
   el: HTMLElement;
@@ -10,42 +12,19 @@ export interface Grid {
   csv(): string;
 }
 
-function cellText(v: JsonValue): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
-
-function csvField(v: JsonValue): string {
-  if (v === null) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function compare(a: JsonValue, b: JsonValue): number {
-  if (a === null && b === null) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
-  const x = cellText(a);
-  const y = cellText(b);
-  const nx = Number(x);
-  const ny = Number(y);
-  if (x.trim() !== '' && y.trim() !== '' && Number.isFinite(nx) && Number.isFinite(ny)) return nx - ny;
-  return x.localeCompare(y);
-}
-
 export function dataGrid(
   columns: string[],
   rows: JsonValue[][],
-  opts: { label: string; onCopy?: (text: string) => void; /** Right-aligned columns (default: those holding only numbers). */ numeric?: boolean[] },
+  opts: {
+    label: string;
+    onCopy?: (text: string) => void /** Right-aligned columns (default: those holding only numbers). */;
+    numeric?: boolean[];
+  },
 ): Grid {
   let order = rows.map((_, i) => i);
   let sortCol: number | null = null;
   let asc = true;
-  const numeric =
-    opts.numeric ?? columns.map((_, c) => rows.length > 0 && rows.every((r) => r[c] === null || typeof r[c] === 'number'));
+  const numeric = opts.numeric ?? columns.map((_, c) => rows.length > 0 && rows.every((r) => r[c] === null || typeof r[c] === 'number'));
 
   const tbody = h('tbody');
   const marks: HTMLElement[] = [];
@@ -59,10 +38,12 @@ export function dataGrid(
         sortCol = c;
         asc = true;
       }
-      order = rows.map((_, i) => i).sort((i, j) => {
-        const r = compare(rows[i]![c] ?? null, rows[j]![c] ?? null);
-        return asc ? r : -r;
-      });
+      order = rows
+        .map((_, i) => i)
+        .sort((i, j) => {
+          const r = compareValues(rows[i]![c], rows[j]![c]);
+          return asc ? r : -r;
+        });
       draw();
     });
     return h('th', { scope: 'col', class: numeric[c] ? 'num' : undefined }, b);
@@ -102,18 +83,14 @@ export function dataGrid(
   });
 
   draw();
-  const table = h(
-    'table',
-    { class: 'table data-grid', 'aria-label': opts.label },
-    h('thead', null, h('tr', null, ths)),
-    tbody,
-  );
+  const table = h('table', { class: 'table data-grid', 'aria-label': opts.label }, h('thead', null, h('tr', null, ths)), tbody);
   return {
     el: h('div', { class: 'grid-wrap', tabindex: '0', role: 'region', 'aria-label': `${opts.label} (scrolls)` }, table),
     csv() {
-      const lines = [columns.map((c) => csvField(c)).join(',')];
-      for (const i of order) lines.push(columns.map((_, c) => csvField(rows[i]![c] ?? null)).join(','));
-      return `${lines.join('\r\n')}\r\n`;
+      return toCsv(
+        columns,
+        order.map((i) => rows[i]!),
+      );
     },
   };
 }

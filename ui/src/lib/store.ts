@@ -2,6 +2,7 @@
 // (lag ticks, cache states, refreshes, lake changes, routing counters, profile switches). Pages read it and
 // subscribe to the topics they show; none of them polls.
 
+import { type Backend, RpcError } from './backend';
 import type {
   Attention,
   CacheView,
@@ -16,7 +17,6 @@ import type {
   RoutingStats,
   Thresholds,
 } from './bindings';
-import { type Backend, RpcError } from './backend';
 import { LagTimeline } from './timeline';
 
 export type Topic =
@@ -70,7 +70,10 @@ export class Store {
 
   on(topic: Topic, fn: () => void): () => void {
     let set = this.listeners.get(topic);
-    if (!set) this.listeners.set(topic, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(topic, set);
+    }
     set.add(fn);
     return () => set.delete(fn);
   }

@@ -13,8 +13,8 @@ import { href } from '../lib/router';
 import { badge, nodeBadge, rotationBadge, routingOf, tlsFact, worst } from '../lib/status';
 import { onThemeChange, resolvedTheme } from '../lib/theme';
 import { LagChart } from '../replicas/chart';
-import { routingPanel } from '../workbench/routing';
 import { seriesColor, seriesDash } from '../replicas/palette';
+import { routingPanel } from '../workbench/routing';
 
 /** The page that shows an attention item's subject (`replica2`, `cache x`, `lake`). */
 function subjectLink(subject: string): string {
@@ -28,7 +28,12 @@ export const overviewPage: PageFactory = ({ store }) => {
 
   // Primary.
   const primaryBody = h('div', { class: 'node-body' });
-  const primaryCard = h('div', { class: 'topo-card', dataset: { testid: 'topo-primary' } }, h('div', { class: 'topo-kicker' }, 'Primary · writes'), primaryBody);
+  const primaryCard = h(
+    'div',
+    { class: 'topo-card', dataset: { testid: 'topo-primary' } },
+    h('div', { class: 'topo-kicker' }, 'Primary · writes'),
+    primaryBody,
+  );
 
   // Replicas.
   const replicaList = h('ul', { class: 'topo-replicas', 'aria-label': 'Replicas' });
@@ -81,8 +86,7 @@ export const overviewPage: PageFactory = ({ store }) => {
   el.append(lagPanel);
   let lagChart: LagChart | null = null;
   let lagKey = '';
-  const replicaNames = () =>
-    (store.sample?.nodes ?? store.profile?.nodes ?? []).filter((n) => n.role === 'replica').map((n) => n.name);
+  const replicaNames = () => (store.sample?.nodes ?? store.profile?.nodes ?? []).filter((n) => n.role === 'replica').map((n) => n.name);
   const layoutLag = () => {
     const names = replicaNames();
     const key = `${names.join(',')}|${resolvedTheme()}`;
@@ -146,13 +150,25 @@ export const overviewPage: PageFactory = ({ store }) => {
 
   const nodeFacts = (n: NodeStatus) => {
     const facts: (string | HTMLElement)[] = [];
-    if (n.lsn) facts.push(h('span', { class: 'mono', title: n.role === 'primary' ? 'pg_current_wal_lsn()' : 'pg_last_wal_replay_lsn()' }, n.lsn));
+    if (n.lsn)
+      facts.push(h('span', { class: 'mono', title: n.role === 'primary' ? 'pg_current_wal_lsn()' : 'pg_last_wal_replay_lsn()' }, n.lsn));
     if (n.timeline_id !== null)
       facts.push(
-        h('span', { class: 'muted', dataset: { testid: 'timeline' }, title: 'The WAL timeline (pg_walfile_name(pg_current_wal_lsn()) on the primary)' }, ` · timeline ${n.timeline_id}`),
+        h(
+          'span',
+          {
+            class: 'muted',
+            dataset: { testid: 'timeline' },
+            title: 'The WAL timeline (pg_walfile_name(pg_current_wal_lsn()) on the primary)',
+          },
+          ` · timeline ${n.timeline_id}`,
+        ),
       );
     const tls = tlsFact(n);
-    if (tls) facts.push(h('span', { class: tls.encrypted ? 'muted' : 'muted tls-off', dataset: { testid: 'tls' }, title: tls.title }, ` · ${tls.word}`));
+    if (tls)
+      facts.push(
+        h('span', { class: tls.encrypted ? 'muted' : 'muted tls-off', dataset: { testid: 'tls' }, title: tls.title }, ` · ${tls.word}`),
+      );
     return facts;
   };
 
@@ -161,12 +177,18 @@ export const overviewPage: PageFactory = ({ store }) => {
     const profNodes = store.profile?.nodes ?? [];
     const prim = s?.nodes.find((n) => n.role === 'primary');
     const primInfo = profNodes.find((n) => n.role === 'primary');
-    const primKey = prim ? `${prim.state}|${prim.level}|${prim.lsn}|${prim.timeline_id}|${prim.tls?.version}|${prim.tls?.cipher}|${prim.error?.code}|${prim.error?.message}` : 'none';
+    const primKey = prim
+      ? `${prim.state}|${prim.level}|${prim.lsn}|${prim.timeline_id}|${prim.tls?.version}|${prim.tls?.cipher}|${prim.error?.code}|${prim.error?.message}`
+      : 'none';
     if (primaryBody.dataset.k === primKey) {
       /* unchanged */
     } else if (!prim) {
       primaryBody.dataset.k = primKey;
-      replace(primaryBody, h('div', { class: 'node-name' }, primInfo?.name ?? 'primary'), h('div', { class: 'muted' }, 'waiting for the first lag sample'));
+      replace(
+        primaryBody,
+        h('div', { class: 'node-name' }, primInfo?.name ?? 'primary'),
+        h('div', { class: 'muted' }, 'waiting for the first lag sample'),
+      );
     } else {
       primaryBody.dataset.k = primKey;
       replace(
@@ -198,7 +220,10 @@ export const overviewPage: PageFactory = ({ store }) => {
           h('a', { class: 'replica-name', href: href('replicas') }, n.name),
           h('span', { class: 'replica-state' }),
           h('span', { class: 'replica-rotation', dataset: { testid: 'topo-rotation' } }),
-          h('span', { class: 'lag-badge', title: 'Replay lag (pg_stat_replication.replay_lag on the primary) · bytes behind (primary LSN − replay LSN)' }),
+          h('span', {
+            class: 'lag-badge',
+            title: 'Replay lag (pg_stat_replication.replay_lag on the primary) · bytes behind (primary LSN − replay LSN)',
+          }),
           h('div', { class: 'replica-error' }),
         );
         return li;
@@ -236,7 +261,11 @@ export const overviewPage: PageFactory = ({ store }) => {
         const tls = tlsFact(n);
         setText(
           lagEl,
-          n.state === 'down' ? '' : n.state === 'promoted' ? `no replay lag: out of recovery${tli}` : `${duration(n.replay_lag_ms)} · ${bytes(n.lag_bytes)}${tli}${tls ? ` · ${tls.word}` : ''}`,
+          n.state === 'down'
+            ? ''
+            : n.state === 'promoted'
+              ? `no replay lag: out of recovery${tli}`
+              : `${duration(n.replay_lag_ms)} · ${bytes(n.lag_bytes)}${tli}${tls ? ` · ${tls.word}` : ''}`,
         );
         setAttr(lagEl, 'data-tls', tls?.word ?? null);
         setAttr(lagEl, 'data-level', n.level);
@@ -256,15 +285,31 @@ export const overviewPage: PageFactory = ({ store }) => {
       setAttr(lakeCard, 'data-tone', 'muted');
       return;
     }
-    const b = l.reachable ? { word: 'reachable', tone: 'ok' as const, icon: '●' } : { word: 'unreachable', tone: 'crit' as const, icon: '✕' };
+    const b = l.reachable
+      ? { word: 'reachable', tone: 'ok' as const, icon: '●' }
+      : { word: 'unreachable', tone: 'crit' as const, icon: '✕' };
     setAttr(lakeCard, 'data-tone', b.tone);
     replace(
       lakeBody,
       h('div', { class: 'node-name' }, p?.lake_name ?? 'lake', ' ', badge(b)),
-      h('div', { class: 'big-num', dataset: { testid: 'lake-snapshots' } }, count(l.snapshots ?? 0), h('span', { class: 'unit' }, ' snapshots')),
-      l.current_snapshot !== null ? h('div', { class: 'small muted' }, 'current snapshot ', h('a', { href: href('snapshots', l.current_snapshot) }, String(l.current_snapshot))) : null,
+      h(
+        'div',
+        { class: 'big-num', dataset: { testid: 'lake-snapshots' } },
+        count(l.snapshots ?? 0),
+        h('span', { class: 'unit' }, ' snapshots'),
+      ),
+      l.current_snapshot !== null
+        ? h(
+            'div',
+            { class: 'small muted' },
+            'current snapshot ',
+            h('a', { href: href('snapshots', l.current_snapshot) }, String(l.current_snapshot)),
+          )
+        : null,
       l.error ? h('div', { class: 'node-error' }, h('code', null, l.error.code), ' ', l.error.message) : null,
-      !l.reachable ? h('div', { class: 'small muted' }, 'Replicas and lag charts still work; caches and snapshots wait for the lake.') : null,
+      !l.reachable
+        ? h('div', { class: 'small muted' }, 'Replicas and lag charts still work; caches and snapshots wait for the lake.')
+        : null,
     );
   };
 
@@ -276,7 +321,15 @@ export const overviewPage: PageFactory = ({ store }) => {
       by.set(k, (by.get(k) ?? 0) + 1);
     }
     const item = (k: CacheState | 'refreshing' | 'error', tone: string, icon: string, word: string) =>
-      by.get(k) ? h('li', { class: `cache-count tone-${tone}`, dataset: { cacheState: k } }, h('span', { 'aria-hidden': 'true' }, icon), h('b', null, count(by.get(k)!)), ` ${word}`) : null;
+      by.get(k)
+        ? h(
+            'li',
+            { class: `cache-count tone-${tone}`, dataset: { cacheState: k } },
+            h('span', { 'aria-hidden': 'true' }, icon),
+            h('b', null, count(by.get(k)!)),
+            ` ${word}`,
+          )
+        : null;
     // Expired (TTL passed, sources unchanged) holds current data: never an alarm colour.
     const cacheTone = by.get('error') ? 'crit' : by.get('stale') || by.get('edited') ? 'warn' : cs.length ? 'ok' : 'muted';
     setAttr(cacheCard, 'data-tone', cacheTone);
@@ -304,7 +357,10 @@ export const overviewPage: PageFactory = ({ store }) => {
   const renderAttention = () => {
     const items = store.attention;
     if (!items.length) {
-      replace(attention, h('li', { class: 'attention-none' }, h('span', { class: 'tone-ok-text', 'aria-hidden': 'true' }, '✓ '), 'Nothing needs attention.'));
+      replace(
+        attention,
+        h('li', { class: 'attention-none' }, h('span', { class: 'tone-ok-text', 'aria-hidden': 'true' }, '✓ '), 'Nothing needs attention.'),
+      );
       return;
     }
     replace(

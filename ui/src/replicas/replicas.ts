@@ -4,14 +4,14 @@
 // one combined chart per measure with a legend, and a small-multiples grid.
 
 import type { ChartFile, ChartFormat, NodeStatus } from '../lib/bindings';
-import { h, replace, setAttr, setText, timeAgo, filterBox } from '../lib/dom';
+import { filterBox, h, replace, setAttr, setText, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { bytes, duration, parseTime, seconds, utc } from '../lib/format';
+import { download } from '../lib/grid';
 import { Disposer, type PageFactory } from '../lib/page';
 import { badge, nodeBadge, rotationBadge, routingOf, tlsFact } from '../lib/status';
-import { onThemeChange, cssVar, resolvedTheme } from '../lib/theme';
+import { cssVar, onThemeChange, resolvedTheme } from '../lib/theme';
 import { LagChart } from './chart';
-import { download } from '../lib/grid';
 import { seriesColor, seriesDash, withAlpha } from './palette';
 
 /** Saves an exported chart (base64 PNG or SVG text) as a file. */
@@ -64,12 +64,19 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
     primaryLine,
     notice,
     body,
-    h('p', { class: 'hint' }, 'Drag across a chart to zoom; Reset zoom (or a double-click) shows the whole hour again. Times are UTC. A promoted or down replica has no lag: its line has a gap. ', LAG_SOURCE, ' ', BYTES_SOURCE),
+    h(
+      'p',
+      { class: 'hint' },
+      'Drag across a chart to zoom; Reset zoom (or a double-click) shows the whole hour again. Times are UTC. A promoted or down replica has no lag: its line has a gap. ',
+      LAG_SOURCE,
+      ' ',
+      BYTES_SOURCE,
+    ),
   );
 
   const replicaNames = (): string[] => {
     const fromSample = store.sample?.nodes.filter((n) => n.role === 'replica').map((n) => n.name);
-    if (fromSample && fromSample.length) return fromSample;
+    if (fromSample?.length) return fromSample;
     return (store.profile?.nodes ?? []).filter((n) => n.role === 'replica').map((n) => n.name);
   };
   const thresholds = () => store.thresholds;
@@ -86,7 +93,14 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
       height: mini ? 70 : 190,
       label: `Replay lag and bytes behind of ${name}, last hour`,
       series: mini
-        ? [{ label: 'replay lag', scale: 'lag', color: cssVar('--chart-lag') || seriesColor(0, theme), get: () => store.timeline.node(name)?.lag }]
+        ? [
+            {
+              label: 'replay lag',
+              scale: 'lag',
+              color: cssVar('--chart-lag') || seriesColor(0, theme),
+              get: () => store.timeline.node(name)?.lag,
+            },
+          ]
         : [
             {
               label: 'bytes behind',
@@ -97,7 +111,13 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
               width: 1.25,
             },
             // Drawn last, so the lag line stays on top where the two shapes meet.
-            { label: 'replay lag', scale: 'lag', color: cssVar('--chart-lag') || seriesColor(0, theme), get: () => store.timeline.node(name)?.lag, width: 1.75 },
+            {
+              label: 'replay lag',
+              scale: 'lag',
+              color: cssVar('--chart-lag') || seriesColor(0, theme),
+              get: () => store.timeline.node(name)?.lag,
+              width: 1.75,
+            },
           ],
       thresholds,
       note: () => {
@@ -174,7 +194,10 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
               })
               .finally(() => {
                 delete replay.dataset.busy;
-                updateReplay(cards.get(name), store.sample?.nodes.find((n) => n.name === name));
+                updateReplay(
+                  cards.get(name),
+                  store.sample?.nodes.find((n) => n.name === name),
+                );
               });
           },
         },
@@ -201,10 +224,17 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
     c.replay.dataset.action = action;
     setText(c.replay, paused ? 'Resume replay' : 'Pause replay');
     const allowed = store.privilegesOf(c.name)?.replay_control;
-    const denied = allowed && !allowed.allowed ? (allowed.reason ?? 'the profile\'s role may not control replay') : null;
-    const noReplay = !n || n.state === 'down' || n.state === 'promoted' ? 'no WAL replay to control: the replica is down or out of recovery' : null;
+    const denied = allowed && !allowed.allowed ? (allowed.reason ?? "the profile's role may not control replay") : null;
+    const noReplay =
+      !n || n.state === 'down' || n.state === 'promoted' ? 'no WAL replay to control: the replica is down or out of recovery' : null;
     c.replay.disabled = !!denied || !!noReplay || c.replay.dataset.busy === '1';
-    setAttr(c.replay, 'title', denied ?? noReplay ?? (paused ? 'Resume WAL replay (pg_wal_replay_resume())' : 'Pause WAL replay (pg_wal_replay_pause()): lag then grows with writes'));
+    setAttr(
+      c.replay,
+      'title',
+      denied ??
+        noReplay ??
+        (paused ? 'Resume WAL replay (pg_wal_replay_resume())' : 'Pause WAL replay (pg_wal_replay_pause()): lag then grows with writes'),
+    );
     setAttr(c.replay, 'aria-disabled', denied ? 'true' : null);
     c.replayNote.hidden = !denied;
     setText(c.replayNote, denied ? `${paused ? 'Resume' : 'Pause'} replay is disabled: ${denied}` : '');
@@ -250,7 +280,13 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
       replace(
         c.numbers,
         h('span', { class: 'num', title: `${LAG_SOURCE}\n${BYTES_SOURCE}` }, lagText),
-        n.lsn && !c.hover ? h('span', { class: 'muted mono', title: 'pg_last_wal_replay_lsn() / pg_last_wal_receive_lsn()' }, ` · replay ${n.lsn}${n.receive_lsn && n.receive_lsn !== n.lsn ? ` / received ${n.receive_lsn}` : ''}`) : null,
+        n.lsn && !c.hover
+          ? h(
+              'span',
+              { class: 'muted mono', title: 'pg_last_wal_replay_lsn() / pg_last_wal_receive_lsn()' },
+              ` · replay ${n.lsn}${n.receive_lsn && n.receive_lsn !== n.lsn ? ` / received ${n.receive_lsn}` : ''}`,
+            )
+          : null,
         replayed && !c.hover ? h('span', { class: 'muted' }, ' · last replayed ', timeAgo(replayed)) : null,
       );
     }
@@ -289,8 +325,23 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
     return h(
       'div',
       { class: 'combined' },
-      h('section', { class: 'panel' }, h('h2', { class: 'panel-title' }, 'Replay lag', h('span', { class: 'muted small' }, ' · all replicas · click a legend entry to hide it')), lag.el),
-      h('section', { class: 'panel' }, h('h2', { class: 'panel-title' }, 'Bytes behind', h('span', { class: 'muted small' }, ' · all replicas')), by.el),
+      h(
+        'section',
+        { class: 'panel' },
+        h(
+          'h2',
+          { class: 'panel-title' },
+          'Replay lag',
+          h('span', { class: 'muted small' }, ' · all replicas · click a legend entry to hide it'),
+        ),
+        lag.el,
+      ),
+      h(
+        'section',
+        { class: 'panel' },
+        h('h2', { class: 'panel-title' }, 'Bytes behind', h('span', { class: 'muted small' }, ' · all replicas')),
+        by.el,
+      ),
     );
   };
 
@@ -321,7 +372,11 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
 
   const renderNodes = () => {
     const nodes = store.sample?.nodes ?? [];
-    for (const c of cards.values()) updateCard(c, nodes.find((n) => n.name === c.name));
+    for (const c of cards.values())
+      updateCard(
+        c,
+        nodes.find((n) => n.name === c.name),
+      );
     const p = nodes.find((n) => n.role === 'primary');
     if (p) {
       const b = nodeBadge(p);
@@ -334,7 +389,11 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
         p.lsn ? h('span', { class: 'muted mono', title: 'pg_current_wal_lsn()' }, ` · WAL at ${p.lsn}`) : null,
         p.error ? h('span', { class: 'replica-error inline' }, ` ✕ ${p.error.code}: ${p.error.message}`) : null,
         store.thresholds
-          ? h('span', { class: 'muted' }, ` · thresholds: warning ${duration(store.thresholds.lag_warning_ms)}, critical ${duration(store.thresholds.lag_critical_ms)} (out of rotation)`)
+          ? h(
+              'span',
+              { class: 'muted' },
+              ` · thresholds: warning ${duration(store.thresholds.lag_warning_ms)}, critical ${duration(store.thresholds.lag_critical_ms)} (out of rotation)`,
+            )
           : null,
       );
     }
@@ -347,7 +406,7 @@ export const replicasPage: PageFactory = ({ store, backend }) => {
   filter.addEventListener('input', applyFilter);
 
   const onLag = () => {
-    if (replicaNames().join(',') + `|${resolvedTheme()}` !== layoutKey) layout();
+    if (`${replicaNames().join(',')}|${resolvedTheme()}` !== layoutKey) layout();
     renderNodes();
     if (document.hidden) return;
     for (const c of charts) c.update();

@@ -95,7 +95,12 @@ export function profilePicker(ctx: Ctx, opts: { firstRun: boolean }): { el: HTML
           'div',
           { class: 'card', dataset: { testid: 'open-stack' } },
           h('h2', null, 'Open stack: ', h('span', { dataset: { testid: 'current-profile' } }, cur.name)),
-          h('p', { class: 'small' }, h('span', { class: 'muted' }, 'Profile '), h('span', { class: 'mono', dataset: { testid: 'profile-path' } }, cur.path ?? '(not read from a file)')),
+          h(
+            'p',
+            { class: 'small' },
+            h('span', { class: 'muted' }, 'Profile '),
+            h('span', { class: 'mono', dataset: { testid: 'profile-path' } }, cur.path ?? '(not read from a file)'),
+          ),
           h(
             'table',
             { class: 'table compact' },
@@ -143,10 +148,19 @@ export function profilePicker(ctx: Ctx, opts: { firstRun: boolean }): { el: HTML
     { class: 'picker', dataset: { testid: 'profile-picker' } },
     title,
     opts.firstRun
-      ? h('p', { class: 'lead' }, 'Skein needs a profile: the primary, its replicas and the lake. Pick a recent one, open a file, or start the sandbox.')
+      ? h(
+          'p',
+          { class: 'lead' },
+          'Skein needs a profile: the primary, its replicas and the lake. Pick a recent one, open a file, or start the sandbox.',
+        )
       : null,
     current,
-    h('div', { class: 'picker-grid' }, h('div', { class: 'card' }, h('h2', null, `Recent profiles`), recent), h('div', { class: 'card' }, form, status)),
+    h(
+      'div',
+      { class: 'picker-grid' },
+      h('div', { class: 'card' }, h('h2', null, `Recent profiles`), recent),
+      h('div', { class: 'card' }, form, status),
+    ),
     hint,
   );
   const offs = [store.on('profiles', render), store.on('status', render)];
@@ -155,7 +169,7 @@ export function profilePicker(ctx: Ctx, opts: { firstRun: boolean }): { el: HTML
   return {
     el,
     destroy() {
-      offs.forEach((f) => f());
+      for (const f of offs) f();
     },
   };
 }

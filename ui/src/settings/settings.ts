@@ -2,7 +2,7 @@
 
 import { h } from '../lib/dom';
 import type { PageFactory } from '../lib/page';
-import { type ThemeMode, onThemeChange, setThemeMode, themeMode } from '../lib/theme';
+import { onThemeChange, setThemeMode, type ThemeMode, themeMode } from '../lib/theme';
 import { profilePicker } from './picker';
 
 export const settingsPage: PageFactory = (ctx) => {
@@ -28,7 +28,7 @@ export const settingsPage: PageFactory = (ctx) => {
     ),
   );
   const off = onThemeChange(() => {
-    theme.querySelectorAll<HTMLInputElement>('input[name="theme"]').forEach((i) => (i.checked = i.value === themeMode()));
+    for (const i of theme.querySelectorAll<HTMLInputElement>('input[name="theme"]')) i.checked = i.value === themeMode();
   });
   return {
     el: h('section', { class: 'page-inner settings' }, picker.el, theme),

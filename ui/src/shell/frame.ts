@@ -5,10 +5,10 @@
 
 import { h, replace, setAttr, setText, spinner } from '../lib/dom';
 import { count, duration, utc } from '../lib/format';
-import { PAGES, type PageName, href } from '../lib/router';
-import { nodeBadge, rotationWords, routingOf, worst, type Tone } from '../lib/status';
+import { href, PAGES, type PageName } from '../lib/router';
+import { nodeBadge, rotationWords, routingOf, type Tone, worst } from '../lib/status';
 import type { Store } from '../lib/store';
-import { type ThemeMode, onThemeChange, setThemeMode, themeMode } from '../lib/theme';
+import { onThemeChange, setThemeMode, type ThemeMode, themeMode } from '../lib/theme';
 
 /** Past this age the "last sample" turns amber. */
 const STALE_SAMPLE_MS = 3000;
@@ -70,7 +70,12 @@ export function createFrame(store: Store): Frame {
   const side = h(
     'aside',
     { class: 'side' },
-    h('a', { class: 'brand', href: href('overview'), 'aria-label': 'Skein overview' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '≋'), 'Skein'),
+    h(
+      'a',
+      { class: 'brand', href: href('overview'), 'aria-label': 'Skein overview' },
+      h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '≋'),
+      'Skein',
+    ),
     nav,
     h('div', { class: 'side-foot' }, themeBtn),
   );
@@ -118,7 +123,11 @@ export function createFrame(store: Store): Frame {
     const usable = (el: HTMLElement) => !(el as HTMLInputElement).disabled && el.getClientRects().length > 0;
     const box =
       [...main.querySelectorAll<HTMLElement>('[data-search]')].find(usable) ??
-      [...main.querySelectorAll<HTMLElement>('input:not([type=hidden]):not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable=true]')].find(usable);
+      [
+        ...main.querySelectorAll<HTMLElement>(
+          'input:not([type=hidden]):not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable=true]',
+        ),
+      ].find(usable);
     if (!box) return;
     e.preventDefault();
     box.focus();
@@ -175,14 +184,22 @@ export function createFrame(store: Store): Frame {
         `${r ? inRotation : '–'}/${total} replicas${recovering.length === 1 ? ` · ${reps[words.indexOf(recovering[0]!)]!.name} ${recovering[0]}` : recovering.length > 1 ? ` · ${recovering.length} recovering` : ''}`,
         `${r ? inRotation : '–'} of ${total} replicas in rotation (the router's rotation)\n` +
           (reps
-            .map((n, i) => `${n.name}: ${badges[i]!.word} · ${words[i]}${n.replay_lag_ms !== null ? `, replay lag ${duration(n.replay_lag_ms)}` : ''}`)
+            .map(
+              (n, i) =>
+                `${n.name}: ${badges[i]!.word} · ${words[i]}${n.replay_lag_ms !== null ? `, replay lag ${duration(n.replay_lag_ms)}` : ''}`,
+            )
             .join('\n') || 'no replicas in this profile'),
       );
       setAttr(replicas.el, 'data-in-rotation', r ? String(inRotation) : null);
     }
     const l = store.lake;
     if (!l || (!l.reachable && !l.error)) lake.set('muted', 'lake', 'the lake has not answered yet');
-    else if (!l.reachable) lake.set('crit', `lake${l.snapshots !== null ? ` ${count(l.snapshots)} snaps` : ''}`, `unreachable — ${l.error?.code}: ${l.error?.message}`);
+    else if (!l.reachable)
+      lake.set(
+        'crit',
+        `lake${l.snapshots !== null ? ` ${count(l.snapshots)} snaps` : ''}`,
+        `unreachable — ${l.error?.code}: ${l.error?.message}`,
+      );
     else
       lake.set(
         'ok',
@@ -211,7 +228,11 @@ export function createFrame(store: Store): Frame {
     const text = running.length ? `${running.length} ${running.length === 1 ? 'job' : 'jobs'} running` : '';
     jobsLink.hidden = !running.length;
     setAttr(jobsLink, 'data-running', String(running.length));
-    setAttr(jobsLink, 'title', running.length ? `${running.map((j) => j.title).join('\n')}\n(the jobs tray is on the Snapshots page)` : null);
+    setAttr(
+      jobsLink,
+      'title',
+      running.length ? `${running.map((j) => j.title).join('\n')}\n(the jobs tray is on the Snapshots page)` : null,
+    );
     if (text !== jobsShown) {
       jobsShown = text;
       replace(jobsLink, running.length ? [spinner(), h('span', { class: 'tier-label' }, text)] : []);

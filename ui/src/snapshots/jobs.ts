@@ -41,7 +41,8 @@ export function elapsedText(job: Job, now = Date.now()): string {
 /** The state word with its icon (a colour is never the only cue). */
 export function jobBadge(job: Job): HTMLElement {
   if (job.state === 'running') return h('span', { class: 'badge tone-info job-badge' }, spinner(), 'running');
-  if (job.state === 'done') return h('span', { class: 'badge tone-ok job-badge' }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '✓'), 'done');
+  if (job.state === 'done')
+    return h('span', { class: 'badge tone-ok job-badge' }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '✓'), 'done');
   return h('span', { class: 'badge tone-crit job-badge' }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '✕'), 'failed');
 }
 
@@ -53,7 +54,12 @@ export interface JobsTray {
 }
 
 export function jobsTray(store: Store): JobsTray {
-  const list = h('ul', { class: 'job-list', dataset: { testid: 'jobs' }, 'aria-label': 'Maintenance jobs, newest first', 'aria-live': 'polite' });
+  const list = h('ul', {
+    class: 'job-list',
+    dataset: { testid: 'jobs' },
+    'aria-label': 'Maintenance jobs, newest first',
+    'aria-live': 'polite',
+  });
   const empty = h('p', { class: 'muted small job-empty' }, 'No maintenance jobs yet.');
   const more = h('p', { class: 'muted small' });
   const el = h('div', { class: 'jobs-tray' }, list, empty, more);
@@ -77,7 +83,11 @@ export function jobsTray(store: Store): JobsTray {
       li,
       jobBadge(job),
       h('span', { class: 'job-title' }, jobTitle(job)),
-      h('span', { class: 'job-result small', title: job.state === 'done' ? jobResultText(job) : undefined }, job.state === 'done' ? jobResultText(job) : ''),
+      h(
+        'span',
+        { class: 'job-result small', title: job.state === 'done' ? jobResultText(job) : undefined },
+        job.state === 'done' ? jobResultText(job) : '',
+      ),
       h(
         'span',
         { class: 'job-time muted small nowrap', title: `job ${job.id}, started ${started.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` },

@@ -4,10 +4,11 @@
 // CSV export and copy of every row held).
 
 import type { QueryResult, QueryRoute, Thresholds } from '../lib/bindings';
+import { toCsv } from '../lib/csv';
 import { copyText, flash, h, replace, setText } from '../lib/dom';
 import { bytes, count, duration, plural, utc } from '../lib/format';
 import { dataGrid, download } from '../lib/grid';
-import { badge, type Badge } from '../lib/status';
+import { type Badge, badge } from '../lib/status';
 import { differs, sentence } from './route';
 
 /** Rows a page of the grid shows. */
@@ -32,19 +33,15 @@ export function elapsed(ms: number): string {
 
 /** `20261122T091403Z` (for file names). */
 function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
-function csvField(v: string | null): string {
-  if (v === null) return '';
-  return /[",\r\n]/.test(v) || /^\s|\s$/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Every row held as CSV (header first, rows in the order the statement returned them). */
 export function resultCsv(r: QueryResult): string {
-  const lines = [r.columns.map(csvField).join(',')];
-  for (const row of r.rows) lines.push(r.columns.map((_, c) => csvField(row[c] ?? null)).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+  return toCsv(r.columns, r.rows);
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -69,7 +66,10 @@ export function verb(sql: string): string {
     .replace(/\/\*[\s\S]*?\*\//g, ' ')
     .replace(/--[^\n]*/g, ' ')
     .trim();
-  const words = body.split(/[\s;(]+/).filter(Boolean).map((w) => w.toUpperCase());
+  const words = body
+    .split(/[\s;(]+/)
+    .filter(Boolean)
+    .map((w) => w.toUpperCase());
   const [a = '', b = ''] = words;
   if (['CREATE', 'DROP', 'ALTER', 'TRUNCATE'].includes(a) && /^[A-Z]+$/.test(b)) {
     if (b === 'OR' || b === 'UNIQUE' || b === 'TEMP' || b === 'TEMPORARY' || b === 'UNLOGGED') return `${a} ${b} ${words[2] ?? ''}`.trim();
@@ -81,7 +81,9 @@ export function verb(sql: string): string {
 /** What a statement without rows did: `UPDATE · 3 rows affected`, `SET · done`. */
 export function affectedText(sql: string, affected: number | null): string {
   const v = verb(sql);
-  const counts = ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'MOVE', 'FETCH', 'WITH'].includes(v) || /^CREATE (TABLE|MATERIALIZED)/.test(v);
+  const counts =
+    ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'MOVE', 'FETCH', 'WITH'].includes(v) ||
+    /^CREATE (TABLE|MATERIALIZED)/.test(v);
   if (affected !== null && (counts || affected > 0)) return `${v} · ${plural(affected, 'row')} affected`;
   return `${v} · done`;
 }
@@ -89,7 +91,8 @@ export function affectedText(sql: string, affected: number | null): string {
 function stalenessBadge(r: QueryResult, t: Thresholds | null): Badge {
   const s = r.staleness;
   if (s.live) return { word: 'live', tone: 'ok', icon: '●' };
-  if (r.route.target === 'cache') return { word: s.snapshot_id !== null ? `cache · snapshot ${s.snapshot_id}` : 'cache', tone: 'muted', icon: '▤' };
+  if (r.route.target === 'cache')
+    return { word: s.snapshot_id !== null ? `cache · snapshot ${s.snapshot_id}` : 'cache', tone: 'muted', icon: '▤' };
   const lag = s.replay_lag_ms;
   if (lag === null) return { word: 'lag unknown', tone: 'muted', icon: '?' };
   const word = `${duration(lag)} behind`;
@@ -244,7 +247,7 @@ export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onP
   el.append(
     h('div', { class: 'grid-toolbar' }, range, prev, next, h('span', { class: 'spacer' }), status, csvBtn, copyBtn),
     gridSlot,
-    h('p', { class: 'hint' }, 'Values are PostgreSQL\'s text output. Sorting applies to this page. Double-click a cell to copy it.'),
+    h('p', { class: 'hint' }, "Values are PostgreSQL's text output. Sorting applies to this page. Double-click a cell to copy it."),
   );
   draw();
   return el;

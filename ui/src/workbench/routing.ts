@@ -56,9 +56,21 @@ export function routingPanel(store: Store): RoutingPanel {
         h('th', { scope: 'col' }, 'node'),
         h('th', { scope: 'col' }, 'role'),
         h('th', { scope: 'col', class: 'num', title: 'Statements classified as reads that this node served' }, 'reads'),
-        h('th', { scope: 'col', class: 'num', title: 'Statements that had to run on the primary (writes, locks, DDL, session state)' }, 'writes'),
+        h(
+          'th',
+          { scope: 'col', class: 'num', title: 'Statements that had to run on the primary (writes, locks, DDL, session state)' },
+          'writes',
+        ),
         h('th', { scope: 'col', class: 'num', title: 'Reads that failed on this node and were retried once on the primary' }, 'retried'),
-        h('th', { scope: 'col', class: 'num', title: "Configured → effective balancing weight: the profile's, halved past the warning lag, 0 when out of rotation" }, 'weight'),
+        h(
+          'th',
+          {
+            scope: 'col',
+            class: 'num',
+            title: "Configured → effective balancing weight: the profile's, halved past the warning lag, 0 when out of rotation",
+          },
+          'weight',
+        ),
         h('th', { scope: 'col' }, 'in rotation'),
       ),
     ),
@@ -67,12 +79,7 @@ export function routingPanel(store: Store): RoutingPanel {
   const el = h(
     'section',
     { class: 'panel routing', 'aria-labelledby': 'routing-title', dataset: { testid: 'routing' } },
-    h(
-      'h2',
-      { class: 'panel-title', id: 'routing-title' },
-      h('a', { href: href('workbench') }, 'Routing'),
-      head,
-    ),
+    h('h2', { class: 'panel-title', id: 'routing-title' }, h('a', { href: href('workbench') }, 'Routing'), head),
     slot,
   );
   const banner = h('div', { class: 'notice-slot' });
@@ -100,12 +107,23 @@ export function routingPanel(store: Store): RoutingPanel {
     if (!r) {
       setText(head, '');
       if (store.routingError) {
-        if (!slot.querySelector('.error-box')) replace(slot, errorBox(store.routingError, 'Reading the router counters', { compact: true, retry: () => void store.loadRouting() }));
-      } else if (!slot.querySelector('.loading-note')) replace(slot, h('p', { class: 'muted small loading-note' }, 'waiting for the router…'));
+        if (!slot.querySelector('.error-box'))
+          replace(
+            slot,
+            errorBox(store.routingError, 'Reading the router counters', { compact: true, retry: () => void store.loadRouting() }),
+          );
+      } else if (!slot.querySelector('.loading-note'))
+        replace(slot, h('p', { class: 'muted small loading-note' }, 'waiting for the router…'));
       return;
     }
     setText(head, ` · policy ${r.policy.replaceAll('_', ' ')} · read splitting ${r.read_splitting ? 'on' : 'off'}`);
-    setAttr(head, 'title', r.read_splitting ? 'Reads go to replicas in rotation ([router] read_splitting = true)' : 'Every statement goes to the primary ([router] read_splitting = false)');
+    setAttr(
+      head,
+      'title',
+      r.read_splitting
+        ? 'Reads go to replicas in rotation ([router] read_splitting = true)'
+        : 'Every statement goes to the primary ([router] read_splitting = false)',
+    );
     if (slot.firstChild !== table) replace(slot, table, foot);
     const rows: Row[] = [...r.nodes, { name: 'lake', lake: true, reads: r.cache_reads }];
     syncList(
@@ -115,7 +133,12 @@ export function routingPanel(store: Store): RoutingPanel {
       (n) => {
         const tr = h('tr', { dataset: { routingNode: n.name } });
         for (const col of ['node', 'role', 'reads', 'writes', 'retried', 'weight', 'rotation']) {
-          tr.append(h('td', { class: ['reads', 'writes', 'retried', 'weight'].includes(col) ? 'num' : col === 'node' ? 'mono' : undefined, dataset: { col } }));
+          tr.append(
+            h('td', {
+              class: ['reads', 'writes', 'retried', 'weight'].includes(col) ? 'num' : col === 'node' ? 'mono' : undefined,
+              dataset: { col },
+            }),
+          );
         }
         return tr;
       },
@@ -141,7 +164,11 @@ export function routingPanel(store: Store): RoutingPanel {
         setText(cell('writes'), count(n.writes));
         setText(cell('retried'), count(n.retried));
         setText(cell('weight'), weightText(n));
-        setAttr(cell('weight'), 'title', n.role === 'primary' ? null : `configured ${n.configured_weight} ([[replicas]] weight) · effective ${n.weight} now`);
+        setAttr(
+          cell('weight'),
+          'title',
+          n.role === 'primary' ? null : `configured ${n.configured_weight} ([[replicas]] weight) · effective ${n.weight} now`,
+        );
         setAttr(tr, 'data-weight', String(n.weight));
         setAttr(tr, 'data-configured-weight', String(n.configured_weight));
         setAttr(cell('retried'), 'data-nonzero', n.retried > 0 ? 'true' : null);
