@@ -173,10 +173,8 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     together = true;
     togetherResult.dataset.state = 'busy';
     replace(togetherResult, h('span', { class: 'result-busy' }, spinner(), ` Snapshotting ${names.join(', ')} together…`));
-    for (const n of names) store.pending.add(n);
-    render();
-    void backend
-      .rpc({ method: 'snapshot_caches', params: { names } })
+    void store.app.caches
+      .snapshotTogether(names)
       .then((r) => {
         togetherResult.dataset.state = 'done';
         if (r.snapshot_id !== null) togetherResult.dataset.snapshotId = String(r.snapshot_id);
@@ -205,7 +203,6 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       })
       .finally(() => {
         together = false;
-        for (const n of names) store.pending.delete(n);
         render();
         if (document.activeElement === document.body || document.activeElement === null) togetherBtn.focus();
         void reread();
@@ -310,14 +307,9 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const doRefresh = async (name: string, force: boolean, btn: HTMLButtonElement) => {
     if (store.isRefreshing(name)) return;
     rowErrors.delete(name);
-    store.pending.add(name);
-    render();
     try {
-      const o = await backend.rpc({ method: 'refresh_cache', params: { name, force } });
-      store.pending.delete(name);
-      store.recordOutcome(o);
+      await store.app.caches.refresh(name, force);
     } catch (e) {
-      store.pending.delete(name);
       rowErrors.set(name, errorBox(e, `${force ? 'Force refresh' : 'Refresh'} of ${name}`, { compact: true }));
       render();
     }
@@ -363,9 +355,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       onSaved: (def) => {
         closePanel(r, true);
         // Show the new definition now; the `caches` event and the reread confirm it.
-        const cur = store.caches.find((c) => c.status.name === def.name);
-        if (cur) Object.assign(cur.status, { query: def.query, monitor: def.monitor, ttl_seconds: def.ttl_seconds, paused: def.paused });
-        store.emit('caches');
+        store.app.caches.applyDefinition(def);
         flashNotice(`Cache ${def.name} saved: the next refresh reads the new query.`);
         void reread();
       },
@@ -433,8 +423,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
           closePanel(r, false);
           selected.delete(name);
           rowErrors.delete(name);
-          store.caches = store.caches.filter((c) => c.status.name !== name);
-          store.emit('caches');
+          store.app.caches.remove(name);
           flashNotice(`Cache ${name} deleted. Its history stays reachable by time travel until its snapshots are expired.`);
           const nextName = next?.dataset.cache;
           const target = nextName ? rows.get(nextName)?.edit : null;
@@ -463,11 +452,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     render();
     try {
       const def = await backend.rpc({ method: 'set_cache_paused', params: { name, paused } });
-      const cur = store.caches.find((c) => c.status.name === name);
-      if (cur) {
-        cur.status.paused = def.paused;
-        if (def.paused) cur.next_run_ms = null;
-      }
+      store.app.caches.applyDefinition(def);
     } catch (e) {
       rowErrors.set(name, errorBox(e, `${paused ? 'Pausing' : 'Resuming'} ${name}`, { compact: true }));
     }
@@ -728,7 +713,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     }
   };
 
-  const sorted = (list: CacheView[]): CacheView[] => {
+  const sorted = (list: readonly CacheView[]): CacheView[] => {
     const q = filter.value.trim().toLowerCase();
     const visible = q
       ? list.filter((v) => [v.status.name, v.status.query, ...v.status.monitor].some((x) => x.toLowerCase().includes(q)))
@@ -876,10 +861,8 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     if (rereading) return;
     rereading = true;
     try {
-      const list = await backend.rpc({ method: 'caches' });
-      store.caches = list;
+      await store.app.caches.reread();
       replace(notice);
-      store.emit('caches');
     } catch (e) {
       replace(notice, errorBox(e, 'Reading the caches', { compact: true, retry: () => void reread() }));
     } finally {

@@ -432,15 +432,12 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
       savePath.value = out.path;
       editing.passwords.clear();
       for (const i of form.querySelectorAll<HTMLInputElement>('input[type=password]')) i.value = '';
-      store.profiles = out.profiles;
-      store.emit('profiles');
+      store.app.setProfiles(out.profiles);
       const openIt = h('button', { type: 'button', class: 'btn btn-small', dataset: { testid: 'conn-open-saved' } }, 'Open it');
       openIt.addEventListener('click', async () => {
         openIt.setAttribute('disabled', '');
         try {
-          store.profiles = await backend.rpc({ method: 'open_profile', params: { path: out.path } });
-          store.emit('profiles');
-          void store.load();
+          await store.app.openProfile(out.path);
           setText(openIt, 'Opened');
         } catch (e) {
           replace(saveStatus, errorBox(e, `Opening ${out.path}`, { compact: true }));

@@ -8,11 +8,11 @@ import { filterBox, h, replace, setAttr, setText, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { bytes, duration, parseTime, seconds, utc } from '../lib/format';
 import { download } from '../lib/grid';
+import { LagChart } from '../lib/lagchart';
 import { Disposer, type PageFactory } from '../lib/page';
+import { seriesColor, seriesDash, withAlpha } from '../lib/palette';
 import { badge, nodeBadge, rotationBadge, routingOf, tlsFact } from '../lib/status';
 import { cssVar, onThemeChange, resolvedTheme } from '../lib/theme';
-import { LagChart } from './chart';
-import { seriesColor, seriesDash, withAlpha } from './palette';
 
 /** Saves an exported chart (base64 PNG or SVG text) as a file. */
 function downloadChart(f: ChartFile): void {

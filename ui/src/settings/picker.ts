@@ -11,7 +11,7 @@ const SANDBOX_CMD = 'skein sandbox up';
 const SANDBOX_PROFILE = '/tmp/skein-sandbox/profile.toml';
 
 export function profilePicker(ctx: Ctx, opts: { firstRun: boolean }): { el: HTMLElement; destroy(): void } {
-  const { store, backend } = ctx;
+  const { store } = ctx;
   const current = h('div', { class: 'picker-current' });
   const recent = h('div', { class: 'picker-recent' });
   const status = h('div', { class: 'picker-status', 'aria-live': 'polite' });
@@ -37,11 +37,8 @@ export function profilePicker(ctx: Ctx, opts: { firstRun: boolean }): { el: HTML
     from.setAttribute('aria-busy', 'true');
     replace(status, h('span', { class: 'muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ` Opening ${p}…`));
     try {
-      const list = await backend.rpc({ method: 'open_profile', params: { path: p } });
-      store.profiles = list;
+      const list = await store.app.openProfile(p);
       replace(status, h('span', { class: 'tone-ok-text' }, `● Opened ${list.current?.name ?? p}`));
-      store.emit('profiles');
-      void store.load();
     } catch (e) {
       replace(status, errorBox(e, `Opening ${p}`));
     } finally {

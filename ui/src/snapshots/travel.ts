@@ -215,6 +215,7 @@ export function travelPanel({ backend }: Ctx): Travel {
     const from = total === 0 ? 0 : p.offset + 1;
     const to = p.offset + p.rows.rows.length;
     const status = h('span', { class: 'small muted' });
+    grid?.destroy();
     grid = dataGrid(p.rows.columns, p.rows.rows, { label: 'Time-travel rows', onCopy: () => setText(status, 'Cell copied') });
     const prev = h('button', { type: 'button', class: 'btn btn-small', disabled: p.offset === 0 }, '← Previous rows');
     const next = h('button', { type: 'button', class: 'btn btn-small', disabled: to >= total }, 'Next rows →');
@@ -370,6 +371,9 @@ export function travelPanel({ backend }: Ctx): Travel {
       routed = r;
       if (tables.length) applyRouted();
     },
-    destroy() {},
+    destroy() {
+      grid?.destroy();
+      grid = null;
+    },
   };
 }

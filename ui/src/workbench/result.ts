@@ -7,7 +7,7 @@ import type { QueryResult, QueryRoute, Thresholds } from '../lib/bindings';
 import { toCsv } from '../lib/csv';
 import { copyText, flash, h, replace, setText } from '../lib/dom';
 import { bytes, count, duration, plural, utc } from '../lib/format';
-import { dataGrid, download } from '../lib/grid';
+import { dataGrid, download, type Grid } from '../lib/grid';
 import { type Badge, badge } from '../lib/status';
 import { differs, sentence } from './route';
 
@@ -111,7 +111,13 @@ function stalenessText(r: QueryResult): string {
 }
 
 /** The result panel (`[data-testid=result]`); `onPage` keeps the page across visits. */
-export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onPage: (page: number) => void }): HTMLElement {
+/** The result panel and the function that unmounts its grid (call it when the panel goes). */
+export interface ResultPanel {
+  el: HTMLElement;
+  destroy(): void;
+}
+
+export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onPage: (page: number) => void }): ResultPanel {
   const r = run.result;
   const route = r.route;
   const hasRows = r.columns.length > 0;
@@ -181,7 +187,7 @@ export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onP
   );
 
   el.append(summary, staleness, how);
-  if (!hasRows) return el;
+  if (!hasRows) return { el, destroy() {} };
 
   if (r.truncated)
     el.append(
@@ -234,13 +240,15 @@ export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onP
     opts.onPage(page);
     draw();
   };
+  let grid: Grid | null = null;
   const draw = () => {
     const from = page * PAGE_ROWS;
     const rows = r.rows.slice(from, from + PAGE_ROWS);
     setText(range, r.row_count === 0 ? 'no rows' : `rows ${count(from + 1)}–${count(from + rows.length)} of ${count(r.row_count)}`);
     prev.disabled = page === 0;
     next.disabled = page >= pages - 1;
-    const grid = dataGrid(r.columns, rows, { label: 'Result rows', numeric, onCopy: () => setText(status, 'Cell copied') });
+    grid?.destroy();
+    grid = dataGrid(r.columns, rows, { label: 'Result rows', numeric, onCopy: () => setText(status, 'Cell copied') });
     replace(gridSlot, grid.el);
   };
 
@@ -250,5 +258,5 @@ export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onP
     h('p', { class: 'hint' }, "Values are PostgreSQL's text output. Sorting applies to this page. Double-click a cell to copy it."),
   );
   draw();
-  return el;
+  return { el, destroy: () => grid?.destroy() };
 }

@@ -10,7 +10,7 @@ import { h, replace, setAttr, setText, spinner, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { count, truncate } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
-import { elapsed, type Run, resultPanel } from './result';
+import { elapsed, type ResultPanel, type Run, resultPanel } from './result';
 import { needsPrimary, routeLine } from './route';
 
 /** Rows a run returns at most (the backend's ceiling). */
@@ -219,7 +219,12 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
 
   // ---- Running ----
 
+  /** The result shown, whose grid is unmounted when another takes its place. */
+  let shownResult: ResultPanel | null = null;
+  d.add(() => shownResult?.destroy());
   const renderResult = () => {
+    shownResult?.destroy();
+    shownResult = null;
     if (kept.cancelled) {
       const c = kept.cancelled;
       replace(
@@ -250,15 +255,13 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
       return;
     }
     const run = kept.last;
-    replace(
-      resultArea,
-      resultPanel(run, {
-        thresholds: store.thresholds,
-        onPage: (p) => {
-          run.page = p;
-        },
-      }),
-    );
+    shownResult = resultPanel(run, {
+      thresholds: store.thresholds,
+      onPage: (p) => {
+        run.page = p;
+      },
+    });
+    replace(resultArea, shownResult.el);
   };
 
   const renderHistory = () => {

@@ -7,10 +7,10 @@
 // samples land without moving the window. A sample without a lag (down, promoted) is a gap.
 
 import uPlot from 'uplot';
-import type { Thresholds } from '../lib/bindings';
-import { bytes, seconds, utc, utcClock } from '../lib/format';
-import { cssVar } from '../lib/theme';
-import type { LagTimeline } from '../lib/timeline';
+import type { Thresholds } from './bindings';
+import { bytes, seconds, utc, utcClock } from './format';
+import { cssVar } from './theme';
+import type { LagTimeline } from './timeline';
 
 export interface SeriesSpec {
   label: string;
