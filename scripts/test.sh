@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, clippy with warnings denied, the TypeScript check and build of
-# the UI, every Rust test (unit tests and tests against real PostgreSQL servers and
+# The whole test suite: formatting, clippy with warnings denied, the type check (.ts and .svelte,
+# svelte-check) and build of the UI, its lint (Biome: formatting and rules) and unit tests
+# (Vitest), every Rust test (unit tests and tests against real PostgreSQL servers and
 # DuckDB/DuckLake, including the RPC surface and the up-to-date check of the generated TypeScript
 # bindings), the web console in Debian's Chromium against `skein serve`, and the desktop app under
 # Xvfb through tauri-driver. Closes with one summary line.
@@ -10,13 +11,16 @@ cd "$root"
 : "${CARGO_TARGET_DIR:=$HOME/.cache/skein-target}"
 export CARGO_TARGET_DIR
 
-cargo fmt --all --check
-(cd ui && npm run --silent build)
-cargo clippy --workspace --all-targets -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+
+cargo fmt --all --check
+(cd ui && npm run --silent build)
+(cd ui && npm run --silent lint)
+(cd ui && NO_COLOR=1 npm run --silent test) 2>&1 | tee "$log"
+cargo clippy --workspace --all-targets -- -D warnings
 set +e
-cargo test --workspace --no-fail-fast -- --test-threads=2 2>&1 | tee "$log"
+cargo test --workspace --no-fail-fast -- --test-threads=2 2>&1 | tee -a "$log"
 rust_rc=${PIPESTATUS[0]}
 set -e
 cargo build -q -p skein-cli -p skein-desktop
@@ -34,6 +38,8 @@ set -e
 
 awk -v desktop_rc="$desktop_rc" '
   /^test result:/ { passed += $4; failed += $6 }
+  # Vitest: "      Tests  28 passed (28)" or "      Tests  1 failed | 27 passed (28)".
+  /^ +Tests +[0-9]/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) passed += $i; if ($(i+1) ~ /^failed/) failed += $i } }
   /^ℹ pass / { passed += $3 }
   /^ℹ fail / { failed += $3 }
   END {

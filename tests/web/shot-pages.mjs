@@ -1,13 +1,16 @@
 // Screenshots of the Caches, Snapshots, Workbench and Settings pages at a given width, in the
 // light and the dark theme, for looking at what the pages show: `node shot-pages.mjs DIR
 // [WIDTH…]` against `skein serve` (SKEIN_URL with its token; run.sh passes it).
+// SKEIN_SHOT_PAGES=overview,replicas,… shoots those routes instead.
 import { chromium } from 'playwright-core';
 
 const url = process.env.SKEIN_URL;
 const base = new URL(url).origin;
 const out = process.argv[2] ?? '.';
 const widths = process.argv.slice(3).map(Number);
-const pages = ['caches', 'snapshots', 'snapshots/travel/main.revenue_by_nation/latest/0/50', 'workbench', 'settings'];
+const pages = process.env.SKEIN_SHOT_PAGES
+  ? process.env.SKEIN_SHOT_PAGES.split(',')
+  : ['caches', 'snapshots', 'snapshots/travel/main.revenue_by_nation/latest/0/50', 'workbench', 'settings'];
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',

@@ -12,12 +12,12 @@
 // commit (`snapshot_caches`), its result in the bar above the table.
 
 import type { CacheView } from '../lib/bindings';
-import { h, replace, setAttr, setText, spinner, timeAgo, filterBox } from '../lib/dom';
+import { filterBox, h, replace, setAttr, setText, spinner, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { count, duration, plural, truncate, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
 import { badge, cacheBadge } from '../lib/status';
-import { cacheForm, type CacheForm } from './form';
+import { type CacheForm, cacheForm } from './form';
 import { lastAttempt, nextRunText, nextRunTitle, outcomeText, STATE_ORDER, stateLegend, togetherText } from './words';
 
 type SortKey = 'name' | 'state' | 'refreshed' | 'rows' | 'duration' | 'ttl' | 'next';
@@ -48,7 +48,6 @@ interface Row {
   sig: Record<string, string>;
 }
 
-
 export const cachesPage: PageFactory = ({ store, backend }) => {
   const d = new Disposer();
   const rows = new Map<string, Row>();
@@ -65,7 +64,11 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
 
   // ---- New cache ------------------------------------------------------------------------
 
-  const newBtn = h('button', { type: 'button', class: 'btn btn-primary', 'aria-expanded': 'false', dataset: { action: 'new-cache' } }, 'New cache…');
+  const newBtn = h(
+    'button',
+    { type: 'button', class: 'btn btn-primary', 'aria-expanded': 'false', dataset: { action: 'new-cache' } },
+    'New cache…',
+  );
   const newSlot = h('div', { class: 'new-cache-slot' });
   let newForm: CacheForm | null = null;
   const closeNew = (focus: boolean) => {
@@ -84,7 +87,9 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       editing: null,
       onSaved: (def) => {
         closeNew(true);
-        flashNotice(`Cache ${def.name} created${def.ttl_seconds !== null ? ': the scheduler refreshes it shortly' : ': “Refresh” fills it'}.`);
+        flashNotice(
+          `Cache ${def.name} created${def.ttl_seconds !== null ? ': the scheduler refreshes it shortly' : ': “Refresh” fills it'}.`,
+        );
         void reread();
       },
       onCancel: () => closeNew(true),
@@ -111,10 +116,24 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
 
   // ---- Snapshot together ------------------------------------------------------------------
 
-  const togetherBtn = h('button', { type: 'button', class: 'btn', disabled: true, dataset: { action: 'snapshot-together' }, title: 'Refresh the ticked caches from one PostgreSQL snapshot in one lake commit that records the source LSN' }, 'Snapshot together');
+  const togetherBtn = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn',
+      disabled: true,
+      dataset: { action: 'snapshot-together' },
+      title: 'Refresh the ticked caches from one PostgreSQL snapshot in one lake commit that records the source LSN',
+    },
+    'Snapshot together',
+  );
   const clearSel = h('button', { type: 'button', class: 'btn btn-small btn-ghost', hidden: true }, 'Clear selection');
   const togetherResult = h('div', { class: 'together-result', dataset: { testid: 'together-result' }, 'aria-live': 'polite' });
-  const togetherHint = h('span', { class: 'hint inline-hint' }, 'Tick caches to refresh them from one PostgreSQL snapshot, in one lake commit.');
+  const togetherHint = h(
+    'span',
+    { class: 'hint inline-hint' },
+    'Tick caches to refresh them from one PostgreSQL snapshot, in one lake commit.',
+  );
   const selectAll = h('input', { type: 'checkbox', class: 'select-box', 'aria-label': 'Select all caches' });
   let together = false;
   const togetherNames = () => store.caches.map((v) => v.status.name).filter((n) => selected.has(n));
@@ -154,16 +173,21 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     together = true;
     togetherResult.dataset.state = 'busy';
     replace(togetherResult, h('span', { class: 'result-busy' }, spinner(), ` Snapshotting ${names.join(', ')} together…`));
-    for (const n of names) store.pending.add(n);
-    render();
-    void backend
-      .rpc({ method: 'snapshot_caches', params: { names } })
+    void store.app.caches
+      .snapshotTogether(names)
       .then((r) => {
         togetherResult.dataset.state = 'done';
         if (r.snapshot_id !== null) togetherResult.dataset.snapshotId = String(r.snapshot_id);
         replace(
           togetherResult,
-          h('span', { class: 'together-line tone-ok-text', title: 'One PostgreSQL snapshot, one lake commit: every cache listed holds the source as of this LSN' }, togetherText(r)),
+          h(
+            'span',
+            {
+              class: 'together-line tone-ok-text',
+              title: 'One PostgreSQL snapshot, one lake commit: every cache listed holds the source as of this LSN',
+            },
+            togetherText(r),
+          ),
           h(
             'span',
             { class: 'together-caches small' },
@@ -179,7 +203,6 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       })
       .finally(() => {
         together = false;
-        for (const n of names) store.pending.delete(n);
         render();
         if (document.activeElement === document.body || document.activeElement === null) togetherBtn.focus();
         void reread();
@@ -189,15 +212,39 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const headers: { key: SortKey | null; label: string | Node; cls?: string; title?: string }[] = [
     { key: null, label: selectAll, cls: 'select-col' },
     { key: 'name', label: 'Cache · source query', title: 'Hover a query to read it whole' },
-    { key: null, label: 'Monitored tables', cls: 'col-secondary', title: 'A change in these tables (their fingerprint on the primary) makes the cache stale' },
-    { key: 'ttl', label: 'TTL', cls: 'num col-secondary', title: 'Time to live: past it, a refresh rewrites the cache even when nothing changed' },
-    { key: 'next', label: 'Next run', cls: 'col-secondary', title: 'When the scheduler looks at a cache with a TTL next; it refreshes it then if its monitored tables changed' },
+    {
+      key: null,
+      label: 'Monitored tables',
+      cls: 'col-secondary',
+      title: 'A change in these tables (their fingerprint on the primary) makes the cache stale',
+    },
+    {
+      key: 'ttl',
+      label: 'TTL',
+      cls: 'num col-secondary',
+      title: 'Time to live: past it, a refresh rewrites the cache even when nothing changed',
+    },
+    {
+      key: 'next',
+      label: 'Next run',
+      cls: 'col-secondary',
+      title: 'When the scheduler looks at a cache with a TTL next; it refreshes it then if its monitored tables changed',
+    },
     { key: 'state', label: 'State' },
-    { key: 'refreshed', label: 'Last refresh', title: 'The refresh of record (the lake’s refresh records: any console’s or the CLI’s): when it committed — the age of the data — and its snapshot' },
+    {
+      key: 'refreshed',
+      label: 'Last refresh',
+      title:
+        'The refresh of record (the lake’s refresh records: any console’s or the CLI’s): when it committed — the age of the data — and its snapshot',
+    },
     { key: 'rows', label: 'Rows', cls: 'num', title: 'Rows the refresh of record wrote' },
     { key: 'duration', label: 'Duration', cls: 'num col-secondary', title: 'Wall time of the refresh of record' },
     { key: null, label: 'Served by', cls: 'col-secondary', title: 'The node the refresh of record read from' },
-    { key: null, label: 'Last result', title: 'REFRESHED for the refresh of record; a newer SKIPPED or ERROR from this console shows as the last attempt' },
+    {
+      key: null,
+      label: 'Last result',
+      title: 'REFRESHED for the refresh of record; a newer SKIPPED or ERROR from this console shows as the last attempt',
+    },
     { key: null, label: 'Actions', cls: 'actions-col' },
   ];
   const sortButtons = new Map<SortKey, HTMLButtonElement>();
@@ -210,7 +257,12 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       headers.map((c) => {
         if (!c.key) return h('th', { scope: 'col', class: c.cls, title: c.title }, c.label);
         const key = c.key;
-        const b = h('button', { type: 'button', class: 'th-sort' }, c.label as string, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }));
+        const b = h(
+          'button',
+          { type: 'button', class: 'th-sort' },
+          c.label as string,
+          h('span', { class: 'sort-mark', 'aria-hidden': 'true' }),
+        );
         b.addEventListener('click', () => {
           if (sortKey === key) sortAsc = !sortAsc;
           else {
@@ -233,7 +285,14 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     newSlot,
     saved,
     notice,
-    h('div', { class: 'together-bar', role: 'group', 'aria-label': 'Snapshot together' }, togetherBtn, clearSel, togetherHint, togetherResult),
+    h(
+      'div',
+      { class: 'together-bar', role: 'group', 'aria-label': 'Snapshot together' },
+      togetherBtn,
+      clearSel,
+      togetherHint,
+      togetherResult,
+    ),
     h('div', { class: 'table-wrap caches-wrap' }, table),
     stateLegend(),
     h(
@@ -248,14 +307,9 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
   const doRefresh = async (name: string, force: boolean, btn: HTMLButtonElement) => {
     if (store.isRefreshing(name)) return;
     rowErrors.delete(name);
-    store.pending.add(name);
-    render();
     try {
-      const o = await backend.rpc({ method: 'refresh_cache', params: { name, force } });
-      store.pending.delete(name);
-      store.recordOutcome(o);
+      await store.app.caches.refresh(name, force);
     } catch (e) {
-      store.pending.delete(name);
       rowErrors.set(name, errorBox(e, `${force ? 'Force refresh' : 'Refresh'} of ${name}`, { compact: true }));
       render();
     }
@@ -301,9 +355,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       onSaved: (def) => {
         closePanel(r, true);
         // Show the new definition now; the `caches` event and the reread confirm it.
-        const cur = store.caches.find((c) => c.status.name === def.name);
-        if (cur) Object.assign(cur.status, { query: def.query, monitor: def.monitor, ttl_seconds: def.ttl_seconds, paused: def.paused });
-        store.emit('caches');
+        store.app.caches.applyDefinition(def);
         flashNotice(`Cache ${def.name} saved: the next refresh reads the new query.`);
         void reread();
       },
@@ -332,7 +384,12 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     );
     const box = h(
       'div',
-      { class: 'preview delete-confirm', role: 'group', 'aria-label': `Delete cache ${name}`, dataset: { testid: 'delete-confirm', cache: name } },
+      {
+        class: 'preview delete-confirm',
+        role: 'group',
+        'aria-label': `Delete cache ${name}`,
+        dataset: { testid: 'delete-confirm', cache: name },
+      },
       head,
       h(
         'p',
@@ -366,8 +423,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
           closePanel(r, false);
           selected.delete(name);
           rowErrors.delete(name);
-          store.caches = store.caches.filter((c) => c.status.name !== name);
-          store.emit('caches');
+          store.app.caches.remove(name);
           flashNotice(`Cache ${name} deleted. Its history stays reachable by time travel until its snapshots are expired.`);
           const nextName = next?.dataset.cache;
           const target = nextName ? rows.get(nextName)?.edit : null;
@@ -396,11 +452,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     render();
     try {
       const def = await backend.rpc({ method: 'set_cache_paused', params: { name, paused } });
-      const cur = store.caches.find((c) => c.status.name === name);
-      if (cur) {
-        cur.status.paused = def.paused;
-        if (def.paused) cur.next_run_ms = null;
-      }
+      store.app.caches.applyDefinition(def);
     } catch (e) {
       rowErrors.set(name, errorBox(e, `${paused ? 'Pausing' : 'Resuming'} ${name}`, { compact: true }));
     }
@@ -418,9 +470,35 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     refresh.addEventListener('click', () => void doRefresh(name, false, refresh));
     force.addEventListener('click', () => void doRefresh(name, true, force));
     // The definition's actions sit under its name (the refresh actions keep their column).
-    const edit = h('button', { type: 'button', class: 'row-action', 'aria-expanded': 'false', dataset: { action: 'edit' }, title: 'Change the query, monitored tables or TTL', on: { click: () => openEdit(name) } }, 'Edit…');
-    const pause = h('button', { type: 'button', class: 'row-action', dataset: { action: 'pause' }, on: { click: () => void togglePause(name) } }, 'Pause');
-    const del = h('button', { type: 'button', class: 'row-action row-action-danger', 'aria-expanded': 'false', dataset: { action: 'delete' }, title: 'Delete this cache (asks first)', on: { click: () => openDelete(name) } }, 'Delete…');
+    const edit = h(
+      'button',
+      {
+        type: 'button',
+        class: 'row-action',
+        'aria-expanded': 'false',
+        dataset: { action: 'edit' },
+        title: 'Change the query, monitored tables or TTL',
+        on: { click: () => openEdit(name) },
+      },
+      'Edit…',
+    );
+    const pause = h(
+      'button',
+      { type: 'button', class: 'row-action', dataset: { action: 'pause' }, on: { click: () => void togglePause(name) } },
+      'Pause',
+    );
+    const del = h(
+      'button',
+      {
+        type: 'button',
+        class: 'row-action row-action-danger',
+        'aria-expanded': 'false',
+        dataset: { action: 'delete' },
+        title: 'Delete this cache (asks first)',
+        on: { click: () => openDelete(name) },
+      },
+      'Delete…',
+    );
     const nameSlot = h('div', { class: 'name-slot' });
     cells.name = nameSlot;
     const select = h('input', { type: 'checkbox', class: 'select-box', 'aria-label': `Select ${name}` });
@@ -448,7 +526,11 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     cells.result!.dataset.testid = 'refresh-result';
     cells.result!.setAttribute('aria-live', 'polite');
     cells.next!.dataset.testid = 'next-run';
-    const detailTr = h('tr', { class: 'row-detail', hidden: true, dataset: { detailFor: name } }, h('td', { colspan: String(headers.length) }));
+    const detailTr = h(
+      'tr',
+      { class: 'row-detail', hidden: true, dataset: { detailFor: name } },
+      h('td', { colspan: String(headers.length) }),
+    );
     const errorTr = h('tr', { class: 'row-error', dataset: { errorFor: name } }, h('td', { colspan: String(headers.length) }));
     return { tr, detailTr, errorTr, cells, select, refresh, force, edit, pause, del, panel: null, pausing: false, sig: {} };
   };
@@ -458,7 +540,14 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     const sig = `${text}|${v.status.paused}`;
     if (r.sig.next !== sig) {
       r.sig.next = sig;
-      replace(r.cells.next!, text === 'paused' || text === '—' ? h('span', { class: 'muted' }, text) : text === 'due' ? h('span', { class: 'next-due' }, text) : text);
+      replace(
+        r.cells.next!,
+        text === 'paused' || text === '—'
+          ? h('span', { class: 'muted' }, text)
+          : text === 'due'
+            ? h('span', { class: 'next-due' }, text)
+            : text,
+      );
     }
     setAttr(r.cells.next!, 'title', nextRunTitle(v, now));
     setAttr(r.cells.next!, 'data-next-run-ms', v.next_run_ms === null ? null : String(v.next_run_ms));
@@ -478,10 +567,16 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       h('div', { class: 'mono cache-title' }, s.name),
       h('code', { class: 'query-text', title: s.query, dataset: { testid: 'cache-query' } }, truncate(s.query, 48)),
       // Narrow windows hide the secondary columns; their facts stay here, in one line.
-      h('div', { class: 'narrow-only small muted cache-meta' }, `monitors ${s.monitor.join(', ') || '—'} · TTL ${s.ttl_seconds === null ? 'none' : duration(s.ttl_seconds * 1000)}`),
+      h(
+        'div',
+        { class: 'narrow-only small muted cache-meta' },
+        `monitors ${s.monitor.join(', ') || '—'} · TTL ${s.ttl_seconds === null ? 'none' : duration(s.ttl_seconds * 1000)}`,
+      ),
     ]);
     put(r, 'monitor', s.monitor.join(','), () => [h('span', { class: 'mono' }, s.monitor.join(', ') || '—')]);
-    put(r, 'ttl', String(s.ttl_seconds), () => [s.ttl_seconds === null ? h('span', { class: 'muted' }, 'none') : duration(s.ttl_seconds * 1000)]);
+    put(r, 'ttl', String(s.ttl_seconds), () => [
+      s.ttl_seconds === null ? h('span', { class: 'muted' }, 'none') : duration(s.ttl_seconds * 1000),
+    ]);
     updateNext(r, v);
     const lr = s.last_refresh;
     // The relative time is the data's age (it keeps itself current); the title has the UTC time.
@@ -506,16 +601,43 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     const failed = lastAttempt(v)?.result === 'ERROR';
     const stateSig = `${busy}|${b.word}|${v.stale_since_ms}|${s.state_error?.code}|${s.state_error?.message}|${s.paused}|${failed}`;
     const pausedWord = () =>
-      s.paused ? h('span', { class: 'badge tone-paused', title: 'Paused: the scheduler leaves this cache alone; Refresh by hand still works', dataset: { testid: 'paused' } }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '‖'), h('span', { class: 'badge-word' }, 'paused')) : null;
+      s.paused
+        ? h(
+            'span',
+            {
+              class: 'badge tone-paused',
+              title: 'Paused: the scheduler leaves this cache alone; Refresh by hand still works',
+              dataset: { testid: 'paused' },
+            },
+            h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '‖'),
+            h('span', { class: 'badge-word' }, 'paused'),
+          )
+        : null;
     put(r, 'state', stateSig, () => {
-      if (busy) return [h('span', { class: 'state-line' }, h('span', { class: 'badge tone-info' }, spinner(), h('span', { class: 'badge-word' }, 'refreshing')), pausedWord())];
-      const failedWord = failed ? h('span', { class: 'badge tone-crit', title: 'The last refresh failed (Last result says why)', dataset: { testid: 'refresh-failed' } }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '✕'), h('span', { class: 'badge-word' }, 'error')) : null;
+      if (busy)
+        return [
+          h(
+            'span',
+            { class: 'state-line' },
+            h('span', { class: 'badge tone-info' }, spinner(), h('span', { class: 'badge-word' }, 'refreshing')),
+            pausedWord(),
+          ),
+        ];
+      const failedWord = failed
+        ? h(
+            'span',
+            { class: 'badge tone-crit', title: 'The last refresh failed (Last result says why)', dataset: { testid: 'refresh-failed' } },
+            h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '✕'),
+            h('span', { class: 'badge-word' }, 'error'),
+          )
+        : null;
       const out: (Node | string | null)[] = [h('span', { class: 'state-line' }, badge(b), pausedWord(), failedWord)];
       if (s.state === 'expired') out.push(h('span', { class: 'small muted since' }, 'TTL passed · sources unchanged'));
       else if (s.state === 'stale') {
         if (v.stale_since_ms !== null) out.push(h('span', { class: 'small muted since' }, 'since ', timeAgo(v.stale_since_ms)));
       }
-      if (s.state_error) out.push(h('div', { class: 'state-error small' }, h('code', null, s.state_error.code), ' ', s.state_error.message));
+      if (s.state_error)
+        out.push(h('div', { class: 'state-error small' }, h('code', null, s.state_error.code), ' ', s.state_error.message));
       return out;
     });
     setAttr(r.tr, 'data-state', busy ? 'refreshing' : s.state);
@@ -538,7 +660,11 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
           h('span', { class: 'attempt-label small muted' }, 'last attempt '),
           h(
             'span',
-            { class: `result result-${shown.result.toLowerCase()} tone-${tone}-text`, title: `${shown.message} · ${duration(shown.duration_ms)} (this console’s attempt; the data is still the refresh of record’s)`, dataset: { result: shown.result } },
+            {
+              class: `result result-${shown.result.toLowerCase()} tone-${tone}-text`,
+              title: `${shown.message} · ${duration(shown.duration_ms)} (this console’s attempt; the data is still the refresh of record’s)`,
+              dataset: { result: shown.result },
+            },
             outcomeText(shown),
           ),
         ];
@@ -547,7 +673,11 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       return [
         h(
           'span',
-          { class: 'result result-refreshed tone-ok-text', title: `The refresh of record: ${count(lr.rows)} rows from ${lr.served_by} in ${duration(lr.duration_ms)}`, dataset: { result: 'REFRESHED' } },
+          {
+            class: 'result result-refreshed tone-ok-text',
+            title: `The refresh of record: ${count(lr.rows)} rows from ${lr.served_by} in ${duration(lr.duration_ms)}`,
+            dataset: { result: 'REFRESHED' },
+          },
           'REFRESHED',
         ),
       ];
@@ -583,7 +713,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     }
   };
 
-  const sorted = (list: CacheView[]): CacheView[] => {
+  const sorted = (list: readonly CacheView[]): CacheView[] => {
     const q = filter.value.trim().toLowerCase();
     const visible = q
       ? list.filter((v) => [v.status.name, v.status.query, ...v.status.monitor].some((x) => x.toLowerCase().includes(q)))
@@ -640,7 +770,13 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
         h(
           'tr',
           null,
-          h('td', { colspan: String(headers.length), class: 'empty' }, store.lake?.reachable === false ? 'The lake is unreachable, so its caches cannot be listed.' : 'No caches defined yet. “New cache…” defines one (or `skein cache create` in a terminal).'),
+          h(
+            'td',
+            { colspan: String(headers.length), class: 'empty' },
+            store.lake?.reachable === false
+              ? 'The lake is unreachable, so its caches cannot be listed.'
+              : 'No caches defined yet. “New cache…” defines one (or `skein cache create` in a terminal).',
+          ),
         ),
       );
       rows.clear();
@@ -652,7 +788,10 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     const want: HTMLTableRowElement[] = [];
     for (const v of vis) {
       let r = rows.get(v.status.name);
-      if (!r) rows.set(v.status.name, (r = makeRow(v.status.name)));
+      if (!r) {
+        r = makeRow(v.status.name);
+        rows.set(v.status.name, r);
+      }
       updateRow(r, v);
       want.push(r.tr, r.detailTr, r.errorTr);
     }
@@ -669,7 +808,7 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
       if (next !== tr) tbody.insertBefore(tr, next);
       prev = tr;
     }
-    while (prev && prev.nextSibling) prev.nextSibling.remove();
+    while (prev?.nextSibling) prev.nextSibling.remove();
     if (!prev) tbody.replaceChildren();
     if (vis.length === 0)
       tbody.append(h('tr', null, h('td', { colspan: String(headers.length), class: 'empty' }, `No cache matches “${filter.value}”.`)));
@@ -722,10 +861,8 @@ export const cachesPage: PageFactory = ({ store, backend }) => {
     if (rereading) return;
     rereading = true;
     try {
-      const list = await backend.rpc({ method: 'caches' });
-      store.caches = list;
+      await store.app.caches.reread();
       replace(notice);
-      store.emit('caches');
     } catch (e) {
       replace(notice, errorBox(e, 'Reading the caches', { compact: true, retry: () => void reread() }));
     } finally {

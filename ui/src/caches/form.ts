@@ -7,8 +7,8 @@
 // typing). The backend's checks (name, PREPARE on the primary, tables exist, TTL ≥ 1,
 // name taken) answer with an error shown inline, with its code and "Copy details".
 
-import type { CacheDefinition, CacheSpec, CacheView } from '../lib/bindings';
 import type { Backend } from '../lib/backend';
+import type { CacheDefinition, CacheSpec, CacheView } from '../lib/bindings';
 import { h, replace, setAttr, spinner } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 
@@ -93,7 +93,9 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
     required: true,
     readonly: editing ? true : undefined,
     'aria-readonly': editing ? 'true' : undefined,
-    title: editing ? 'A cache keeps its name (it is also its lake table’s name)' : 'A letter or _, then letters, digits and _; also the lake table’s name (main.NAME)',
+    title: editing
+      ? 'A cache keeps its name (it is also its lake table’s name)'
+      : 'A letter or _, then letters, digits and _; also the lake table’s name (main.NAME)',
   });
   const query = h('textarea', {
     id: `${id}-query`,
@@ -151,7 +153,16 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
       field(
         'TTL (seconds)',
         ttl.id,
-        h('div', { class: 'row gap' }, ttl, h('span', { class: 'hint inline-hint', id: `${id}-ttl-hint` }, 'Optional: the scheduler refreshes it when the TTL has passed and its sources changed. Empty: refreshed by hand only.')),
+        h(
+          'div',
+          { class: 'row gap' },
+          ttl,
+          h(
+            'span',
+            { class: 'hint inline-hint', id: `${id}-ttl-hint` },
+            'Optional: the scheduler refreshes it when the TTL has passed and its sources changed. Empty: refreshed by hand only.',
+          ),
+        ),
       ),
       h('div', { class: 'field span-2' }, h('label', { class: 'label', for: query.id }, 'Source query'), query, queryNote),
       h(
@@ -159,7 +170,11 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
         { class: 'field span-2' },
         h('label', { class: 'label', for: monitor.id }, 'Monitored tables'),
         h('div', { class: 'row gap monitor-row' }, monitor, monitorNote),
-        h('p', { class: 'hint', id: `${id}-monitor-hint` }, 'Comma-separated. Filled with the tables the query reads; a change in any of them makes the cache stale.'),
+        h(
+          'p',
+          { class: 'hint', id: `${id}-monitor-hint` },
+          'Comma-separated. Filled with the tables the query reads; a change in any of them makes the cache stale.',
+        ),
       ),
     ),
     h('div', { class: 'row gap form-actions' }, submit, cancel),
@@ -183,21 +198,34 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
     if (same(monitor.value, autoValue) || !monitor.value.trim()) {
       monitor.value = text;
       autoValue = text;
-      replace(monitorNote, tables.length ? h('span', { class: 'muted small' }, '✓ from the query') : h('span', { class: 'muted small' }, 'the query reads no table'));
+      replace(
+        monitorNote,
+        tables.length
+          ? h('span', { class: 'muted small' }, '✓ from the query')
+          : h('span', { class: 'muted small' }, 'the query reads no table'),
+      );
     } else if (!same(monitor.value, text)) {
-      const use = h('button', {
-        type: 'button',
-        class: 'btn btn-small',
-        on: {
-          click: () => {
-            monitor.value = text;
-            autoValue = text;
-            replace(monitorNote, h('span', { class: 'muted small' }, '✓ from the query'));
-            monitor.focus();
+      const use = h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-small',
+          on: {
+            click: () => {
+              monitor.value = text;
+              autoValue = text;
+              replace(monitorNote, h('span', { class: 'muted small' }, '✓ from the query'));
+              monitor.focus();
+            },
           },
         },
-      }, 'Use these');
-      replace(monitorNote, h('span', { class: 'small muted' }, 'The query reads ', h('span', { class: 'mono' }, text || 'no table'), ' '), use);
+        'Use these',
+      );
+      replace(
+        monitorNote,
+        h('span', { class: 'small muted' }, 'The query reads ', h('span', { class: 'mono' }, text || 'no table'), ' '),
+        use,
+      );
     } else replace(monitorNote);
   };
 
@@ -289,7 +317,10 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
   };
 
   const localError = (message: string, focus: HTMLElement) => {
-    replace(errSlot, errorBox({ code: 'InvalidInput', message }, editing ? `Saving cache ${s!.name}` : 'Creating the cache', { compact: true }));
+    replace(
+      errSlot,
+      errorBox({ code: 'InvalidInput', message }, editing ? `Saving cache ${s!.name}` : 'Creating the cache', { compact: true }),
+    );
     focus.focus();
   };
 
@@ -313,7 +344,9 @@ export function cacheForm(opts: CacheFormOptions): CacheForm {
       if (!spec.monitor.length) {
         setBusy(false);
         return localError(
-          lastParseError ? 'Name at least one monitored table: the query does not parse, so none could be read from it.' : 'Name at least one monitored table: a change in it makes the cache stale.',
+          lastParseError
+            ? 'Name at least one monitored table: the query does not parse, so none could be read from it.'
+            : 'Name at least one monitored table: a change in it makes the cache stale.',
           monitor,
         );
       }

@@ -6,7 +6,16 @@ import type { CachesSnapshot, CacheView, RefreshOutcome } from '../lib/bindings'
 import { h } from '../lib/dom';
 import { duration, plural, relative, truncate, utc } from '../lib/format';
 
-export const STATE_ORDER: Record<string, number> = { error: 0, stale: 1, edited: 2, unknown: 3, empty: 4, expired: 5, refreshing: 6, fresh: 7 };
+export const STATE_ORDER: Record<string, number> = {
+  error: 0,
+  stale: 1,
+  edited: 2,
+  unknown: 3,
+  empty: 4,
+  expired: 5,
+  refreshing: 6,
+  fresh: 7,
+};
 
 /**
  * The states and what each means, written once: the legend under the table says them in the
@@ -14,13 +23,34 @@ export const STATE_ORDER: Record<string, number> = { error: 0, stale: 1, edited:
  */
 export const STATE_LEGEND: readonly { word: string; tone: string; icon: string; meaning: string }[] = [
   { word: 'empty', tone: 'muted', icon: '○', meaning: 'never refreshed: nothing to serve yet.' },
-  { word: 'fresh', tone: 'ok', icon: '●', meaning: 'refreshed with the current definition, monitored tables unchanged since, within the TTL. The only state routing serves.' },
-  { word: 'edited', tone: 'warn', icon: '▲', meaning: 'the definition changed since the last refresh: the lake holds the old query’s result. Never served; the next refresh rewrites it.' },
+  {
+    word: 'fresh',
+    tone: 'ok',
+    icon: '●',
+    meaning: 'refreshed with the current definition, monitored tables unchanged since, within the TTL. The only state routing serves.',
+  },
+  {
+    word: 'edited',
+    tone: 'warn',
+    icon: '▲',
+    meaning:
+      'the definition changed since the last refresh: the lake holds the old query’s result. Never served; the next refresh rewrites it.',
+  },
   { word: 'stale', tone: 'warn', icon: '▲', meaning: 'a monitored table changed since the last refresh: the data is behind. Not served.' },
-  { word: 'expired', tone: 'info', icon: '◷', meaning: 'TTL passed · sources unchanged · refreshed data is current. Not served until refreshed; nothing is wrong.' },
+  {
+    word: 'expired',
+    tone: 'info',
+    icon: '◷',
+    meaning: 'TTL passed · sources unchanged · refreshed data is current. Not served until refreshed; nothing is wrong.',
+  },
   { word: 'unknown', tone: 'muted', icon: '?', meaning: 'the state could not be checked (the row says why).' },
   { word: 'refreshing', tone: 'info', icon: '…', meaning: 'a refresh is running (shown over the state).' },
-  { word: 'paused', tone: 'paused', icon: '‖', meaning: 'the scheduler leaves the cache alone; Refresh by hand still works (shown beside the state).' },
+  {
+    word: 'paused',
+    tone: 'paused',
+    icon: '‖',
+    meaning: 'the scheduler leaves the cache alone; Refresh by hand still works (shown beside the state).',
+  },
   { word: 'error', tone: 'crit', icon: '✕', meaning: 'the last refresh failed, or the state check did (the row says why).' },
 ];
 
@@ -52,7 +82,8 @@ export function nextRunTitle(v: CacheView, now = Date.now()): string {
   if (v.status.paused) return 'Paused: the scheduler leaves this cache alone (Refresh by hand still works)';
   if (v.status.ttl_seconds === null) return 'No TTL: refreshed by hand only';
   if (v.next_run_ms === null) return 'Not scheduled';
-  const when = v.next_run_ms <= now ? (v.next_run_ms > 0 ? `due since ${utc(v.next_run_ms)}` : 'due now (never refreshed)') : utc(v.next_run_ms);
+  const when =
+    v.next_run_ms <= now ? (v.next_run_ms > 0 ? `due since ${utc(v.next_run_ms)}` : 'due now (never refreshed)') : utc(v.next_run_ms);
   return `${when} · the scheduler refreshes it then if its monitored tables changed`;
 }
 
@@ -88,7 +119,16 @@ export function stateLegend(): HTMLElement {
       'dl',
       null,
       STATE_LEGEND.flatMap((l) => [
-        h('dt', { dataset: { state: l.word } }, h('span', { class: `badge tone-${l.tone}` }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, l.icon), h('span', { class: 'badge-word' }, l.word))),
+        h(
+          'dt',
+          { dataset: { state: l.word } },
+          h(
+            'span',
+            { class: `badge tone-${l.tone}` },
+            h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, l.icon),
+            h('span', { class: 'badge-word' }, l.word),
+          ),
+        ),
         h('dd', null, l.meaning),
       ]),
     ),

@@ -115,7 +115,11 @@ export const connectionsPage: PageFactory = (ctx, route) => {
     'section',
     { class: 'page-inner connections', dataset: { testid: 'connections-page' } },
     h('h1', null, 'Connections'),
-    h('p', { class: 'lead' }, 'Create or edit a profile: the primary, its replicas and the lake, with TLS and SSH settings per connection. Test each connection step by step; Save writes the same TOML a hand-written profile uses (comments kept), with passwords in the OS keyring.'),
+    h(
+      'p',
+      { class: 'lead' },
+      'Create or edit a profile: the primary, its replicas and the lake, with TLS and SSH settings per connection. Test each connection step by step; Save writes the same TOML a hand-written profile uses (comments kept), with passwords in the OS keyring.',
+    ),
     h('div', { class: 'row gap conn-toolbar' }, newBtn, openBtn, loadForm),
     loadStatus,
     body,
@@ -127,7 +131,7 @@ export const connectionsPage: PageFactory = (ctx, route) => {
       showFor(r.rest);
     },
     destroy() {
-      offs.forEach((off) => off());
+      for (const off of offs) off();
     },
   };
 };
@@ -179,23 +183,52 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
     const scope = index === null ? 'primary' : `replica-${index}`;
     const field = index === null ? 'primary' : `replicas[${index}]`;
     const t = tester(() => node.name.trim(), scope);
-    const title = h('h2', null, index === null ? 'Primary' : `Replica ${index + 1}`, node.name ? h('span', { class: 'muted' }, ` · ${node.name}`) : null);
-    const nameField = input('Name', () => node.name, (v) => {
-      node.name = v;
-      replace(title, index === null ? 'Primary' : `Replica ${index + 1}`, v ? h('span', { class: 'muted' }, ` · ${v}`) : null);
-    }, { testid: `${scope}-name`, placeholder: index === null ? 'primary' : `replica${index + 1}` });
+    const title = h(
+      'h2',
+      null,
+      index === null ? 'Primary' : `Replica ${index + 1}`,
+      node.name ? h('span', { class: 'muted' }, ` · ${node.name}`) : null,
+    );
+    const nameField = input(
+      'Name',
+      () => node.name,
+      (v) => {
+        node.name = v;
+        replace(title, index === null ? 'Primary' : `Replica ${index + 1}`, v ? h('span', { class: 'muted' }, ` · ${v}`) : null);
+      },
+      { testid: `${scope}-name`, placeholder: index === null ? 'primary' : `replica${index + 1}` },
+    );
     nameField.dataset.field = `${field}.name`;
     const extra =
       index === null
         ? []
         : [
-            withField(numberInput('Weight', () => node.weight, (v) => (node.weight = v ?? 1), `${scope}-weight`, '1'), `${field}.weight`),
-            input('Region', () => node.region, (v) => (node.region = v), { testid: `${scope}-region`, placeholder: 'eu-west', mono: false }),
-            input('application_name on the primary', () => node.application_name, (v) => (node.application_name = v), {
-              testid: `${scope}-application-name`,
-              placeholder: 'its cluster_name, else its name',
-              hint: 'How the primary’s pg_stat_replication names it.',
-            }),
+            withField(
+              numberInput(
+                'Weight',
+                () => node.weight,
+                (v) => (node.weight = v ?? 1),
+                `${scope}-weight`,
+                '1',
+              ),
+              `${field}.weight`,
+            ),
+            input(
+              'Region',
+              () => node.region,
+              (v) => (node.region = v),
+              { testid: `${scope}-region`, placeholder: 'eu-west', mono: false },
+            ),
+            input(
+              'application_name on the primary',
+              () => node.application_name,
+              (v) => (node.application_name = v),
+              {
+                testid: `${scope}-application-name`,
+                placeholder: 'its cluster_name, else its name',
+                hint: 'How the primary’s pg_stat_replication names it.',
+              },
+            ),
           ];
     return h(
       'section',
@@ -204,7 +237,18 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
         'div',
         { class: 'conn-card-head' },
         title,
-        h('div', { class: 'row gap' }, t.btn, onRemove ? h('button', { type: 'button', class: 'btn btn-small btn-danger', dataset: { testid: `${scope}-remove` }, on: { click: onRemove } }, 'Remove') : null),
+        h(
+          'div',
+          { class: 'row gap' },
+          t.btn,
+          onRemove
+            ? h(
+                'button',
+                { type: 'button', class: 'btn btn-small btn-danger', dataset: { testid: `${scope}-remove` }, on: { click: onRemove } },
+                'Remove',
+              )
+            : null,
+        ),
       ),
       h('div', { class: 'conn-grid' }, nameField, ...extra),
       connFields(node.conn, { backend, scope, field: `${field}.url`, password: password(node.conn) }),
@@ -244,8 +288,24 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
     h(
       'div',
       { class: 'conn-grid' },
-      withField(input('Data path', () => draft.lake.data_path, (v) => (draft.lake.data_path = v), { testid: 'lake-data-path', placeholder: '/srv/skein/lake/  or  s3://bucket/lake/', hint: 'Where the lake’s Parquet files go.' }), 'lake.data_path'),
-      withField(input('Catalog name in DuckDB', () => draft.lake.name, (v) => (draft.lake.name = v), { testid: 'lake-name', placeholder: 'lake' }), 'lake.name'),
+      withField(
+        input(
+          'Data path',
+          () => draft.lake.data_path,
+          (v) => (draft.lake.data_path = v),
+          { testid: 'lake-data-path', placeholder: '/srv/skein/lake/  or  s3://bucket/lake/', hint: 'Where the lake’s Parquet files go.' },
+        ),
+        'lake.data_path',
+      ),
+      withField(
+        input(
+          'Catalog name in DuckDB',
+          () => draft.lake.name,
+          (v) => (draft.lake.name = v),
+          { testid: 'lake-name', placeholder: 'lake' },
+        ),
+        'lake.name',
+      ),
     ),
     h('h3', { class: 'section-title' }, 'Catalog database'),
     connFields(draft.lake.catalog, { backend, scope: 'lake', field: 'lake.catalog', password: password(draft.lake.catalog) }),
@@ -261,10 +321,48 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
     h(
       'div',
       { class: 'conn-grid' },
-      withField(input('Name', () => draft.name, (v) => (draft.name = v), { testid: 'profile-name-input', placeholder: 'prod-eu', mono: false }), 'name'),
-      withField(input('Password file (passfile)', () => draft.passfile, (v) => (draft.passfile = v), { testid: 'profile-passfile', placeholder: 'optional: a libpq .pgpass file', hint: 'Looked in after the OS keyring and PGPASSWORD.' }), 'passfile'),
-      withField(numberInput('Lag warning (ms)', () => th.lag_warning_ms, (v) => (th.lag_warning_ms = v ?? 0), 'threshold-warning', '5000'), 'thresholds.lag_warning_ms'),
-      withField(numberInput('Lag critical (ms)', () => th.lag_critical_ms, (v) => (th.lag_critical_ms = v ?? 0), 'threshold-critical', '30000'), 'thresholds.lag_critical_ms'),
+      withField(
+        input(
+          'Name',
+          () => draft.name,
+          (v) => (draft.name = v),
+          { testid: 'profile-name-input', placeholder: 'prod-eu', mono: false },
+        ),
+        'name',
+      ),
+      withField(
+        input(
+          'Password file (passfile)',
+          () => draft.passfile,
+          (v) => (draft.passfile = v),
+          {
+            testid: 'profile-passfile',
+            placeholder: 'optional: a libpq .pgpass file',
+            hint: 'Looked in after the OS keyring and PGPASSWORD.',
+          },
+        ),
+        'passfile',
+      ),
+      withField(
+        numberInput(
+          'Lag warning (ms)',
+          () => th.lag_warning_ms,
+          (v) => (th.lag_warning_ms = v ?? 0),
+          'threshold-warning',
+          '5000',
+        ),
+        'thresholds.lag_warning_ms',
+      ),
+      withField(
+        numberInput(
+          'Lag critical (ms)',
+          () => th.lag_critical_ms,
+          (v) => (th.lag_critical_ms = v ?? 0),
+          'threshold-critical',
+          '30000',
+        ),
+        'thresholds.lag_critical_ms',
+      ),
     ),
   );
 
@@ -285,19 +383,23 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
   const saveStatus = h('div', { class: 'form-error', 'aria-live': 'polite', dataset: { testid: 'conn-save-status' } });
 
   const clearProblems = () => {
-    form.querySelectorAll('.field-problem').forEach((n) => n.remove());
-    form.querySelectorAll('[aria-invalid="true"]').forEach((n) => n.removeAttribute('aria-invalid'));
-    form.querySelectorAll('.field-invalid').forEach((n) => n.classList.remove('field-invalid'));
+    for (const n of form.querySelectorAll('.field-problem')) n.remove();
+    for (const n of form.querySelectorAll('[aria-invalid="true"]')) n.removeAttribute('aria-invalid');
+    for (const n of form.querySelectorAll('.field-invalid')) n.classList.remove('field-invalid');
   };
   const showProblem = (field: string, message: string) => {
     // `replicas[1].url` → the group with that name, else its section (`replicas[1]`), else the form.
     const target =
       form.querySelector<HTMLElement>(`[data-field="${CSS.escape(field)}"]`) ??
       form.querySelector<HTMLElement>(`[data-field^="${CSS.escape(field.split('.')[0]!)}"]`);
-    const note = h('p', { class: 'field-problem tone-crit-text', role: 'alert', dataset: { problemField: field } }, `✕ ${field}: ${message}`);
+    const note = h(
+      'p',
+      { class: 'field-problem tone-crit-text', role: 'alert', dataset: { problemField: field } },
+      `✕ ${field}: ${message}`,
+    );
     if (target) {
       target.classList.add('field-invalid');
-      target.querySelectorAll('input, select').forEach((i) => i.setAttribute('aria-invalid', 'true'));
+      for (const i of target.querySelectorAll('input, select')) i.setAttribute('aria-invalid', 'true');
       target.append(note);
       target.querySelector<HTMLElement>('input, select')?.focus();
     }
@@ -318,7 +420,10 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
     from.setAttribute('disabled', '');
     replace(saveStatus, h('span', { class: 'muted' }, spinner(), ` Saving ${path}…`));
     try {
-      const out: SaveOutcome = await backend.rpc({ method: 'save_profile', params: { path, profile: draft, passwords: passwordsNow(), open } });
+      const out: SaveOutcome = await backend.rpc({
+        method: 'save_profile',
+        params: { path, profile: draft, passwords: passwordsNow(), open },
+      });
       if (!out.saved && out.problem) {
         showProblem(out.problem.field, out.problem.message);
         return;
@@ -326,16 +431,13 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
       editing.path = out.path;
       savePath.value = out.path;
       editing.passwords.clear();
-      form.querySelectorAll<HTMLInputElement>('input[type=password]').forEach((i) => (i.value = ''));
-      store.profiles = out.profiles;
-      store.emit('profiles');
+      for (const i of form.querySelectorAll<HTMLInputElement>('input[type=password]')) i.value = '';
+      store.app.setProfiles(out.profiles);
       const openIt = h('button', { type: 'button', class: 'btn btn-small', dataset: { testid: 'conn-open-saved' } }, 'Open it');
       openIt.addEventListener('click', async () => {
         openIt.setAttribute('disabled', '');
         try {
-          store.profiles = await backend.rpc({ method: 'open_profile', params: { path: out.path } });
-          store.emit('profiles');
-          void store.load();
+          await store.app.openProfile(out.path);
           setText(openIt, 'Opened');
         } catch (e) {
           replace(saveStatus, errorBox(e, `Opening ${out.path}`, { compact: true }));
@@ -370,8 +472,17 @@ function editor(ctx: Ctx, editing: Editing): HTMLElement {
     h(
       'div',
       { class: 'card conn-card conn-save' },
-      h('div', { class: 'field' }, h('label', { class: 'label', for: savePath.id }, 'Save to'), h('div', { class: 'row gap' }, savePath, saveBtn, saveOpenBtn)),
-      h('p', { class: 'hint' }, 'An existing file is edited in place: its comments and the keys this form does not show (such as [router]) stay. The file is checked with the profile loader before it is written.'),
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { class: 'label', for: savePath.id }, 'Save to'),
+        h('div', { class: 'row gap' }, savePath, saveBtn, saveOpenBtn),
+      ),
+      h(
+        'p',
+        { class: 'hint' },
+        'An existing file is edited in place: its comments and the keys this form does not show (such as [router]) stay. The file is checked with the profile loader before it is written.',
+      ),
       saveStatus,
     ),
   );

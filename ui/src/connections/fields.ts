@@ -4,8 +4,8 @@
 // lake built from those. Every group carries `data-field` with the profile loader's name for
 // it (`replicas[1].url`), so a save error can point at the field.
 
-import type { ConnDraft, SshDraft } from '../lib/bindings';
 import type { Backend } from '../lib/backend';
+import type { ConnDraft, SshDraft } from '../lib/bindings';
 import { h, replace } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 
@@ -26,7 +26,15 @@ export function input(
   label: string,
   get: () => string,
   set: (v: string) => void,
-  opts: { testid: string; placeholder?: string; type?: string; mono?: boolean; hint?: string; autocomplete?: string; inputmode?: string } = { testid: '' },
+  opts: {
+    testid: string;
+    placeholder?: string;
+    type?: string;
+    mono?: boolean;
+    hint?: string;
+    autocomplete?: string;
+    inputmode?: string;
+  } = { testid: '' },
 ): HTMLElement {
   const id = `conn-f-${++seq}`;
   const el = h('input', {
@@ -51,7 +59,13 @@ export function input(
 }
 
 /** A whole number field (empty → `null`). */
-export function numberInput(label: string, get: () => number | null, set: (v: number | null) => void, testid: string, placeholder = ''): HTMLElement {
+export function numberInput(
+  label: string,
+  get: () => number | null,
+  set: (v: number | null) => void,
+  testid: string,
+  placeholder = '',
+): HTMLElement {
   return input(
     label,
     () => (get() === null ? '' : String(get())),
@@ -102,7 +116,9 @@ export function connFields(conn: ConnDraft, opts: ConnOptions): HTMLElement {
             'p',
             { class: 'hint' },
             '✓ Filled from the connection string.',
-            parsed.password ? ' Its password went to the password field: it is stored in the OS keyring on Test or Save, never in the file.' : '',
+            parsed.password
+              ? ' Its password went to the password field: it is stored in the OS keyring on Test or Save, never in the file.'
+              : '',
           ),
         );
       } catch (e) {
@@ -132,29 +148,74 @@ export function connFields(conn: ConnDraft, opts: ConnOptions): HTMLElement {
       h(
         'div',
         { class: 'conn-grid' },
-        input('Host', () => conn.host, (v) => (conn.host = v), { testid: `${scope}-host`, placeholder: 'db1.example.com' }),
-        input('Port', () => conn.port, (v) => (conn.port = v), { testid: `${scope}-port`, placeholder: '5432', inputmode: 'numeric' }),
-        input('User', () => conn.user, (v) => (conn.user = v), { testid: `${scope}-user`, placeholder: 'skein_monitor' }),
-        input('Database', () => conn.dbname, (v) => (conn.dbname = v), { testid: `${scope}-dbname`, placeholder: 'app' }),
-        input('Password', () => opts.password.get(), (v) => opts.password.set(v), {
-          testid: `${scope}-password`,
-          type: 'password',
-          placeholder: 'keyring, PGPASSWORD or passfile',
-          autocomplete: 'new-password',
-          hint: 'Goes to the OS keyring on Test or Save, never into the profile.',
-        }),
+        input(
+          'Host',
+          () => conn.host,
+          (v) => (conn.host = v),
+          { testid: `${scope}-host`, placeholder: 'db1.example.com' },
+        ),
+        input(
+          'Port',
+          () => conn.port,
+          (v) => (conn.port = v),
+          { testid: `${scope}-port`, placeholder: '5432', inputmode: 'numeric' },
+        ),
+        input(
+          'User',
+          () => conn.user,
+          (v) => (conn.user = v),
+          { testid: `${scope}-user`, placeholder: 'skein_monitor' },
+        ),
+        input(
+          'Database',
+          () => conn.dbname,
+          (v) => (conn.dbname = v),
+          { testid: `${scope}-dbname`, placeholder: 'app' },
+        ),
+        input(
+          'Password',
+          () => opts.password.get(),
+          (v) => opts.password.set(v),
+          {
+            testid: `${scope}-password`,
+            type: 'password',
+            placeholder: 'keyring, PGPASSWORD or passfile',
+            autocomplete: 'new-password',
+            hint: 'Goes to the OS keyring on Test or Save, never into the profile.',
+          },
+        ),
       ),
       h(
         'details',
         { class: 'conn-tls', open: tlsSet || undefined },
-        h('summary', null, 'TLS', h('span', { class: 'muted small' }, conn.sslmode ? ` · sslmode=${conn.sslmode}` : ' · sslmode default (prefer)')),
+        h(
+          'summary',
+          null,
+          'TLS',
+          h('span', { class: 'muted small' }, conn.sslmode ? ` · sslmode=${conn.sslmode}` : ' · sslmode default (prefer)'),
+        ),
         h(
           'div',
           { class: 'conn-grid' },
           h('div', { class: 'field' }, h('label', { class: 'label', for: sslmode.id }, 'sslmode'), sslmode),
-          input('sslrootcert (CA file)', () => conn.sslrootcert, (v) => (conn.sslrootcert = v), { testid: `${scope}-sslrootcert`, placeholder: '/etc/ssl/db-ca.pem, or system' }),
-          input('sslcert (client certificate)', () => conn.sslcert, (v) => (conn.sslcert = v), { testid: `${scope}-sslcert`, placeholder: '~/.postgresql/postgresql.crt' }),
-          input('sslkey (client key)', () => conn.sslkey, (v) => (conn.sslkey = v), { testid: `${scope}-sslkey`, placeholder: '~/.postgresql/postgresql.key' }),
+          input(
+            'sslrootcert (CA file)',
+            () => conn.sslrootcert,
+            (v) => (conn.sslrootcert = v),
+            { testid: `${scope}-sslrootcert`, placeholder: '/etc/ssl/db-ca.pem, or system' },
+          ),
+          input(
+            'sslcert (client certificate)',
+            () => conn.sslcert,
+            (v) => (conn.sslcert = v),
+            { testid: `${scope}-sslcert`, placeholder: '~/.postgresql/postgresql.crt' },
+          ),
+          input(
+            'sslkey (client key)',
+            () => conn.sslkey,
+            (v) => (conn.sslkey = v),
+            { testid: `${scope}-sslkey`, placeholder: '~/.postgresql/postgresql.key' },
+          ),
         ),
       ),
       conn.params.length
@@ -180,10 +241,31 @@ export function sshFields(ssh: SshDraft, scope: string): HTMLElement {
     h(
       'div',
       { class: 'conn-grid' },
-      input('SSH server (ssh)', () => ssh.ssh, (v) => (ssh.ssh = v), { testid: `${scope}-ssh`, placeholder: 'me@bastion.example.com', hint: 'Empty: connect directly.' }),
-      input('Jump host (ssh_jump)', () => ssh.jump, (v) => (ssh.jump = v), { testid: `${scope}-ssh-jump`, placeholder: 'me@jump.example.com' }),
-      input('ssh_config file', () => ssh.config, (v) => (ssh.config = v), { testid: `${scope}-ssh-config`, placeholder: '~/.ssh/config' }),
-      numberInput('SSH port', () => ssh.port, (v) => (ssh.port = v), `${scope}-ssh-port`, '22'),
+      input(
+        'SSH server (ssh)',
+        () => ssh.ssh,
+        (v) => (ssh.ssh = v),
+        { testid: `${scope}-ssh`, placeholder: 'me@bastion.example.com', hint: 'Empty: connect directly.' },
+      ),
+      input(
+        'Jump host (ssh_jump)',
+        () => ssh.jump,
+        (v) => (ssh.jump = v),
+        { testid: `${scope}-ssh-jump`, placeholder: 'me@jump.example.com' },
+      ),
+      input(
+        'ssh_config file',
+        () => ssh.config,
+        (v) => (ssh.config = v),
+        { testid: `${scope}-ssh-config`, placeholder: '~/.ssh/config' },
+      ),
+      numberInput(
+        'SSH port',
+        () => ssh.port,
+        (v) => (ssh.port = v),
+        `${scope}-ssh-port`,
+        '22',
+      ),
     ),
   );
 }

@@ -44,7 +44,12 @@ export function diagnosisView(d: Diagnosis): HTMLElement {
   return h(
     'div',
     { class: 'diagnosis', dataset: { diagnosis: d.target, status: all }, 'aria-live': 'polite' },
-    h('p', { class: `diagnosis-summary tone-${LOOK[all].tone}-text` }, `${LOOK[all].icon} ${summary}`, h('span', { class: 'muted mono small' }, ` · ${d.address}`)),
+    h(
+      'p',
+      { class: `diagnosis-summary tone-${LOOK[all].tone}-text` },
+      `${LOOK[all].icon} ${summary}`,
+      h('span', { class: 'muted mono small' }, ` · ${d.address}`),
+    ),
     h(
       'ol',
       { class: 'step-list' },

@@ -5,17 +5,23 @@ import { RpcError } from './backend';
 import { copyText, flash, h } from './dom';
 import { utc } from './format';
 
-/** An inline error block for a failed action (`action` says what was attempted). */
+/** What "Copy details" copies: the action, the code, the message and when (UTC), as JSON. */
+export function errorDetails(e: RpcError, action: string, at = Date.now()): string {
+  return JSON.stringify({ action, code: e.code, message: e.message, at: utc(at) }, null, 2);
+}
+
+/**
+ * An inline error block for a failed action (`action` says what was attempted), for the
+ * pages still built by hand; `components/ErrorBox.svelte` draws the same block.
+ */
 export function errorBox(err: unknown, action: string, opts: { compact?: boolean; retry?: () => void } = {}): HTMLElement {
   const e = RpcError.from(err);
-  const details = JSON.stringify({ action, code: e.code, message: e.message, at: utc(Date.now()) }, null, 2);
+  const details = errorDetails(e, action);
   const copy = h('button', { type: 'button', class: 'btn btn-small' }, 'Copy details');
   copy.addEventListener('click', () => {
     void copyText(details).then(() => flash(copy, 'Copied'));
   });
-  const retry = opts.retry
-    ? h('button', { type: 'button', class: 'btn btn-small', on: { click: () => opts.retry?.() } }, 'Retry')
-    : null;
+  const retry = opts.retry ? h('button', { type: 'button', class: 'btn btn-small', on: { click: () => opts.retry?.() } }, 'Retry') : null;
   return h(
     'div',
     {

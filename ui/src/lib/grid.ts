@@ -1,119 +1,55 @@
-// A page of table rows as a grid: sticky header, columns sortable within the page, exact
-// values (NULL shown as such), double-click copies a cell, and the page as CSV.
+// The data grid for the pages still built by hand (time travel, Workbench results):
+// `components/DataTable.svelte` mounted on a page of rows (sticky header, columns sortable
+// within the page, exact values with NULL shown as such, double-click copies a cell, the page
+// as CSV). `destroy()` unmounts it; a grid dropped without it holds no timer or listener
+// outside its own element.
 
+import { mount, unmount } from 'svelte';
 import type { JsonValue } from './bindings';
-import { copyText, h, replace, setAttr, setText } from './dom';
+import DataTable from './components/DataTable.svelte';
+import type { Column } from './components/table';
+import { h } from './dom';
 
 export interface Grid {
   el: HTMLElement;
   /** The page as CSV (header + rows in the order shown). */
   csv(): string;
+  destroy(): void;
 }
 
-function cellText(v: JsonValue): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
+type Row = readonly JsonValue[];
 
-function csvField(v: JsonValue): string {
-  if (v === null) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function compare(a: JsonValue, b: JsonValue): number {
-  if (a === null && b === null) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
-  const x = cellText(a);
-  const y = cellText(b);
-  const nx = Number(x);
-  const ny = Number(y);
-  if (x.trim() !== '' && y.trim() !== '' && Number.isFinite(nx) && Number.isFinite(ny)) return nx - ny;
-  return x.localeCompare(y);
+/** Right-aligned columns by default: those holding only numbers (and NULL). */
+function numericDefault(columns: readonly string[], rows: readonly Row[]): boolean[] {
+  return columns.map((_, c) => rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === 'number'));
 }
 
 export function dataGrid(
   columns: string[],
   rows: JsonValue[][],
-  opts: { label: string; onCopy?: (text: string) => void; /** Right-aligned columns (default: those holding only numbers). */ numeric?: boolean[] },
+  opts: {
+    label: string;
+    onCopy?: (text: string) => void;
+    /** Right-aligned columns (default: those holding only numbers). */ numeric?: boolean[];
+  },
 ): Grid {
-  let order = rows.map((_, i) => i);
-  let sortCol: number | null = null;
-  let asc = true;
-  const numeric =
-    opts.numeric ?? columns.map((_, c) => rows.length > 0 && rows.every((r) => r[c] === null || typeof r[c] === 'number'));
-
-  const tbody = h('tbody');
-  const marks: HTMLElement[] = [];
-  const ths = columns.map((name, c) => {
-    const mark = h('span', { class: 'sort-mark', 'aria-hidden': 'true' });
-    marks.push(mark);
-    const b = h('button', { type: 'button', class: 'th-sort', title: `Sort this page by ${name}` }, name, mark);
-    b.addEventListener('click', () => {
-      if (sortCol === c) asc = !asc;
-      else {
-        sortCol = c;
-        asc = true;
-      }
-      order = rows.map((_, i) => i).sort((i, j) => {
-        const r = compare(rows[i]![c] ?? null, rows[j]![c] ?? null);
-        return asc ? r : -r;
-      });
-      draw();
-    });
-    return h('th', { scope: 'col', class: numeric[c] ? 'num' : undefined }, b);
+  const numeric = opts.numeric ?? numericDefault(columns, rows);
+  const cols: Column<Row>[] = columns.map((name, c) => ({
+    key: String(c),
+    label: name,
+    numeric: numeric[c] ?? false,
+    value: (r) => r[c] ?? null,
+  }));
+  const el = h('div', { class: 'page-host' });
+  const table = mount(DataTable<Row>, {
+    target: el,
+    props: { rows, columns: cols, label: opts.label, sortTitle: (l: string) => `Sort this page by ${l}`, onCopy: opts.onCopy },
   });
-
-  const draw = () => {
-    ths.forEach((th, c) => {
-      setAttr(th, 'aria-sort', sortCol === c ? (asc ? 'ascending' : 'descending') : null);
-      setText(marks[c]!, sortCol === c ? (asc ? ' ▲' : ' ▼') : '');
-    });
-    const frag = document.createDocumentFragment();
-    for (const i of order) {
-      const r = rows[i]!;
-      const tr = document.createElement('tr');
-      for (let c = 0; c < columns.length; c++) {
-        const v = r[c] ?? null;
-        const td = document.createElement('td');
-        const text = cellText(v);
-        td.textContent = text;
-        if (v === null) td.className = 'null';
-        else if (numeric[c]) td.className = 'num';
-        if (text.length > 40) td.title = text;
-        tr.appendChild(td);
-      }
-      frag.appendChild(tr);
-    }
-    replace(tbody, frag);
-  };
-
-  tbody.addEventListener('dblclick', (e) => {
-    const td = (e.target as HTMLElement).closest('td');
-    if (!td) return;
-    const text = td.classList.contains('null') ? '' : (td.textContent ?? '');
-    void copyText(text).then(() => opts.onCopy?.(text));
-    td.classList.add('copied');
-    window.setTimeout(() => td.classList.remove('copied'), 600);
-  });
-
-  draw();
-  const table = h(
-    'table',
-    { class: 'table data-grid', 'aria-label': opts.label },
-    h('thead', null, h('tr', null, ths)),
-    tbody,
-  );
   return {
-    el: h('div', { class: 'grid-wrap', tabindex: '0', role: 'region', 'aria-label': `${opts.label} (scrolls)` }, table),
-    csv() {
-      const lines = [columns.map((c) => csvField(c)).join(',')];
-      for (const i of order) lines.push(columns.map((_, c) => csvField(rows[i]![c] ?? null)).join(','));
-      return `${lines.join('\r\n')}\r\n`;
+    el,
+    csv: () => table.csv(),
+    destroy() {
+      void unmount(table);
     },
   };
 }

@@ -111,9 +111,7 @@ export function cacheBadge(v: CacheView): Badge {
     case 'empty':
       return { word: 'empty', tone: 'muted', icon: ICON.muted };
     case 'unknown':
-      return s.state_error
-        ? { word: 'error', tone: 'crit', icon: ICON.crit }
-        : { word: 'unknown', tone: 'muted', icon: '?' };
+      return s.state_error ? { word: 'error', tone: 'crit', icon: ICON.crit } : { word: 'unknown', tone: 'muted', icon: '?' };
   }
 }
 
@@ -122,7 +120,16 @@ export function cacheBadge(v: CacheView): Badge {
  *  (then nothing is known). */
 export function tlsFact(n: NodeStatus): { word: string; title: string; encrypted: boolean } | null {
   if (!n.reachable) return null;
-  if (!n.tls) return { word: 'not encrypted', title: 'Plain TCP: pg_stat_ssl shows no TLS for this session (sslmode disable, or prefer/allow against a server without ssl)', encrypted: false };
+  if (!n.tls)
+    return {
+      word: 'not encrypted',
+      title: 'Plain TCP: pg_stat_ssl shows no TLS for this session (sslmode disable, or prefer/allow against a server without ssl)',
+      encrypted: false,
+    };
   const bits = n.tls.bits !== null ? `, ${n.tls.bits}-bit` : '';
-  return { word: n.tls.version, title: `Encrypted: ${n.tls.version}, ${n.tls.cipher}${bits} (pg_stat_ssl of Skein's session)`, encrypted: true };
+  return {
+    word: n.tls.version,
+    title: `Encrypted: ${n.tls.version}, ${n.tls.cipher}${bits} (pg_stat_ssl of Skein's session)`,
+    encrypted: true,
+  };
 }

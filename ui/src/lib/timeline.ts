@@ -36,7 +36,12 @@ export class LagTimeline {
   private ensure(name: string, role: NodeRole): NodeColumns {
     let n = this.node(name);
     if (!n) {
-      n = { name, role, lag: new Array<number | null>(this.t.length).fill(null), bytes: new Array<number | null>(this.t.length).fill(null) };
+      n = {
+        name,
+        role,
+        lag: new Array<number | null>(this.t.length).fill(null),
+        bytes: new Array<number | null>(this.t.length).fill(null),
+      };
       this.nodes.push(n);
     }
     return n;
@@ -51,7 +56,7 @@ export class LagTimeline {
     for (const n of h.nodes) for (const t of n.t_ms) times.add(t);
     const sorted = [...times].sort((a, b) => a - b);
     const index = new Map<number, number>();
-    sorted.forEach((t, i) => index.set(t, i));
+    for (const [i, t] of sorted.entries()) index.set(t, i);
     this.t.length = 0;
     for (const t of sorted) this.t.push(t / 1000);
     this.nodes.length = 0;

@@ -17,8 +17,8 @@ import type { Compaction, ExpireTarget, Job, LakeFile, LakeStats, Snapshot, Snap
 import { h, replace, setAttr, setText, spinner, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { bytes, count, plural, truncate, utc } from '../lib/format';
-import { Disposer, type Ctx } from '../lib/page';
-import { elapsedText, jobBadge, jobResultText, jobTitle, jobsTray } from './jobs';
+import { type Ctx, Disposer } from '../lib/page';
+import { elapsedText, jobBadge, jobResultText, jobsTray, jobTitle } from './jobs';
 
 export interface Maintenance {
   el: HTMLElement;
@@ -91,7 +91,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
 
   // ---- Summary -----------------------------------------------------------------------
 
-  const stats = h('div', { class: 'lake-stats', dataset: { testid: 'lake-stats' }, 'aria-live': 'polite' }, h('span', { class: 'muted' }, spinner(), ' Reading the lake…'));
+  const stats = h(
+    'div',
+    { class: 'lake-stats', dataset: { testid: 'lake-stats' }, 'aria-live': 'polite' },
+    h('span', { class: 'muted' }, spinner(), ' Reading the lake…'),
+  );
   let statsSeq = 0;
   let lastStats: LakeStats | null = null;
 
@@ -121,7 +125,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         'The oldest snapshot still in the lake: time travel reaches back to it',
         ...(oldest ? [h('span', { class: 'mono' }, `#${oldest.id}`), ' · ', timeAgo(oldest.time_ms)] : ['—']),
       ),
-      stat('Files', 'Data and delete files the catalog lists (ducklake_data_file + ducklake_delete_file, file_size_bytes)', `${count(s.files)} · ${bytes(s.bytes)}`),
+      stat(
+        'Files',
+        'Data and delete files the catalog lists (ducklake_data_file + ducklake_delete_file, file_size_bytes)',
+        `${count(s.files)} · ${bytes(s.bytes)}`,
+      ),
       stat(
         'Reclaimable by expiring',
         'Files only older snapshots reference: expiring those snapshots schedules them for deletion',
@@ -260,12 +268,7 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     replace(sec.box, h('p', { class: 'muted small preview-stale' }, why, ' ', closeBtn(sec, 'Dismiss')));
   };
 
-  const confirmActions = (
-    sec: Section,
-    confirmName: string,
-    actionName: string,
-    start: () => Promise<Job>,
-  ): HTMLElement => {
+  const confirmActions = (sec: Section, confirmName: string, actionName: string, start: () => Promise<Job>): HTMLElement => {
     const errSlot = h('div', { class: 'preview-error' });
     const confirm = h('button', { type: 'button', class: 'btn btn-danger' }, confirmName);
     const cancel = h('button', { type: 'button', class: 'btn', on: { click: () => clear(sec, true) } }, 'Cancel');
@@ -344,7 +347,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     } catch (e) {
       if (seq !== expire.seq) return;
       expire.mode = 'idle';
-      replace(expireBox, errorBox(e, 'Previewing the expiry', { compact: true, retry: () => void previewExpire(target, describe, emptyWhy) }), closeBtn(expire));
+      replace(
+        expireBox,
+        errorBox(e, 'Previewing the expiry', { compact: true, retry: () => void previewExpire(target, describe, emptyWhy) }),
+        closeBtn(expire),
+      );
     } finally {
       if (seq === expire.seq) setAttr(expireBox, 'aria-busy', null);
     }
@@ -354,7 +361,16 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     expire.mode = 'preview';
     expireBox.dataset.count = String(list.length);
     if (list.length === 0) {
-      replace(expireBox, h('div', { class: 'row gap preview-empty' }, previewHead(h('strong', null, 'Nothing to expire'), h('span', { class: 'muted' }, `: ${emptyWhy}`)), h('span', { class: 'spacer' }), closeBtn(expire)));
+      replace(
+        expireBox,
+        h(
+          'div',
+          { class: 'row gap preview-empty' },
+          previewHead(h('strong', null, 'Nothing to expire'), h('span', { class: 'muted' }, `: ${emptyWhy}`)),
+          h('span', { class: 'spacer' }),
+          closeBtn(expire),
+        ),
+      );
       expireBox.querySelector<HTMLElement>('.preview-head')?.focus();
       return;
     }
@@ -371,7 +387,17 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         h(
           'table',
           { class: 'table compact', 'aria-label': 'Snapshots that would be expired' },
-          h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'num' }, 'Id'), h('th', { scope: 'col' }, 'Time (UTC)'), h('th', { scope: 'col' }, 'Message'))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', { scope: 'col', class: 'num' }, 'Id'),
+              h('th', { scope: 'col' }, 'Time (UTC)'),
+              h('th', { scope: 'col' }, 'Message'),
+            ),
+          ),
           h(
             'tbody',
             null,
@@ -380,15 +406,32 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
                 'tr',
                 { dataset: { snapshotId: String(s.id) } },
                 h('td', { class: 'num mono' }, String(s.id)),
-                h('td', { class: 'nowrap' }, h('span', { class: 'mono' }, utc(s.time_ms).replace(' UTC', '')), ' ', h('span', { class: 'muted small' }, timeAgo(s.time_ms))),
-                h('td', { class: 'preview-message', title: s.commit_message ?? undefined }, s.commit_message ? truncate(s.commit_message, 60) : h('span', { class: 'muted' }, '—')),
+                h(
+                  'td',
+                  { class: 'nowrap' },
+                  h('span', { class: 'mono' }, utc(s.time_ms).replace(' UTC', '')),
+                  ' ',
+                  h('span', { class: 'muted small' }, timeAgo(s.time_ms)),
+                ),
+                h(
+                  'td',
+                  { class: 'preview-message', title: s.commit_message ?? undefined },
+                  s.commit_message ? truncate(s.commit_message, 60) : h('span', { class: 'muted' }, '—'),
+                ),
               ),
             ),
           ),
         ),
       ),
-      h('p', { class: 'preview-warn' }, h('span', { class: 'warn-icon', 'aria-hidden': 'true' }, '▲'), ` Time travel to ${these} will stop working. Data files only ${n === 1 ? 'it uses' : 'they use'} will be scheduled for deletion; data inlined in the catalog leaves no file (the result says which).`),
-      confirmActions(expire, name, `Expiring ${plural(n, 'snapshot')}`, () => backend.rpc({ method: 'expire_snapshots', params: { versions: ids } })),
+      h(
+        'p',
+        { class: 'preview-warn' },
+        h('span', { class: 'warn-icon', 'aria-hidden': 'true' }, '▲'),
+        ` Time travel to ${these} will stop working. Data files only ${n === 1 ? 'it uses' : 'they use'} will be scheduled for deletion; data inlined in the catalog leaves no file (the result says which).`,
+      ),
+      confirmActions(expire, name, `Expiring ${plural(n, 'snapshot')}`, () =>
+        backend.rpc({ method: 'expire_snapshots', params: { versions: ids } }),
+      ),
     );
     expireBox.querySelector<HTMLElement>('.preview-head')?.focus();
   };
@@ -407,7 +450,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
       return;
     }
     const shown = /[zZ]|[+-]\d{2}(?::?\d{2})?$/.test(p.slice(10)) ? p : `${p} UTC`;
-    void previewExpire({ older_than: param.value }, `older than ${shown}`, `no snapshot is older than ${shown}, apart from the latest, which is always kept.`);
+    void previewExpire(
+      { older_than: param.value },
+      `older than ${shown}`,
+      `no snapshot is older than ${shown}, apart from the latest, which is always kept.`,
+    );
   });
 
   // ---- Clean up files -----------------------------------------------------------------
@@ -422,7 +469,10 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     lastCleanupTrigger = orphaned ? orphanBtn : cleanupBtn;
     const seq = ++cleanup.seq;
     cleanupBox.dataset.orphaned = String(orphaned);
-    loading(cleanup, orphaned ? 'Looking for files no snapshot references (dry run)…' : 'Listing the files scheduled for deletion (dry run)…');
+    loading(
+      cleanup,
+      orphaned ? 'Looking for files no snapshot references (dry run)…' : 'Listing the files scheduled for deletion (dry run)…',
+    );
     try {
       const files = await backend.rpc({ method: 'preview_delete_files', params: { orphaned } });
       if (seq !== cleanup.seq) return;
@@ -430,7 +480,14 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     } catch (e) {
       if (seq !== cleanup.seq) return;
       cleanup.mode = 'idle';
-      replace(cleanupBox, errorBox(e, orphaned ? 'Finding orphaned files' : 'Previewing the cleanup', { compact: true, retry: () => void previewCleanup(orphaned) }), closeBtn(cleanup));
+      replace(
+        cleanupBox,
+        errorBox(e, orphaned ? 'Finding orphaned files' : 'Previewing the cleanup', {
+          compact: true,
+          retry: () => void previewCleanup(orphaned),
+        }),
+        closeBtn(cleanup),
+      );
     } finally {
       if (seq === cleanup.seq) setAttr(cleanupBox, 'aria-busy', null);
     }
@@ -443,7 +500,16 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
       let why = orphaned ? 'no file under the lake’s data path is unreferenced.' : 'no files are scheduled for deletion.';
       if (!orphaned && lastStats && lastStats.old_files > 0)
         why += ` Expiring older snapshots would schedule ${plural(lastStats.old_files, 'file')} (${bytes(lastStats.old_bytes)}).`;
-      replace(cleanupBox, h('div', { class: 'row gap preview-empty' }, previewHead(h('strong', null, orphaned ? 'No orphaned files' : 'Nothing to clean up'), h('span', { class: 'muted' }, `: ${why}`)), h('span', { class: 'spacer' }), closeBtn(cleanup)));
+      replace(
+        cleanupBox,
+        h(
+          'div',
+          { class: 'row gap preview-empty' },
+          previewHead(h('strong', null, orphaned ? 'No orphaned files' : 'Nothing to clean up'), h('span', { class: 'muted' }, `: ${why}`)),
+          h('span', { class: 'spacer' }),
+          closeBtn(cleanup),
+        ),
+      );
       cleanupBox.querySelector<HTMLElement>('.preview-head')?.focus();
       return;
     }
@@ -471,11 +537,21 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
                 'tr',
                 { dataset: { path: f.path } },
                 h('td', { class: 'mono small preview-path', title: f.path }, f.path.slice(dir.length)),
-                h('td', { class: 'num nowrap' }, f.bytes === null ? h('span', { class: 'muted', title: 'The size could not be read (not a local path, or already gone)' }, '—') : bytes(f.bytes)),
+                h(
+                  'td',
+                  { class: 'num nowrap' },
+                  f.bytes === null
+                    ? h('span', { class: 'muted', title: 'The size could not be read (not a local path, or already gone)' }, '—')
+                    : bytes(f.bytes),
+                ),
               ),
             ),
           ),
-          h('tfoot', null, h('tr', null, h('th', { scope: 'row' }, `Total · ${plural(n, 'file')}`), h('td', { class: 'num nowrap' }, size.text ?? '—'))),
+          h(
+            'tfoot',
+            null,
+            h('tr', null, h('th', { scope: 'row' }, `Total · ${plural(n, 'file')}`), h('td', { class: 'num nowrap' }, size.text ?? '—')),
+          ),
         ),
       ),
       h(
@@ -486,14 +562,15 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
           ? ' No snapshot references these files. They are deleted from storage; this cannot be undone.'
           : ' Only expired snapshots referenced these files. They are deleted from storage; this cannot be undone.',
       ),
-      confirmActions(cleanup, name, orphaned ? `Deleting ${plural(n, 'orphaned file')}` : `Deleting ${plural(n, 'file')}`, () => backend.rpc({ method: 'delete_files', params: { orphaned } })),
+      confirmActions(cleanup, name, orphaned ? `Deleting ${plural(n, 'orphaned file')}` : `Deleting ${plural(n, 'file')}`, () =>
+        backend.rpc({ method: 'delete_files', params: { orphaned } }),
+      ),
     );
     cleanupBox.querySelector<HTMLElement>('.preview-head')?.focus();
   };
 
   cleanupBtn.addEventListener('click', () => void previewCleanup(false));
   orphanBtn.addEventListener('click', () => void previewCleanup(true));
-
 
   // ---- Compact ------------------------------------------------------------------------
 
@@ -543,7 +620,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     }
     compactBusyNote.hidden = !busy;
   };
-  const compactBusyNote = h('p', { class: 'muted small compact-busy', id: 'maint-compact-busy', hidden: true }, 'A maintenance job is running: compactions wait for it.');
+  const compactBusyNote = h(
+    'p',
+    { class: 'muted small compact-busy', id: 'maint-compact-busy', hidden: true },
+    'A maintenance job is running: compactions wait for it.',
+  );
 
   const startCompaction = async (c: (typeof COMPACTIONS)[number], btn: HTMLButtonElement) => {
     const seq = ++compactJob.seq;
@@ -591,7 +672,10 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         h(
           'div',
           { class: 'row gap compact-head' },
-          previewHead(h('strong', null, 'No data files'), h('span', { class: 'muted' }, list.length ? ': the lake’s tables have no data files yet.' : ': the lake has no tables yet.')),
+          previewHead(
+            h('strong', null, 'No data files'),
+            h('span', { class: 'muted' }, list.length ? ': the lake’s tables have no data files yet.' : ': the lake has no tables yet.'),
+          ),
           h('span', { class: 'spacer' }),
           compactCloseBtn,
         ),
@@ -605,7 +689,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         { class: 'row gap compact-head' },
         previewHead(
           h('strong', null, `${plural(files, 'data file')} in ${plural(tables.length, 'table')}`),
-          h('span', { class: 'muted' }, ` · ${bytes(size)} · ${deletes === 0 ? 'no files with deletes' : plural(deletes, 'file') + ' with deletes'}`),
+          h(
+            'span',
+            { class: 'muted' },
+            ` · ${bytes(size)} · ${deletes === 0 ? 'no files with deletes' : `${plural(deletes, 'file')} with deletes`}`,
+          ),
         ),
         h('span', { class: 'spacer' }),
         compactCloseBtn,
@@ -625,7 +713,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
               h('th', { scope: 'col' }, 'Table'),
               h('th', { scope: 'col', class: 'num' }, 'Data files'),
               h('th', { scope: 'col', class: 'num' }, 'Size'),
-              h('th', { scope: 'col', class: 'num', title: 'Data files that carry a delete file (rows deleted since they were written)' }, 'With deletes'),
+              h(
+                'th',
+                { scope: 'col', class: 'num', title: 'Data files that carry a delete file (rows deleted since they were written)' },
+                'With deletes',
+              ),
             ),
           ),
           h(
@@ -675,7 +767,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     } catch (e) {
       if (seq !== compactSeq) return;
       delete compactBox.dataset.count;
-      replace(compactTable, errorBox(e, 'Previewing the compaction', { compact: true, retry: () => void previewCompaction() }), compactCloseBtn);
+      replace(
+        compactTable,
+        errorBox(e, 'Previewing the compaction', { compact: true, retry: () => void previewCompaction() }),
+        compactCloseBtn,
+      );
     } finally {
       if (seq === compactSeq) setAttr(compactBox, 'aria-busy', null);
     }
@@ -740,7 +836,8 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         const prev = seen.get(j.id);
         if (prev !== j.state) changed = true;
         // Finished now: seen running, or first seen finished after this page opened.
-        if (j.state !== 'running' && (prev === 'running' || (prev === undefined && (j.finished_ms ?? 0) >= createdAt - 2000))) finished.push(j);
+        if (j.state !== 'running' && (prev === 'running' || (prev === undefined && (j.finished_ms ?? 0) >= createdAt - 2000)))
+          finished.push(j);
         seen.set(j.id, j.state);
       }
       renderJobInPlace(expire);
@@ -785,7 +882,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         'div',
         { class: 'maint-section', 'aria-labelledby': 'maint-expire-title', role: 'group' },
         h('h3', { class: 'maint-heading', id: 'maint-expire-title' }, 'Expire snapshots'),
-        h('p', { class: 'hint maint-hint' }, 'Removes old snapshots (never the latest). Time travel to them stops working; data files only they use become scheduled for deletion (inlined data leaves none).'),
+        h(
+          'p',
+          { class: 'hint maint-hint' },
+          'Removes old snapshots (never the latest). Time travel to them stops working; data files only they use become scheduled for deletion (inlined data leaves none).',
+        ),
         expireForm,
         expireBox,
       ),
@@ -793,7 +894,11 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         'div',
         { class: 'maint-section', 'aria-labelledby': 'maint-cleanup-title', role: 'group' },
         h('h3', { class: 'maint-heading', id: 'maint-cleanup-title' }, 'Clean up files'),
-        h('p', { class: 'hint maint-hint' }, 'Deletes the files expired snapshots left scheduled for deletion, or files under the data path no snapshot references.'),
+        h(
+          'p',
+          { class: 'hint maint-hint' },
+          'Deletes the files expired snapshots left scheduled for deletion, or files under the data path no snapshot references.',
+        ),
         h('div', { class: 'maint-form' }, cleanupBtn, orphanBtn),
         cleanupBox,
       ),
@@ -801,12 +906,21 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
         'div',
         { class: 'maint-section', 'aria-labelledby': 'maint-compact-title', role: 'group' },
         h('h3', { class: 'maint-heading', id: 'maint-compact-title' }, 'Compact'),
-        h('p', { class: 'hint maint-hint' }, 'Merges small files, rewrites files with deletes, or writes inlined rows to Parquet. Loses no data; each writes one snapshot.'),
+        h(
+          'p',
+          { class: 'hint maint-hint' },
+          'Merges small files, rewrites files with deletes, or writes inlined rows to Parquet. Loses no data; each writes one snapshot.',
+        ),
         h('div', { class: 'maint-form' }, compactPreviewBtn),
         compactBox,
       ),
     ),
-    h('div', { class: 'maint-jobs', 'aria-labelledby': 'maint-jobs-title', role: 'group' }, h('h3', { class: 'maint-heading', id: 'maint-jobs-title' }, 'Jobs'), tray.el),
+    h(
+      'div',
+      { class: 'maint-jobs', 'aria-labelledby': 'maint-jobs-title', role: 'group' },
+      h('h3', { class: 'maint-heading', id: 'maint-jobs-title' }, 'Jobs'),
+      tray.el,
+    ),
   );
 
   void loadStats();
@@ -817,7 +931,10 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
     previewVersions(ids) {
       if (!ids.length) return;
       const describe = ids.length === 1 ? `snapshot ${ids[0]}, selected in the history` : `snapshots ${ids.join(', ')}`;
-      const why = ids.length === 1 ? `snapshot ${ids[0]} is the latest (always kept) or no longer exists.` : 'these are the latest snapshot (always kept) or no longer exist.';
+      const why =
+        ids.length === 1
+          ? `snapshot ${ids[0]} is the latest (always kept) or no longer exists.`
+          : 'these are the latest snapshot (always kept) or no longer exist.';
       void previewExpire({ versions: ids }, describe, why).then(() => {
         expireBox.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
       });

@@ -5,11 +5,11 @@
 // page when the user is on it.
 
 import type { JsonValue, Snapshot, SnapshotChanges, SnapshotPage } from '../lib/bindings';
-import { h, replace, setAttr, setText, timeAgo, filterBox } from '../lib/dom';
+import { filterBox, h, replace, setAttr, setText, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { count, plural, truncate, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
-import { type Route, href, navigate } from '../lib/router';
+import { href, navigate, type Route } from '../lib/router';
 import { maintenancePanel } from './maintenance';
 import { travelPanel } from './travel';
 
@@ -40,9 +40,7 @@ const CHANGE_WORDS: Record<string, string> = {
 function schemaMark(changes: string[]): HTMLElement | null {
   // CREATE OR REPLACE (every cache refresh) records a table created and one dropped.
   const replaced = changes.includes('tables_created');
-  const evolution = changes.filter(
-    (c) => c !== 'tables_created' && c !== 'schemas_created' && !(replaced && c === 'tables_dropped'),
-  );
+  const evolution = changes.filter((c) => c !== 'tables_created' && c !== 'schemas_created' && !(replaced && c === 'tables_dropped'));
   if (!evolution.length) return null;
   return h(
     'span',
@@ -143,16 +141,33 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
   );
 
   const renderDetailEmpty = () =>
-    replace(detail, h('h2', { class: 'panel-title' }, 'Snapshot'), h('p', { class: 'muted' }, 'Select a snapshot (click, or Tab to a row and press Enter) to see what it changed.'));
+    replace(
+      detail,
+      h('h2', { class: 'panel-title' }, 'Snapshot'),
+      h('p', { class: 'muted' }, 'Select a snapshot (click, or Tab to a row and press Enter) to see what it changed.'),
+    );
 
   const renderRows = () => {
     const list = page?.snapshots ?? [];
     const q = filter.value.trim().toLowerCase();
     const vis = q
-      ? list.filter((s) => [String(s.id), s.author ?? '', s.commit_message ?? '', changesSummary(s.changes)].some((x) => x.toLowerCase().includes(q)))
+      ? list.filter((s) =>
+          [String(s.id), s.author ?? '', s.commit_message ?? '', changesSummary(s.changes)].some((x) => x.toLowerCase().includes(q)),
+        )
       : list;
     if (!vis.length) {
-      replace(tbody, h('tr', null, h('td', { colspan: '5', class: 'empty' }, page ? (q ? `No snapshot on this page matches “${filter.value}”.` : 'No snapshots.') : 'Loading…')));
+      replace(
+        tbody,
+        h(
+          'tr',
+          null,
+          h(
+            'td',
+            { colspan: '5', class: 'empty' },
+            page ? (q ? `No snapshot on this page matches “${filter.value}”.` : 'No snapshots.') : 'Loading…',
+          ),
+        ),
+      );
       return;
     }
     replace(
@@ -168,15 +183,16 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
             title: s.commit_extra_info ?? undefined,
           },
           h('td', { class: 'num mono' }, String(s.id)),
-          h('td', { class: 'nowrap' }, h('span', { class: 'mono' }, utc(s.time_ms).replace(' UTC', '')), ' ', h('span', { class: 'muted small' }, timeAgo(s.time_ms))),
-          h('td', null, s.author ?? h('span', { class: 'muted' }, '—')),
-          h('td', { class: 'message' }, s.commit_message ? truncate(s.commit_message, 80) : h('span', { class: 'muted' }, '—')),
           h(
             'td',
-            { class: 'changes small' },
-            schemaMark(s.schema_changes),
-            changesSummary(s.changes),
+            { class: 'nowrap' },
+            h('span', { class: 'mono' }, utc(s.time_ms).replace(' UTC', '')),
+            ' ',
+            h('span', { class: 'muted small' }, timeAgo(s.time_ms)),
           ),
+          h('td', null, s.author ?? h('span', { class: 'muted' }, '—')),
+          h('td', { class: 'message' }, s.commit_message ? truncate(s.commit_message, 80) : h('span', { class: 'muted' }, '—')),
+          h('td', { class: 'changes small' }, schemaMark(s.schema_changes), changesSummary(s.changes)),
         );
         const pick = () => navigate(href('snapshots', s.id));
         tr.addEventListener('click', pick);
@@ -196,7 +212,9 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
   };
 
   const markSelected = () => {
-    tbody.querySelectorAll<HTMLElement>('tr[data-snapshot-id]').forEach((tr) => setAttr(tr, 'aria-selected', String(Number(tr.dataset.snapshotId) === selected)));
+    for (const tr of tbody.querySelectorAll<HTMLElement>('tr[data-snapshot-id]')) {
+      setAttr(tr, 'aria-selected', String(Number(tr.dataset.snapshotId) === selected));
+    }
   };
 
   const load = async () => {
@@ -234,14 +252,22 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
 
   const showDetail = async (id: number) => {
     const seq = ++detailSeq;
-    replace(detail, h('h2', { class: 'panel-title' }, `Snapshot ${id}`), h('p', { class: 'muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' Reading its changes…'));
+    replace(
+      detail,
+      h('h2', { class: 'panel-title' }, `Snapshot ${id}`),
+      h('p', { class: 'muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' Reading its changes…'),
+    );
     try {
       const c = await backend.rpc({ method: 'snapshot_changes', params: { id } });
       if (seq !== detailSeq) return;
       renderDetail(c);
     } catch (e) {
       if (seq !== detailSeq) return;
-      replace(detail, h('h2', { class: 'panel-title' }, `Snapshot ${id}`), errorBox(e, `Reading snapshot ${id}`, { compact: true, retry: () => void showDetail(id) }));
+      replace(
+        detail,
+        h('h2', { class: 'panel-title' }, `Snapshot ${id}`),
+        errorBox(e, `Reading snapshot ${id}`, { compact: true, retry: () => void showDetail(id) }),
+      );
     }
   };
 
@@ -252,7 +278,12 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
     travelBtn.addEventListener('click', () => travel.prefill(s.id, firstTable));
     const expireBtn = h(
       'button',
-      { type: 'button', class: 'btn btn-small', title: 'Preview expiring this snapshot (nothing goes before you confirm)', on: { click: () => maintenance.previewVersions([s.id]) } },
+      {
+        type: 'button',
+        class: 'btn btn-small',
+        title: 'Preview expiring this snapshot (nothing goes before you confirm)',
+        on: { click: () => maintenance.previewVersions([s.id]) },
+      },
       'Expire this snapshot…',
     );
     let extra: string | null = s.commit_extra_info;
@@ -310,7 +341,12 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
                   'tr',
                   { dataset: { table: t.table } },
                   h('td', { class: 'mono' }, t.table),
-                  h('td', null, [t.created ? 'created' : null, t.altered ? 'altered' : null].filter(Boolean).join(', ') || h('span', { class: 'muted' }, '—')),
+                  h(
+                    'td',
+                    null,
+                    [t.created ? 'created' : null, t.altered ? 'altered' : null].filter(Boolean).join(', ') ||
+                      h('span', { class: 'muted' }, '—'),
+                  ),
                   h('td', { class: 'num' }, count(t.inserted)),
                   h('td', { class: 'num' }, count(t.deleted)),
                   h('td', { class: 'num' }, count(t.updated)),
@@ -323,7 +359,11 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
         'div',
         { class: 'detail-actions' },
         expireBtn,
-        h('span', { class: 'small muted' }, s.id === lastCurrent ? 'The latest snapshot is never expired.' : 'Previews first; time travel to it stops once expired.'),
+        h(
+          'span',
+          { class: 'small muted' },
+          s.id === lastCurrent ? 'The latest snapshot is never expired.' : 'Previews first; time travel to it stops once expired.',
+        ),
       ),
     );
   };
@@ -373,7 +413,8 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
         tablesAt = cur;
         travel.lakeChanged();
       }
-      if (store.lake?.snapshots !== null && store.lake?.snapshots !== undefined) setText(total, `${plural(store.lake.snapshots, 'snapshot')} in the lake`);
+      if (store.lake?.snapshots !== null && store.lake?.snapshots !== undefined)
+        setText(total, `${plural(store.lake.snapshots, 'snapshot')} in the lake`);
       if (cur === null || cur === lastCurrent) return;
       if (cursors.length === 1) void load();
       else {

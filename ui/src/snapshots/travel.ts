@@ -80,7 +80,11 @@ export function travelPanel({ backend }: Ctx): Travel {
   let grid: Grid | null = null;
   let busy = false;
 
-  const tableInput = h('select', { class: 'input mono', id: 'travel-table', required: true }, h('option', { value: '' }, 'loading tables…'));
+  const tableInput = h(
+    'select',
+    { class: 'input mono', id: 'travel-table', required: true },
+    h('option', { value: '' }, 'loading tables…'),
+  );
   const tablesNote = h('span', { class: 'small muted' });
 
   const modeName = 'travel-at';
@@ -92,8 +96,23 @@ export function travelPanel({ backend }: Ctx): Travel {
   const rVersion = radio('version', 'at id', true);
   const rTime = radio('timestamp', 'at time');
   const rLatest = radio('latest', 'latest');
-  const idInput = h('input', { type: 'number', class: 'input num-input', id: 'travel-snapshot', min: '0', step: '1', 'aria-label': 'Snapshot id' });
-  const tsInput = h('input', { type: 'text', class: 'input mono', id: 'travel-timestamp', placeholder: 'YYYY-MM-DD HH:MM:SS', 'aria-label': 'Timestamp (UTC)', spellcheck: 'false', title: 'UTC: YYYY-MM-DD HH:MM:SS (seconds optional), a date alone, or RFC 3339 with an offset' });
+  const idInput = h('input', {
+    type: 'number',
+    class: 'input num-input',
+    id: 'travel-snapshot',
+    min: '0',
+    step: '1',
+    'aria-label': 'Snapshot id',
+  });
+  const tsInput = h('input', {
+    type: 'text',
+    class: 'input mono',
+    id: 'travel-timestamp',
+    placeholder: 'YYYY-MM-DD HH:MM:SS',
+    'aria-label': 'Timestamp (UTC)',
+    spellcheck: 'false',
+    title: 'UTC: YYYY-MM-DD HH:MM:SS (seconds optional), a date alone, or RFC 3339 with an offset',
+  });
   const sizeSelect = h(
     'select',
     { class: 'input', id: 'travel-size', 'aria-label': 'Rows per page' },
@@ -196,6 +215,7 @@ export function travelPanel({ backend }: Ctx): Travel {
     const from = total === 0 ? 0 : p.offset + 1;
     const to = p.offset + p.rows.rows.length;
     const status = h('span', { class: 'small muted' });
+    grid?.destroy();
     grid = dataGrid(p.rows.columns, p.rows.rows, { label: 'Time-travel rows', onCopy: () => setText(status, 'Cell copied') });
     const prev = h('button', { type: 'button', class: 'btn btn-small', disabled: p.offset === 0 }, '← Previous rows');
     const next = h('button', { type: 'button', class: 'btn btn-small', disabled: to >= total }, 'Next rows →');
@@ -217,14 +237,22 @@ export function travelPanel({ backend }: Ctx): Travel {
       h(
         'div',
         { class: 'travel-head' },
-        h('div', { class: 'banner', dataset: { testid: 'travel-banner' }, title: `${p.table} · snapshot ${p.snapshot.id} taken ${utc(p.snapshot.time_ms)}` }, bannerText(p)),
+        h(
+          'div',
+          {
+            class: 'banner',
+            dataset: { testid: 'travel-banner' },
+            title: `${p.table} · snapshot ${p.snapshot.id} taken ${utc(p.snapshot.time_ms)}`,
+          },
+          bannerText(p),
+        ),
         h('span', { class: `tag ${p.latest ? 'tag-ok' : 'tag-info'}` }, p.latest ? 'current snapshot' : 'past snapshot'),
         h('span', { class: 'mono small' }, p.table),
       ),
       p.note ? h('p', { class: 'small travel-note tone-info-text', dataset: { testid: 'travel-note' } }, `ⓘ ${p.note}`) : null,
       h(
         'p',
-        { class: 'small travel-schema', dataset: { testid: 'travel-schema' }, title: 'DESCRIBE at this snapshot: the table\'s schema then' },
+        { class: 'small travel-schema', dataset: { testid: 'travel-schema' }, title: "DESCRIBE at this snapshot: the table's schema then" },
         h('span', { class: 'muted' }, `Schema at snapshot ${p.snapshot.id}: `),
         ...p.schema.flatMap((c, i) => [
           i > 0 ? ', ' : '',
@@ -236,7 +264,11 @@ export function travelPanel({ backend }: Ctx): Travel {
       h(
         'div',
         { class: 'grid-toolbar' },
-        h('span', { class: 'small', dataset: { testid: 'travel-range' } }, total === 0 ? 'no rows' : `rows ${count(from)}–${count(to)} of ${count(total)}`),
+        h(
+          'span',
+          { class: 'small', dataset: { testid: 'travel-range' } },
+          total === 0 ? 'no rows' : `rows ${count(from)}–${count(to)} of ${count(total)}`,
+        ),
         prev,
         next,
         h('span', { class: 'spacer' }),
@@ -339,6 +371,9 @@ export function travelPanel({ backend }: Ctx): Travel {
       routed = r;
       if (tables.length) applyRouted();
     },
-    destroy() {},
+    destroy() {
+      grid?.destroy();
+      grid = null;
+    },
   };
 }

@@ -4,10 +4,11 @@
 // CSV export and copy of every row held).
 
 import type { QueryResult, QueryRoute, Thresholds } from '../lib/bindings';
+import { toCsv } from '../lib/csv';
 import { copyText, flash, h, replace, setText } from '../lib/dom';
 import { bytes, count, duration, plural, utc } from '../lib/format';
-import { dataGrid, download } from '../lib/grid';
-import { badge, type Badge } from '../lib/status';
+import { dataGrid, download, type Grid } from '../lib/grid';
+import { type Badge, badge } from '../lib/status';
 import { differs, sentence } from './route';
 
 /** Rows a page of the grid shows. */
@@ -32,19 +33,15 @@ export function elapsed(ms: number): string {
 
 /** `20261122T091403Z` (for file names). */
 function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
-function csvField(v: string | null): string {
-  if (v === null) return '';
-  return /[",\r\n]/.test(v) || /^\s|\s$/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Every row held as CSV (header first, rows in the order the statement returned them). */
 export function resultCsv(r: QueryResult): string {
-  const lines = [r.columns.map(csvField).join(',')];
-  for (const row of r.rows) lines.push(r.columns.map((_, c) => csvField(row[c] ?? null)).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+  return toCsv(r.columns, r.rows);
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -69,7 +66,10 @@ export function verb(sql: string): string {
     .replace(/\/\*[\s\S]*?\*\//g, ' ')
     .replace(/--[^\n]*/g, ' ')
     .trim();
-  const words = body.split(/[\s;(]+/).filter(Boolean).map((w) => w.toUpperCase());
+  const words = body
+    .split(/[\s;(]+/)
+    .filter(Boolean)
+    .map((w) => w.toUpperCase());
   const [a = '', b = ''] = words;
   if (['CREATE', 'DROP', 'ALTER', 'TRUNCATE'].includes(a) && /^[A-Z]+$/.test(b)) {
     if (b === 'OR' || b === 'UNIQUE' || b === 'TEMP' || b === 'TEMPORARY' || b === 'UNLOGGED') return `${a} ${b} ${words[2] ?? ''}`.trim();
@@ -81,7 +81,9 @@ export function verb(sql: string): string {
 /** What a statement without rows did: `UPDATE · 3 rows affected`, `SET · done`. */
 export function affectedText(sql: string, affected: number | null): string {
   const v = verb(sql);
-  const counts = ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'MOVE', 'FETCH', 'WITH'].includes(v) || /^CREATE (TABLE|MATERIALIZED)/.test(v);
+  const counts =
+    ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'MOVE', 'FETCH', 'WITH'].includes(v) ||
+    /^CREATE (TABLE|MATERIALIZED)/.test(v);
   if (affected !== null && (counts || affected > 0)) return `${v} · ${plural(affected, 'row')} affected`;
   return `${v} · done`;
 }
@@ -89,7 +91,8 @@ export function affectedText(sql: string, affected: number | null): string {
 function stalenessBadge(r: QueryResult, t: Thresholds | null): Badge {
   const s = r.staleness;
   if (s.live) return { word: 'live', tone: 'ok', icon: '●' };
-  if (r.route.target === 'cache') return { word: s.snapshot_id !== null ? `cache · snapshot ${s.snapshot_id}` : 'cache', tone: 'muted', icon: '▤' };
+  if (r.route.target === 'cache')
+    return { word: s.snapshot_id !== null ? `cache · snapshot ${s.snapshot_id}` : 'cache', tone: 'muted', icon: '▤' };
   const lag = s.replay_lag_ms;
   if (lag === null) return { word: 'lag unknown', tone: 'muted', icon: '?' };
   const word = `${duration(lag)} behind`;
@@ -108,7 +111,13 @@ function stalenessText(r: QueryResult): string {
 }
 
 /** The result panel (`[data-testid=result]`); `onPage` keeps the page across visits. */
-export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onPage: (page: number) => void }): HTMLElement {
+/** The result panel and the function that unmounts its grid (call it when the panel goes). */
+export interface ResultPanel {
+  el: HTMLElement;
+  destroy(): void;
+}
+
+export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onPage: (page: number) => void }): ResultPanel {
   const r = run.result;
   const route = r.route;
   const hasRows = r.columns.length > 0;
@@ -178,7 +187,7 @@ export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onP
   );
 
   el.append(summary, staleness, how);
-  if (!hasRows) return el;
+  if (!hasRows) return { el, destroy() {} };
 
   if (r.truncated)
     el.append(
@@ -231,21 +240,23 @@ export function resultPanel(run: Run, opts: { thresholds: Thresholds | null; onP
     opts.onPage(page);
     draw();
   };
+  let grid: Grid | null = null;
   const draw = () => {
     const from = page * PAGE_ROWS;
     const rows = r.rows.slice(from, from + PAGE_ROWS);
     setText(range, r.row_count === 0 ? 'no rows' : `rows ${count(from + 1)}–${count(from + rows.length)} of ${count(r.row_count)}`);
     prev.disabled = page === 0;
     next.disabled = page >= pages - 1;
-    const grid = dataGrid(r.columns, rows, { label: 'Result rows', numeric, onCopy: () => setText(status, 'Cell copied') });
+    grid?.destroy();
+    grid = dataGrid(r.columns, rows, { label: 'Result rows', numeric, onCopy: () => setText(status, 'Cell copied') });
     replace(gridSlot, grid.el);
   };
 
   el.append(
     h('div', { class: 'grid-toolbar' }, range, prev, next, h('span', { class: 'spacer' }), status, csvBtn, copyBtn),
     gridSlot,
-    h('p', { class: 'hint' }, 'Values are PostgreSQL\'s text output. Sorting applies to this page. Double-click a cell to copy it.'),
+    h('p', { class: 'hint' }, "Values are PostgreSQL's text output. Sorting applies to this page. Double-click a cell to copy it."),
   );
   draw();
-  return el;
+  return { el, destroy: () => grid?.destroy() };
 }

@@ -71,12 +71,19 @@ export function routeLine(r: QueryRoute): HTMLElement[] {
       r.needs_lsn
         ? h(
             'span',
-            { class: 'route-lsn small', title: 'Read-your-writes: the replica must have replayed the session\'s last write first' },
+            { class: 'route-lsn small', title: "Read-your-writes: the replica must have replayed the session's last write first" },
             'read-your-writes: LSN ≥ ',
             h('span', { class: 'mono' }, r.needs_lsn),
           )
         : null,
-      r.caches.length ? h('span', { class: 'small muted' }, `cache${r.caches.length === 1 ? '' : 's'} `, h('span', { class: 'mono' }, r.caches.join(', '))) : null,
+      r.caches.length
+        ? h(
+            'span',
+            { class: 'small muted' },
+            `cache${r.caches.length === 1 ? '' : 's'} `,
+            h('span', { class: 'mono' }, r.caches.join(', ')),
+          )
+        : null,
     ),
     h('p', { class: 'route-reason' }, sentence(r.reason)),
   ];

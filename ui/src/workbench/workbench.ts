@@ -4,14 +4,14 @@
 // named routing session ("workbench" by default), so read-your-writes and pinned session
 // state (SET, temp tables, an open transaction) carry over from one run to the next.
 
-import type { QueryRoute } from '../lib/bindings';
 import { RpcError } from '../lib/backend';
+import type { QueryRoute } from '../lib/bindings';
 import { h, replace, setAttr, setText, spinner, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { count, truncate } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
+import { elapsed, type ResultPanel, type Run, resultPanel } from './result';
 import { needsPrimary, routeLine } from './route';
-import { elapsed, resultPanel, type Run } from './result';
 
 /** Rows a run returns at most (the backend's ceiling). */
 const MAX_ROWS = 10_000;
@@ -72,7 +72,8 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
     class: 'input mono wb-session',
     spellcheck: 'false',
     autocomplete: 'off',
-    title: 'The routing session: read-your-writes and pinned state (SET, temp tables, an open transaction) carry over between runs of the same session. Empty: each run is a one-off.',
+    title:
+      'The routing session: read-your-writes and pinned state (SET, temp tables, an open transaction) carry over between runs of the same session. Empty: each run is a one-off.',
   });
   sessionInput.value = kept.session;
 
@@ -107,7 +108,14 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
         ),
         editor,
         route,
-        h('div', { class: 'wb-actions' }, runBtn, runNote, h('span', { class: 'spacer' }), h('span', { class: 'small muted' }, `at most ${count(MAX_ROWS)} rows are returned`)),
+        h(
+          'div',
+          { class: 'wb-actions' },
+          runBtn,
+          runNote,
+          h('span', { class: 'spacer' }),
+          h('span', { class: 'small muted' }, `at most ${count(MAX_ROWS)} rows are returned`),
+        ),
       ),
       h(
         'section',
@@ -142,7 +150,11 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
     setAttr(
       runBtn,
       'title',
-      onPrimary ? `This statement must run on the primary (${r!.rule}): it will run on ${r!.node}` : r ? `Runs on ${r.node}` : 'Runs the statement where the router sends it',
+      onPrimary
+        ? `This statement must run on the primary (${r!.rule}): it will run on ${r!.node}`
+        : r
+          ? `Runs on ${r.node}`
+          : 'Runs the statement where the router sends it',
     );
     runBtn.disabled = running || editor.value.trim() === '';
     setAttr(runBtn, 'aria-busy', running ? 'true' : null);
@@ -207,7 +219,12 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
 
   // ---- Running ----
 
+  /** The result shown, whose grid is unmounted when another takes its place. */
+  let shownResult: ResultPanel | null = null;
+  d.add(() => shownResult?.destroy());
   const renderResult = () => {
+    shownResult?.destroy();
+    shownResult = null;
     if (kept.cancelled) {
       const c = kept.cancelled;
       replace(
@@ -215,7 +232,12 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
         h(
           'div',
           { class: 'wb-cancelled', role: 'status', dataset: { testid: 'run-cancelled' } },
-          h('span', { class: 'badge tone-muted' }, h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '○'), h('span', { class: 'badge-word' }, 'cancelled')),
+          h(
+            'span',
+            { class: 'badge tone-muted' },
+            h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, '○'),
+            h('span', { class: 'badge-word' }, 'cancelled'),
+          ),
           ` The statement was cancelled${c.node ? ` on ${c.node}` : ''} after ${elapsed(c.ms)}, as asked: it returned nothing, and a write it was making was rolled back.`,
         ),
       );
@@ -226,19 +248,20 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
       return;
     }
     if (!kept.last) {
-      replace(resultArea, h('p', { class: 'muted wb-empty' }, 'Run a statement to see its rows, the node that served it and how stale that node was.'));
+      replace(
+        resultArea,
+        h('p', { class: 'muted wb-empty' }, 'Run a statement to see its rows, the node that served it and how stale that node was.'),
+      );
       return;
     }
     const run = kept.last;
-    replace(
-      resultArea,
-      resultPanel(run, {
-        thresholds: store.thresholds,
-        onPage: (p) => {
-          run.page = p;
-        },
-      }),
-    );
+    shownResult = resultPanel(run, {
+      thresholds: store.thresholds,
+      onPage: (p) => {
+        run.page = p;
+      },
+    });
+    replace(resultArea, shownResult.el);
   };
 
   const renderHistory = () => {
@@ -274,14 +297,18 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
               it.error === 'Cancelled'
                 ? h('span', { class: 'muted' }, '○ cancelled')
                 : it.error
-                ? h('span', { class: 'tone-crit-text' }, `✕ ${it.error}`)
-                : [
-                    h('span', { class: 'mono' }, it.node ?? ''),
-                    ' · ',
-                    it.rows !== null ? `${count(it.rows)} ${it.rows === 1 ? 'row' : 'rows'}` : it.affected !== null ? `${count(it.affected)} affected` : 'done',
-                    ' · ',
-                    it.ms !== null ? elapsed(it.ms) : '',
-                  ],
+                  ? h('span', { class: 'tone-crit-text' }, `✕ ${it.error}`)
+                  : [
+                      h('span', { class: 'mono' }, it.node ?? ''),
+                      ' · ',
+                      it.rows !== null
+                        ? `${count(it.rows)} ${it.rows === 1 ? 'row' : 'rows'}`
+                        : it.affected !== null
+                          ? `${count(it.affected)} affected`
+                          : 'done',
+                      ' · ',
+                      it.ms !== null ? elapsed(it.ms) : '',
+                    ],
               ' · ',
               timeAgo(it.at),
             ),
@@ -311,7 +338,11 @@ export const workbenchPage: PageFactory = ({ store, backend }) => {
     const seq = ++runSeq;
     updateButton();
     const where = before ? ` on ${before.node}` : '';
-    const cancelBtn = h('button', { type: 'button', class: 'btn btn-small', title: 'Asks the server to cancel the statement (PostgreSQL cancel request)' }, 'Cancel');
+    const cancelBtn = h(
+      'button',
+      { type: 'button', class: 'btn btn-small', title: 'Asks the server to cancel the statement (PostgreSQL cancel request)' },
+      'Cancel',
+    );
     let cancelledOn: string | null = null;
     const started = Date.now();
     if (session) {

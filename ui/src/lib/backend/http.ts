@@ -5,8 +5,8 @@
 // EventSource URL (EventSource cannot set headers).
 
 import type { Event } from '../bindings';
+import { isErrorInfo, RpcError, resultOf } from './error';
 import type { Backend, Method, RequestOf, ResultOf } from './index';
-import { RpcError, isErrorInfo, resultOf } from './error';
 
 const TOKEN_KEY = 'skein.token';
 
@@ -73,10 +73,7 @@ export class HttpBackend implements Backend {
     if (!res.ok) {
       if (isErrorInfo(body)) throw new RpcError(body.code, body.message);
       if (res.status === 401 || res.status === 403) {
-        throw new RpcError(
-          'AuthFailed',
-          'the server refused this page: open the URL `skein serve` printed (with its ?token=)',
-        );
+        throw new RpcError('AuthFailed', 'the server refused this page: open the URL `skein serve` printed (with its ?token=)');
       }
       throw new RpcError('Internal', `HTTP ${res.status} ${res.statusText}: ${text.slice(0, 300)}`);
     }

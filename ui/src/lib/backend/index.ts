@@ -7,15 +7,14 @@ import type { Event, Request, Response } from '../bindings';
 import { HttpBackend } from './http';
 import { TauriBackend } from './tauri';
 
-export { RpcError, isErrorInfo } from './error';
+export { isErrorInfo, RpcError } from './error';
 
 /** A request method name (`"overview"`, `"refresh_cache"`, …). */
 export type Method = Request['method'];
 /** The request of one method. */
 export type RequestOf<M extends Method> = Extract<Request, { method: M }>;
 /** The result a method answers with (`null` for one answered without a result). */
-export type ResultOf<M extends Method> =
-  Extract<Response, { method: M }> extends { result: infer R } ? R : null;
+export type ResultOf<M extends Method> = Extract<Response, { method: M }> extends { result: infer R } ? R : null;
 
 export interface Backend {
   /** Sends one request; resolves with its result, rejects with an `RpcError`. */

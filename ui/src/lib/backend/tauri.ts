@@ -5,8 +5,8 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Event } from '../bindings';
-import type { Backend, Method, RequestOf, ResultOf } from './index';
 import { RpcError, resultOf } from './error';
+import type { Backend, Method, RequestOf, ResultOf } from './index';
 
 const EVENT_NAME = 'skein://event';
 

@@ -7,10 +7,10 @@
 // samples land without moving the window. A sample without a lag (down, promoted) is a gap.
 
 import uPlot from 'uplot';
-import type { Thresholds } from '../lib/bindings';
-import { bytes, seconds, utc, utcClock } from '../lib/format';
-import { cssVar } from '../lib/theme';
-import type { LagTimeline } from '../lib/timeline';
+import type { Thresholds } from './bindings';
+import { bytes, seconds, utc, utcClock } from './format';
+import { cssVar } from './theme';
+import type { LagTimeline } from './timeline';
 
 export interface SeriesSpec {
   label: string;
@@ -47,8 +47,7 @@ export interface ChartOptions {
 
 /** Tick steps for seconds: sub-second, then clock-friendly steps. */
 const SECOND_INCRS = [
-  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400,
-  28800, 86400,
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400,
 ];
 /** Tick steps for bytes: powers of two in each IEC unit. */
 const BYTE_INCRS = [0, 1, 2, 3, 4, 5].flatMap((k) => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k));
@@ -56,7 +55,10 @@ const BYTE_INCRS = [0, 1, 2, 3, 4, 5].flatMap((k) => [1, 2, 4, 8, 16, 32, 64, 12
 const SYNC_KEYS = new Map<string, uPlot.SyncPubSub>();
 function sync(key: string): uPlot.SyncPubSub {
   let s = SYNC_KEYS.get(key);
-  if (!s) SYNC_KEYS.set(key, (s = uPlot.sync(key)));
+  if (!s) {
+    s = uPlot.sync(key);
+    SYNC_KEYS.set(key, s);
+  }
   return s;
 }
 
@@ -160,7 +162,7 @@ export class LagChart {
 
     // Axis width from its longest label (≈6.5 px a character at 11 px), so "1 min 15 s" fits.
     const labelWidth: uPlot.Axis.Size = (_u, values) =>
-      values && values.length ? Math.max(40, Math.ceil(Math.max(...values.map((v) => String(v).length)) * 6.5) + 14) : 40;
+      values?.length ? Math.max(40, Math.ceil(Math.max(...values.map((v) => String(v).length)) * 6.5) + 14) : 40;
     const series: uPlot.Series[] = [
       { label: 'time (UTC)', value: (_u, v) => (v === null || v === undefined ? '—' : `${utcClock(v * 1000)} UTC`) },
       ...o.series.map<uPlot.Series>((s) => ({
@@ -187,8 +189,7 @@ export class LagChart {
         incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600],
         size: 28,
         // 24-hour UTC clock; seconds only when the ticks are less than a minute apart.
-        values: (_u, splits, _i, _space, incr) =>
-          splits.map((v) => (incr < 60 ? utcClock(v * 1000) : utcClock(v * 1000).slice(0, 5))),
+        values: (_u, splits, _i, _space, incr) => splits.map((v) => (incr < 60 ? utcClock(v * 1000) : utcClock(v * 1000).slice(0, 5))),
       },
       {
         show: o.axes && o.lagAxis,

@@ -1,0 +1,116 @@
+// The caches as the console knows them (`overview`, then `caches`, `refresh_started` and
+// `refresh_finished` events, and this window's own answers) and the actions on them. Views
+// are replaced, never changed in place, so whoever holds the old array keeps a consistent
+// copy and every reader of `list` sees the change.
+
+import type { Backend } from '../backend';
+import type { CacheDefinition, CachesSnapshot, CacheView, RefreshOutcome } from '../bindings';
+import type { Topics } from './topics';
+
+export class CachesStore {
+  list = $state.raw<CacheView[]>([]);
+  /** Caches with a refresh asked from this window and not answered yet. */
+  pending = $state.raw<ReadonlySet<string>>(new Set());
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly topics: Topics,
+  ) {}
+
+  /** The view of one cache. */
+  get(name: string): CacheView | undefined {
+    return this.list.find((c) => c.status.name === name);
+  }
+
+  /** Whether a refresh of `name` is running (asked here, or anywhere per the backend). */
+  isRefreshing(name: string): boolean {
+    return this.pending.has(name) || !!this.get(name)?.refreshing;
+  }
+
+  /** Every cache anew (the `caches` answer or event). */
+  replace(list: CacheView[]): void {
+    this.list = list;
+    this.topics.emit('caches');
+  }
+
+  /** Asks for the list now (the watcher's reading may be a few seconds old). */
+  async reread(): Promise<void> {
+    this.replace(await this.backend.rpc({ method: 'caches' }));
+  }
+
+  /** A refresh started somewhere (`refresh_started`). */
+  markRefreshing(name: string): void {
+    this.#update(name, (v) => ({ ...v, refreshing: true }));
+  }
+
+  /** Records a refresh's outcome on its cache (from the rpc answer or an event). */
+  recordOutcome(o: RefreshOutcome): void {
+    this.#update(o.cache, (v) => ({ ...v, last_outcome: o, refreshing: false }));
+  }
+
+  /** A definition saved or paused here: shown at once (the next `caches` event confirms it). */
+  applyDefinition(def: CacheDefinition): void {
+    this.#update(def.name, (v) => ({
+      ...v,
+      status: { ...v.status, query: def.query, monitor: def.monitor, ttl_seconds: def.ttl_seconds, paused: def.paused },
+      next_run_ms: def.paused ? null : v.next_run_ms,
+    }));
+  }
+
+  /** A cache deleted here. */
+  remove(name: string): void {
+    this.list = this.list.filter((c) => c.status.name !== name);
+    this.topics.emit('caches');
+  }
+
+  /** Marks refreshes asked from this window as running (or no longer). */
+  setPending(names: readonly string[], on: boolean): void {
+    const next = new Set(this.pending);
+    for (const n of names) {
+      if (on) next.add(n);
+      else next.delete(n);
+    }
+    this.pending = next;
+    this.topics.emit('caches');
+  }
+
+  /**
+   * Refreshes `name` (`force`: even when its sources did not change) and records the
+   * outcome; rejects with the `RpcError` when the request failed. A refresh already running
+   * is not asked twice (resolves with null).
+   */
+  async refresh(name: string, force: boolean): Promise<RefreshOutcome | null> {
+    if (this.isRefreshing(name)) return null;
+    this.setPending([name], true);
+    try {
+      const o = await this.backend.rpc({ method: 'refresh_cache', params: { name, force } });
+      this.setPending([name], false);
+      this.recordOutcome(o);
+      return o;
+    } catch (e) {
+      this.setPending([name], false);
+      throw e;
+    }
+  }
+
+  /** Refreshes `names` from one PostgreSQL snapshot in one lake commit. */
+  async snapshotTogether(names: readonly string[]): Promise<CachesSnapshot> {
+    this.setPending(names, true);
+    try {
+      return await this.backend.rpc({ method: 'snapshot_caches', params: { names: [...names] } });
+    } finally {
+      this.setPending(names, false);
+    }
+  }
+
+  /** Forgets everything (another profile was opened). */
+  reset(): void {
+    this.list = [];
+    this.pending = new Set();
+  }
+
+  #update(name: string, f: (v: CacheView) => CacheView): void {
+    this.list = this.list.map((c) => (c.status.name === name ? f(c) : c));
+    this.topics.emit('caches');
+  }
+}

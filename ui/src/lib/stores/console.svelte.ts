@@ -1,0 +1,213 @@
+// What the console knows right now, as stores with actions: one `overview` at start, then
+// events (lag ticks, cache states, refreshes, lake changes, routing counters, jobs,
+// privileges, profile switches). Components read the fields (runes: they update by
+// themselves); only the actions here and in the sub-stores change them. Nothing polls but
+// the jobs watch (see jobs.svelte.ts).
+
+import { type Backend, RpcError } from '../backend';
+import type { Attention, Event, LagSample, LakeSummary, NodePrivileges, ProfileInfo, ProfileList } from '../bindings';
+import { CachesStore } from './caches.svelte';
+import { JobsStore } from './jobs.svelte';
+import { LagStore } from './lag.svelte';
+import { RoutingStore } from './routing.svelte';
+import { Topics } from './topics';
+
+export type Status = 'loading' | 'ready' | 'no-profile' | 'error';
+
+/** What, in a sample, changes the attention list: each node's state and level. */
+export function nodeSignature(s: LagSample | null): string {
+  if (!s) return '';
+  return s.nodes.map((n) => `${n.name}:${n.state}:${n.level}:${n.reachable}`).join('|');
+}
+
+export class ConsoleStore {
+  status = $state<Status>('loading');
+  /** Why loading failed (status `error`). */
+  loadError = $state.raw<RpcError | null>(null);
+  profile = $state.raw<ProfileInfo | null>(null);
+  profiles = $state.raw<ProfileList | null>(null);
+  lake = $state.raw<LakeSummary | null>(null);
+  /** The backend's attention list, recomputed every lag tick (an `attention` event). */
+  attention = $state.raw<Attention[]>([]);
+  /** What the profile's role may do on each node (`overview`, then `privileges` events). */
+  privileges = $state.raw<NodePrivileges[]>([]);
+
+  readonly topics = new Topics();
+  readonly lag: LagStore;
+  readonly caches: CachesStore;
+  readonly jobs: JobsStore;
+  readonly routing: RoutingStore;
+
+  #generation = 0;
+  #attentionTimer: ReturnType<typeof setTimeout> | null = null;
+  #signature = '';
+
+  constructor(readonly backend: Backend) {
+    const gen = () => this.#generation;
+    this.lag = new LagStore(this.topics);
+    this.caches = new CachesStore(backend, this.topics);
+    this.jobs = new JobsStore(backend, this.topics, gen);
+    this.routing = new RoutingStore(backend, this.topics, gen);
+  }
+
+  /** Subscribes to events and loads everything; returns the function that stops the events. */
+  start(): () => void {
+    const stop = this.backend.subscribe((e) => this.handle(e));
+    void this.load();
+    return stop;
+  }
+
+  /** (Re)loads everything: overview, then the lag history, jobs, routing and the profile list. */
+  async load(): Promise<void> {
+    const gen = ++this.#generation;
+    this.status = 'loading';
+    this.loadError = null;
+    this.topics.emit('status');
+    try {
+      const ov = await this.backend.rpc({ method: 'overview' });
+      if (gen !== this.#generation) return;
+      this.profile = ov.profile;
+      this.lag.setThresholds(ov.profile.thresholds);
+      if (ov.lag) this.lag.record(ov.lag);
+      this.lake = ov.lake;
+      this.caches.replace(ov.caches);
+      this.attention = ov.attention;
+      this.privileges = ov.privileges;
+      this.#signature = nodeSignature(this.lag.sample);
+      this.status = 'ready';
+    } catch (e) {
+      if (gen !== this.#generation) return;
+      const err = RpcError.from(e);
+      this.status = err.code === 'NotFound' ? 'no-profile' : 'error';
+      this.loadError = err;
+    }
+    for (const t of ['status', 'lag', 'caches', 'lake', 'attention', 'privileges'] as const) this.topics.emit(t);
+    void this.loadProfiles();
+    if (this.status === 'ready') {
+      void this.#loadHistory(gen);
+      void this.jobs.load(gen);
+      void this.routing.load(gen);
+    }
+  }
+
+  async loadProfiles(): Promise<void> {
+    try {
+      this.setProfiles(await this.backend.rpc({ method: 'profiles' }));
+    } catch (e) {
+      console.warn('profiles failed', e);
+    }
+  }
+
+  /** The open and recent profiles, as an answer (`save_profile`, `open_profile`) gave them. */
+  setProfiles(list: ProfileList): void {
+    this.profiles = list;
+    this.topics.emit('profiles');
+  }
+
+  /** Opens the profile at `path` and loads the console on it; rejects with the `RpcError`. */
+  async openProfile(path: string): Promise<ProfileList> {
+    const list = await this.backend.rpc({ method: 'open_profile', params: { path } });
+    this.setProfiles(list);
+    void this.load();
+    return list;
+  }
+
+  /** Asks for the overview again for its attention list (debounced, 400 ms). */
+  refreshAttention(): void {
+    if (this.#attentionTimer !== null) return;
+    this.#attentionTimer = setTimeout(() => {
+      this.#attentionTimer = null;
+      const gen = this.#generation;
+      this.backend
+        .rpc({ method: 'overview' })
+        .then((ov) => {
+          if (gen !== this.#generation) return;
+          this.attention = ov.attention;
+          this.profile = ov.profile;
+          this.topics.emit('attention');
+        })
+        .catch(() => {
+          /* the next change asks again */
+        });
+    }, 400);
+  }
+
+  /** What the profile's role may do on `node`; null until a probe answered there. */
+  privilegesOf(node: string): NodePrivileges['privileges'] {
+    return this.privileges.find((p) => p.node === node)?.privileges ?? null;
+  }
+
+  /** One event from the backend. */
+  handle(e: Event): void {
+    switch (e.kind) {
+      case 'lag': {
+        this.lag.record(e.data);
+        const sig = nodeSignature(e.data);
+        if (sig !== this.#signature) {
+          this.#signature = sig;
+          this.refreshAttention();
+        }
+        break;
+      }
+      case 'caches':
+        this.caches.replace(e.data);
+        this.refreshAttention();
+        break;
+      case 'refresh_started':
+        this.caches.markRefreshing(e.data.cache);
+        break;
+      case 'refresh_finished':
+        this.caches.recordOutcome(e.data);
+        this.refreshAttention();
+        break;
+      case 'lake':
+        this.lake = e.data;
+        this.topics.emit('lake');
+        this.refreshAttention();
+        break;
+      case 'job':
+        this.jobs.record(e.data);
+        break;
+      case 'routing':
+        this.routing.record(e.data);
+        break;
+      case 'attention':
+        // Recomputed by the backend every lag tick: lag values and countdowns stay live.
+        this.attention = e.data;
+        this.topics.emit('attention');
+        break;
+      case 'privileges':
+        this.privileges = e.data;
+        this.topics.emit('privileges');
+        break;
+      case 'profile_opened':
+        this.#reset();
+        this.setProfiles(e.data);
+        void this.load();
+        break;
+    }
+  }
+
+  async #loadHistory(gen: number): Promise<void> {
+    try {
+      const h = await this.backend.rpc({ method: 'lag_history', params: { since_ms: null } });
+      if (gen !== this.#generation) return;
+      this.lag.loadHistory(h);
+    } catch (e) {
+      if (gen !== this.#generation) return;
+      this.lag.historyFailed(RpcError.from(e));
+    }
+  }
+
+  #reset(): void {
+    this.profile = null;
+    this.lake = null;
+    this.attention = [];
+    this.privileges = [];
+    this.lag.reset();
+    this.caches.reset();
+    this.jobs.reset();
+    this.routing.reset();
+    this.#signature = '';
+  }
+}

@@ -1,0 +1,249 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cache, deferred, job, node, outcome, overview, ScriptedBackend, sample, T0 } from '../../test/fixtures';
+import type { RefreshOutcome } from '../bindings';
+import { ConsoleStore } from './console.svelte';
+
+function started(b: ScriptedBackend): ConsoleStore {
+  b.answer('profiles', { current: null, recent: [] })
+    .answer('lag_history', { thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000 }, retention_s: 3600, nodes: [] })
+    .answer('jobs', [])
+    .answer('routing', { read_splitting: true, policy: 'round_robin', all_out: false, fallbacks: 0, cache_reads: 0, nodes: [] });
+  const app = new ConsoleStore(b);
+  app.start();
+  return app;
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe('loading the console', () => {
+  it('is ready with what the overview said', async () => {
+    const b = new ScriptedBackend().answer('overview', overview());
+    const app = started(b);
+    expect(app.status).toBe('loading');
+    await settle();
+    expect(app.status).toBe('ready');
+    expect(app.profile?.name).toBe('sandbox');
+    expect(app.caches.list.map((c) => c.status.name)).toEqual(['pricing_summary', 'revenue_by_nation']);
+    expect(app.lake?.snapshots).toBe(41);
+    expect(app.lag.sample?.taken_at_ms).toBe(T0);
+    expect(app.lag.thresholds?.lag_critical_ms).toBe(30000);
+    expect(b.count('lag_history')).toBe(1);
+    expect(b.count('jobs')).toBe(1);
+    expect(b.count('routing')).toBe(1);
+  });
+
+  it('shows the picker when no profile is open, the error otherwise', async () => {
+    const none = started(new ScriptedBackend().answer('overview', { error: { code: 'NotFound', message: 'no profile open' } }));
+    await settle();
+    expect(none.status).toBe('no-profile');
+    const broken = started(new ScriptedBackend().answer('overview', { error: { code: 'ConnectionRefused', message: 'primary: refused' } }));
+    await settle();
+    expect(broken.status).toBe('error');
+    expect(broken.loadError?.code).toBe('ConnectionRefused');
+  });
+
+  it('drops an answer to a load that a newer one replaced', async () => {
+    const slow = deferred<ReturnType<typeof overview>>();
+    const b = new ScriptedBackend().answer('overview', slow.promise, overview({ profile: { ...overview().profile, name: 'second' } }));
+    const app = started(b);
+    void app.load();
+    await settle();
+    expect(app.profile?.name).toBe('second');
+    slow.resolve(overview());
+    await settle();
+    expect(app.profile?.name).toBe('second');
+  });
+
+  it('opening another profile forgets the old one and loads again', async () => {
+    const b = new ScriptedBackend().answer('overview', overview());
+    const app = started(b);
+    await settle();
+    app.jobs.record(job(1, 'done'));
+    b.emit({ kind: 'profile_opened', data: { current: null, recent: ['/p.toml'] } });
+    expect(app.status).toBe('loading');
+    expect(app.caches.list).toEqual([]);
+    expect(app.jobs.list).toEqual([]);
+    expect(app.lag.sample).toBeNull();
+    expect(app.profiles?.recent).toEqual(['/p.toml']);
+    await settle();
+    expect(app.status).toBe('ready');
+    expect(b.count('overview')).toBe(2);
+  });
+});
+
+describe('events', () => {
+  it('a lag sample is taken once, newest only, and says so to the hand-built pages', async () => {
+    const b = new ScriptedBackend().answer('overview', overview());
+    const app = started(b);
+    await settle();
+    const seen = vi.fn();
+    app.topics.on('lag', seen);
+    const v = app.lag.version;
+    b.emit({ kind: 'lag', data: sample(T0 + 1000) });
+    b.emit({ kind: 'lag', data: sample(T0 + 500) });
+    expect(app.lag.sample?.taken_at_ms).toBe(T0 + 1000);
+    expect(app.lag.timeline.t).toEqual([T0 / 1000, (T0 + 1000) / 1000]);
+    expect(app.lag.version).toBe(v + 1);
+    expect(seen).toHaveBeenCalledTimes(1);
+  });
+
+  it('a change of a node state asks for the attention list again, debounced', async () => {
+    vi.useFakeTimers();
+    try {
+      const b = new ScriptedBackend().answer('overview', overview());
+      const app = started(b);
+      await vi.advanceTimersByTimeAsync(0);
+      const before = b.count('overview');
+      b.emit({ kind: 'lag', data: sample(T0 + 1000, [node('primary'), node('replica1', { state: 'paused' }), node('replica2')]) });
+      b.emit({ kind: 'lake', data: { reachable: true, snapshots: 42, current_snapshot: 42, error: null } });
+      await vi.advanceTimersByTimeAsync(399);
+      expect(b.count('overview')).toBe(before);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(b.count('overview')).toBe(before + 1);
+      // The same states again: nothing to ask.
+      b.emit({ kind: 'lag', data: sample(T0 + 2000, [node('primary'), node('replica1', { state: 'paused' }), node('replica2')]) });
+      await vi.advanceTimersByTimeAsync(500);
+      expect(b.count('overview')).toBe(before + 1);
+      expect(app.lake?.snapshots).toBe(42);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refresh events mark a cache refreshing, then record the outcome in a new list', async () => {
+    const b = new ScriptedBackend().answer('overview', overview());
+    const app = started(b);
+    await settle();
+    const first = app.caches.list;
+    b.emit({ kind: 'refresh_started', data: { cache: 'pricing_summary', force: false } });
+    expect(app.caches.isRefreshing('pricing_summary')).toBe(true);
+    expect(first[0]?.refreshing).toBe(false);
+    b.emit({ kind: 'refresh_finished', data: outcome('pricing_summary') });
+    expect(app.caches.isRefreshing('pricing_summary')).toBe(false);
+    expect(app.caches.get('pricing_summary')?.last_outcome?.snapshot_id).toBe(8);
+    expect(app.caches.get('revenue_by_nation')).toBe(first[1]);
+  });
+});
+
+describe('cache actions', () => {
+  let b: ScriptedBackend;
+  let app: ConsoleStore;
+  beforeEach(async () => {
+    b = new ScriptedBackend().answer('overview', overview());
+    app = started(b);
+    await settle();
+  });
+
+  it('refresh: pending while asked, then the outcome; a second click while it runs asks nothing', async () => {
+    const answer = deferred<RefreshOutcome>();
+    b.answer('refresh_cache', answer.promise);
+    const run = app.caches.refresh('pricing_summary', true);
+    expect(app.caches.isRefreshing('pricing_summary')).toBe(true);
+    expect(await app.caches.refresh('pricing_summary', false)).toBeNull();
+    answer.resolve(outcome('pricing_summary', 'REFRESHED', 9));
+    expect((await run)?.snapshot_id).toBe(9);
+    expect(app.caches.isRefreshing('pricing_summary')).toBe(false);
+    expect(app.caches.get('pricing_summary')?.last_outcome?.snapshot_id).toBe(9);
+    expect(b.calls.filter((c) => c.method === 'refresh_cache')).toEqual([
+      { method: 'refresh_cache', params: { name: 'pricing_summary', force: true } },
+    ]);
+  });
+
+  it('refresh: a failed request is thrown to the caller and nothing stays pending', async () => {
+    b.answer('refresh_cache', { error: { code: 'Timeout', message: 'statement timeout' } });
+    await expect(app.caches.refresh('pricing_summary', false)).rejects.toMatchObject({ code: 'Timeout' });
+    expect(app.caches.isRefreshing('pricing_summary')).toBe(false);
+  });
+
+  it('snapshot together: every named cache pending until the answer', async () => {
+    const answer = deferred<never>();
+    b.answer('snapshot_caches', answer.promise);
+    const run = app.caches.snapshotTogether(['pricing_summary', 'revenue_by_nation']);
+    expect(app.caches.isRefreshing('revenue_by_nation')).toBe(true);
+    answer.reject(new Error('gone'));
+    await expect(run).rejects.toThrow('gone');
+    expect(app.caches.pending.size).toBe(0);
+  });
+
+  it('a saved or paused definition shows at once; a paused cache has no next run', () => {
+    const c = app.caches.get('pricing_summary')!;
+    app.caches.applyDefinition({
+      name: 'pricing_summary',
+      query: 'SELECT 2',
+      monitor: ['x'],
+      ttl_seconds: null,
+      created_at_ms: 0,
+      paused: true,
+    });
+    const now = app.caches.get('pricing_summary')!;
+    expect(now.status.query).toBe('SELECT 2');
+    expect(now.status.paused).toBe(true);
+    expect(now.next_run_ms).toBeNull();
+    expect(c.status.query).not.toBe('SELECT 2');
+  });
+
+  it('reread and remove replace the list', async () => {
+    b.answer('caches', [cache('only')]);
+    await app.caches.reread();
+    expect(app.caches.list.map((c) => c.status.name)).toEqual(['only']);
+    app.caches.remove('only');
+    expect(app.caches.list).toEqual([]);
+  });
+});
+
+describe('jobs', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('newest first, and a finished job is never set back to running', async () => {
+    const b = new ScriptedBackend().answer('overview', overview());
+    const app = started(b);
+    await settle();
+    app.jobs.record(job(1, 'running'));
+    app.jobs.record(job(3, 'running'));
+    app.jobs.record(job(2, 'done'));
+    expect(app.jobs.list.map((j) => j.id)).toEqual([3, 2, 1]);
+    app.jobs.record(job(3, 'failed'));
+    app.jobs.record(job(3, 'running'));
+    expect(app.jobs.list[0]?.state).toBe('failed');
+    expect(app.jobs.running.map((j) => j.id)).toEqual([1]);
+  });
+
+  it('the list merges with what events said, and is asked again while a job runs', async () => {
+    vi.useFakeTimers();
+    const b = new ScriptedBackend().answer('overview', overview());
+    const app = started(b);
+    b.answer('jobs', [job(5, 'running'), job(4, 'done')]);
+    await vi.advanceTimersByTimeAsync(0);
+    app.jobs.record(job(5, 'done'));
+    b.answer('jobs', [job(5, 'running'), job(4, 'done')]);
+    await app.jobs.load();
+    expect(app.jobs.list.map((j) => [j.id, j.state])).toEqual([
+      [5, 'done'],
+      [4, 'done'],
+    ]);
+    const asked = b.count('jobs');
+    app.jobs.record(job(6, 'running'));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(b.count('jobs')).toBe(asked + 1);
+  });
+});
+
+describe('routing', () => {
+  it('keeps an event that arrived while the first answer was on its way', async () => {
+    const slow = deferred<never>();
+    const b = new ScriptedBackend().answer('overview', overview());
+    b.answer('profiles', { current: null, recent: [] })
+      .answer('lag_history', { thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000 }, retention_s: 3600, nodes: [] })
+      .answer('jobs', [])
+      .answer('routing', slow.promise);
+    const app = new ConsoleStore(b);
+    app.start();
+    await settle();
+    const ev = { read_splitting: true, policy: 'round_robin', all_out: true, fallbacks: 2, cache_reads: 1, nodes: [] };
+    b.emit({ kind: 'routing', data: ev });
+    slow.resolve({ ...ev, all_out: false } as never);
+    await settle();
+    expect(app.routing.stats?.all_out).toBe(true);
+    expect(app.routing.error).toBeNull();
+  });
+});

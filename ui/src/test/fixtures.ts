@@ -1,0 +1,156 @@
+// Test data in the shapes the backend answers with, and a backend that answers from a script:
+// each method's answers are queued (a value, an error, or a promise the test resolves later),
+// and every request is recorded.
+
+import { type Backend, type Method, type RequestOf, type ResultOf, RpcError } from '../lib/backend';
+import type { CacheView, ErrorCode, Event, Job, LagSample, NodeStatus, Overview, RefreshOutcome } from '../lib/bindings';
+
+type Answer = unknown | { error: { code: ErrorCode; message: string } } | Promise<unknown>;
+
+export class ScriptedBackend implements Backend {
+  readonly calls: { method: Method; params?: unknown }[] = [];
+  readonly #answers = new Map<Method, Answer[]>();
+  #listener: ((e: Event) => void) | null = null;
+
+  /** Queues answers for `method` (the last one repeats). */
+  answer<M extends Method>(
+    method: M,
+    ...answers: (ResultOf<M> | { error: { code: ErrorCode; message: string } } | Promise<ResultOf<M>>)[]
+  ): this {
+    this.#answers.set(method, [...(this.#answers.get(method) ?? []), ...answers]);
+    return this;
+  }
+
+  async rpc<M extends Method>(req: RequestOf<M>): Promise<ResultOf<M>> {
+    const params = 'params' in req ? (req as { params: unknown }).params : undefined;
+    this.calls.push({ method: req.method, params });
+    const queue = this.#answers.get(req.method);
+    if (!queue?.length) throw new RpcError('Internal', `no scripted answer for ${req.method}`);
+    const a = queue.length > 1 ? queue.shift() : queue[0];
+    const v = await a;
+    if (v && typeof v === 'object' && 'error' in v && v.error && typeof v.error === 'object' && 'code' in v.error) {
+      const e = v.error as { code: ErrorCode; message: string };
+      throw new RpcError(e.code, e.message);
+    }
+    return v as ResultOf<M>;
+  }
+
+  subscribe(cb: (e: Event) => void): () => void {
+    this.#listener = cb;
+    return () => {
+      this.#listener = null;
+    };
+  }
+
+  /** Delivers an event as the backend would. */
+  emit(e: Event): void {
+    this.#listener?.(e);
+  }
+
+  /** How many times `method` was asked. */
+  count(method: Method): number {
+    return this.calls.filter((c) => c.method === method).length;
+  }
+}
+
+/** A promise and the functions that settle it. */
+export function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export const T0 = Date.UTC(2026, 10, 22, 9, 14, 3);
+
+export function node(name: string, over: Partial<NodeStatus> = {}): NodeStatus {
+  return {
+    name,
+    role: name === 'primary' ? 'primary' : 'replica',
+    reachable: true,
+    state: name === 'primary' ? 'primary' : 'streaming',
+    level: 'ok',
+    lsn: '0/5611B90',
+    receive_lsn: null,
+    lag_bytes: 0,
+    replay_lag_ms: name === 'primary' ? null : 0,
+    write_lag_ms: null,
+    flush_lag_ms: null,
+    last_replay_at: null,
+    timeline_id: 1,
+    tls: null,
+    error: null,
+    ...over,
+  };
+}
+
+export function sample(at: number, nodes: NodeStatus[] = [node('primary'), node('replica1'), node('replica2')]): LagSample {
+  return { taken_at_ms: at, nodes };
+}
+
+export function cache(name: string, over: Partial<CacheView> = {}): CacheView {
+  return {
+    status: {
+      last_refresh: null,
+      age_ms: null,
+      state: 'fresh',
+      state_error: null,
+      checked_at_ms: T0,
+      name,
+      query: `SELECT * FROM ${name}_src`,
+      monitor: [`${name}_src`],
+      ttl_seconds: 60,
+      created_at_ms: T0 - 3_600_000,
+      paused: false,
+    },
+    stale_since_ms: null,
+    refreshing: false,
+    last_outcome: null,
+    next_run_ms: T0 + 60_000,
+    ...over,
+  };
+}
+
+export function outcome(cacheName: string, result: RefreshOutcome['result'] = 'REFRESHED', snapshot: number | null = 8): RefreshOutcome {
+  return { cache: cacheName, result, message: 'ok', rows: 4, duration_ms: 433, snapshot_id: snapshot, served_by: 'replica1', error: null };
+}
+
+export function job(id: number, state: Job['state'], over: Partial<Job> = {}): Job {
+  return {
+    id,
+    kind: { kind: 'expire_snapshots', versions: [1] },
+    title: `expire ${id} snapshots`,
+    state,
+    started_ms: T0,
+    finished_ms: state === 'running' ? null : T0 + 130,
+    result: state === 'done' ? { message: 'deleted 2 files (366592 bytes)', items: 2, bytes: 366592 } : null,
+    error: state === 'failed' ? { code: 'Conflict', message: 'another maintenance operation runs' } : null,
+    ...over,
+  };
+}
+
+export function overview(over: Partial<Overview> = {}): Overview {
+  return {
+    profile: {
+      name: 'sandbox',
+      path: '/tmp/skein-sandbox/profile.toml',
+      nodes: [
+        { name: 'primary', role: 'primary', address: '127.0.0.1:5432' },
+        { name: 'replica1', role: 'replica', address: '127.0.0.1:5433' },
+        { name: 'replica2', role: 'replica', address: '127.0.0.1:5434' },
+      ],
+      lake_name: 'lake',
+      lake_data_path: '/tmp/lake/',
+      thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000 },
+    },
+    lag: sample(T0),
+    lake: { reachable: true, snapshots: 41, current_snapshot: 41, error: null },
+    caches: [cache('pricing_summary'), cache('revenue_by_nation')],
+    attention: [],
+    privileges: [],
+    ...over,
+  };
+}
