@@ -110,8 +110,8 @@ describe('outcome and together lines', () => {
     expect(
       togetherText({
         caches: [
-          ['a', 1],
-          ['b', 2],
+          { name: 'a', rows: 1 },
+          { name: 'b', rows: 2 },
         ],
         snapshot_id: 37,
         lsn: '0/3908C68',
