@@ -58,6 +58,8 @@ const places = () =>
 test('a replica out of rotation and recovering reads the same in the top bar, topology, routing table and attention list', async (t) => {
   await page.goto(`${stack.base}/#/overview`);
   await page.locator('tr[data-routing-node="replica1"][data-in-rotation="true"]').waitFor({ timeout: 30_000 });
+  // The top bar counts once the first lag sample is in (until then it says it is waiting: –/2).
+  await page.waitForFunction(() => !document.querySelector('[data-testid="tier-replicas"]')?.textContent?.startsWith('–'), null, { timeout: 10_000 });
   assert.match((await places()).topLabel, /^2\/2 replicas/);
 
   stack.sql('replica1', 'SELECT pg_wal_replay_pause()');
