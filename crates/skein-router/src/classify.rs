@@ -321,6 +321,21 @@ mod tests {
             Target::Primary,
             "a hint never sends a write to a replica"
         );
+        let both = classify("/* skein:replica */ SELECT 1 /* skein:primary */", &none);
+        assert_eq!(
+            (both.target, both.rule),
+            (Target::Primary, "hint"),
+            "primary wins"
+        );
+        let typo = classify("/* skein:primry */ SELECT 1", &none);
+        assert_eq!((typo.target, typo.rule), (Target::Primary, "hint"));
+        assert!(typo.reason.contains("skein:primry"), "{}", typo.reason);
+        let quoted = classify("SELECT '/* skein:primary */'", &none);
+        assert_eq!(
+            (quoted.target, quoted.rule),
+            (Target::Replica, "read"),
+            "a literal is not a hint"
+        );
     }
 
     #[test]
