@@ -194,6 +194,9 @@ pub fn init(program: &str, stderr: bool) -> Logging {
         tracing::error!(at = %place, "panic: {what}");
         default_hook(info);
     }));
+    for p in &logging.problems {
+        tracing::warn!("{p}");
+    }
     tracing::debug!(
         program,
         filter = %logging.filter,
