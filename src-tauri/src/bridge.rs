@@ -31,11 +31,11 @@ pub async fn forward_events(mut events: Receiver<Event>, handle: AppHandle) {
         match events.recv().await {
             Ok(event) => {
                 if let Err(e) = handle.emit(EVENT, &event) {
-                    eprintln!("skein-desktop: could not emit an event to the webview: {e}");
+                    tracing::warn!("could not emit an event to the webview: {e}");
                 }
             }
             Err(RecvError::Lagged(skipped)) => {
-                eprintln!("skein-desktop: the webview fell behind; {skipped} events skipped");
+                tracing::warn!(skipped, "the webview fell behind; events skipped");
             }
             Err(RecvError::Closed) => break,
         }

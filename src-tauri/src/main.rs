@@ -13,6 +13,9 @@
 //! Usage: `skein-desktop [PROFILE]`, `skein-desktop --profile PROFILE`, or
 //! `SKEIN_PROFILE=PROFILE skein-desktop` ([`launch`]). Without a profile the app starts with
 //! none open and the UI shows its profile picker.
+//!
+//! The app logs to `<state>/logs/skein-desktop.<date>.log` ([`skein_console::logging`]:
+//! `SKEIN_LOG`, else `RUST_LOG`, sets the level), not to standard error.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -25,6 +28,10 @@ use std::sync::Arc;
 use skein_console::{App, ConsoleOptions};
 
 fn main() {
+    let logging = skein_console::logging::init("skein-desktop", false);
+    for p in &logging.problems {
+        eprintln!("skein-desktop: log: {p}");
+    }
     locale::fix_webkit_language();
     let profile = launch::profile_path(std::env::args_os().skip(1), std::env::var_os(launch::ENV));
     let app = Arc::new(App::new(ConsoleOptions::default()));
@@ -43,6 +50,12 @@ fn main() {
                 let opened = tauri::async_runtime::block_on(async { app.open_profile(&path) });
                 if let Err(e) = opened {
                     let info = e.info();
+                    tracing::error!(
+                        profile = %path.display(),
+                        code = %info.code,
+                        "could not open the profile: {}",
+                        info.message
+                    );
                     eprintln!(
                         "skein-desktop: could not open profile {}: {}: {}",
                         path.display(),
@@ -57,6 +70,7 @@ fn main() {
         .expect("the Tauri application could not be built")
         .run(move |_, event| {
             if let tauri::RunEvent::Exit = event {
+                tracing::info!("the desktop app exits");
                 if let Some(console) = on_exit.console() {
                     console.close();
                 }

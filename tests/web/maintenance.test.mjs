@@ -61,8 +61,8 @@ test('the maintenance panel summarises the lake', async () => {
   assert.match(older, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
   const cutoff = Date.parse(`${older.replace(' ', 'T')}Z`);
   const fresh = await rpc({ method: 'lake_stats' });
-  assert.ok(fresh.oldest_snapshot[1] > Date.now() - 3_600_000, 'every snapshot is younger than an hour');
-  assert.ok(cutoff > fresh.oldest_snapshot[1], `the default ${older} is after the oldest snapshot`);
+  assert.ok(fresh.oldest_snapshot.time_ms > Date.now() - 3_600_000, 'every snapshot is younger than an hour');
+  assert.ok(cutoff > fresh.oldest_snapshot.time_ms, `the default ${older} is after the oldest snapshot`);
   const preview = panel.locator('[data-testid="expire-preview"]');
   await panel.getByRole('button', { name: 'Preview expiry' }).click();
   await preview.locator('tr[data-snapshot-id]').first().waitFor({ timeout: 20_000 });

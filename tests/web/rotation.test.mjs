@@ -68,7 +68,7 @@ test('a replica out of rotation and recovering reads the same in the top bar, to
   const deadline = Date.now() + 30_000;
   while (seen.size < 3 && Date.now() < deadline) {
     const p = await places();
-    if (p.attention?.startsWith('replay lag past critical (')) seen.add(p.attention);
+    if (p.attention?.startsWith('WAL replay is paused · replay lag past critical (')) seen.add(p.attention);
     await page.waitForFunction((prev) => {
       const el = document.querySelector('[data-testid="attention"] .attention-item[data-subject="replica1"] .attention-message');
       return el && el.textContent !== prev;

@@ -7,6 +7,9 @@ use skein_core::Profile;
 use skein_lake::{CacheState, Lake, RefreshResult};
 use skein_pg::Cluster;
 
+use skein_core::ErrorCode;
+
+use crate::failure::{fail, Failure};
 use crate::output;
 
 #[derive(Subcommand)]
@@ -51,7 +54,7 @@ pub enum CacheCommand {
     Snapshot {
         /// Cache names; all caches when none.
         names: Vec<String>,
-        /// Print `{ "caches": [[name, rows]…], "snapshot_id", "lsn", "served_by", "duration_ms" }`.
+        /// Print `{ "caches": [{ "name", "rows" }…], "snapshot_id", "lsn", "served_by", "duration_ms" }`.
         #[arg(long)]
         json: bool,
     },
@@ -153,7 +156,7 @@ pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
                 s.snapshot_id.map_or("?".into(), |i| i.to_string()),
                 s.caches
                     .iter()
-                    .map(|(n, r)| format!("{n} ({r} rows)"))
+                    .map(|c| format!("{} ({} rows)", c.name, c.rows))
                     .collect::<Vec<_>>()
                     .join(", "),
                 s.lsn,
@@ -179,10 +182,21 @@ pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
                         .unwrap_or_default()
                 ));
             }
-            if outcome.result == RefreshResult::Error {
-                std::process::exit(1);
+            match (outcome.result, outcome.error) {
+                // The answer says it already; the exit status is that of the error's code.
+                (RefreshResult::Error, error) => Err(Failure {
+                    code: error.as_ref().map_or(ErrorCode::Internal, |e| e.code),
+                    message: format!(
+                        "refreshing cache {}: {}",
+                        outcome.cache,
+                        error.map_or(outcome.message, |e| e.message)
+                    ),
+                    status: None,
+                    shown: true,
+                }
+                .into()),
+                _ => Ok(()),
             }
-            Ok(())
         }
     }
 }
@@ -204,7 +218,10 @@ pub async fn define_demo_caches(profile_path: &Path) -> anyhow::Result<()> {
         .await?;
         let outcome = lake.refresh_cache(&cluster, demo.name, false).await?;
         if let Some(e) = outcome.error {
-            anyhow::bail!("refreshing demo cache {}: {}", demo.name, e.message);
+            return Err(fail(
+                e.code,
+                format!("refreshing demo cache {}: {}", demo.name, e.message),
+            ));
         }
         eprintln!(
             "demo cache {}: {} rows in {} ms from {}",

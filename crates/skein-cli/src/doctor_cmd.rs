@@ -1,12 +1,16 @@
 //! `skein doctor [--json]`: checks every node of the profile and the lake step by step (DNS,
 //! TCP, TLS, login, privileges, replication; the lake's catalog and data path) and says what
-//! to fix. Exits non-zero when any step fails.
+//! to fix. Exits 1 when any step fails (whatever the step: the table or the JSON says which);
+//! an error before the checks (a profile that does not load) exits with its code's status.
 
-use skein_console::diagnose::{self, Diagnosis, StepStatus};
+use skein_console::diagnose::{self, Diagnosis, StepKind, StepStatus};
+use skein_core::ErrorCode;
 
+use crate::failure::Failure;
 use crate::output;
 
-/// Runs every check; `Err` (exit status 1) when one failed.
+/// Runs every check; `Err` (exit status 1) when one failed, with the code of the first failed
+/// step (`tcp` → `ConnectionRefused`, `auth` → `AuthFailed`, …).
 pub async fn run(profile: &skein_core::Profile, json: bool) -> anyhow::Result<()> {
     let all = diagnose::profile(profile, diagnose::DEFAULT_TIMEOUT).await;
     if json {
@@ -22,12 +26,36 @@ pub async fn run(profile: &skein_core::Profile, json: bool) -> anyhow::Result<()
     if failed.is_empty() {
         return Ok(());
     }
-    anyhow::bail!(
-        "{} of {} failed a check: {} (the fix is in the table above)",
-        failed.len(),
-        all.len(),
-        failed.join(", ")
-    )
+    let first = all
+        .iter()
+        .flat_map(|d| &d.steps)
+        .find(|s| s.status == StepStatus::Fail)
+        .map_or(ErrorCode::Internal, |s| step_code(s.step));
+    Err(Failure {
+        code: first,
+        message: format!(
+            "{} of {} failed a check: {} (the fix is in the {} above)",
+            failed.len(),
+            all.len(),
+            failed.join(", "),
+            if json { "JSON" } else { "table" }
+        ),
+        status: Some(1),
+        shown: false,
+    }
+    .into())
+}
+
+/// The code of a failed step: what kind of failure it found.
+fn step_code(step: StepKind) -> ErrorCode {
+    match step {
+        StepKind::Dns | StepKind::Tcp | StepKind::Replication => ErrorCode::ConnectionRefused,
+        StepKind::Tls => ErrorCode::Tls,
+        StepKind::Auth => ErrorCode::AuthFailed,
+        StepKind::Privileges => ErrorCode::PermissionDenied,
+        StepKind::Catalog => ErrorCode::QueryFailed,
+        StepKind::DataPath => ErrorCode::Internal,
+    }
 }
 
 fn print_table(profile: &skein_core::Profile, all: &[Diagnosis]) {

@@ -8,6 +8,9 @@ use clap::Subcommand;
 use skein_core::Profile;
 use skein_lake::{Compaction, ExpireTarget, Lake, LakeFile, MaintenanceLock};
 
+use skein_core::ErrorCode;
+
+use crate::failure::fail;
 use crate::output;
 
 #[derive(Subcommand)]
@@ -89,7 +92,7 @@ pub async fn run(profile: &Profile, cmd: LakeCommand) -> anyhow::Result<()> {
             }
             let oldest = s
                 .oldest_snapshot
-                .map_or("-".into(), |(id, ms)| format!("{id} ({})", time(ms)));
+                .map_or("-".into(), |o| format!("{} ({})", o.id, time(o.time_ms)));
             output::table(
                 &[
                     "SNAPSHOTS",
@@ -125,7 +128,10 @@ pub async fn run(profile: &Profile, cmd: LakeCommand) -> anyhow::Result<()> {
                 (Some(t), _) => ExpireTarget::OlderThan(t),
                 (None, Some(v)) => ExpireTarget::Versions(v),
                 (None, None) => {
-                    anyhow::bail!("name the snapshots: --older-than TIME or --versions IDS")
+                    return Err(fail(
+                        ErrorCode::InvalidInput,
+                        "name the snapshots: --older-than TIME or --versions IDS",
+                    ))
                 }
             };
             let preview = lake.expire_snapshots(&target, true).await?;
@@ -147,10 +153,13 @@ pub async fn run(profile: &Profile, cmd: LakeCommand) -> anyhow::Result<()> {
                     ));
                 }
                 if !dry_run && !yes && !preview.is_empty() {
-                    anyhow::bail!(
-                        "nothing expired: re-run with --yes to expire these {} snapshot(s)",
-                        preview.len()
-                    );
+                    return Err(fail(
+                        ErrorCode::InvalidInput,
+                        format!(
+                            "nothing expired: re-run with --yes to expire these {} snapshot(s)",
+                            preview.len()
+                        ),
+                    ));
                 }
                 return Ok(());
             }
@@ -266,10 +275,13 @@ pub async fn run(profile: &Profile, cmd: LakeCommand) -> anyhow::Result<()> {
             if dry_run || !yes || preview.is_empty() {
                 print_files(&preview, json, "would be deleted")?;
                 if !dry_run && !yes && !preview.is_empty() {
-                    anyhow::bail!(
-                        "nothing deleted: re-run with --yes to delete these {} file(s)",
-                        preview.len()
-                    );
+                    return Err(fail(
+                        ErrorCode::InvalidInput,
+                        format!(
+                            "nothing deleted: re-run with --yes to delete these {} file(s)",
+                            preview.len()
+                        ),
+                    ));
                 }
                 return Ok(());
             }

@@ -3,6 +3,7 @@
 
 mod cache_cmd;
 mod doctor_cmd;
+mod failure;
 mod lake_cmd;
 mod output;
 mod report_cmd;
@@ -16,15 +17,23 @@ mod status_cmd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use skein_core::ErrorCode;
+
+use crate::failure::fail;
 
 #[derive(Parser)]
 #[command(
     name = "skein",
     version,
-    about = "Console for PostgreSQL read replicas and a DuckLake lakehouse"
+    about = "Console for PostgreSQL read replicas and a DuckLake lakehouse",
+    after_help = "Logs: STATE/logs/skein-cli.YYYY-MM-DD.log, STATE being $SKEIN_STATE_DIR, else $XDG_STATE_HOME/skein, else ~/.local/state/skein; SKEIN_LOG (else RUST_LOG) sets the level, -v prints the log to standard error too.\nA failing command exits with a status per error code (2 InvalidInput, 3 NotFound, 4 ConnectionRefused, 5 AuthFailed, …: see the README); with --json its error is one JSON line {\"code\", \"message\"} on standard error."
 )]
 struct Cli {
+    /// Print the log to standard error too (it always goes to the log file); never to
+    /// standard output, so --json answers stay clean. Level: SKEIN_LOG, else RUST_LOG.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -130,9 +139,10 @@ impl ProfileArg {
             None => {
                 let p = skein_sandbox::SandboxOptions::default_dir().join("profile.toml");
                 if !p.exists() {
-                    anyhow::bail!(
-                        "no profile given: pass --profile FILE, set SKEIN_PROFILE, or start the sandbox with `skein sandbox up`"
-                    );
+                    return Err(fail(
+                        ErrorCode::InvalidInput,
+                        "no profile given: pass --profile FILE, set SKEIN_PROFILE, or start the sandbox with `skein sandbox up`",
+                    ));
                 }
                 p
             }
@@ -141,56 +151,108 @@ impl ProfileArg {
     }
 }
 
+impl Command {
+    /// Whether the command was asked for JSON (`--json`): its error is then JSON too.
+    fn json(&self) -> bool {
+        use cache_cmd::CacheCommand as C;
+        use lake_cmd::LakeCommand as L;
+        use sandbox_cmd::SandboxCommand as S;
+        use snapshot_cmd::SnapshotCommand as N;
+        match self {
+            Command::Sandbox(S::Up { json, .. } | S::Status { json, .. }) => *json,
+            Command::Sandbox(S::Down { .. } | S::Workload { .. }) => false,
+            Command::Cache { command, .. } => match command {
+                C::Create { json, .. }
+                | C::List { json }
+                | C::Refresh { json, .. }
+                | C::Snapshot { json, .. } => *json,
+            },
+            Command::Snapshot { command, .. } => match command {
+                N::List { json, .. } | N::Show { json, .. } => *json,
+            },
+            Command::Lake { command, .. } => match command {
+                L::Summary { json }
+                | L::Expire { json, .. }
+                | L::Compact { json, .. }
+                | L::Cleanup { json, .. } => *json,
+            },
+            Command::Route {
+                command: route_cmd::RouteCommand::Explain { json, .. },
+                ..
+            } => *json,
+            Command::Doctor { json, .. } | Command::Status { json, .. } => *json,
+            Command::Report { .. } | Command::Secret { .. } | Command::Serve { .. } => false,
+        }
+    }
+}
+
+/// `cache refresh`, `route explain`: the subcommand words of the command line, for the log
+/// (never its arguments, which may hold SQL).
+fn command_words(matches: &clap::ArgMatches) -> String {
+    let mut words = Vec::new();
+    let mut m = matches;
+    while let Some((name, sub)) = m.subcommand() {
+        words.push(name.to_owned());
+        m = sub;
+    }
+    words.join(" ")
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return failure::usage(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return failure::usage(e),
+    };
+    let words = command_words(&matches);
+    let logging = skein_console::logging::init("skein-cli", cli.verbose);
+    if cli.verbose {
+        for p in &logging.problems {
+            eprintln!("skein: log: {p}");
+        }
+    }
+    let json = cli.command.json();
+    tracing::debug!(command = %words, json, "command started");
+    let result = run(cli.command).await;
+    skein_core::tunnel::shutdown_all();
+    match result {
+        Ok(()) => {
+            tracing::debug!(command = %words, "command done");
+            ExitCode::SUCCESS
+        }
+        Err(e) => failure::report(&e, json, &words),
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Sandbox(cmd) => sandbox_cmd::run(cmd).await,
-        Command::Cache { profile, command } => match profile.load() {
-            Ok(p) => cache_cmd::run(&p, command).await,
-            Err(e) => Err(e),
-        },
-        Command::Snapshot { profile, command } => match profile.load() {
-            Ok(p) => snapshot_cmd::run(&p, command).await,
-            Err(e) => Err(e),
-        },
+        Command::Cache { profile, command } => cache_cmd::run(&profile.load()?, command).await,
+        Command::Snapshot { profile, command } => {
+            snapshot_cmd::run(&profile.load()?, command).await
+        }
         Command::Route { profile, command } => {
-            let p = profile
-                .path()
-                .and_then(|p| skein_core::Profile::load(p).ok());
+            // A profile that is named (or the sandbox's) must load: a broken one is an error,
+            // not a reason to explain without it. Without any, the statement alone is classified.
+            let p = match profile.path() {
+                Some(path) => Some(skein_core::Profile::load(path)?),
+                None => None,
+            };
             route_cmd::run(p.as_ref(), command).await
         }
-        Command::Report { profile, args } => match profile.load() {
-            Ok(p) => report_cmd::run(&p, args).await,
-            Err(e) => Err(e),
-        },
-        Command::Lake { profile, command } => match profile.load() {
-            Ok(p) => lake_cmd::run(&p, command).await,
-            Err(e) => Err(e),
-        },
-        Command::Secret { profile, command } => {
-            profile.load().and_then(|p| secret_cmd::run(&p, command))
-        }
+        Command::Report { profile, args } => report_cmd::run(&profile.load()?, args).await,
+        Command::Lake { profile, command } => lake_cmd::run(&profile.load()?, command).await,
+        Command::Secret { profile, command } => secret_cmd::run(&profile.load()?, command),
         Command::Serve { profile, args } => serve_cmd::run(profile.path(), args).await,
-        Command::Doctor { profile, json } => match profile.load() {
-            Ok(p) => doctor_cmd::run(&p, json).await,
-            Err(e) => Err(e),
-        },
+        Command::Doctor { profile, json } => doctor_cmd::run(&profile.load()?, json).await,
         Command::Status {
             profile,
             json,
             watch,
-        } => match profile.load() {
-            Ok(p) => status_cmd::run(&p, json, watch).await,
-            Err(e) => Err(e),
-        },
-    };
-    skein_core::tunnel::shutdown_all();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("skein: {e:#}");
-            ExitCode::FAILURE
-        }
+        } => status_cmd::run(&profile.load()?, json, watch).await,
     }
 }

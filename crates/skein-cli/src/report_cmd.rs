@@ -17,6 +17,9 @@ use skein_core::Profile;
 use skein_lake::Lake;
 use skein_pg::{Cluster, NodeRole};
 
+use skein_core::ErrorCode;
+
+use crate::failure::fail;
 use crate::output;
 
 /// Options of `skein report`.
@@ -38,14 +41,22 @@ pub struct ReportArgs {
 fn parse_span(s: &str) -> anyhow::Result<u64> {
     let (n, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
     let n: u64 = n.parse().map_err(|_| {
-        anyhow::anyhow!("--since {s}: use a number and a unit, like 90s, 30m, 1h or 7d")
+        fail(
+            ErrorCode::InvalidInput,
+            format!("--since {s}: use a number and a unit, like 90s, 30m, 1h or 7d"),
+        )
     })?;
     Ok(match unit {
         "s" | "" => n,
         "m" => n * 60,
         "h" => n * 3600,
         "d" => n * 86_400,
-        _ => anyhow::bail!("--since {s}: the unit must be s, m, h or d"),
+        _ => {
+            return Err(fail(
+                ErrorCode::InvalidInput,
+                format!("--since {s}: the unit must be s, m, h or d"),
+            ))
+        }
     })
 }
 
@@ -64,7 +75,10 @@ fn write(dir: &std::path::Path, f: &ChartFile) -> anyhow::Result<PathBuf> {
 pub async fn run(profile: &Profile, args: ReportArgs) -> anyhow::Result<()> {
     let since_s = parse_span(&args.since)?;
     if args.sample == 0 {
-        anyhow::bail!("--sample must be at least 1 second");
+        return Err(fail(
+            ErrorCode::InvalidInput,
+            "--sample must be at least 1 second",
+        ));
     }
     std::fs::create_dir_all(&args.out)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;

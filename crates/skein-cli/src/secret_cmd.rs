@@ -7,8 +7,9 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
 use skein_core::secrets::{self, keyring_account, target_for, PasswordSource, Target};
-use skein_core::Profile;
+use skein_core::{ErrorCode, Profile};
 
+use crate::failure::fail;
 use crate::output;
 
 /// What to do with a node's password.
@@ -53,11 +54,14 @@ fn target(profile: &Profile, node: &str) -> anyhow::Result<Target> {
             Some(n) => n.url.clone(),
             None => {
                 let names: Vec<&str> = profile.nodes().map(|n| n.name.as_str()).collect();
-                anyhow::bail!(
-                    "no node named '{node}' in profile {}: use one of {}, or 'lake' for the lake's catalog",
-                    profile.name,
-                    names.join(", ")
-                )
+                return Err(fail(
+                    ErrorCode::NotFound,
+                    format!(
+                        "no node named '{node}' in profile {}: use one of {}, or 'lake' for the lake's catalog",
+                        profile.name,
+                        names.join(", ")
+                    ),
+                ));
             }
         }
     };
@@ -78,7 +82,10 @@ fn read_password(account: &str) -> anyhow::Result<String> {
         line.trim_end_matches(['\n', '\r']).to_owned()
     };
     if password.is_empty() {
-        anyhow::bail!("no password given (type it at the prompt or pipe it on standard input)");
+        return Err(fail(
+            ErrorCode::InvalidInput,
+            "no password given (type it at the prompt or pipe it on standard input)",
+        ));
     }
     Ok(password)
 }
@@ -122,9 +129,12 @@ fn get(profile: &Profile, node: &str, show: bool) -> anyhow::Result<()> {
                 None => String::new(),
             };
             if show {
-                anyhow::bail!(
-                    "{node}: the {backend} holds no password for {account}{fallback}; store one with `skein secret set {node}`"
-                );
+                return Err(fail(
+                    ErrorCode::NotFound,
+                    format!(
+                        "{node}: the {backend} holds no password for {account}{fallback}; store one with `skein secret set {node}`"
+                    ),
+                ));
             }
             output::line(&format!(
                 "{node}: the {backend} holds no password for {account}{fallback}"

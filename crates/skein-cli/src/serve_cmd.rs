@@ -32,6 +32,8 @@ use skein_core::{ErrorCode, ErrorInfo};
 use tokio_stream::wrappers::BroadcastStream;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::failure::fail;
+
 /// Options of `skein serve`.
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -62,12 +64,16 @@ pub async fn run(profile: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()
         .clone()
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/dist")));
     if !ui_dir.join("index.html").exists() {
-        anyhow::bail!(
-            "the UI is not built: {} has no index.html; run `make ui` (npm run build in ui/) or pass --ui-dir",
-            ui_dir.display()
-        );
+        return Err(fail(
+            ErrorCode::NotFound,
+            format!(
+                "the UI is not built: {} has no index.html; run `make ui` (npm run build in ui/) or pass --ui-dir",
+                ui_dir.display()
+            ),
+        ));
     }
     if !args.bind.ip().is_loopback() {
+        tracing::warn!(bind = %args.bind, "listening beyond loopback");
         eprintln!(
             "skein: warning: listening on {} — anyone who can reach it and has the token can drive this console",
             args.bind
@@ -76,7 +82,7 @@ pub async fn run(profile: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()
     let app = Arc::new(App::new(ConsoleOptions::default()));
     if let Some(p) = profile {
         app.open_profile(&p)
-            .map_err(|e| anyhow::anyhow!("{}: {}", e.code(), e))?;
+            .map_err(|e| fail(e.code(), e.to_string()))?;
     }
     let token: Arc<str> = args
         .token
@@ -84,7 +90,15 @@ pub async fn run(profile: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()
         .into();
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+        .map_err(|e| {
+            let code = if e.kind() == std::io::ErrorKind::AddrInUse {
+                ErrorCode::Conflict
+            } else {
+                ErrorCode::Internal
+            };
+            fail(code, format!("cannot listen on {}: {e}", args.bind))
+        })?;
+    tracing::info!(addr = %listener.local_addr()?, "web console listening");
     let addr = listener.local_addr()?;
     println!("Skein web console: http://{addr}/?token={token}");
     let router = router(Ctx { app, token }, ui_dir);

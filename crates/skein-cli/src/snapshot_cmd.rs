@@ -95,11 +95,7 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
                 .iter()
                 .map(|r| {
                     r.iter()
-                        .map(|v| {
-                            v.as_str()
-                                .map(str::to_owned)
-                                .unwrap_or_else(|| v.to_string())
-                        })
+                        .map(|v| v.to_text().unwrap_or_else(|| "null".into()))
                         .collect()
                 })
                 .collect();
@@ -110,24 +106,10 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
     }
 }
 
-fn compact_changes(changes: &serde_json::Value) -> String {
+fn compact_changes(changes: &skein_lake::snapshot::ChangeMap) -> String {
     changes
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    let items: Vec<String> = v
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .map(|x| x.as_str().unwrap_or_default().to_owned())
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    format!("{k}: {}", items.join(","))
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .unwrap_or_default()
+        .iter()
+        .map(|(k, items)| format!("{k}: {}", items.join(",")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

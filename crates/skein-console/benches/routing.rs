@@ -14,7 +14,7 @@ use skein_core::Profile;
 use skein_lake::Lake;
 use skein_pg::Cluster;
 use skein_router::{classify, Router, RouterConfig};
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::{Sandbox, ScratchSandbox};
 
 const Q1: &str = "SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, \
     sum(l_extendedprice) AS sum_base_price, sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price, \
@@ -34,16 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0.1);
-    let dir = std::path::PathBuf::from(format!("/tmp/skein-bench-routing-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 2,
-        scale,
-    })
-    .await?;
-    let result = run(&sandbox, scale).await;
-    Sandbox::down(&dir)?;
-    result
+    let sandbox = ScratchSandbox::up_with_tpch("bench-routing", 2, scale).await?;
+    run(&sandbox, scale).await
 }
 
 async fn run(sandbox: &Sandbox, scale: f64) -> Result<(), Box<dyn std::error::Error>> {

@@ -16,8 +16,8 @@ use crate::console::{Console, ConsoleOptions};
 use crate::error::{Error, Result};
 use crate::rpc::{Event, ProfileList, Request, Response};
 
-/// Recent profiles remembered.
-pub const RECENT_MAX: usize = 10;
+/// Recent profiles remembered ([`crate::limits::RECENT_PROFILES_MAX`]).
+pub const RECENT_MAX: usize = crate::limits::RECENT_PROFILES_MAX;
 
 /// Events buffered per subscriber before a slow one starts missing them (an hour of lag
 /// events for 16 replicas is not kept here: history is asked for with `lag_history`).
@@ -65,6 +65,7 @@ impl App {
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let profile = Profile::load(&path)?;
         self.open(profile)?;
+        tracing::info!(profile = %path.display(), "profile opened");
         self.remember(&path);
         let list = self.profiles();
         let _ = self.events.send(Event::ProfileOpened(list.clone()));
@@ -92,9 +93,29 @@ impl App {
         }
     }
 
-    /// Answers one request. Errors cross as `{ code, message }`.
+    /// Answers one request with the response of the same method. Errors cross as
+    /// `{ code, message }`; a response of another method (a slip in the dispatch below) is
+    /// `Internal` rather than a wrong answer.
     pub async fn rpc(&self, request: Request) -> std::result::Result<Response, ErrorInfo> {
-        self.dispatch(request).await.map_err(|e| e.info())
+        // Only the method is logged: parameters may hold SQL or a typed-in password.
+        let method = request.method();
+        let response = self.dispatch(request).await.map_err(|e| {
+            let info = e.info();
+            if info.code == skein_core::ErrorCode::Internal {
+                tracing::warn!(%method, code = %info.code, "request failed: {}", info.message);
+            } else {
+                tracing::debug!(%method, code = %info.code, "request failed: {}", info.message);
+            }
+            info
+        })?;
+        if response.method() != method {
+            return Err(Error::Internal(format!(
+                "the console answered {method} with a {} response",
+                response.method()
+            ))
+            .info());
+        }
+        Ok(response)
     }
 
     async fn dispatch(&self, request: Request) -> Result<Response> {
@@ -277,11 +298,16 @@ impl App {
         list.retain(|p| *p != path);
         list.insert(0, path);
         list.truncate(RECENT_MAX);
-        if let Some(dir) = file.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        if let Ok(text) = serde_json::to_string_pretty(&list) {
-            let _ = std::fs::write(file, text);
+        let written = serde_json::to_string_pretty(&list)
+            .map_err(std::io::Error::other)
+            .and_then(|text| {
+                if let Some(dir) = file.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&file, text)
+            });
+        if let Err(e) = written {
+            tracing::warn!(file = %file.display(), "the recent profiles are not remembered: {e}");
         }
     }
 }

@@ -79,6 +79,15 @@ pub(crate) fn rotation_words(n: &NodeRouting) -> String {
     }
 }
 
+/// `"WAL replay is paused · "` for a paused replica, so a lag item says why the lag grows.
+fn paused_prefix(state: ReplicaState) -> &'static str {
+    if state == ReplicaState::Paused {
+        "WAL replay is paused · "
+    } else {
+        ""
+    }
+}
+
 /// The replica items, worst first: promoted replicas before anything else, then every
 /// replica out of rotation at once, then the rest in profile order.
 fn node_items(profile: &Profile, facts: &NodeFacts<'_>) -> Vec<Attention> {
@@ -151,7 +160,8 @@ fn node_items(profile: &Profile, facts: &NodeFacts<'_>) -> Vec<Attention> {
                 (_, LagLevel::Critical) => (
                     Severity::Critical,
                     format!(
-                        "replay lag past critical ({} ≥ {}): {}",
+                        "{}replay lag past critical ({} ≥ {}): {}",
+                        paused_prefix(n.state),
                         lag(n.replay_lag_ms),
                         human_ms(profile.thresholds.lag_critical_ms),
                         rot.clone().unwrap_or_else(|| "out of rotation".into())
@@ -173,7 +183,8 @@ fn node_items(profile: &Profile, facts: &NodeFacts<'_>) -> Vec<Attention> {
                 (_, LagLevel::Warning) => (
                     Severity::Warning,
                     format!(
-                        "replay lag past warning ({} ≥ {}){}",
+                        "{}replay lag past warning ({} ≥ {}){}",
+                        paused_prefix(n.state),
                         lag(n.replay_lag_ms),
                         human_ms(profile.thresholds.lag_warning_ms),
                         routing.map_or(String::new(), |r| format!(
@@ -318,16 +329,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_promoted_replica_comes_before_every_other_item() {
-        let profile = Profile::parse(
+    /// A profile of a primary and replicas r1 and r2 (default thresholds: 5 s, 30 s).
+    fn two_replicas() -> Profile {
+        Profile::parse(
             "name = \"t\"\n[primary]\nurl = \"host=h dbname=d\"\n\
              [[replicas]]\nname = \"r1\"\nurl = \"host=h dbname=d\"\n\
              [[replicas]]\nname = \"r2\"\nurl = \"host=h dbname=d\"\n\
              [lake]\ncatalog = \"host=h dbname=l\"\ndata_path = \"/tmp/l\"\n",
             std::path::Path::new("t.toml"),
         )
-        .expect("profile");
+        .expect("profile")
+    }
+
+    #[test]
+    fn a_promoted_replica_comes_before_every_other_item() {
+        let profile = two_replicas();
         let sample = LagSample {
             taken_at_ms: 1_795_000_000_000,
             nodes: vec![
@@ -360,6 +376,51 @@ mod tests {
              it): it accepts writes; it is out of rotation · timeline 2, the primary's 1"
         );
         assert!(items.iter().all(|a| a.severity == Severity::Critical));
+    }
+
+    #[test]
+    fn a_paused_replica_past_a_threshold_says_it_is_paused() {
+        let profile = two_replicas();
+        let mut paused = status("r1", NodeRole::Replica, ReplicaState::Paused, 1);
+        paused.replay_lag_ms = Some(34_700);
+        let mut streaming = status("r2", NodeRole::Replica, ReplicaState::Streaming, 1);
+        streaming.replay_lag_ms = Some(31_000);
+        let sample = LagSample {
+            taken_at_ms: 1_795_000_000_000,
+            nodes: vec![
+                status("primary", NodeRole::Primary, ReplicaState::Primary, 1),
+                paused,
+                streaming,
+            ],
+        };
+        let since = |_: &str| None;
+        let facts = NodeFacts {
+            lag: Some(&sample),
+            routing: None,
+            promoted_since: &since,
+        };
+        let lake = LakeSummary {
+            reachable: true,
+            snapshots: Some(1),
+            current_snapshot: Some(1),
+            error: None,
+        };
+        let items = attention(&profile, &facts, &lake, &[]);
+        let text = |who: &str| {
+            items
+                .iter()
+                .find(|a| a.subject == who)
+                .map(|a| a.message.clone())
+                .expect(who)
+        };
+        assert_eq!(
+            text("r1"),
+            "WAL replay is paused · replay lag past critical (34.7 s ≥ 30 s): out of rotation"
+        );
+        assert_eq!(
+            text("r2"),
+            "replay lag past critical (31 s ≥ 30 s): out of rotation"
+        );
     }
 
     #[test]

@@ -5,6 +5,12 @@
 //!
 //! 64-bit integers become `number`: they arrive as JSON numbers, and every figure Skein sends
 //! (ms, bytes, rows, snapshot ids) stays below 2^53.
+//!
+//! Besides the types, the file holds values the UI must not copy by hand: every limit of
+//! [`crate::limits`] as an `export const` of the same name, and `ERROR_CODES`, every
+//! [`skein_core::ErrorCode`] in declaration order (`as const`, so its element type is
+//! `ErrorCode`). `JsonValue` (any JSON value) stays exported for code that handles cells and
+//! change maps generically; nothing on the wire is typed with it.
 
 use std::collections::HashSet;
 
@@ -29,7 +35,15 @@ impl TypeVisitor for Collect<'_> {
             return;
         }
         let mut decl = String::new();
-        if let Some(docs) = T::docs() {
+        let docs = T::docs().or_else(|| {
+            (T::ident(self.cfg) == "JsonValue").then(|| {
+                doc_comment(&[
+                    " Any JSON value. Nothing on the wire is typed with it: a `Cell` and a",
+                    " snapshot's `changes` are both assignable to it.",
+                ])
+            })
+        });
+        if let Some(docs) = docs {
             decl.push_str(&docs);
         }
         decl.push_str("export ");
@@ -39,8 +53,41 @@ impl TypeVisitor for Collect<'_> {
     }
 }
 
-/// The whole bindings file: every type reachable from [`Request`], [`Response`] and
-/// [`Event`], sorted by name.
+/// A TypeScript doc comment of `lines`, as ts-rs writes them.
+fn doc_comment(lines: &[&str]) -> String {
+    let mut out = String::from("/**\n");
+    for l in lines {
+        out.push_str(" *");
+        out.push_str(l.trim_end());
+        out.push('\n');
+    }
+    out.push_str(" */\n");
+    out
+}
+
+/// The `export const` lines: the limits, then `ERROR_CODES`.
+fn constants() -> String {
+    let mut out = String::new();
+    for l in crate::limits::ALL {
+        out.push_str(&doc_comment(l.docs));
+        out.push_str(&format!("export const {} = {};\n\n", l.name, l.value));
+    }
+    out.push_str(&doc_comment(&[
+        " Every `ErrorCode`, in the order the Rust enum declares them.",
+    ]));
+    let codes: Vec<String> = skein_core::ErrorCode::ALL
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect();
+    out.push_str(&format!(
+        "export const ERROR_CODES = [{}] as const;\n\n",
+        codes.join(", ")
+    ));
+    out
+}
+
+/// The whole bindings file: the constants, then every type reachable from [`Request`],
+/// [`Response`] and [`Event`] (and `JsonValue`), sorted by name.
 pub fn typescript() -> String {
     let cfg = Config::new().with_large_int("number");
     let mut c = Collect {
@@ -51,11 +98,13 @@ pub fn typescript() -> String {
     c.visit::<Request>();
     c.visit::<Response>();
     c.visit::<Event>();
+    c.visit::<serde_json::Value>();
     c.decls.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = String::from(
-        "// Generated from crates/skein-console/src/rpc.rs by ts-rs. Do not edit by hand:\n\
-         // run `make bindings` after changing the Rust types.\n\n",
+        "// Generated from crates/skein-console/src/rpc.rs (types, by ts-rs), limits.rs and\n\
+         // skein-core's ErrorCode. Do not edit by hand: run `make bindings` after changing them.\n\n",
     );
+    out.push_str(&constants());
     for (_, decl) in c.decls {
         out.push_str(&decl);
         out.push_str("\n\n");
@@ -103,5 +152,45 @@ mod tests {
         let all = names.len();
         names.dedup();
         assert_eq!(all, names.len(), "a type is declared twice");
+    }
+
+    /// The quoted strings of the one line of `ts` that starts with `prefix`.
+    fn quoted(ts: &str, prefix: &str) -> Vec<String> {
+        let line = ts
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starts with {prefix}"));
+        line.split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn error_codes_list_every_code_of_the_enum() {
+        let ts = typescript();
+        let listed = quoted(&ts, "export const ERROR_CODES = [");
+        let union = quoted(&ts, "export type ErrorCode = ");
+        assert_eq!(
+            listed, union,
+            "ERROR_CODES and the ErrorCode type name the same codes"
+        );
+        assert_eq!(listed.len(), skein_core::ErrorCode::iter().count());
+        assert!(
+            ts.contains("] as const;"),
+            "a literal tuple, typed ErrorCode"
+        );
+    }
+
+    #[test]
+    fn every_limit_is_an_export_const() {
+        let ts = typescript();
+        for l in crate::limits::ALL {
+            let line = format!("export const {} = {};", l.name, l.value);
+            assert!(ts.contains(&line), "{line} is missing from the bindings");
+        }
+        assert!(ts.contains("export const RUN_QUERY_MAX_ROWS = 10000;"));
+        assert!(ts.contains("export type JsonValue ="), "kept for the UI");
     }
 }

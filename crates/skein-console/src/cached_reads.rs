@@ -11,7 +11,7 @@
 //! in between makes the check run again rather than serve data that was not checked.
 
 use skein_lake::{CacheState, CacheStatus, LakeRows};
-use skein_router::{CachePlan, CacheRoutes, CacheUse, CachedQuery, Route, Router, Target};
+use skein_router::{CachePlan, CacheRoutes, CacheUse, CachedQuery, Hint, Route, Router, Target};
 
 use crate::console::Console;
 use crate::error::Result;
@@ -143,7 +143,7 @@ impl Console {
 
 /// Whether caches may serve `sql`: a read with no node hint.
 pub(crate) fn may_use_caches(router: &Router, sql: &str) -> bool {
-    let explicit = sql.contains("skein:primary") || sql.contains("skein:replica");
+    let explicit = skein_router::hints(sql).iter().any(Hint::names_a_node);
     router.classify(sql).target == Target::Replica && !explicit
 }
 
@@ -155,7 +155,7 @@ fn decide(
     live: &Route,
     statuses: Vec<CacheStatus>,
 ) -> CacheDecision {
-    let wants = sql.contains("skein:cache");
+    let wants = skein_router::hints(sql).contains(&Hint::Cache);
     let skipped = (!plan.skipped.is_empty()).then(|| {
         plan.skipped
             .iter()

@@ -16,7 +16,6 @@
 //!
 //! Dropping the console (or [`Console::close`]) cancels the tasks.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -26,6 +25,7 @@ use skein_pg::{Cluster, NodeRole};
 use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use crate::board::CacheBoard;
 use crate::error::{Error, Result};
 use crate::history::LagHistory;
 use crate::rpc::{
@@ -41,7 +41,8 @@ pub struct ConsoleOptions {
     pub cache_interval: Duration,
     /// History kept per node (default 1 h); capacity = retention / lag_interval samples.
     pub retention: Duration,
-    /// Timeout for the lake's and the caches' work (fingerprints, refresh reads), default 60 s.
+    /// Timeout for the lake's and the caches' work (fingerprints, refresh reads) and a
+    /// Workbench statement, default [`crate::limits::WORK_TIMEOUT_MS`] (60 s).
     pub work_timeout: Duration,
     /// Scheduled refreshes running at once, at most (default 2).
     pub scheduler_max: usize,
@@ -55,7 +56,7 @@ impl Default for ConsoleOptions {
             lag_interval: Duration::from_secs(1),
             cache_interval: Duration::from_secs(5),
             retention: Duration::from_secs(3600),
-            work_timeout: Duration::from_secs(60),
+            work_timeout: Duration::from_millis(crate::limits::WORK_TIMEOUT_MS),
             scheduler_max: 2,
             persist_lag: true,
         }
@@ -69,21 +70,6 @@ pub(crate) struct LakeSlot {
     pub(crate) summary: Option<LakeSummary>,
 }
 
-/// What the console knows about each cache beyond its stored status.
-#[derive(Default)]
-pub(crate) struct CacheBoard {
-    pub(crate) views: Vec<CacheView>,
-    /// Per cache, the lake snapshot and write counters its state was computed at.
-    pub(crate) signatures: HashMap<String, String>,
-    pub(crate) refreshing: HashSet<String>,
-    pub(crate) stale_since: HashMap<String, u64>,
-    pub(crate) last_outcome: HashMap<String, skein_lake::RefreshOutcome>,
-    /// When the scheduler looks at each cache next (ms since the Unix epoch), once it has.
-    pub(crate) next_run: HashMap<String, u64>,
-    /// Caches the scheduler is refreshing now.
-    pub(crate) scheduled: HashSet<String>,
-}
-
 pub(crate) struct Shared {
     pub(crate) profile: Profile,
     pub(crate) options: ConsoleOptions,
@@ -95,7 +81,7 @@ pub(crate) struct Shared {
     /// Read/write splitting for the Workbench, fed by the lag sampler.
     pub(crate) router: skein_router::Router,
     /// The Workbench's routing sessions by name (read-your-writes, pinned state).
-    pub(crate) sessions: Mutex<HashMap<String, skein_router::Session>>,
+    pub(crate) sessions: Mutex<crate::sessions::SessionMap>,
     /// The on-disk history; written on the blocking pool, never on the runtime's workers.
     pub(crate) lag_log: Arc<Mutex<Option<crate::lag_log::LagLog>>>,
     pub(crate) history: RwLock<LagHistory>,
@@ -151,7 +137,9 @@ impl Console {
             work,
             lake: tokio::sync::Mutex::new(LakeSlot::default()),
             router,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(crate::sessions::SessionMap::new(
+                crate::limits::WORKBENCH_SESSIONS_MAX,
+            )),
             lag_log: Arc::new(Mutex::new(log)),
             history: RwLock::new(history),
             caches: Mutex::new(CacheBoard::default()),
@@ -162,6 +150,13 @@ impl Console {
             next_job: std::sync::atomic::AtomicU64::new(1),
             privileges: Mutex::new(Default::default()),
         });
+        tracing::info!(
+            profile = %shared.profile.name,
+            primary = %shared.probe.primary.addr,
+            replicas = %shared.probe.replicas.iter().map(|n| format!("{} ({})", n.name(), n.addr)).collect::<Vec<_>>().join(", "),
+            lake = %shared.profile.lake.name,
+            "console started"
+        );
         tokio::spawn(crate::sampler::lag_sampler(
             Arc::downgrade(&shared),
             shared.cancel.clone(),
@@ -342,12 +337,14 @@ impl Console {
         }
         {
             let mut board = self.board()?;
-            if !board.refreshing.insert(name.to_owned()) {
+            let entry = board.entry(name);
+            if entry.refreshing {
                 return Err(Error::Lake(skein_lake::Error::Conflict(format!(
                     "cache {name} is being refreshed already; wait for that refresh to finish"
                 ))));
             }
-            set_refreshing(&mut board);
+            entry.refreshing = true;
+            board.sync_refreshing();
         }
         let _ = self.shared.events.send(Event::RefreshStarted {
             cache: name.to_owned(),
@@ -361,11 +358,12 @@ impl Console {
         };
         {
             let mut board = self.board()?;
-            board.refreshing.remove(name);
+            let entry = board.entry(name);
+            entry.refreshing = false;
             if let Ok(outcome) = &result {
-                board.last_outcome.insert(name.to_owned(), outcome.clone());
+                entry.last_outcome = Some(outcome.clone());
             }
-            set_refreshing(&mut board);
+            board.sync_refreshing();
         }
         match &result {
             Ok(outcome) => {
@@ -397,11 +395,15 @@ impl Console {
                 .await?
         };
         if let Ok(mut board) = self.board() {
-            board.next_run.remove(&spec.name);
+            if let Some(e) = board.get_mut(&spec.name) {
+                e.next_run = None;
+            }
         }
         // The board (explain, the scheduler) shows the new definition's state before this
-        // returns: a changed definition is `edited` at once.
-        let _ = crate::watcher::update_caches(&self.shared, false).await;
+        // returns: a changed definition is `edited` at once (else at the watcher's next pass).
+        if let Err(e) = crate::watcher::update_caches(&self.shared, false).await {
+            tracing::debug!(cache = %spec.name, "the caches' states wait for the watcher: {e}");
+        }
         Ok(def)
     }
 
@@ -409,9 +411,7 @@ impl Console {
     pub async fn delete_cache(&self, name: &str) -> Result<()> {
         self.lake().await?.delete_cache(name).await?;
         if let Ok(mut board) = self.board() {
-            board.next_run.remove(name);
-            board.last_outcome.remove(name);
-            board.stale_since.remove(name);
+            board.forget(name);
         }
         self.shared.poke.notify_one();
         Ok(())
@@ -425,7 +425,9 @@ impl Console {
     ) -> Result<skein_lake::CacheDefinition> {
         let def = self.lake().await?.set_cache_paused(name, paused).await?;
         if let Ok(mut board) = self.board() {
-            board.next_run.remove(name);
+            if let Some(e) = board.get_mut(name) {
+                e.next_run = None;
+            }
             // The scheduler reads the views: mark it now, not at the watcher's next pass.
             for v in board.views.iter_mut() {
                 if v.status.definition.name == name {
@@ -458,22 +460,24 @@ impl Console {
         };
         {
             let mut board = self.board()?;
-            if let Some(busy) = names.iter().find(|n| board.refreshing.contains(*n)) {
+            if let Some(busy) = names.iter().find(|n| board.refreshing(n)) {
                 return Err(Error::Lake(skein_lake::Error::Conflict(format!(
                     "cache {busy} is being refreshed already; wait for that refresh to finish"
                 ))));
             }
-            board.refreshing.extend(names.iter().cloned());
-            set_refreshing(&mut board);
+            for n in &names {
+                board.entry(n).refreshing = true;
+            }
+            board.sync_refreshing();
         }
         self.emit_caches();
         let result = lake.snapshot_caches(&self.shared.work, &names).await;
         {
             let mut board = self.board()?;
             for n in &names {
-                board.refreshing.remove(n);
+                board.entry(n).refreshing = false;
             }
-            set_refreshing(&mut board);
+            board.sync_refreshing();
         }
         self.emit_caches();
         self.shared.poke.notify_one();
@@ -493,9 +497,10 @@ impl Console {
 
     /// A page of snapshots, newest first.
     pub async fn snapshots(&self, limit: u32, before: Option<i64>) -> Result<SnapshotPage> {
-        if !(1..=500).contains(&limit) {
+        let max = crate::limits::SNAPSHOTS_PAGE_MAX;
+        if !(1..=max).contains(&limit) {
             return Err(Error::InvalidInput(format!(
-                "limit {limit} is out of range: ask for 1 to 500 snapshots a page"
+                "limit {limit} is out of range: ask for 1 to {max} snapshots a page"
             )));
         }
         let lake = self.lake().await?;
@@ -520,9 +525,10 @@ impl Console {
         limit: u32,
         offset: u32,
     ) -> Result<TimeTravelPage> {
-        if !(1..=1000).contains(&limit) {
+        let max = crate::limits::TIME_TRAVEL_PAGE_MAX;
+        if !(1..=max).contains(&limit) {
             return Err(Error::InvalidInput(format!(
-                "limit {limit} is out of range: ask for 1 to 1000 rows a page"
+                "limit {limit} is out of range: ask for 1 to {max} rows a page"
             )));
         }
         let lake = self.lake().await?;
@@ -552,13 +558,6 @@ impl Console {
     }
 }
 
-pub(crate) fn set_refreshing(board: &mut CacheBoard) {
-    let refreshing = board.refreshing.clone();
-    for v in &mut board.views {
-        v.refreshing = refreshing.contains(&v.status.definition.name);
-    }
-}
-
 /// The profile without secrets: connection strings reduced to `host:port/dbname`.
 pub(crate) fn profile_info(p: &Profile) -> ProfileInfo {
     let node = |spec: &skein_core::NodeSpec, role| NodeInfo {
@@ -578,11 +577,12 @@ pub(crate) fn profile_info(p: &Profile) -> ProfileInfo {
     }
 }
 
-/// `host:port/dbname` of a libpq connection string (URL or key=value), never its user or
-/// password.
+/// `host:port/dbname` of a libpq connection string (URL or key=value, TLS parameters
+/// included, as [`skein_core::conninfo::parse`] reads it), never its user or password.
 fn address(conninfo: &str) -> String {
-    match conninfo.parse::<tokio_postgres::Config>() {
-        Ok(c) => {
+    match skein_core::conninfo::parse(conninfo) {
+        Ok(info) => {
+            let c = &info.config;
             let host = match c.get_hosts().first() {
                 Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
                 #[cfg(unix)]

@@ -29,8 +29,10 @@ use ts_rs::TS;
 
 use crate::error::{Error, Result};
 
-/// The timeout of each step unless told otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The timeout of each step unless told otherwise
+/// ([`crate::limits::DIAGNOSE_STEP_TIMEOUT_MS`]).
+pub const DEFAULT_TIMEOUT: Duration =
+    Duration::from_millis(crate::limits::DIAGNOSE_STEP_TIMEOUT_MS);
 
 /// Which check a step is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -16,8 +16,8 @@ use crate::console::Console;
 use crate::error::{Error, Result};
 use crate::rpc::Event;
 
-/// Jobs kept in the list (older ones fall off).
-pub const JOBS_KEPT: usize = 50;
+/// Jobs kept in the list (older ones fall off; [`crate::limits::JOBS_KEPT`]).
+pub const JOBS_KEPT: usize = crate::limits::JOBS_KEPT;
 
 /// What a job does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -131,6 +131,7 @@ impl Console {
             error: None,
         };
         self.record_job(&job);
+        tracing::info!(job = job.id, lake = %lake.name, "job started: {}", job.title);
         let console = self.clone();
         let mut running = job.clone();
         tokio::spawn(async move {
@@ -139,10 +140,24 @@ impl Console {
             running.finished_ms = Some(crate::now_ms());
             match outcome {
                 Ok(result) => {
+                    tracing::info!(
+                        job = running.id,
+                        lake = %lake.name,
+                        "{}: {}",
+                        running.title,
+                        result.message
+                    );
                     running.state = JobState::Done;
                     running.result = Some(result);
                 }
                 Err(e) => {
+                    tracing::warn!(
+                        job = running.id,
+                        lake = %lake.name,
+                        code = %e.code(),
+                        "{} failed: {e}",
+                        running.title
+                    );
                     running.state = JobState::Failed;
                     running.error = Some(e.info());
                 }

@@ -37,16 +37,8 @@ struct Line {
 pub struct LagLog {
     path: PathBuf,
     appends: u64,
-}
-
-fn state_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("SKEIN_STATE_DIR") {
-        return Some(PathBuf::from(d));
-    }
-    if let Some(d) = std::env::var_os("XDG_STATE_HOME") {
-        return Some(PathBuf::from(d).join("skein"));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/skein"))
+    /// The last append failed (logged once until one works again).
+    failing: bool,
 }
 
 impl LagLog {
@@ -55,7 +47,7 @@ impl LagLog {
     pub fn for_profile(profile: &skein_core::Profile) -> Option<LagLog> {
         let h = skein_core::stable_hash(&profile.primary.url);
         let key = format!("{}-{:08x}", profile.name, h as u32);
-        state_dir().map(|d| LagLog::at(&d, &key))
+        crate::state_dir().map(|d| LagLog::at(&d, &key))
     }
 
     /// The log of `profile` under `dir`.
@@ -73,6 +65,7 @@ impl LagLog {
         LagLog {
             path: dir.join("lag").join(format!("{safe}.jsonl")),
             appends: 0,
+            failing: false,
         }
     }
 
@@ -102,15 +95,29 @@ impl LagLog {
         let Ok(text) = serde_json::to_string(&line) else {
             return;
         };
-        if let Some(dir) = self.path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-        {
-            let _ = writeln!(f, "{text}");
+        let written = (|| {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
+            writeln!(f, "{text}")
+        })();
+        match written {
+            Err(e) if !self.failing => {
+                self.failing = true;
+                tracing::warn!(
+                    file = %self.path.display(),
+                    "the lag history is not kept on disk: {e} (sampling goes on)"
+                );
+            }
+            Ok(()) if self.failing => {
+                self.failing = false;
+                tracing::info!(file = %self.path.display(), "the lag history is written again");
+            }
+            _ => {}
         }
         self.appends += 1;
         if self.appends % TRIM_EVERY == 0 {
@@ -124,16 +131,21 @@ impl LagLog {
             return;
         };
         let tmp = self.path.with_extension("jsonl.tmp");
-        let Ok(mut out) = std::fs::File::create(&tmp) else {
-            return;
-        };
-        for line in std::io::BufReader::new(f).lines().map_while(|l| l.ok()) {
-            let keep = serde_json::from_str::<Line>(&line).is_ok_and(|l| l.t >= before_ms);
-            if keep && writeln!(out, "{line}").is_err() {
-                return;
+        let trimmed = (|| {
+            let mut out = std::fs::File::create(&tmp)?;
+            for line in std::io::BufReader::new(f).lines().map_while(|l| l.ok()) {
+                let keep = serde_json::from_str::<Line>(&line).is_ok_and(|l| l.t >= before_ms);
+                if keep {
+                    writeln!(out, "{line}")?;
+                }
             }
+            std::fs::rename(&tmp, &self.path)
+        })();
+        if let Err(e) = trimmed {
+            // The file keeps its old lines (they are skipped when read); it is trimmed next time.
+            tracing::warn!(file = %self.path.display(), "trimming the lag history failed: {e}");
+            let _ = std::fs::remove_file(&tmp);
         }
-        let _ = std::fs::rename(&tmp, &self.path);
     }
 
     /// Fills `history` with the samples taken at or after `since_ms`, oldest first; returns

@@ -9,6 +9,7 @@
 mod app;
 mod attention;
 pub mod bindings;
+mod board;
 mod cached_reads;
 pub mod chart;
 mod console;
@@ -18,18 +19,38 @@ mod error;
 pub mod history;
 pub mod jobs;
 pub mod lag_log;
+pub mod limits;
+pub mod logging;
 mod privileges;
 pub mod rpc;
 mod sampler;
 mod scheduler;
+mod sessions;
 mod watcher;
 pub mod workbench;
 
 pub use app::{App, RECENT_MAX};
 pub use console::{Console, ConsoleOptions};
 pub use error::{Error, Result};
+pub use limits::Limit;
 pub use rpc::{Event, Request, Response};
 pub use watcher::EXACT_EVERY;
+
+/// The directory a console keeps its state in (the lag history, the logs):
+/// `$SKEIN_STATE_DIR`, else `$XDG_STATE_HOME/skein`, else `~/.local/state/skein`; `None` when
+/// none of them is set.
+pub fn state_dir() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    if let Some(d) = std::env::var_os("SKEIN_STATE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("skein"));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".local/state/skein"))
+}
 
 /// Now, ms since the Unix epoch.
 pub(crate) fn now_ms() -> u64 {

@@ -57,15 +57,23 @@ async fn probe_and_store(shared: &Shared, node: &Node) -> NodePrivileges {
             error: None,
             probed_at_ms: Some(crate::now_ms()),
         },
-        Err(e) => NodePrivileges {
-            node: node.name().to_owned(),
-            privileges: None,
-            error: Some(skein_core::ErrorInfo {
-                code: e.code(),
-                message: e.to_string(),
-            }),
-            probed_at_ms: None,
-        },
+        Err(e) => {
+            tracing::warn!(
+                node = node.name(),
+                addr = %node.addr,
+                code = %e.code(),
+                "asking what the role may do failed: {e}"
+            );
+            NodePrivileges {
+                node: node.name().to_owned(),
+                privileges: None,
+                error: Some(skein_core::ErrorInfo {
+                    code: e.code(),
+                    message: e.to_string(),
+                }),
+                probed_at_ms: None,
+            }
+        }
     };
     if let Ok(mut board) = shared.privileges.lock() {
         board.entries.insert(entry.node.clone(), entry.clone());

@@ -6,6 +6,12 @@
 //! Wire shapes: a request is `{"method": "refresh_cache", "params": {"name": "…", "force":
 //! false}}`; its response is `{"method": "refresh_cache", "result": {…}}`; an error is
 //! `{"code": "NotFound", "message": "…"}`; an event is `{"kind": "lag", "data": {…}}`.
+//!
+//! The contract: every `Request` variant has a `Response` variant of the same name and
+//! nothing else does (the tests at the end of this file compare [`Request::METHODS`] and
+//! [`Response::METHODS`], the names as serde writes them), and [`crate::App::rpc`] answers a
+//! request only with the response of its own method. Results are named structs, never
+//! positional tuples or untyped JSON.
 
 use serde::{Deserialize, Serialize};
 use skein_core::{ErrorInfo, Thresholds};
@@ -27,8 +33,11 @@ pub use skein_core::profile_write::{
 pub use skein_router::{NodeRouting, RoutingStats};
 
 /// A request from a front end.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, TS, strum::VariantNames, strum::IntoStaticStr,
+)]
 #[serde(tag = "method", content = "params", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Request {
     /// The stack at a glance → [`Response::Overview`].
     Overview,
@@ -82,7 +91,7 @@ pub enum Request {
     },
     /// A page of the lake's snapshots, newest first → [`Response::Snapshots`].
     Snapshots {
-        /// Page size (1–500).
+        /// Page size (1–`SNAPSHOTS_PAGE_MAX`, 500).
         limit: u32,
         /// Only snapshots with ids below this one (the next page); the newest when `null`.
         before: Option<i64>,
@@ -100,7 +109,7 @@ pub enum Request {
         table: String,
         /// Where in history.
         at: At,
-        /// Page size (1–1000).
+        /// Page size (1–`TIME_TRAVEL_PAGE_MAX`, 1000).
         limit: u32,
         /// Rows to skip.
         offset: u32,
@@ -151,7 +160,7 @@ pub enum Request {
     Jobs,
     /// The open profile and the recently opened ones → [`Response::Profiles`].
     Profiles,
-    /// Opens a profile file, replacing the open one → [`Response::Profiles`].
+    /// Opens a profile file, replacing the open one → [`Response::OpenProfile`].
     OpenProfile {
         /// Path of a profile TOML file.
         path: String,
@@ -170,7 +179,7 @@ pub enum Request {
         sql: String,
         /// As in `explain_query`.
         session: Option<String>,
-        /// Rows to return at most (1–10,000).
+        /// Rows to return at most (1–`RUN_QUERY_MAX_ROWS`, 10,000).
         max_rows: u32,
     },
     /// Cancels the statement a routing session is running → [`Response::CancelQuery`]; the
@@ -236,8 +245,11 @@ pub enum Request {
 }
 
 /// The answer to a [`Request`], tagged with the same method name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, TS, strum::VariantNames, strum::IntoStaticStr,
+)]
 #[serde(tag = "method", content = "result", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Response {
     /// See [`Request::Overview`].
     Overview(Overview),
@@ -312,6 +324,28 @@ pub enum Response {
     SaveProfile(SaveOutcome),
     /// See [`Request::ParseConninfo`].
     ParseConninfo(ParsedConn),
+}
+
+impl Request {
+    /// Every method name, as on the wire (`"overview"`, `"refresh_cache"`, …), in
+    /// declaration order.
+    pub const METHODS: &'static [&'static str] = <Request as strum::VariantNames>::VARIANTS;
+
+    /// This request's method name, as on the wire.
+    pub fn method(&self) -> &'static str {
+        self.into()
+    }
+}
+
+impl Response {
+    /// Every method name a response answers, as on the wire, in declaration order: the same
+    /// set as [`Request::METHODS`].
+    pub const METHODS: &'static [&'static str] = <Response as strum::VariantNames>::VARIANTS;
+
+    /// The method this response answers, as on the wire.
+    pub fn method(&self) -> &'static str {
+        self.into()
+    }
 }
 
 /// Something that happened, pushed to every subscriber. Lag readings are batched: one
@@ -593,4 +627,55 @@ pub struct SaveOutcome {
     pub open_error: Option<ErrorInfo>,
     /// The open profile and the recent ones, after saving.
     pub profiles: ProfileList,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The method names a TypeScript declaration of a `method`-tagged union lists.
+    fn tagged_methods(decl: &str) -> Vec<String> {
+        decl.split("\"method\": \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_request_has_its_response_and_every_response_its_request() {
+        let requests: BTreeSet<&str> = Request::METHODS.iter().copied().collect();
+        let responses: BTreeSet<&str> = Response::METHODS.iter().copied().collect();
+        let unanswered: Vec<&&str> = requests.difference(&responses).collect();
+        let unasked: Vec<&&str> = responses.difference(&requests).collect();
+        assert!(
+            unanswered.is_empty(),
+            "requests without a response of the same name: {unanswered:?}"
+        );
+        assert!(
+            unasked.is_empty(),
+            "responses without a request of the same name: {unasked:?}"
+        );
+        assert_eq!(requests.len(), Request::METHODS.len(), "a method twice");
+        assert_eq!(Request::METHODS, Response::METHODS, "declared in one order");
+    }
+
+    #[test]
+    fn method_names_are_the_names_on_the_wire() {
+        let cfg = ts_rs::Config::new().with_large_int("number");
+        assert_eq!(tagged_methods(&Request::decl(&cfg)), Request::METHODS);
+        assert_eq!(tagged_methods(&Response::decl(&cfg)), Response::METHODS);
+        let req = Request::RefreshCache {
+            name: "c".into(),
+            force: false,
+        };
+        let json = serde_json::to_value(&req).expect("serialises");
+        assert_eq!(json["method"], req.method());
+        assert_eq!(req.method(), "refresh_cache");
+        assert_eq!(Response::DeleteCache.method(), "delete_cache");
+        let back: Request = serde_json::from_value(serde_json::json!({"method": "overview"}))
+            .expect("deserialises");
+        assert_eq!(back.method(), "overview");
+    }
 }

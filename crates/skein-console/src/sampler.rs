@@ -6,8 +6,10 @@
 //! and countdowns are live). After a tick's events it probes the role's privileges on nodes that
 //! answered for the first time or again ([`crate::privileges`]).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
+use skein_pg::{Cluster, LagSample, ReplicaState};
 use tokio_util::sync::CancellationToken;
 
 use crate::console::Shared;
@@ -35,8 +37,13 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
         (n > 0).then_some(h)
     })
     .await
-    .ok()
-    .flatten();
+    .unwrap_or_else(|e| {
+        tracing::warn!(
+            profile = %profile_name(&shared),
+            "loading the lag history from disk failed ({e}); starting empty"
+        );
+        None
+    });
     if let (Some(loaded), Some(s)) = (loaded, shared.upgrade()) {
         if let Ok(mut h) = s.history.write() {
             *h = loaded;
@@ -50,6 +57,7 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
     };
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut said: HashMap<String, Health> = HashMap::new();
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -61,7 +69,15 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
             _ = cancel.cancelled() => return,
             r = tokio::time::timeout(period.max(Duration::from_secs(1)) * 3, skein_pg::lag::sample(&s.probe)) => r,
         };
-        let Ok(sample) = sample else { continue };
+        let Ok(sample) = sample else {
+            tracing::warn!(
+                profile = %s.profile.name,
+                "a lag sample took longer than {} ms: skipped",
+                (period.max(Duration::from_secs(1)) * 3).as_millis()
+            );
+            continue;
+        };
+        log_changes(&mut said, &s.probe, &sample);
         if let Ok(mut h) = s.history.write() {
             h.push(&sample);
         }
@@ -93,6 +109,70 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = crate::privileges::after_tick(&s, &sample) => {}
+        }
+    }
+}
+
+fn profile_name(shared: &std::sync::Weak<Shared>) -> String {
+    shared
+        .upgrade()
+        .map(|s| s.profile.name.clone())
+        .unwrap_or_default()
+}
+
+/// A node's health as the log last reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Health {
+    /// Answering (and, for a replica, in recovery and known to the primary).
+    Up,
+    /// Not answering, with the error's code.
+    Down(skein_core::ErrorCode),
+    /// A replica out of recovery.
+    Promoted,
+    /// A replica the primary lists no WAL sender for.
+    Disconnected,
+}
+
+/// Logs each node whose health changed since the last sample (a node down at the first sample
+/// included): `warn` when it goes down, is promoted or stops streaming, `info` when it is back.
+/// Once per change, never every tick. Nodes are named with their `host:port`, never a
+/// connection string.
+fn log_changes(said: &mut HashMap<String, Health>, cluster: &Cluster, sample: &LagSample) {
+    for n in &sample.nodes {
+        let now = match (&n.error, n.reachable, n.state) {
+            (Some(e), false, _) => Health::Down(e.code),
+            (None, false, _) => Health::Down(skein_core::ErrorCode::ConnectionRefused),
+            (_, true, ReplicaState::Promoted) => Health::Promoted,
+            (_, true, ReplicaState::Disconnected) => Health::Disconnected,
+            _ => Health::Up,
+        };
+        let before = said.insert(n.name.clone(), now.clone());
+        if before.as_ref() == Some(&now) || (before.is_none() && now == Health::Up) {
+            continue;
+        }
+        let addr = cluster
+            .node(&n.name)
+            .map(|node| node.addr.clone())
+            .unwrap_or_default();
+        let message = n.error.as_ref().map_or("", |e| e.message.as_str());
+        match now {
+            Health::Down(code) => tracing::warn!(
+                node = %n.name,
+                %addr,
+                %code,
+                "node unreachable: {message}"
+            ),
+            Health::Promoted => tracing::warn!(
+                node = %n.name,
+                %addr,
+                "replica was promoted: out of recovery, it accepts writes (a second primary); out of rotation"
+            ),
+            Health::Disconnected => tracing::warn!(
+                node = %n.name,
+                %addr,
+                "replica not streaming: the primary lists no WAL sender for it"
+            ),
+            Health::Up => tracing::info!(node = %n.name, %addr, "node answering again"),
         }
     }
 }

@@ -21,8 +21,8 @@ pub(crate) fn next_run(board: &CacheBoard, status: &CacheStatus) -> Option<u64> 
     if def.paused {
         return None;
     }
-    if let Some(next) = board.next_run.get(&def.name) {
-        return Some(*next);
+    if let Some(next) = board.get(&def.name).and_then(|e| e.next_run) {
+        return Some(next);
     }
     Some(match &status.last_refresh {
         // Edited since its last refresh: the lake holds another query's result; now.
@@ -39,7 +39,7 @@ impl Console {
         let views = self.caches_now();
         let due: Vec<(String, u64)> = {
             let Ok(mut board) = self.board() else { return };
-            let running = board.scheduled.len();
+            let running = board.scheduled_count();
             let room = self.options().scheduler_max.saturating_sub(running);
             let mut due = Vec::new();
             for v in &views {
@@ -47,7 +47,7 @@ impl Console {
                 let (Some(ttl), false) = (def.ttl_seconds, def.paused) else {
                     continue;
                 };
-                if v.refreshing || board.scheduled.contains(&def.name) {
+                if v.refreshing || board.get(&def.name).is_some_and(|e| e.scheduled) {
                     continue;
                 }
                 if v.next_run_ms.is_some_and(|n| n <= now) && due.len() < room {
@@ -55,19 +55,31 @@ impl Console {
                 }
             }
             for (name, _) in &due {
-                board.scheduled.insert(name.clone());
+                board.entry(name).scheduled = true;
             }
             due
         };
         for (name, ttl_ms) in due {
             let console = self.clone();
             tokio::spawn(async move {
-                let _ = console.refresh_if_changed(&name).await;
+                tracing::debug!(cache = %name, "scheduled refresh starts");
+                // An outcome (REFRESHED, SKIPPED, ERROR) is logged by the lake; here only a
+                // refresh that could not start.
+                match console.refresh_if_changed(&name).await {
+                    Ok(_) => {}
+                    Err(e) if e.code() == skein_core::ErrorCode::Conflict => {
+                        tracing::debug!(cache = %name, "scheduled refresh not run: {e}")
+                    }
+                    Err(e) => tracing::warn!(
+                        cache = %name,
+                        code = %e.code(),
+                        "scheduled refresh could not run: {e}"
+                    ),
+                }
                 if let Ok(mut board) = console.board() {
-                    board.scheduled.remove(&name);
-                    board
-                        .next_run
-                        .insert(name, crate::now_ms().saturating_add(ttl_ms));
+                    let entry = board.entry(&name);
+                    entry.scheduled = false;
+                    entry.next_run = Some(crate::now_ms().saturating_add(ttl_ms));
                 }
                 console.poke_watcher();
             });

@@ -33,6 +33,10 @@ pub(crate) async fn cache_watcher(shared: std::sync::Weak<Shared>, cancel: Cance
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u32 = 0;
+    // What the log last said about the lake and the caches' states: a failure is logged when
+    // it starts or changes, and its end once, never every tick.
+    let mut lake_said: Option<String> = None;
+    let mut caches_said: Option<String> = None;
     loop {
         let Some(s) = shared.upgrade() else { return };
         tokio::select! {
@@ -43,12 +47,60 @@ pub(crate) async fn cache_watcher(shared: std::sync::Weak<Shared>, cancel: Cance
         let exact = ticks % EXACT_EVERY == 0;
         ticks = ticks.wrapping_add(1);
         let work = async {
-            let _ = update_lake_summary(&s).await;
-            let _ = update_caches(&s, exact).await;
+            let lake = update_lake_summary(&s).await;
+            // When the lake is down the caches fail for the same reason: said once, above.
+            let caches = match &lake {
+                Ok(()) => update_caches(&s, exact).await,
+                Err(_) => Ok(()),
+            };
+            (lake, caches)
         };
-        tokio::select! {
+        let lake_name = &s.profile.lake.name;
+        let catalog = skein_core::conninfo::address(&s.profile.lake.catalog);
+        let (lake, caches) = tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tokio::time::timeout(s.options.work_timeout, work) => {}
+            r = tokio::time::timeout(s.options.work_timeout, work) => match r {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::warn!(
+                        lake = %lake_name,
+                        %catalog,
+                        "the cache watcher's pass took longer than {} s: cut short",
+                        s.options.work_timeout.as_secs()
+                    );
+                    continue;
+                }
+            },
+        };
+        match lake {
+            Err(e) => {
+                let text = e.to_string();
+                if lake_said.as_ref() != Some(&text) {
+                    tracing::warn!(lake = %lake_name, %catalog, code = %e.code(), "{text}");
+                    lake_said = Some(text);
+                }
+            }
+            Ok(()) if lake_said.take().is_some() => {
+                tracing::info!(lake = %lake_name, %catalog, "the lake is reachable again");
+            }
+            Ok(()) => {}
+        }
+        match caches {
+            Err(e) => {
+                let text = e.to_string();
+                if caches_said.as_ref() != Some(&text) {
+                    tracing::warn!(
+                        lake = %lake_name,
+                        code = %e.code(),
+                        "the caches' states could not be computed: {text}"
+                    );
+                    caches_said = Some(text);
+                }
+            }
+            Ok(()) if caches_said.take().is_some() => {
+                tracing::info!(lake = %lake_name, "the caches' states are computed again");
+            }
+            Ok(()) => {}
         }
     }
 }
@@ -147,10 +199,17 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
     let mut tables: Vec<String> = definitions.iter().flat_map(|d| d.monitor.clone()).collect();
     tables.sort();
     tables.dedup();
-    let counters: Option<HashMap<String, String>> = activity_signature(&s.work.primary, &tables)
-        .await
-        .ok()
-        .map(|v| v.into_iter().collect());
+    let counters: Option<HashMap<String, String>> =
+        match activity_signature(&s.work.primary, &tables).await {
+            Ok(v) => Some(v.into_iter().collect()),
+            Err(e) => {
+                tracing::debug!(
+                    node = s.work.primary.name(),
+                    "write counters unreadable, every cache's state is computed again: {e}"
+                );
+                None
+            }
+        };
     for def in definitions {
         let name = def.name.clone();
         let signature = counters.as_ref().map(|c| {
@@ -166,7 +225,8 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
                 .caches
                 .lock()
                 .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
-            let same = signature.is_some() && board.signatures.get(&name) == signature.as_ref();
+            let known = board.get(&name).and_then(|e| e.signature.as_ref());
+            let same = signature.is_some() && known == signature.as_ref();
             board
                 .views
                 .iter()
@@ -190,7 +250,7 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
             .caches
             .lock()
             .map_err(|_| Error::Internal("the cache board was poisoned by a panic".into()))?;
-        board.signatures = signatures;
+        board.set_signatures(signatures);
         let mut out = Vec::with_capacity(views.len());
         for status in views {
             let name = status.definition.name.clone();
@@ -199,16 +259,18 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
                 CacheState::Stale | CacheState::Expired | CacheState::Edited
             );
             let since = if stale {
-                Some(*board.stale_since.entry(name.clone()).or_insert(now))
+                Some(*board.entry(&name).stale_since.get_or_insert(now))
             } else {
-                board.stale_since.remove(&name);
+                if let Some(e) = board.get_mut(&name) {
+                    e.stale_since = None;
+                }
                 None
             };
             let next_run_ms = crate::scheduler::next_run(&board, &status);
             out.push(CacheView {
                 next_run_ms,
-                refreshing: board.refreshing.contains(&name),
-                last_outcome: board.last_outcome.get(&name).cloned(),
+                refreshing: board.refreshing(&name),
+                last_outcome: board.get(&name).and_then(|e| e.last_outcome.clone()),
                 stale_since_ms: since,
                 status,
             });

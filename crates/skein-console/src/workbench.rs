@@ -25,11 +25,9 @@ use crate::cached_reads::{cache_staleness, CacheDecision};
 use crate::console::Console;
 use crate::error::{Error, Result};
 
-/// Routing sessions the console keeps at most (oldest dropped beyond).
-const SESSIONS_KEPT: usize = 64;
-
-/// Default and largest number of rows a run returns to the front end.
-pub const MAX_ROWS: u32 = 10_000;
+/// Default and largest number of rows a run returns to the front end
+/// ([`crate::limits::RUN_QUERY_MAX_ROWS`]).
+pub const MAX_ROWS: u32 = crate::limits::RUN_QUERY_MAX_ROWS;
 
 /// Where a statement goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -119,21 +117,17 @@ pub struct QueryResult {
 }
 
 impl Console {
+    /// The routing session named `name` (trimmed; none for an empty name), created when new;
+    /// it becomes the most recently used ([`crate::sessions`]).
     fn session(&self, name: Option<&str>) -> Option<Session> {
         let name = name.map(str::trim).filter(|n| !n.is_empty())?;
-        let mut sessions = self.shared.sessions.lock().ok()?;
-        if !sessions.contains_key(name) && sessions.len() >= SESSIONS_KEPT {
-            let oldest = sessions.keys().next().cloned();
-            if let Some(k) = oldest {
-                sessions.remove(&k);
-            }
-        }
-        Some(
-            sessions
-                .entry(name.to_owned())
-                .or_insert_with(|| Session::new(Some(name)))
-                .clone(),
-        )
+        Some(self.shared.sessions.lock().ok()?.get_or_create(name))
+    }
+
+    /// The routing session named `name` if the console holds one; never creates one.
+    fn existing_session(&self, name: &str) -> Option<Session> {
+        let name = Some(name.trim()).filter(|n| !n.is_empty())?;
+        self.shared.sessions.lock().ok()?.get(name)
     }
 
     /// Where `sql` would go from routing session `session` and why, without running it.
@@ -172,7 +166,7 @@ impl Console {
         max_rows: u32,
     ) -> Result<QueryResult> {
         let sql = nonempty(sql)?;
-        let max_rows = max_rows.clamp(1, MAX_ROWS) as usize;
+        let max_rows = max_rows.clamp(1, crate::limits::RUN_QUERY_MAX_ROWS) as usize;
         let live = self.explain_live(sql, session).await;
         let mut attempts = 0;
         let note = loop {
@@ -323,11 +317,12 @@ impl Console {
     }
 
     /// Cancels the statement routing session `session` is running, if any (PostgreSQL's
-    /// cancel request); returns the node it ran on.
+    /// cancel request); returns the node it ran on. An unknown session has nothing running:
+    /// `None`, and no session is created for it (so none is evicted for it either).
     ///
     /// Errors: the cancel request could not reach the node.
     pub async fn cancel_query(&self, session: &str) -> Result<Option<String>> {
-        let Some(s) = self.session(Some(session)) else {
+        let Some(s) = self.existing_session(session) else {
             return Ok(None);
         };
         s.cancel().await.map_err(|e| {

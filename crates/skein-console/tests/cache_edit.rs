@@ -4,16 +4,16 @@
 //! changed"); then the new query is served from the lake with its own columns and rows. An
 //! edit by another process (the CLI) shows in the console's board at the next tick.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use skein_console::rpc::{CacheSpec, CacheView, QueryResult, QueryRoute, QueryTarget, Severity};
 use skein_console::{App, ConsoleOptions, Request, Response};
 use skein_lake::{CacheState, RefreshOutcome, RefreshResult};
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::ScratchSandbox;
 
 struct Stack {
-    sandbox: Sandbox,
+    /// Stopped and removed when dropped, after the console is closed.
+    _sandbox: ScratchSandbox,
     app: App,
 }
 
@@ -22,7 +22,6 @@ impl Drop for Stack {
         if let Some(c) = self.app.console() {
             c.close();
         }
-        let _ = Sandbox::down(&self.sandbox.dir);
     }
 }
 
@@ -97,14 +96,10 @@ const NEW: &str = "SELECT id, label FROM app.items WHERE id <= 4";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_is_read_live_until_the_new_query_is_refreshed() {
-    let dir = PathBuf::from(format!("/tmp/skein-cache-edit-test-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 2,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
+    let sandbox = ScratchSandbox::up("cache-edit-test", 2)
+        .await
+        .expect("sandbox up");
+    let dir = sandbox.dir.clone();
     let profile = skein_core::Profile::load(&sandbox.profile).expect("profile");
     let app = App::with_config_dir(
         ConsoleOptions {
@@ -118,7 +113,10 @@ async fn an_edit_is_read_live_until_the_new_query_is_refreshed() {
         Some(dir.join("config")),
     );
     app.open_profile(&sandbox.profile).expect("open profile");
-    let stack = Stack { sandbox, app };
+    let stack = Stack {
+        _sandbox: sandbox,
+        app,
+    };
     let app = &stack.app;
     run(
         app,

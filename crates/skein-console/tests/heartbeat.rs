@@ -10,7 +10,6 @@
 //! LSN were the write position — `crates/skein-lake/tests/async_commit.rs` checks that case
 //! deterministically).
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,10 +17,11 @@ use std::time::{Duration, Instant};
 use skein_console::rpc::{CacheSpec, QueryTarget};
 use skein_console::{App, ConsoleOptions, Request, Response};
 use skein_pg::Cluster;
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::ScratchSandbox;
 
 struct Stack {
-    sandbox: Sandbox,
+    /// Stopped and removed when dropped, after the console is closed.
+    _sandbox: ScratchSandbox,
     app: App,
 }
 
@@ -30,7 +30,6 @@ impl Drop for Stack {
         if let Some(c) = self.app.console() {
             c.close();
         }
-        let _ = Sandbox::down(&self.sandbox.dir);
     }
 }
 
@@ -54,14 +53,10 @@ async fn a_cache_read_is_never_older_than_the_primary_before_the_read() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
-    let dir = PathBuf::from(format!("/tmp/skein-heartbeat-test-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 2,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
+    let sandbox = ScratchSandbox::up("heartbeat-test", 2)
+        .await
+        .expect("sandbox up");
+    let dir = sandbox.dir.clone();
     let profile = skein_core::Profile::load(&sandbox.profile).expect("profile");
     let cluster = Cluster::from_profile(&profile).expect("cluster");
     let app = App::with_config_dir(
@@ -76,7 +71,10 @@ async fn a_cache_read_is_never_older_than_the_primary_before_the_read() {
         Some(dir.join("config")),
     );
     app.open_profile(&sandbox.profile).expect("open profile");
-    let stack = Stack { sandbox, app };
+    let stack = Stack {
+        _sandbox: sandbox,
+        app,
+    };
     let console = stack.app.console().expect("console");
 
     // SKEIN_HEARTBEAT_WAL_WRITER_DELAY (e.g. `10s`) widens the window in which an

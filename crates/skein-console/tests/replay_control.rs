@@ -3,20 +3,20 @@
 //! reason (not the server's bare permission error); the superuser's pauses and resumes; a node
 //! that comes back is probed again.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use skein_console::rpc::NodePrivileges;
 use skein_console::{App, ConsoleOptions, Event, Request, Response};
 use skein_core::ErrorCode;
 use skein_pg::ReplicaState;
-use skein_sandbox::{ProfileRole, Sandbox, SandboxOptions, SandboxSecurity, MONITOR_ROLE};
+use skein_sandbox::{ProfileRole, SandboxSecurity, ScratchSandbox, MONITOR_ROLE};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Stops the console and the sandbox when the test ends, pass or fail.
 struct Stack {
-    sandbox: Sandbox,
+    /// Stopped and removed when dropped, after the console is closed.
+    sandbox: ScratchSandbox,
     app: App,
 }
 
@@ -25,7 +25,6 @@ impl Drop for Stack {
         if let Some(c) = self.app.console() {
             c.close();
         }
-        let _ = Sandbox::down(&self.sandbox.dir);
     }
 }
 
@@ -81,16 +80,9 @@ async fn replica_state(events: &mut tokio::sync::broadcast::Receiver<Event>, sta
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_control_follows_the_roles_privileges() {
-    let dir = PathBuf::from(format!(
-        "/tmp/skein-console-test-replay-{}",
-        std::process::id()
-    ));
-    let sandbox = Sandbox::up_with(
-        SandboxOptions {
-            dir: dir.clone(),
-            replicas: 1,
-            scale: 0.0,
-        },
+    let sandbox = ScratchSandbox::up_with(
+        "console-test-replay",
+        1,
         SandboxSecurity {
             profile_role: ProfileRole::Monitor,
             ..Default::default()
@@ -98,6 +90,7 @@ async fn replay_control_follows_the_roles_privileges() {
     )
     .await
     .expect("sandbox up");
+    let dir = sandbox.dir.clone();
     let app = App::with_config_dir(fast(), Some(dir.join("config")));
     let mut stack = Stack { sandbox, app };
     let mut events = stack.app.subscribe();

@@ -2,7 +2,6 @@
 //! DuckLake lake), without a UI: requests go through `App::rpc` exactly as the desktop shell
 //! and `skein serve` forward them, events come from `App::subscribe`.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use skein_console::chart::ChartFormat;
@@ -13,12 +12,13 @@ use skein_core::{ErrorCode, ErrorInfo, Profile};
 use skein_lake::{At, ExpireTarget, Lake, MaintenanceLock, RefreshOutcome, RefreshResult};
 use skein_pg::fingerprint::activity_signature;
 use skein_pg::{Cluster, ReplicaState};
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::ScratchSandbox;
 use tokio::sync::broadcast;
 
 /// Stops the sandbox when the test ends, pass or fail.
 struct Stack {
-    sandbox: Sandbox,
+    /// Stopped and removed when dropped, after the console is closed.
+    sandbox: ScratchSandbox,
     app: App,
 }
 
@@ -27,7 +27,6 @@ impl Drop for Stack {
         if let Some(c) = self.app.console() {
             c.close();
         }
-        let _ = Sandbox::down(&self.sandbox.dir);
     }
 }
 
@@ -43,17 +42,10 @@ fn fast() -> ConsoleOptions {
 }
 
 async fn stack(tag: &str) -> Stack {
-    let dir = PathBuf::from(format!(
-        "/tmp/skein-console-test-{tag}-{}",
-        std::process::id()
-    ));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 2,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
+    let sandbox = ScratchSandbox::up(&format!("console-test-{tag}"), 2)
+        .await
+        .expect("sandbox up");
+    let dir = sandbox.dir.clone();
     let app = App::with_config_dir(fast(), Some(dir.join("config")));
     app.open_profile(&sandbox.profile).expect("open profile");
     Stack { sandbox, app }
@@ -551,7 +543,13 @@ async fn maintenance_jobs_run_what_the_preview_listed_one_at_a_time() {
     // All caches together, in one commit.
     match call(app, Request::SnapshotCaches { names: vec![] }).await {
         Ok(Response::SnapshotCaches(s)) => {
-            assert_eq!(s.caches, vec![("big_copy".to_string(), 3000)]);
+            assert_eq!(
+                s.caches,
+                vec![skein_lake::CacheRows {
+                    name: "big_copy".into(),
+                    rows: 3000
+                }]
+            );
             assert!(s.snapshot_id.is_some() && s.lsn.contains('/'), "{s:?}");
         }
         other => panic!("snapshot_caches answered {other:?}"),

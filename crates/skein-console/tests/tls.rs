@@ -133,6 +133,15 @@ async fn the_console_works_on_a_tls_only_stack_with_verify_full() {
             })
     })
     .await;
+    // The profile's addresses read through the TLS parameters of its URLs.
+    for n in &o.profile.nodes {
+        let port = sandbox.port(&n.name).expect("port");
+        assert_eq!(
+            n.address,
+            format!("127.0.0.1:{port}/{}", skein_sandbox::DEMO_DATABASE),
+            "{n:?}"
+        );
+    }
     for n in &o.lag.as_ref().expect("sample").nodes {
         let tls = n.tls.as_ref().expect("tls");
         assert_eq!(tls.version, version, "{}", n.name);

@@ -2,16 +2,16 @@
 //! router sends it, reads served from fresh caches (whole, and joined live in DuckDB), and a
 //! stale cache never used.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use skein_console::rpc::{CacheSpec, QueryResult, QueryRoute, QueryTarget, RoutingStats};
 use skein_console::{App, ConsoleOptions, Request, Response};
 use skein_core::ErrorCode;
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::ScratchSandbox;
 
 struct Stack {
-    sandbox: Sandbox,
+    /// Stopped and removed when dropped, after the console is closed.
+    sandbox: ScratchSandbox,
     app: App,
 }
 
@@ -20,7 +20,6 @@ impl Drop for Stack {
         if let Some(c) = self.app.console() {
             c.close();
         }
-        let _ = Sandbox::down(&self.sandbox.dir);
     }
 }
 
@@ -56,14 +55,10 @@ const JOINED: &str = "SELECT t.k, t.total, l.label FROM (SELECT k, sum(v) AS tot
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workbench_explains_runs_and_serves_fresh_caches_only() {
-    let dir = PathBuf::from(format!("/tmp/skein-workbench-test-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 2,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
+    let sandbox = ScratchSandbox::up("workbench-test", 2)
+        .await
+        .expect("sandbox up");
+    let dir = sandbox.dir.clone();
     let app = App::with_config_dir(
         ConsoleOptions {
             lag_interval: Duration::from_millis(250),
@@ -254,4 +249,108 @@ async fn the_workbench_explains_runs_and_serves_fresh_caches_only() {
         (fallback.route.node.as_str(), fallback.route.rule.as_str()),
         ("primary", "no_replica_in_rotation")
     );
+}
+
+async fn explain_in(app: &App, session: &str, sql: &str) -> QueryRoute {
+    match app
+        .rpc(Request::ExplainQuery {
+            sql: sql.into(),
+            session: Some(session.into()),
+        })
+        .await
+    {
+        Ok(Response::ExplainQuery(r)) => r,
+        other => panic!("explain_query in {session} answered {other:?}"),
+    }
+}
+
+async fn run_in(app: &App, session: &str, sql: &str) -> QueryResult {
+    match app
+        .rpc(Request::RunQuery {
+            sql: sql.into(),
+            session: Some(session.into()),
+            max_rows: 10,
+        })
+        .await
+    {
+        Ok(Response::RunQuery(r)) => r,
+        other => panic!("run_query {sql} in {session} answered {other:?}"),
+    }
+}
+
+/// `application_name` as routing session `session` sees it: a `SET` pins the session to its
+/// connection, so the value lives exactly as long as the console keeps the session.
+async fn app_name(app: &App, session: &str) -> String {
+    let r = run_in(app, session, "SHOW application_name").await;
+    r.rows[0][0].clone().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_session_limit_the_least_recently_used_goes_and_cancel_creates_none() {
+    use skein_console::limits::WORKBENCH_SESSIONS_MAX as MAX;
+    let sandbox = ScratchSandbox::up("workbench-sessions", 1)
+        .await
+        .expect("sandbox up");
+    let dir = sandbox.dir.clone();
+    let app = App::with_config_dir(
+        ConsoleOptions {
+            persist_lag: false,
+            ..ConsoleOptions::default()
+        },
+        Some(dir.join("config")),
+    );
+    app.open_profile(&sandbox.profile).expect("open profile");
+    let stack = Stack { sandbox, app };
+    let app = &stack.app;
+
+    // The session in use survives any number of one-off sessions; the one not used since
+    // goes once the limit is reached.
+    run_in(app, "kept", "SET application_name = 'kept'").await;
+    run_in(app, "old", "SET application_name = 'old'").await;
+    assert_eq!(app_name(app, "old").await, "old");
+    assert_eq!(app_name(app, "kept").await, "kept");
+    for i in 0..MAX {
+        explain_in(app, &format!("one-off-{i}"), "SELECT 1").await;
+        explain_in(app, "kept", "SELECT 1").await;
+    }
+    assert_eq!(app_name(app, "kept").await, "kept", "used most recently");
+    assert_ne!(
+        app_name(app, "old").await,
+        "old",
+        "the least recently used session was dropped"
+    );
+
+    // A fresh console: exactly MAX sessions, the one with state the least recently used.
+    // Cancelling sessions the console does not hold answers `null` and creates none, so
+    // nothing is evicted for them.
+    stack
+        .app
+        .open_profile(&stack.sandbox.profile)
+        .expect("reopen");
+    run_in(app, "victim", "SET application_name = 'victim'").await;
+    for i in 1..MAX {
+        explain_in(app, &format!("filler-{i}"), "SELECT 1").await;
+    }
+    for ghost in ["ghost-1", "ghost-2", "ghost-3"] {
+        match app
+            .rpc(Request::CancelQuery {
+                session: ghost.into(),
+            })
+            .await
+        {
+            Ok(Response::CancelQuery(None)) => {}
+            other => panic!("cancel_query {ghost} answered {other:?}"),
+        }
+    }
+    assert_eq!(
+        app_name(app, "victim").await,
+        "victim",
+        "nothing was evicted"
+    );
+    // The map was full: one new session now drops the least recently used.
+    for i in 1..MAX {
+        explain_in(app, &format!("filler-{i}"), "SELECT 1").await;
+    }
+    explain_in(app, "one-more", "SELECT 1").await;
+    assert_ne!(app_name(app, "victim").await, "victim");
 }

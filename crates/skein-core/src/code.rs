@@ -4,7 +4,19 @@
 use serde::{Deserialize, Serialize};
 
 /// What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ts_rs::TS,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
 pub enum ErrorCode {
     /// The server could not be reached (refused, unreachable host, closed connection).
     ConnectionRefused,
@@ -45,8 +57,43 @@ pub struct ErrorInfo {
     pub message: String,
 }
 
+impl ErrorCode {
+    /// Every code's name, in declaration order: the strings the codes serialise as (the UI's
+    /// generated `ERROR_CODES`).
+    pub const ALL: &'static [&'static str] = <ErrorCode as strum::VariantNames>::VARIANTS;
+
+    /// Every code, in declaration order.
+    pub fn iter() -> impl Iterator<Item = ErrorCode> {
+        <ErrorCode as strum::IntoEnumIterator>::iter()
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_by_the_name_it_serialises_as() {
+        let listed: Vec<String> = ErrorCode::iter()
+            .map(|c| serde_json::to_value(c).expect("a code serialises"))
+            .map(|v| {
+                v.as_str()
+                    .expect("a code serialises as a string")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(listed, ErrorCode::ALL, "ErrorCode::ALL names every code");
+        for name in ErrorCode::ALL {
+            let back: ErrorCode =
+                serde_json::from_value(serde_json::Value::String((*name).to_owned()))
+                    .expect("every listed name is a code");
+            assert_eq!(back.to_string(), *name);
+        }
     }
 }

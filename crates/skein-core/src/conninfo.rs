@@ -94,10 +94,45 @@ pub async fn connect(conn: &str) -> Result<tokio_postgres::Client> {
         .connect(tls)
         .await
         .map_err(|e| connect_error(&e))?;
+    let addr = address_of(&info.config);
     tokio::spawn(async move {
-        let _ = connection.await;
+        // The client sees the same failure on its next query; this says when it happened.
+        if let Err(e) = connection.await {
+            tracing::debug!(%addr, "connection closed: {}", describe(&e));
+        }
     });
     Ok(client)
+}
+
+/// `host:port` of a connection string (URL or `key=value`), for logs and messages: never its
+/// user, password or options. A string that does not parse gives `(unparsable connection
+/// string)`.
+pub fn address(conn: &str) -> String {
+    match parse(conn) {
+        Ok(info) => address_of(&info.config),
+        Err(_) => "(unparsable connection string)".into(),
+    }
+}
+
+/// `host:port` of a parsed configuration (the first host; `hostaddr` when no host is named;
+/// port 5432 when none is).
+pub fn address_of(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => config
+            .get_hostaddrs()
+            .first()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "localhost".into()),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    if host.contains(':') && !host.starts_with('/') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 /// A connection failure as [`Error::Connect`]: TLS failures explained by
@@ -252,6 +287,23 @@ fn percent_decode(s: &str) -> Result<String> {
 mod tests {
     use super::*;
     use crate::tls::RootCert;
+
+    #[test]
+    fn an_address_is_host_and_port_only() {
+        assert_eq!(
+            address("postgresql://me:s3cret@db.example.com:6432/app?sslmode=require"),
+            "db.example.com:6432"
+        );
+        assert_eq!(
+            address("host=10.0.0.5 user=me password=s3cret dbname=app"),
+            "10.0.0.5:5432"
+        );
+        assert_eq!(address("hostaddr=::1 port=5433"), "[::1]:5433");
+        assert_eq!(
+            address("postgresql://me:s3cret@[bad"),
+            "(unparsable connection string)"
+        );
+    }
 
     #[test]
     fn url_tls_keys_are_taken_out_and_the_rest_parses() {

@@ -80,94 +80,105 @@ pub const KEYRING_ENV: &str = "SKEIN_KEYRING";
 fn probe() -> &'static Probe {
     static PROBE: OnceLock<Probe> = OnceLock::new();
     PROBE.get_or_init(|| {
-        let forced = std::env::var(KEYRING_ENV).unwrap_or_default();
-        let off = |why: &str| Some(format!("not tried: {KEYRING_ENV}={forced}{why}"));
-        match forced.trim() {
-            "" | "auto" => {}
-            "none" => {
-                return Probe {
-                    backend: KeyringBackend::None,
-                    secret_service: off(""),
-                    keyutils: off(""),
-                }
-            }
-            "keyutils" => {
-                return match answers(KeyutilsCredential::new_with_target(
-                    None,
-                    KEYRING_SERVICE,
-                    PROBE_ACCOUNT,
-                )) {
-                    Ok(()) => Probe {
-                        backend: KeyringBackend::KernelKeyutils,
-                        secret_service: off(""),
-                        keyutils: None,
-                    },
-                    Err(e) => Probe {
-                        backend: KeyringBackend::None,
-                        secret_service: off(""),
-                        keyutils: Some(e),
-                    },
-                }
-            }
-            "secret-service" => {
-                return match answers(SsCredential::new_with_target(
-                    None,
-                    KEYRING_SERVICE,
-                    PROBE_ACCOUNT,
-                )) {
-                    Ok(()) => Probe {
-                        backend: KeyringBackend::SecretService,
-                        secret_service: None,
-                        keyutils: None,
-                    },
-                    Err(e) => Probe {
-                        backend: KeyringBackend::None,
-                        secret_service: Some(e),
-                        keyutils: off(""),
-                    },
-                }
-            }
-            _ => {
-                return Probe {
-                    backend: KeyringBackend::None,
-                    secret_service: off(": use secret-service, keyutils, none or auto"),
-                    keyutils: None,
-                }
+        let p = probe_now();
+        tracing::debug!(
+            store = %p.backend,
+            secret_service = p.secret_service.as_deref().unwrap_or("answers"),
+            keyutils = p.keyutils.as_deref().unwrap_or("-"),
+            "OS keyring chosen"
+        );
+        p
+    })
+}
+
+fn probe_now() -> Probe {
+    let forced = std::env::var(KEYRING_ENV).unwrap_or_default();
+    let off = |why: &str| Some(format!("not tried: {KEYRING_ENV}={forced}{why}"));
+    match forced.trim() {
+        "" | "auto" => {}
+        "none" => {
+            return Probe {
+                backend: KeyringBackend::None,
+                secret_service: off(""),
+                keyutils: off(""),
             }
         }
-        let ss = answers(SsCredential::new_with_target(
-            None,
-            KEYRING_SERVICE,
-            PROBE_ACCOUNT,
-        ));
-        let secret_service = match ss {
-            Ok(()) => {
-                return Probe {
+        "keyutils" => {
+            return match answers(KeyutilsCredential::new_with_target(
+                None,
+                KEYRING_SERVICE,
+                PROBE_ACCOUNT,
+            )) {
+                Ok(()) => Probe {
+                    backend: KeyringBackend::KernelKeyutils,
+                    secret_service: off(""),
+                    keyutils: None,
+                },
+                Err(e) => Probe {
+                    backend: KeyringBackend::None,
+                    secret_service: off(""),
+                    keyutils: Some(e),
+                },
+            }
+        }
+        "secret-service" => {
+            return match answers(SsCredential::new_with_target(
+                None,
+                KEYRING_SERVICE,
+                PROBE_ACCOUNT,
+            )) {
+                Ok(()) => Probe {
                     backend: KeyringBackend::SecretService,
                     secret_service: None,
                     keyutils: None,
-                }
+                },
+                Err(e) => Probe {
+                    backend: KeyringBackend::None,
+                    secret_service: Some(e),
+                    keyutils: off(""),
+                },
             }
-            Err(e) => e,
-        };
-        let ku = answers(KeyutilsCredential::new_with_target(
-            None,
-            KEYRING_SERVICE,
-            PROBE_ACCOUNT,
-        ));
-        match ku {
-            Ok(()) => Probe {
-                backend: KeyringBackend::KernelKeyutils,
-                secret_service: Some(secret_service),
-                keyutils: None,
-            },
-            Err(e) => Probe {
-                backend: KeyringBackend::None,
-                secret_service: Some(secret_service),
-                keyutils: Some(e),
-            },
         }
-    })
+        _ => {
+            return Probe {
+                backend: KeyringBackend::None,
+                secret_service: off(": use secret-service, keyutils, none or auto"),
+                keyutils: None,
+            }
+        }
+    }
+    let ss = answers(SsCredential::new_with_target(
+        None,
+        KEYRING_SERVICE,
+        PROBE_ACCOUNT,
+    ));
+    let secret_service = match ss {
+        Ok(()) => {
+            return Probe {
+                backend: KeyringBackend::SecretService,
+                secret_service: None,
+                keyutils: None,
+            }
+        }
+        Err(e) => e,
+    };
+    let ku = answers(KeyutilsCredential::new_with_target(
+        None,
+        KEYRING_SERVICE,
+        PROBE_ACCOUNT,
+    ));
+    match ku {
+        Ok(()) => Probe {
+            backend: KeyringBackend::KernelKeyutils,
+            secret_service: Some(secret_service),
+            keyutils: None,
+        },
+        Err(e) => Probe {
+            backend: KeyringBackend::None,
+            secret_service: Some(secret_service),
+            keyutils: Some(e),
+        },
+    }
 }
 
 /// `Ok` when the store answered a lookup (a password, no entry, or a locked collection).
@@ -322,8 +333,24 @@ pub fn resolve_password_with_source(
     target: &Target,
     passfile: Option<&Path>,
 ) -> Option<(String, PasswordSource)> {
-    if let Ok(Some((pw, backend))) = keyring_password(target) {
-        return Some((pw, PasswordSource::Keyring(backend)));
+    let account = keyring_account(target);
+    let found = resolve(target, passfile);
+    match &found {
+        Some((_, source)) => tracing::debug!(%account, "password from {source}"),
+        None => tracing::debug!(%account, "no password source has one"),
+    }
+    found
+}
+
+fn resolve(target: &Target, passfile: Option<&Path>) -> Option<(String, PasswordSource)> {
+    match keyring_password(target) {
+        Ok(Some((pw, backend))) => return Some((pw, PasswordSource::Keyring(backend))),
+        Ok(None) => {}
+        // No keyring (or a failing one) counts as none; the reason is worth a line.
+        Err(e) if keyring_backend() != KeyringBackend::None => {
+            tracing::warn!(account = %keyring_account(target), "{e}");
+        }
+        Err(_) => {}
     }
     if let Ok(pw) = std::env::var("PGPASSWORD") {
         if !pw.is_empty() {
@@ -386,7 +413,15 @@ fn passfile_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
 /// missing, readable by group/others, or has no matching line.
 pub fn lookup_passfile(file: &Path, target: &Target) -> Option<String> {
     let meta = std::fs::metadata(file).ok()?;
-    if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
+    if !meta.is_file() {
+        return None;
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        // As libpq: such a file is ignored, with a warning.
+        tracing::warn!(
+            file = %file.display(),
+            "password file ignored: it is readable by group or others; chmod 600 it"
+        );
         return None;
     }
     let text = std::fs::read_to_string(file).ok()?;

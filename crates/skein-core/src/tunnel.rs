@@ -157,11 +157,18 @@ pub fn local_endpoint(ssh: &SshSpec, host: &str, port: u16) -> Result<u16> {
     match tunnel.ensure_running() {
         Ok(p) => {
             if new {
+                tracing::info!(tunnel = %tunnel.describe(), local_port = p, "SSH tunnel up");
                 let weak = Arc::downgrade(&tunnel);
                 let name = format!("ssh-tunnel-{p}");
-                let _ = std::thread::Builder::new()
+                if let Err(e) = std::thread::Builder::new()
                     .name(name)
-                    .spawn(move || supervise(weak));
+                    .spawn(move || supervise(weak))
+                {
+                    tracing::error!(
+                        tunnel = %tunnel.describe(),
+                        "cannot start the tunnel's supervisor thread ({e}): a tunnel whose ssh exits will not be started again"
+                    );
+                }
             }
             Ok(p)
         }
@@ -214,23 +221,59 @@ pub fn shutdown_all() {
 fn supervise(tunnel: Weak<Tunnel>) {
     let mut backoff = Duration::from_secs(1);
     let mut next_try = Instant::now();
+    let mut down = false;
     loop {
         std::thread::sleep(CHECK_EVERY);
         let Some(t) = tunnel.upgrade() else { return };
         if t.stop.load(Ordering::SeqCst) {
             return;
         }
-        let dead = lock(&t.proc).as_mut().is_none_or(|r| !r.alive());
+        let (dead, said) = {
+            let mut proc = lock(&t.proc);
+            match proc.as_mut() {
+                Some(r) => {
+                    if r.alive() {
+                        (false, String::new())
+                    } else {
+                        (true, stderr_text(&r.stderr))
+                    }
+                }
+                None => (true, String::new()),
+            }
+        };
         if !dead {
             backoff = Duration::from_secs(1);
             continue;
+        }
+        if !down {
+            down = true;
+            tracing::warn!(
+                tunnel = %t.describe(),
+                local_port = t.local_port.load(Ordering::SeqCst),
+                "ssh exited ({}); starting it again",
+                if said.is_empty() { "no message" } else { said.as_str() }
+            );
         }
         if Instant::now() < next_try {
             continue;
         }
         match t.ensure_running() {
-            Ok(_) => backoff = Duration::from_secs(1),
-            Err(_) => {
+            Ok(port) => {
+                down = false;
+                backoff = Duration::from_secs(1);
+                tracing::info!(
+                    tunnel = %t.describe(),
+                    local_port = port,
+                    restarts = t.restarts.load(Ordering::SeqCst),
+                    "ssh started again; the tunnel is up"
+                );
+            }
+            Err(e) => {
+                tracing::warn!(
+                    tunnel = %t.describe(),
+                    retry_in_s = backoff.as_secs(),
+                    "starting ssh again failed: {e}"
+                );
                 next_try = Instant::now() + backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
@@ -387,9 +430,12 @@ impl Tunnel {
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         if let Some(err) = child.stderr.take() {
             let lines = Arc::clone(&stderr);
-            let _ = std::thread::Builder::new()
+            if let Err(e) = std::thread::Builder::new()
                 .name("ssh-stderr".into())
-                .spawn(move || collect_stderr(err, lines));
+                .spawn(move || collect_stderr(err, lines))
+            {
+                tracing::warn!(tunnel = %self.describe(), "ssh's messages will not be read ({e})");
+            }
         }
         let stdin = child.stdin.take();
         let mut running = Running {

@@ -9,7 +9,7 @@ use std::time::Instant;
 use skein_core::Profile;
 use skein_lake::{Lake, RefreshResult};
 use skein_pg::Cluster;
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::{Sandbox, ScratchSandbox};
 
 const RUNS: usize = 3;
 
@@ -24,16 +24,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = std::path::PathBuf::from(format!("/tmp/skein-bench-refresh-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 1,
-        scale: 0.0,
-    })
-    .await?;
-    let result = run(&sandbox, rows).await;
-    Sandbox::down(&dir)?;
-    result
+    let sandbox = ScratchSandbox::up("bench-refresh", 1).await?;
+    run(&sandbox, rows).await
 }
 
 async fn run(sandbox: &Sandbox, rows: u64) -> Result<(), Box<dyn std::error::Error>> {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
-use crate::snapshot::{human_time, parse_timestamp, timestamptz, At, Snapshot};
+use crate::snapshot::{human_time, parse_timestamp, timestamptz, At, ChangeMap, Snapshot};
 
 /// One table's part in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -159,23 +159,15 @@ fn text_list(v: duckdb::types::Value) -> Vec<String> {
     }
 }
 
-fn strings(changes: &serde_json::Value, key: &str) -> Vec<String> {
-    changes
-        .get(key)
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+fn strings(changes: &ChangeMap, key: &str) -> Vec<String> {
+    changes.get(key).cloned().unwrap_or_default()
 }
 
 fn table_changes(
     conn: &duckdb::Connection,
     lake: &str,
     id: i64,
-    changes: &serde_json::Value,
+    changes: &ChangeMap,
 ) -> Result<Vec<TableChange>> {
     // Table id -> schema.table for the tables alive at this snapshot.
     let meta = ident(&format!("__ducklake_metadata_{lake}"));

@@ -108,6 +108,12 @@ impl Lake {
                 },
                 other => other,
             })?;
+        tracing::debug!(
+            lake = %profile.lake.name,
+            catalog = %catalog.addr,
+            data_path = %profile.lake.data_path,
+            "opening the lake"
+        );
         let conninfo = catalog.duckdb_conninfo();
         let name = profile.lake.name.clone();
         let data_path = profile.lake.data_path.clone();

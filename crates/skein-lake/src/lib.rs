@@ -29,7 +29,8 @@ pub use maintenance::{
 pub use refresh::{RefreshOutcome, RefreshResult};
 pub use routed::LakeRows;
 pub use snapshot::{At, Snapshot, TableRows};
-pub use together::CachesSnapshot;
+pub use together::{CacheRows, CachesSnapshot};
+pub use value::Cell;
 
 /// The author every change Skein makes to the lake carries, so the snapshot history is the audit log.
 pub const AUTHOR: &str = "skein";

@@ -20,6 +20,7 @@
 use serde::{Deserialize, Serialize};
 use skein_pg::Node;
 
+use crate::changes::SnapshotRef;
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
 use crate::snapshot::Snapshot;
@@ -29,10 +30,11 @@ use crate::snapshot::Snapshot;
 pub struct LakeStats {
     /// Snapshots (`<lake>.snapshots()`).
     pub snapshots: u64,
-    /// The oldest snapshot's id and time (ms since the Unix epoch).
-    pub oldest_snapshot: Option<(i64, i64)>,
-    /// The newest snapshot's id and time (ms since the Unix epoch): never expired.
-    pub newest_snapshot: Option<(i64, i64)>,
+    /// The oldest snapshot (`id`, `time_ms`: ms since the Unix epoch); `null` when the
+    /// lake has none.
+    pub oldest_snapshot: Option<SnapshotRef>,
+    /// The newest snapshot, likewise: never expired.
+    pub newest_snapshot: Option<SnapshotRef>,
     /// Data and delete files the catalog lists (`ducklake_data_file` + `ducklake_delete_file`).
     pub files: u64,
     /// Their bytes (`file_size_bytes`).
@@ -156,9 +158,17 @@ impl MaintenanceLock {
     /// Releases the lock (closing its connection).
     pub async fn release(mut self) {
         if let Some(c) = self.client.take() {
-            let _ = c
+            // Closing the connection releases the lock too, so a failure here frees it anyway.
+            if let Err(e) = c
                 .execute("SELECT pg_advisory_unlock($1)", &[&self.key])
-                .await;
+                .await
+            {
+                tracing::debug!(
+                    key = self.key,
+                    "maintenance lock released by closing its connection: {}",
+                    skein_core::conninfo::describe(&e)
+                );
+            }
         }
     }
 }
@@ -195,13 +205,15 @@ impl Lake {
                 .map_err(Error::duck("reading the data files"))?;
             let newest_snapshot = crate::changes::history_range(conn, lake)
                 .ok()
-                .map(|(_, newest)| (newest.id, newest.time_ms));
+                .map(|(_, newest)| newest);
             let scheduled = scheduled_files(conn, lake)?;
             let inlined_rows = inlined_rows(conn, &meta)?;
             let scheduled_bytes = scheduled.iter().map(|f| f.bytes).sum::<Option<u64>>();
             Ok(LakeStats {
                 snapshots: snapshots.max(0) as u64,
-                oldest_snapshot: oldest_id.zip(oldest_ms),
+                oldest_snapshot: oldest_id
+                    .zip(oldest_ms)
+                    .map(|(id, time_ms)| SnapshotRef { id, time_ms }),
                 newest_snapshot,
                 files: files.max(0) as u64,
                 bytes: bytes.max(0) as u64,
@@ -251,7 +263,14 @@ impl Lake {
         if dry_run {
             self.read(work).await
         } else {
-            self.run(work).await
+            let expired = self.run(work).await?;
+            tracing::info!(
+                lake = %self.name,
+                snapshots = expired.len(),
+                ids = %expired.iter().map(|s| s.id.to_string()).collect::<Vec<_>>().join(","),
+                "snapshots expired"
+            );
+            Ok(expired)
         }
     }
 
@@ -328,6 +347,12 @@ impl Lake {
                 )
             })
             .await?;
+        tracing::info!(
+            lake = %self.name,
+            function,
+            files = deleted.len(),
+            "lake files deleted"
+        );
         Ok(deleted
             .into_iter()
             .map(|path| LakeFile {
@@ -527,5 +552,13 @@ impl Lake {
             })
         })
         .await
+        .inspect(|done| {
+            tracing::info!(
+                lake = %self.name,
+                tables = done.len(),
+                "{} done",
+                what.describe()
+            )
+        })
     }
 }

@@ -116,6 +116,30 @@ impl Lake {
             },
             Err(e) => error_outcome(name, None, &e, started),
         };
+        match (&outcome.result, &outcome.error) {
+            (RefreshResult::Error, Some(e)) => tracing::warn!(
+                cache = name,
+                code = %e.code,
+                duration_ms = outcome.duration_ms,
+                "cache refresh failed: {}",
+                e.message
+            ),
+            (RefreshResult::Refreshed, _) => tracing::info!(
+                cache = name,
+                rows = outcome.rows.unwrap_or(0),
+                served_by = outcome.served_by.as_deref().unwrap_or("-"),
+                snapshot = outcome.snapshot_id.unwrap_or(-1),
+                duration_ms = outcome.duration_ms,
+                "cache refreshed: {}",
+                outcome.message
+            ),
+            _ => tracing::debug!(
+                cache = name,
+                duration_ms = outcome.duration_ms,
+                "cache refresh skipped: {}",
+                outcome.message
+            ),
+        }
         Ok(outcome)
     }
 

@@ -23,11 +23,7 @@ pub struct LakeRows {
 }
 
 fn text(v: duckdb::types::Value) -> Option<String> {
-    match crate::value::to_json(v) {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s),
-        other => Some(other.to_string()),
-    }
+    crate::value::to_cell(v).to_text()
 }
 
 fn collect(conn: &Connection, lake: &str, sql: &str, max_rows: usize) -> Result<LakeRows> {

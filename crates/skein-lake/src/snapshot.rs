@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::changes::SnapshotRef;
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
-use crate::value::to_json;
+use crate::value::{to_cell, Cell};
 
 /// One DuckLake snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -21,9 +21,11 @@ pub struct Snapshot {
     pub time: String,
     /// `schema_version`: rises with every schema change.
     pub schema_version: i64,
-    /// `changes`: keys such as `tables_created`, `tables_inserted_into`, `inlined_insert`,
-    /// each with the table names or ids it touched.
-    pub changes: serde_json::Value,
+    /// `changes` (a `MAP(VARCHAR, VARCHAR[])`): keys such as `tables_created`,
+    /// `tables_inserted_into`, `inlined_insert`, each with the table names or ids it touched;
+    /// sorted by key, empty when the snapshot records none.
+    #[ts(type = "Record<string, Array<string>>")]
+    pub changes: ChangeMap,
     /// `author` (Skein writes `skein`).
     pub author: Option<String>,
     /// `commit_message`.
@@ -49,10 +51,37 @@ const SCHEMA_KEYS: &[&str] = &[
     "views_dropped",
 ];
 
-fn schema_changes(changes: &serde_json::Value) -> Vec<String> {
+/// A snapshot's `changes`: change kind → the table names or ids it touched.
+pub type ChangeMap = std::collections::BTreeMap<String, Vec<String>>;
+
+/// `to_json(changes)` text as a [`ChangeMap`]: non-string items (ids as numbers) as their
+/// JSON text; text that is not a JSON object (NULL, none) as an empty map.
+fn change_map(text: Option<&str>) -> ChangeMap {
+    use serde_json::Value;
+    let item = |v: Value| match v {
+        Value::String(s) => Some(s),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    };
+    match text.and_then(|t| serde_json::from_str::<Value>(t).ok()) {
+        Some(Value::Object(m)) => m
+            .into_iter()
+            .map(|(k, v)| {
+                let items = match v {
+                    Value::Array(a) => a.into_iter().filter_map(item).collect(),
+                    other => item(other).into_iter().collect(),
+                };
+                (k, items)
+            })
+            .collect(),
+        _ => ChangeMap::new(),
+    }
+}
+
+fn schema_changes(changes: &ChangeMap) -> Vec<String> {
     SCHEMA_KEYS
         .iter()
-        .filter(|k| changes.get(**k).is_some())
+        .filter(|k| changes.contains_key(**k))
         .map(|k| (*k).to_owned())
         .collect()
 }
@@ -157,8 +186,8 @@ impl At {
 pub struct TableRows {
     /// Column names.
     pub columns: Vec<String>,
-    /// Rows of JSON values, in column order.
-    pub rows: Vec<Vec<serde_json::Value>>,
+    /// Rows of cells, in column order.
+    pub rows: Vec<Vec<Cell>>,
     /// Total rows of the table at that snapshot (exact `count(*)`).
     pub total: u64,
 }
@@ -285,7 +314,7 @@ impl Lake {
                 let n = stmt_ref.column_count();
                 let mut out = Vec::with_capacity(n);
                 for i in 0..n {
-                    out.push(to_json(
+                    out.push(to_cell(
                         row.get::<_, duckdb::types::Value>(i)
                             .map_err(Error::duck("reading a value"))?,
                     ));
@@ -396,9 +425,7 @@ pub(crate) fn query_snapshots(
     let mut stmt = conn.prepare(sql).map_err(Error::duck(what))?;
     let rows = stmt
         .query_map([], |r| {
-            let changes: serde_json::Value =
-                serde_json::from_str(&r.get::<_, Option<String>>(4)?.unwrap_or_default())
-                    .unwrap_or(serde_json::Value::Null);
+            let changes = change_map(r.get::<_, Option<String>>(4)?.as_deref());
             Ok(Snapshot {
                 id: r.get(0)?,
                 time_ms: r.get(1)?,
@@ -414,4 +441,22 @@ pub(crate) fn query_snapshots(
         .map_err(Error::duck(what))?;
     rows.collect::<std::result::Result<Vec<_>, _>>()
         .map_err(Error::duck(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_text_becomes_a_map_of_names() {
+        let m = change_map(Some(
+            r#"{"tables_created":["main.c1"],"inlined_insert":[14,"15"],"odd":null}"#,
+        ));
+        assert_eq!(m["tables_created"], ["main.c1"]);
+        assert_eq!(m["inlined_insert"], ["14", "15"], "ids as text");
+        assert!(m["odd"].is_empty());
+        assert_eq!(schema_changes(&m), ["tables_created"]);
+        assert!(change_map(None).is_empty());
+        assert!(change_map(Some("not json")).is_empty());
+    }
 }

@@ -24,11 +24,20 @@ use crate::error::{Error, Result};
 use crate::lake::{ident, lit, Lake};
 use crate::AUTHOR;
 
+/// One cache a consistent snapshot wrote, and the rows it holds now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct CacheRows {
+    /// Cache name.
+    pub name: String,
+    /// Rows the cache holds after the commit (`count(*)` of its lake table in that commit).
+    pub rows: u64,
+}
+
 /// What a consistent snapshot of caches wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CachesSnapshot {
     /// The caches and the rows each holds now, in the order asked.
-    pub caches: Vec<(String, u64)>,
+    pub caches: Vec<CacheRows>,
     /// The one DuckLake snapshot that holds them all.
     pub snapshot_id: Option<i64>,
     /// The source's WAL position the data was read at (see the module header).
@@ -97,7 +106,7 @@ impl Lake {
                 let l = ident(lake);
                 conn.execute_batch("BEGIN TRANSACTION")
                     .map_err(Error::duck("starting a lake transaction"))?;
-                let work = || -> Result<(String, Vec<(String, u64)>)> {
+                let work = || -> Result<(String, Vec<CacheRows>)> {
                     // The first query on the source opens the PostgreSQL transaction whose
                     // snapshot every query below shares; it reads the source's position.
                     let lsn: String = conn
@@ -128,7 +137,10 @@ impl Lake {
                             duckdb::params![d.name, rid, now_ms(), digest, lsn, sb, n, t0.elapsed().as_millis() as i64, d.digest()],
                         )
                         .map_err(Error::duck("recording the refresh"))?;
-                        out.push((d.name.clone(), n.max(0) as u64));
+                        out.push(CacheRows {
+                            name: d.name.clone(),
+                            rows: n.max(0) as u64,
+                        });
                     }
                     let message = format!("snapshot caches {} together at {lsn}", names.join(", "));
                     let extra = serde_json::json!({ "caches": names, "refresh_id": rid, "lsn": lsn }).to_string();

@@ -53,7 +53,8 @@ pub(crate) async fn validate_definition(
 /// [`skein_router::load_functions`]): a statement the router would send to the primary —
 /// `DELETE …`, `INSERT … RETURNING`, a writable CTE, a locking read, several statements, a
 /// call of a writing function — is `InvalidInput` naming the rule and why. Routing hints
-/// (`/* skein:primary */`) are not writes: the statement is judged without them.
+/// (`/* skein:primary */`) are not writes: the statement is judged without them
+/// ([`skein_router::strip_hints`]).
 pub(crate) async fn refuse_writes(cluster: &Cluster, query: &str) -> Result<()> {
     let functions = skein_router::load_functions(&cluster.primary)
         .await
@@ -63,7 +64,7 @@ pub(crate) async fn refuse_writes(cluster: &Cluster, query: &str) -> Result<()> 
                 "the cache query could not be checked for writes: {other}"
             )),
         })?;
-    let judged = without_hints(query);
+    let judged = skein_router::strip_hints(query);
     let c = skein_router::classify(judged.trim().trim_end_matches(';'), &functions);
     if c.target == skein_router::Target::Primary {
         return Err(Error::InvalidInput(format!(
@@ -73,37 +74,4 @@ pub(crate) async fn refuse_writes(cluster: &Cluster, query: &str) -> Result<()> 
         )));
     }
     Ok(())
-}
-
-/// `sql` with its `/* skein:… */` routing hints removed.
-fn without_hints(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut rest = sql;
-    while let Some(start) = rest.find("/*") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("*/") else { break };
-        out.push_str(&rest[..start]);
-        if !after[..end].trim().starts_with("skein:") {
-            out.push_str(&rest[start..start + 2 + end + 2]);
-        } else {
-            out.push(' ');
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_hints;
-
-    #[test]
-    fn hints_are_removed_other_comments_kept() {
-        assert_eq!(
-            without_hints("/* skein:primary */ SELECT /* why */ 1"),
-            "  SELECT /* why */ 1"
-        );
-        assert_eq!(without_hints("SELECT 1 /* open"), "SELECT 1 /* open");
-    }
 }

@@ -3,31 +3,16 @@
 //! fingerprint's LSN is the insert position, which a replica reaches only once that WAL is
 //! written and streamed (else the refresh reads from the primary).
 
-use std::path::PathBuf;
-
 use skein_core::Profile;
 use skein_lake::{CacheState, Lake, RefreshResult};
 use skein_pg::Cluster;
-use skein_sandbox::{Sandbox, SandboxOptions};
-
-struct Down(PathBuf);
-impl Drop for Down {
-    fn drop(&mut self) {
-        let _ = Sandbox::down(&self.0);
-    }
-}
+use skein_sandbox::ScratchSandbox;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_cache_holds_an_asynchronously_committed_change() {
-    let dir = PathBuf::from(format!("/tmp/skein-lake-async-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 2,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
-    let _down = Down(dir);
+    let sandbox = ScratchSandbox::up("lake-async", 2)
+        .await
+        .expect("sandbox up");
     let profile = Profile::load(&sandbox.profile).expect("profile");
     let cluster = Cluster::from_profile(&profile).expect("cluster");
     let lake = Lake::open(&profile).await.expect("lake");

@@ -1,38 +1,27 @@
 //! Caches against a real sandbox: a PostgreSQL primary with two streaming replicas and a
 //! DuckLake lake whose catalog lives on the primary.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use skein_core::{ErrorCode, Profile};
 use skein_lake::snapshot::At;
 use skein_lake::{CacheState, Lake, RefreshResult};
 use skein_pg::Cluster;
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::ScratchSandbox;
 
 /// Stops the sandbox when the test ends, pass or fail.
 struct Stack {
-    sandbox: Sandbox,
+    /// Stopped and removed when dropped.
+    _sandbox: ScratchSandbox,
     profile: Profile,
     cluster: Cluster,
     lake: Lake,
 }
 
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let _ = Sandbox::down(&self.sandbox.dir);
-    }
-}
-
 async fn stack(tag: &str) -> Stack {
-    let dir = PathBuf::from(format!("/tmp/skein-lake-test-{tag}-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir,
-        replicas: 2,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
+    let sandbox = ScratchSandbox::up(&format!("lake-test-{tag}"), 2)
+        .await
+        .expect("sandbox up");
     let profile = Profile::load(&sandbox.profile).expect("profile");
     let cluster = Cluster::from_profile(&profile).expect("cluster");
     let lake = Lake::open(&profile).await.expect("lake");
@@ -47,7 +36,7 @@ async fn stack(tag: &str) -> Stack {
         .await
         .expect("fill t");
     Stack {
-        sandbox,
+        _sandbox: sandbox,
         profile,
         cluster,
         lake,
@@ -77,11 +66,7 @@ async fn cache_rows(lake: &Lake, table: &str, at: At) -> Vec<(String, String)> {
         .rows
         .iter()
         .map(|r| {
-            let text = |v: &serde_json::Value| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| v.to_string())
-            };
+            let text = |v: &skein_lake::Cell| v.to_text().unwrap_or_else(|| "null".into());
             (text(&r[0]), text(&r[1]))
         })
         .collect();

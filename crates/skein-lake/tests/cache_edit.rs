@@ -3,36 +3,25 @@
 //! past its TTL is `Expired` only while its sources are provably unchanged; a lake whose
 //! refresh records predate the definition digest is migrated.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use skein_core::{ErrorCode, Profile};
 use skein_lake::{CacheState, Lake, RefreshResult};
 use skein_pg::Cluster;
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::ScratchSandbox;
 
 struct Stack {
-    sandbox: Sandbox,
+    /// Stopped and removed when dropped.
+    _sandbox: ScratchSandbox,
     profile: Profile,
     cluster: Cluster,
     lake: Lake,
 }
 
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let _ = Sandbox::down(&self.sandbox.dir);
-    }
-}
-
 async fn stack(tag: &str) -> Stack {
-    let dir = PathBuf::from(format!("/tmp/skein-lake-edit-{tag}-{}", std::process::id()));
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir,
-        replicas: 2,
-        scale: 0.0,
-    })
-    .await
-    .expect("sandbox up");
+    let sandbox = ScratchSandbox::up(&format!("lake-edit-{tag}"), 2)
+        .await
+        .expect("sandbox up");
     let profile = Profile::load(&sandbox.profile).expect("profile");
     let cluster = Cluster::from_profile(&profile).expect("cluster");
     let lake = Lake::open(&profile).await.expect("lake");
@@ -44,7 +33,7 @@ async fn stack(tag: &str) -> Stack {
         cluster.primary.execute(sql).await.expect(sql);
     }
     Stack {
-        sandbox,
+        _sandbox: sandbox,
         profile,
         cluster,
         lake,

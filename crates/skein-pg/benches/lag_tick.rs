@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use skein_core::Profile;
 use skein_pg::{lag, Cluster, ReplicaState};
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::{Sandbox, ScratchSandbox};
 
 const TICKS: usize = 200;
 
@@ -17,21 +17,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::path::PathBuf::from(format!("/tmp/skein-bench-lag-{}", std::process::id()));
     let started = Instant::now();
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: dir.clone(),
-        replicas: 16,
-        scale: 0.0,
-    })
-    .await?;
+    let sandbox = ScratchSandbox::up("bench-lag", 16).await?;
     println!(
         "sandbox with 16 replicas up in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let result = run(&sandbox).await;
-    Sandbox::down(&dir)?;
-    result
+    run(&sandbox).await
 }
 
 async fn run(sandbox: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {

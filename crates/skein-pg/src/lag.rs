@@ -455,6 +455,8 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
 }
 
 fn down(name: &str, role: NodeRole, e: &Error) -> NodeStatus {
+    // Every sample of a node that is down says so; the console logs the change at warn.
+    tracing::debug!(node = name, code = %e.code(), "lag probe failed: {e}");
     NodeStatus {
         name: name.into(),
         role,

@@ -69,8 +69,14 @@ impl Node {
             // start makes this node unreachable (with ssh's reason), not the whole stack; the
             // node never connects around its bastion.
             match skein_core::tunnel::tunnelled(&config, ssh) {
-                Ok(c) => config = c,
-                Err(e) => tunnel_error = Some(e.to_string()),
+                Ok(c) => {
+                    tracing::debug!(node = %spec.name, %ssh, "connecting through an SSH tunnel");
+                    config = c
+                }
+                Err(e) => {
+                    tracing::warn!(node = %spec.name, %ssh, code = %e.code(), "{e}");
+                    tunnel_error = Some(e.to_string())
+                }
             }
         }
         if config.get_user().is_none() {

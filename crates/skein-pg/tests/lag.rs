@@ -5,73 +5,34 @@
 //! No assertion depends on how fast anything happens: conditions that become true
 //! eventually are polled under a bounded deadline ([`DEADLINE`]).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use skein_core::{ErrorCode, Profile, Thresholds};
 use skein_pg::{
     lag, Cluster, Error, Fingerprint, LagLevel, LagSample, NodeRole, NodeStatus, ReplicaState,
 };
-use skein_sandbox::{Sandbox, SandboxOptions};
+use skein_sandbox::ScratchSandbox;
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 /// How long an eventually-true condition may take.
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// Stops the sandbox's servers and removes its directory when dropped (also on panic).
-struct SandboxGuard {
-    dir: PathBuf,
-}
-
-impl SandboxGuard {
-    fn new(name: &str) -> SandboxGuard {
-        let dir = PathBuf::from(format!("/tmp/skein-test-{}-{name}", std::process::id()));
-        let guard = SandboxGuard { dir };
-        guard.cleanup();
-        guard
-    }
-
-    fn cleanup(&self) {
-        if self.dir.exists() {
-            if let Err(e) = Sandbox::down(&self.dir) {
-                if e.code() != ErrorCode::NotFound {
-                    eprintln!("tearing down {}: {e}", self.dir.display());
-                }
-            }
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-impl Drop for SandboxGuard {
-    fn drop(&mut self) {
-        self.cleanup();
-    }
-}
-
 /// A running sandbox and the cluster its profile describes. Fields drop in order: the
-/// cluster's pools first, the guard (which stops the servers) last.
+/// cluster's pools first, the sandbox (which stops the servers and removes its directory,
+/// also on panic) last.
 struct Stack {
     cluster: Cluster,
-    sandbox: Sandbox,
-    guard: SandboxGuard,
+    sandbox: ScratchSandbox,
 }
 
+/// A sandbox of its own for test `name`, with `replicas` replicas and TPC-H at `scale`
+/// (0: none).
 async fn start(name: &str, replicas: usize, scale: f64) -> TestResult<Stack> {
-    let guard = SandboxGuard::new(name);
-    let sandbox = Sandbox::up(SandboxOptions {
-        dir: guard.dir.clone(),
-        replicas,
-        scale,
-    })
-    .await?;
+    let sandbox = ScratchSandbox::up_with_tpch(&format!("test-{name}"), replicas, scale).await?;
     let cluster = Cluster::from_profile(&Profile::load(&sandbox.profile)?)?;
-    Ok(Stack {
-        cluster,
-        sandbox,
-        guard,
-    })
+    Ok(Stack { cluster, sandbox })
 }
 
 fn node<'a>(sample: &'a LagSample, name: &str) -> &'a NodeStatus {
@@ -402,7 +363,7 @@ async fn stopped_replica_is_down_and_others_still_report() -> TestResult {
         "1000",
     )
     .await?;
-    drop(stack.guard);
+    drop(stack);
     Ok(())
 }
 
@@ -639,14 +600,13 @@ async fn fingerprints_follow_changes() -> TestResult {
 /// port that accepts but never answers samples as Down with Timeout, each within the timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_nodes_are_down_within_the_timeout() -> TestResult {
-    let guard = SandboxGuard::new("unreachable");
-    std::fs::create_dir_all(&guard.dir)?;
+    let dir = tempfile::tempdir()?;
     let closed = free_port()?;
     let closed2 = free_port()?;
     // Accepts TCP connections (the kernel's backlog) but never speaks the protocol.
     let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
     let silent_port = silent.local_addr()?.port();
-    let profile_path = guard.dir.join("profile.toml");
+    let profile_path = dir.path().join("profile.toml");
     std::fs::write(
         &profile_path,
         format!(
@@ -656,7 +616,7 @@ async fn unreachable_nodes_are_down_within_the_timeout() -> TestResult {
              [[replicas]]\nname = \"replica2\"\nurl = \"host=127.0.0.1 port={silent_port} user=postgres dbname=tpch\"\n\
              [lake]\ncatalog = \"host=127.0.0.1 port={closed} user=postgres dbname=skein_lake\"\n\
              data_path = \"{}/lake/\"\n",
-            guard.dir.display()
+            dir.path().display()
         ),
     )?;
     let profile = Profile::load(&profile_path)?;
@@ -725,7 +685,7 @@ async fn unreachable_nodes_are_down_within_the_timeout() -> TestResult {
         started.elapsed()
     );
     drop(silent);
-    drop(guard);
+    drop(dir);
     Ok(())
 }
 

@@ -3,47 +3,31 @@
 //! stack seen as the superuser, and a role without pg_monitor. The sandbox is torn down when
 //! the test ends, pass or fail.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use skein_core::{ErrorCode, Profile};
 use skein_pg::{lag, privileges, Cluster, LagSample, NodeStatus, ReplicaState};
 use skein_sandbox::{
-    ProfileRole, Sandbox, SandboxOptions, SandboxSecurity, MONITOR_ROLE, SUPERUSER,
+    ProfileRole, Sandbox, SandboxSecurity, ScratchSandbox, MONITOR_ROLE, SUPERUSER,
 };
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// Stops the sandbox's servers and removes its directory when dropped (also on panic).
-struct Guard(PathBuf);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = Sandbox::down(&self.0);
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A sandbox whose profile connects as the monitoring role, with `replicas` replicas.
-async fn monitor_sandbox(tag: &str, replicas: usize) -> TestResult<(Sandbox, Guard)> {
-    let dir = PathBuf::from(format!("/tmp/skein-test-{}-{tag}", std::process::id()));
-    let _ = Sandbox::down(&dir);
-    let guard = Guard(dir.clone());
-    let sandbox = Sandbox::up_with(
-        SandboxOptions {
-            dir,
-            replicas,
-            scale: 0.0,
-        },
+/// A sandbox whose profile connects as the monitoring role, with `replicas` replicas; stopped
+/// and removed when dropped (also on panic).
+async fn monitor_sandbox(tag: &str, replicas: usize) -> TestResult<ScratchSandbox> {
+    Ok(ScratchSandbox::up_with(
+        &format!("test-{tag}"),
+        replicas,
         SandboxSecurity {
             profile_role: ProfileRole::Monitor,
             ..Default::default()
         },
     )
-    .await?;
-    Ok((sandbox, guard))
+    .await?)
 }
 
 /// The sandbox's profile with every URL's user replaced by `user` (and `passfile` if given).
@@ -80,7 +64,7 @@ async fn sample_until(cluster: &Cluster, what: &str, ok: impl Fn(&LagSample) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_monitoring_role_is_no_superuser_and_reads_true_lag() -> TestResult {
-    let (sandbox, _guard) = monitor_sandbox("privileges-monitor", 1).await?;
+    let sandbox = monitor_sandbox("privileges-monitor", 1).await?;
     let monitor = Cluster::from_profile(&Profile::load(&sandbox.profile)?)?;
     let admin = Cluster::from_profile(&profile_as(&sandbox, SUPERUSER, None)?)?;
 
@@ -156,7 +140,7 @@ async fn the_monitoring_role_is_no_superuser_and_reads_true_lag() -> TestResult 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_without_pg_monitor_is_told_what_it_cannot_see() -> TestResult {
-    let (sandbox, _guard) = monitor_sandbox("privileges-nostats", 1).await?;
+    let sandbox = monitor_sandbox("privileges-nostats", 1).await?;
     let admin = Cluster::from_profile(&profile_as(&sandbox, SUPERUSER, None)?)?;
     admin
         .primary

@@ -3,9 +3,10 @@
 //! Rules, in order (the first that applies decides; [`Classification::rule`] names it):
 //!
 //! 1. `hint`: a comment `/* skein:primary */` or `/* skein:replica */` (`/* skein:replica=NAME */`)
-//!    in the text. A replica hint on a statement that writes is overridden (rule 4 and below
-//!    still send it to the primary): hints may only make routing more conservative or choose
-//!    among replicas.
+//!    in the text ([`crate::hint`]). A replica hint on a statement that writes is overridden
+//!    (rule 4 and below still send it to the primary): hints may only make routing more
+//!    conservative or choose among replicas. A primary hint wins over a replica hint, and a
+//!    `skein:` word the router does not know (a mistyped hint) sends it to the primary.
 //! 2. `unparsable`: PostgreSQL's parser rejects it → primary.
 //! 3. `multi_statement`: more than one statement in the string → primary.
 //! 4. `statement`: the top-level statement is not a read — INSERT/UPDATE/DELETE/MERGE, DDL,
@@ -64,6 +65,7 @@ pub struct Classification {
 }
 
 pub use crate::functions::Functions;
+use crate::hint::Hint;
 use crate::walk::Found;
 
 fn primary(rule: &'static str, reason: impl Into<String>) -> Classification {
@@ -83,37 +85,25 @@ fn not_safe(n: crate::functions::NotSafe) -> Classification {
     }
 }
 
-/// The `skein:` hint in the statement's comments, if any: `Some(None)` for `primary`,
-/// `Some(Some(name))` for `replica=NAME` (`Some(Some(""))` for a plain `replica`).
-fn hint(sql: &str) -> Option<Option<String>> {
-    let mut rest = sql;
-    while let Some(start) = rest.find("/*") {
-        let after = &rest[start + 2..];
-        let end = after.find("*/")?;
-        let body = after[..end].trim();
-        if let Some(h) = body.strip_prefix("skein:") {
-            let h = h.trim();
-            if h == "primary" {
-                return Some(None);
-            }
-            if h == "replica" {
-                return Some(Some(String::new()));
-            }
-            if let Some(name) = h.strip_prefix("replica=") {
-                return Some(Some(name.trim().to_owned()));
-            }
-        }
-        rest = &after[end + 2..];
-    }
-    None
-}
-
 /// Classifies one SQL string (see the module header for the rules).
 pub fn classify(sql: &str, functions: &Functions) -> Classification {
-    let hinted = hint(sql);
-    if hinted == Some(None) {
+    let hints = crate::hint::hints(sql);
+    if hints.contains(&Hint::Primary) {
         return primary("hint", "/* skein:primary */ in the statement");
     }
+    if let Some(Hint::Unknown(word)) = hints.iter().find(|h| matches!(h, Hint::Unknown(_))) {
+        return primary(
+            "hint",
+            format!(
+                "/* skein:{word} */ is not a hint Skein knows (primary, replica, replica=NAME, \
+                 cache): taken for a mistyped one, the statement goes to the primary"
+            ),
+        );
+    }
+    let hinted = hints.into_iter().find_map(|h| match h {
+        Hint::Replica(name) => Some(name),
+        _ => None,
+    });
     let parsed = match pg_query::parse(sql, 0) {
         Ok(p) => p,
         Err(e) => {
@@ -193,14 +183,14 @@ pub fn classify(sql: &str, functions: &Functions) -> Classification {
         target: Target::Replica,
         rule: if hinted.is_some() { "hint" } else { "read" },
         reason: match &hinted {
-            Some(Some(n)) if !n.is_empty() => {
+            Some(Some(n)) => {
                 format!("a read; /* skein:replica={n} */ names the replica")
             }
             _ => {
                 "a read: no write, lock or state change in its parse tree, and every function it calls is known safe on a standby".into()
             }
         },
-        replica: hinted.flatten().filter(|n| !n.is_empty()),
+        replica: hinted.flatten(),
         unknown_name: false,
     }
 }

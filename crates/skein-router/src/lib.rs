@@ -1,5 +1,7 @@
 //! Read/write splitting for a PostgreSQL primary with streaming replicas:
 //!
+//! - [`hint`]: the `/* skein:… */` routing hints in a statement, found by PostgreSQL's
+//!   scanner; the one parser the router, the console and cache definitions share.
 //! - [`classify`]: which statements may run on a hot standby, decided from PostgreSQL's own
 //!   parse tree (`pg_query`, libpg_query), never from string matching. Conservative by default:
 //!   a write, a locking read, anything that changes session state, anything that cannot be
@@ -37,6 +39,7 @@ pub mod classify;
 pub mod config;
 mod error;
 pub mod functions;
+pub mod hint;
 pub mod rotation;
 pub mod router;
 pub mod session;
@@ -48,6 +51,7 @@ pub use classify::{classify, effect, Classification, Effect, Target};
 pub use config::{PolicyName, PoolSettings, QueryRule, RouterConfig, TableRule};
 pub use error::{Error, Result};
 pub use functions::{load_functions, Functions, Proc, Volatility};
+pub use hint::{hints, strip_hints, Hint};
 pub use rotation::{Rotation, RotationPolicy};
 pub use router::{Monitor, NodeRouting, Route, Routed, Router, RoutingStats};
 pub use session::{force_primary, Session};

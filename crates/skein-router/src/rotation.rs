@@ -56,6 +56,15 @@ struct Health {
     lag_ms: Option<u64>,
 }
 
+/// Takes `replica` out of rotation for `reason`; logs the change (not a repeat).
+fn leave(replica: &str, h: &mut Health, reason: String) {
+    if !h.out {
+        tracing::warn!(replica, "replica leaves rotation: {reason}");
+    }
+    h.out = true;
+    h.reason = Some(reason);
+}
+
 /// The rotation state of every replica.
 #[derive(Debug, Clone, Default)]
 pub struct Rotation {
@@ -81,13 +90,13 @@ impl Rotation {
                 let h = self.replicas.entry(replica.to_owned()).or_default();
                 h.lag_ms = Some(lag);
                 if critical {
-                    h.out = true;
                     h.healthy_since = None;
                     h.healthy_at = None;
-                    h.reason = Some(format!(
+                    let reason = format!(
                         "replay lag {lag} ms past critical ({} ms)",
                         self.policy.lag_critical_ms
-                    ));
+                    );
+                    leave(replica, h, reason);
                 } else {
                     self.healthy(replica, now_ms);
                 }
@@ -101,10 +110,13 @@ impl Rotation {
     /// again and healthy for the recovery time.
     pub fn promoted(&mut self, replica: &str) {
         let h = self.replicas.entry(replica.to_owned()).or_default();
-        h.out = true;
         h.healthy_since = None;
         h.healthy_at = None;
-        h.reason = Some("promoted: out of recovery, accepts writes (a second primary)".into());
+        leave(
+            replica,
+            h,
+            "promoted: out of recovery, accepts writes (a second primary)".into(),
+        );
     }
 
     /// Records a failed query or connection on `replica`.
@@ -117,12 +129,12 @@ impl Rotation {
         h.failures
             .retain(|t| now_ms.saturating_sub(*t) <= policy.failure_window_ms);
         if h.failures.len() as u32 >= policy.max_failures {
-            h.out = true;
-            h.reason = Some(format!(
+            let reason = format!(
                 "{} failures within {} s ({what})",
                 h.failures.len(),
                 policy.failure_window_ms / 1000
-            ));
+            );
+            leave(replica, h, reason);
         }
     }
 
@@ -133,6 +145,12 @@ impl Rotation {
             let since = *h.healthy_since.get_or_insert(now_ms);
             h.healthy_at = Some(now_ms);
             if now_ms.saturating_sub(since) >= recovery {
+                tracing::info!(
+                    replica,
+                    healthy_ms = now_ms.saturating_sub(since),
+                    "replica back in rotation (was out: {})",
+                    h.reason.as_deref().unwrap_or("-")
+                );
                 h.out = false;
                 h.reason = None;
                 h.healthy_since = None;

@@ -204,8 +204,20 @@ impl Sandbox {
             Ok(sandbox.clone())
         }
         .await;
-        if result.is_err() {
-            let _ = Sandbox::down(&dir);
+        match &result {
+            Ok(s) => tracing::info!(
+                dir = %dir.display(),
+                nodes = %s.nodes.iter().map(|n| format!("{}:{}", n.name, n.port)).collect::<Vec<_>>().join(","),
+                rows = s.rows_loaded,
+                up_ms = s.up_ms,
+                "sandbox up"
+            ),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), "sandbox failed to start: {e}; removing it");
+                if let Err(down) = Sandbox::down(&dir) {
+                    tracing::warn!(dir = %dir.display(), "removing the half-built sandbox failed: {down}");
+                }
+            }
         }
         result
     }
@@ -245,6 +257,7 @@ impl Sandbox {
         for pid in pids.iter().rev() {
             cluster::stop(*pid);
         }
+        tracing::info!(dir = %dir.display(), servers = pids.len(), "sandbox down");
         std::fs::remove_dir_all(dir).map_err(Error::io(format!("removing {}", dir.display())))
     }
 

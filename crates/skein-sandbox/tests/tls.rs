@@ -324,12 +324,9 @@ async fn a_plain_sandbox_stays_plain() -> TestResult {
 
 #[tokio::test]
 async fn client_certificates_need_tls() {
-    let e = Sandbox::up_with(
-        skein_sandbox::SandboxOptions {
-            dir: std::path::PathBuf::from(format!("/tmp/skein-tls-bad-{}", std::process::id())),
-            replicas: 0,
-            scale: 0.0,
-        },
+    let e = ScratchSandbox::up_with(
+        "tls-bad",
+        0,
         SandboxSecurity {
             tls: false,
             client_cert: true,

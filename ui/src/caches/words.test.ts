@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { CacheView, RefreshOutcome, RefreshRecord } from '../lib/bindings';
-import { lastAttempt, nextRunText, nextRunTitle, outcomeText, STATE_LEGEND, STATE_ORDER, togetherText } from './words';
+import {
+  cachesSummary,
+  lastAttempt,
+  nextRunKind,
+  nextRunText,
+  nextRunTitle,
+  outcomeText,
+  STATE_LEGEND,
+  STATE_ORDER,
+  togetherText,
+  visibleCaches,
+} from './words';
 
 const NOW = Date.UTC(2026, 10, 22, 9, 14, 3);
 
@@ -99,8 +110,8 @@ describe('outcome and together lines', () => {
     expect(
       togetherText({
         caches: [
-          ['a', 1],
-          ['b', 2],
+          { name: 'a', rows: 1 },
+          { name: 'b', rows: 2 },
         ],
         snapshot_id: 37,
         lsn: '0/3908C68',
@@ -118,5 +129,52 @@ describe('state words', () => {
       expect(STATE_ORDER[s]).toBeTypeOf('number');
     }
     expect(STATE_ORDER.error).toBeLessThan(STATE_ORDER.fresh!);
+  });
+});
+
+describe('next run kind', () => {
+  it('mutes paused and no-TTL, marks due, leaves a countdown plain', () => {
+    expect(nextRunKind('paused')).toBe('muted');
+    expect(nextRunKind('—')).toBe('muted');
+    expect(nextRunKind('due')).toBe('due');
+    expect(nextRunKind('in 2 min')).toBe('plain');
+  });
+});
+
+/** A view named `name` in `state`, with its own query, monitor and record. */
+function named(name: string, state: CacheView['status']['state'], over: Parameters<typeof view>[0] = {}): CacheView {
+  const v = view(over);
+  return { ...v, status: { ...v.status, name, state, query: `SELECT * FROM ${name}_src`, monitor: [`${name}_src`] } };
+}
+
+describe('summary and order', () => {
+  it('counts the caches by state, in the legend’s order', () => {
+    expect(cachesSummary([])).toBe('');
+    expect(cachesSummary([named('a', 'stale'), named('b', 'fresh'), named('c', 'fresh')])).toBe('3 caches · 2 fresh · 1 stale');
+  });
+  const list = [
+    named('b', 'fresh', { lr: { ...record(3), rows: 5 } }),
+    named('a', 'stale', { lr: { ...record(4), rows: 50 } }),
+    named('c', 'empty', { lr: null, ttl: null, next: null }),
+  ];
+  const names = (vs: CacheView[]) => vs.map((v) => v.status.name);
+  const none = () => false;
+  it('sorts by name, either way', () => {
+    expect(names(visibleCaches(list, '', 'name', true, none))).toEqual(['a', 'b', 'c']);
+    expect(names(visibleCaches(list, '', 'name', false, none))).toEqual(['c', 'b', 'a']);
+  });
+  it('puts trouble first by state, a refreshing cache near the end', () => {
+    expect(names(visibleCaches(list, '', 'state', true, none))).toEqual(['a', 'c', 'b']);
+    expect(names(visibleCaches(list, '', 'state', true, (n) => n === 'a'))).toEqual(['c', 'a', 'b']);
+  });
+  it('sorts numbers with the missing ones at the end of the ascending order', () => {
+    expect(names(visibleCaches(list, '', 'rows', false, none))).toEqual(['a', 'b', 'c']);
+    expect(names(visibleCaches(list, '', 'ttl', true, none))).toEqual(['a', 'b', 'c']);
+    expect(names(visibleCaches(list, '', 'next', true, none))).toEqual(['a', 'b', 'c']);
+  });
+  it('filters by name, query or monitored table, in any case', () => {
+    expect(names(visibleCaches(list, ' B ', 'name', true, none))).toEqual(['b']);
+    expect(names(visibleCaches(list, 'c_SRC', 'name', true, none))).toEqual(['c']);
+    expect(visibleCaches(list, 'nothing', 'name', true, none)).toEqual([]);
   });
 });

@@ -1,10 +1,9 @@
 // The Caches page's words: what each state means (the legend), which refresh outcome this
 // window shows beside the refresh of record, and the one-line texts of outcomes, the
-// scheduler's next run and a snapshot taken together.
+// scheduler's next run and a snapshot taken together; the summary line and the rows' order.
 
 import type { CachesSnapshot, CacheView, RefreshOutcome } from '../lib/bindings';
-import { h } from '../lib/dom';
-import { duration, plural, relative, truncate, utc } from '../lib/format';
+import { count, duration, plural, relative, truncate, utc } from '../lib/format';
 
 export const STATE_ORDER: Record<string, number> = {
   error: 0,
@@ -109,28 +108,65 @@ export function outcomeText(o: RefreshOutcome): string {
   }
 }
 
-/** The legend under the table: each state's badge and meaning. */
-export function stateLegend(): HTMLElement {
-  return h(
-    'details',
-    { class: 'state-legend', open: true, dataset: { testid: 'state-legend' } },
-    h('summary', { class: 'label' }, 'What the states mean'),
-    h(
-      'dl',
-      null,
-      STATE_LEGEND.flatMap((l) => [
-        h(
-          'dt',
-          { dataset: { state: l.word } },
-          h(
-            'span',
-            { class: `badge tone-${l.tone}` },
-            h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, l.icon),
-            h('span', { class: 'badge-word' }, l.word),
-          ),
-        ),
-        h('dd', null, l.meaning),
-      ]),
-    ),
-  );
+/** How the "Next run" word is drawn: muted (`paused`, `—`), marked (`due`) or plain. */
+export function nextRunKind(text: string): 'muted' | 'due' | 'plain' {
+  return text === 'paused' || text === '—' ? 'muted' : text === 'due' ? 'due' : 'plain';
+}
+
+/** The line beside the title: `3 caches · 2 fresh · 1 stale` (empty with no cache). */
+export function cachesSummary(list: readonly CacheView[]): string {
+  if (!list.length) return '';
+  const counts = new Map<string, number>();
+  for (const v of list) counts.set(v.status.state, (counts.get(v.status.state) ?? 0) + 1);
+  return `${count(list.length)} caches · ${['fresh', 'edited', 'stale', 'expired', 'empty', 'unknown']
+    .filter((k) => counts.get(k))
+    .map((k) => `${counts.get(k)} ${k}`)
+    .join(' · ')}`;
+}
+
+export type SortKey = 'name' | 'state' | 'refreshed' | 'rows' | 'duration' | 'ttl' | 'next';
+
+/**
+ * The rows shown: those whose name, query or a monitored table contains `filter` (any case),
+ * ordered by `key` (ties by name). `refreshing` says which caches are refreshing now.
+ */
+export function visibleCaches(
+  list: readonly CacheView[],
+  filter: string,
+  key: SortKey,
+  asc: boolean,
+  refreshing: (name: string) => boolean,
+): CacheView[] {
+  const q = filter.trim().toLowerCase();
+  const visible = q
+    ? list.filter((v) => [v.status.name, v.status.query, ...v.status.monitor].some((x) => x.toLowerCase().includes(q)))
+    : list.slice();
+  const val = (v: CacheView): number | string => {
+    const s = v.status;
+    switch (key) {
+      case 'name':
+        return s.name;
+      case 'state':
+        return (
+          STATE_ORDER[refreshing(s.name) ? 'refreshing' : s.state_error || lastAttempt(v)?.result === 'ERROR' ? 'error' : s.state] ?? 9
+        );
+      case 'refreshed':
+        return s.last_refresh?.refreshed_at_ms ?? 0;
+      case 'rows':
+        return s.last_refresh?.rows ?? -1;
+      case 'duration':
+        return s.last_refresh?.duration_ms ?? -1;
+      case 'ttl':
+        return s.ttl_seconds ?? Number.MAX_SAFE_INTEGER;
+      case 'next':
+        return s.paused || v.next_run_ms === null ? Number.MAX_SAFE_INTEGER : v.next_run_ms;
+    }
+  };
+  visible.sort((a, b) => {
+    const x = val(a);
+    const y = val(b);
+    const c = typeof x === 'string' ? x.localeCompare(String(y)) : x - (y as number);
+    return (asc ? c : -c) || a.status.name.localeCompare(b.status.name);
+  });
+  return visible;
 }

@@ -1,5 +1,54 @@
-// Generated from crates/skein-console/src/rpc.rs by ts-rs. Do not edit by hand:
-// run `make bindings` after changing the Rust types.
+// Generated from crates/skein-console/src/rpc.rs (types, by ts-rs), limits.rs and
+// skein-core's ErrorCode. Do not edit by hand: run `make bindings` after changing them.
+
+/**
+ * Snapshots one `snapshots` page holds at most: its `limit` is 1 to this.
+ */
+export const SNAPSHOTS_PAGE_MAX = 500;
+
+/**
+ * Rows one `time_travel` page holds at most: its `limit` is 1 to this.
+ */
+export const TIME_TRAVEL_PAGE_MAX = 1000;
+
+/**
+ * Rows a `run_query` returns at most: its `max_rows` is clamped to 1 to this (the rest
+ * are counted in `row_count`, and `truncated` says so).
+ */
+export const RUN_QUERY_MAX_ROWS = 10000;
+
+/**
+ * Workbench routing sessions kept at once; a new one past this drops the least recently
+ * used (with its pinned connection and read-your-writes position).
+ */
+export const WORKBENCH_SESSIONS_MAX = 64;
+
+/**
+ * Maintenance jobs `jobs` lists at most (the newest; older ones fall off).
+ */
+export const JOBS_KEPT = 50;
+
+/**
+ * Recently opened profiles remembered (`profiles`' `recent`).
+ */
+export const RECENT_PROFILES_MAX = 10;
+
+/**
+ * Each step of a `diagnose` (DNS, TCP, TLS, login, …) waits this long at most, ms.
+ */
+export const DIAGNOSE_STEP_TIMEOUT_MS = 5000;
+
+/**
+ * The console's work timeout, ms: lake reads, fingerprints, refreshes and a Workbench
+ * statement fail with `Timeout` past it (a statement is cancelled on its server first).
+ * The desktop app and `skein serve` run with this default.
+ */
+export const WORK_TIMEOUT_MS = 60000;
+
+/**
+ * Every `ErrorCode`, in the order the Rust enum declares them.
+ */
+export const ERROR_CODES = ["ConnectionRefused", "AuthFailed", "Tls", "Timeout", "Cancelled", "ReadOnlyReplica", "NotFound", "InvalidInput", "Conflict", "QueryFailed", "Internal", "PermissionDenied"] as const;
 
 /**
  * Whether an action is allowed, and if not why: `{ "allowed": false, "reason": "needs
@@ -68,6 +117,19 @@ created_at_ms: number,
  * `<lake>.skein.cache_settings`); a refresh by hand still works.
  */
 paused: boolean, };
+
+/**
+ * One cache a consistent snapshot wrote, and the rows it holds now.
+ */
+export type CacheRows = { 
+/**
+ * Cache name.
+ */
+name: string, 
+/**
+ * Rows the cache holds after the commit (`count(*)` of its lake table in that commit).
+ */
+rows: number, };
 
 /**
  * A cache definition as a front end sends it.
@@ -183,7 +245,7 @@ export type CachesSnapshot = {
 /**
  * The caches and the rows each holds now, in the order asked.
  */
-caches: Array<[string, number]>, 
+caches: Array<CacheRows>, 
 /**
  * The one DuckLake snapshot that holds them all.
  */
@@ -200,6 +262,15 @@ served_by: string,
  * Wall time, ms.
  */
 duration_ms: number, };
+
+/**
+ * One value of a row read from the lake, serialised as plain JSON: `null` (SQL NULL, or a
+ * float that is not finite), `true`/`false`, a number (integers up to 64 bits signed, and
+ * floats), a string (text; and, so no digit is lost, decimals, 128-bit integers and unsigned
+ * integers past `i64::MAX`; timestamps as RFC 3339 in UTC, dates as `YYYY-MM-DD`, blobs as
+ * `\x` hex, any other type as DuckDB's debug text), or an array of cells (lists and arrays).
+ */
+export type Cell = null | boolean | number | number | string | Array<Cell>;
 
 /**
  * An exported chart, ready to save.
@@ -456,6 +527,10 @@ bytes: number | null, };
  */
 export type JobState = "running" | "done" | "failed";
 
+/**
+ * Any JSON value. Nothing on the wire is typed with it: a `Cell` and a
+ * snapshot's `changes` are both assignable to it.
+ */
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 /**
@@ -536,13 +611,14 @@ export type LakeStats = {
  */
 snapshots: number, 
 /**
- * The oldest snapshot's id and time (ms since the Unix epoch).
+ * The oldest snapshot (`id`, `time_ms`: ms since the Unix epoch); `null` when the
+ * lake has none.
  */
-oldest_snapshot: [number, number] | null, 
+oldest_snapshot: SnapshotRef | null, 
 /**
- * The newest snapshot's id and time (ms since the Unix epoch): never expired.
+ * The newest snapshot, likewise: never expired.
  */
-newest_snapshot: [number, number] | null, 
+newest_snapshot: SnapshotRef | null, 
 /**
  * Data and delete files the catalog lists (`ducklake_data_file` + `ducklake_delete_file`).
  */
@@ -1216,7 +1292,7 @@ query: string, } } | { "method": "snapshot_caches", "params": {
  */
 names: Array<string>, } } | { "method": "snapshots", "params": { 
 /**
- * Page size (1–500).
+ * Page size (1–`SNAPSHOTS_PAGE_MAX`, 500).
  */
 limit: number, 
 /**
@@ -1236,7 +1312,7 @@ table: string,
  */
 at: At, 
 /**
- * Page size (1–1000).
+ * Page size (1–`TIME_TRAVEL_PAGE_MAX`, 1000).
  */
 limit: number, 
 /**
@@ -1294,7 +1370,7 @@ sql: string,
  */
 session: string | null, 
 /**
- * Rows to return at most (1–10,000).
+ * Rows to return at most (1–`RUN_QUERY_MAX_ROWS`, 10,000).
  */
 max_rows: number, } } | { "method": "cancel_query", "params": { 
 /**
@@ -1433,10 +1509,11 @@ time: string,
  */
 schema_version: number, 
 /**
- * `changes`: keys such as `tables_created`, `tables_inserted_into`, `inlined_insert`,
- * each with the table names or ids it touched.
+ * `changes` (a `MAP(VARCHAR, VARCHAR[])`): keys such as `tables_created`,
+ * `tables_inserted_into`, `inlined_insert`, each with the table names or ids it touched;
+ * sorted by key, empty when the snapshot records none.
  */
-changes: JsonValue, 
+changes: Record<string, Array<string>>, 
 /**
  * `author` (Skein writes `skein`).
  */
@@ -1648,9 +1725,9 @@ export type TableRows = {
  */
 columns: Array<string>, 
 /**
- * Rows of JSON values, in column order.
+ * Rows of cells, in column order.
  */
-rows: Array<Array<JsonValue>>, 
+rows: Array<Array<Cell>>, 
 /**
  * Total rows of the table at that snapshot (exact `count(*)`).
  */

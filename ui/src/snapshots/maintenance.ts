@@ -13,7 +13,7 @@
 // data (time travel keeps working) and have no dry run: "Preview compaction" lists what they
 // work on (each table's current data files), and each button below it starts its job.
 
-import type { Compaction, ExpireTarget, Job, LakeFile, LakeStats, Snapshot, TableFiles } from '../lib/bindings';
+import type { Compaction, ExpireTarget, Job, LakeFile, LakeStats, Snapshot, SnapshotRef, TableFiles } from '../lib/bindings';
 import { h, replace, setAttr, setText, spinner, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { bytes, count, plural, truncate, utc } from '../lib/format';
@@ -38,11 +38,11 @@ export interface MaintenanceHooks {
  * oldest and the newest snapshot, rounded up to the second, so the preview finds the older
  * ones (the newest is always kept). `oldest` / `newest` are `[id, ms]` from `lake_stats`.
  */
-export function defaultOlderThan(now = Date.now(), oldest: [number, number] | null = null, newest: [number, number] | null = null): string {
+export function defaultOlderThan(now = Date.now(), oldest: SnapshotRef | null = null, newest: SnapshotRef | null = null): string {
   const hourAgo = now - 3_600_000;
-  if (oldest && newest && oldest[0] !== newest[0] && oldest[1] >= hourAgo) {
-    const mid = Math.ceil((oldest[1] + Math.max(newest[1], oldest[1] + 1)) / 2 / 1000) * 1000;
-    return utc(Math.max(mid, Math.floor(oldest[1] / 1000) * 1000 + 1000)).replace(' UTC', '');
+  if (oldest && newest && oldest.id !== newest.id && oldest.time_ms >= hourAgo) {
+    const mid = Math.ceil((oldest.time_ms + Math.max(newest.time_ms, oldest.time_ms + 1)) / 2 / 1000) * 1000;
+    return utc(Math.max(mid, Math.floor(oldest.time_ms / 1000) * 1000 + 1000)).replace(' UTC', '');
   }
   return utc(hourAgo).replace(' UTC', '');
 }
@@ -123,7 +123,7 @@ export function maintenancePanel({ store, backend }: Ctx, hooks: MaintenanceHook
       stat(
         'Oldest',
         'The oldest snapshot still in the lake: time travel reaches back to it',
-        ...(oldest ? [h('span', { class: 'mono' }, `#${oldest[0]}`), ' · ', timeAgo(oldest[1])] : ['—']),
+        ...(oldest ? [h('span', { class: 'mono' }, `#${oldest.id}`), ' · ', timeAgo(oldest.time_ms)] : ['—']),
       ),
       stat(
         'Files',

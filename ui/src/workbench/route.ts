@@ -1,9 +1,8 @@
-// Where a statement goes and why (`QueryRoute`), as words: the target with its colour and
-// icon, the node, the rule as a monospace chip, the reason as a sentence, and the LSN a
-// replica must have replayed first (read-your-writes).
+// Where a statement goes and why (`QueryRoute`), as words: the target as a badge (word,
+// colour, icon), the reason as a sentence, whether the statement itself needs the primary,
+// and whether a run went elsewhere than its explain said. Drawn by RouteLine.svelte.
 
 import type { QueryRoute, QueryTarget } from '../lib/bindings';
-import { h } from '../lib/dom';
 import type { Badge } from '../lib/status';
 
 /**
@@ -36,14 +35,8 @@ const TARGET: Record<QueryTarget, Badge> = {
 };
 
 /** The target as a badge (word + colour + icon). */
-export function targetBadge(t: QueryTarget): HTMLElement {
-  const b = TARGET[t];
-  return h(
-    'span',
-    { class: `badge route-target route-${t} tone-${b.tone}` },
-    h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, b.icon),
-    h('span', { class: 'badge-word' }, b.word),
-  );
+export function targetBadge(t: QueryTarget): Badge {
+  return TARGET[t];
 }
 
 /** `a read; chosen by round_robin` → `A read; chosen by round_robin.` */
@@ -54,42 +47,20 @@ export function sentence(s: string): string {
   return /[.!?)]$/.test(first) ? first : `${first}.`;
 }
 
-/** The rule as a monospace chip. */
-export function ruleChip(rule: string): HTMLElement {
-  return h('code', { class: 'rule-chip', title: 'The rule that decided' }, rule);
-}
-
-/** The route's facts in one line, then its reason (used by the explain and by a result). */
-export function routeLine(r: QueryRoute): HTMLElement[] {
-  return [
-    h(
-      'div',
-      { class: 'route-line' },
-      targetBadge(r.target),
-      h('span', { class: 'route-node mono', title: r.target === 'cache' ? 'Served from the lake' : 'The node that serves it' }, r.node),
-      ruleChip(r.rule),
-      r.needs_lsn
-        ? h(
-            'span',
-            { class: 'route-lsn small', title: "Read-your-writes: the replica must have replayed the session's last write first" },
-            'read-your-writes: LSN ≥ ',
-            h('span', { class: 'mono' }, r.needs_lsn),
-          )
-        : null,
-      r.caches.length
-        ? h(
-            'span',
-            { class: 'small muted' },
-            `cache${r.caches.length === 1 ? '' : 's'} `,
-            h('span', { class: 'mono' }, r.caches.join(', ')),
-          )
-        : null,
-    ),
-    h('p', { class: 'route-reason' }, sentence(r.reason)),
-  ];
-}
-
 /** Whether two routes of the same statement differ where it matters (target, rule, node). */
 export function differs(explained: QueryRoute, ran: QueryRoute, sameNodeExpected: boolean): boolean {
   return explained.target !== ran.target || explained.rule !== ran.rule || (sameNodeExpected && explained.node !== ran.node);
+}
+
+/** The run button's words and tooltip for the explained route (`null`: not explained yet). */
+export function runButton(r: QueryRoute | null, running: boolean): { text: string; title: string } {
+  const onPrimary = !!r && needsPrimary(r);
+  return {
+    text: running ? 'Running…' : onPrimary ? 'Run on primary' : 'Run',
+    title: onPrimary
+      ? `This statement must run on the primary (${r.rule}): it will run on ${r.node}`
+      : r
+        ? `Runs on ${r.node}`
+        : 'Runs the statement where the router sends it',
+  };
 }

@@ -19,7 +19,26 @@ impl Router {
         self.inner
             .catalog_loaded_ms
             .store(self.now_ms(), Ordering::Relaxed);
-        let loaded = load_functions(&self.inner.cluster.primary).await?;
+        let loaded = match load_functions(&self.inner.cluster.primary).await {
+            Ok(l) => l,
+            Err(e) => {
+                // Logged once per outage: the monitor asks again every tick while it fails.
+                if !self.inner.catalog_failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        node = self.inner.cluster.primary.name(),
+                        code = %e.code(),
+                        "reading the function catalog failed (calls and relation reads go to the primary until it is read): {e}"
+                    );
+                }
+                return Err(e);
+            }
+        };
+        if self.inner.catalog_failing.swap(false, Ordering::Relaxed) {
+            tracing::info!(
+                node = self.inner.cluster.primary.name(),
+                "function catalog read again"
+            );
+        }
         let n = loaded.len();
         // Cleared under the write lock: a classification made with the old knowledge (under
         // the read lock) cannot be stored after the clear.

@@ -299,6 +299,11 @@ impl Router {
                     )
                     .into());
                 }
+                tracing::warn!(
+                    replica = node.name(),
+                    addr = %node.addr,
+                    "a read failed on the replica ({detail}); retried once on the primary"
+                );
                 self.inner
                     .rotation
                     .lock()

@@ -150,6 +150,8 @@ struct Inner {
     catalog_missed: AtomicBool,
     /// A reload of the catalog is running.
     catalog_reloading: AtomicBool,
+    /// The last reload of the catalog failed (logged once until one succeeds).
+    catalog_failing: AtomicBool,
     /// When the catalog was last (re)loaded or tried, ms since `epoch`.
     catalog_loaded_ms: AtomicU64,
     table_rules: Vec<(String, Dest)>,
@@ -283,6 +285,7 @@ impl Router {
                 cache_reads: AtomicU64::new(0),
                 catalog_missed: AtomicBool::new(false),
                 catalog_reloading: AtomicBool::new(false),
+                catalog_failing: AtomicBool::new(false),
                 catalog_loaded_ms: AtomicU64::new(0),
                 table_rules,
                 query_rules,
