@@ -47,6 +47,29 @@ fn with_text(profile: &Path, edit: impl Fn(&str) -> String) -> Profile {
     Profile::parse(&text, profile).expect("edited profile")
 }
 
+/// The profile connecting as `user` with `password` from a passfile written at `passfile`
+/// (mode 0600).
+fn with_passfile(profile: &Path, passfile: &Path, user: &str, password: &str) -> Profile {
+    std::fs::write(passfile, format!("127.0.0.1:*:*:{user}:{password}\n")).expect("write");
+    std::fs::set_permissions(
+        passfile,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    with_text(profile, |t| {
+        t.lines()
+            .map(|l| {
+                if l.starts_with("passfile") {
+                    format!("passfile = \"{}\"", passfile.display())
+                } else {
+                    l.replace("user=postgres", &format!("user={user}"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn diagnosis_of_good_and_broken_profiles() {
     let sandbox = ScratchSandbox::up("diagnose", 1).await.expect("sandbox");
@@ -108,22 +131,12 @@ async fn diagnosis_of_good_and_broken_profiles() {
 
     // A wrong password: auth fails with the fix, the rest is skipped.
     let dir = sandbox.dir.clone();
-    let bad = dir.join("wrong-pgpass");
-    std::fs::write(&bad, "127.0.0.1:*:*:postgres:not-the-password\n").expect("write");
-    std::fs::set_permissions(&bad, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .expect("chmod");
-    let wrong = with_text(&sandbox.profile, |t| {
-        t.lines()
-            .map(|l| {
-                if l.starts_with("passfile") {
-                    format!("passfile = \"{}\"", bad.display())
-                } else {
-                    l.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
+    let wrong = with_passfile(
+        &sandbox.profile,
+        &dir.join("wrong-pgpass"),
+        "postgres",
+        "not-the-password",
+    );
     let d = diagnose::target(&wrong, Some("primary"), TIMEOUT)
         .await
         .expect("primary");
@@ -156,25 +169,12 @@ async fn diagnosis_of_good_and_broken_profiles() {
         )
         .await
         .expect("expired role");
-    let expired_pass = dir.join("expired-pgpass");
-    std::fs::write(&expired_pass, "127.0.0.1:*:*:skein_expired:expired-pw\n").expect("write");
-    std::fs::set_permissions(
-        &expired_pass,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .expect("chmod");
-    let expired = with_text(&sandbox.profile, |t| {
-        t.lines()
-            .map(|l| {
-                if l.starts_with("passfile") {
-                    format!("passfile = \"{}\"", expired_pass.display())
-                } else {
-                    l.replace("user=postgres", "user=skein_expired")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
+    let expired = with_passfile(
+        &sandbox.profile,
+        &dir.join("expired-pgpass"),
+        "skein_expired",
+        "expired-pw",
+    );
     assert!(
         expired.primary.url.contains("skein_expired"),
         "{}",
