@@ -44,21 +44,13 @@ export class RpcError extends Error {
 export function isErrorInfo(v: unknown): v is ErrorInfo {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
-  return (
-    typeof o.code === 'string' &&
-    typeof o.message === 'string' &&
-    (CODES as readonly string[]).includes(o.code)
-  );
+  return typeof o.code === 'string' && typeof o.message === 'string' && (CODES as readonly string[]).includes(o.code);
 }
 
 /** The result of a `Response`, checking that it answers the method asked. */
 export function resultOf<M extends Method>(method: M, res: unknown): ResultOf<M> {
   if (typeof res !== 'object' || res === null || (res as { method?: unknown }).method !== method) {
-    throw new RpcError(
-      'Internal',
-      `the backend answered ${method} with an unexpected shape: ${JSON.stringify(res).slice(0, 200)}`,
-    );
+    throw new RpcError('Internal', `the backend answered ${method} with an unexpected shape: ${JSON.stringify(res).slice(0, 200)}`);
   }
   return ((res as { result?: unknown }).result ?? null) as ResultOf<M>;
 }
-
