@@ -125,41 +125,6 @@ export function spinner(): HTMLElement {
   return h('span', { class: 'spinner', 'aria-hidden': 'true' });
 }
 
-/**
- * Keeps `container`'s children in step with `items` by key: existing elements are updated
- * in place (focus and hover survive once-a-second updates), new ones created, gone ones
- * removed, order kept.
- */
-export function syncList<T, E extends HTMLElement>(
-  container: HTMLElement,
-  items: readonly T[],
-  key: (item: T) => string,
-  create: (item: T) => E,
-  update: (el: E, item: T) => void,
-): void {
-  const existing = new Map<string, E>();
-  for (const child of Array.from(container.children) as E[]) {
-    const k = child.dataset.key;
-    if (k !== undefined) existing.set(k, child);
-  }
-  let prev: Element | null = null;
-  const seen = new Set<string>();
-  for (const item of items) {
-    const k = key(item);
-    seen.add(k);
-    let el = existing.get(k);
-    if (!el) {
-      el = create(item);
-      el.dataset.key = k;
-    }
-    update(el, item);
-    const want: ChildNode | null = prev ? prev.nextSibling : container.firstChild;
-    if (want !== el) container.insertBefore(el, want);
-    prev = el;
-  }
-  for (const [k, el] of existing) if (!seen.has(k)) el.remove();
-}
-
 /** The page's filter box: `/` focuses it (`data-search`). */
 export function filterBox(placeholder: string, label: string): HTMLInputElement {
   return h('input', {

@@ -2,7 +2,6 @@
 // colour is never the only cue, so every badge carries a word and an icon.
 
 import type { CacheView, NodeRouting, NodeStatus, ReplicaState, RoutingStats } from './bindings';
-import { h } from './dom';
 
 export type Tone = 'ok' | 'warn' | 'crit' | 'info' | 'muted';
 
@@ -77,21 +76,6 @@ export function routingOf(r: RoutingStats | null, name: string): NodeRouting | u
 export function worst(tones: Tone[]): Tone {
   for (const t of ['crit', 'warn', 'info', 'ok'] as const) if (tones.includes(t)) return t;
   return 'muted';
-}
-
-/** The badge element: icon + word, coloured by tone. */
-export function badge(b: Badge, extra?: string): HTMLElement {
-  return h(
-    'span',
-    { class: `badge tone-${b.tone}${extra ? ` ${extra}` : ''}` },
-    h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, b.icon),
-    h('span', { class: 'badge-word' }, b.word),
-  );
-}
-
-/** A dot + word for the top bar. */
-export function dot(tone: Tone): HTMLElement {
-  return h('span', { class: `dot tone-${tone}`, 'aria-hidden': 'true' }, tone === 'crit' ? '✕' : tone === 'warn' ? '▲' : '●');
 }
 
 /** A cache's standing (the stale time is filled in by the caller). */
