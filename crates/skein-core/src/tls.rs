@@ -470,6 +470,10 @@ pub fn tls_failure(e: &tokio_postgres::Error) -> Option<String> {
         }
         return None;
     }
+    // One walk down the source chain: a rustls error anywhere in it explains itself; otherwise
+    // the whole chain's text is read (tokio-postgres says "error performing TLS handshake" on
+    // top and the reason in a source).
+    let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(r) = s.downcast_ref::<rustls::Error>() {
@@ -480,12 +484,6 @@ pub fn tls_failure(e: &tokio_postgres::Error) -> Option<String> {
                 return Some(explain_rustls(r));
             }
         }
-        source = s.source();
-    }
-    // tokio-postgres says "error performing TLS handshake" on top and the reason in a source.
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
         text.push_str(": ");
         text.push_str(&s.to_string());
         source = s.source();

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { cache, node } from '../test/fixtures';
+import { cache, node, routed } from '../test/fixtures';
 import type { NodeRouting } from './bindings';
 import { cacheBadge, nodeBadge, rotationBadge, rotationWords, stateWord, tlsFact, worst } from './status';
 
-const routed = (over: Partial<NodeRouting>): NodeRouting => ({
-  name: 'replica1',
-  role: 'replica',
-  in_rotation: true,
-  reason: null,
-  configured_weight: 1,
-  weight: 1,
-  recovering_ms: null,
-  lag_ms: 0,
-  replay_lsn: null,
-  reads: 0,
-  writes: 0,
-  retried: 0,
-  ...over,
-});
+const routedReplica = (over: Partial<NodeRouting>): NodeRouting => routed('replica1', over);
 
 describe('node badges', () => {
   it('say the state, worsened by the lag level, with an icon beside the colour', () => {
@@ -44,16 +30,16 @@ describe('node badges', () => {
 
 describe('rotation words', () => {
   it('are the router’s, with the countdown rounded up', () => {
-    expect(rotationWords(routed({}))).toBe('in rotation');
-    expect(rotationWords(routed({ in_rotation: false }))).toBe('out of rotation');
-    expect(rotationWords(routed({ in_rotation: false, recovering_ms: 22_100 }))).toBe('recovering · back in rotation in 23 s');
-    expect(rotationWords(routed({ role: 'primary' }))).toBe('always');
+    expect(rotationWords(routedReplica({}))).toBe('in rotation');
+    expect(rotationWords(routedReplica({ in_rotation: false }))).toBe('out of rotation');
+    expect(rotationWords(routedReplica({ in_rotation: false, recovering_ms: 22_100 }))).toBe('recovering · back in rotation in 23 s');
+    expect(rotationWords(routedReplica({ role: 'primary' }))).toBe('always');
   });
   it('are amber at a lowered weight or while recovering, red when out', () => {
-    expect(rotationBadge(routed({ weight: 0.5 })).tone).toBe('warn');
-    expect(rotationBadge(routed({ in_rotation: false, recovering_ms: 1000 })).tone).toBe('warn');
-    expect(rotationBadge(routed({ in_rotation: false })).tone).toBe('crit');
-    expect(rotationBadge(routed({})).tone).toBe('ok');
+    expect(rotationBadge(routedReplica({ weight: 0.5 })).tone).toBe('warn');
+    expect(rotationBadge(routedReplica({ in_rotation: false, recovering_ms: 1000 })).tone).toBe('warn');
+    expect(rotationBadge(routedReplica({ in_rotation: false })).tone).toBe('crit');
+    expect(rotationBadge(routedReplica({})).tone).toBe('ok');
   });
 });
 

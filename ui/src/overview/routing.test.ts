@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeRouting } from '../lib/bindings';
 import { count } from '../lib/format';
+import { routed } from '../test/fixtures';
 import { rotationTitle, routingFoot, weightText } from './routing';
 
-function n(over: Partial<NodeRouting>): NodeRouting {
-  return {
-    name: 'replica1',
-    role: 'replica',
-    in_rotation: true,
-    reason: null,
-    configured_weight: 1,
-    weight: 1,
-    recovering_ms: null,
-    lag_ms: 850,
-    replay_lsn: '0/5611B90',
-    reads: 3,
-    writes: 0,
-    retried: 0,
-    ...over,
-  };
-}
+const n = (over: Partial<NodeRouting>): NodeRouting => routed('replica1', { lag_ms: 850, replay_lsn: '0/5611B90', reads: 3, ...over });
 
 describe('routing words', () => {
   it('writes configured → effective weight only when they differ', () => {

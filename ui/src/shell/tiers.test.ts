@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeRouting, RoutingStats } from '../lib/bindings';
-import { job, node, overview, sample, T0 } from '../test/fixtures';
+import { job, node, overview, routed, sample, T0 } from '../test/fixtures';
 import { jobsText, lakeTier, primaryTier, profileText, replicasTier, sampleAge } from './tiers';
 
 const profile = overview().profile;
-
-function routed(name: string, over: Partial<NodeRouting> = {}): NodeRouting {
-  return {
-    name,
-    role: name === 'primary' ? 'primary' : 'replica',
-    in_rotation: true,
-    reason: null,
-    configured_weight: 1,
-    weight: 1,
-    recovering_ms: null,
-    lag_ms: 0,
-    replay_lsn: null,
-    reads: 0,
-    writes: 0,
-    retried: 0,
-    ...over,
-  };
-}
 
 function routing(nodes: NodeRouting[]): RoutingStats {
   return { read_splitting: true, policy: 'round_robin', all_out: false, fallbacks: 0, cache_reads: 0, nodes };

@@ -3,7 +3,7 @@
 // and every request is recorded.
 
 import { type Backend, type Method, type RequestOf, type ResultOf, RpcError } from '../lib/backend';
-import type { CacheView, ErrorCode, Event, Job, LagSample, NodeStatus, Overview, RefreshOutcome } from '../lib/bindings';
+import type { CacheView, ErrorCode, Event, Job, LagSample, NodeRouting, NodeStatus, Overview, RefreshOutcome } from '../lib/bindings';
 
 type Answer = unknown | { error: { code: ErrorCode; message: string } } | Promise<unknown>;
 
@@ -151,6 +151,25 @@ export function overview(over: Partial<Overview> = {}): Overview {
     caches: [cache('pricing_summary'), cache('revenue_by_nation')],
     attention: [],
     privileges: [],
+    ...over,
+  };
+}
+
+/** A node's routing row as `routing` reports it: in rotation, weight 1, nothing served yet. */
+export function routed(name: string, over: Partial<NodeRouting> = {}): NodeRouting {
+  return {
+    name,
+    role: name === 'primary' ? 'primary' : 'replica',
+    in_rotation: true,
+    reason: null,
+    configured_weight: 1,
+    weight: 1,
+    recovering_ms: null,
+    lag_ms: 0,
+    replay_lsn: null,
+    reads: 0,
+    writes: 0,
+    retried: 0,
     ...over,
   };
 }
