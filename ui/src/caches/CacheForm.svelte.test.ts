@@ -2,14 +2,19 @@
 import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CacheDefinition } from '../lib/bindings';
+import { CachesStore } from '../lib/stores/caches.svelte';
+import { Topics } from '../lib/stores/topics';
 import { cache, ScriptedBackend } from '../test/fixtures';
 import CacheForm from './CacheForm.svelte';
 
 let mounted: Record<string, unknown>[] = [];
-function show(props: Record<string, unknown>): HTMLElement {
+/** The form over a caches store that asks `backend`. */
+function show({ backend, ...props }: { backend: ScriptedBackend } & Record<string, unknown>): HTMLElement {
   const target = document.createElement('div');
   document.body.append(target);
-  mounted.push(mount(CacheForm as never, { target, props }) as Record<string, unknown>);
+  mounted.push(
+    mount(CacheForm as never, { target, props: { caches: new CachesStore(backend, new Topics()), ...props } }) as Record<string, unknown>,
+  );
   flushSync();
   return target;
 }

@@ -7,12 +7,10 @@
 // is another stack, so another history.
 
 import { type Backend, RpcError } from '../lib/backend';
-import type { QueryRoute } from '../lib/bindings';
+import { type QueryRoute, RUN_QUERY_MAX_ROWS } from '../lib/bindings';
 import { type HistoryItem, pushHistory } from './history';
 import type { Run } from './result';
 
-/** Rows a run returns at most (the backend's ceiling). */
-export const MAX_ROWS = 10_000;
 /** Quiet time after a keystroke before asking where the statement goes. */
 export const DEBOUNCE_MS = 250;
 /** Cancel requests sent at most while the statement has not reached its node yet (200 ms apart). */
@@ -140,7 +138,8 @@ export class WorkbenchStore {
     this.lastError = null;
     this.cancelled = null;
     try {
-      const result = await this.backend.rpc({ method: 'run_query', params: { sql, session, max_rows: MAX_ROWS } });
+      // As many rows as the backend returns at most; the rest are counted (`truncated`).
+      const result = await this.backend.rpc({ method: 'run_query', params: { sql, session, max_rows: RUN_QUERY_MAX_ROWS } });
       const at = Date.now();
       this.last = { sql, session, explained: before, result, at, page: 0 };
       this.#remember({

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RpcError } from '../lib/backend';
-import type { QueryResult, QueryRoute } from '../lib/bindings';
+import { type QueryResult, type QueryRoute, RUN_QUERY_MAX_ROWS } from '../lib/bindings';
 import { deferred, ScriptedBackend } from '../test/fixtures';
 import { HISTORY, type HistoryItem, historyFacts, pushHistory } from './history';
 import {
@@ -158,6 +158,12 @@ describe('the Workbench store', () => {
     const ran = result({ route: route({ target: 'primary', node: 'primary', rule: 'statement' }), columns: [], rows: [], affected: 1 });
     b.answer('run_query', ran);
     await wb.run();
+    // As many rows as the backend returns at most (the bindings' limit).
+    expect(b.calls.find((c) => c.method === 'run_query')?.params).toEqual({
+      sql: 'UPDATE t SET a = 2',
+      session: null,
+      max_rows: RUN_QUERY_MAX_ROWS,
+    });
     expect(wb.last?.result).toBe(ran);
     expect(wb.last?.explained?.rule).toBe('statement');
     expect(wb.history[0]).toMatchObject({ sql: 'UPDATE t SET a = 2', node: 'primary', rows: null, affected: 1, error: null });

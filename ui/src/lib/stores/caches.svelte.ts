@@ -1,10 +1,13 @@
 // The caches as the console knows them (`overview`, then `caches`, `refresh_started` and
-// `refresh_finished` events, and this window's own answers) and the actions on them. Views
-// are replaced, never changed in place, so whoever holds the old array keeps a consistent
-// copy and every reader of `list` sees the change.
+// `refresh_finished` events, and this window's own answers) and the actions on them: refresh,
+// snapshot together, create or update, pause or resume, delete, and the monitored tables a
+// query reads. Each action changes the list only once the backend answered; a failed one
+// rejects with the `RpcError` and leaves the list as it was. Views are replaced, never
+// changed in place, so whoever holds the old array keeps a consistent copy and every reader
+// of `list` sees the change.
 
 import type { Backend } from '../backend';
-import type { CacheDefinition, CachesSnapshot, CacheView, RefreshOutcome } from '../bindings';
+import type { CacheDefinition, CacheSpec, CachesSnapshot, CacheView, RefreshOutcome } from '../bindings';
 import type { Topics } from './topics';
 
 export class CachesStore {
@@ -58,7 +61,7 @@ export class CachesStore {
   }
 
   /** A cache deleted here. */
-  remove(name: string): void {
+  #forget(name: string): void {
     this.list = this.list.filter((c) => c.status.name !== name);
     this.topics.emit('caches');
   }
@@ -101,6 +104,37 @@ export class CachesStore {
     } finally {
       this.setPending(names, false);
     }
+  }
+
+  /**
+   * Defines a cache (`creating`: `create_cache`) or changes one (`update_cache`), and shows
+   * the saved definition at once. A new cache has no view yet: the next `caches` answer or
+   * event lists it.
+   */
+  async save(spec: CacheSpec, { creating }: { creating: boolean }): Promise<CacheDefinition> {
+    const def = creating
+      ? await this.backend.rpc({ method: 'create_cache', params: spec })
+      : await this.backend.rpc({ method: 'update_cache', params: spec });
+    this.applyDefinition(def);
+    return def;
+  }
+
+  /** Pauses (or resumes) the scheduler's refreshes of `name` and shows the answer at once. */
+  async setPaused(name: string, paused: boolean): Promise<CacheDefinition> {
+    const def = await this.backend.rpc({ method: 'set_cache_paused', params: { name, paused } });
+    this.applyDefinition(def);
+    return def;
+  }
+
+  /** Deletes `name` (its definition, lake table, refresh records and settings) and drops it from the list. */
+  async remove(name: string): Promise<void> {
+    await this.backend.rpc({ method: 'delete_cache', params: { name } });
+    this.#forget(name);
+  }
+
+  /** The tables `query` reads, by PostgreSQL's parser (rejects with `InvalidInput` when it does not parse). */
+  suggestMonitor(query: string): Promise<string[]> {
+    return this.backend.rpc({ method: 'suggest_monitor', params: { query } });
   }
 
   /** Forgets everything (another profile was opened). */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cache, deferred, job, node, outcome, overview, ScriptedBackend, sample, T0 } from '../../test/fixtures';
-import type { RefreshOutcome } from '../bindings';
+import type { CacheDefinition, RefreshOutcome } from '../bindings';
 import { ConsoleStore } from './console.svelte';
 
 function started(b: ScriptedBackend): ConsoleStore {
@@ -186,8 +186,104 @@ describe('cache actions', () => {
     b.answer('caches', [cache('only')]);
     await app.caches.reread();
     expect(app.caches.list.map((c) => c.status.name)).toEqual(['only']);
-    app.caches.remove('only');
+    b.answer('delete_cache', null);
+    await app.caches.remove('only');
     expect(app.caches.list).toEqual([]);
+  });
+
+  const definition = (over: Partial<CacheDefinition> = {}): CacheDefinition => ({
+    name: 'pricing_summary',
+    query: 'SELECT 2',
+    monitor: ['lineitem'],
+    ttl_seconds: 3600,
+    created_at_ms: T0,
+    paused: false,
+    ...over,
+  });
+
+  it('save: creates or updates as asked, and shows an update at once', async () => {
+    const spec = { name: 'pricing_summary', query: 'SELECT 2', monitor: ['lineitem'], ttl_seconds: 3600 };
+    const other = app.caches.get('revenue_by_nation');
+    b.answer('update_cache', definition());
+    expect(await app.caches.save(spec, { creating: false })).toEqual(definition());
+    expect(b.calls.at(-1)).toEqual({ method: 'update_cache', params: spec });
+    const now = app.caches.get('pricing_summary')!;
+    expect(now.status).toMatchObject({ query: 'SELECT 2', monitor: ['lineitem'], ttl_seconds: 3600, paused: false });
+    expect(app.caches.get('revenue_by_nation')).toBe(other);
+
+    // A new cache: asked with create_cache; it has no view until the next `caches` answer.
+    const created = definition({ name: 'top', query: 'SELECT 3' });
+    b.answer('create_cache', created);
+    const before = app.caches.list;
+    expect(await app.caches.save({ ...spec, name: 'top', query: 'SELECT 3' }, { creating: true })).toEqual(created);
+    expect(b.calls.at(-1)).toEqual({ method: 'create_cache', params: { ...spec, name: 'top', query: 'SELECT 3' } });
+    expect(app.caches.list.map((c) => c.status.name)).toEqual(before.map((c) => c.status.name));
+    expect(app.caches.get('top')).toBeUndefined();
+  });
+
+  it('save: a failed request is thrown to the caller and the cache keeps its definition', async () => {
+    const was = app.caches.get('pricing_summary')!;
+    b.answer('update_cache', { error: { code: 'QueryFailed', message: 'column "nope" does not exist' } });
+    await expect(
+      app.caches.save({ name: 'pricing_summary', query: 'SELECT nope', monitor: ['x'], ttl_seconds: null }, { creating: false }),
+    ).rejects.toMatchObject({ code: 'QueryFailed' });
+    expect(app.caches.get('pricing_summary')).toBe(was);
+    expect(app.caches.get('pricing_summary')?.status.query).toBe('SELECT * FROM pricing_summary_src');
+  });
+
+  it('setPaused: the answer shows at once, with no next run while paused', async () => {
+    const seen = vi.fn();
+    app.topics.on('caches', seen);
+    b.answer(
+      'set_cache_paused',
+      definition({ query: 'SELECT * FROM pricing_summary_src', monitor: ['pricing_summary_src'], paused: true }),
+    );
+    const def = await app.caches.setPaused('pricing_summary', true);
+    expect(def.paused).toBe(true);
+    expect(b.calls.at(-1)).toEqual({ method: 'set_cache_paused', params: { name: 'pricing_summary', paused: true } });
+    expect(app.caches.get('pricing_summary')?.status.paused).toBe(true);
+    expect(app.caches.get('pricing_summary')?.next_run_ms).toBeNull();
+    expect(seen).toHaveBeenCalledTimes(1);
+  });
+
+  it('setPaused: a failed request is thrown and the cache stays unpaused, its next run kept', async () => {
+    const seen = vi.fn();
+    app.topics.on('caches', seen);
+    const list = app.caches.list;
+    b.answer('set_cache_paused', { error: { code: 'ConnectionRefused', message: 'lake: refused' } });
+    await expect(app.caches.setPaused('pricing_summary', true)).rejects.toMatchObject({ code: 'ConnectionRefused' });
+    expect(app.caches.list).toBe(list);
+    expect(app.caches.get('pricing_summary')?.status.paused).toBe(false);
+    expect(app.caches.get('pricing_summary')?.next_run_ms).toBe(T0 + 60_000);
+    expect(seen).not.toHaveBeenCalled();
+  });
+
+  it('remove: the cache leaves the list only once the backend answered', async () => {
+    const answer = deferred<null>();
+    b.answer('delete_cache', answer.promise);
+    const run = app.caches.remove('pricing_summary');
+    expect(app.caches.get('pricing_summary')).toBeDefined();
+    answer.resolve(null);
+    await run;
+    expect(b.calls.at(-1)).toEqual({ method: 'delete_cache', params: { name: 'pricing_summary' } });
+    expect(app.caches.list.map((c) => c.status.name)).toEqual(['revenue_by_nation']);
+  });
+
+  it('remove: a failed delete is thrown and the cache stays in the list', async () => {
+    const list = app.caches.list;
+    b.answer('delete_cache', { error: { code: 'Conflict', message: 'a refresh of pricing_summary is running' } });
+    await expect(app.caches.remove('pricing_summary')).rejects.toMatchObject({ code: 'Conflict' });
+    expect(app.caches.list).toBe(list);
+    expect(app.caches.list.map((c) => c.status.name)).toEqual(['pricing_summary', 'revenue_by_nation']);
+  });
+
+  it('suggestMonitor: the tables the query reads, or why it does not parse; the list is untouched', async () => {
+    const list = app.caches.list;
+    b.answer('suggest_monitor', ['orders', 'nation'], { error: { code: 'InvalidInput', message: 'the query does not parse' } });
+    expect(await app.caches.suggestMonitor('SELECT * FROM orders JOIN nation USING (n)')).toEqual(['orders', 'nation']);
+    expect(b.calls.at(-1)).toEqual({ method: 'suggest_monitor', params: { query: 'SELECT * FROM orders JOIN nation USING (n)' } });
+    await expect(app.caches.suggestMonitor('SELEC 1')).rejects.toMatchObject({ code: 'InvalidInput' });
+    expect(app.caches.list).toBe(list);
   });
 });
 
