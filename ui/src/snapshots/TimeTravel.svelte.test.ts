@@ -74,7 +74,9 @@ describe('TimeTravel', () => {
     });
     expect(q(target, '[data-testid=travel-banner]')?.textContent).toBe('as of snapshot 37 · 2026-11-22 09:14:03 UTC · 120 rows');
     expect(q(target, '[data-testid=travel-range]')?.textContent).toBe('rows 51–100 of 120');
-    expect(q(target, '[data-testid=travel-schema]')?.textContent?.trim()).toBe('Schema at snapshot 37: o_orderkey BIGINT, o_comment VARCHAR');
+    expect(q(target, '[data-testid=travel-schema]')?.textContent?.trim()).toBe(
+      'Schema at snapshot 37: o_orderkey BIGINT, o_comment VARCHAR',
+    );
     expect(target.querySelectorAll('tbody tr')).toHaveLength(50);
     expect((q(target, '#travel-table') as HTMLSelectElement).value).toBe('main.orders');
     expect((q(target, '#travel-snapshot') as HTMLInputElement).value).toBe('37');

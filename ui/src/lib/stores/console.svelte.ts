@@ -132,6 +132,15 @@ export class ConsoleStore {
     }, 400);
   }
 
+  /**
+   * Pauses or resumes WAL replay on the replica `node` (`pg_wal_replay_pause()` /
+   * `pg_wal_replay_resume()`); the next lag sample shows it. Rejects with the `RpcError`
+   * (`PermissionDenied` without the privilege) and changes nothing then.
+   */
+  async setReplayPaused(node: string, paused: boolean): Promise<void> {
+    await this.backend.rpc(paused ? { method: 'pause_replay', params: { node } } : { method: 'resume_replay', params: { node } });
+  }
+
   /** What the profile's role may do on `node`; null until a probe answered there. */
   privilegesOf(node: string): NodePrivileges['privileges'] {
     return this.privileges.find((p) => p.node === node)?.privileges ?? null;

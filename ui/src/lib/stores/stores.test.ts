@@ -343,3 +343,23 @@ describe('routing', () => {
     expect(app.routing.error).toBeNull();
   });
 });
+
+describe('replay control', () => {
+  it('asks the replica to pause or resume replay, and a refusal rejects with its code', async () => {
+    const b = new ScriptedBackend()
+      .answer('overview', overview())
+      .answer('pause_replay', undefined as never, {
+        error: { code: 'PermissionDenied', message: 'permission denied for function pg_wal_replay_pause' },
+      })
+      .answer('resume_replay', undefined as never);
+    const app = started(b);
+    await settle();
+    await app.setReplayPaused('replica1', true);
+    await app.setReplayPaused('replica1', false);
+    expect(b.calls.filter((c) => c.method.endsWith('_replay')).map((c) => [c.method, c.params])).toEqual([
+      ['pause_replay', { node: 'replica1' }],
+      ['resume_replay', { node: 'replica1' }],
+    ]);
+    await expect(app.setReplayPaused('replica2', true)).rejects.toMatchObject({ code: 'PermissionDenied' });
+  });
+});
