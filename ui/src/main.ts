@@ -8,7 +8,6 @@ import './styles/components.css';
 import { mount } from 'svelte';
 import { createBackend } from './lib/backend';
 import { startRelativeTicker } from './lib/dom';
-import { Store } from './lib/store';
 import { ConsoleStore } from './lib/stores/console.svelte';
 import { initTheme } from './lib/theme';
 import App from './shell/App.svelte';
@@ -18,7 +17,7 @@ const backend = createBackend();
 const app = new ConsoleStore(backend);
 const target = document.getElementById('app')!;
 target.replaceChildren();
-mount(App, { target, props: { app, ctx: { store: new Store(app), backend } } });
+mount(App, { target, props: { app } });
 target.removeAttribute('aria-busy');
 // Relative times drawn by the pages still built by hand (`timeAgo`); components use the clock.
 startRelativeTicker();

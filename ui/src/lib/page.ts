@@ -1,4 +1,4 @@
-// What every page gets and gives back: the store and backend in, an element and a
+// What the hand-built maintenance panel gets and gives back (until it is Svelte): the store and
 // `destroy` (stop listening) out; `update` takes a route change within the same page.
 
 import type { Backend } from './backend';
