@@ -1,16 +1,17 @@
-// Snapshots: lake maintenance (summary, expire, clean up, jobs; maintenance.ts), the lake's
+// Snapshots: lake maintenance (summary, expire, clean up, jobs; Maintenance.svelte), the lake's
 // history newest first (`snapshots {limit, before}`, paged with "Newer" / "Older"), the
 // selected snapshot's per-table changes (`snapshot_changes`), and the time-travel panel. The selection is in the URL (`#/snapshots/37`), so the back
 // button and bookmarks work. A `lake` event with a new current snapshot reloads the first
 // page when the user is on it.
 
+import { mount, unmount } from 'svelte';
 import type { JsonValue, Snapshot, SnapshotChanges, SnapshotPage } from '../lib/bindings';
 import { filterBox, h, replace, setAttr, setText, timeAgo } from '../lib/dom';
 import { errorBox } from '../lib/errors';
 import { count, plural, truncate, utc } from '../lib/format';
 import { Disposer, type PageFactory } from '../lib/page';
 import { href, navigate, type Route } from '../lib/router';
-import { maintenancePanel } from './maintenance';
+import Maintenance from './Maintenance.svelte';
 import { travelPanel } from './travel';
 
 const PAGE_SIZE = 50;
@@ -80,17 +81,23 @@ export const snapshotsPage: PageFactory = (ctx, route) => {
 
   // A finished job changed the history: reload the page shown (a job that expired the
   // selected snapshot also drops the selection, whose changes are gone with it).
-  const maintenance = maintenancePanel(ctx, {
-    jobFinished: (job) => {
-      if (job.state === 'done' && job.kind.kind === 'expire_snapshots') {
-        if (selected !== null && job.kind.versions.includes(selected)) navigate(href('snapshots'), true);
-        // Older pages may be gone: back to the newest.
-        cursors.length = 1;
-      }
-      void load();
+  const maintenanceEl = h('div', { class: 'page-host' });
+  const maintenanceView = mount(Maintenance, {
+    target: maintenanceEl,
+    props: {
+      app: store.app,
+      onJobFinished: (job) => {
+        if (job.state === 'done' && job.kind.kind === 'expire_snapshots') {
+          if (selected !== null && job.kind.versions.includes(selected)) navigate(href('snapshots'), true);
+          // Older pages may be gone: back to the newest.
+          cursors.length = 1;
+        }
+        void load();
+      },
     },
   });
-  d.add(() => maintenance.destroy());
+  const maintenance = { el: maintenanceEl, previewVersions: (ids: number[]) => maintenanceView.previewVersions(ids) };
+  d.add(() => void unmount(maintenanceView));
 
   const total = h('span', { class: 'muted small', dataset: { testid: 'snapshot-total' } });
   const filter = filterBox('Filter this page', 'Filter snapshots on this page');
