@@ -7,7 +7,6 @@ import './styles/components.css';
 
 import { mount } from 'svelte';
 import { createBackend } from './lib/backend';
-import { startRelativeTicker } from './lib/dom';
 import { ConsoleStore } from './lib/stores/console.svelte';
 import { initTheme } from './lib/theme';
 import App from './shell/App.svelte';
@@ -19,6 +18,4 @@ const target = document.getElementById('app')!;
 target.replaceChildren();
 mount(App, { target, props: { app } });
 target.removeAttribute('aria-busy');
-// Relative times drawn by the pages still built by hand (`timeAgo`); components use the clock.
-startRelativeTicker();
 app.start();

@@ -3,7 +3,6 @@ import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CacheDefinition } from '../lib/bindings';
 import { CachesStore } from '../lib/stores/caches.svelte';
-import { Topics } from '../lib/stores/topics';
 import { cache, ScriptedBackend } from '../test/fixtures';
 import CacheForm from './CacheForm.svelte';
 
@@ -12,9 +11,7 @@ let mounted: Record<string, unknown>[] = [];
 function show({ backend, ...props }: { backend: ScriptedBackend } & Record<string, unknown>): HTMLElement {
   const target = document.createElement('div');
   document.body.append(target);
-  mounted.push(
-    mount(CacheForm as never, { target, props: { caches: new CachesStore(backend, new Topics()), ...props } }) as Record<string, unknown>,
-  );
+  mounted.push(mount(CacheForm as never, { target, props: { caches: new CachesStore(backend), ...props } }) as Record<string, unknown>);
   flushSync();
   return target;
 }

@@ -8,17 +8,13 @@
 
 import type { Backend } from '../backend';
 import type { CacheDefinition, CacheSpec, CachesSnapshot, CacheView, RefreshOutcome } from '../bindings';
-import type { Topics } from './topics';
 
 export class CachesStore {
   list = $state.raw<CacheView[]>([]);
   /** Caches with a refresh asked from this window and not answered yet. */
   pending = $state.raw<ReadonlySet<string>>(new Set());
 
-  constructor(
-    private readonly backend: Backend,
-    private readonly topics: Topics,
-  ) {}
+  constructor(private readonly backend: Backend) {}
 
   /** The view of one cache. */
   get(name: string): CacheView | undefined {
@@ -33,7 +29,6 @@ export class CachesStore {
   /** Every cache anew (the `caches` answer or event). */
   replace(list: CacheView[]): void {
     this.list = list;
-    this.topics.emit('caches');
   }
 
   /** Asks for the list now (the watcher's reading may be a few seconds old). */
@@ -63,7 +58,6 @@ export class CachesStore {
   /** A cache deleted here. */
   #forget(name: string): void {
     this.list = this.list.filter((c) => c.status.name !== name);
-    this.topics.emit('caches');
   }
 
   /** Marks refreshes asked from this window as running (or no longer). */
@@ -74,7 +68,6 @@ export class CachesStore {
       else next.delete(n);
     }
     this.pending = next;
-    this.topics.emit('caches');
   }
 
   /**
@@ -145,6 +138,5 @@ export class CachesStore {
 
   #update(name: string, f: (v: CacheView) => CacheView): void {
     this.list = this.list.map((c) => (c.status.name === name ? f(c) : c));
-    this.topics.emit('caches');
   }
 }

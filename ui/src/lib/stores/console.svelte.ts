@@ -10,7 +10,6 @@ import { CachesStore } from './caches.svelte';
 import { JobsStore } from './jobs.svelte';
 import { LagStore } from './lag.svelte';
 import { RoutingStore } from './routing.svelte';
-import { Topics } from './topics';
 
 export type Status = 'loading' | 'ready' | 'no-profile' | 'error';
 
@@ -31,8 +30,6 @@ export class ConsoleStore {
   attention = $state.raw<Attention[]>([]);
   /** What the profile's role may do on each node (`overview`, then `privileges` events). */
   privileges = $state.raw<NodePrivileges[]>([]);
-
-  readonly topics = new Topics();
   readonly lag: LagStore;
   readonly caches: CachesStore;
   readonly jobs: JobsStore;
@@ -44,10 +41,10 @@ export class ConsoleStore {
 
   constructor(readonly backend: Backend) {
     const gen = () => this.#generation;
-    this.lag = new LagStore(this.topics);
-    this.caches = new CachesStore(backend, this.topics);
-    this.jobs = new JobsStore(backend, this.topics, gen);
-    this.routing = new RoutingStore(backend, this.topics, gen);
+    this.lag = new LagStore();
+    this.caches = new CachesStore(backend);
+    this.jobs = new JobsStore(backend, gen);
+    this.routing = new RoutingStore(backend, gen);
   }
 
   /** Subscribes to events and loads everything; returns the function that stops the events. */
@@ -62,7 +59,6 @@ export class ConsoleStore {
     const gen = ++this.#generation;
     this.status = 'loading';
     this.loadError = null;
-    this.topics.emit('status');
     try {
       const ov = await this.backend.rpc({ method: 'overview' });
       if (gen !== this.#generation) return;
@@ -81,7 +77,6 @@ export class ConsoleStore {
       this.status = err.code === 'NotFound' ? 'no-profile' : 'error';
       this.loadError = err;
     }
-    for (const t of ['status', 'lag', 'caches', 'lake', 'attention', 'privileges'] as const) this.topics.emit(t);
     void this.loadProfiles();
     if (this.status === 'ready') {
       void this.#loadHistory(gen);
@@ -101,7 +96,6 @@ export class ConsoleStore {
   /** The open and recent profiles, as an answer (`save_profile`, `open_profile`) gave them. */
   setProfiles(list: ProfileList): void {
     this.profiles = list;
-    this.topics.emit('profiles');
   }
 
   /** Opens the profile at `path` and loads the console on it; rejects with the `RpcError`. */
@@ -124,7 +118,6 @@ export class ConsoleStore {
           if (gen !== this.#generation) return;
           this.attention = ov.attention;
           this.profile = ov.profile;
-          this.topics.emit('attention');
         })
         .catch(() => {
           /* the next change asks again */
@@ -171,7 +164,6 @@ export class ConsoleStore {
         break;
       case 'lake':
         this.lake = e.data;
-        this.topics.emit('lake');
         this.refreshAttention();
         break;
       case 'job':
@@ -183,11 +175,9 @@ export class ConsoleStore {
       case 'attention':
         // Recomputed by the backend every lag tick: lag values and countdowns stay live.
         this.attention = e.data;
-        this.topics.emit('attention');
         break;
       case 'privileges':
         this.privileges = e.data;
-        this.topics.emit('privileges');
         break;
       case 'profile_opened':
         this.#reset();

@@ -6,7 +6,6 @@
 
 import type { Backend } from '../backend';
 import type { Job } from '../bindings';
-import type { Topics } from './topics';
 
 /** Of two copies of the same job, the one further along (running < done / failed). */
 export function newerJob(a: Job | undefined, b: Job): Job {
@@ -20,7 +19,6 @@ export class JobsStore {
 
   constructor(
     private readonly backend: Backend,
-    private readonly topics: Topics,
     /** The console's load generation: answers to an older one are dropped. */
     private readonly generation: () => number,
     private readonly watchMs = 10_000,
@@ -41,7 +39,6 @@ export class JobsStore {
       for (const j of known.values()) if (!merged.some((x) => x.id === j.id)) merged.push(j);
       merged.sort((a, b) => b.id - a.id);
       this.list = merged;
-      this.topics.emit('jobs');
     } catch (e) {
       console.warn('jobs failed', e);
     }
@@ -53,7 +50,6 @@ export class JobsStore {
     const i = this.list.findIndex((j) => j.id === job.id);
     if (i >= 0) this.list = this.list.map((j, k) => (k === i ? newerJob(j, job) : j));
     else this.list = [...this.list, job].sort((a, b) => b.id - a.id);
-    this.topics.emit('jobs');
     this.#watch();
   }
 

@@ -7,7 +7,6 @@
 import type { RpcError } from '../backend';
 import type { LagHistory, LagSample, Thresholds } from '../bindings';
 import { LagTimeline } from '../timeline';
-import type { Topics } from './topics';
 
 export class LagStore {
   /** The newest sample (`overview`, then a `lag` event a second). */
@@ -21,10 +20,7 @@ export class LagStore {
   version = $state(0);
   historyVersion = $state(0);
 
-  constructor(
-    private readonly topics: Topics,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly now: () => number = Date.now) {}
 
   /** Takes a sample if it is newer than the last one; returns whether it did. */
   record(s: LagSample): boolean {
@@ -33,7 +29,6 @@ export class LagStore {
     this.receivedAt = this.now();
     this.timeline.push(s);
     this.version++;
-    this.topics.emit('lag');
     return true;
   }
 
@@ -48,13 +43,11 @@ export class LagStore {
     this.historyError = null;
     this.version++;
     this.historyVersion++;
-    this.topics.emit('history');
   }
 
   historyFailed(e: RpcError): void {
     this.historyError = e;
     this.historyVersion++;
-    this.topics.emit('history');
   }
 
   /** Forgets everything (another profile was opened). */

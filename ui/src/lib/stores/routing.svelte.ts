@@ -3,7 +3,6 @@
 
 import { type Backend, RpcError } from '../backend';
 import type { NodeRouting, RoutingStats } from '../bindings';
-import type { Topics } from './topics';
 
 export class RoutingStore {
   stats = $state.raw<RoutingStats | null>(null);
@@ -12,7 +11,6 @@ export class RoutingStore {
 
   constructor(
     private readonly backend: Backend,
-    private readonly topics: Topics,
     private readonly generation: () => number,
   ) {}
 
@@ -33,14 +31,12 @@ export class RoutingStore {
       if (gen !== this.generation()) return;
       if (!this.stats) this.error = RpcError.from(e);
     }
-    this.topics.emit('routing');
   }
 
   /** A `routing` event. */
   record(r: RoutingStats): void {
     this.stats = r;
     this.error = null;
-    this.topics.emit('routing');
   }
 
   reset(): void {
