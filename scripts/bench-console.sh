@@ -92,10 +92,10 @@ sandbox_down() {
 if wants bundle; then
   bash "$root/scripts/bench-bundle.sh"
 fi
-[ -f "$root/ui/dist/index.html" ] || { echo "no ui/dist (build it: make ui)" >&2; exit 2; }
 
 # Lag change → UI delay, in web mode.
 if wants lag; then
+  [ -f "$root/ui/dist/index.html" ] || { echo "no ui/dist (build it: make ui)" >&2; exit 2; }
   [ -d "$root/tests/web/node_modules/playwright-core" ] || (cd "$root/tests/web" && npm ci --no-audit --no-fund --loglevel=error)
   dir=/tmp/skein-bench-web-$$
   sandboxes+=("$dir")
