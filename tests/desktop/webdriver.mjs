@@ -171,11 +171,14 @@ function appTreeRss(driverPid, appName) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // The kernel's name is cut at 15 characters (WebKitNetworkPr); argv[0] is not.
+      const argv0 = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
+      const name = argv0 ? path.basename(argv0) : comm;
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
       const rss = Number((status.match(/VmRSS:\s+(\d+)/) || [0, 0])[1]) / 1024;
-      info.set(Number(entry), { name, rss });
+      info.set(Number(entry), { comm, name, rss });
       if (!children.has(ppid)) children.set(ppid, []);
       children.get(ppid).push(Number(entry));
     } catch {
@@ -193,7 +196,7 @@ function appTreeRss(driverPid, appName) {
     }
     return out;
   };
-  const app = descendants(Number(driverPid)).find((pid) => info.get(pid).name === appName.slice(0, 15));
+  const app = descendants(Number(driverPid)).find((pid) => info.get(pid).comm === appName.slice(0, 15));
   if (app === undefined) return null;
   const byName = {};
   for (const pid of [app, ...descendants(app)]) {
