@@ -72,17 +72,25 @@ if wants start || wants memory; then need "$desktop"; fi
 
 port_of() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([n["port"] for n in d["nodes"] if n["name"]==sys.argv[2]][0])' "$1" "$2"; }
 
-# Whatever this run started, stopped on any exit.
+# Whatever this run started, stopped on any exit. What the sandboxes and npm say goes to
+# $setup_log, shown when the run stops on an error.
 serve_pid=""
 sandboxes=()
+setup_log=$(mktemp -t skein-bench-setup.XXXXXX.log)
 cleanup() {
+  local status=$? d
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null || true
-  local d
-  for d in "${sandboxes[@]}"; do "$skein" sandbox down --dir "$d" >/dev/null 2>&1 || true; done
+  for d in "${sandboxes[@]}"; do "$skein" sandbox down --dir "$d" >>"$setup_log" 2>&1 || true; done
+  if [ "$status" != 0 ]; then
+    echo "--- sandbox and npm output (last 40 lines of $setup_log) ---" >&2
+    tail -n 40 "$setup_log" >&2
+  else
+    rm -f "$setup_log"
+  fi
 }
 trap cleanup EXIT
 sandbox_down() {
-  "$skein" sandbox down --dir "$1" >/dev/null
+  "$skein" sandbox down --dir "$1" >>"$setup_log" 2>&1
   local d keep=()
   for d in "${sandboxes[@]}"; do [ "$d" = "$1" ] || keep+=("$d"); done
   sandboxes=("${keep[@]}")
@@ -96,10 +104,10 @@ fi
 # Lag change → UI delay, in web mode.
 if wants lag; then
   [ -f "$root/ui/dist/index.html" ] || { echo "no ui/dist (build it: make ui)" >&2; exit 2; }
-  [ -d "$root/tests/web/node_modules/playwright-core" ] || (cd "$root/tests/web" && npm ci --no-audit --no-fund --loglevel=error)
+  [ -d "$root/tests/web/node_modules/playwright-core" ] || (cd "$root/tests/web" && npm ci --no-audit --no-fund --loglevel=error >>"$setup_log" 2>&1)
   dir=/tmp/skein-bench-web-$$
   sandboxes+=("$dir")
-  "$skein" sandbox up --dir "$dir" --scale 0.01 --json >"$dir.json"
+  "$skein" sandbox up --dir "$dir" --scale 0.01 --json >"$dir.json" 2>>"$setup_log"
   token="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   SKEIN_CONFIG_DIR="$dir/config" "$skein" serve --profile "$dir/profile.toml" --bind 127.0.0.1:0 \
     --token "$token" --ui-dir "$root/ui/dist" >"$dir/serve.log" 2>&1 &
@@ -119,7 +127,7 @@ fi
 if wants start; then
   dir=/tmp/skein-bench-desktop-$$
   sandboxes+=("$dir")
-  "$skein" sandbox up --dir "$dir" --scale 0.01 >/dev/null
+  "$skein" sandbox up --dir "$dir" --scale 0.01 >>"$setup_log" 2>&1
   times=()
   for _ in 1 2 3; do
     line="$(SKEIN_DESKTOP_PROFILE="$dir/profile.toml" bash "$root/tests/desktop/run.sh" 2>&1 | grep -o 'overview rendered in [0-9]* ms' || true)"
@@ -141,7 +149,11 @@ if wants memory; then
   missing=0
   # A line of webdriver.mjs "desktop: RSS <label>: <MB> MB (<by process>)" as "<MB> <by process>".
   rss_of() { sed -n "s/^desktop: RSS $1: \([0-9]*\) MB (\(.*\))\$/\1 \2/p" "$log" | tail -n 1; }
-  why() { grep -m1 FAILED "$log" || echo "no such line in the runs' output, $log"; }
+  why() {
+    local failed
+    failed="$(grep FAILED "$log" | tail -n 1 || true)"
+    echo "${failed:-no such line in the output} (output kept in $log)"
+  }
 
   SKEIN_DESKTOP_NO_PROFILE=1 SKEIN_DESKTOP_SETTLE_MS=5000 SKEIN_DESKTOP_SCREENSHOT=/tmp/skein-bench-empty.png \
     bash "$root/tests/desktop/run.sh" >"$log" 2>&1 || true
@@ -157,7 +169,7 @@ if wants memory; then
 
   dir=/tmp/skein-bench-16-$$
   sandboxes+=("$dir")
-  "$skein" sandbox up --dir "$dir" --replicas 16 --scale 0.01 --no-caches >/dev/null
+  "$skein" sandbox up --dir "$dir" --replicas 16 --scale 0.01 --no-caches >>"$setup_log" 2>&1
   echo "(holding #/replicas for $minutes min…)" >&2
   SKEIN_DESKTOP_PROFILE="$dir/profile.toml" SKEIN_DESKTOP_HOLD_MINUTES="$minutes" SKEIN_DESKTOP_TIMEOUT_MS=120000 \
     SKEIN_DESKTOP_SCREENSHOT=/tmp/skein-bench-16.png bash "$root/tests/desktop/run.sh" >>"$log" 2>&1 || true
@@ -167,7 +179,9 @@ if wants memory; then
     if [ -n "$base_mb" ]; then printf '; baseline + %d MB (target ≤ +100 MB)' $(($1 - base_mb)); fi
   }
   shown_at() {
-    sed -n "s/^desktop: #\/replicas shows \([0-9]*\) replicas $1\$/\1/p" "$log" | tail -n 1
+    local k
+    k="$(sed -n "s/^desktop: #\/replicas shows \([0-9]*\) replicas $1\$/\1/p" "$log" | tail -n 1)"
+    echo "${k:-?}"
   }
   marks=("30 s")
   if [ "$minutes" -gt 10 ]; then marks+=("10 min"); fi
@@ -180,8 +194,8 @@ if wants memory; then
       missing=1; echo "desktop RSS 16 replicas, #/replicas at $mark: not measured: $(why)"
     fi
   done
-  per_minute="$(sed -n 's/^desktop: RSS at \([0-9]*\) min on #\/replicas: \([0-9]*\) MB .*/\1:\2/p' "$log" | tr '\n' ' ')"
-  echo "desktop RSS per minute on #/replicas (MB): ${per_minute% }"
+  per_minute="$(sed -n 's/^desktop: RSS at \([0-9]*\) min on #\/replicas: \([0-9]*\) MB .*/\1:\2/p' "$log" | paste -sd ' ')"
+  echo "desktop RSS per minute on #/replicas (MB): ${per_minute:-none}"
   if [ "$minutes" -gt 10 ]; then
     m10="$(rss_of 'at 10 min on #\/replicas')"
     end="$(rss_of "at $minutes min on #\/replicas")"
