@@ -1,61 +1,212 @@
 #!/usr/bin/env bash
-# Console benchmarks: prints figures, asserts nothing.
-#   1. the delay from a lag change on a replica to its appearance in the web UI (p50/p95, s);
-#   2. desktop app start to the first rendered Overview (ms, median of 3);
-#   3. RSS of the desktop process tree (app + WebKit processes) after BENCH_MINUTES (default 10)
-#      on a 16-replica sandbox, with the Replicas page open and the history filling.
-# Each part starts its own sandbox and stops it afterwards.
+# Console benchmarks: print figures measured in this run and assert nothing. Where a target is
+# named, it is printed beside the figure for the reader; no figure makes the script fail.
+#
+#   scripts/bench-console.sh
+#
+# Environment:
+#   BENCH_PARTS    which parts run, in this order (default "bundle lag start memory")
+#   BENCH_MINUTES  how long the memory part holds the Replicas page (default 10)
+#   BENCH_LONG     1: the 60-minute memory run (BENCH_MINUTES=60)
+#   BENCH_TRIALS   lag trials (default 20)
+#   BENCH_BEFORE   the commit the bundle is compared with (default: the last commit of the
+#                  hand-built DOM UI, bd85734ec6bb)
+# Each part that needs a sandbox starts its own and stops it afterwards.
+#
+# Output, one line per figure (B = bytes, MB = 2^20 bytes):
+#
+# bundle (scripts/bench-bundle.sh: BENCH_BEFORE's ui/ built in a temporary git worktree, this
+# clone's ui/ built into ui/dist; every dist/assets/*.js and *.css compressed on its own with
+# `gzip -9 -c FILE | wc -c`, summed):
+#   ui bundle before (<commit>): JS <raw> B, gzip <gz> B (<n> files); CSS <raw> B, gzip <gz> B (<n> files)
+#   ui bundle after (<commit>):  the same for this clone's ui/
+#   ui bundle gzip after/before: JS <ratio>, CSS <ratio>, JS+CSS <ratio> (gzip -9 per file, summed)
+#
+# lag (tests/web/bench-lag.mjs, web mode in Chromium against `skein serve` on ui/dist): WAL
+# replay paused on replica1, a write committed on the primary, the delay until the Overview's
+# replica1 badge shows a non-zero byte lag; the replica samples once a second:
+#   lag change → UI: p50 <s> s, p95 <s> s, max <s> s (<n> trials, 1 s sampling)
+#
+# start (tests/desktop/run.sh, three runs): from the WebDriver session request to the first
+# poll that saw the Overview's replica1 and replica2 each with a state word:
+#   desktop start → Overview rendered: median <ms> ms (runs: <ms> <ms> <ms> ms)
+#
+# memory (tests/desktop/run.sh): resident memory (VmRSS) of the desktop process tree — the
+# skein-desktop process and every process under it (WebKitWebProcess, WebKitNetworkProcess) —
+# summed by process name, then in total. RSS counts pages shared between processes once per
+# process. The app in the shared target dir embeds the ui/dist it was built with.
+#   desktop RSS empty window (no profile open): <MB> MB (skein-desktop <MB> MB, WebKit… <MB> MB, …)
+#       the baseline: the app started with no profile, measured 5 s after its first-run
+#       profile picker appeared
+#   desktop RSS 16 replicas, #/replicas at 30 s: <MB> MB (by process); baseline + <MB> MB (target ≤ +100 MB)
+#   desktop RSS 16 replicas, #/replicas at 10 min: … (when BENCH_MINUTES > 10)
+#   desktop RSS 16 replicas, #/replicas at <N> min: …
+#       a 16-replica sandbox (no caches), the Overview rendered, then #/replicas kept open and
+#       sampled 30 s after it opened and at every whole minute; N = BENCH_MINUTES
+#   desktop RSS per minute on #/replicas (MB): 1:<MB> 2:<MB> … N:<MB>
+#   desktop RSS growth from minute 10 to minute <N>: <±MB> MB (target < 20 MB)
+#       or "n/a (…)" when BENCH_MINUTES ≤ 10
+#   desktop #/replicas showed <k> replicas at 30 s, <k> at <N> min
+#       distinct replica names in the page's text, a check that the page was drawn
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${CARGO_TARGET_DIR:=$HOME/.cache/skein-target}"
 export CARGO_TARGET_DIR
 skein="$CARGO_TARGET_DIR/debug/skein"
 desktop="$CARGO_TARGET_DIR/debug/skein-desktop"
+parts="${BENCH_PARTS:-bundle lag start memory}"
 minutes="${BENCH_MINUTES:-10}"
-[ -d "$root/tests/web/node_modules/playwright-core" ] || (cd "$root/tests/web" && npm ci --no-audit --no-fund --loglevel=error)
+[ "${BENCH_LONG:-0}" = 1 ] && minutes=60
+case $minutes in
+  '' | *[!0-9]* | 0) echo "BENCH_MINUTES must be a whole number of minutes above 0, not '$minutes'" >&2; exit 2 ;;
+esac
+for part in $parts; do
+  case $part in bundle | lag | start | memory) ;; *)
+    echo "BENCH_PARTS: unknown part '$part' (the parts: bundle lag start memory)" >&2; exit 2 ;;
+  esac
+done
+wants() { [[ " $parts " == *" $1 "* ]]; }
+need() { [ -x "$1" ] || { echo "no binary at $1 (build it: make build)" >&2; exit 2; }; }
+if wants lag || wants start || wants memory; then need "$skein"; fi
+if wants start || wants memory; then need "$desktop"; fi
 
 port_of() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([n["port"] for n in d["nodes"] if n["name"]==sys.argv[2]][0])' "$1" "$2"; }
 
-# 1. Lag change → UI delay, in web mode.
-dir=/tmp/skein-bench-web-$$
+# Whatever this run started, stopped on any exit. What the sandboxes and npm say goes to
+# $setup_log, shown when the run stops on an error.
 serve_pid=""
+sandboxes=()
+setup_log=$(mktemp -t skein-bench-setup.XXXXXX.log)
 cleanup() {
+  local status=$? d
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null || true
-  "$skein" sandbox down --dir "$dir" >/dev/null 2>&1 || true
+  for d in "${sandboxes[@]}"; do "$skein" sandbox down --dir "$d" >>"$setup_log" 2>&1 || true; done
+  if [ "$status" != 0 ]; then
+    echo "--- sandbox and npm output (last 40 lines of $setup_log) ---" >&2
+    tail -n 40 "$setup_log" >&2
+  else
+    rm -f "$setup_log"
+  fi
 }
 trap cleanup EXIT
-"$skein" sandbox up --dir "$dir" --scale 0.01 --json >"$dir.json"
-token="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-SKEIN_CONFIG_DIR="$dir/config" "$skein" serve --profile "$dir/profile.toml" --bind 127.0.0.1:0 \
-  --token "$token" --ui-dir "$root/ui/dist" >"$dir/serve.log" 2>&1 &
-serve_pid=$!
-for _ in $(seq 1 100); do grep -q http "$dir/serve.log" && break; sleep 0.1; done
-SKEIN_URL="$(grep -o 'http://[^ ]*' "$dir/serve.log" | head -1)" \
-PGPASSFILE="$dir/pgpass" PRIMARY_PORT="$(port_of "$dir.json" primary)" REPLICA1_PORT="$(port_of "$dir.json" replica1)" \
-  node "$root/tests/web/bench-lag.mjs"
-cleanup
-serve_pid=""
-rm -f "$dir.json"
+sandbox_down() {
+  "$skein" sandbox down --dir "$1" >>"$setup_log" 2>&1
+  local d keep=()
+  for d in "${sandboxes[@]}"; do [ "$d" = "$1" ] || keep+=("$d"); done
+  sandboxes=("${keep[@]}")
+}
 
-# 2. Desktop start → first rendered Overview.
-dir=/tmp/skein-bench-desktop-$$
-"$skein" sandbox up --dir "$dir" --scale 0.01 >/dev/null
-times=()
-for i in 1 2 3; do
-  line="$(SKEIN_DESKTOP_PROFILE="$dir/profile.toml" bash "$root/tests/desktop/run.sh" 2>&1 | grep -o 'overview rendered in [0-9]* ms' || true)"
-  [ -n "$line" ] && times+=("$(echo "$line" | grep -o '[0-9]*' | head -1)")
-done
-if [ "${#times[@]}" -gt 0 ]; then
-  median="$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
-  echo "desktop start → Overview rendered: median ${median} ms (runs: ${times[*]} ms)"
-else
-  echo "desktop start → Overview rendered: no run succeeded (see tests/desktop/run.sh)"
+# Bundle size before and after; also builds the ui/dist the lag part serves.
+if wants bundle; then
+  bash "$root/scripts/bench-bundle.sh"
 fi
-"$skein" sandbox down --dir "$dir" >/dev/null
 
-# 3. RSS after $minutes minutes with 16 replicas.
-dir=/tmp/skein-bench-16-$$
-"$skein" sandbox up --dir "$dir" --replicas 16 --scale 0.01 --no-caches >/dev/null
-SKEIN_DESKTOP_PROFILE="$dir/profile.toml" SKEIN_DESKTOP_HOLD_MINUTES="$minutes" SKEIN_DESKTOP_TIMEOUT_MS=120000 \
-  SKEIN_DESKTOP_SCREENSHOT="/tmp/skein-bench-16.png" bash "$root/tests/desktop/run.sh" | grep -E 'RSS|rendered|FAILED' || true
-"$skein" sandbox down --dir "$dir" >/dev/null
+# Lag change → UI delay, in web mode.
+if wants lag; then
+  [ -f "$root/ui/dist/index.html" ] || { echo "no ui/dist (build it: make ui)" >&2; exit 2; }
+  [ -d "$root/tests/web/node_modules/playwright-core" ] || (cd "$root/tests/web" && npm ci --no-audit --no-fund --loglevel=error >>"$setup_log" 2>&1)
+  dir=/tmp/skein-bench-web-$$
+  sandboxes+=("$dir")
+  "$skein" sandbox up --dir "$dir" --scale 0.01 --json >"$dir.json" 2>>"$setup_log"
+  token="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  SKEIN_CONFIG_DIR="$dir/config" "$skein" serve --profile "$dir/profile.toml" --bind 127.0.0.1:0 \
+    --token "$token" --ui-dir "$root/ui/dist" >"$dir/serve.log" 2>&1 &
+  serve_pid=$!
+  for _ in $(seq 1 100); do grep -q http "$dir/serve.log" && break; sleep 0.1; done
+  SKEIN_URL="$(grep -o 'http://[^ ]*' "$dir/serve.log" | head -1)" \
+  PGPASSFILE="$dir/pgpass" PRIMARY_PORT="$(port_of "$dir.json" primary)" REPLICA1_PORT="$(port_of "$dir.json" replica1)" \
+    node "$root/tests/web/bench-lag.mjs"
+  kill "$serve_pid" 2>/dev/null || true
+  wait "$serve_pid" 2>/dev/null || true
+  serve_pid=""
+  sandbox_down "$dir"
+  rm -f "$dir.json"
+fi
+
+# Desktop start → first rendered Overview.
+if wants start; then
+  dir=/tmp/skein-bench-desktop-$$
+  sandboxes+=("$dir")
+  "$skein" sandbox up --dir "$dir" --scale 0.01 >>"$setup_log" 2>&1
+  times=()
+  for _ in 1 2 3; do
+    line="$(SKEIN_DESKTOP_PROFILE="$dir/profile.toml" bash "$root/tests/desktop/run.sh" 2>&1 | grep -o 'overview rendered in [0-9]* ms' || true)"
+    [ -n "$line" ] && times+=("$(echo "$line" | grep -o '[0-9]*' | head -1)")
+  done
+  if [ "${#times[@]}" -gt 0 ]; then
+    median="$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+    echo "desktop start → Overview rendered: median ${median} ms (runs: ${times[*]} ms)"
+  else
+    echo "desktop start → Overview rendered: no run succeeded (see tests/desktop/run.sh)"
+  fi
+  sandbox_down "$dir"
+fi
+
+# Desktop memory: the empty window, then 16 replicas on the Replicas page for $minutes minutes.
+if wants memory; then
+  # The runs' output stays in $log when a figure is missing.
+  log=$(mktemp -t skein-bench-memory.XXXXXX.log)
+  missing=0
+  # A line of webdriver.mjs "desktop: RSS <label>: <MB> MB (<by process>)" as "<MB> <by process>".
+  rss_of() { sed -n "s/^desktop: RSS $1: \([0-9]*\) MB (\(.*\))\$/\1 \2/p" "$log" | tail -n 1; }
+  why() {
+    local failed
+    failed="$(grep FAILED "$log" | tail -n 1 || true)"
+    echo "${failed:-no such line in the output} (output kept in $log)"
+  }
+
+  SKEIN_DESKTOP_NO_PROFILE=1 SKEIN_DESKTOP_SETTLE_MS=5000 SKEIN_DESKTOP_SCREENSHOT=/tmp/skein-bench-empty.png \
+    bash "$root/tests/desktop/run.sh" >"$log" 2>&1 || true
+  echo "--- 16 replicas ---" >>"$log"
+  base="$(rss_of 'empty window (no profile open)')"
+  if [ -n "$base" ]; then
+    base_mb=${base%% *}
+    echo "desktop RSS empty window (no profile open): ${base_mb} MB (${base#* })"
+  else
+    base_mb=""
+    missing=1; echo "desktop RSS empty window (no profile open): not measured: $(why)"
+  fi
+
+  dir=/tmp/skein-bench-16-$$
+  sandboxes+=("$dir")
+  "$skein" sandbox up --dir "$dir" --replicas 16 --scale 0.01 --no-caches >>"$setup_log" 2>&1
+  echo "(holding #/replicas for $minutes min…)" >&2
+  SKEIN_DESKTOP_PROFILE="$dir/profile.toml" SKEIN_DESKTOP_HOLD_MINUTES="$minutes" SKEIN_DESKTOP_TIMEOUT_MS=120000 \
+    SKEIN_DESKTOP_SCREENSHOT=/tmp/skein-bench-16.png bash "$root/tests/desktop/run.sh" >>"$log" 2>&1 || true
+  sandbox_down "$dir"
+
+  against() { # total MB → "; baseline + <d> MB (target ≤ +100 MB)"
+    if [ -n "$base_mb" ]; then printf '; baseline + %d MB (target ≤ +100 MB)' $(($1 - base_mb)); fi
+  }
+  shown_at() {
+    local k
+    k="$(sed -n "s/^desktop: #\/replicas shows \([0-9]*\) replicas $1\$/\1/p" "$log" | tail -n 1)"
+    echo "${k:-?}"
+  }
+  marks=("30 s")
+  if [ "$minutes" -gt 10 ]; then marks+=("10 min"); fi
+  marks+=("$minutes min")
+  for mark in "${marks[@]}"; do
+    got="$(rss_of "at $mark on #\/replicas")"
+    if [ -n "$got" ]; then
+      echo "desktop RSS 16 replicas, #/replicas at $mark: ${got%% *} MB (${got#* })$(against "${got%% *}")"
+    else
+      missing=1; echo "desktop RSS 16 replicas, #/replicas at $mark: not measured: $(why)"
+    fi
+  done
+  per_minute="$(sed -n 's/^desktop: RSS at \([0-9]*\) min on #\/replicas: \([0-9]*\) MB .*/\1:\2/p' "$log" | paste -sd ' ')"
+  echo "desktop RSS per minute on #/replicas (MB): ${per_minute:-none}"
+  if [ "$minutes" -gt 10 ]; then
+    m10="$(rss_of 'at 10 min on #\/replicas')"
+    end="$(rss_of "at $minutes min on #\/replicas")"
+    if [ -n "$m10" ] && [ -n "$end" ]; then
+      printf 'desktop RSS growth from minute 10 to minute %d: %+d MB (target < 20 MB)\n' "$minutes" $((${end%% *} - ${m10%% *}))
+    else
+      missing=1; echo "desktop RSS growth from minute 10 to minute $minutes: not measured: $(why)"
+    fi
+  else
+    echo "desktop RSS growth from minute 10: n/a (BENCH_MINUTES=$minutes; BENCH_LONG=1 holds 60 min)"
+  fi
+  echo "desktop #/replicas showed $(shown_at 'at 30 s') replicas at 30 s, $(shown_at "at $minutes min") at $minutes min"
+  if [ "$missing" = 0 ]; then rm -f "$log"; fi
+fi

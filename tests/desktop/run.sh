@@ -21,7 +21,11 @@
 #   SKEIN_DESKTOP_TIMEOUT_MS    how long to wait for the Overview (default 60000)
 #   SKEIN_DESKTOP_SETTLE_MS     wait after the first render before the screenshot (default 2000)
 #   SKEIN_DESKTOP_HOLD_MINUTES  keep the app open that long on #/SKEIN_DESKTOP_HOLD_ROUTE
-#                               (default replicas) and print its memory (benchmark; default 0)
+#                               (default replicas) and print its memory 30 s in and at every
+#                               whole minute (benchmark; default 0)
+#   SKEIN_DESKTOP_NO_PROFILE    1: start the app with no profile (no sandbox, SKEIN_PROFILE
+#                               unset), wait for the first-run profile picker instead of the
+#                               Overview and print the empty window's memory (benchmark)
 #   TAURI_DRIVER                tauri-driver (default: on PATH, else ~/.cargo/bin/tauri-driver)
 #   WEBKIT_WEBDRIVER            the native driver (default /usr/bin/WebKitWebDriver)
 set -euo pipefail
@@ -43,6 +47,11 @@ if [ -z "${SKEIN_DESKTOP_IN_XVFB:-}" ]; then
   command -v xvfb-run >/dev/null || die "xvfb-run is missing (apt-get install xvfb)"
   command -v node >/dev/null || die "node is missing"
   profile=${SKEIN_DESKTOP_PROFILE:-}
+  if [ "${SKEIN_DESKTOP_NO_PROFILE:-0}" = 1 ]; then
+    unset SKEIN_PROFILE
+    export SKEIN_DESKTOP_IN_XVFB=1
+    exec xvfb-run -a -s "-screen 0 1920x1080x24" bash "${BASH_SOURCE[0]}" "$shot"
+  fi
   if [ -z "$profile" ]; then
     [ -x "$skein" ] || die "no skein CLI at $skein (build it: cargo build -p skein-cli)"
     profile=$("$skein" sandbox up --reuse --scale 0.01 | tail -n 1) || die "the sandbox did not start"
@@ -98,11 +107,16 @@ trap cleanup EXIT
 "$driver" --port "$port" --native-port "$native_port" --native-driver "$native" >"$log" 2>&1 &
 driver_pid=$!
 
+if [ "${SKEIN_DESKTOP_NO_PROFILE:-0}" = 1 ]; then
+  target=(--no-profile 1)
+else
+  target=(--profile "$SKEIN_DESKTOP_PROFILE")
+fi
 node "$here/webdriver.mjs" \
   --port "$port" \
   --driver-pid "$driver_pid" \
   --app "$app" \
-  --profile "$SKEIN_DESKTOP_PROFILE" \
+  "${target[@]}" \
   --screenshot "$shot" \
   --timeout-ms "${SKEIN_DESKTOP_TIMEOUT_MS:-60000}" \
   --settle-ms "${SKEIN_DESKTOP_SETTLE_MS:-2000}" \

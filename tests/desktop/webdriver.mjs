@@ -9,8 +9,16 @@
 // Usage: node webdriver.mjs --port N --app BIN --profile FILE --screenshot PNG
 //          [--driver-pid PID] [--timeout-ms 60000] [--settle-ms 2000]
 //          [--replicas replica1,replica2] [--hold-route replicas --hold-minutes 10]
+//        node webdriver.mjs --port N --app BIN --screenshot PNG --no-profile 1 [--driver-pid PID]
 // With --hold-minutes, the app is kept open on #/<hold-route> that long after the Overview
-// rendered and the memory of its process tree is printed (the console benchmark uses it).
+// rendered, and the resident memory of its process tree (the app and WebKit's processes,
+// by process name) is printed 30 s after the route opened and at every whole minute after
+// it, as `desktop: RSS at 30 s on #/replicas: N MB (name N MB, …)` and
+// `desktop: RSS at K min on #/replicas: …` (the console benchmark uses it).
+// With --no-profile, the app starts with no profile and the check waits for the first-run
+// profile picker ("No profile open") instead of the Overview; after --settle-ms it prints
+// `desktop: RSS empty window (no profile open): N MB (…)` and
+// `desktop: profile picker rendered in N ms`.
 // Prints `desktop: overview rendered in N ms` and exits 0, or prints `desktop: FAILED …`
 // and exits 1.
 
@@ -21,17 +29,28 @@ import path from 'node:path';
 const STATE_WORDS = ['streaming', 'catching up', 'paused', 'disconnected', 'down'];
 
 function parseArgs(argv) {
-  const opts = { timeoutMs: 60000, settleMs: 2000, replicas: 'replica1,replica2', holdMinutes: 0, holdRoute: 'replicas' };
+  const opts = {
+    timeoutMs: 60000,
+    settleMs: 2000,
+    replicas: 'replica1,replica2',
+    holdMinutes: 0,
+    holdRoute: 'replicas',
+    noProfile: '0',
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
     opts[key] = argv[i + 1];
   }
-  for (const k of ['port', 'app', 'profile', 'screenshot']) {
+  opts.noProfile = opts.noProfile === '1' || opts.noProfile === 'true';
+  for (const k of ['port', 'app', 'screenshot', ...(opts.noProfile ? [] : ['profile'])]) {
     if (!opts[k]) fail(`missing --${k}`);
   }
   opts.timeoutMs = Number(opts.timeoutMs);
   opts.settleMs = Number(opts.settleMs);
   opts.holdMinutes = Number(opts.holdMinutes);
+  if (!Number.isInteger(opts.holdMinutes) || opts.holdMinutes < 0) {
+    fail(`--hold-minutes must be a whole number of minutes (0 or more), not ${JSON.stringify(opts.holdMinutes)}`);
+  }
   opts.replicas = opts.replicas.split(',').filter(Boolean);
   return opts;
 }
@@ -152,11 +171,14 @@ function appTreeRss(driverPid, appName) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // The kernel's name is cut at 15 characters (WebKitNetworkPr); argv[0] is not.
+      const argv0 = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
+      const name = argv0 ? path.basename(argv0) : comm;
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
       const rss = Number((status.match(/VmRSS:\s+(\d+)/) || [0, 0])[1]) / 1024;
-      info.set(Number(entry), { name, rss });
+      info.set(Number(entry), { comm, name, rss });
       if (!children.has(ppid)) children.set(ppid, []);
       children.get(ppid).push(Number(entry));
     } catch {
@@ -174,7 +196,7 @@ function appTreeRss(driverPid, appName) {
     }
     return out;
   };
-  const app = descendants(Number(driverPid)).find((pid) => info.get(pid).name === appName.slice(0, 15));
+  const app = descendants(Number(driverPid)).find((pid) => info.get(pid).comm === appName.slice(0, 15));
   if (app === undefined) return null;
   const byName = {};
   for (const pid of [app, ...descendants(app)]) {
@@ -183,6 +205,27 @@ function appTreeRss(driverPid, appName) {
   }
   return byName;
 }
+
+/** One memory line: the tree's total and each process name's share, in MB. */
+function reportRss(label, tree) {
+  if (!tree) {
+    console.log(`desktop: RSS ${label}: the app process was not found`);
+    return;
+  }
+  const total = Object.values(tree).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(tree)
+    .map(([n, mb]) => `${n} ${mb.toFixed(0)} MB`)
+    .join(', ');
+  console.log(`desktop: RSS ${label}: ${total.toFixed(0)} MB (${parts})`);
+}
+
+// Runs in the page: the first-run profile picker is shown.
+const PICKER_SHOWN = `return { shown: !!document.body && (document.body.innerText || '').includes('No profile open'),
+  title: document.title, text: document.body ? (document.body.innerText || '').slice(0, 1500) : '' };`;
+
+// Runs in the page: the current route and how many distinct replica names the page shows.
+const REPLICAS_SHOWN = `const names = new Set((document.body ? document.body.innerText || '' : '').match(/\\breplica\\d+\\b/g) || []);
+return { hash: location.hash, replicas: names.size };`;
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -209,7 +252,10 @@ async function main() {
       {
         capabilities: {
           alwaysMatch: {
-            'tauri:options': { application: path.resolve(opts.app), args: [path.resolve(opts.profile)] },
+            'tauri:options': {
+              application: path.resolve(opts.app),
+              args: opts.noProfile ? [] : [path.resolve(opts.profile)],
+            },
           },
         },
       },
@@ -229,12 +275,17 @@ async function main() {
   const deadline = started + opts.timeoutMs;
   while (Date.now() < deadline) {
     try {
-      last = await driver.request('POST', `${base}/execute/sync`, {
-        script: FIND_STATES,
-        args: [opts.replicas, STATE_WORDS],
-      });
+      if (opts.noProfile) {
+        const seen = await driver.request('POST', `${base}/execute/sync`, { script: PICKER_SHOWN, args: [] });
+        last = { found: { picker: seen.shown }, title: seen.title, text: seen.text };
+      } else {
+        last = await driver.request('POST', `${base}/execute/sync`, {
+          script: FIND_STATES,
+          args: [opts.replicas, STATE_WORDS],
+        });
+      }
       error = null;
-      if (opts.replicas.every((r) => last.found[r])) {
+      if (opts.noProfile ? last.found.picker : opts.replicas.every((r) => last.found[r])) {
         renderedMs = Date.now() - started;
         ok = true;
         break;
@@ -251,28 +302,33 @@ async function main() {
     if (ok) {
       if (opts.settleMs > 0) await sleep(opts.settleMs);
       if (opts.driverPid) rss = appTreeRss(opts.driverPid, path.basename(opts.app));
-      if (opts.holdMinutes > 0) {
+      if (opts.noProfile && opts.driverPid) reportRss('empty window (no profile open)', rss);
+      if (opts.holdMinutes > 0 && !opts.noProfile) {
         await driver.request('POST', `${base}/execute/sync`, {
           script: 'location.hash = arguments[0]; return location.hash;',
           args: [`#/${opts.holdRoute}`],
         });
-        const report = (label, tree) => {
-          if (!tree) return;
-          const total = Object.values(tree).reduce((a, b) => a + b, 0);
-          const parts = Object.entries(tree).map(([n, mb]) => `${n} ${mb.toFixed(0)} MB`).join(', ');
-          console.log(`desktop: RSS ${label} on #/${opts.holdRoute}: ${total.toFixed(0)} MB (${parts})`);
-        };
-        // The baseline: the page drawn and a few samples in, before the history grows.
-        await sleep(30000);
-        if (opts.driverPid) report('after 30 s', appTreeRss(opts.driverPid, path.basename(opts.app)));
-        const until = Date.now() + opts.holdMinutes * 60000;
-        while (Date.now() < until) {
-          await sleep(Math.min(30000, until - Date.now()));
-          // Keep the one connection alive and check the page still answers.
-          await driver.request('GET', `${base}/title`);
-        }
-        if (opts.driverPid) {
-          report(`after ${opts.holdMinutes} min more`, appTreeRss(opts.driverPid, path.basename(opts.app)));
+        const opened = Date.now();
+        // 30 s in: the page drawn and a few samples in, before the history grows; then every
+        // whole minute after the route opened.
+        const marks = [{ at: 30000, label: 'at 30 s' }];
+        for (let k = 1; k <= opts.holdMinutes; k++) marks.push({ at: k * 60000, label: `at ${k} min` });
+        for (const mark of marks) {
+          for (let left = opened + mark.at - Date.now(); left > 0; left = opened + mark.at - Date.now()) {
+            await sleep(Math.min(30000, left));
+            // Keep the one connection alive and check the page still answers.
+            await driver.request('GET', `${base}/title`);
+          }
+          if (opts.driverPid) {
+            reportRss(`${mark.label} on #/${opts.holdRoute}`, appTreeRss(opts.driverPid, path.basename(opts.app)));
+          }
+          if (mark === marks[0] || mark === marks.at(-1)) {
+            const seen = await driver.request('POST', `${base}/execute/sync`, {
+              script: REPLICAS_SHOWN,
+              args: [],
+            });
+            console.log(`desktop: ${seen.hash} shows ${seen.replicas} replicas ${mark.label}`);
+          }
         }
       }
     }
@@ -300,6 +356,13 @@ async function main() {
 
   if (!ok) {
     if (diagnosis) console.error(`desktop: page diagnosis:\n${diagnosis}`);
+    if (opts.noProfile) {
+      fail(
+        `the profile picker ("No profile open") did not show within ${opts.timeoutMs} ms; title ${JSON.stringify(last.title)}` +
+          (error ? `, last error: ${error}` : '') +
+          `\n--- page text ---\n${last.text}\n---`,
+      );
+    }
     const states = JSON.stringify(last.found);
     fail(
       `the Overview did not show ${opts.replicas.join(' and ')} with a state word (${STATE_WORDS.join(', ')}) ` +
@@ -308,7 +371,9 @@ async function main() {
         `\n--- page text ---\n${last.text}\n---`,
     );
   }
-  const states = opts.replicas.map((r) => `${r} ${last.found[r]}`).join(', ');
+  const states = opts.noProfile
+    ? 'profile picker shown'
+    : opts.replicas.map((r) => `${r} ${last.found[r]}`).join(', ');
   console.log(`desktop: session started in ${sessionMs} ms; ${states}`);
   if (rss) {
     const total = Object.values(rss).reduce((a, b) => a + b, 0);
@@ -318,7 +383,7 @@ async function main() {
     console.log(`desktop: rss ${Math.round(total)} MB (${parts})`);
   }
   console.log(`desktop: ${driver.sockets.size} WebDriver connection(s) used`);
-  console.log(`desktop: overview rendered in ${renderedMs} ms`);
+  console.log(`desktop: ${opts.noProfile ? 'profile picker' : 'overview'} rendered in ${renderedMs} ms`);
 }
 
 main().catch((e) => fail(e.stack || String(e)));
