@@ -18,6 +18,10 @@
 #   ui bundle before (bd85734ec6bb): JS <raw> B, gzip <gz> B (<n> files); CSS <raw> B, gzip <gz> B (<n> files)
 #   ui bundle after (<HEAD short>):  JS <raw> B, gzip <gz> B (<n> files); CSS <raw> B, gzip <gz> B (<n> files)
 #   ui bundle gzip after/before: JS <ratio>, CSS <ratio>, JS+CSS <ratio> (gzip -9 per file, summed)
+#   ui first load JS (index.html: script + modulepreloads), gzip: before <gz> B (<n> files), after <gz> B (<n> files), after/before <ratio>
+#
+# Pages other than the Overview are chunks loaded when first shown, so the first load is what a
+# window fetches and parses before its first page; the bundle is every chunk.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 before="${BENCH_BEFORE:-bd85734ec6bbb3de68ee378c5ad917a26e38ad05}"
@@ -40,6 +44,16 @@ sizes() {
     out+=("$raw" "$gz" "$n")
   done
   echo "${out[*]}"
+}
+# Gzip bytes of the JS a first page needs: the scripts and modulepreloads dist/index.html names
+# (the pages loaded later are chunks of their own). "<gzip> <files>".
+first_load() {
+  local dist="$1" f gz=0 n=0
+  for f in $(grep -oE '(src|href)="\./assets/[^"]+\.js"' "$dist/index.html" | sed -E 's/.*"\.\/(.*)"/\1/'); do
+    gz=$((gz + $(gzip -9 -c "$dist/$f" | wc -c)))
+    n=$((n + 1))
+  done
+  echo "$gz $n"
 }
 line() { # label, then the six numbers of sizes()
   printf 'ui bundle %s: JS %s B, gzip %s B (%s files); CSS %s B, gzip %s B (%s files)\n' "$@"
@@ -74,6 +88,7 @@ ln -s "$modules" "$src/ui/node_modules"
   exit 1
 }
 read -r -a b <<<"$(sizes "$src/ui/dist/assets")"
+read -r -a bf <<<"$(first_load "$src/ui/dist")"
 drop_worktree
 trap - EXIT
 
@@ -84,6 +99,7 @@ trap - EXIT
   exit 1
 }
 read -r -a a <<<"$(sizes "$root/ui/dist/assets")"
+read -r -a af <<<"$(first_load "$root/ui/dist")"
 
 line "before (${before:0:12})" "${b[@]}"
 line "after ($(git -C "$root" rev-parse --short=12 HEAD)$(git -C "$root" diff --quiet HEAD -- ui || echo ', ui/ modified'))" "${a[@]}"
@@ -91,4 +107,7 @@ awk -v bj="${b[1]}" -v bc="${b[4]}" -v aj="${a[1]}" -v ac="${a[4]}" '
 function ratio(x, y) { return y > 0 ? sprintf("%.2f", x / y) : "n/a" }
 BEGIN {
   printf "ui bundle gzip after/before: JS %s, CSS %s, JS+CSS %s (gzip -9 per file, summed)\n", ratio(aj, bj), ratio(ac, bc), ratio(aj + ac, bj + bc)
+}'
+awk -v b="${bf[0]}" -v bn="${bf[1]}" -v a="${af[0]}" -v an="${af[1]}" 'BEGIN {
+  printf "ui first load JS (index.html: script + modulepreloads), gzip: before %d B (%d files), after %d B (%d files), after/before %.2f\n", b, bn, a, an, (b > 0 ? a / b : 0)
 }'
