@@ -4,8 +4,8 @@
 // themselves); only the actions here and in the sub-stores change them. Nothing polls but
 // the jobs watch (see jobs.svelte.ts).
 
-import { type Backend, RpcError } from '../backend';
-import type { Attention, Event, LagSample, LakeSummary, NodePrivileges, ProfileInfo, ProfileList } from '../bindings';
+import { type Backend, type RequestOf, RpcError } from '../backend';
+import type { Attention, Event, LagSample, LakeSummary, NodePrivileges, ProfileInfo, ProfileList, SaveOutcome } from '../bindings';
 import { CachesStore } from './caches.svelte';
 import { JobsStore } from './jobs.svelte';
 import { LagStore } from './lag.svelte';
@@ -104,6 +104,21 @@ export class ConsoleStore {
     this.setProfiles(list);
     void this.load();
     return list;
+  }
+
+  /**
+   * Saves a profile (`save_profile`: validated by the profile loader first, comments kept,
+   * passwords to the keyring), and with `open` opens it. The open and recent profiles follow the
+   * answer; a profile that would not load is not saved (`saved: false` with the field and the
+   * problem). Rejects with the `RpcError` when the file could not be written.
+   */
+  async saveProfile(req: RequestOf<'save_profile'>['params']): Promise<SaveOutcome> {
+    const out = await this.backend.rpc({ method: 'save_profile', params: req });
+    if (out.saved) {
+      this.setProfiles(out.profiles);
+      if (req.open && !out.open_error) void this.load();
+    }
+    return out;
   }
 
   /** Asks for the overview again for its attention list (debounced, 400 ms). */

@@ -5,7 +5,7 @@
 // reconnected would leave it running here.
 
 import type { Backend } from '../backend';
-import type { Job } from '../bindings';
+import type { Compaction, Job } from '../bindings';
 
 /** Of two copies of the same job, the one further along (running < done / failed). */
 export function newerJob(a: Job | undefined, b: Job): Job {
@@ -51,6 +51,34 @@ export class JobsStore {
     if (i >= 0) this.list = this.list.map((j, k) => (k === i ? newerJob(j, job) : j));
     else this.list = [...this.list, job].sort((a, b) => b.id - a.id);
     this.#watch();
+  }
+
+  /**
+   * Expires exactly these snapshots (`expire_snapshots`: `ducklake_expire_snapshots` on those
+   * versions) as a job; the job is recorded here and returned. Rejects with the `RpcError`
+   * (`Conflict` while another maintenance job runs) and records nothing then.
+   */
+  async expireSnapshots(versions: number[]): Promise<Job> {
+    return this.#started(await this.backend.rpc({ method: 'expire_snapshots', params: { versions } }));
+  }
+
+  /**
+   * Deletes the files scheduled for deletion, or (`orphaned`) the files under the data path no
+   * snapshot references (`delete_files`: `ducklake_cleanup_old_files` /
+   * `ducklake_delete_orphaned_files`), as a job, recorded and returned.
+   */
+  async deleteFiles(orphaned: boolean): Promise<Job> {
+    return this.#started(await this.backend.rpc({ method: 'delete_files', params: { orphaned } }));
+  }
+
+  /** Runs one compaction (`compact`: merge, rewrite or flush) as a job, recorded and returned. */
+  async compact(what: Compaction): Promise<Job> {
+    return this.#started(await this.backend.rpc({ method: 'compact', params: { what } }));
+  }
+
+  #started(job: Job): Job {
+    this.record(job);
+    return job;
   }
 
   reset(): void {

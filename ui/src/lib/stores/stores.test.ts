@@ -319,6 +319,60 @@ describe('jobs', () => {
   });
 });
 
+describe('saving a profile', () => {
+  it('the open and recent profiles follow a save; one that would not load changes nothing', async () => {
+    const b = new ScriptedBackend().answer('overview', overview());
+    const app = started(b);
+    await settle();
+    const before = app.profiles;
+    const draft = { path: '/p.toml', profile: {} as never, passwords: [], open: true };
+    const saved = { current: overview().profile, recent: ['/p.toml'] };
+    b.answer(
+      'save_profile',
+      {
+        path: '/p.toml',
+        saved: false,
+        problem: { field: 'nodes[0].port', message: 'must be 1–65535' },
+        open_error: null,
+        profiles: { current: null, recent: ['/p.toml'] },
+      },
+      { path: '/p.toml', saved: true, problem: null, open_error: null, profiles: saved },
+    );
+    const refused = await app.saveProfile(draft);
+    expect(refused.problem?.field).toBe('nodes[0].port');
+    expect(app.profiles).toBe(before);
+    const loads = b.count('overview');
+    await app.saveProfile(draft);
+    // The answer's list, before the console's reload asks for it again.
+    expect(app.profiles).toBe(saved);
+    // Opened: the console loads on it.
+    expect(b.count('overview')).toBe(loads + 1);
+  });
+});
+
+describe('maintenance actions', () => {
+  it('start a job, record it and return it; a refusal records nothing', async () => {
+    const b = new ScriptedBackend().answer('overview', overview());
+    const app = started(b);
+    await settle();
+    b.answer('expire_snapshots', job(7, 'running'), { error: { code: 'Conflict', message: 'another maintenance job is running (job 7)' } });
+    b.answer('delete_files', job(8, 'running'));
+    b.answer('compact', job(9, 'running'));
+    expect((await app.jobs.expireSnapshots([3, 4])).id).toBe(7);
+    expect((await app.jobs.deleteFiles(true)).id).toBe(8);
+    expect((await app.jobs.compact('flush_inlined_data')).id).toBe(9);
+    expect(b.calls.filter((c) => ['expire_snapshots', 'delete_files', 'compact'].includes(c.method)).map((c) => c.params)).toEqual([
+      { versions: [3, 4] },
+      { orphaned: true },
+      { what: 'flush_inlined_data' },
+    ]);
+    expect(app.jobs.list.map((j) => j.id)).toEqual([9, 8, 7]);
+    const list = app.jobs.list;
+    await expect(app.jobs.expireSnapshots([5])).rejects.toMatchObject({ code: 'Conflict' });
+    expect(app.jobs.list).toBe(list);
+  });
+});
+
 describe('routing', () => {
   it('keeps an event that arrived while the first answer was on its way', async () => {
     const slow = deferred<never>();
