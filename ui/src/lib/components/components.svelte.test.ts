@@ -207,6 +207,7 @@ describe('JobsTray', () => {
     expect(items[0]?.querySelector('[data-elapsed]')?.textContent).toBe('4.2 s');
     expect(items[1]?.querySelector('.job-result')?.textContent).toBe('Deleted 2 files (358 KiB)');
     expect(items[1]?.querySelector('[data-elapsed]')?.textContent).toBe('took 130 ms');
+    expect(items[1]?.querySelector('.job-time')?.textContent).toMatch(/^took 130 ms · \S/);
     expect(items[2]?.querySelector('.error-box')?.getAttribute('data-error-code')).toBe('Conflict');
     vi.advanceTimersByTime(1000);
     flushSync();
