@@ -5,10 +5,11 @@
 #   scripts/bench-console.sh
 #
 # Environment:
-#   BENCH_PARTS    which parts run, in this order (default "bundle lag start memory")
+#   BENCH_PARTS    which parts run, in this order (default "bundle lag start memory heap")
 #   BENCH_MINUTES  how long the memory part holds the Replicas page (default 10)
 #   BENCH_LONG     1: the 60-minute memory run (BENCH_MINUTES=60)
 #   BENCH_TRIALS   lag trials (default 20)
+#   HEAP_MINUTES   how long the heap part holds the Replicas page in Chromium (default 5)
 #   BENCH_BEFORE   the commit the bundle is compared with (default: the last commit of the
 #                  hand-built DOM UI, bd85734ec6bb)
 # Each part that needs a sandbox starts its own and stops it afterwards.
@@ -21,6 +22,12 @@
 #   ui bundle before (<commit>): JS <raw> B, gzip <gz> B (<n> files); CSS <raw> B, gzip <gz> B (<n> files)
 #   ui bundle after (<commit>):  the same for this clone's ui/
 #   ui bundle gzip after/before: JS <ratio>, CSS <ratio>, JS+CSS <ratio> (gzip -9 per file, summed)
+#
+# heap (tests/web/heap-replicas.mjs through tests/web/run.sh on a 16-replica sandbox, in
+# Chromium through the DevTools protocol): the JS heap after a forced GC, DOM nodes, listeners,
+# renderer RSS and busy time at 30 s and every minute on #/replicas, then the constructors whose
+# retained size grew most and the functions that allocated most (garbage included); the script's
+# header explains each column.
 #
 # lag (tests/web/bench-lag.mjs, web mode in Chromium against `skein serve` on ui/dist): WAL
 # replay paused on replica1, a write committed on the primary, the delay until the Overview's
@@ -54,15 +61,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR
 skein="$CARGO_TARGET_DIR/debug/skein"
 desktop="$CARGO_TARGET_DIR/debug/skein-desktop"
-parts="${BENCH_PARTS:-bundle lag start memory}"
+parts="${BENCH_PARTS:-bundle lag start memory heap}"
 minutes="${BENCH_MINUTES:-10}"
 [ "${BENCH_LONG:-0}" = 1 ] && minutes=60
 case $minutes in
   '' | *[!0-9]* | 0) echo "BENCH_MINUTES must be a whole number of minutes above 0, not '$minutes'" >&2; exit 2 ;;
 esac
 for part in $parts; do
-  case $part in bundle | lag | start | memory) ;; *)
-    echo "BENCH_PARTS: unknown part '$part' (the parts: bundle lag start memory)" >&2; exit 2 ;;
+  case $part in bundle | lag | start | memory | heap) ;; *)
+    echo "BENCH_PARTS: unknown part '$part' (the parts: bundle lag start memory heap)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ " $parts " == *" $1 "* ]]; }
@@ -209,4 +216,10 @@ if wants memory; then
   fi
   echo "desktop #/replicas showed $(shown_at 'at 30 s') replicas at 30 s, $(shown_at "at $minutes min") at $minutes min"
   if [ "$missing" = 0 ]; then rm -f "$log"; fi
+fi
+
+if wants heap; then
+  need "$skein"
+  echo "heap: #/replicas of a 16-replica sandbox in Chromium for ${HEAP_MINUTES:-5} min (tests/web/heap-replicas.mjs)"
+  SKEIN_SANDBOX_ARGS='--replicas 16 --no-caches' HEAP_MINUTES="${HEAP_MINUTES:-5}" bash "$root/tests/web/run.sh" heap-replicas.mjs
 fi
