@@ -1,37 +1,13 @@
 // @vitest-environment jsdom
 import { flushSync, mount, tick, unmount } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Job, LakeStats, Snapshot } from '../lib/bindings';
+import type { Job } from '../lib/bindings';
 import { ConsoleStore } from '../lib/stores/console.svelte';
-import { deferred, job, ScriptedBackend, T0 } from '../test/fixtures';
+import { deferred, job, lakeStats, ScriptedBackend, snapshot } from '../test/fixtures';
 import Maintenance from './Maintenance.svelte';
 
-const stats = (over: Partial<LakeStats> = {}): LakeStats => ({
-  snapshots: 12,
-  oldest_snapshot: { id: 1, time_ms: T0 - 7_200_000 },
-  newest_snapshot: { id: 12, time_ms: T0 },
-  files: 30,
-  bytes: 366_592,
-  old_files: 3,
-  old_bytes: 2048,
-  scheduled_files: 2,
-  scheduled_bytes: 4096,
-  inlined_rows: 0,
-  ...over,
-});
-
-const snap = (id: number, over: Partial<Snapshot> = {}): Snapshot => ({
-  id,
-  time_ms: T0 - (20 - id) * 60_000,
-  time: '',
-  schema_version: 1,
-  changes: {},
-  author: 'skein',
-  commit_message: `refresh ${id}`,
-  commit_extra_info: null,
-  schema_changes: [],
-  ...over,
-});
+const stats = lakeStats;
+const snap = snapshot;
 
 const expiring = (id: number, state: Job['state'], versions: number[]) =>
   job(id, state, { kind: { kind: 'expire_snapshots', versions }, title: `expire ${versions.length} snapshots` });

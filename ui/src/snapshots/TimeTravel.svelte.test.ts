@@ -2,7 +2,7 @@
 import { flushSync, mount, tick, unmount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LakeTable, TimeTravelPage } from '../lib/bindings';
-import { ScriptedBackend } from '../test/fixtures';
+import { ScriptedBackend, snapshot, T0 } from '../test/fixtures';
 import SnapshotDetail from './SnapshotDetail.svelte';
 import TimeTravel from './TimeTravel.svelte';
 import type { TravelRoute } from './words';
@@ -161,17 +161,13 @@ describe('SnapshotDetail', () => {
       release = r;
     });
     const changes = (id: number) => ({
-      snapshot: {
-        id,
-        time_ms: Date.UTC(2026, 10, 22, 9, 14, 3),
-        time: '',
+      snapshot: snapshot(id, {
+        time_ms: T0,
         schema_version: 4,
         changes: { tables_created: ['main.orders'] },
-        author: 'skein',
-        commit_message: `refresh ${id}`,
         commit_extra_info: '{"cache":"orders","refresh":3}',
         schema_changes: ['tables_created'],
-      },
+      }),
       tables: [{ table: 'main.orders', created: true, altered: false, inserted: 1204, deleted: 0, updated: 0 }],
     });
     const b = new ScriptedBackend().answer('snapshot_changes', late as never, changes(9));

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { LakeSummary, Snapshot, SnapshotPage } from '../lib/bindings';
-import { deferred, ScriptedBackend } from '../test/fixtures';
+import type { LakeSummary, SnapshotPage } from '../lib/bindings';
+import { deferred, ScriptedBackend, snapshot } from '../test/fixtures';
 import { SnapshotHistory } from './history.svelte';
 
-const snap = (id: number): Snapshot => ({
-  id,
-  time_ms: 1_700_000_000_000 + id * 1000,
-  time: '',
-  schema_version: 1,
-  changes: {},
-  author: 'skein',
-  commit_message: `refresh ${id}`,
-  commit_extra_info: null,
-  schema_changes: [],
-});
+const snap = (id: number) => snapshot(id);
 const pageOf = (ids: number[], total: number, nextBefore: number | null): SnapshotPage => ({
   snapshots: ids.map(snap),
   total,

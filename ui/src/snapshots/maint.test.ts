@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LakeStats } from '../lib/bindings';
-import { job, T0 } from '../test/fixtures';
+import { job, lakeStats, T0 } from '../test/fixtures';
 import {
   cleanupEmptyWords,
   cleanupWords,
@@ -17,19 +17,7 @@ import {
   versionsWords,
 } from './maint';
 
-const stats = (over: Partial<LakeStats> = {}): LakeStats => ({
-  snapshots: 12,
-  oldest_snapshot: { id: 1, time_ms: T0 - 7_200_000 },
-  newest_snapshot: { id: 12, time_ms: T0 },
-  files: 1204,
-  bytes: 366_592,
-  old_files: 3,
-  old_bytes: 2048,
-  scheduled_files: 2,
-  scheduled_bytes: null,
-  inlined_rows: 40,
-  ...over,
-});
+const stats = (over: Partial<LakeStats> = {}): LakeStats => lakeStats({ files: 1204, scheduled_bytes: null, inlined_rows: 40, ...over });
 
 describe('defaultOlderThan', () => {
   it('is an hour ago (UTC, to the second) when the lake is older than that, or unknown', () => {

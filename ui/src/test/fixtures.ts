@@ -3,7 +3,19 @@
 // and every request is recorded.
 
 import { type Backend, type Method, type RequestOf, type ResultOf, RpcError } from '../lib/backend';
-import type { CacheView, ErrorCode, Event, Job, LagSample, NodeRouting, NodeStatus, Overview, RefreshOutcome } from '../lib/bindings';
+import type {
+  CacheView,
+  ErrorCode,
+  Event,
+  Job,
+  LagSample,
+  LakeStats,
+  NodeRouting,
+  NodeStatus,
+  Overview,
+  RefreshOutcome,
+  Snapshot,
+} from '../lib/bindings';
 
 type Answer = unknown | { error: { code: ErrorCode; message: string } } | Promise<unknown>;
 
@@ -170,6 +182,39 @@ export function routed(name: string, over: Partial<NodeRouting> = {}): NodeRouti
     reads: 0,
     writes: 0,
     retried: 0,
+    ...over,
+  };
+}
+
+/** A lake snapshot as `snapshots` lists it: a cache refresh by Skein, `20 - id` minutes before T0. */
+export function snapshot(id: number, over: Partial<Snapshot> = {}): Snapshot {
+  return {
+    id,
+    time_ms: T0 - (20 - id) * 60_000,
+    time: '',
+    schema_version: 1,
+    changes: {},
+    author: 'skein',
+    commit_message: `refresh ${id}`,
+    commit_extra_info: null,
+    schema_changes: [],
+    ...over,
+  };
+}
+
+/** `lake_stats`: 12 snapshots over two hours, some files reclaimable and some scheduled. */
+export function lakeStats(over: Partial<LakeStats> = {}): LakeStats {
+  return {
+    snapshots: 12,
+    oldest_snapshot: { id: 1, time_ms: T0 - 7_200_000 },
+    newest_snapshot: { id: 12, time_ms: T0 },
+    files: 30,
+    bytes: 366_592,
+    old_files: 3,
+    old_bytes: 2048,
+    scheduled_files: 2,
+    scheduled_bytes: 4096,
+    inlined_rows: 0,
     ...over,
   };
 }
