@@ -28,7 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$skein" sandbox up --dir "$dir" --scale 0.01 >/dev/null
+# SKEIN_SANDBOX_ARGS: more `skein sandbox up` flags (e.g. '--replicas 16 --no-caches' for heap-replicas.mjs).
+# shellcheck disable=SC2086
+"$skein" sandbox up --dir "$dir" --scale 0.01 ${SKEIN_SANDBOX_ARGS:-} >/dev/null
 token="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 log="$dir/serve.log"
 SKEIN_CONFIG_DIR="$dir/config" SKEIN_STATE_DIR="$dir/state" "$skein" serve --profile "$dir/profile.toml" \
