@@ -5,14 +5,15 @@
 // every sample: the Replicas page of 16 replicas redraws 48 lines of up to 3,600 samples each
 // once a second. WebKitGTK frees a Path2D's native points only when its JavaScript collector
 // frees the small wrapper, and that collector is paced by JavaScript allocation, which a
-// chart barely does: measured in WebKitGTK 2.50 (MiniBrowser, 2 busy cores), 115,000 points a
-// second through Path2D grew the web process by 180 MB in 3 minutes, the same points drawn
-// with the context's own path (beginPath, lineTo, stroke) by nothing.
+// chart barely does. Measured in WebKitGTK 2.50 (MiniBrowser, both cores kept busy): 115,000
+// points a second through Path2D grew the web process by 180 MB in 3 minutes and kept
+// growing; the same points through the context's own path (beginPath, lineTo, stroke) grew it
+// by 9 MB in the first 30 s, then not at all.
 //
 // `directLine` draws what uPlot.paths.linear() draws, the same way, and answers null (uPlot
 // then keeps no path and draws none itself):
 // - each sample at its canvas pixel, rounded to a whole pixel (pxAlign 1), the context moved
-//   by half the line width when that is odd, as uPlot does;
+//   by (line width mod 2) / 2 in both directions, as uPlot does;
 // - at 4 samples a pixel or more, each pixel column as its first, lowest, highest and last
 //   value (`trace`);
 // - a null sample is a gap: stroke and fill are clipped out from the sample before it to the
