@@ -5,8 +5,9 @@
 //   heap   JS heap used after a forced GC (HeapProfiler.collectGarbage twice, then
 //          Runtime.getHeapUsage), MB = 2^20 bytes
 //   nodes  DOM nodes, listeners: JS event listeners (Memory.getDOMCounters)
-//   rss    resident memory (VmRSS) of Chromium's renderer processes, and of Chromium's whole
-//          process tree, MB; what canvases, paths and not yet collected garbage cost shows here
+//   rss    resident memory (VmRSS) of Chromium's renderer processes, and of its whole process
+//          tree (shared pages counted in each process), MB: what canvases, paths and garbage
+//          not yet collected cost shows here, not in the JS heap
 //   busy   renderer main-thread time spent on tasks since the previous line
 //          (Performance.getMetrics TaskDuration), seconds
 // then, between the first and the last line:
@@ -26,7 +27,10 @@
 //     --bind 127.0.0.1:0 --token T --ui-dir ui/dist &
 //   SKEIN_URL='http://127.0.0.1:PORT/?token=T' node tests/web/heap-replicas.mjs
 //   (afterwards: kill the serve process, $SK sandbox down --dir /tmp/heap-sb)
-// HEAP_TOP: how many constructors and functions to list (default 15).
+// HEAP_TOP: how many constructors and functions to list (default 15). Chromium is not the
+// desktop app's engine (WebKitGTK): a native cost that Chromium collects at once may pile up
+// there, so a flat "rss" here is necessary, not sufficient; "busy" and the allocation rate
+// are what a redraw costs in either.
 import { readdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 

@@ -9,6 +9,7 @@
 import uPlot from 'uplot';
 import type { Thresholds } from './bindings';
 import { bytes, seconds, utc, utcClock } from './format';
+import { directLine } from './linepath';
 import { cssVar } from './theme';
 import type { LagTimeline } from './timeline';
 
@@ -69,6 +70,11 @@ export class LagChart {
   private pending = false;
   private hovering = false;
   private readonly observer: ResizeObserver;
+  /** Whether the chart is on screen (one scrolled away or hidden skips its redraws). */
+  private onScreen = true;
+  /** New samples came while it was off screen. */
+  private stale = false;
+  private readonly seen: IntersectionObserver | null;
   private lastWidth = 0;
   private readonly zoomBar: HTMLElement;
   private readonly zoomText: HTMLElement;
@@ -99,6 +105,16 @@ export class LagChart {
     this.el.append(this.zoomBar);
     this.observer = new ResizeObserver(() => this.resize());
     this.observer.observe(this.el);
+    this.seen =
+      typeof IntersectionObserver === 'undefined'
+        ? null
+        : new IntersectionObserver((entries) => {
+            const last = entries[entries.length - 1];
+            if (!last) return;
+            this.onScreen = last.isIntersecting;
+            if (this.onScreen && this.stale) this.update();
+          });
+    this.seen?.observe(this.el);
   }
 
   /** Whether the user zoomed in (live updates then keep the window). */
@@ -174,6 +190,8 @@ export class LagChart {
         ...(s.fill ? { fill: s.fill } : {}),
         spanGaps: false,
         points: { show: false },
+        // Drawn straight onto the canvas, no Path2D a redraw (lib/linepath.ts says why).
+        paths: directLine,
         value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : s.scale === 'lag' ? seconds(v) : bytes(v)),
       })),
     ];
@@ -288,8 +306,8 @@ export class LagChart {
       this.noteEl.dataset.testid = 'chart-note';
       u.over.append(this.noteEl);
     }
-    this.noteEl.hidden = !text;
-    this.noteEl.textContent = text ?? '';
+    if (this.noteEl.hidden !== !text) this.noteEl.hidden = !text;
+    if (this.noteEl.textContent !== (text ?? '')) this.noteEl.textContent = text ?? '';
   }
 
   /**
@@ -313,12 +331,17 @@ export class LagChart {
     const height = u.over.clientHeight;
     const yW = u.valToPos(th.warn, 'lag');
     const yC = u.valToPos(th.crit, 'lag');
+    // Written only when they change: a redraw a second should not make new text nodes.
     const show = (el: HTMLElement, y: number, text: string, top: number, right: boolean) => {
-      el.hidden = !(y >= 0 && y <= height);
-      el.textContent = text;
-      el.style.top = `${Math.round(top)}px`;
-      el.style.left = right ? 'auto' : '4px';
-      el.style.right = right ? '4px' : 'auto';
+      const hidden = !(y >= 0 && y <= height);
+      if (el.hidden !== hidden) el.hidden = hidden;
+      if (el.textContent !== text) el.textContent = text;
+      const at = `${Math.round(top)}px`;
+      if (el.style.top !== at) el.style.top = at;
+      const left = right ? 'auto' : '4px';
+      if (el.style.left !== left) el.style.left = left;
+      const r = right ? '4px' : 'auto';
+      if (el.style.right !== r) el.style.right = r;
     };
     let warnTop = yW + 1;
     if (warnTop + H > height) warnTop = yW - H - 1;
@@ -344,9 +367,17 @@ export class LagChart {
     else this.plot.setSize({ width, height: this.opts.height });
   }
 
-  /** New samples: redraws on the next frame, keeping the zoom window when zoomed. */
+  /**
+   * New samples: redraws on the next frame, keeping the zoom window when zoomed. A chart off
+   * screen (scrolled away, or hidden) redraws when it comes on screen again.
+   */
   update(): void {
     if (!this.plot || this.pending) return;
+    if (!this.onScreen) {
+      this.stale = true;
+      return;
+    }
+    this.stale = false;
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
@@ -390,6 +421,7 @@ export class LagChart {
 
   destroy(): void {
     this.observer.disconnect();
+    this.seen?.disconnect();
     this.plot?.destroy();
     this.plot = null;
   }
