@@ -7,8 +7,9 @@
 //! [`skein_console::Event`] to the webview as the Tauri event `skein://event`
 //! ([`bridge`]). No command body lives here.
 //!
-//! The one piece of platform glue, [`locale`], keeps WebKitGTK from giving the page an
-//! invalid language under the `C.UTF-8` locale.
+//! Two pieces of platform glue run before GTK starts: [`locale`] keeps WebKitGTK from giving
+//! the page an invalid language under the `C.UTF-8` locale, and [`render`] turns WebKitGTK's
+//! OpenGL compositing off on a machine without a GPU, where it costs memory for nothing.
 //!
 //! Usage: `skein-desktop [PROFILE]`, `skein-desktop --profile PROFILE`, or
 //! `SKEIN_PROFILE=PROFILE skein-desktop` ([`launch`]). Without a profile the app starts with
@@ -22,6 +23,7 @@
 mod bridge;
 mod launch;
 mod locale;
+mod render;
 
 use std::sync::Arc;
 
@@ -33,6 +35,13 @@ fn main() {
         eprintln!("skein-desktop: log: {p}");
     }
     locale::fix_webkit_language();
+    let compositing = render::apply();
+    tracing::info!(
+        choice = ?compositing,
+        disabled = compositing.disables(),
+        "WebKitGTK accelerated compositing ({} overrides: on, off, auto)",
+        render::ENV
+    );
     let profile = launch::profile_path(std::env::args_os().skip(1), std::env::var_os(launch::ENV));
     let app = Arc::new(App::new(ConsoleOptions::default()));
     let on_exit = Arc::clone(&app);

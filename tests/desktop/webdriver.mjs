@@ -25,6 +25,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 const STATE_WORDS = ['streaming', 'catching up', 'paused', 'disconnected', 'down'];
 
@@ -337,10 +338,21 @@ async function main() {
         .request('POST', `${base}/execute/async`, { script: DIAGNOSE, args: [] }, 15000)
         .catch((e) => `(diagnosis failed: ${e.message})`);
     }
-    const png = await driver.request('GET', `${base}/screenshot`);
     const target = ok ? opts.screenshot : opts.screenshot.replace(/(\.png)?$/, '.failed.png');
     fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
-    fs.writeFileSync(target, Buffer.from(png, 'base64'));
+    try {
+      const png = await driver.request('GET', `${base}/screenshot`);
+      fs.writeFileSync(target, Buffer.from(png, 'base64'));
+    } catch (e) {
+      // Without accelerated compositing (the app turns it off on a machine with no GPU:
+      // src-tauri/src/render.rs) WebKitWebDriver never answers a screenshot of a page that
+      // stops repainting, such as the profile picker, though the window shows it. The virtual
+      // display holds the same pixels: take them from there.
+      console.error(`desktop: WebDriver screenshot failed (${e.message}); taking the X display's`);
+      execFileSync('import', ['-display', process.env.DISPLAY ?? ':0', '-window', 'root', target], {
+        timeout: 30000,
+      });
+    }
     console.log(`desktop: screenshot ${target}`);
   } catch (e) {
     console.error(`desktop: screenshot failed: ${e.message}`);
