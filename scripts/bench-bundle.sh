@@ -8,7 +8,8 @@
 # Its ui/ is checked out in a temporary `git worktree` under $BENCH_CACHE (default
 # ~/.cache/skein-bench), built with its own `npm run build` against a node_modules kept in
 # $BENCH_CACHE (installed once with `npm ci`, reused while its package-lock.json is the same),
-# and the worktree is removed again (directory and registration). "After" is this clone's
+# and the worktree is removed again (directory and registration); its dist/ is kept as
+# $BENCH_CACHE/before-dist for the lag and start parts of scripts/bench-console.sh. "After" is this clone's
 # ui/, built with `npm run build` into ui/dist (`npm ci` first when ui/node_modules is missing),
 # which is also the ui/dist the rest of the console benchmark serves.
 #
@@ -89,6 +90,9 @@ ln -s "$modules" "$src/ui/node_modules"
 }
 read -r -a b <<<"$(sizes "$src/ui/dist/assets")"
 read -r -a bf <<<"$(first_load "$src/ui/dist")"
+# The before UI stays built for the rest of the console benchmark (lag and start, before/after).
+rm -rf "$cache/before-dist"
+cp -r "$src/ui/dist" "$cache/before-dist"
 drop_worktree
 trap - EXIT
 

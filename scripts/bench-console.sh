@@ -32,11 +32,18 @@
 # lag (tests/web/bench-lag.mjs, web mode in Chromium against `skein serve` on ui/dist): WAL
 # replay paused on replica1, a write committed on the primary, the delay until the Overview's
 # replica1 badge shows a non-zero byte lag; the replica samples once a second:
-#   lag change → UI: p50 <s> s, p95 <s> s, max <s> s (<n> trials, 1 s sampling)
+# first with the before UI (BENCH_BEFORE's ui/dist, kept by scripts/bench-bundle.sh), then
+# with this clone's, one sandbox and one `skein serve` binary:
+#   lag change → UI (before): p50 <s> s, p95 <s> s, max <s> s (<n> trials, 1 s sampling)
+#   lag change → UI (after):  the same
 #
 # start (tests/desktop/run.sh, three runs): from the WebDriver session request to the first
 # poll that saw the Overview's replica1 and replica2 each with a state word:
-#   desktop start → Overview rendered: median <ms> ms (runs: <ms> <ms> <ms> ms)
+# with an app that embeds the before UI (this backend, built once per run: see
+# ensure_before_app) and with this clone's, alternated, three runs each:
+#   desktop start → Overview rendered (before): median <ms> ms (runs: <ms> <ms> <ms> ms)
+#   desktop start → Overview rendered (after):  the same
+#   desktop start → Overview rendered after/before: <ratio>
 #
 # memory (tests/desktop/run.sh): resident memory (VmRSS) of the desktop process tree — the
 # skein-desktop process and every process under it (WebKitWebProcess, WebKitNetworkProcess) —
@@ -55,6 +62,9 @@
 #       or "n/a (…)" when BENCH_MINUTES ≤ 10
 #   desktop #/replicas showed <k> replicas at 30 s, <k> at <N> min
 #       distinct replica names in the page's text, a check that the page was drawn
+#   desktop RSS 16 replicas, #/replicas at 30 s, before UI: <MB> MB (…); baseline + <MB> MB
+#   desktop RSS 16 replicas, #/replicas at <M> min, before UI: …
+#       the same hold with the app that embeds the before UI, M = min(N, 10) minutes
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${CARGO_TARGET_DIR:=$HOME/.cache/skein-target}"
@@ -103,48 +113,99 @@ sandbox_down() {
   sandboxes=("${keep[@]}")
 }
 
+# The before UI (scripts/bench-bundle.sh keeps its dist) and a desktop app that embeds it,
+# built once per run: ui/dist swapped for the before dist, `cargo build -p skein-desktop`, the
+# binary copied to $bench_cache/skein-desktop-before, ui/dist put back (its files touched so
+# that cargo embeds them again) and the app rebuilt. Each answers 1 when it could not.
+bench_cache="${BENCH_CACHE:-$HOME/.cache/skein-bench}"
+before_dist="$bench_cache/before-dist"
+before_app="$bench_cache/skein-desktop-before"
+before_app_built=0
+ensure_before_dist() {
+  [ -f "$before_dist/index.html" ] || bash "$root/scripts/bench-bundle.sh" >>"$setup_log" 2>&1 || return 1
+  [ -f "$before_dist/index.html" ]
+}
+ensure_before_app() {
+  [ "$before_app_built" = 1 ] && return 0
+  ensure_before_dist || return 1
+  [ -f "$root/ui/dist/index.html" ] || (cd "$root/ui" && npm run --silent build >>"$setup_log" 2>&1) || return 1
+  local keep ok=0
+  keep="$(mktemp -d)"
+  mv "$root/ui/dist" "$keep/dist"
+  cp -r "$before_dist" "$root/ui/dist"
+  if cargo build -q -p skein-desktop >>"$setup_log" 2>&1 && cp "$desktop" "$before_app"; then ok=1; fi
+  rm -rf "$root/ui/dist"
+  mv "$keep/dist" "$root/ui/dist"
+  rmdir "$keep"
+  find "$root/ui/dist" -type f -exec touch {} +
+  cargo build -q -p skein-desktop >>"$setup_log" 2>&1 || return 1
+  # The app now embeds this clone's UI again, not the before one.
+  if cmp -s "$desktop" "$before_app"; then echo "the rebuilt app still embeds the before UI" >>"$setup_log"; return 1; fi
+  [ "$ok" = 1 ] && before_app_built=1
+  [ "$ok" = 1 ]
+}
+
 # Bundle size before and after; also builds the ui/dist the lag part serves.
 if wants bundle; then
   bash "$root/scripts/bench-bundle.sh"
 fi
 
-# Lag change → UI delay, in web mode.
+# Lag change → UI delay, in web mode: the before UI, then this clone's, on one sandbox.
 if wants lag; then
   [ -f "$root/ui/dist/index.html" ] || { echo "no ui/dist (build it: make ui)" >&2; exit 2; }
   [ -d "$root/tests/web/node_modules/playwright-core" ] || (cd "$root/tests/web" && npm ci --no-audit --no-fund --loglevel=error >>"$setup_log" 2>&1)
   dir=/tmp/skein-bench-web-$$
   sandboxes+=("$dir")
   "$skein" sandbox up --dir "$dir" --scale 0.01 --json >"$dir.json" 2>>"$setup_log"
-  token="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  SKEIN_CONFIG_DIR="$dir/config" "$skein" serve --profile "$dir/profile.toml" --bind 127.0.0.1:0 \
-    --token "$token" --ui-dir "$root/ui/dist" >"$dir/serve.log" 2>&1 &
-  serve_pid=$!
-  for _ in $(seq 1 100); do grep -q http "$dir/serve.log" && break; sleep 0.1; done
-  SKEIN_URL="$(grep -o 'http://[^ ]*' "$dir/serve.log" | head -1)" \
-  PGPASSFILE="$dir/pgpass" PRIMARY_PORT="$(port_of "$dir.json" primary)" REPLICA1_PORT="$(port_of "$dir.json" replica1)" \
-    node "$root/tests/web/bench-lag.mjs"
-  kill "$serve_pid" 2>/dev/null || true
-  wait "$serve_pid" 2>/dev/null || true
-  serve_pid=""
+  uis=()
+  if ensure_before_dist; then uis+=("before:$before_dist"); else echo "lag change → UI (before): not measured (no before UI built)"; fi
+  uis+=("after:$root/ui/dist")
+  for ui in "${uis[@]}"; do
+    token="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    SKEIN_CONFIG_DIR="$dir/config" "$skein" serve --profile "$dir/profile.toml" --bind 127.0.0.1:0 \
+      --token "$token" --ui-dir "${ui#*:}" >"$dir/serve.log" 2>&1 &
+    serve_pid=$!
+    for _ in $(seq 1 100); do grep -q http "$dir/serve.log" && break; sleep 0.1; done
+    BENCH_LABEL="${ui%%:*}" SKEIN_URL="$(grep -o 'http://[^ ]*' "$dir/serve.log" | head -1)" \
+    PGPASSFILE="$dir/pgpass" PRIMARY_PORT="$(port_of "$dir.json" primary)" REPLICA1_PORT="$(port_of "$dir.json" replica1)" \
+      node "$root/tests/web/bench-lag.mjs" || echo "lag change → UI (${ui%%:*}): the run failed"
+    kill "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+    serve_pid=""
+  done
   sandbox_down "$dir"
   rm -f "$dir.json"
 fi
 
-# Desktop start → first rendered Overview.
+# Desktop start → first rendered Overview: the app with the before UI and this clone's,
+# alternated, three runs each.
 if wants start; then
   dir=/tmp/skein-bench-desktop-$$
   sandboxes+=("$dir")
   "$skein" sandbox up --dir "$dir" --scale 0.01 >>"$setup_log" 2>&1
-  times=()
+  apps=()
+  if ensure_before_app; then apps+=("before:$before_app"); else echo "desktop start → Overview rendered (before): not measured (no before app built; $setup_log)"; fi
+  apps+=("after:$desktop")
+  declare -A times=()
   for _ in 1 2 3; do
-    line="$(SKEIN_DESKTOP_PROFILE="$dir/profile.toml" bash "$root/tests/desktop/run.sh" 2>&1 | grep -o 'overview rendered in [0-9]* ms' || true)"
-    [ -n "$line" ] && times+=("$(echo "$line" | grep -o '[0-9]*' | head -1)")
+    for a in "${apps[@]}"; do
+      line="$(SKEIN_DESKTOP_BIN="${a#*:}" SKEIN_DESKTOP_PROFILE="$dir/profile.toml" bash "$root/tests/desktop/run.sh" 2>&1 | grep -o 'overview rendered in [0-9]* ms' || true)"
+      [ -n "$line" ] && times[${a%%:*}]+="$(echo "$line" | grep -o '[0-9]*' | head -1) "
+    done
   done
-  if [ "${#times[@]}" -gt 0 ]; then
-    median="$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
-    echo "desktop start → Overview rendered: median ${median} ms (runs: ${times[*]} ms)"
-  else
-    echo "desktop start → Overview rendered: no run succeeded (see tests/desktop/run.sh)"
+  medians=()
+  for a in "${apps[@]}"; do
+    k=${a%%:*}
+    if [ -n "${times[$k]:-}" ]; then
+      median="$(printf '%s\n' ${times[$k]} | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+      medians+=("$median")
+      echo "desktop start → Overview rendered ($k): median ${median} ms (runs: ${times[$k]% } ms)"
+    else
+      echo "desktop start → Overview rendered ($k): no run succeeded (see tests/desktop/run.sh)"
+    fi
+  done
+  if [ "${#medians[@]}" = 2 ]; then
+    awk -v b="${medians[0]}" -v a="${medians[1]}" 'BEGIN { printf "desktop start → Overview rendered after/before: %.2f\n", a / b }'
   fi
   sandbox_down "$dir"
 fi
@@ -180,6 +241,15 @@ if wants memory; then
   echo "(holding #/replicas for $minutes min…)" >&2
   SKEIN_DESKTOP_PROFILE="$dir/profile.toml" SKEIN_DESKTOP_HOLD_MINUTES="$minutes" SKEIN_DESKTOP_TIMEOUT_MS=120000 \
     SKEIN_DESKTOP_SCREENSHOT=/tmp/skein-bench-16.png bash "$root/tests/desktop/run.sh" >>"$log" 2>&1 || true
+  # The same hold with the before UI, at most 10 minutes, on the same sandbox.
+  before_minutes=$((minutes < 10 ? minutes : 10))
+  before_log=$(mktemp -t skein-bench-memory-before.XXXXXX.log)
+  if ensure_before_app; then
+    echo "(holding #/replicas for $before_minutes min with the before UI…)" >&2
+    SKEIN_DESKTOP_BIN="$before_app" SKEIN_DESKTOP_PROFILE="$dir/profile.toml" SKEIN_DESKTOP_HOLD_MINUTES="$before_minutes" \
+      SKEIN_DESKTOP_TIMEOUT_MS=120000 SKEIN_DESKTOP_SCREENSHOT=/tmp/skein-bench-16-before.png \
+      bash "$root/tests/desktop/run.sh" >"$before_log" 2>&1 || true
+  fi
   sandbox_down "$dir"
 
   against() { # total MB → "; baseline + <d> MB (target ≤ +100 MB)"
@@ -215,6 +285,15 @@ if wants memory; then
     echo "desktop RSS growth from minute 10: n/a (BENCH_MINUTES=$minutes; BENCH_LONG=1 holds 60 min)"
   fi
   echo "desktop #/replicas showed $(shown_at 'at 30 s') replicas at 30 s, $(shown_at "at $minutes min") at $minutes min"
+  for mark in "30 s" "$before_minutes min"; do
+    got="$(sed -n "s/^desktop: RSS at $mark on #\/replicas: \([0-9]*\) MB (\(.*\))\$/\1 \2/p" "$before_log" | tail -n 1)"
+    if [ -n "$got" ]; then
+      echo "desktop RSS 16 replicas, #/replicas at $mark, before UI: ${got%% *} MB (${got#* })$(against "${got%% *}")"
+    else
+      missing=1; echo "desktop RSS 16 replicas, #/replicas at $mark, before UI: not measured (output kept in $before_log)"
+    fi
+  done
+  [ "$missing" = 0 ] && rm -f "$before_log"
   if [ "$missing" = 0 ]; then rm -f "$log"; fi
 fi
 

@@ -5,7 +5,7 @@
 // after the commit returns), and waits in the page for the Overview's replica1 badge to show a
 // non-zero byte lag (t1, recorded in the page by a MutationObserver); delay = t1 − t0. Replay
 // is then resumed and the badge must return to 0 before the next trial. Both clocks are this
-// machine's wall clock.
+// machine's wall clock. BENCH_LABEL, when set, is printed after "UI" (before, after).
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 
@@ -64,6 +64,7 @@ psql(primary, 'DROP TABLE bench_lag');
 
 delays.sort((a, b) => a - b);
 const q = (p) => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))];
+const label = process.env.BENCH_LABEL ? ` (${process.env.BENCH_LABEL})` : '';
 console.log(
-  `lag change → UI: p50 ${q(0.5).toFixed(2)} s, p95 ${q(0.95).toFixed(2)} s, max ${delays.at(-1).toFixed(2)} s (${delays.length} trials, 1 s sampling)`,
+  `lag change → UI${label}: p50 ${q(0.5).toFixed(2)} s, p95 ${q(0.95).toFixed(2)} s, max ${delays.at(-1).toFixed(2)} s (${delays.length} trials, 1 s sampling)`,
 );
