@@ -97,3 +97,42 @@ test('leaving and coming back leaves no chart or listener behind', async () => {
   assert.equal(await charts(), first.charts, 'as many uPlots as before');
   assert.deepEqual(await listeners(), first.listeners, 'as many window and document listeners as before');
 });
+
+test('a chart scrolled out of view is not redrawn, and shows the newest sample when it is back', async () => {
+  await page.setViewportSize({ width: 1400, height: 400 });
+  try {
+    await page.goto(`${base}/#/replicas`);
+    const chart = page.locator('article[data-replica] .uplot').last();
+    await chart.waitFor({ timeout: 30_000 });
+    await samples(2);
+    // The time the chart's legend shows: the newest sample it drew ("time (UTC): 21:11:00 UTC").
+    const drawn = () => chart.locator('.u-legend .u-series').first().innerText();
+    await page.evaluate(() => document.querySelector('article[data-replica]:last-of-type')?.scrollIntoView());
+    await samples(2);
+    const shown = await drawn();
+    await page.evaluate(() => {
+      document.querySelector('.replicas')?.scrollIntoView();
+      for (const el of document.querySelectorAll('*')) if (el.scrollTop > 0) el.scrollTop = 0;
+      window.scrollTo(0, 0);
+    });
+    const box = await chart.boundingBox();
+    assert.ok(box && box.y > 400, `the last chart is below the window (top at ${box?.y})`);
+    await samples(3);
+    assert.equal(await drawn(), shown, 'a chart off screen skips its redraws');
+    await chart.scrollIntoViewIfNeeded();
+    await page.waitForFunction(
+      ([sel, was]) => {
+        const charts = document.querySelectorAll(sel);
+        return (charts[charts.length - 1]?.querySelector('.u-legend .u-series')?.textContent ?? was) !== was;
+      },
+      ['article[data-replica] .uplot', (await chart.locator('.u-legend .u-series').first().textContent()) ?? ''],
+      { timeout: 5_000 },
+    );
+    // Back on screen it shows the newest sample, the one the top bar names.
+    const last = await page.evaluate(() => document.querySelector('[data-testid=last-sample]')?.getAttribute('title') ?? '');
+    const clock = (await drawn()).match(/\d\d:\d\d:\d\d/)?.[0];
+    assert.ok(clock && last.includes(clock), `the chart shows ${clock}, the last sample was at ${last}`);
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
+});
