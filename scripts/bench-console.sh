@@ -53,6 +53,10 @@
 #       the baseline: the app started with no profile, measured 5 s after its first-run
 #       profile picker appeared
 #   desktop RSS 16 replicas, #/replicas at 30 s: <MB> MB (by process); baseline + <MB> MB (target ≤ +100 MB)
+#   desktop PSS …: the same tree's proportional set size (smaps_rollup Pss, summed): a page the
+#       app and its web process share (WebKit's and Mesa's libraries) counted once, not twice;
+#       printed after each RSS line, the baseline's too; a page shared with a process outside
+#       the tree is split with it as well, so run no other WebKit app meanwhile
 #   desktop RSS 16 replicas, #/replicas at 10 min: … (when BENCH_MINUTES > 10)
 #   desktop RSS 16 replicas, #/replicas at <N> min: …
 #       a 16-replica sandbox (no caches), the Overview rendered, then #/replicas kept open and
@@ -217,6 +221,7 @@ if wants memory; then
   missing=0
   # A line of webdriver.mjs "desktop: RSS <label>: <MB> MB (<by process>)" as "<MB> <by process>".
   rss_of() { sed -n "s/^desktop: RSS $1: \([0-9]*\) MB (\(.*\))\$/\1 \2/p" "$log" | tail -n 1; }
+  pss_of() { sed -n "s/^desktop: PSS $1: \([0-9]*\) MB (\(.*\))\$/\1 \2/p" "$log" | tail -n 1; }
   why() {
     local failed
     failed="$(grep FAILED "$log" | tail -n 1 || true)"
@@ -230,6 +235,9 @@ if wants memory; then
   if [ -n "$base" ]; then
     base_mb=${base%% *}
     echo "desktop RSS empty window (no profile open): ${base_mb} MB (${base#* })"
+    base_pss="$(pss_of 'empty window (no profile open)')"
+    base_pss_mb=${base_pss%% *}
+    [ -n "$base_pss" ] && echo "desktop PSS empty window (no profile open): ${base_pss_mb} MB (${base_pss#* })"
   else
     base_mb=""
     missing=1; echo "desktop RSS empty window (no profile open): not measured: $(why)"
@@ -267,6 +275,10 @@ if wants memory; then
     got="$(rss_of "at $mark on #\/replicas")"
     if [ -n "$got" ]; then
       echo "desktop RSS 16 replicas, #/replicas at $mark: ${got%% *} MB (${got#* })$(against "${got%% *}")"
+      pss="$(pss_of "at $mark on #\/replicas")"
+      if [ -n "$pss" ] && [ -n "${base_pss_mb:-}" ]; then
+        echo "desktop PSS 16 replicas, #/replicas at $mark: ${pss%% *} MB (${pss#* }); baseline + $((${pss%% *} - base_pss_mb)) MB"
+      fi
     else
       missing=1; echo "desktop RSS 16 replicas, #/replicas at $mark: not measured: $(why)"
     fi

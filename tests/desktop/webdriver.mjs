@@ -162,8 +162,10 @@ Promise.all(scripts.map((src) => import(src).then(
 `;
 
 /**
- * Resident memory (MB) of the app process found under `driverPid` and of each of its
- * descendants (WebKitWebProcess, WebKitNetworkProcess), summed by process name.
+ * Memory (MB) of the app process found under `driverPid` and of each of its descendants
+ * (WebKitWebProcess, WebKitNetworkProcess), summed by process name: `rss` (VmRSS, a page shared
+ * by two processes counted in each) and `pss` (smaps_rollup's Pss: a shared page split among
+ * the processes that map it, so the tree's sum counts it once).
  */
 function appTreeRss(driverPid, appName) {
   const children = new Map();
@@ -179,7 +181,13 @@ function appTreeRss(driverPid, appName) {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
       const rss = Number((status.match(/VmRSS:\s+(\d+)/) || [0, 0])[1]) / 1024;
-      info.set(Number(entry), { comm, name, rss });
+      let pss = 0;
+      try {
+        pss = Number((fs.readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+)/m) || [0, 0])[1]) / 1024;
+      } catch {
+        // no smaps_rollup (older kernels): PSS reads 0
+      }
+      info.set(Number(entry), { comm, name, rss, pss });
       if (!children.has(ppid)) children.set(ppid, []);
       children.get(ppid).push(Number(entry));
     } catch {
@@ -199,12 +207,14 @@ function appTreeRss(driverPid, appName) {
   };
   const app = descendants(Number(driverPid)).find((pid) => info.get(pid).comm === appName.slice(0, 15));
   if (app === undefined) return null;
-  const byName = {};
+  const rss = {};
+  const pss = {};
   for (const pid of [app, ...descendants(app)]) {
     const p = info.get(pid);
-    byName[p.name] = (byName[p.name] || 0) + p.rss;
+    rss[p.name] = (rss[p.name] || 0) + p.rss;
+    pss[p.name] = (pss[p.name] || 0) + p.pss;
   }
-  return byName;
+  return { rss, pss };
 }
 
 /** One memory line: the tree's total and each process name's share, in MB. */
@@ -213,11 +223,16 @@ function reportRss(label, tree) {
     console.log(`desktop: RSS ${label}: the app process was not found`);
     return;
   }
-  const total = Object.values(tree).reduce((a, b) => a + b, 0);
-  const parts = Object.entries(tree)
-    .map(([n, mb]) => `${n} ${mb.toFixed(0)} MB`)
-    .join(', ');
-  console.log(`desktop: RSS ${label}: ${total.toFixed(0)} MB (${parts})`);
+  for (const [what, by] of [
+    ['RSS', tree.rss],
+    ['PSS', tree.pss],
+  ]) {
+    const total = Object.values(by).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(by)
+      .map(([n, mb]) => `${n} ${mb.toFixed(0)} MB`)
+      .join(', ');
+    console.log(`desktop: ${what} ${label}: ${total.toFixed(0)} MB (${parts})`);
+  }
 }
 
 // Runs in the page: the first-run profile picker is shown.
@@ -388,8 +403,8 @@ async function main() {
     : opts.replicas.map((r) => `${r} ${last.found[r]}`).join(', ');
   console.log(`desktop: session started in ${sessionMs} ms; ${states}`);
   if (rss) {
-    const total = Object.values(rss).reduce((a, b) => a + b, 0);
-    const parts = Object.entries(rss)
+    const total = Object.values(rss.rss).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(rss.rss)
       .map(([name, v]) => `${name} ${Math.round(v)}`)
       .join(', ');
     console.log(`desktop: rss ${Math.round(total)} MB (${parts})`);
