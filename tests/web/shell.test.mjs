@@ -92,6 +92,8 @@ test('a zoomed chart says so with its window in UTC, and Reset zoom or a double-
   const bar = card.locator('[data-testid="chart-zoom"]');
   assert.equal(await bar.isHidden(), true, 'not zoomed at first');
   const zoom = async () => {
+    // The drag needs the plot on screen (boundingBox does not scroll).
+    await over.scrollIntoViewIfNeeded();
     const b = await over.boundingBox();
     await page.mouse.move(b.x + b.width * 0.3, b.y + b.height / 2);
     await page.mouse.down();
