@@ -9,6 +9,8 @@
 #   BENCH_MINUTES  how long the memory part holds the Replicas page (default 10)
 #   BENCH_LONG     1: the 60-minute memory run (BENCH_MINUTES=60)
 #   BENCH_TRIALS   lag trials (default 20)
+#   BENCH_BUILD    debug (default) or release: which build of the desktop app start and memory
+#                  measure
 #   HEAP_MINUTES   how long the heap part holds the Replicas page in Chromium (default 5)
 #   BENCH_BEFORE   the commit the bundle is compared with (default: the last commit of the
 #                  hand-built DOM UI, bd85734ec6bb)
@@ -74,7 +76,16 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${CARGO_TARGET_DIR:=$HOME/.cache/skein-target}"
 export CARGO_TARGET_DIR
 skein="$CARGO_TARGET_DIR/debug/skein"
-desktop="$CARGO_TARGET_DIR/debug/skein-desktop"
+# BENCH_BUILD=release measures the desktop app as users run it (`cargo build --release -p
+# skein-desktop`, built here when missing); the default is the debug build `make build` makes.
+build="${BENCH_BUILD:-debug}"
+case $build in
+  debug) cargo_profile=() ;;
+  release) cargo_profile=(--release) ;;
+  *) echo "BENCH_BUILD must be debug or release, not '$build'" >&2; exit 2 ;;
+esac
+desktop="$CARGO_TARGET_DIR/$build/skein-desktop"
+if [ "$build" = release ] && [ ! -x "$desktop" ]; then cargo build -q --release -p skein-desktop; fi
 parts="${BENCH_PARTS:-bundle lag start memory heap}"
 minutes="${BENCH_MINUTES:-10}"
 [ "${BENCH_LONG:-0}" = 1 ] && minutes=60
@@ -123,7 +134,7 @@ sandbox_down() {
 # that cargo embeds them again) and the app rebuilt. Each answers 1 when it could not.
 bench_cache="${BENCH_CACHE:-$HOME/.cache/skein-bench}"
 before_dist="$bench_cache/before-dist"
-before_app="$bench_cache/skein-desktop-before"
+before_app="$bench_cache/skein-desktop-before-$build"
 before_app_built=0
 ensure_before_dist() {
   [ -f "$before_dist/index.html" ] || bash "$root/scripts/bench-bundle.sh" >>"$setup_log" 2>&1 || return 1
@@ -137,12 +148,12 @@ ensure_before_app() {
   keep="$(mktemp -d)"
   mv "$root/ui/dist" "$keep/dist"
   cp -r "$before_dist" "$root/ui/dist"
-  if cargo build -q -p skein-desktop >>"$setup_log" 2>&1 && cp "$desktop" "$before_app"; then ok=1; fi
+  if cargo build -q "${cargo_profile[@]}" -p skein-desktop >>"$setup_log" 2>&1 && cp "$desktop" "$before_app"; then ok=1; fi
   rm -rf "$root/ui/dist"
   mv "$keep/dist" "$root/ui/dist"
   rmdir "$keep"
   find "$root/ui/dist" -type f -exec touch {} +
-  cargo build -q -p skein-desktop >>"$setup_log" 2>&1 || return 1
+  cargo build -q "${cargo_profile[@]}" -p skein-desktop >>"$setup_log" 2>&1 || return 1
   # The app now embeds this clone's UI again, not the before one.
   if cmp -s "$desktop" "$before_app"; then echo "the rebuilt app still embeds the before UI" >>"$setup_log"; return 1; fi
   [ "$ok" = 1 ] && before_app_built=1
