@@ -124,15 +124,16 @@ mod tests {
     }
 
     #[test]
-    fn render_nodes_are_found_by_name() {
+    fn render_nodes_are_found_by_name() -> std::io::Result<()> {
         let dir = std::env::temp_dir().join(format!("skein-dri-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir)?;
         assert!(!has_render_node(&dir));
-        std::fs::write(dir.join("card0"), b"").unwrap();
+        std::fs::write(dir.join("card0"), b"")?;
         assert!(!has_render_node(&dir));
-        std::fs::write(dir.join("renderD128"), b"").unwrap();
+        std::fs::write(dir.join("renderD128"), b"")?;
         assert!(has_render_node(&dir));
-        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&dir)?;
         assert!(!has_render_node(&dir));
+        Ok(())
     }
 }
