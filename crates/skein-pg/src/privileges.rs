@@ -17,7 +17,9 @@
 //! - `terminate`: superuser, or `pg_has_role(current_user, 'pg_signal_backend', 'USAGE')` with
 //!   `has_function_privilege('pg_terminate_backend(integer, bigint)', 'EXECUTE')`: without
 //!   `pg_signal_backend` a role may end only its own sessions, and only a superuser may end a
-//!   superuser's.
+//!   superuser's;
+//! - `drop_slots`: superuser or `pg_roles.rolreplication` (what `pg_drop_replication_slot()`
+//!   asks for).
 
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +86,8 @@ pub struct Privileges {
     pub terminate: Allowed,
     /// Reading other roles' WAL senders' state and lags in `pg_stat_replication`.
     pub read_replication_stats: Allowed,
+    /// Dropping replication slots (`pg_drop_replication_slot()`).
+    pub drop_slots: Allowed,
 }
 
 const PROBE_SQL: &str = "SELECT current_user::text, r.rolsuper, \
@@ -94,7 +98,8 @@ const PROBE_SQL: &str = "SELECT current_user::text, r.rolsuper, \
      has_function_privilege('pg_catalog.pg_wal_replay_resume()', 'EXECUTE'), \
      coalesce(has_function_privilege(to_regprocedure('pg_catalog.pg_promote(boolean, integer)'), 'EXECUTE'), false), \
      coalesce(has_function_privilege(coalesce(to_regprocedure('pg_catalog.pg_terminate_backend(integer, bigint)'), \
-       to_regprocedure('pg_catalog.pg_terminate_backend(integer)')), 'EXECUTE'), false) \
+       to_regprocedure('pg_catalog.pg_terminate_backend(integer)')), 'EXECUTE'), false), \
+     r.rolreplication \
      FROM pg_catalog.pg_roles r WHERE r.rolname = current_user";
 
 /// The raw answers of [`PROBE_SQL`], in its column order.
@@ -108,6 +113,7 @@ struct Facts {
     resume: bool,
     promote: bool,
     terminate: bool,
+    replication: bool,
 }
 
 /// Asks the node what its connection role may do (one statement, under the node's timeout).
@@ -132,6 +138,7 @@ pub async fn probe(node: &Node) -> Result<Privileges> {
         resume: row.get(6),
         promote: row.get(7),
         terminate: row.get(8),
+        replication: row.get(9),
     };
     Ok(privileges(role, facts))
 }
@@ -175,6 +182,14 @@ fn privileges(role: String, f: Facts) -> Privileges {
              pg_monitor or pg_read_all_stats (GRANT pg_monitor TO {role})"
         ))
     };
+    let drop_slots = if f.superuser || f.replication {
+        Allowed::yes()
+    } else {
+        Allowed::no(format!(
+            "{role} may not drop replication slots: needs superuser or the REPLICATION \
+             attribute (ALTER ROLE {role} REPLICATION)"
+        ))
+    };
     Privileges {
         role,
         superuser: f.superuser,
@@ -183,6 +198,7 @@ fn privileges(role: String, f: Facts) -> Privileges {
         promote,
         terminate,
         read_replication_stats,
+        drop_slots,
     }
 }
 
@@ -200,6 +216,7 @@ mod tests {
             resume: all,
             promote: all,
             terminate: all,
+            replication: all,
         }
     }
 
@@ -211,6 +228,7 @@ mod tests {
             &p.promote,
             &p.terminate,
             &p.read_replication_stats,
+            &p.drop_slots,
         ] {
             assert_eq!(a, &Allowed::yes());
         }
@@ -240,6 +258,10 @@ mod tests {
             .terminate
             .check()
             .is_err_and(|r| r.contains("only its own sessions")));
+        assert!(p
+            .drop_slots
+            .check()
+            .is_err_and(|r| r.contains("ALTER ROLE skein_monitor REPLICATION")));
     }
 
     #[test]
