@@ -258,6 +258,11 @@ impl App {
                 console.set_replay(&node, false).await?;
                 Response::ResumeReplay
             }
+            Request::Replication => Response::Replication(console.replication().await),
+            Request::DropSlot { node, slot } => {
+                console.drop_slot(&node, &slot).await?;
+                Response::DropSlot
+            }
             Request::Profiles
             | Request::OpenProfile { .. }
             | Request::Diagnose { .. }

@@ -1,5 +1,6 @@
 //! What needs attention, worst first: promoted replicas (a second primary), then down,
-//! recovering or lagging replicas, an unreachable lake; caches whose last refresh failed
+//! recovering or lagging replicas, stalled WAL receivers and replication slots that retain too
+//! much WAL or lost it ([`crate::replication`]), an unreachable lake; caches whose last refresh failed
 //! (critical), that went stale, were edited, never refreshed or whose state is unknown
 //! (warning), and those past their TTL with unchanged sources (info: their data is current).
 
@@ -42,10 +43,16 @@ pub(crate) fn for_tick(
             .as_ref()
             .and_then(|h| h.state_since(name, ReplicaState::Promoted))
     };
+    let replication = shared
+        .replication
+        .lock()
+        .ok()
+        .and_then(|b| b.latest.clone());
     let facts = NodeFacts {
         lag,
         routing: Some(routing),
         promoted_since: &promoted_since,
+        replication: replication.as_ref(),
     };
     attention(&shared.profile, &facts, lake, &caches)
 }
@@ -60,10 +67,12 @@ pub(crate) struct NodeFacts<'a> {
     /// Per node: when the console first saw it out of recovery (start of its current
     /// `Promoted` run in the kept history), ms since the Unix epoch.
     pub(crate) promoted_since: &'a dyn Fn(&str) -> Option<u64>,
+    /// The newest replication reading (stalled receivers, slots), when there is one.
+    pub(crate) replication: Option<&'a skein_pg::ReplicationReading>,
 }
 
 /// `HH:MM:SS UTC` of an instant in ms since the Unix epoch.
-fn utc_clock(ms: u64) -> String {
+pub(crate) fn utc_clock(ms: u64) -> String {
     chrono::DateTime::from_timestamp_millis(ms as i64)
         .map_or_else(|| "?".into(), |t| t.format("%H:%M:%S UTC").to_string())
 }
@@ -221,6 +230,9 @@ fn node_items(profile: &Profile, facts: &NodeFacts<'_>) -> Vec<Attention> {
         });
     }
     first.extend(out);
+    if let Some(r) = facts.replication {
+        first.extend(crate::replication::attention(&profile.thresholds, r));
+    }
     first
 }
 
@@ -357,6 +369,7 @@ mod tests {
             lag: Some(&sample),
             routing: None,
             promoted_since: &since,
+            replication: None,
         };
         let lake = LakeSummary {
             reachable: false,
@@ -398,6 +411,7 @@ mod tests {
             lag: Some(&sample),
             routing: None,
             promoted_since: &since,
+            replication: None,
         };
         let lake = LakeSummary {
             reachable: true,

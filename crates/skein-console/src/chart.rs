@@ -379,6 +379,7 @@ mod tests {
             thresholds: Thresholds {
                 lag_warning_ms: 5000,
                 lag_critical_ms: 30000,
+                ..Default::default()
             },
             retention_s: 3600,
             nodes: vec![NodeSeries {

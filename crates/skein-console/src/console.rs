@@ -4,9 +4,10 @@
 //! a timeout on every query, each writing to an event sink (a broadcast channel) so it runs
 //! in tests without a UI:
 //!
-//! - the **lag sampler** ([`crate::sampler`]: [`skein_pg::lag::sample`] once a tick, default
-//!   1 s) appends to the bounded [`LagHistory`], feeds the router's rotation and emits one
-//!   batched `lag` event (and a `routing` event) per tick;
+//! - the **lag sampler** ([`crate::sampler`]: [`skein_pg::lag::sample`] and
+//!   [`skein_pg::replication::read`] once a tick, default 1 s) appends to the bounded
+//!   [`LagHistory`], feeds the router's rotation and emits one batched `lag` event (and
+//!   `replication`, `routing` and `attention` events) per tick;
 //! - the **cache watcher** ([`crate::watcher`], default every 5 s, and at once after a refresh)
 //!   keeps the lake open, its snapshot count and every cache's state current;
 //! - the **cache scheduler** ([`crate::scheduler`]) refreshes caches whose TTL has passed.
@@ -93,6 +94,8 @@ pub(crate) struct Shared {
     pub(crate) next_job: std::sync::atomic::AtomicU64,
     /// What the profile's role may do on each node ([`crate::privileges`]).
     pub(crate) privileges: Mutex<crate::privileges::PrivilegeBoard>,
+    /// The newest replication reading ([`crate::replication`]).
+    pub(crate) replication: Mutex<crate::replication::ReplicationBoard>,
 }
 
 /// A running console (see the module header). Cheap to clone.
@@ -149,6 +152,7 @@ impl Console {
             jobs: Mutex::new(Vec::new()),
             next_job: std::sync::atomic::AtomicU64::new(1),
             privileges: Mutex::new(Default::default()),
+            replication: Mutex::new(Default::default()),
         });
         tracing::info!(
             profile = %shared.profile.name,
@@ -243,6 +247,12 @@ impl Console {
                 / 1000,
             nodes,
         }
+    }
+
+    /// Every node's replication (WAL senders and receiver, slots, recovery conflicts): the
+    /// sampler's newest reading, or one taken now before its first tick.
+    pub async fn replication(&self) -> skein_pg::ReplicationReading {
+        crate::replication::latest(&self.shared, &self.shared.probe).await
     }
 
     /// The stack at a glance.

@@ -35,6 +35,13 @@ pub enum Error {
     /// The request was malformed.
     #[error("{0}")]
     InvalidInput(String),
+    /// What the request names does not exist; the message says what and where.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the object's state (a slot in use); the message says how to
+    /// resolve it.
+    #[error("{0}")]
+    Conflict(String),
     /// A local resource failed (the recent-profiles file, a background task).
     #[error("{0}")]
     Internal(String),
@@ -55,6 +62,8 @@ impl Error {
             Error::LakeUnavailable(info) => info.code,
             Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Conflict(_) => ErrorCode::Conflict,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -22,6 +22,7 @@ pub mod lag_log;
 pub mod limits;
 pub mod logging;
 mod privileges;
+mod replication;
 pub mod rpc;
 mod sampler;
 mod scheduler;

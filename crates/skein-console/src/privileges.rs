@@ -7,7 +7,8 @@
 //!
 //! Replay control ([`Console::set_replay`]) checks the stored answer before it asks the server:
 //! a role without EXECUTE on `pg_wal_replay_pause()` gets `PermissionDenied` with the probe's
-//! reason, not the server's bare "permission denied for function".
+//! reason, not the server's bare "permission denied for function". Dropping a replication
+//! slot ([`Console::drop_slot`]) is checked the same way (superuser or `REPLICATION`).
 
 use std::collections::HashMap;
 
@@ -132,38 +133,7 @@ impl Console {
                 "{node} is the primary: it replays no WAL, so there is no replay to pause or resume"
             )));
         }
-        let known = self
-            .shared
-            .privileges
-            .lock()
-            .ok()
-            .and_then(|b| b.entries.get(node).and_then(|e| e.privileges.clone()));
-        let privileges = match known {
-            Some(p) => p,
-            None => {
-                let entry = probe_and_store(&self.shared, target).await;
-                let _ = self
-                    .shared
-                    .events
-                    .send(Event::Privileges(list(&self.shared)));
-                match (entry.privileges, entry.error) {
-                    (Some(p), _) => p,
-                    (None, Some(e)) => {
-                        return Err(Error::Pg(skein_pg::Error::Query {
-                            node: node.to_owned(),
-                            what: "reading the role's privileges before replay control".into(),
-                            detail: e.message,
-                            code: e.code,
-                        }))
-                    }
-                    (None, None) => {
-                        return Err(Error::Internal(format!(
-                            "{node}: the privileges probe gave no answer"
-                        )))
-                    }
-                }
-            }
-        };
+        let privileges = self.known_privileges(target, "replay control").await?;
         if let Err(reason) = privileges.replay_control.check() {
             return Err(Error::PermissionDenied {
                 node: node.to_owned(),
@@ -176,5 +146,77 @@ impl Console {
             self.shared.work.resume_replay(node).await?;
         }
         Ok(())
+    }
+
+    /// Drops the replication slot `slot` on `node` (`pg_drop_replication_slot()`), after
+    /// checking the role's privileges there; emits a `replication` event with the slot gone.
+    /// PostgreSQL refuses a slot a WAL sender is using (`active`): stop its consumer first.
+    ///
+    /// Errors: `NotFound` for an unknown node or slot, `PermissionDenied` with the probe's
+    /// reason when the role may not, `Conflict` for an active slot, else the node's errors.
+    pub async fn drop_slot(&self, node: &str, slot: &str) -> Result<()> {
+        let target = self.shared.probe.node(node)?;
+        let privileges = self.known_privileges(target, "dropping a slot").await?;
+        if let Err(reason) = privileges.drop_slots.check() {
+            return Err(Error::PermissionDenied {
+                node: node.to_owned(),
+                reason: reason.to_owned(),
+            });
+        }
+        let known = crate::replication::slot(&self.shared, node, slot);
+        match known {
+            None => {
+                return Err(Error::NotFound(format!(
+                    "no replication slot '{slot}' on {node} (pg_replication_slots): it may have \
+                     been dropped already"
+                )))
+            }
+            Some(s) if s.active => {
+                return Err(Error::Conflict(format!(
+                    "slot '{slot}' on {node} is active{}: PostgreSQL drops only an inactive slot; \
+                     stop the replica or client that streams from it first",
+                    s.used_by
+                        .map(|u| format!(" (used by {u})"))
+                        .unwrap_or_default()
+                )))
+            }
+            Some(_) => {}
+        }
+        skein_pg::replication::drop_slot(&self.shared.work, node, slot).await?;
+        tracing::info!(node, slot, "replication slot dropped");
+        crate::replication::refresh(&self.shared).await;
+        Ok(())
+    }
+
+    /// The role's privileges on `target`, as stored, else probed now (and pushed as a
+    /// `privileges` event). `what` names the action, for the error.
+    async fn known_privileges(&self, target: &Node, what: &str) -> Result<skein_pg::Privileges> {
+        let node = target.name();
+        let known = self
+            .shared
+            .privileges
+            .lock()
+            .ok()
+            .and_then(|b| b.entries.get(node).and_then(|e| e.privileges.clone()));
+        if let Some(p) = known {
+            return Ok(p);
+        }
+        let entry = probe_and_store(&self.shared, target).await;
+        let _ = self
+            .shared
+            .events
+            .send(Event::Privileges(list(&self.shared)));
+        match (entry.privileges, entry.error) {
+            (Some(p), _) => Ok(p),
+            (None, Some(e)) => Err(Error::Pg(skein_pg::Error::Query {
+                node: node.to_owned(),
+                what: format!("reading the role's privileges before {what}"),
+                detail: e.message,
+                code: e.code,
+            })),
+            (None, None) => Err(Error::Internal(format!(
+                "{node}: the privileges probe gave no answer"
+            ))),
+        }
     }
 }

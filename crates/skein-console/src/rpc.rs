@@ -20,7 +20,7 @@ use skein_lake::{
     LakeFile, LakeStats, LakeTable, RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef,
     TableFiles, TableRows,
 };
-use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState};
+use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState, ReplicationReading};
 use ts_rs::TS;
 
 use crate::chart::{ChartFile, ChartFormat};
@@ -205,6 +205,21 @@ pub enum Request {
         /// Replica name.
         node: String,
     },
+    /// Every node's replication: WAL senders (sent, write, flush and replay LSNs and lags,
+    /// sync state, reply time, the xmin held back), the WAL receiver (status, received vs
+    /// replayed, last message times, upstream, a stall), slots (retained WAL, `wal_status`,
+    /// headroom, inactive since), recovery conflicts and settings →
+    /// [`Response::Replication`]. Also pushed as a `replication` event every tick.
+    Replication,
+    /// Drops a replication slot (`pg_drop_replication_slot()`) → [`Response::DropSlot`].
+    /// Refused with `PermissionDenied` (the probe's reason) without superuser or
+    /// `REPLICATION`, `Conflict` while the slot is active, `NotFound` for an unknown slot.
+    DropSlot {
+        /// Node the slot is on.
+        node: String,
+        /// `slot_name`.
+        slot: String,
+    },
     /// Checks one node of a profile, or its lake, step by step (DNS, TCP, TLS, login,
     /// privileges, replication; for the lake the DuckLake catalog and the data path) →
     /// [`Response::Diagnose`]. Needs no open profile. Passwords given are stored in the OS
@@ -316,6 +331,10 @@ pub enum Response {
     PauseReplay,
     /// See [`Request::ResumeReplay`] (no result).
     ResumeReplay,
+    /// See [`Request::Replication`].
+    Replication(ReplicationReading),
+    /// See [`Request::DropSlot`] (no result; a `replication` event without the slot follows).
+    DropSlot,
     /// See [`Request::Diagnose`].
     Diagnose(Diagnosis),
     /// See [`Request::ProfileForEdit`].
@@ -380,6 +399,9 @@ pub enum Event {
     /// What the profile's role may do on each node, whenever a probe changed it (the console
     /// opened, a node came back).
     Privileges(Vec<NodePrivileges>),
+    /// Every node's replication (as `replication` answers), once a tick after `lag`, and
+    /// after a slot was dropped.
+    Replication(ReplicationReading),
 }
 
 /// A cache definition as a front end sends it.

@@ -1,9 +1,10 @@
 //! The lag sampler: one background task per console that samples every node once a
-//! `lag_interval` ([`skein_pg::lag::sample`], each node under its own timeout), keeps the
-//! bounded history (loaded from and appended to the on-disk lag log on the blocking pool),
-//! feeds the router's rotation, and emits one `lag`, one `routing` and one `attention` event per
-//! tick (the attention list recomputed from that tick's sample and rotation, so its lag values
-//! and countdowns are live). After a tick's events it probes the role's privileges on nodes that
+//! `lag_interval` ([`skein_pg::lag::sample`] and [`skein_pg::replication::read`], concurrently,
+//! each node under its own timeout), keeps the bounded history (loaded from and appended to the
+//! on-disk lag log on the blocking pool), feeds the router's rotation, and emits one `lag`, one
+//! `replication`, one `routing` and one `attention` event per tick (the attention list
+//! recomputed from that tick's sample, replication reading and rotation, so its values and
+//! countdowns are live). After a tick's events it probes the role's privileges on nodes that
 //! answered for the first time or again ([`crate::privileges`]).
 
 use std::collections::HashMap;
@@ -65,11 +66,18 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
         }
         let Some(s) = shared.upgrade() else { return };
         // Each node has its own timeout inside `sample`; this bounds the whole tick.
+        let options = crate::replication::options();
+        let both = async {
+            tokio::join!(
+                skein_pg::lag::sample(&s.probe),
+                skein_pg::replication::read(&s.probe, &options)
+            )
+        };
         let sample = tokio::select! {
             _ = cancel.cancelled() => return,
-            r = tokio::time::timeout(period.max(Duration::from_secs(1)) * 3, skein_pg::lag::sample(&s.probe)) => r,
+            r = tokio::time::timeout(period.max(Duration::from_secs(1)) * 3, both) => r,
         };
-        let Ok(sample) = sample else {
+        let Ok((sample, replication)) = sample else {
             tracing::warn!(
                 profile = %s.profile.name,
                 "a lag sample took longer than {} ms: skipped",
@@ -101,8 +109,17 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
                 lake = summary.clone();
             }
         }
+        // Stored before the attention list is computed, emitted after the lag event.
+        let replication = s
+            .replication
+            .lock()
+            .map(|mut b| b.store(replication).clone())
+            .ok();
         let attention = crate::attention::for_tick(&s, Some(&sample), &stats, &lake);
         let _ = s.events.send(Event::Lag(sample.clone()));
+        if let Some(r) = replication {
+            let _ = s.events.send(Event::Replication(r));
+        }
         let _ = s.events.send(Event::Routing(stats));
         let _ = s.events.send(Event::Attention(attention));
         // Nodes that answered for the first time, or again after being down.

@@ -31,6 +31,7 @@
 //! [thresholds]
 //! lag_warning_ms = 5000                       # optional
 //! lag_critical_ms = 30000                     # optional
+//! slot_wal_warning_bytes = 1073741824         # optional: an inactive slot retaining this much WAL
 //!
 //! [router]                                    # optional: read/write splitting
 //! read_splitting = true                       # (see skein-router's RouterConfig)
@@ -135,7 +136,8 @@ pub struct LakeSpec {
     pub ssh: Option<SshSpec>,
 }
 
-/// Lag thresholds: warning lowers a replica's standing, critical takes it out of rotation.
+/// Lag thresholds (warning lowers a replica's standing, critical takes it out of rotation) and
+/// the WAL an inactive replication slot may retain before it needs attention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
@@ -145,6 +147,10 @@ pub struct Thresholds {
     /// Replay lag (ms) past which a replica is out of rotation (red).
     #[serde(default = "default_critical_ms")]
     pub lag_critical_ms: u64,
+    /// Bytes of WAL an inactive replication slot may retain (`pg_current_wal_lsn() −
+    /// restart_lsn`) before it is a warning (default 1 GiB).
+    #[serde(default = "default_slot_wal_warning_bytes")]
+    pub slot_wal_warning_bytes: u64,
 }
 
 fn default_warning_ms() -> u64 {
@@ -153,12 +159,16 @@ fn default_warning_ms() -> u64 {
 fn default_critical_ms() -> u64 {
     30_000
 }
+fn default_slot_wal_warning_bytes() -> u64 {
+    1024 * 1024 * 1024
+}
 
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             lag_warning_ms: default_warning_ms(),
             lag_critical_ms: default_critical_ms(),
+            slot_wal_warning_bytes: default_slot_wal_warning_bytes(),
         }
     }
 }

@@ -453,6 +453,14 @@ impl ProfileDraft {
                 lag_critical_ms: int_of(t, "lag_critical_ms", "thresholds", &invalid)?
                     .map(|v| v.max(0) as u64)
                     .unwrap_or(d.lag_critical_ms),
+                slot_wal_warning_bytes: int_of(
+                    t,
+                    "slot_wal_warning_bytes",
+                    "thresholds",
+                    &invalid,
+                )?
+                .map(|v| v.max(0) as u64)
+                .unwrap_or(d.slot_wal_warning_bytes),
             };
         }
         Ok(draft)
@@ -606,6 +614,15 @@ pub fn render(existing: Option<&str>, draft: &ProfileDraft) -> Result<String> {
         let th = table_mut(root, "thresholds", &invalid)?;
         set_int(th, "lag_warning_ms", t.lag_warning_ms as i64);
         set_int(th, "lag_critical_ms", t.lag_critical_ms as i64);
+        if t.slot_wal_warning_bytes != Thresholds::default().slot_wal_warning_bytes
+            || th.contains_key("slot_wal_warning_bytes")
+        {
+            set_int(
+                th,
+                "slot_wal_warning_bytes",
+                t.slot_wal_warning_bytes as i64,
+            );
+        }
     }
     Ok(doc.to_string())
 }

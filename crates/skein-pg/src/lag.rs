@@ -489,6 +489,7 @@ mod tests {
         let t = Thresholds {
             lag_warning_ms: 100,
             lag_critical_ms: 1000,
+            ..Default::default()
         };
         assert_eq!(level(&t, None), LagLevel::Ok);
         assert_eq!(level(&t, Some(99)), LagLevel::Ok);

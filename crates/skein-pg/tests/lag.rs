@@ -200,6 +200,7 @@ async fn paused_replica_lags_and_catches_up_after_resume() -> TestResult {
     cluster.thresholds = Thresholds {
         lag_warning_ms: 100,
         lag_critical_ms: 3_600_000,
+        ..Default::default()
     };
     let cluster = &cluster;
     sample_until(cluster, "both replicas caught up", |s| {

@@ -54,7 +54,7 @@ impl RunAs {
 
 /// The directory holding `initdb`, `pg_ctl`, `pg_basebackup`: `SKEIN_PG_BIN`, else the newest
 /// `/usr/lib/postgresql/*/bin`, else the directory of `initdb` on `PATH`.
-pub(crate) fn pg_bin_dir() -> Result<PathBuf> {
+pub fn pg_bin_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("SKEIN_PG_BIN") {
         return Ok(PathBuf::from(dir));
     }

@@ -19,6 +19,7 @@ mod scratch;
 mod tls;
 
 pub use cluster::alive as process_alive;
+pub use cluster::pg_bin_dir;
 pub use demo::{DemoCache, DEMO_CACHES};
 pub use error::{Error, Result};
 pub use sandbox::{

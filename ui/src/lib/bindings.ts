@@ -318,6 +318,32 @@ data_type: string, };
 export type Compaction = "merge_adjacent_files" | "rewrite_data_files" | "flush_inlined_data";
 
 /**
+ * `pg_stat_database_conflicts`, summed over databases: queries on the standby cancelled by
+ * recovery, per cause, since the statistics were last reset.
+ */
+export type Conflicts = { 
+/**
+ * `confl_snapshot`: the rows a query could still see were removed (vacuum on the primary).
+ */
+snapshot: number, 
+/**
+ * `confl_lock`: a lock the replayed WAL needed.
+ */
+lock: number, 
+/**
+ * `confl_bufferpin`: a pinned buffer.
+ */
+bufferpin: number, 
+/**
+ * `confl_deadlock`.
+ */
+deadlock: number, 
+/**
+ * `confl_tablespace`: a dropped tablespace.
+ */
+tablespace: number, };
+
+/**
  * One libpq connection split into the fields the editor shows. Empty text means "not set"
  * (libpq's default applies: port 5432, the OS user, a database named like the user,
  * `sslmode=prefer`).
@@ -430,7 +456,7 @@ cache: string,
 /**
  * Whether it was forced.
  */
-force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats } | { "kind": "attention", "data": Array<Attention> } | { "kind": "privileges", "data": Array<NodePrivileges> };
+force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats } | { "kind": "attention", "data": Array<Attention> } | { "kind": "privileges", "data": Array<NodePrivileges> } | { "kind": "replication", "data": ReplicationReading };
 
 /**
  * Which snapshots to expire.
@@ -775,6 +801,69 @@ error: ErrorInfo | null,
 probed_at_ms: number | null, };
 
 /**
+ * One node's replication.
+ */
+export type NodeReplication = { 
+/**
+ * Node name from the profile.
+ */
+name: string, 
+/**
+ * Role as the profile says.
+ */
+role: NodeRole, 
+/**
+ * Whether the node answered.
+ */
+reachable: boolean, 
+/**
+ * `pg_is_in_recovery()`; `None` when down.
+ */
+in_recovery: boolean | null, 
+/**
+ * The node's WAL position: `pg_current_wal_lsn()` out of recovery, else
+ * `pg_last_wal_receive_lsn()` (or the replay LSN when nothing was received).
+ */
+position: Lsn | null, 
+/**
+ * Out of recovery: `pg_current_wal_flush_lsn()`, the WAL senders may send up to it.
+ */
+flush_position: Lsn | null, 
+/**
+ * `pg_last_wal_replay_lsn()` on a replica.
+ */
+replay_lsn: Lsn | null, 
+/**
+ * `pg_stat_replication` on this node, by `application_name`.
+ */
+senders: Array<WalSender>, 
+/**
+ * `pg_stat_wal_receiver` on a replica; `None` when no receiver runs (or it is hidden:
+ * see `notes`).
+ */
+receiver: WalReceiver | null, 
+/**
+ * `pg_replication_slots` on this node, by name.
+ */
+slots: Array<Slot>, 
+/**
+ * `pg_stat_database_conflicts` summed, on a replica.
+ */
+conflicts: Conflicts | null, 
+/**
+ * The settings that shape replication on this node.
+ */
+settings: ReplicationSettings | null, 
+/**
+ * What could not be read and why (a view the role may not read, NULL columns).
+ */
+notes: Array<ErrorInfo>, 
+/**
+ * Why the node is down.
+ */
+error: ErrorInfo | null, };
+
+/**
  * A node's role.
  */
 export type NodeRole = "primary" | "replica";
@@ -1008,7 +1097,11 @@ terminate: Allowed,
 /**
  * Reading other roles' WAL senders' state and lags in `pg_stat_replication`.
  */
-read_replication_stats: Allowed, };
+read_replication_stats: Allowed, 
+/**
+ * Dropping replication slots (`pg_drop_replication_slot()`).
+ */
+drop_slots: Allowed, };
 
 /**
  * A whole profile as the editor shows it (see the module header).
@@ -1256,6 +1349,41 @@ export type RefreshResult = "SKIPPED" | "REFRESHED" | "ERROR";
 export type ReplicaState = "primary" | "streaming" | "catching_up" | "paused" | "disconnected" | "promoted" | "down";
 
 /**
+ * One reading of every node's replication.
+ */
+export type ReplicationReading = { 
+/**
+ * When it was taken, ms since the Unix epoch.
+ */
+taken_at_ms: number, 
+/**
+ * Every node, primary first, in profile order.
+ */
+nodes: Array<NodeReplication>, };
+
+/**
+ * The settings that shape replication, from `pg_settings`.
+ */
+export type ReplicationSettings = { 
+/**
+ * `hot_standby_feedback`: the replica reports its oldest snapshot, holding the primary's
+ * vacuum back instead of having its queries cancelled.
+ */
+hot_standby_feedback: boolean, 
+/**
+ * `max_standby_streaming_delay`, ms; -1 waits forever.
+ */
+max_standby_streaming_delay_ms: number, 
+/**
+ * `max_slot_wal_keep_size`, bytes; -1: slots may retain WAL without limit.
+ */
+max_slot_wal_keep_size_bytes: number, 
+/**
+ * `wal_keep_size`, bytes.
+ */
+wal_keep_size_bytes: number, };
+
+/**
  * A request from a front end.
  */
 export type Request = { "method": "overview" } | { "method": "lag_history", "params": { 
@@ -1384,7 +1512,15 @@ node: string, } } | { "method": "resume_replay", "params": {
 /**
  * Replica name.
  */
-node: string, } } | { "method": "diagnose", "params": { 
+node: string, } } | { "method": "replication" } | { "method": "drop_slot", "params": { 
+/**
+ * Node the slot is on.
+ */
+node: string, 
+/**
+ * `slot_name`.
+ */
+slot: string, } } | { "method": "diagnose", "params": { 
 /**
  * The profile as the connection editor holds it (saved or not).
  */
@@ -1425,7 +1561,7 @@ conninfo: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
 
 /**
  * The router's state, for the console's Overview.
@@ -1487,6 +1623,77 @@ profiles: ProfileList, };
  * How bad an attention item is.
  */
 export type Severity = "critical" | "warning" | "info";
+
+/**
+ * A row of `pg_replication_slots`.
+ */
+export type Slot = { 
+/**
+ * `slot_name`.
+ */
+name: string, 
+/**
+ * `physical` or `logical`.
+ */
+slot_type: string, 
+/**
+ * Output plugin of a logical slot.
+ */
+plugin: string | null, 
+/**
+ * Database of a logical slot.
+ */
+database: string | null, 
+/**
+ * A temporary slot (dropped with its session).
+ */
+temporary: boolean, 
+/**
+ * Someone streams from it now.
+ */
+active: boolean, 
+/**
+ * The backend using it.
+ */
+active_pid: number | null, 
+/**
+ * The WAL sender's `application_name` when a sender on this node uses it.
+ */
+used_by: string | null, 
+/**
+ * `reserved`, `extended`, `unreserved` or `lost`; `None` for a slot that never reserved WAL.
+ */
+wal_status: string | null, 
+/**
+ * `safe_wal_size`: bytes that can still be written before the slot's WAL is at risk;
+ * `None` when `max_slot_wal_keep_size` is -1 (unlimited) or the slot is lost.
+ */
+safe_wal_size: number | null, 
+/**
+ * `restart_lsn`: the oldest WAL the slot needs.
+ */
+restart_lsn: Lsn | null, 
+/**
+ * `confirmed_flush_lsn` of a logical slot.
+ */
+confirmed_flush_lsn: Lsn | null, 
+/**
+ * WAL kept for the slot: the node's position minus `restart_lsn`, bytes.
+ */
+retained_bytes: number | null, 
+/**
+ * `age(xmin)`, transactions.
+ */
+xmin_age: number | null, 
+/**
+ * `age(catalog_xmin)`, transactions.
+ */
+catalog_xmin_age: number | null, 
+/**
+ * Since when the slot has been inactive, ms since the Unix epoch. PostgreSQL 15 keeps no
+ * such time, so the console fills in when it first saw it inactive; `None` from [`read`].
+ */
+inactive_since_ms: number | null, };
 
 /**
  * One DuckLake snapshot.
@@ -1739,7 +1946,8 @@ total: number, };
 export type TargetKind = "primary" | "replica" | "lake";
 
 /**
- * Lag thresholds: warning lowers a replica's standing, critical takes it out of rotation.
+ * Lag thresholds (warning lowers a replica's standing, critical takes it out of rotation) and
+ * the WAL an inactive replication slot may retain before it needs attention.
  */
 export type Thresholds = { 
 /**
@@ -1749,7 +1957,12 @@ lag_warning_ms: number,
 /**
  * Replay lag (ms) past which a replica is out of rotation (red).
  */
-lag_critical_ms: number, };
+lag_critical_ms: number, 
+/**
+ * Bytes of WAL an inactive replication slot may retain (`pg_current_wal_lsn() −
+ * restart_lsn`) before it is a warning (default 1 GiB).
+ */
+slot_wal_warning_bytes: number, };
 
 /**
  * A page of a table as of a snapshot.
@@ -1801,3 +2014,152 @@ cipher: string,
  * Key bits of the cipher.
  */
 bits: number | null, };
+
+/**
+ * The row of `pg_stat_wal_receiver`: the replica's side of the stream.
+ */
+export type WalReceiver = { 
+/**
+ * `streaming`, `starting`, `waiting`, `restarting`, `stopping`; `None` when hidden.
+ */
+status: string | null, 
+/**
+ * First position received when the receiver started.
+ */
+receive_start_lsn: Lsn | null, 
+/**
+ * Last position received and written to disk.
+ */
+written_lsn: Lsn | null, 
+/**
+ * Last position received and flushed to disk.
+ */
+flushed_lsn: Lsn | null, 
+/**
+ * Last position the upstream reported in a keepalive or data message.
+ */
+latest_end_lsn: Lsn | null, 
+/**
+ * Timeline of `flushed_lsn`.
+ */
+received_tli: number | null, 
+/**
+ * When the upstream sent its last message, RFC 3339 UTC.
+ */
+last_msg_send_time: string | null, 
+/**
+ * When the last message arrived, RFC 3339 UTC.
+ */
+last_msg_receipt_time: string | null, 
+/**
+ * `now() − last_msg_receipt_time`, ms.
+ */
+receipt_age_ms: number | null, 
+/**
+ * The slot it streams through (`primary_slot_name`), if any.
+ */
+slot_name: string | null, 
+/**
+ * The upstream's host (`sender_host`).
+ */
+sender_host: string | null, 
+/**
+ * The upstream's port (`sender_port`).
+ */
+sender_port: number | null, 
+/**
+ * `conninfo` with `password` and `sslpassword` removed.
+ */
+conninfo: string | null, 
+/**
+ * Why the receiver is judged stalled: it says `streaming`, yet received nothing for
+ * [`ReplicationOptions::stall_after`] while the primary has WAL it has not received.
+ * `None` when it is not.
+ */
+stalled: string | null, };
+
+/**
+ * A row of `pg_stat_replication`: one WAL sender and the standby it feeds.
+ */
+export type WalSender = { 
+/**
+ * The sender's backend pid.
+ */
+pid: number, 
+/**
+ * `application_name` of the standby (its `cluster_name` by default).
+ */
+application_name: string, 
+/**
+ * The standby's address (`client_addr`); `None` over a Unix socket.
+ */
+client_addr: string | null, 
+/**
+ * `startup`, `catchup`, `streaming`, `backup` or `stopping`; `None` when hidden.
+ */
+state: string | null, 
+/**
+ * Last WAL position sent.
+ */
+sent_lsn: Lsn | null, 
+/**
+ * Last position the standby wrote to disk.
+ */
+write_lsn: Lsn | null, 
+/**
+ * Last position the standby flushed to disk.
+ */
+flush_lsn: Lsn | null, 
+/**
+ * Last position the standby replayed.
+ */
+replay_lsn: Lsn | null, 
+/**
+ * Bytes between the node's position and `sent_lsn` (not yet sent).
+ */
+sent_lag_bytes: number | null, 
+/**
+ * Bytes between the node's position and `write_lsn`.
+ */
+write_lag_bytes: number | null, 
+/**
+ * Bytes between the node's position and `flush_lsn`.
+ */
+flush_lag_bytes: number | null, 
+/**
+ * Bytes between the node's position and `replay_lsn`.
+ */
+replay_lag_bytes: number | null, 
+/**
+ * `write_lag`, ms (NULL, so `None`, when the standby is caught up and idle).
+ */
+write_lag_ms: number | null, 
+/**
+ * `flush_lag`, ms.
+ */
+flush_lag_ms: number | null, 
+/**
+ * `replay_lag`, ms.
+ */
+replay_lag_ms: number | null, 
+/**
+ * `async`, `potential`, `sync` or `quorum`.
+ */
+sync_state: string | null, 
+/**
+ * `sync_priority` (0 for an asynchronous standby).
+ */
+sync_priority: number | null, 
+/**
+ * `reply_time`: when the standby last sent a status message, RFC 3339 UTC.
+ */
+reply_time: string | null, 
+/**
+ * `now() − reply_time`, ms.
+ */
+reply_age_ms: number | null, 
+/**
+ * `age(backend_xmin)`: how many transactions old the xmin this standby holds back on the
+ * node is (`hot_standby_feedback`); `None` when it holds none.
+ */
+backend_xmin_age: number | null, };
