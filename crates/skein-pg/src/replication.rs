@@ -107,6 +107,10 @@ pub struct NodeReplication {
     pub replay_lsn: Option<Lsn>,
     /// `pg_stat_replication` on this node, by `application_name`.
     pub senders: Vec<WalSender>,
+    /// A replica: the primary's WAL sender that feeds it, matched by `application_name` (the
+    /// profile's, else the replica's `cluster_name`, else its name), as the lag probe matches
+    /// it; `None` when the primary lists none or is down.
+    pub upstream_sender: Option<WalSender>,
     /// `pg_stat_wal_receiver` on a replica; `None` when no receiver runs (or it is hidden:
     /// see `notes`).
     pub receiver: Option<WalReceiver>,
@@ -298,7 +302,8 @@ const HEAD_SQL: &str = "SELECT pg_is_in_recovery(), \
      current_setting('hot_standby_feedback')::bool, \
      (SELECT setting::int8 FROM pg_settings WHERE name = 'max_standby_streaming_delay'), \
      (SELECT setting::int8 FROM pg_settings WHERE name = 'max_slot_wal_keep_size'), \
-     (SELECT setting::int8 FROM pg_settings WHERE name = 'wal_keep_size')";
+     (SELECT setting::int8 FROM pg_settings WHERE name = 'wal_keep_size'), \
+     current_setting('cluster_name')";
 
 const SENDERS_SQL: &str = concat!(
     "SELECT pid, application_name, host(client_addr), state, sent_lsn::text, write_lsn::text, \
@@ -531,6 +536,7 @@ fn node_reading(node: &Node, raw: Result<Raw, Error>) -> NodeReplication {
         flush_position: None,
         replay_lsn: None,
         senders: Vec::new(),
+        upstream_sender: None,
         receiver: None,
         slots: Vec::new(),
         conflicts: None,
@@ -683,11 +689,31 @@ pub async fn read(cluster: &Cluster, options: &ReplicationOptions) -> Replicatio
         .chain(&cluster.replicas)
         .collect();
     let raws = futures_util::future::join_all(nodes.iter().map(|n| read_node(n))).await;
-    let mut out: Vec<NodeReplication> = nodes
-        .iter()
-        .zip(raws)
-        .map(|(n, raw)| node_reading(n, raw))
-        .collect();
+    let mut names = Vec::with_capacity(nodes.len());
+    let mut out: Vec<NodeReplication> = Vec::with_capacity(nodes.len());
+    for (n, raw) in nodes.iter().zip(raws) {
+        let cluster_name: Option<String> = raw
+            .as_ref()
+            .ok()
+            .and_then(|r| r.head.as_ref().ok())
+            .and_then(|h| h.get::<_, Option<String>>(8))
+            .filter(|c| !c.is_empty());
+        names.push(
+            n.spec
+                .application_name
+                .clone()
+                .or(cluster_name)
+                .unwrap_or_else(|| n.name().to_owned()),
+        );
+        out.push(node_reading(n, raw));
+    }
+    let primary_senders = out[0].senders.clone();
+    for (node, app) in out.iter_mut().zip(&names).skip(1) {
+        node.upstream_sender = primary_senders
+            .iter()
+            .find(|s| &s.application_name == app)
+            .cloned();
+    }
     judge_stalls(&mut out, options);
     ReplicationReading {
         taken_at_ms,

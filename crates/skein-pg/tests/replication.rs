@@ -84,6 +84,11 @@ async fn the_pipeline_is_read_from_both_sides_and_apply_delay_is_told_apart() ->
         // The sandbox runs with hot_standby_feedback = on: the replica holds an xmin back.
         let node = r.node(name).expect("replica");
         assert!(node.notes.is_empty(), "{node:#?}");
+        assert_eq!(
+            node.upstream_sender.as_ref(),
+            Some(s),
+            "paired with its sender"
+        );
         let settings = node.settings.expect("settings");
         assert!(settings.hot_standby_feedback, "{settings:?}");
         assert!(node.conflicts.is_some(), "{node:#?}");
@@ -114,8 +119,14 @@ async fn the_pipeline_is_read_from_both_sides_and_apply_delay_is_told_apart() ->
     let r = read_until(c, &opts, "replica1 flushed what it cannot replay", |r| {
         let p = r.node("primary").and_then(|p| p.flush_position);
         let s = r.sender_for("replica1");
+        // The two sides are read concurrently, not at one instant: wait for both to agree.
+        let written = r
+            .node("replica1")
+            .and_then(|n| n.receiver.as_ref())
+            .and_then(|x| x.written_lsn);
         s.is_some_and(|s| s.flush_lsn.is_some() && s.flush_lsn == p)
             && s.is_some_and(|s| s.replay_lag_bytes.unwrap_or(0) > 100_000)
+            && written.is_some_and(|w| w > before_replay)
     })
     .await;
     let s = r.sender_for("replica1").expect("sender");

@@ -24,7 +24,7 @@ export function blankDraft(): ProfileDraft {
     primary: blankNode('primary'),
     replicas: [],
     lake: { name: '', catalog: blankConn(), data_path: '', ssh: { ssh: '', jump: '', config: '', port: null } },
-    thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000 },
+    thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000, slot_wal_warning_bytes: 1073741824 },
   };
 }
 

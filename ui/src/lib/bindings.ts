@@ -838,6 +838,12 @@ replay_lsn: Lsn | null,
  */
 senders: Array<WalSender>, 
 /**
+ * A replica: the primary's WAL sender that feeds it, matched by `application_name` (the
+ * profile's, else the replica's `cluster_name`, else its name), as the lag probe matches
+ * it; `None` when the primary lists none or is down.
+ */
+upstream_sender: WalSender | null, 
+/**
  * `pg_stat_wal_receiver` on a replica; `None` when no receiver runs (or it is hidden:
  * see `notes`).
  */

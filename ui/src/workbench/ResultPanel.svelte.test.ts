@@ -49,7 +49,7 @@ function show(run: Run) {
   document.body.append(target);
   const props: { run: Run; thresholds: Thresholds; onPage: (p: number) => void } = $state({
     run,
-    thresholds: { lag_warning_ms: 1000, lag_critical_ms: 5000 },
+    thresholds: { lag_warning_ms: 1000, lag_critical_ms: 5000, slot_wal_warning_bytes: 1073741824 },
     onPage: (p) => {
       props.run = { ...props.run, page: p };
     },

@@ -94,7 +94,7 @@ describe('result words', () => {
   });
 
   it('colours staleness by the thresholds', () => {
-    const t = { lag_warning_ms: 1000, lag_critical_ms: 5000 };
+    const t = { lag_warning_ms: 1000, lag_critical_ms: 5000, slot_wal_warning_bytes: 1073741824 };
     const lag = (ms: number | null) => result({ staleness: { ...result().staleness, replay_lag_ms: ms } });
     expect(stalenessBadge(lag(40), t).tone).toBe('ok');
     expect(stalenessBadge(lag(2000), t).tone).toBe('warn');
