@@ -136,11 +136,6 @@ async fn the_pipeline_is_read_from_both_sides_and_apply_delay_is_told_apart() ->
         Some(before_replay),
         "replay is paused: {replica1:#?}"
     );
-    let rx = replica1.receiver.as_ref().expect("receiver");
-    assert!(
-        rx.written_lsn.expect("written") > before_replay,
-        "received beyond the replay position: {rx:#?}"
-    );
     assert!(s.flush_lag_bytes < s.replay_lag_bytes, "{s:#?}");
     c.resume_replay("replica1").await?;
     read_until(c, &opts, "replica1 caught up", |r| {
