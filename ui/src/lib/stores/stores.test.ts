@@ -5,7 +5,11 @@ import { ConsoleStore } from './console.svelte';
 
 function started(b: ScriptedBackend): ConsoleStore {
   b.answer('profiles', { current: null, recent: [] })
-    .answer('lag_history', { thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000, slot_wal_warning_bytes: 1073741824 }, retention_s: 3600, nodes: [] })
+    .answer('lag_history', {
+      thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000, slot_wal_warning_bytes: 1073741824 },
+      retention_s: 3600,
+      nodes: [],
+    })
     .answer('jobs', [])
     .answer('routing', { read_splitting: true, policy: 'round_robin', all_out: false, fallbacks: 0, cache_reads: 0, nodes: [] });
   const app = new ConsoleStore(b);
@@ -378,7 +382,11 @@ describe('routing', () => {
     const slow = deferred<never>();
     const b = new ScriptedBackend().answer('overview', overview());
     b.answer('profiles', { current: null, recent: [] })
-      .answer('lag_history', { thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000, slot_wal_warning_bytes: 1073741824 }, retention_s: 3600, nodes: [] })
+      .answer('lag_history', {
+        thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000, slot_wal_warning_bytes: 1073741824 },
+        retention_s: 3600,
+        nodes: [],
+      })
       .answer('jobs', [])
       .answer('routing', slow.promise);
     const app = new ConsoleStore(b);
