@@ -164,7 +164,7 @@ async fn an_inactive_slot_is_an_attention_item_until_the_console_drops_it() {
     assert_eq!(items[0].severity, skein_console::rpc::Severity::Warning);
     assert!(
         items[0].message.contains("inactive since")
-            && items[0].message.contains("of WAL (warning at 1.0 MB)"),
+            && items[0].message.contains("of WAL (warning at 1.0 MiB)"),
         "{items:#?}"
     );
     assert!(

@@ -153,11 +153,12 @@ pub struct WalSender {
     pub flush_lag_bytes: Option<u64>,
     /// Bytes between the node's position and `replay_lsn`.
     pub replay_lag_bytes: Option<u64>,
-    /// `write_lag`, ms (NULL, so `None`, when the standby is caught up and idle).
+    /// `write_lag`, ms; 0 when `write_lag_bytes` is 0 (caught up at that step: PostgreSQL
+    /// keeps the last measured lag for a while after an idle catch-up, or shows NULL).
     pub write_lag_ms: Option<u64>,
-    /// `flush_lag`, ms.
+    /// `flush_lag`, ms; 0 when `flush_lag_bytes` is 0.
     pub flush_lag_ms: Option<u64>,
-    /// `replay_lag`, ms.
+    /// `replay_lag`, ms; 0 when `replay_lag_bytes` is 0.
     pub replay_lag_ms: Option<u64>,
     /// `async`, `potential`, `sync` or `quorum`.
     pub sync_state: Option<String>,
@@ -438,6 +439,14 @@ async fn read_node(node: &Node) -> Result<Raw, Error> {
     .await
 }
 
+/// A lag of 0 ms when nothing is behind at that step, else PostgreSQL's figure.
+fn caught_up(bytes_behind: Option<u64>, lag_ms: Option<u64>) -> Option<u64> {
+    match bytes_behind {
+        Some(0) => Some(0),
+        _ => lag_ms,
+    }
+}
+
 fn sender_of(row: &tokio_postgres::Row, position: Option<Lsn>) -> WalSender {
     let behind = |lsn: Option<Lsn>| position.zip(lsn).map(|(p, l)| p.bytes_after(l));
     let sent_lsn = parse_opt(row.get(4));
@@ -457,9 +466,11 @@ fn sender_of(row: &tokio_postgres::Row, position: Option<Lsn>) -> WalSender {
         write_lag_bytes: behind(write_lsn),
         flush_lag_bytes: behind(flush_lsn),
         replay_lag_bytes: behind(replay_lsn),
-        write_lag_ms: ms(row.get(8)),
-        flush_lag_ms: ms(row.get(9)),
-        replay_lag_ms: ms(row.get(10)),
+        // Caught up at a step is 0 ms at that step, as for the lag probe's replay lag:
+        // PostgreSQL keeps showing the last measured lag for a while after an idle catch-up.
+        write_lag_ms: caught_up(behind(write_lsn), ms(row.get(8))),
+        flush_lag_ms: caught_up(behind(flush_lsn), ms(row.get(9))),
+        replay_lag_ms: caught_up(behind(replay_lsn), ms(row.get(10))),
         sync_state: row.get(11),
         sync_priority: row.get(12),
         reply_time: row.get(13),
@@ -628,19 +639,20 @@ fn node_reading(node: &Node, raw: Result<Raw, Error>) -> NodeReplication {
     out
 }
 
-/// Human bytes for messages: `512 B`, `3.2 MB`, `1.5 GB` (powers of 1024).
+/// Bytes for people, in IEC units as the UI's `bytes()` writes them (`ui/src/lib/format.ts`):
+/// `512 B`, `3.2 MiB`, `124 MiB`, `1.5 GiB` (one decimal below 100).
 pub fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut v = b as f64;
     let mut unit = 0;
     while v >= 1024.0 && unit + 1 < UNITS.len() {
         v /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
+    match unit {
+        0 => format!("{b} B"),
+        _ if v < 100.0 => format!("{v:.1} {}", UNITS[unit]),
+        _ => format!("{} {}", v.round(), UNITS[unit]),
     }
 }
 
@@ -759,9 +771,18 @@ mod tests {
     }
 
     #[test]
+    fn a_step_caught_up_has_no_lag() {
+        assert_eq!(caught_up(Some(0), Some(25)), Some(0));
+        assert_eq!(caught_up(Some(0), None), Some(0));
+        assert_eq!(caught_up(Some(8192), Some(25)), Some(25));
+        assert_eq!(caught_up(None, Some(25)), Some(25));
+    }
+
+    #[test]
     fn bytes_for_people() {
         assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(3 * 1024 * 1024 + 200 * 1024), "3.2 MB");
-        assert_eq!(human_bytes(1536 * 1024 * 1024), "1.5 GB");
+        assert_eq!(human_bytes(3 * 1024 * 1024 + 200 * 1024), "3.2 MiB");
+        assert_eq!(human_bytes(124 * 1024 * 1024), "124 MiB");
+        assert_eq!(human_bytes(1536 * 1024 * 1024), "1.5 GiB");
     }
 }

@@ -2137,15 +2137,16 @@ flush_lag_bytes: number | null,
  */
 replay_lag_bytes: number | null, 
 /**
- * `write_lag`, ms (NULL, so `None`, when the standby is caught up and idle).
+ * `write_lag`, ms; 0 when `write_lag_bytes` is 0 (caught up at that step: PostgreSQL
+ * keeps the last measured lag for a while after an idle catch-up, or shows NULL).
  */
 write_lag_ms: number | null, 
 /**
- * `flush_lag`, ms.
+ * `flush_lag`, ms; 0 when `flush_lag_bytes` is 0.
  */
 flush_lag_ms: number | null, 
 /**
- * `replay_lag`, ms.
+ * `replay_lag`, ms; 0 when `replay_lag_bytes` is 0.
  */
 replay_lag_ms: number | null, 
 /**

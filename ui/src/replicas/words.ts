@@ -1,7 +1,7 @@
 // The Replicas page's words: where each number comes from, a replica's lag line, and what
 // its replay button may do.
 
-import type { NodeStatus, Privileges } from '../lib/bindings';
+import type { NodeReplication, NodeStatus, Privileges } from '../lib/bindings';
 import { bytes, duration } from '../lib/format';
 import { tlsFact } from '../lib/status';
 
@@ -48,4 +48,53 @@ export function replayControl(n: NodeStatus | undefined, privileges: Privileges 
       noReplay ??
       (paused ? 'Resume WAL replay (pg_wal_replay_resume())' : 'Pause WAL replay (pg_wal_replay_pause()): lag then grows with writes'),
   };
+}
+
+/**
+ * The stream from both sides, for a replica's card: bytes not yet sent, written, flushed and
+ * replayed (the primary's `pg_stat_replication`), the write/flush/replay lags, the sync state
+ * and the reply's age; then the replica's WAL receiver (`pg_stat_wal_receiver`) and its
+ * upstream; then recovery conflicts and `hot_standby_feedback`. Null before a reading.
+ */
+export function pipelineLines(r: NodeReplication | undefined): string[] | null {
+  if (!r?.reachable) return null;
+  const out: string[] = [];
+  const s = r.upstream_sender;
+  if (s) {
+    out.push(
+      `behind the primary: sent ${bytes(s.sent_lag_bytes)} · written ${bytes(s.write_lag_bytes)} · flushed ${bytes(s.flush_lag_bytes)} · replayed ${bytes(s.replay_lag_bytes)}` +
+        ` · lag write ${duration(s.write_lag_ms ?? 0)} / flush ${duration(s.flush_lag_ms ?? 0)} / replay ${duration(s.replay_lag_ms ?? 0)}` +
+        ` · ${s.sync_state ?? 'sync state hidden'}${s.reply_age_ms !== null ? ` · last reply ${duration(s.reply_age_ms)} ago` : ''}`,
+    );
+  } else {
+    out.push('the primary lists no WAL sender for it');
+  }
+  const rx = r.receiver;
+  if (rx) {
+    const from = rx.sender_host ? ` from ${rx.sender_host}:${rx.sender_port ?? ''}` : '';
+    out.push(
+      `receiver ${rx.status ?? 'hidden'}${from}${rx.slot_name ? ` · slot ${rx.slot_name}` : ''}` +
+        (rx.receipt_age_ms !== null ? ` · last message ${duration(rx.receipt_age_ms)} ago` : '') +
+        (rx.written_lsn ? ` · received ${rx.written_lsn}` : '') +
+        (r.replay_lsn ? ` · replayed ${r.replay_lsn}` : ''),
+    );
+  } else if (r.in_recovery) {
+    out.push('no WAL receiver running (pg_stat_wal_receiver is empty)');
+  }
+  const c = r.conflicts;
+  const set = r.settings;
+  if (c || set) {
+    const total = c ? c.snapshot + c.lock + c.bufferpin + c.deadlock + c.tablespace : null;
+    out.push(
+      (total !== null
+        ? `recovery conflicts ${total} (snapshot ${c?.snapshot}, lock ${c?.lock}, buffer pin ${c?.bufferpin}, deadlock ${c?.deadlock})`
+        : '') +
+        (set
+          ? `${total !== null ? ' · ' : ''}hot_standby_feedback ${set.hot_standby_feedback ? 'on' : 'off'} · max_standby_streaming_delay ${set.max_standby_streaming_delay_ms < 0 ? 'forever' : duration(set.max_standby_streaming_delay_ms)}`
+          : ''),
+    );
+  }
+  if (s?.backend_xmin_age !== null && s?.backend_xmin_age !== undefined)
+    out.push(`holds the primary's xmin back by ${s.backend_xmin_age} transactions`);
+  return out;
 }

@@ -19,6 +19,7 @@ impl Router {
         self.inner
             .catalog_loaded_ms
             .store(self.now_ms(), Ordering::Relaxed);
+        let ticket = self.inner.catalog_reloads.fetch_add(1, Ordering::SeqCst) + 1;
         let loaded = match load_functions(&self.inner.cluster.primary).await {
             Ok(l) => l,
             Err(e) => {
@@ -47,6 +48,12 @@ impl Router {
             .functions
             .write()
             .unwrap_or_else(|p| p.into_inner());
+        // A reload that started after this one already stored newer knowledge (a table
+        // created in between is in it): keep that.
+        if self.inner.catalog_stored.load(Ordering::SeqCst) > ticket {
+            return Ok(n);
+        }
+        self.inner.catalog_stored.store(ticket, Ordering::SeqCst);
         *functions = loaded;
         self.inner
             .classified

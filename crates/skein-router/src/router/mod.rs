@@ -154,6 +154,11 @@ struct Inner {
     catalog_failing: AtomicBool,
     /// When the catalog was last (re)loaded or tried, ms since `epoch`.
     catalog_loaded_ms: AtomicU64,
+    /// Tickets of catalog reloads, in the order they started; and the newest one stored.
+    /// Reloads may overlap (the monitor's first, one after DDL): a reload that started
+    /// earlier never overwrites what a later one stored.
+    catalog_reloads: AtomicU64,
+    catalog_stored: AtomicU64,
     table_rules: Vec<(String, Dest)>,
     query_rules: Vec<(u64, Dest)>,
     epoch: Instant,
@@ -287,6 +292,8 @@ impl Router {
                 catalog_reloading: AtomicBool::new(false),
                 catalog_failing: AtomicBool::new(false),
                 catalog_loaded_ms: AtomicU64::new(0),
+                catalog_reloads: AtomicU64::new(0),
+                catalog_stored: AtomicU64::new(0),
                 table_rules,
                 query_rules,
                 epoch: Instant::now(),

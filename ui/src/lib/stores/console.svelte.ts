@@ -9,6 +9,7 @@ import type { Attention, Event, LagSample, LakeSummary, NodePrivileges, ProfileI
 import { CachesStore } from './caches.svelte';
 import { JobsStore } from './jobs.svelte';
 import { LagStore } from './lag.svelte';
+import { ReplicationStore } from './replication.svelte';
 import { RoutingStore } from './routing.svelte';
 
 export type Status = 'loading' | 'ready' | 'no-profile' | 'error';
@@ -34,6 +35,7 @@ export class ConsoleStore {
   readonly caches: CachesStore;
   readonly jobs: JobsStore;
   readonly routing: RoutingStore;
+  readonly replication: ReplicationStore;
 
   #generation = 0;
   #attentionTimer: ReturnType<typeof setTimeout> | null = null;
@@ -45,6 +47,7 @@ export class ConsoleStore {
     this.caches = new CachesStore(backend);
     this.jobs = new JobsStore(backend, gen);
     this.routing = new RoutingStore(backend, gen);
+    this.replication = new ReplicationStore(backend, gen);
   }
 
   /** Subscribes to events and loads everything; returns the function that stops the events. */
@@ -82,6 +85,7 @@ export class ConsoleStore {
       void this.#loadHistory(gen);
       void this.jobs.load(gen);
       void this.routing.load(gen);
+      void this.replication.load(gen);
     }
   }
 
@@ -194,6 +198,9 @@ export class ConsoleStore {
       case 'privileges':
         this.privileges = e.data;
         break;
+      case 'replication':
+        this.replication.record(e.data);
+        break;
       case 'profile_opened':
         this.#reset();
         this.setProfiles(e.data);
@@ -222,6 +229,7 @@ export class ConsoleStore {
     this.caches.reset();
     this.jobs.reset();
     this.routing.reset();
+    this.replication.reset();
     this.#signature = '';
   }
 }
