@@ -252,7 +252,7 @@ impl Console {
     /// Every node's replication (WAL senders and receiver, slots, recovery conflicts): the
     /// sampler's newest reading, or one taken now before its first tick.
     pub async fn replication(&self) -> skein_pg::ReplicationReading {
-        crate::replication::latest(&self.shared, &self.shared.probe).await
+        crate::replication::latest(&self.shared).await
     }
 
     /// The stack at a glance.

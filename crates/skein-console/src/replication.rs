@@ -13,7 +13,6 @@
 use std::collections::HashMap;
 
 use skein_pg::replication::{human_bytes, ReplicationOptions, ReplicationReading, Slot};
-use skein_pg::Cluster;
 
 use crate::attention::utc_clock;
 use crate::console::Shared;
@@ -95,7 +94,7 @@ pub(crate) fn slot(shared: &Shared, node: &str, name: &str) -> Option<Slot> {
 }
 
 /// The newest reading, or one taken now when the sampler has not read yet.
-pub(crate) async fn latest(shared: &Shared, cluster: &Cluster) -> ReplicationReading {
+pub(crate) async fn latest(shared: &Shared) -> ReplicationReading {
     let held = shared
         .replication
         .lock()
@@ -104,7 +103,7 @@ pub(crate) async fn latest(shared: &Shared, cluster: &Cluster) -> ReplicationRea
     match held {
         Some(r) => r,
         None => {
-            let reading = skein_pg::replication::read(cluster, &options()).await;
+            let reading = skein_pg::replication::read(&shared.probe, &options()).await;
             shared
                 .replication
                 .lock()

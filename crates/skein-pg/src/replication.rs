@@ -395,7 +395,8 @@ pub fn without_secrets(conninfo: &str) -> String {
 type Part<T> = Result<T, ErrorInfo>;
 
 struct Raw {
-    head: Part<tokio_postgres::Row>,
+    /// [`HEAD_SQL`]'s row: without it the node counts as failed.
+    head: tokio_postgres::Row,
     senders: Part<Vec<tokio_postgres::Row>>,
     receiver: Option<Part<Option<tokio_postgres::Row>>>,
     slots: Part<Vec<tokio_postgres::Row>>,
@@ -429,7 +430,7 @@ async fn read_node(node: &Node) -> Result<Raw, Error> {
         let head = head?;
         let f = |what: &str, e: tokio_postgres::Error| failed(node, what, &e);
         Ok(Raw {
-            head: Ok(head),
+            head,
             senders: senders.map_err(|e| f("reading pg_stat_replication", e)),
             receiver: receiver.map(|r| r.map_err(|e| f("reading pg_stat_wal_receiver", e))),
             slots: slots.map_err(|e| f("reading pg_replication_slots", e)),
@@ -563,18 +564,17 @@ fn node_reading(node: &Node, raw: Result<Raw, Error>) -> NodeReplication {
         }
     };
     out.reachable = true;
-    if let Ok(head) = &raw.head {
-        out.in_recovery = head.get(0);
-        out.position = parse_opt(head.get(1));
-        out.flush_position = parse_opt(head.get(2));
-        out.replay_lsn = parse_opt(head.get(3));
-        out.settings = Some(ReplicationSettings {
-            hot_standby_feedback: head.get::<_, Option<bool>>(4).unwrap_or(false),
-            max_standby_streaming_delay_ms: head.get::<_, Option<i64>>(5).unwrap_or(-1),
-            max_slot_wal_keep_size_bytes: mb_to_bytes(head.get::<_, Option<i64>>(6).unwrap_or(-1)),
-            wal_keep_size_bytes: mb_to_bytes(head.get::<_, Option<i64>>(7).unwrap_or(0)),
-        });
-    }
+    let head = &raw.head;
+    out.in_recovery = head.get(0);
+    out.position = parse_opt(head.get(1));
+    out.flush_position = parse_opt(head.get(2));
+    out.replay_lsn = parse_opt(head.get(3));
+    out.settings = Some(ReplicationSettings {
+        hot_standby_feedback: head.get::<_, Option<bool>>(4).unwrap_or(false),
+        max_standby_streaming_delay_ms: head.get::<_, Option<i64>>(5).unwrap_or(-1),
+        max_slot_wal_keep_size_bytes: mb_to_bytes(head.get::<_, Option<i64>>(6).unwrap_or(-1)),
+        wal_keep_size_bytes: mb_to_bytes(head.get::<_, Option<i64>>(7).unwrap_or(0)),
+    });
     match raw.senders {
         Ok(rows) => {
             out.senders = rows.iter().map(|r| sender_of(r, out.position)).collect();
@@ -707,8 +707,7 @@ pub async fn read(cluster: &Cluster, options: &ReplicationOptions) -> Replicatio
         let cluster_name: Option<String> = raw
             .as_ref()
             .ok()
-            .and_then(|r| r.head.as_ref().ok())
-            .and_then(|h| h.get::<_, Option<String>>(8))
+            .and_then(|r| r.head.get::<_, Option<String>>(8))
             .filter(|c| !c.is_empty());
         names.push(
             n.spec
@@ -720,6 +719,7 @@ pub async fn read(cluster: &Cluster, options: &ReplicationOptions) -> Replicatio
         out.push(node_reading(n, raw));
     }
     let primary_senders = out[0].senders.clone();
+    // Every node after the primary (first) is a replica.
     for (node, app) in out.iter_mut().zip(&names).skip(1) {
         node.upstream_sender = primary_senders
             .iter()
