@@ -263,6 +263,10 @@ impl App {
                 console.drop_slot(&node, &slot).await?;
                 Response::DropSlot
             }
+            Request::Alerts => Response::Alerts(console.alerts()),
+            Request::AcknowledgeAlert { id } => {
+                Response::AcknowledgeAlert(console.acknowledge_alert(id)?)
+            }
             Request::Profiles
             | Request::OpenProfile { .. }
             | Request::Diagnose { .. }

@@ -12,7 +12,7 @@ use skein_router::{NodeRouting, RoutingStats};
 use crate::rpc::{Attention, CacheView, LakeSummary, Severity};
 
 /// A duration for a person: `850 ms`, `4.2 s`, `3 min 10 s`.
-fn human_ms(ms: u64) -> String {
+pub(crate) fn human_ms(ms: u64) -> String {
     match ms {
         0..=999 => format!("{ms} ms"),
         1_000..=59_999 => {
@@ -231,7 +231,11 @@ fn node_items(profile: &Profile, facts: &NodeFacts<'_>) -> Vec<Attention> {
     }
     first.extend(out);
     if let Some(r) = facts.replication {
-        first.extend(crate::replication::attention(&profile.thresholds, r));
+        first.extend(crate::replication::attention(
+            &profile.thresholds,
+            &profile.alerts,
+            r,
+        ));
     }
     first
 }

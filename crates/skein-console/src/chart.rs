@@ -388,6 +388,9 @@ mod tests {
                 t_ms: t_ms.clone(),
                 replay_lag_ms: lag.clone(),
                 lag_bytes: lag.iter().map(|v| v.map(|x| x * 4096)).collect(),
+                write_lag_ms: vec![None; 120],
+                flush_lag_ms: vec![None; 120],
+                conflicts: vec![None; 120],
                 state: vec![ReplicaState::Streaming; 120],
             }],
         }

@@ -47,7 +47,8 @@ pub struct ConsoleOptions {
     pub work_timeout: Duration,
     /// Scheduled refreshes running at once, at most (default 2).
     pub scheduler_max: usize,
-    /// Keep the lag history on disk ([`crate::lag_log`]) and start from it (default true).
+    /// Keep the lag history and the alert history on disk ([`crate::lag_log`],
+    /// [`crate::alerts`]) and start from them (default true).
     pub persist_lag: bool,
 }
 
@@ -96,6 +97,8 @@ pub(crate) struct Shared {
     pub(crate) privileges: Mutex<crate::privileges::PrivilegeBoard>,
     /// The newest replication reading ([`crate::replication`]).
     pub(crate) replication: Mutex<crate::replication::ReplicationBoard>,
+    /// The alert rules' tracks, active alerts and history ([`crate::alerts`]).
+    pub(crate) alerts: Mutex<crate::alerts::AlertBoard>,
 }
 
 /// A running console (see the module header). Cheap to clone.
@@ -133,6 +136,14 @@ impl Console {
             .persist_lag
             .then(|| crate::lag_log::LagLog::for_profile(&profile))
             .flatten();
+        // Read here, once: a few hundred lines at most.
+        let alerts = crate::alerts::AlertBoard::new(
+            profile.alerts,
+            options
+                .persist_lag
+                .then(|| crate::alerts::AlertLog::for_profile(&profile))
+                .flatten(),
+        );
         let shared = Arc::new(Shared {
             profile,
             options,
@@ -153,6 +164,7 @@ impl Console {
             next_job: std::sync::atomic::AtomicU64::new(1),
             privileges: Mutex::new(Default::default()),
             replication: Mutex::new(Default::default()),
+            alerts: Mutex::new(alerts),
         });
         tracing::info!(
             profile = %shared.profile.name,

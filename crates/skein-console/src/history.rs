@@ -15,6 +15,11 @@ struct Point {
     replay_lag_ms: Option<u64>,
     lag_bytes: Option<u64>,
     state: ReplicaState,
+    write_lag_ms: Option<u64>,
+    flush_lag_ms: Option<u64>,
+    /// Recovery conflicts since the statistics were reset (set after the point, from the
+    /// tick's replication reading: [`LagHistory::note_conflicts`]).
+    conflicts: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -58,8 +63,30 @@ impl LagHistory {
                 node.lag_bytes,
                 node.state,
             );
+            if let Some(p) = self.last_point(&node.name) {
+                p.write_lag_ms = node.write_lag_ms;
+                p.flush_lag_ms = node.flush_lag_ms;
+            }
         }
         self.latest = Some(sample.clone());
+    }
+
+    fn last_point(&mut self, node: &str) -> Option<&mut Point> {
+        self.nodes
+            .iter_mut()
+            .find(|r| r.name == node)?
+            .points
+            .back_mut()
+    }
+
+    /// Sets the newest point's cumulative recovery conflicts of each node of a replication
+    /// reading taken in the same tick (`pg_stat_database_conflicts`, all causes).
+    pub fn note_conflicts(&mut self, reading: &skein_pg::ReplicationReading) {
+        for n in &reading.nodes {
+            if let (Some(c), Some(p)) = (n.conflicts, self.last_point(&n.name)) {
+                p.conflicts = Some(c.total());
+            }
+        }
     }
 
     /// Appends one node's reading (replay lag in ms, bytes behind) taken at `t_ms`.
@@ -92,6 +119,9 @@ impl LagHistory {
             replay_lag_ms,
             lag_bytes,
             state,
+            write_lag_ms: None,
+            flush_lag_ms: None,
+            conflicts: None,
         });
     }
 
@@ -142,6 +172,9 @@ impl LagHistory {
                     t_ms: pts.clone().map(|p| p.t_ms).collect(),
                     replay_lag_ms: pts.clone().map(|p| p.replay_lag_ms).collect(),
                     lag_bytes: pts.clone().map(|p| p.lag_bytes).collect(),
+                    write_lag_ms: pts.clone().map(|p| p.write_lag_ms).collect(),
+                    flush_lag_ms: pts.clone().map(|p| p.flush_lag_ms).collect(),
+                    conflicts: pts.clone().map(|p| p.conflicts).collect(),
                     state: pts.map(|p| p.state).collect(),
                 }
             })

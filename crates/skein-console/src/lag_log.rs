@@ -41,27 +41,36 @@ pub struct LagLog {
     failing: bool,
 }
 
+/// The file name (without extension) a profile's state files use: its name and a hash of its
+/// primary's connection string, so two profiles of the same name stay apart; characters other
+/// than letters, digits, `-` and `_` become `_`.
+pub(crate) fn profile_key(profile: &skein_core::Profile) -> String {
+    let h = skein_core::stable_hash(&profile.primary.url);
+    safe_name(&format!("{}-{:08x}", profile.name, h as u32))
+}
+
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 impl LagLog {
     /// The log of a profile's stack in the default state directory; `None` when there is no
     /// home directory.
     pub fn for_profile(profile: &skein_core::Profile) -> Option<LagLog> {
-        let h = skein_core::stable_hash(&profile.primary.url);
-        let key = format!("{}-{:08x}", profile.name, h as u32);
-        crate::state_dir().map(|d| LagLog::at(&d, &key))
+        crate::state_dir().map(|d| LagLog::at(&d, &profile_key(profile)))
     }
 
     /// The log of `profile` under `dir`.
     pub fn at(dir: &Path, profile: &str) -> LagLog {
-        let safe: String = profile
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let safe = safe_name(profile);
         LagLog {
             path: dir.join("lag").join(format!("{safe}.jsonl")),
             appends: 0,

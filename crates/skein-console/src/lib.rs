@@ -6,6 +6,7 @@
 //! No front-end code lives here and nothing here depends on Tauri: the desktop shell and
 //! `skein serve` forward [`Request`]s to [`App::rpc`] and events from [`App::subscribe`].
 
+pub mod alerts;
 mod app;
 mod attention;
 pub mod bindings;

@@ -23,6 +23,7 @@ use skein_lake::{
 use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState, ReplicationReading};
 use ts_rs::TS;
 
+use crate::alerts::{Alert, AlertChange, AlertsView, DeliveryStatus};
 use crate::chart::{ChartFile, ChartFormat};
 pub use crate::diagnose::{Diagnosis, Step, StepKind, StepStatus, TargetKind};
 use crate::jobs::Job;
@@ -220,6 +221,16 @@ pub enum Request {
         /// `slot_name`.
         slot: String,
     },
+    /// Active alerts, the kept history, the rules in force and how delivery is going →
+    /// [`Response::Alerts`].
+    Alerts,
+    /// Acknowledges an active alert (it stays active until it clears, but is no longer
+    /// news) → [`Response::AcknowledgeAlert`]; an `alert` event follows. `NotFound` when no
+    /// active alert has that id.
+    AcknowledgeAlert {
+        /// The alert's id.
+        id: u64,
+    },
     /// Checks one node of a profile, or its lake, step by step (DNS, TCP, TLS, login,
     /// privileges, replication; for the lake the DuckLake catalog and the data path) →
     /// [`Response::Diagnose`]. Needs no open profile. Passwords given are stored in the OS
@@ -335,6 +346,10 @@ pub enum Response {
     Replication(ReplicationReading),
     /// See [`Request::DropSlot`] (no result; a `replication` event without the slot follows).
     DropSlot,
+    /// See [`Request::Alerts`].
+    Alerts(AlertsView),
+    /// See [`Request::AcknowledgeAlert`]: the alert after it.
+    AcknowledgeAlert(Alert),
     /// See [`Request::Diagnose`].
     Diagnose(Diagnosis),
     /// See [`Request::ProfileForEdit`].
@@ -402,6 +417,10 @@ pub enum Event {
     /// Every node's replication (as `replication` answers), once a tick after `lag`, and
     /// after a slot was dropped.
     Replication(ReplicationReading),
+    /// An alert fired, was acknowledged or cleared (judged once a tick, after `attention`).
+    Alert(AlertChange),
+    /// A delivery target's status changed (a webhook failing, or working again).
+    Delivery(DeliveryStatus),
 }
 
 /// A cache definition as a front end sends it.
@@ -563,6 +582,14 @@ pub struct NodeSeries {
     pub replay_lag_ms: Vec<Option<u64>>,
     /// Bytes of WAL behind the primary.
     pub lag_bytes: Vec<Option<u64>>,
+    /// `pg_stat_replication.write_lag` (WAL written on the replica: the network), ms; `null`
+    /// when unknown (and for samples read back from disk, which keep replay lag only).
+    pub write_lag_ms: Vec<Option<u64>>,
+    /// `pg_stat_replication.flush_lag` (WAL flushed on the replica: network and fsync), ms.
+    pub flush_lag_ms: Vec<Option<u64>>,
+    /// Cumulative recovery conflicts (`pg_stat_database_conflicts`, all causes) at each
+    /// sample; the difference of two points is the conflicts between them.
+    pub conflicts: Vec<Option<i64>>,
     /// State at each sample.
     pub state: Vec<ReplicaState>,
 }

@@ -101,6 +101,24 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
         if !s.router.functions_known() {
             let _ = s.router.reload_functions().await;
         }
+        // Stored before the routing reading and the attention list are taken (its conflict rates
+        // weigh in rotation), emitted after the lag event.
+        let replication = s
+            .replication
+            .lock()
+            .map(|mut b| b.store(replication).clone())
+            .ok();
+        if let Some(r) = &replication {
+            if let Ok(mut h) = s.history.write() {
+                h.note_conflicts(r);
+            }
+            s.router.observe_conflicts(
+                r.nodes
+                    .iter()
+                    .filter(|n| n.role == skein_pg::NodeRole::Replica)
+                    .map(|n| (n.name.as_str(), n.conflicts.and_then(|c| c.per_minute))),
+            );
+        }
         // One routing reading for this tick: the routing event and the attention list agree.
         let stats = s.router.stats();
         // The watcher may hold the lake slot while it opens the lake: use its last summary.
@@ -109,12 +127,6 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
                 lake = summary.clone();
             }
         }
-        // Stored before the attention list is computed, emitted after the lag event.
-        let replication = s
-            .replication
-            .lock()
-            .map(|mut b| b.store(replication).clone())
-            .ok();
         let attention = crate::attention::for_tick(&s, Some(&sample), &stats, &lake);
         let _ = s.events.send(Event::Lag(sample.clone()));
         if let Some(r) = replication {
@@ -122,6 +134,7 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
         }
         let _ = s.events.send(Event::Routing(stats));
         let _ = s.events.send(Event::Attention(attention));
+        crate::alerts::after_tick(&s, &sample);
         // Nodes that answered for the first time, or again after being down.
         tokio::select! {
             _ = cancel.cancelled() => return,

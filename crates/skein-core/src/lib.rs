@@ -4,6 +4,7 @@
 //! Queries live in `skein-pg` and `skein-lake`; this crate only sets connections up (libpq
 //! connection strings and TLS, [`conninfo`] and [`tls`]).
 
+pub mod alerts;
 pub mod code;
 pub mod conninfo;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod secrets;
 pub mod tls;
 pub mod tunnel;
 
+pub use alerts::AlertRules;
 pub use code::{ErrorCode, ErrorInfo};
 pub use error::{Error, Result};
 pub use profile::{LakeSpec, NodeSpec, Profile, SshSpec, Thresholds};

@@ -33,6 +33,9 @@
 //! lag_critical_ms = 30000                     # optional
 //! slot_wal_warning_bytes = 1073741824         # optional: an inactive slot retaining this much WAL
 //!
+//! [alerts]                                    # optional: see crate::alerts
+//! fire_after = 3
+//!
 //! [router]                                    # optional: read/write splitting
 //! read_splitting = true                       # (see skein-router's RouterConfig)
 //! ```
@@ -59,6 +62,8 @@ pub struct Profile {
     pub lake: LakeSpec,
     /// Lag thresholds.
     pub thresholds: Thresholds,
+    /// The `[alerts]` table: when each alert rule fires and clears ([`crate::alerts`]).
+    pub alerts: crate::AlertRules,
     /// The `[router]` table: read/write splitting settings, read by `skein-router`
     /// (`RouterConfig`). Empty means the router's defaults.
     pub router: toml::Table,
@@ -186,6 +191,8 @@ struct RawProfile {
     lake: RawLake,
     #[serde(default)]
     thresholds: Thresholds,
+    #[serde(default)]
+    alerts: crate::AlertRules,
     #[serde(default)]
     router: toml::Table,
 }
@@ -480,6 +487,14 @@ impl Profile {
                 ),
             });
         }
+        if let Err((key, message)) = raw.alerts.check() {
+            return Err(Error::Invalid {
+                path: path.to_owned(),
+                line: text.find(&format!("{key} =")).map(line_of).unwrap_or(0),
+                field: format!("alerts.{key}"),
+                message,
+            });
+        }
         Ok(Profile {
             name: raw.name.unwrap_or_else(|| "default".into()),
             passfile: raw.passfile,
@@ -492,6 +507,7 @@ impl Profile {
                 ssh: lake_ssh,
             },
             thresholds: t,
+            alerts: raw.alerts,
             router: raw.router,
             source: None,
         })

@@ -249,7 +249,7 @@ pub struct Slot {
 
 /// `pg_stat_database_conflicts`, summed over databases: queries on the standby cancelled by
 /// recovery, per cause, since the statistics were last reset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, ts_rs::TS)]
 pub struct Conflicts {
     /// `confl_snapshot`: the rows a query could still see were removed (vacuum on the primary).
     pub snapshot: i64,
@@ -261,6 +261,10 @@ pub struct Conflicts {
     pub deadlock: i64,
     /// `confl_tablespace`: a dropped tablespace.
     pub tablespace: i64,
+    /// Conflicts a minute (all causes) over the last minute of readings: the difference of two
+    /// readings, so the console fills it in; `None` from [`read`] and until two readings
+    /// a few seconds apart exist.
+    pub per_minute: Option<f64>,
 }
 
 impl Conflicts {
@@ -631,6 +635,7 @@ fn node_reading(node: &Node, raw: Result<Raw, Error>) -> NodeReplication {
                 bufferpin: row.get(2),
                 deadlock: row.get(3),
                 tablespace: row.get(4),
+                per_minute: None,
             })
         }
         Some(Err(e)) => out.notes.push(e),

@@ -30,6 +30,10 @@ pub struct Candidate {
     /// Past the warning lag ([`crate::rotation`]): the effective weight is half the
     /// configured one (1 becomes 0.5).
     pub halved: bool,
+    /// Its recovery conflicts a minute are at or past the router's `conflicts_per_minute`:
+    /// reads sent there get cancelled, so the effective weight is halved (again, when also
+    /// [`Candidate::halved`]).
+    pub conflicted: bool,
     /// Region from the profile.
     pub region: Option<String>,
     /// Current replay lag, ms.
@@ -38,19 +42,15 @@ pub struct Candidate {
 
 impl Candidate {
     /// The weight the balancer uses: the configured weight (at least 1), halved when
-    /// [`Candidate::halved`].
+    /// [`Candidate::halved`] and halved when [`Candidate::conflicted`].
     pub fn effective_weight(&self) -> f64 {
-        self.units() as f64 / 2.0
+        self.units() as f64 / 4.0
     }
 
-    /// The effective weight in half units (an integer, for smooth weighted round robin).
+    /// The effective weight in quarter units (an integer, for smooth weighted round robin).
     fn units(&self) -> i64 {
-        let w = i64::from(self.weight.max(1));
-        if self.halved {
-            w
-        } else {
-            2 * w
-        }
+        let w = 4 * i64::from(self.weight.max(1));
+        w >> (u32::from(self.halved) + u32::from(self.conflicted))
     }
 }
 
@@ -218,6 +218,7 @@ mod tests {
                 name: (*n).into(),
                 weight: 1,
                 halved: false,
+                conflicted: false,
                 region: None,
                 lag_ms: Some(0),
             })
@@ -284,6 +285,14 @@ mod tests {
         two[0].halved = true;
         let picks: Vec<String> = (0..90).map(|_| b.pick(&two, None).expect("pick")).collect();
         assert_eq!(picks.iter().filter(|p| p.as_str() == "a").count(), 30);
+        // Frequent recovery conflicts halve it again: 0.25 against 1, one read in five.
+        two[0].conflicted = true;
+        assert_eq!(two[0].effective_weight(), 0.25);
+        let b = Balancer::new(Policy::WeightedRoundRobin, DEFAULT_CAP);
+        let picks: Vec<String> = (0..100)
+            .map(|_| b.pick(&two, None).expect("pick"))
+            .collect();
+        assert_eq!(picks.iter().filter(|p| p.as_str() == "a").count(), 20);
     }
 
     #[test]

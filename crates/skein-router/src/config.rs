@@ -13,6 +13,7 @@
 //! failure_window_ms = 10000
 //! recovery_ms = 30000               # healthy this long before an ejected replica returns
 //! monitor_interval_ms = 500         # how often the router's own monitor samples lag
+//! conflicts_per_minute = 1.0        # recovery conflicts a minute that halve a replica's weight (0: off)
 //! catalog_reload_ms = 10000         # after a statement named a function, operator or relation
 //!                                   # the catalog did not hold, reload it at most this often
 //! primary_pool = { max_size = 16, timeout_ms = 5000 }
@@ -121,6 +122,9 @@ pub struct RouterConfig {
     /// After a statement named a function, operator or relation the catalog the router read
     /// does not hold, the next lag sample reloads it, at most this often; ms.
     pub catalog_reload_ms: u64,
+    /// Recovery conflicts a minute (queries cancelled on a replica) at or past which a
+    /// replica's weight in rotation is halved (0: off; default 1).
+    pub conflicts_per_minute: f64,
     /// The primary's pool.
     pub primary_pool: PoolSettings,
     /// Each replica's pool.
@@ -145,6 +149,7 @@ impl Default for RouterConfig {
             recovery_ms: 30_000,
             monitor_interval_ms: 500,
             catalog_reload_ms: 10_000,
+            conflicts_per_minute: 1.0,
             primary_pool: PoolSettings {
                 max_size: 16,
                 timeout_ms: 5_000,

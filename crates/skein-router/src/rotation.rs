@@ -212,6 +212,7 @@ mod tests {
             name: name.into(),
             weight,
             halved: false,
+            conflicted: false,
             region: None,
             lag_ms: None,
         }

@@ -537,6 +537,7 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
             ssh: None,
         },
         thresholds: Thresholds::default(),
+        alerts: Default::default(),
         router: Default::default(),
         source: None,
     };

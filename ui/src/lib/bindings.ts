@@ -51,6 +51,165 @@ export const WORK_TIMEOUT_MS = 60000;
 export const ERROR_CODES = ["ConnectionRefused", "AuthFailed", "Tls", "Timeout", "Cancelled", "ReadOnlyReplica", "NotFound", "InvalidInput", "Conflict", "QueryFailed", "Internal", "PermissionDenied"] as const;
 
 /**
+ * One alert: fired, maybe acknowledged, maybe cleared.
+ */
+export type Alert = { 
+/**
+ * Id, unique within the profile's alert log.
+ */
+id: number, 
+/**
+ * The rule that fired.
+ */
+rule: AlertRule, 
+/**
+ * What it is about: a node, `slot NAME on NODE`, `APP on NODE` (a WAL sender), a cache,
+ * or a kind of maintenance job.
+ */
+subject: string, 
+/**
+ * Critical or warning (by rule).
+ */
+severity: Severity, 
+/**
+ * The newest reading while it is active, the last one in breach once cleared.
+ */
+message: string, 
+/**
+ * The measured value in the rule's unit (ms, bytes, conflicts a minute, transactions,
+ * seconds); `null` for rules that are a state (down, promoted, failed).
+ */
+value: number | null, 
+/**
+ * The rule's threshold in the same unit.
+ */
+threshold: number | null, 
+/**
+ * When it fired, ms since the Unix epoch.
+ */
+fired_at_ms: number, 
+/**
+ * When someone acknowledged it.
+ */
+acknowledged_at_ms: number | null, 
+/**
+ * When it cleared (`null`: active).
+ */
+cleared_at_ms: number | null, };
+
+/**
+ * An `alert` event: one change and the alert after it.
+ */
+export type AlertChange = { 
+/**
+ * Fired, acknowledged or cleared.
+ */
+change: AlertChangeKind, 
+/**
+ * The alert as it is now.
+ */
+alert: Alert, };
+
+/**
+ * What happened to an alert.
+ */
+export type AlertChangeKind = "fired" | "acknowledged" | "cleared";
+
+/**
+ * What an alert watches.
+ */
+export type AlertRule = "lag" | "lag_bytes" | "node_down" | "promoted" | "slot_retained" | "slot_headroom" | "conflict_rate" | "xmin_age" | "cache_stale" | "cache_age" | "refresh_failed" | "maintenance_failed";
+
+/**
+ * The `[alerts]` table (see the module header). Every key is optional.
+ */
+export type AlertRules = { 
+/**
+ * Consecutive breaching samples before a rule fires (≥ 1).
+ */
+fire_after: number, 
+/**
+ * Consecutive healthy samples before a fired rule clears (≥ 1).
+ */
+clear_after: number, 
+/**
+ * Replay lag at or past which a replica is in breach, ms (0: off).
+ */
+lag_ms: number, 
+/**
+ * WAL behind the primary at or past which a replica is in breach, bytes (0: off).
+ */
+lag_bytes: number, 
+/**
+ * A node that does not answer is in breach.
+ */
+node_down: boolean, 
+/**
+ * A replica out of recovery (promoted) or on another timeline than the primary.
+ */
+promoted: boolean, 
+/**
+ * WAL a non-temporary replication slot retains, bytes (0: off).
+ */
+slot_retained_bytes: number, 
+/**
+ * `safe_wal_size` below this is in breach, bytes (0: only `wal_status` lost or
+ * unreserved, which always is).
+ */
+slot_headroom_bytes: number, 
+/**
+ * Recovery conflicts a minute on a replica (`pg_stat_database_conflicts`, over the last
+ * minute) at or past which it is in breach (0: off).
+ */
+conflicts_per_minute: number, 
+/**
+ * `age(backend_xmin)` of a WAL sender (the xmin a `hot_standby_feedback` replica holds
+ * back), transactions (0: off).
+ */
+xmin_age: number, 
+/**
+ * A cache stale or edited for this long is in breach, s (0: off).
+ */
+cache_stale_s: number, 
+/**
+ * A cache whose data is older than this is in breach, s (0: off).
+ */
+cache_age_s: number, 
+/**
+ * A cache whose last refresh ended in ERROR is in breach.
+ */
+refresh_failed: boolean, 
+/**
+ * The last maintenance job of a kind failed.
+ */
+maintenance_failed: boolean, };
+
+/**
+ * The Alerts page: active alerts, the history, the rules and how delivery is going.
+ */
+export type AlertsView = { 
+/**
+ * Active alerts, newest first.
+ */
+active: Array<Alert>, 
+/**
+ * Every kept alert (active ones too), newest first, at most [`HISTORY_KEPT`].
+ */
+history: Array<Alert>, 
+/**
+ * The rules in force (the profile's `[alerts]`).
+ */
+rules: AlertRules, 
+/**
+ * Each delivery target (`skein serve`'s webhook or command): whether it works.
+ */
+deliveries: Array<DeliveryStatus>, 
+/**
+ * Where the history is kept; `null` when no state directory is known (kept in memory).
+ */
+log_path: string | null, };
+
+/**
  * Whether an action is allowed, and if not why: `{ "allowed": false, "reason": "needs
  * superuser or EXECUTE on pg_wal_replay_pause() …" }`. The reason names the privilege the
  * role lacks and the statement that grants it; `null` when allowed.
@@ -341,7 +500,13 @@ deadlock: number,
 /**
  * `confl_tablespace`: a dropped tablespace.
  */
-tablespace: number, };
+tablespace: number, 
+/**
+ * Conflicts a minute (all causes) over the last minute of readings: the difference of two
+ * readings, so the console fills it in; `None` from [`read`] and until two readings
+ * a few seconds apart exist.
+ */
+per_minute: number | null, };
 
 /**
  * One libpq connection split into the fields the editor shows. Empty text means "not set"
@@ -402,6 +567,44 @@ key: string,
 value: string, };
 
 /**
+ * How one delivery target is doing.
+ */
+export type DeliveryStatus = { 
+/**
+ * `webhook` or `command`.
+ */
+kind: string, 
+/**
+ * Where to (a webhook's scheme and host, never its path or query, which may carry a
+ * token; a command's program name).
+ */
+target: string, 
+/**
+ * The last attempt failed and it is retrying (or gave up on that alert).
+ */
+failing: boolean, 
+/**
+ * The last failure's reason.
+ */
+last_error: string | null, 
+/**
+ * Changes delivered since start.
+ */
+delivered: number, 
+/**
+ * Changes given up on after every retry failed.
+ */
+dropped: number, 
+/**
+ * Changes waiting to be sent.
+ */
+queued: number, 
+/**
+ * When the last delivery succeeded, ms since the Unix epoch.
+ */
+last_ok_ms: number | null, };
+
+/**
  * Every step of one node or of the lake, in order.
  */
 export type Diagnosis = { 
@@ -456,7 +659,7 @@ cache: string,
 /**
  * Whether it was forced.
  */
-force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats } | { "kind": "attention", "data": Array<Attention> } | { "kind": "privileges", "data": Array<NodePrivileges> } | { "kind": "replication", "data": ReplicationReading };
+force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats } | { "kind": "attention", "data": Array<Attention> } | { "kind": "privileges", "data": Array<NodePrivileges> } | { "kind": "replication", "data": ReplicationReading } | { "kind": "alert", "data": AlertChange } | { "kind": "delivery", "data": DeliveryStatus };
 
 /**
  * Which snapshots to expire.
@@ -900,7 +1103,8 @@ reason: string | null,
 configured_weight: number, 
 /**
  * Its effective weight now: the configured weight, halved past `lag_warning_ms`
- * (so 1 becomes 0.5), 0 when out of rotation (and for the primary).
+ * (so 1 becomes 0.5) and halved when its recovery conflicts a minute reach the router's
+ * `conflicts_per_minute`, 0 when out of rotation (and for the primary).
  */
 weight: number, 
 /**
@@ -913,6 +1117,10 @@ recovering_ms: number | null,
  * Replay lag at the last observation, ms.
  */
 lag_ms: number | null, 
+/**
+ * Recovery conflicts a minute at the last observation ([`Router::observe_conflicts`]).
+ */
+conflicts_per_minute: number | null, 
 /**
  * `pg_last_wal_replay_lsn()` at the last observation.
  */
@@ -954,6 +1162,20 @@ replay_lag_ms: Array<number | null>,
  * Bytes of WAL behind the primary.
  */
 lag_bytes: Array<number | null>, 
+/**
+ * `pg_stat_replication.write_lag` (WAL written on the replica: the network), ms; `null`
+ * when unknown (and for samples read back from disk, which keep replay lag only).
+ */
+write_lag_ms: Array<number | null>, 
+/**
+ * `pg_stat_replication.flush_lag` (WAL flushed on the replica: network and fsync), ms.
+ */
+flush_lag_ms: Array<number | null>, 
+/**
+ * Cumulative recovery conflicts (`pg_stat_database_conflicts`, all causes) at each
+ * sample; the difference of two points is the conflicts between them.
+ */
+conflicts: Array<number | null>, 
 /**
  * State at each sample.
  */
@@ -1526,7 +1748,11 @@ node: string,
 /**
  * `slot_name`.
  */
-slot: string, } } | { "method": "diagnose", "params": { 
+slot: string, } } | { "method": "alerts" } | { "method": "acknowledge_alert", "params": { 
+/**
+ * The alert's id.
+ */
+id: number, } } | { "method": "diagnose", "params": { 
 /**
  * The profile as the connection editor holds it (saved or not).
  */
@@ -1567,7 +1793,7 @@ conninfo: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
 
 /**
  * The router's state, for the console's Overview.

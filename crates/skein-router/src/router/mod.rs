@@ -77,7 +77,8 @@ pub struct NodeRouting {
     /// The profile's weight (`[[replicas]] weight`, default 1; 0 for the primary).
     pub configured_weight: u32,
     /// Its effective weight now: the configured weight, halved past `lag_warning_ms`
-    /// (so 1 becomes 0.5), 0 when out of rotation (and for the primary).
+    /// (so 1 becomes 0.5) and halved when its recovery conflicts a minute reach the router's
+    /// `conflicts_per_minute`, 0 when out of rotation (and for the primary).
     pub weight: f64,
     /// Out of rotation but healthy again: ms left of `recovery_ms` before it returns, if it
     /// stays healthy, as of its last lag sample (it counts down sample by sample). `None` when
@@ -85,6 +86,8 @@ pub struct NodeRouting {
     pub recovering_ms: Option<u64>,
     /// Replay lag at the last observation, ms.
     pub lag_ms: Option<u64>,
+    /// Recovery conflicts a minute at the last observation ([`Router::observe_conflicts`]).
+    pub conflicts_per_minute: Option<f64>,
     /// `pg_last_wal_replay_lsn()` at the last observation.
     pub replay_lsn: Option<Lsn>,
     /// Statements classified as reads that it served.
@@ -125,6 +128,8 @@ struct Counters {
 struct Reading {
     lag_ms: Option<u64>,
     replay_lsn: Option<Lsn>,
+    /// Recovery conflicts a minute ([`Router::observe_conflicts`]).
+    conflicts_per_minute: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -407,6 +412,23 @@ impl Router {
         self.reload_catalog_after_a_miss();
     }
 
+    /// Feeds each replica's recovery conflicts a minute (`pg_stat_database_conflicts`, as the
+    /// difference of two readings): at or past `conflicts_per_minute` its weight in rotation
+    /// is halved ([`crate::balance::Candidate::conflicted`]). `None` forgets the rate.
+    pub fn observe_conflicts<'a>(&self, rates: impl IntoIterator<Item = (&'a str, Option<f64>)>) {
+        let mut readings = self
+            .inner
+            .readings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for (name, rate) in rates {
+            readings
+                .entry(name.to_owned())
+                .or_default()
+                .conflicts_per_minute = rate;
+        }
+    }
+
     /// Samples lag every `monitor_interval_ms` and feeds [`Router::observe`] (and reloads
     /// the function catalog while it is unknown) until the returned handle is dropped.
     pub fn start_monitor(&self) -> Monitor {
@@ -448,6 +470,13 @@ impl Router {
                 name: n.name().to_owned(),
                 weight: n.spec.weight.max(1),
                 halved: false,
+                conflicted: readings
+                    .get(n.name())
+                    .and_then(|r| r.conflicts_per_minute)
+                    .is_some_and(|rate| {
+                        let limit = self.inner.config.conflicts_per_minute;
+                        limit > 0.0 && rate >= limit
+                    }),
                 region: n.spec.region.clone(),
                 lag_ms: readings.get(n.name()).and_then(|r| r.lag_ms),
             })
@@ -514,6 +543,7 @@ impl Router {
                     None
                 },
                 lag_ms: reading.and_then(|r| r.lag_ms),
+                conflicts_per_minute: reading.and_then(|r| r.conflicts_per_minute),
                 replay_lsn: reading.and_then(|r| r.replay_lsn),
                 reads: get(|c| &c.reads),
                 writes: get(|c| &c.writes),
