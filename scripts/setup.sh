@@ -44,6 +44,9 @@ apt_install libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3
 # back what Skein stores). The SSH tunnels' tests: OpenSSH's client and server (sshd runs only
 # inside the tests, on loopback).
 apt_install gnome-keyring libsecret-tools dbus-daemon dbus openssh-client openssh-server
+# The metrics' test: a real Prometheus scrapes `skein serve` (run only inside the test, on a
+# loopback port; the package's own service is not used).
+apt_install prometheus
 
 # 2. The official libduckdb.so.
 if [ "$(sha256sum "$LIB_DIR/libduckdb.so" 2>/dev/null | cut -d' ' -f1)" != "$LIBDUCKDB_SHA256" ]; then

@@ -5,11 +5,19 @@
 //!   error status with `{ code, message }` (400 InvalidInput, 404 NotFound, 409 Conflict,
 //!   502 ConnectionRefused/AuthFailed, 504 Timeout, 500 otherwise);
 //! - `GET /api/events`: Server-Sent Events, one [`skein_console::Event`] JSON per message;
-//! - everything else: the UI's static files.
+//! - `GET /metrics`: every metric in the Prometheus (OpenMetrics) text format
+//!   ([`skein_console::metrics`]);
+//! - everything else: the UI's static files (not with `--headless`).
 //!
 //! Every request must carry the access token printed in the URL: `?token=…`, an
 //! `Authorization: Bearer …` header, or the `skein_token` cookie (HttpOnly, SameSite=Strict)
-//! set when the page is first opened with `?token=`. Anything else gets 401.
+//! set when the page is first opened with `?token=`. Anything else gets 401. `--metrics-bind`
+//! serves `/metrics` alone on an address of its own, without the token (for a Prometheus that
+//! scrapes a loopback or private address).
+//!
+//! The alert rules run here as in the app; `--webhook` and `--alert-command` deliver each
+//! fired and cleared alert ([`skein_console::deliver`]), so a console with no window still
+//! reaches someone.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -27,7 +35,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::stream::Stream;
 use futures_util::StreamExt;
-use skein_console::{App, ConsoleOptions, Request};
+use skein_console::{deliver, App, ConsoleOptions, Request};
 use skein_core::{ErrorCode, ErrorInfo};
 use tokio_stream::wrappers::BroadcastStream;
 use tower_http::services::{ServeDir, ServeFile};
@@ -46,6 +54,20 @@ pub struct ServeArgs {
     /// Access token (default: a random one). Anyone with it can drive the console.
     #[arg(long, env = "SKEIN_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// No UI: the RPC surface, the events, /metrics and the alert rules only (a service).
+    #[arg(long)]
+    pub headless: bool,
+    /// Post every fired and cleared alert to this URL as Slack-compatible JSON. A secret (a
+    /// Slack URL's path is its token): prefer the environment variable.
+    #[arg(long, env = "SKEIN_ALERT_WEBHOOK", hide_env_values = true)]
+    pub webhook: Option<String>,
+    /// Run this shell command for every fired and cleared alert (the alert as JSON on stdin
+    /// and in SKEIN_ALERT_JSON; SKEIN_ALERT_CHANGE, _RULE, _SUBJECT, _SEVERITY, _MESSAGE).
+    #[arg(long, env = "SKEIN_ALERT_COMMAND")]
+    pub alert_command: Option<String>,
+    /// Also serve /metrics alone here, without the token (e.g. 127.0.0.1:9187).
+    #[arg(long)]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 const COOKIE: &str = "skein_token";
@@ -63,11 +85,11 @@ pub async fn run(profile: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()
         .ui_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/dist")));
-    if !ui_dir.join("index.html").exists() {
+    if !args.headless && !ui_dir.join("index.html").exists() {
         return Err(fail(
             ErrorCode::NotFound,
             format!(
-                "the UI is not built: {} has no index.html; run `make ui` (npm run build in ui/) or pass --ui-dir",
+                "the UI is not built: {} has no index.html; run `make ui` (npm run build in ui/), pass --ui-dir, or run --headless",
                 ui_dir.display()
             ),
         ));
@@ -84,41 +106,116 @@ pub async fn run(profile: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()
         app.open_profile(&p)
             .map_err(|e| fail(e.code(), e.to_string()))?;
     }
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let targets = [
+        args.webhook.clone().map(deliver::Target::Webhook),
+        args.alert_command.clone().map(deliver::Target::Command),
+    ];
+    for target in targets.into_iter().flatten() {
+        let shown = format!("{target:?}");
+        deliver::start(app.clone(), target, cancel.clone())
+            .map_err(|why| fail(ErrorCode::InvalidInput, format!("{shown}: {why}")))?;
+        tracing::info!(target = %shown, "delivering alerts");
+    }
+    if let Some(bind) = args.metrics_bind {
+        let listener = listen(bind).await?;
+        let addr = listener.local_addr()?;
+        println!("Skein metrics: http://{addr}/metrics");
+        let metrics_only = Router::new()
+            .route("/metrics", get(metrics))
+            .with_state(app.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics_only).await {
+                tracing::warn!("the metrics listener stopped: {e}");
+            }
+        });
+    }
     let token: Arc<str> = args
         .token
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
         .into();
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .map_err(|e| {
-            let code = if e.kind() == std::io::ErrorKind::AddrInUse {
-                ErrorCode::Conflict
-            } else {
-                ErrorCode::Internal
-            };
-            fail(code, format!("cannot listen on {}: {e}", args.bind))
-        })?;
+    let listener = listen(args.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, "web console listening");
     let addr = listener.local_addr()?;
-    println!("Skein web console: http://{addr}/?token={token}");
-    let router = router(Ctx { app, token }, ui_dir);
+    if args.headless {
+        println!("Skein console (headless): http://{addr}/api/rpc (Authorization: Bearer TOKEN)");
+    } else {
+        println!("Skein web console: http://{addr}/?token={token}");
+    }
+    let router = router(Ctx { app, token }, (!args.headless).then_some(ui_dir));
     axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown())
         .await?;
+    cancel.cancel();
     Ok(())
 }
 
-fn router(ctx: Ctx, ui_dir: PathBuf) -> Router {
-    let index = ui_dir.join("index.html");
-    let files = ServeDir::new(ui_dir).fallback(ServeFile::new(index));
-    Router::new()
+/// Ctrl-C or SIGTERM (systemd's stop).
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn listen(bind: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+        let code = if e.kind() == std::io::ErrorKind::AddrInUse {
+            ErrorCode::Conflict
+        } else {
+            ErrorCode::Internal
+        };
+        fail(code, format!("cannot listen on {bind}: {e}"))
+    })
+}
+
+fn router(ctx: Ctx, ui_dir: Option<PathBuf>) -> Router {
+    let api = Router::new()
         .route("/api/rpc", post(rpc))
         .route("/api/events", get(events))
-        .fallback_service(files)
-        .layer(middleware::from_fn_with_state(ctx.clone(), auth))
+        .route(
+            "/metrics",
+            get(|State(ctx): State<Ctx>| async move { metrics(State(ctx.app)).await }),
+        );
+    let api = match ui_dir {
+        Some(dir) => {
+            let index = dir.join("index.html");
+            api.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)))
+        }
+        None => api,
+    };
+    api.layer(middleware::from_fn_with_state(ctx.clone(), auth))
         .with_state(ctx)
+}
+
+/// `GET /metrics`: the open console's metrics; 503 with a line of text when no profile is
+/// open.
+async fn metrics(State(app): State<Arc<App>>) -> HttpResponse {
+    match app.console() {
+        Some(c) => (
+            [(header::CONTENT_TYPE, skein_console::metrics::CONTENT_TYPE)],
+            c.metrics(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no profile is open: start `skein serve` with --profile\n",
+        )
+            .into_response(),
+    }
 }
 
 /// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
