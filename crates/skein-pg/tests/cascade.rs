@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use skein_core::Profile;
 use skein_pg::replication::{self, ReplicationOptions};
 use skein_pg::{lag, Cluster, LagSample, Lsn, NodeStatus, ReplicaState};
-use skein_sandbox::{Cascade, ScratchSandbox};
+use skein_sandbox::{Cascade, SandboxSecurity, ScratchSandbox};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
@@ -31,6 +31,7 @@ async fn start(name: &str) -> TestResult<Stack> {
         &format!("test-{name}"),
         2,
         vec!["replica2=replica1".parse::<Cascade>()?],
+        SandboxSecurity::default(),
     )
     .await?;
     let cluster = Cluster::from_profile(&Profile::load(&sandbox.profile)?)?;

@@ -28,16 +28,17 @@ impl ScratchSandbox {
         ScratchSandbox::start(tag, replicas, 0.0, security, Vec::new()).await
     }
 
-    /// [`ScratchSandbox::up`] with cascading replicas: each [`Cascade`] streams from another
-    /// replica instead of the primary (`replica2` from `replica1`).
-    /// Errors: as [`Sandbox::up`], and `InvalidInput` for a cascade that names no replica of
-    /// the sandbox or an upstream built after its replica.
+    /// [`ScratchSandbox::up_with`] with cascading replicas: each [`Cascade`] streams from
+    /// another replica instead of the primary (`replica2` from `replica1`).
+    /// Errors: as [`Sandbox::up_with`], and `InvalidInput` for a cascade that names no replica
+    /// of the sandbox or an upstream built after its replica.
     pub async fn up_cascade(
         tag: &str,
         replicas: usize,
         cascade: Vec<Cascade>,
+        security: SandboxSecurity,
     ) -> Result<ScratchSandbox> {
-        ScratchSandbox::start(tag, replicas, 0.0, SandboxSecurity::default(), cascade).await
+        ScratchSandbox::start(tag, replicas, 0.0, security, cascade).await
     }
 
     /// [`ScratchSandbox::up`] with the TPC-H demo data at `scale` (0.01 ≈ 87k rows, 0.1 ≈
