@@ -179,6 +179,45 @@ async fn a_cascading_replica_streams_from_its_upstream_replica() -> TestResult {
             assert_eq!(rx.stalled, None, "{rx:#?}");
         }
     }
+
+    // Replay paused on replica2 itself: behind replica1 and the primary by the same bytes
+    // once replica1 caught up, and replica1's pg_stat_replication.replay_lag for it grows
+    // (the standby keeps reporting, its replay position stands still).
+    c.pause_replay("replica2").await?;
+    c.primary
+        .execute("CREATE TABLE behind AS SELECT g, md5(g::text) FROM generate_series(1, 20000) g")
+        .await?;
+    let s = sample_until(c, "replica2 paused, seconds behind replica1", |s| {
+        let (r1, r2) = (node(s, "replica1"), node(s, "replica2"));
+        r2.state == ReplicaState::Paused
+            && r1.lag_bytes == Some(0)
+            && r2.upstream_lag_bytes.is_some_and(|b| b > 100_000)
+            && r2.upstream_replay_lag_ms.is_some_and(|ms| ms >= 1500)
+    })
+    .await;
+    let r2 = node(&s, "replica2");
+    assert_eq!(r2.upstream_lag_bytes, r2.lag_bytes, "{s:#?}");
+    let on_replica1: i64 = c
+        .node("replica1")?
+        .with_client("test query", |c| async move {
+            c.query_one(
+                "SELECT (extract(epoch FROM replay_lag) * 1000)::int8 FROM pg_stat_replication \
+                 WHERE application_name = 'replica2'",
+                &[],
+            )
+            .await
+            .map(|r| r.get(0))
+        })
+        .await?;
+    assert!(
+        on_replica1 as u64 >= r2.upstream_replay_lag_ms.unwrap_or(0),
+        "replica1 says {on_replica1} ms, read later than the sample: {s:#?}"
+    );
+    c.resume_replay("replica2").await?;
+    sample_until(c, "replica2 caught up after resume", |s| {
+        caught_up(s, "replica2")
+    })
+    .await;
     Ok(())
 }
 
