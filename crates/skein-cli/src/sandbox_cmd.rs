@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use skein_sandbox::{ProfileRole, Sandbox, SandboxOptions, SandboxSecurity};
+use skein_sandbox::{Cascade, ProfileRole, Sandbox, SandboxOptions, SandboxSecurity};
 
 use crate::output;
 
@@ -21,6 +21,13 @@ pub enum SandboxCommand {
         /// TPC-H scale factor of the demo data.
         #[arg(long, default_value_t = 0.01)]
         scale: f64,
+        /// A cascading replica, REPLICA=UPSTREAM: REPLICA streams from UPSTREAM, a replica
+        /// with a lower number, instead of the primary (its base backup and its slot are
+        /// taken on UPSTREAM). Repeat it for more; `--cascade` alone means
+        /// `replica2=replica1`.
+        #[arg(long, value_name = "REPLICA=UPSTREAM", num_args = 0..=1,
+              default_missing_value = "replica2=replica1", action = clap::ArgAction::Append)]
+        cascade: Vec<String>,
         /// Skip defining and refreshing the demo caches.
         #[arg(long)]
         no_caches: bool,
@@ -40,7 +47,7 @@ pub enum SandboxCommand {
         /// (skein_monitor: pg_monitor, reads of the demo tables, the lake's catalog).
         #[arg(long, default_value = "superuser", value_parser = ["superuser", "monitor"])]
         role: String,
-        /// Print `{ "profile", "nodes": [{ "name", "role", "port", "pid" }], "tls", "ca_file",
+        /// Print `{ "profile", "nodes": [{ "name", "role", "port", "pid", "upstream" }], "tls", "ca_file",
         /// "client_cert", "profile_role" }`.
         #[arg(long)]
         json: bool,
@@ -80,6 +87,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
             dir,
             replicas,
             scale,
+            cascade,
             no_caches,
             reuse,
             tls,
@@ -101,6 +109,10 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     dir,
                     replicas,
                     scale,
+                    cascade: cascade
+                        .iter()
+                        .map(|c| c.parse::<Cascade>())
+                        .collect::<Result<_, _>>()?,
                 },
                 SandboxSecurity {
                     tls,
@@ -140,7 +152,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     .nodes
                     .iter()
                     .zip(&running)
-                    .map(|(n, r)| serde_json::json!({ "name": n.name, "role": n.role, "port": n.port, "pid": n.pid, "running": r }))
+                    .map(|(n, r)| serde_json::json!({ "name": n.name, "role": n.role, "port": n.port, "pid": n.pid, "upstream": sandbox.upstream_of(&n.name), "running": r }))
                     .collect();
                 return output::json(&describe(&sandbox, serde_json::json!(nodes)));
             }
@@ -164,11 +176,15 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                         format!("{:?}", n.role).to_lowercase(),
                         n.port.to_string(),
                         n.pid.to_string(),
+                        sandbox.upstream_of(&n.name).unwrap_or("—").into(),
                         if *r { "running" } else { "stopped" }.into(),
                     ]
                 })
                 .collect();
-            output::table(&["NAME", "ROLE", "PORT", "PID", "PROCESS"], &rows);
+            output::table(
+                &["NAME", "ROLE", "PORT", "PID", "UPSTREAM", "PROCESS"],
+                &rows,
+            );
             Ok(())
         }
         SandboxCommand::Workload { dir, rate, seconds } => {

@@ -1,4 +1,5 @@
-//! `skein status [--json] [--watch]`: every node's role, reachability, state, lag, timeline
+//! `skein status [--json] [--watch]`: every node's role, reachability, state, the node it
+//! streams from (its upstream: the primary, or another replica when it cascades), lag, timeline
 //! and whether Skein's session to it is encrypted (`pg_stat_ssl`).
 
 use std::time::Duration;
@@ -53,6 +54,7 @@ fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default(),
+                n.upstream.clone().unwrap_or_else(|| "-".into()),
                 n.lag_bytes
                     .map(|b| b.to_string())
                     .unwrap_or_else(|| "-".into()),
@@ -81,6 +83,7 @@ fn print_table(profile: &skein_core::Profile, sample: &LagSample) {
             "ROLE",
             "REACHABLE",
             "STATE",
+            "UPSTREAM",
             "LAG_BYTES",
             "REPLAY_LAG_MS",
             "LSN",

@@ -364,3 +364,85 @@ fn sandbox_status_caches_snapshots_and_down() {
     let e = err_line(&["sandbox", "status", "--dir", &d]);
     assert!(e.contains("no sandbox"), "{e}");
 }
+
+/// `sandbox up --cascade`: alone it means replica2 streams from replica1, repeated it adds
+/// more; the upstreams are printed, recorded and read back by `sandbox status`, and `skein
+/// status` finds every replica streaming from its upstream. A cascade that cannot be built is
+/// refused before anything starts.
+#[test]
+fn sandbox_up_cascade_is_recorded_and_reopened() {
+    let dir = PathBuf::from(format!("/tmp/skein-cli-cascade-{}", std::process::id()));
+    let d = dir.display().to_string();
+    let _down = Down(dir.clone());
+
+    let bad = err_line(&[
+        "sandbox",
+        "up",
+        "--dir",
+        &d,
+        "--replicas",
+        "2",
+        "--cascade",
+        "replica1=replica2",
+    ]);
+    assert!(bad.contains("lower number"), "{bad}");
+    assert!(
+        !dir.join("pg").exists(),
+        "nothing started for a refused cascade"
+    );
+
+    let up = ok_json(&[
+        "sandbox",
+        "up",
+        "--dir",
+        &d,
+        "--replicas",
+        "3",
+        "--scale",
+        "0",
+        "--no-caches",
+        "--cascade",
+        "--cascade",
+        "replica3=replica2",
+        "--json",
+    ]);
+    let upstreams = |v: &Value| -> Vec<String> {
+        v["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["upstream"].as_str().unwrap_or("-").to_owned())
+            .collect()
+    };
+    let want = ["-", "primary", "replica1", "replica2"];
+    assert_eq!(upstreams(&up), want);
+    let status = ok_json(&["sandbox", "status", "--dir", &d, "--json"]);
+    assert_eq!(upstreams(&status), want, "read back from sandbox.json");
+    let profile = up["profile"].as_str().expect("profile").to_owned();
+
+    // Streaming (not disconnected), each from its upstream, once every replica caught up.
+    let started = std::time::Instant::now();
+    loop {
+        let s = ok_json(&["status", "--profile", &profile, "--json"]);
+        let nodes = s["nodes"].as_array().expect("nodes").clone();
+        let states: Vec<&str> = nodes
+            .iter()
+            .map(|n| n["state"].as_str().unwrap_or(""))
+            .collect();
+        if states == ["primary", "streaming", "streaming", "streaming"] {
+            assert_eq!(upstreams(&s), want, "{s}");
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 30, "never all streaming: {s}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let out = skein(&["status", "--profile", &profile]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("UPSTREAM"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("replica3") && l.contains("streaming  replica2")),
+        "{table}"
+    );
+}

@@ -4,8 +4,22 @@
 //!   `pg_last_wal_replay_lsn()` (or `pg_stat_replication.replay_lsn` when the replica itself
 //!   cannot be asked), never below 0;
 //! - time: `pg_stat_replication.replay_lag` on the primary; only while the replica is behind
-//!   and that column is NULL, `now() − pg_last_xact_replay_timestamp()` on the replica. A
-//!   caught-up replica (0 bytes behind) has 0 ms of lag, so an idle primary shows 0.
+//!   and that column is NULL (or the primary has no WAL sender for it: a cascading replica),
+//!   `now() − pg_last_xact_replay_timestamp()` on the replica. A caught-up replica (0 bytes
+//!   behind) has 0 ms of lag, so an idle primary shows 0.
+//!
+//! - upstream: the node whose WAL sender feeds the replica. `pg_stat_replication` is read on
+//!   every node, the replicas included, and the replica is matched by `application_name` (the
+//!   profile's, else its `cluster_name`, else its name) to a sender on the primary first, else
+//!   on another replica: a **cascading replica** streams from another replica, its upstream.
+//!   Its state (streaming, catching up) and its write and flush lag come from that sender.
+//!   Besides the lag against the primary (above, what routing uses), the lag against the
+//!   upstream: bytes = the upstream's position minus the replica's replay LSN, where the
+//!   position of an upstream replica is `max(pg_last_wal_receive_lsn(),
+//!   pg_last_wal_replay_lsn())` on it (a cascading WAL sender sends what its node received and
+//!   flushed, replayed or not) and the primary's is `pg_current_wal_lsn()`; time = the
+//!   upstream's `pg_stat_replication.replay_lag` for it, 0 when 0 bytes behind. For a replica of
+//!   the primary both equal the lag against the primary.
 //!
 //! - timeline: on a node out of recovery (the primary, or a promoted replica) the first 8 hex
 //!   digits of `pg_walfile_name(pg_current_wal_lsn())`; on a replica
@@ -53,13 +67,15 @@ pub enum NodeRole {
 pub enum ReplicaState {
     /// The primary: accepting writes.
     Primary,
-    /// Streaming WAL from the primary (`pg_stat_replication.state = 'streaming'`).
+    /// Streaming WAL from its upstream, the primary or another replica
+    /// (`pg_stat_replication.state = 'streaming'` on that node).
     Streaming,
     /// Connected but still catching up (`state` is `startup`, `catchup` or `backup`).
     CatchingUp,
     /// WAL replay is paused (`pg_is_wal_replay_paused()`).
     Paused,
-    /// Reachable, but the primary lists no WAL sender for it.
+    /// Reachable, but no node (neither the primary nor another replica) lists a WAL sender
+    /// for it.
     Disconnected,
     /// Configured as a replica but not in recovery (`pg_is_in_recovery()` is false): it was
     /// promoted, accepts writes, and is a second primary (split brain). Never in rotation.
@@ -96,10 +112,24 @@ pub struct NodeStatus {
     pub lag_bytes: Option<u64>,
     /// Replay lag in ms (see the module header for its source). `None` when unknown.
     pub replay_lag_ms: Option<u64>,
-    /// `pg_stat_replication.write_lag`, ms.
+    /// `pg_stat_replication.write_lag` of the WAL sender that feeds it (on its upstream), ms.
     pub write_lag_ms: Option<u64>,
-    /// `pg_stat_replication.flush_lag`, ms.
+    /// `pg_stat_replication.flush_lag` of the WAL sender that feeds it (on its upstream), ms.
     pub flush_lag_ms: Option<u64>,
+    /// A replica: the profile name of the node whose `pg_stat_replication` lists the WAL sender
+    /// that feeds it: `primary`, or another replica when it cascades. `None` for the primary,
+    /// and when no reachable node lists a sender for it.
+    pub upstream: Option<String>,
+    /// Bytes of WAL the upstream has that this replica has not replayed: the upstream's
+    /// position (the primary's `pg_current_wal_lsn()`; an upstream replica's
+    /// `max(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())`) minus this replica's
+    /// `pg_last_wal_replay_lsn()`, never below 0. Equals `lag_bytes` when the upstream is the
+    /// primary. `None` without an upstream or a replay LSN, or for a promoted node.
+    pub upstream_lag_bytes: Option<u64>,
+    /// `pg_stat_replication.replay_lag` on the upstream for this replica's WAL sender, ms; 0
+    /// when `upstream_lag_bytes` is 0. `None` when unknown (no upstream, or the column is
+    /// NULL or hidden).
+    pub upstream_replay_lag_ms: Option<u64>,
     /// Primary: `pg_current_wal_lsn()`; replica: `pg_last_wal_replay_lsn()`.
     pub lsn: Option<Lsn>,
     /// Replica: `pg_last_wal_receive_lsn()`.
@@ -175,6 +205,8 @@ struct PrimaryReading {
 }
 
 struct ReplicaReading {
+    /// This node's own WAL senders (replicas cascading from it), by `application_name`.
+    senders: HashMap<String, SenderRow>,
     in_recovery: bool,
     paused: bool,
     replay: Option<Lsn>,
@@ -200,6 +232,11 @@ const REPLICA_SQL: &str = "SELECT pg_is_in_recovery(), \
      (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::int8, \
      current_setting('cluster_name'), t.version, t.cipher, t.bits \
      FROM (SELECT 1) one LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl";
+
+/// A replica's own WAL senders: the replicas that cascade from it.
+const REPLICA_SENDERS_SQL: &str = "SELECT application_name, state, replay_lsn::text, \
+     (extract(epoch FROM write_lag) * 1000)::int8, (extract(epoch FROM flush_lag) * 1000)::int8, \
+     (extract(epoch FROM replay_lag) * 1000)::int8 FROM pg_stat_replication";
 
 /// The timeline of a node out of recovery: `pg_walfile_name()` names the WAL segment file,
 /// whose first 8 hex digits are the timeline.
@@ -238,19 +275,9 @@ async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
     for row in rows {
         current = parse_opt(row.get(0)).unwrap_or_default();
         tls = TlsSession::from_row(&row, 7);
-        let Some(app): Option<String> = row.get(1) else {
-            continue;
-        };
-        senders.insert(
-            app,
-            SenderRow {
-                state: row.get::<_, Option<String>>(2).unwrap_or_default(),
-                replay_lsn: parse_opt(row.get(3)),
-                write_lag_ms: row.get::<_, Option<i64>>(4).map(|v| v.max(0) as u64),
-                flush_lag_ms: row.get::<_, Option<i64>>(5).map(|v| v.max(0) as u64),
-                replay_lag_ms: row.get::<_, Option<i64>>(6).map(|v| v.max(0) as u64),
-            },
-        );
+        if let Some((app, sender)) = sender_row(&row, 1) {
+            senders.insert(app, sender);
+        }
     }
     Ok(PrimaryReading {
         current,
@@ -260,15 +287,38 @@ async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
     })
 }
 
+/// A WAL sender from columns `i` … `i+5`: `application_name`, `state`, `replay_lsn`,
+/// `write_lag`, `flush_lag`, `replay_lag` (ms); `None` for a row without a sender.
+fn sender_row(row: &tokio_postgres::Row, i: usize) -> Option<(String, SenderRow)> {
+    let app: String = row.get::<_, Option<String>>(i)?;
+    let ms = |j: usize| row.get::<_, Option<i64>>(i + j).map(|v| v.max(0) as u64);
+    Some((
+        app,
+        SenderRow {
+            state: row.get::<_, Option<String>>(i + 1).unwrap_or_default(),
+            replay_lsn: parse_opt(row.get(i + 2)),
+            write_lag_ms: ms(3),
+            flush_lag_ms: ms(4),
+            replay_lag_ms: ms(5),
+        },
+    ))
+}
+
 async fn read_replica(node: &Node) -> Result<ReplicaReading, Error> {
-    let (row, timeline_id) = node
+    let (row, senders, timeline_id) = node
         .with_client("reading replay status", |c| async move {
-            let row = c.query_one(REPLICA_SQL, &[]).await?;
+            // Pipelined on one connection; a refused view of the senders leaves them empty.
+            let (row, senders) = tokio::join!(
+                c.query_one(REPLICA_SQL, &[]),
+                c.query(REPLICA_SENDERS_SQL, &[])
+            );
+            let row = row?;
             let tli = read_timeline(&c, row.get(0)).await;
-            Ok((row, tli))
+            Ok((row, senders.unwrap_or_default(), tli))
         })
         .await?;
     Ok(ReplicaReading {
+        senders: senders.iter().filter_map(|r| sender_row(r, 0)).collect(),
         timeline_id,
         in_recovery: row.get(0),
         paused: row.get(1),
@@ -317,6 +367,9 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             replay_lag_ms: Some(0),
             write_lag_ms: None,
             flush_lag_ms: None,
+            upstream: None,
+            upstream_lag_bytes: None,
+            upstream_replay_lag_ms: None,
             lsn: Some(p.current),
             receive_lsn: None,
             last_replay_at: None,
@@ -328,11 +381,11 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
         Err(e) => down(cluster.primary.name(), NodeRole::Primary, e),
     });
 
-    for (node, reading) in cluster.replicas.iter().zip(replicas) {
+    for (node, reading) in cluster.replicas.iter().zip(&replicas) {
         let r = match reading {
             Ok(r) => r,
             Err(e) => {
-                nodes.push(down(node.name(), NodeRole::Replica, &e));
+                nodes.push(down(node.name(), NodeRole::Replica, e));
                 continue;
             }
         };
@@ -343,25 +396,55 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
                 r.cluster_name.clone()
             }
         });
-        let sender = primary
+        let primary_sender = primary
             .as_ref()
             .ok()
             .and_then(|p| p.senders.get(&app).cloned());
+        // The WAL sender that feeds it: the primary's, else one on another replica (it
+        // cascades), with that node's name and WAL position.
+        let feed = match (&primary, &primary_sender) {
+            (Ok(p), Some(s)) => Some((cluster.primary.name(), s.clone(), Some(p.current))),
+            _ => cluster
+                .replicas
+                .iter()
+                .zip(&replicas)
+                .filter(|(other, _)| other.name() != node.name())
+                .find_map(|(other, reading)| {
+                    let up = reading.as_ref().ok().filter(|u| u.in_recovery)?;
+                    let s = up.senders.get(&app)?;
+                    Some((other.name(), s.clone(), up.receive.max(up.replay)))
+                }),
+        };
+        let sender = feed.as_ref().map(|(_, s, _)| s.clone());
         let replay = r.replay.or(sender.as_ref().and_then(|s| s.replay_lsn));
         // A promoted node replays nothing: the distance to the primary's LSN is not a lag.
         let lag_bytes = match (&primary, replay) {
             (Ok(p), Some(replay)) if r.in_recovery => Some(p.current.bytes_after(replay)),
             _ => None,
         };
+        // Against the primary: its WAL sender's replay_lag; a cascading replica has none there.
         let replay_lag_ms = match lag_bytes {
             _ if !r.in_recovery => None,
             Some(0) => Some(0),
-            Some(_) => sender
+            Some(_) => primary_sender
                 .as_ref()
                 .and_then(|s| s.replay_lag_ms)
                 .or(r.since_last_replay_ms),
-            None => sender.as_ref().and_then(|s| s.replay_lag_ms),
+            None => primary_sender.as_ref().and_then(|s| s.replay_lag_ms),
         };
+        let upstream_lag_bytes = match (&feed, replay) {
+            (Some((_, _, Some(position))), Some(replay)) if r.in_recovery => {
+                Some(position.bytes_after(replay))
+            }
+            _ => None,
+        };
+        let upstream_replay_lag_ms = match upstream_lag_bytes {
+            _ if !r.in_recovery => None,
+            Some(0) => Some(0),
+            _ => sender.as_ref().and_then(|s| s.replay_lag_ms),
+        };
+        let upstream = feed.as_ref().map(|(name, _, _)| (*name).to_owned());
+        let upstream_name = upstream.as_deref().unwrap_or("the primary");
         let primary_tli = primary.as_ref().ok().and_then(|p| p.timeline_id);
         let (state, error) = if !r.in_recovery {
             (
@@ -411,7 +494,7 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
                 Some("") => (ReplicaState::Streaming, Some(ErrorInfo {
                     code: skein_core::ErrorCode::PermissionDenied,
                     message: format!(
-                        "pg_stat_replication on the primary hides the state and the write, flush and replay lag \
+                        "pg_stat_replication on {upstream_name} hides the state and the write, flush and replay lag \
                          of {}'s WAL sender from this role: grant it pg_monitor (or pg_read_all_stats); meanwhile \
                          its state is taken as streaming and its replay lag is now() − \
                          pg_last_xact_replay_timestamp() on the replica while it is behind",
@@ -423,8 +506,9 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
                 None => (ReplicaState::Disconnected, Some(ErrorInfo {
                     code: skein_core::ErrorCode::NotFound,
                     message: format!(
-                        "the primary lists no WAL sender for application_name '{app}' in pg_stat_replication; \
-                         set application_name in the profile if the replica connects under another name"
+                        "no node lists a WAL sender for application_name '{app}' in pg_stat_replication \
+                         (neither the primary nor another replica of the profile); set application_name \
+                         in the profile if the replica connects under another name"
                     ),
                 })),
             }
@@ -438,11 +522,14 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             replay_lag_ms,
             write_lag_ms: sender.as_ref().and_then(|s| s.write_lag_ms),
             flush_lag_ms: sender.as_ref().and_then(|s| s.flush_lag_ms),
+            upstream,
+            upstream_lag_bytes,
+            upstream_replay_lag_ms,
             lsn: r.replay,
             receive_lsn: r.receive,
-            last_replay_at: r.last_replay_at,
+            last_replay_at: r.last_replay_at.clone(),
             timeline_id: r.timeline_id,
-            tls: r.tls,
+            tls: r.tls.clone(),
             level: if r.in_recovery {
                 level(&cluster.thresholds, replay_lag_ms)
             } else {
@@ -466,6 +553,9 @@ fn down(name: &str, role: NodeRole, e: &Error) -> NodeStatus {
         replay_lag_ms: None,
         write_lag_ms: None,
         flush_lag_ms: None,
+        upstream: None,
+        upstream_lag_bytes: None,
+        upstream_replay_lag_ms: None,
         lsn: None,
         receive_lsn: None,
         last_replay_at: None,

@@ -107,10 +107,14 @@ pub struct NodeReplication {
     pub replay_lsn: Option<Lsn>,
     /// `pg_stat_replication` on this node, by `application_name`.
     pub senders: Vec<WalSender>,
-    /// A replica: the primary's WAL sender that feeds it, matched by `application_name` (the
-    /// profile's, else the replica's `cluster_name`, else its name), as the lag probe matches
-    /// it; `None` when the primary lists none or is down.
+    /// A replica: the WAL sender that feeds it, matched by `application_name` (the profile's,
+    /// else the replica's `cluster_name`, else its name) as the lag probe matches it, among the
+    /// primary's senders first, else another replica's (a cascading replica); `None` when no
+    /// reachable node lists one. Its byte lags are against that node's position.
     pub upstream_sender: Option<WalSender>,
+    /// A replica: the profile name of the node whose `pg_stat_replication` lists
+    /// `upstream_sender` (`primary`, or the replica it cascades from); `None` with no sender.
+    pub upstream: Option<String>,
     /// `pg_stat_wal_receiver` on a replica; `None` when no receiver runs (or it is hidden:
     /// see `notes`).
     pub receiver: Option<WalReceiver>,
@@ -553,6 +557,7 @@ fn node_reading(node: &Node, raw: Result<Raw, Error>) -> NodeReplication {
         replay_lsn: None,
         senders: Vec::new(),
         upstream_sender: None,
+        upstream: None,
         receiver: None,
         slots: Vec::new(),
         conflicts: None,
@@ -661,8 +666,10 @@ pub fn human_bytes(b: u64) -> String {
     }
 }
 
-/// Flags receivers that say `streaming` yet received nothing for `stall_after` while the
-/// primary has flushed WAL beyond what they have written.
+/// Flags receivers that say `streaming` yet received nothing for `stall_after` while their
+/// upstream has WAL beyond what they have written: the primary's flushed WAL, or for a
+/// cascading replica the position of the replica it streams from (a starved cascade is not
+/// stalled itself).
 fn judge_stalls(nodes: &mut [NodeReplication], options: &ReplicationOptions) {
     let primary_flush = nodes
         .iter()
@@ -671,8 +678,20 @@ fn judge_stalls(nodes: &mut [NodeReplication], options: &ReplicationOptions) {
     let Some(primary_flush) = primary_flush else {
         return;
     };
+    let positions: Vec<(String, Option<Lsn>)> =
+        nodes.iter().map(|n| (n.name.clone(), n.position)).collect();
     let limit = options.stall_after.as_millis() as u64;
     for n in nodes.iter_mut().filter(|n| n.role == NodeRole::Replica) {
+        let cascade = n
+            .upstream
+            .as_deref()
+            .filter(|u| *u != positions[0].0)
+            .and_then(|u| positions.iter().find(|(name, _)| name == u));
+        let (upstream, available) = match cascade {
+            Some((name, Some(position))) => (name.as_str(), *position),
+            Some((_, None)) => continue,
+            None => ("primary", primary_flush),
+        };
         let Some(r) = n.receiver.as_mut() else {
             continue;
         };
@@ -682,12 +701,17 @@ fn judge_stalls(nodes: &mut [NodeReplication], options: &ReplicationOptions) {
         let (Some(written), Some(age)) = (r.written_lsn, r.receipt_age_ms) else {
             continue;
         };
-        let pending = primary_flush.bytes_after(written);
+        let pending = available.bytes_after(written);
         if pending > 0 && age >= limit {
+            let had = if cascade.is_some() {
+                "received"
+            } else {
+                "flushed"
+            };
             r.stalled = Some(format!(
                 "the WAL receiver says streaming, but nothing arrived for {:.1} s while the \
-                 primary has {} of WAL it has not received (written up to {written}, the \
-                 primary flushed {primary_flush})",
+                 {upstream} has {} of WAL it has not received (written up to {written}, the \
+                 {upstream} {had} {available})",
                 age as f64 / 1000.0,
                 human_bytes(pending)
             ));
@@ -723,13 +747,29 @@ pub async fn read(cluster: &Cluster, options: &ReplicationOptions) -> Replicatio
         );
         out.push(node_reading(n, raw));
     }
-    let primary_senders = out[0].senders.clone();
-    // Every node after the primary (first) is a replica.
-    for (node, app) in out.iter_mut().zip(&names).skip(1) {
-        node.upstream_sender = primary_senders
-            .iter()
-            .find(|s| &s.application_name == app)
-            .cloned();
+    // Every node after the primary (first) is a replica. Its sender: the primary's first,
+    // else one of another replica still in recovery (a cascading replica).
+    let feeds: Vec<Option<(String, WalSender)>> = names
+        .iter()
+        .enumerate()
+        .map(|(i, app)| {
+            if i == 0 {
+                return None;
+            }
+            out.iter()
+                .enumerate()
+                .filter(|(j, n)| *j == 0 || (*j != i && n.in_recovery == Some(true)))
+                .find_map(|(_, n)| {
+                    let s = n.senders.iter().find(|s| &s.application_name == app)?;
+                    Some((n.name.clone(), s.clone()))
+                })
+        })
+        .collect();
+    for (node, feed) in out.iter_mut().zip(feeds) {
+        if let Some((upstream, sender)) = feed {
+            node.upstream = Some(upstream);
+            node.upstream_sender = Some(sender);
+        }
     }
     judge_stalls(&mut out, options);
     ReplicationReading {

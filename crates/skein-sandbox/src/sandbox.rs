@@ -21,6 +21,81 @@ pub struct SandboxOptions {
     pub replicas: usize,
     /// TPC-H scale factor of the demo data (0.01 ≈ 87k rows, 0.1 ≈ 866k rows); 0 loads none.
     pub scale: f64,
+    /// Cascading replicas: each one streams from an earlier replica instead of the primary
+    /// (its base backup is taken from that replica and its physical slot is created there).
+    /// Empty: every replica streams from the primary.
+    pub cascade: Vec<Cascade>,
+}
+
+/// One cascading replica of a sandbox: `replica` streams from `upstream`, another replica.
+/// Parsed from `REPLICA=UPSTREAM` (`replica2=replica1`), as `skein sandbox up --cascade` takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cascade {
+    /// The cascading replica (`replica2`).
+    pub replica: String,
+    /// The replica it streams from (`replica1`); built before it.
+    pub upstream: String,
+}
+
+impl std::str::FromStr for Cascade {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Cascade> {
+        match s.split_once('=') {
+            Some((replica, upstream))
+                if !replica.trim().is_empty() && !upstream.trim().is_empty() =>
+            {
+                Ok(Cascade {
+                    replica: replica.trim().to_owned(),
+                    upstream: upstream.trim().to_owned(),
+                })
+            }
+            _ => Err(Error::InvalidInput(format!(
+                "'{s}' is not REPLICA=UPSTREAM (for example replica2=replica1)"
+            ))),
+        }
+    }
+}
+
+/// The upstream of each replica `1..=replicas` (`"primary"` unless `cascade` names another
+/// replica), in build order. Errors: [`Error::InvalidInput`] naming the entry when a name is
+/// not one of the sandbox's replicas, a replica is given twice, or an upstream is not built
+/// before its replica (it must be a replica with a lower number).
+fn upstreams(replicas: usize, cascade: &[Cascade]) -> Result<Vec<String>> {
+    let index = |name: &str| {
+        name.strip_prefix("replica")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=replicas).contains(n) && name == format!("replica{n}"))
+    };
+    let mut out = vec!["primary".to_owned(); replicas];
+    let mut seen = std::collections::HashSet::new();
+    for c in cascade {
+        let entry = format!("{}={}", c.replica, c.upstream);
+        let Some(child) = index(&c.replica) else {
+            return Err(Error::InvalidInput(format!(
+                "--cascade {entry}: {} is not a replica of this sandbox (replica1 … replica{replicas})",
+                c.replica
+            )));
+        };
+        let Some(parent) = index(&c.upstream) else {
+            return Err(Error::InvalidInput(format!(
+                "--cascade {entry}: {} is not a replica of this sandbox (replica1 … replica{replicas})",
+                c.upstream
+            )));
+        };
+        if parent >= child {
+            return Err(Error::InvalidInput(format!(
+                "--cascade {entry}: the upstream must be built first, a replica with a lower number"
+            )));
+        }
+        if !seen.insert(child) {
+            return Err(Error::InvalidInput(format!(
+                "--cascade names {} twice",
+                c.replica
+            )));
+        }
+        out[child - 1] = c.upstream.clone();
+    }
+    Ok(out)
 }
 
 /// How a sandbox's servers take connections and whom its profile connects as. The default is
@@ -108,6 +183,11 @@ pub struct NodeInfo {
     pub port: u16,
     /// Postmaster pid.
     pub pid: u32,
+    /// A replica: the node it streams from (`primary`, or another replica for a cascading
+    /// one); `None` for the primary, and for the replicas of a sandbox recorded before this
+    /// field existed (they all stream from the primary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
 }
 
 /// A running (or described) sandbox. Dropping it does nothing: call [`Sandbox::down`].
@@ -171,6 +251,7 @@ impl Sandbox {
         if opts.replicas > 32 {
             return Err(Error::InvalidInput("--replicas must be 32 or fewer".into()));
         }
+        upstreams(opts.replicas, &opts.cascade)?;
         if !(0.0..=10.0).contains(&opts.scale) {
             return Err(Error::InvalidInput(
                 "--scale must be between 0 and 10".into(),
@@ -185,9 +266,22 @@ impl Sandbox {
         }
         let dir = opts.dir.clone();
         let scale = opts.scale;
-        let mut sandbox = tokio::task::spawn_blocking(move || start_servers(&opts, security))
+        let started_servers = tokio::task::spawn_blocking(move || start_servers(&opts, security))
             .await
-            .map_err(|e| Error::InvalidInput(format!("sandbox task failed: {e}")))??;
+            .map_err(|e| Error::InvalidInput(format!("sandbox task failed: {e}")))?;
+        let mut sandbox = match started_servers {
+            Ok(sandbox) => sandbox,
+            Err(e) => {
+                // Stop what did start (a primary, earlier replicas) before reporting.
+                tracing::warn!(dir = %dir.display(), "sandbox failed to start: {e}; removing it");
+                if dir.join("pg").exists() {
+                    if let Err(down) = Sandbox::down(&dir) {
+                        tracing::warn!(dir = %dir.display(), "removing the half-built sandbox failed: {down}");
+                    }
+                }
+                return Err(e);
+            }
+        };
         let result = async {
             let admin = |db: &str| sandbox.secret_conninfo("primary", db, SUPERUSER);
             demo::prepare_primary(&admin("postgres")?, &sandbox.password_of(MONITOR_ROLE)?).await?;
@@ -259,6 +353,16 @@ impl Sandbox {
         }
         tracing::info!(dir = %dir.display(), servers = pids.len(), "sandbox down");
         std::fs::remove_dir_all(dir).map_err(Error::io(format!("removing {}", dir.display())))
+    }
+
+    /// The node the named replica streams from (`primary`, or another replica when it
+    /// cascades); `None` for the primary or an unknown name.
+    pub fn upstream_of(&self, name: &str) -> Option<&str> {
+        let node = self.nodes.iter().find(|n| n.name == name)?;
+        match node.role {
+            Role::Primary => None,
+            Role::Replica => Some(node.upstream.as_deref().unwrap_or("primary")),
+        }
     }
 
     /// Port of the named node.
@@ -443,7 +547,9 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
         &[],
     )?;
     let _ = std::fs::remove_file(&pwfile);
-    let mut conf = primary_conf(primary_port);
+    // A base backup taken on a standby is refused once WAL written with full_page_writes = off
+    // was replayed there: a sandbox with cascading replicas keeps them on.
+    let mut conf = primary_conf(primary_port, !opts.cascade.is_empty());
     if let Some(ca) = &ca_file {
         conf.push_str(&tls_conf(&dir, ca));
         // Replicas are copies of the primary: they get the same rules.
@@ -456,6 +562,7 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
         role: Role::Primary,
         port: primary_port,
         pid: cluster::start(run_as, &bin, &primary, &pg.join("primary.log"))?,
+        upstream: None,
     }];
     // Record what runs as soon as it runs, so `down` can stop it if a later step fails.
     let mut sandbox = Sandbox {
@@ -472,26 +579,40 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
     sandbox.nodes = nodes.clone();
     sandbox.save()?;
 
-    // The replicas' connection to the primary (`pg_basebackup -R` writes it into their
+    // A replica's connection to its upstream (`pg_basebackup -R` writes it into its
     // `primary_conninfo`): over TLS with the server's certificate checked, and with the
     // replicas' own client certificate under `cert` authentication.
-    let mut source = format!("host=127.0.0.1 port={primary_port} user={SUPERUSER}");
-    if let Some(ca) = &ca_file {
-        source.push_str(&format!(
-            " sslmode=verify-full sslrootcert={}",
-            quote(&ca.display().to_string())
-        ));
-        if security.client_cert {
-            let (crt, key) = crate::tls::cert_pair(&dir, crate::tls::REPLICATION);
+    let source = |port: u16| {
+        let mut source = format!("host=127.0.0.1 port={port} user={SUPERUSER}");
+        if let Some(ca) = &ca_file {
             source.push_str(&format!(
-                " sslcert={} sslkey={}",
-                quote(&crt.display().to_string()),
-                quote(&key.display().to_string())
+                " sslmode=verify-full sslrootcert={}",
+                quote(&ca.display().to_string())
             ));
+            if security.client_cert {
+                let (crt, key) = crate::tls::cert_pair(&dir, crate::tls::REPLICATION);
+                source.push_str(&format!(
+                    " sslcert={} sslkey={}",
+                    quote(&crt.display().to_string()),
+                    quote(&key.display().to_string())
+                ));
+            }
         }
-    }
-    for i in 1..=opts.replicas {
-        let name = format!("replica{i}");
+        source
+    };
+    // A cascading replica is a base backup of its upstream replica, and its slot (`-C -S`)
+    // is created on that replica: PostgreSQL takes both from a hot standby.
+    for (i, upstream) in upstreams(opts.replicas, &opts.cascade)?
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("replica{}", i + 1);
+        let upstream_port = nodes
+            .iter()
+            .find(|n| n.name == upstream)
+            .map(|n| n.port)
+            .ok_or_else(|| Error::InvalidInput(format!("{upstream} is not running")))?;
+        let source = source(upstream_port);
         let data = pg.join(&name);
         let data_s = data.display().to_string();
         cluster::run(
@@ -511,6 +632,7 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
             role: Role::Replica,
             port,
             pid,
+            upstream: Some(upstream),
         });
         sandbox.nodes = nodes.clone();
         sandbox.save()?;
@@ -587,12 +709,13 @@ fn tls_hba(client_cert: bool) -> String {
     )
 }
 
-fn primary_conf(port: u16) -> String {
+fn primary_conf(port: u16, full_page_writes: bool) -> String {
+    let full_page_writes = if full_page_writes { "on" } else { "off" };
     format!(
         "\n# skein sandbox\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = ''\n\
          cluster_name = 'primary'\nwal_level = replica\nmax_wal_senders = 40\nmax_replication_slots = 40\n\
          wal_keep_size = '256MB'\nhot_standby = on\nhot_standby_feedback = on\nwal_receiver_status_interval = '1s'\n\
-         shared_buffers = '64MB'\nmax_connections = 200\nfsync = off\nfull_page_writes = off\n\
+         shared_buffers = '64MB'\nmax_connections = 200\nfsync = off\nfull_page_writes = {full_page_writes}\n\
          checkpoint_timeout = '15min'\nmax_wal_size = '2GB'\n\
          shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = 'top'\n"
     )
@@ -624,4 +747,85 @@ fn write_private(file: &Path, text: &str) -> Result<()> {
         .map_err(Error::io(format!("writing {}", file.display())))?;
     f.write_all(text.as_bytes())
         .map_err(Error::io(format!("writing {}", file.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(s: &str) -> Cascade {
+        s.parse().expect("parses")
+    }
+
+    #[test]
+    fn cascades_parse_and_name_earlier_replicas() {
+        assert_eq!(
+            c("replica2=replica1"),
+            Cascade {
+                replica: "replica2".into(),
+                upstream: "replica1".into()
+            }
+        );
+        assert!("replica2".parse::<Cascade>().is_err());
+        assert!("=replica1".parse::<Cascade>().is_err());
+        assert_eq!(
+            upstreams(2, &[]).expect("no cascade"),
+            ["primary", "primary"]
+        );
+        assert_eq!(
+            upstreams(3, &[c("replica2=replica1"), c("replica3=replica2")]).expect("a chain"),
+            ["primary", "replica1", "replica2"]
+        );
+        let later = upstreams(2, &[c("replica1=replica2")]).expect_err("refused");
+        assert!(later.to_string().contains("lower number"), "{later}");
+        let unknown = upstreams(2, &[c("replica3=replica1")]).expect_err("refused");
+        assert!(
+            unknown.to_string().contains("replica1 … replica2"),
+            "{unknown}"
+        );
+        assert!(upstreams(2, &[c("replica2=primary")]).is_err());
+        assert!(upstreams(2, &[c("replica02=replica1")]).is_err());
+        let twice =
+            upstreams(3, &[c("replica3=replica1"), c("replica3=replica2")]).expect_err("refused");
+        assert!(twice.to_string().contains("twice"), "{twice}");
+    }
+
+    #[test]
+    fn a_recorded_upstream_survives_and_old_records_stream_from_the_primary() {
+        let old = r#"{"name":"replica1","role":"replica","port":1,"pid":2}"#;
+        let n: NodeInfo = serde_json::from_str(old).expect("an old record");
+        assert_eq!(n.upstream, None);
+        let sb = Sandbox {
+            dir: "/x".into(),
+            profile: "/x/profile.toml".into(),
+            nodes: vec![
+                NodeInfo {
+                    name: "primary".into(),
+                    role: Role::Primary,
+                    port: 1,
+                    pid: 1,
+                    upstream: None,
+                },
+                n,
+                NodeInfo {
+                    name: "replica2".into(),
+                    role: Role::Replica,
+                    port: 3,
+                    pid: 3,
+                    upstream: Some("replica1".into()),
+                },
+            ],
+            rows_loaded: 0,
+            up_ms: 0,
+            tls: false,
+            ca_file: None,
+            client_cert: false,
+            profile_role: ProfileRole::Superuser,
+        };
+        let back: Sandbox =
+            serde_json::from_str(&serde_json::to_string(&sb).expect("json")).expect("read back");
+        assert_eq!(back.upstream_of("primary"), None);
+        assert_eq!(back.upstream_of("replica1"), Some("primary"));
+        assert_eq!(back.upstream_of("replica2"), Some("replica1"));
+    }
 }

@@ -5,7 +5,7 @@ use std::ops::Deref;
 use std::path::PathBuf;
 
 use crate::error::Result;
-use crate::sandbox::{Sandbox, SandboxOptions, SandboxSecurity};
+use crate::sandbox::{Cascade, Sandbox, SandboxOptions, SandboxSecurity};
 
 /// A sandbox that goes away when dropped. Derefs to [`Sandbox`].
 #[derive(Debug)]
@@ -25,14 +25,27 @@ impl ScratchSandbox {
         replicas: usize,
         security: SandboxSecurity,
     ) -> Result<ScratchSandbox> {
-        ScratchSandbox::start(tag, replicas, 0.0, security).await
+        ScratchSandbox::start(tag, replicas, 0.0, security, Vec::new()).await
+    }
+
+    /// [`ScratchSandbox::up_with`] with cascading replicas: each [`Cascade`] streams from
+    /// another replica instead of the primary (`replica2` from `replica1`).
+    /// Errors: as [`Sandbox::up_with`], and `InvalidInput` for a cascade that names no replica
+    /// of the sandbox or an upstream built after its replica.
+    pub async fn up_cascade(
+        tag: &str,
+        replicas: usize,
+        cascade: Vec<Cascade>,
+        security: SandboxSecurity,
+    ) -> Result<ScratchSandbox> {
+        ScratchSandbox::start(tag, replicas, 0.0, security, cascade).await
     }
 
     /// [`ScratchSandbox::up`] with the TPC-H demo data at `scale` (0.01 ≈ 87k rows, 0.1 ≈
     /// 866k rows) in the `tpch` database, as `skein sandbox up --scale` loads it.
     /// Errors: as [`Sandbox::up`], and `InvalidInput` for a scale outside 0–10.
     pub async fn up_with_tpch(tag: &str, replicas: usize, scale: f64) -> Result<ScratchSandbox> {
-        ScratchSandbox::start(tag, replicas, scale, SandboxSecurity::default()).await
+        ScratchSandbox::start(tag, replicas, scale, SandboxSecurity::default(), Vec::new()).await
     }
 
     async fn start(
@@ -40,6 +53,7 @@ impl ScratchSandbox {
         replicas: usize,
         scale: f64,
         security: SandboxSecurity,
+        cascade: Vec<Cascade>,
     ) -> Result<ScratchSandbox> {
         let dir = PathBuf::from(format!("/tmp/skein-{tag}-{}", std::process::id()));
         Sandbox::up_with(
@@ -47,6 +61,7 @@ impl ScratchSandbox {
                 dir,
                 replicas,
                 scale,
+                cascade,
             },
             security,
         )

@@ -338,3 +338,67 @@ async fn client_certificates_need_tls() {
     assert_eq!(e.code(), ErrorCode::InvalidInput);
     assert!(e.to_string().contains("--tls"), "{e}");
 }
+
+/// A cascading replica of a TLS sandbox with client certificates: its base backup is taken
+/// from replica1 over TLS, and it streams from replica1 over TLS with the replication
+/// certificate; `Sandbox::open` reads its upstream back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cascading_replica_streams_from_its_upstream_over_tls() -> TestResult {
+    let security = SandboxSecurity {
+        tls: true,
+        client_cert: true,
+        profile_role: ProfileRole::Superuser,
+    };
+    let sandbox = ScratchSandbox::up_cascade(
+        "tls-cascade",
+        2,
+        vec!["replica2=replica1".parse()?],
+        security,
+    )
+    .await?;
+    let reopened = Sandbox::open(&sandbox.dir)?;
+    assert_eq!(reopened.upstream_of("replica1"), Some("primary"));
+    assert_eq!(reopened.upstream_of("replica2"), Some("replica1"));
+    assert_eq!(reopened.upstream_of("primary"), None);
+
+    let replica1 =
+        skein_core::conninfo::connect(&sandbox.conninfo("replica1", DEMO_DATABASE)).await?;
+    let started = Instant::now();
+    while replica1
+        .query(
+            "SELECT 1 FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) \
+             WHERE r.application_name = 'replica2' AND r.state = 'streaming' AND s.ssl \
+             AND s.client_dn = '/CN=postgres'",
+            &[],
+        )
+        .await?
+        .is_empty()
+    {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "replica2 never streamed from replica1 over TLS"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let slot: String = replica1
+        .query_one(
+            "SELECT slot_name::text FROM pg_replication_slots WHERE active",
+            &[],
+        )
+        .await?
+        .get(0);
+    assert_eq!(slot, "replica2", "replica2's slot is on replica1");
+    let primary =
+        skein_core::conninfo::connect(&sandbox.conninfo("primary", DEMO_DATABASE)).await?;
+    let names: Vec<String> = primary
+        .query(
+            "SELECT application_name FROM pg_stat_replication ORDER BY 1",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(names, ["replica1"], "the primary feeds replica1 only");
+    Ok(())
+}

@@ -1041,11 +1041,17 @@ replay_lsn: Lsn | null,
  */
 senders: Array<WalSender>, 
 /**
- * A replica: the primary's WAL sender that feeds it, matched by `application_name` (the
- * profile's, else the replica's `cluster_name`, else its name), as the lag probe matches
- * it; `None` when the primary lists none or is down.
+ * A replica: the WAL sender that feeds it, matched by `application_name` (the profile's,
+ * else the replica's `cluster_name`, else its name) as the lag probe matches it, among the
+ * primary's senders first, else another replica's (a cascading replica); `None` when no
+ * reachable node lists one. Its byte lags are against that node's position.
  */
 upstream_sender: WalSender | null, 
+/**
+ * A replica: the profile name of the node whose `pg_stat_replication` lists
+ * `upstream_sender` (`primary`, or the replica it cascades from); `None` with no sender.
+ */
+upstream: string | null, 
 /**
  * `pg_stat_wal_receiver` on a replica; `None` when no receiver runs (or it is hidden:
  * see `notes`).
@@ -1211,13 +1217,33 @@ lag_bytes: number | null,
  */
 replay_lag_ms: number | null, 
 /**
- * `pg_stat_replication.write_lag`, ms.
+ * `pg_stat_replication.write_lag` of the WAL sender that feeds it (on its upstream), ms.
  */
 write_lag_ms: number | null, 
 /**
- * `pg_stat_replication.flush_lag`, ms.
+ * `pg_stat_replication.flush_lag` of the WAL sender that feeds it (on its upstream), ms.
  */
 flush_lag_ms: number | null, 
+/**
+ * A replica: the profile name of the node whose `pg_stat_replication` lists the WAL sender
+ * that feeds it: `primary`, or another replica when it cascades. `None` for the primary,
+ * and when no reachable node lists a sender for it.
+ */
+upstream: string | null, 
+/**
+ * Bytes of WAL the upstream has that this replica has not replayed: the upstream's
+ * position (the primary's `pg_current_wal_lsn()`; an upstream replica's
+ * `max(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())`) minus this replica's
+ * `pg_last_wal_replay_lsn()`, never below 0. Equals `lag_bytes` when the upstream is the
+ * primary. `None` without an upstream or a replay LSN, or for a promoted node.
+ */
+upstream_lag_bytes: number | null, 
+/**
+ * `pg_stat_replication.replay_lag` on the upstream for this replica's WAL sender, ms; 0
+ * when `upstream_lag_bytes` is 0. `None` when unknown (no upstream, or the column is
+ * NULL or hidden).
+ */
+upstream_replay_lag_ms: number | null, 
 /**
  * Primary: `pg_current_wal_lsn()`; replica: `pg_last_wal_replay_lsn()`.
  */

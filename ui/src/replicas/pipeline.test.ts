@@ -38,6 +38,7 @@ const replica = (over: Partial<NodeReplication> = {}): NodeReplication => ({
   replay_lsn: '0/3000000',
   senders: [],
   upstream_sender: sender(),
+  upstream: 'primary',
   receiver: {
     status: 'streaming',
     receive_start_lsn: '0/3000000',
@@ -93,9 +94,14 @@ describe('a replica’s stream from both sides', () => {
       "holds the primary's xmin back by 3 transactions",
     ]);
   });
+  it('reads a cascading replica’s stream from the replica it streams from', () => {
+    const lines = pipelineLines(replica({ name: 'replica2', upstream: 'replica1' }), 'replica1');
+    expect(lines?.[0]).toMatch(/^behind replica1: sent 0 B · /);
+    expect(lines?.[3]).toBe("holds replica1's xmin back by 3 transactions");
+  });
   it('says what is missing rather than inventing it', () => {
     const lines = pipelineLines(replica({ upstream_sender: null, receiver: null, conflicts: null }));
-    expect(lines?.[0]).toBe('the primary lists no WAL sender for it');
+    expect(lines?.[0]).toBe('no node lists a WAL sender for it (neither the primary nor another replica)');
     expect(lines?.[1]).toBe('no WAL receiver running (pg_stat_wal_receiver is empty)');
     expect(pipelineLines(replica({ reachable: false }))).toBeNull();
     expect(pipelineLines(undefined)).toBeNull();

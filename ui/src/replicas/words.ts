@@ -52,22 +52,24 @@ export function replayControl(n: NodeStatus | undefined, privileges: Privileges 
 
 /**
  * The stream from both sides, for a replica's card: bytes not yet sent, written, flushed and
- * replayed (the primary's `pg_stat_replication`), the write/flush/replay lags, the sync state
- * and the reply's age; then the replica's WAL receiver (`pg_stat_wal_receiver`) and its
+ * replayed (the upstream's `pg_stat_replication`), the write/flush/replay lags, the sync state
+ * and the reply's age; for a cascading replica (`cascadesFrom`) the same from the WAL sender
+ * on the replica it streams from; then the replica's WAL receiver (`pg_stat_wal_receiver`) and its
  * upstream; then recovery conflicts and `hot_standby_feedback`. Null before a reading.
  */
-export function pipelineLines(r: NodeReplication | undefined): string[] | null {
+export function pipelineLines(r: NodeReplication | undefined, cascadesFrom: string | null = null): string[] | null {
   if (!r?.reachable) return null;
   const out: string[] = [];
   const s = r.upstream_sender;
+  const upstream = cascadesFrom ?? 'the primary';
   if (s) {
     out.push(
-      `behind the primary: sent ${bytes(s.sent_lag_bytes)} · written ${bytes(s.write_lag_bytes)} · flushed ${bytes(s.flush_lag_bytes)} · replayed ${bytes(s.replay_lag_bytes)}` +
+      `behind ${upstream}: sent ${bytes(s.sent_lag_bytes)} · written ${bytes(s.write_lag_bytes)} · flushed ${bytes(s.flush_lag_bytes)} · replayed ${bytes(s.replay_lag_bytes)}` +
         ` · lag write ${duration(s.write_lag_ms ?? 0)} / flush ${duration(s.flush_lag_ms ?? 0)} / replay ${duration(s.replay_lag_ms ?? 0)}` +
         ` · ${s.sync_state ?? 'sync state hidden'}${s.reply_age_ms !== null ? ` · last reply ${duration(s.reply_age_ms)} ago` : ''}`,
     );
   } else {
-    out.push('the primary lists no WAL sender for it');
+    out.push('no node lists a WAL sender for it (neither the primary nor another replica)');
   }
   const rx = r.receiver;
   if (rx) {
@@ -95,6 +97,6 @@ export function pipelineLines(r: NodeReplication | undefined): string[] | null {
     );
   }
   if (s?.backend_xmin_age !== null && s?.backend_xmin_age !== undefined)
-    out.push(`holds the primary's xmin back by ${s.backend_xmin_age} transactions`);
+    out.push(`holds ${cascadesFrom ? `${cascadesFrom}'s` : "the primary's"} xmin back by ${s.backend_xmin_age} transactions`);
   return out;
 }
