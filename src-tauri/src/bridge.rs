@@ -5,12 +5,17 @@
 //! From the UI (`@tauri-apps/api`): `invoke('rpc', { request })` resolves to a `Response`
 //! or rejects with `{ code, message }`; `listen('skein://event', e => e.payload)` receives
 //! every `Event` (`{ kind, data }`).
+//!
+//! A fired alert is also a desktop notification (the notification plugin: the desktop's
+//! notification service), so it is seen with the window in the background; a cleared one too.
 
 use std::sync::Arc;
 
 use skein_console::{App, Event, Request, Response};
 use skein_core::ErrorInfo;
+use skein_console::alerts::{AlertChange, AlertChangeKind};
 use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::{error::RecvError, Receiver};
 
 /// Name of the Tauri event that carries every [`Event`] to the webview.
@@ -30,6 +35,9 @@ pub async fn forward_events(mut events: Receiver<Event>, handle: AppHandle) {
     loop {
         match events.recv().await {
             Ok(event) => {
+                if let Event::Alert(change) = &event {
+                    notify(&handle, change);
+                }
                 if let Err(e) = handle.emit(EVENT, &event) {
                     tracing::warn!("could not emit an event to the webview: {e}");
                 }
@@ -39,5 +47,25 @@ pub async fn forward_events(mut events: Receiver<Event>, handle: AppHandle) {
             }
             Err(RecvError::Closed) => break,
         }
+    }
+}
+
+/// Shows a fired or cleared alert as a desktop notification (acknowledgements are not news).
+fn notify(handle: &AppHandle, change: &AlertChange) {
+    let a = &change.alert;
+    let title = match change.change {
+        AlertChangeKind::Fired => format!("Skein: {} on {}", a.rule.name(), a.subject),
+        AlertChangeKind::Cleared => format!("Skein: cleared, {} on {}", a.rule.name(), a.subject),
+        AlertChangeKind::Acknowledged => return,
+    };
+    match handle
+        .notification()
+        .builder()
+        .title(&title)
+        .body(&a.message)
+        .show()
+    {
+        Ok(()) => tracing::info!(alert = a.id, "desktop notification shown: {title}"),
+        Err(e) => tracing::warn!(alert = a.id, "the desktop notification failed: {e}"),
     }
 }

@@ -47,6 +47,7 @@ fn main() {
     let on_exit = Arc::clone(&app);
 
     tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .manage(Arc::clone(&app))
         .invoke_handler(tauri::generate_handler![bridge::rpc])
         .setup(move |tauri_app| {

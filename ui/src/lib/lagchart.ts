@@ -17,7 +17,8 @@ export interface SeriesSpec {
   label: string;
   /** Fill under the line (a translucent colour). */
   fill?: string;
-  scale: 'lag' | 'bytes';
+  /** `rate`: events a minute (recovery conflicts). */
+  scale: 'lag' | 'bytes' | 'rate';
   color: string;
   /** The column to draw (read on every update: the timeline may replace its columns). */
   get: () => (number | null)[] | undefined;
@@ -34,6 +35,8 @@ export interface ChartOptions {
   /** Which value axes to show. */
   lagAxis: boolean;
   bytesAxis: boolean;
+  /** A left axis of events a minute (instead of the lag axis). */
+  rateAxis?: boolean;
   /** uPlot's legend with live values (small multiples use `onCursor`). */
   legend: boolean;
   /** Charts with the same key share the hover cursor. */
@@ -52,6 +55,13 @@ const SECOND_INCRS = [
 ];
 /** Tick steps for bytes: powers of two in each IEC unit. */
 const BYTE_INCRS = [0, 1, 2, 3, 4, 5].flatMap((k) => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k));
+
+/** A value in its scale's unit, as the legend shows it. */
+function format(scale: SeriesSpec['scale'], v: number): string {
+  if (scale === 'lag') return seconds(v);
+  if (scale === 'bytes') return bytes(v);
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} a minute`;
+}
 
 const SYNC_KEYS = new Map<string, uPlot.SyncPubSub>();
 function sync(key: string): uPlot.SyncPubSub {
@@ -192,7 +202,7 @@ export class LagChart {
         points: { show: false },
         // Drawn straight onto the canvas, no Path2D a redraw (lib/linepath.ts says why).
         paths: directLine,
-        value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : s.scale === 'lag' ? seconds(v) : bytes(v)),
+        value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : format(s.scale, v)),
       })),
     ];
     const axes: uPlot.Axis[] = [
@@ -232,6 +242,16 @@ export class LagChart {
         ticks: { stroke: grid, width: 1, size: 4 },
         values: (_u, splits) => splits.map((v) => bytes(v)),
       },
+      {
+        show: o.axes && !!o.rateAxis,
+        scale: 'rate',
+        stroke: axis,
+        font,
+        size: labelWidth,
+        grid: { stroke: grid, width: 1, show: !!o.rateAxis },
+        ticks: { stroke: grid, width: 1, size: 4 },
+        values: (_u, splits) => splits.map((v) => `${v}/min`),
+      },
     ];
 
     const opts: uPlot.Options = {
@@ -239,11 +259,12 @@ export class LagChart {
       height: o.height,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
       // [top, right, bottom, left]; without a left axis the first time label needs room.
-      padding: o.axes ? [8, o.bytesAxis ? 0 : 12, 0, o.lagAxis ? 0 : 28] : [4, 2, 4, 2],
+      padding: o.axes ? [8, o.bytesAxis ? 0 : 12, 0, o.lagAxis || o.rateAxis ? 0 : 28] : [4, 2, 4, 2],
       scales: {
         x: { time: true },
         lag: { range: lagRange },
         bytes: { range: bytesRange },
+        rate: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil((max ?? 0) * 1.2))] },
       },
       series,
       axes,

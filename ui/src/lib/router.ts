@@ -1,9 +1,9 @@
 // Hash routes, one per page: `#/overview`, `#/replicas`, `#/caches`, `#/snapshots`,
-// `#/snapshots/37` (a selected snapshot), `#/snapshots/travel`, `#/workbench`, `#/connections`
+// `#/snapshots/37` (a selected snapshot), `#/snapshots/travel`, `#/workbench`, `#/alerts`, `#/connections`
 // (`#/connections/new`), `#/settings`.
 // The back button and bookmarks work because every page is a URL.
 
-export type PageName = 'overview' | 'replicas' | 'caches' | 'snapshots' | 'workbench' | 'connections' | 'settings';
+export type PageName = 'overview' | 'replicas' | 'caches' | 'snapshots' | 'workbench' | 'alerts' | 'connections' | 'settings';
 
 export const PAGES: readonly { name: PageName; title: string }[] = [
   { name: 'overview', title: 'Overview' },
@@ -11,6 +11,7 @@ export const PAGES: readonly { name: PageName; title: string }[] = [
   { name: 'caches', title: 'Caches' },
   { name: 'snapshots', title: 'Snapshots' },
   { name: 'workbench', title: 'Workbench' },
+  { name: 'alerts', title: 'Alerts' },
   { name: 'connections', title: 'Connections' },
   { name: 'settings', title: 'Settings' },
 ];

@@ -1,9 +1,10 @@
 // The last hour of lag, in columns ready for uPlot: one shared time axis (seconds since
-// the epoch; every node is sampled in the same tick) and, per node, replay lag in seconds
-// and bytes behind. Filled once from `lag_history`, then one sample a second from `lag`
-// events; the oldest samples fall off past the retention.
+// the epoch; every node is sampled in the same tick) and, per node, replay, write and flush
+// lag in seconds, bytes behind, and recovery conflicts (cumulative, and a minute). Filled
+// once from `lag_history`, then one sample a tick from `lag` events (conflicts from the
+// `replication` event of the same tick); the oldest samples fall off past the retention.
 
-import type { LagHistory, LagSample, NodeRole } from './bindings';
+import type { LagHistory, LagSample, NodeRole, ReplicationReading } from './bindings';
 
 export interface NodeColumns {
   name: string;
@@ -12,7 +13,25 @@ export interface NodeColumns {
   lag: (number | null)[];
   /** Bytes of WAL behind the primary. */
   bytes: (number | null)[];
+  /** `pg_stat_replication.write_lag`, seconds (the network). */
+  write: (number | null)[];
+  /** `pg_stat_replication.flush_lag`, seconds (network and fsync). */
+  flush: (number | null)[];
+  /** Recovery conflicts since the statistics were reset (`pg_stat_database_conflicts`). */
+  conflicts: (number | null)[];
+  /** Recovery conflicts a minute at each sample, over the minute before it. */
+  conflictRate: (number | null)[];
 }
+
+/** The columns a node keeps, each one value a sample. */
+const COLUMNS = ['lag', 'bytes', 'write', 'flush', 'conflicts', 'conflictRate'] as const;
+
+/** A rate needs counts at least this far apart, seconds (as the backend's). */
+const RATE_MIN_SPAN_S = 5;
+/** The window a rate is measured over, seconds. */
+const RATE_WINDOW_S = 60;
+
+const secs = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : ms / 1000);
 
 export class LagTimeline {
   retentionS = 3600;
@@ -36,12 +55,8 @@ export class LagTimeline {
   private ensure(name: string, role: NodeRole): NodeColumns {
     let n = this.node(name);
     if (!n) {
-      n = {
-        name,
-        role,
-        lag: new Array<number | null>(this.t.length).fill(null),
-        bytes: new Array<number | null>(this.t.length).fill(null),
-      };
+      const empty = () => new Array<number | null>(this.t.length).fill(null);
+      n = { name, role, lag: empty(), bytes: empty(), write: empty(), flush: empty(), conflicts: empty(), conflictRate: empty() };
       this.nodes.push(n);
     }
     return n;
@@ -51,7 +66,11 @@ export class LagTimeline {
   load(h: LagHistory): void {
     this.retentionS = h.retention_s > 0 ? h.retention_s : 3600;
     const keepT = this.t.slice();
-    const keep = this.nodes.map((n) => ({ ...n, lag: n.lag.slice(), bytes: n.bytes.slice() }));
+    const keep = this.nodes.map((n) => {
+      const copy = { ...n };
+      for (const c of COLUMNS) copy[c] = n[c].slice();
+      return copy;
+    });
     const times = new Set<number>();
     for (const n of h.nodes) for (const t of n.t_ms) times.add(t);
     const sorted = [...times].sort((a, b) => a - b);
@@ -65,11 +84,14 @@ export class LagTimeline {
       s.t_ms.forEach((t, i) => {
         const at = index.get(t);
         if (at === undefined) return;
-        const lag = s.replay_lag_ms[i];
         const b = s.lag_bytes[i];
-        col.lag[at] = lag === null || lag === undefined ? null : lag / 1000;
+        col.lag[at] = secs(s.replay_lag_ms[i]);
         col.bytes[at] = b === undefined ? null : b;
+        col.write[at] = secs(s.write_lag_ms?.[i]);
+        col.flush[at] = secs(s.flush_lag_ms?.[i]);
+        col.conflicts[at] = s.conflicts?.[i] ?? null;
       });
+      for (let i = 0; i < col.conflicts.length; i++) col.conflictRate[i] = this.rateAt(col, i);
     }
     // Samples that arrived while the history was on its way.
     const last = this.t.length ? this.t[this.t.length - 1]! : -Infinity;
@@ -78,8 +100,7 @@ export class LagTimeline {
       this.t.push(t);
       for (const n of this.nodes) {
         const k = keep.find((x) => x.name === n.name);
-        n.lag.push(k ? (k.lag[i] ?? null) : null);
-        n.bytes.push(k ? (k.bytes[i] ?? null) : null);
+        for (const c of COLUMNS) n[c].push(k ? (k[c][i] ?? null) : null);
       }
     });
     this.loaded = true;
@@ -94,11 +115,55 @@ export class LagTimeline {
     this.t.push(t);
     for (const col of this.nodes) {
       const n = s.nodes.find((x) => x.name === col.name);
-      col.lag.push(n && n.replay_lag_ms !== null ? n.replay_lag_ms / 1000 : null);
+      col.lag.push(secs(n?.replay_lag_ms));
       col.bytes.push(n ? n.lag_bytes : null);
+      col.write.push(secs(n?.write_lag_ms));
+      col.flush.push(secs(n?.flush_lag_ms));
+      col.conflicts.push(null);
+      col.conflictRate.push(null);
     }
     this.trim();
     return true;
+  }
+
+  /**
+   * Sets the newest sample's recovery conflicts from the `replication` reading of the same
+   * tick (it follows the `lag` event) and the rate they make.
+   */
+  noteConflicts(r: ReplicationReading): void {
+    const last = this.t.length - 1;
+    if (last < 0) return;
+    for (const n of r.nodes) {
+      const col = this.node(n.name);
+      if (!col || !n.conflicts) continue;
+      col.conflicts[last] = n.conflicts.snapshot + n.conflicts.lock + n.conflicts.bufferpin + n.conflicts.deadlock + n.conflicts.tablespace;
+      col.conflictRate[last] = this.rateAt(col, last);
+    }
+  }
+
+  /** Conflicts a minute at sample `i`: from the oldest count within the minute before it. */
+  private rateAt(col: NodeColumns, i: number): number | null {
+    const now = col.conflicts[i];
+    const t = this.t[i];
+    if (now === null || now === undefined || t === undefined) return null;
+    // The first sample within the window (times are sorted), then the first with a count.
+    let lo = 0;
+    let hi = i;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.t[mid]! < t - RATE_WINDOW_S) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let j = lo; j < i; j++) {
+      const tj = this.t[j]!;
+      const cj = col.conflicts[j];
+      if (cj === null || cj === undefined) continue;
+      const span = t - tj;
+      if (span < RATE_MIN_SPAN_S) return null;
+      // A reset (or a restarted server) counts from zero again.
+      return (Math.max(0, now - cj) * 60) / span;
+    }
+    return null;
   }
 
   private trim(): void {
@@ -108,9 +173,6 @@ export class LagTimeline {
     while (k < this.t.length && this.t[k]! < cut) k++;
     if (k === 0) return;
     this.t.splice(0, k);
-    for (const n of this.nodes) {
-      n.lag.splice(0, k);
-      n.bytes.splice(0, k);
-    }
+    for (const n of this.nodes) for (const c of COLUMNS) n[c].splice(0, k);
   }
 }

@@ -56,7 +56,7 @@ const replica = (over: Partial<NodeReplication> = {}): NodeReplication => ({
     stalled: null,
   },
   slots: [],
-  conflicts: { snapshot: 2, lock: 1, bufferpin: 0, deadlock: 0, tablespace: 0 },
+  conflicts: { snapshot: 2, lock: 1, bufferpin: 0, deadlock: 0, tablespace: 0, per_minute: null },
   settings: { hot_standby_feedback: true, max_standby_streaming_delay_ms: 30000, max_slot_wal_keep_size_bytes: -1, wal_keep_size_bytes: 0 },
   notes: [],
   error: null,

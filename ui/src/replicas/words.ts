@@ -89,7 +89,8 @@ export function pipelineLines(r: NodeReplication | undefined, cascadesFrom: stri
     const total = c ? c.snapshot + c.lock + c.bufferpin + c.deadlock + c.tablespace : null;
     out.push(
       (total !== null
-        ? `recovery conflicts ${total} (snapshot ${c?.snapshot}, lock ${c?.lock}, buffer pin ${c?.bufferpin}, deadlock ${c?.deadlock})`
+        ? `recovery conflicts ${total} (snapshot ${c?.snapshot}, lock ${c?.lock}, buffer pin ${c?.bufferpin}, deadlock ${c?.deadlock})` +
+          (c?.per_minute !== null && c?.per_minute !== undefined ? `, ${perMinute(c.per_minute)} over the last minute` : '')
         : '') +
         (set
           ? `${total !== null ? ' · ' : ''}hot_standby_feedback ${set.hot_standby_feedback ? 'on' : 'off'} · max_standby_streaming_delay ${set.max_standby_streaming_delay_ms < 0 ? 'forever' : duration(set.max_standby_streaming_delay_ms)}`
@@ -99,4 +100,9 @@ export function pipelineLines(r: NodeReplication | undefined, cascadesFrom: stri
   if (s?.backend_xmin_age !== null && s?.backend_xmin_age !== undefined)
     out.push(`holds ${cascadesFrom ? `${cascadesFrom}'s` : "the primary's"} xmin back by ${s.backend_xmin_age} transactions`);
   return out;
+}
+
+/** A rate of recovery conflicts: `0.5 a minute`. */
+export function perMinute(rate: number): string {
+  return `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} a minute`;
 }

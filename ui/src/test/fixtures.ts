@@ -20,6 +20,7 @@ import type {
 type Answer = unknown | { error: { code: ErrorCode; message: string } } | Promise<unknown>;
 
 export class ScriptedBackend implements Backend {
+  readonly notifiesNatively = false;
   readonly calls: { method: Method; params?: unknown }[] = [];
   readonly #answers = new Map<Method, Answer[]>();
   #listener: ((e: Event) => void) | null = null;
@@ -181,6 +182,7 @@ export function routed(name: string, over: Partial<NodeRouting> = {}): NodeRouti
     weight: 1,
     recovering_ms: null,
     lag_ms: 0,
+    conflicts_per_minute: null,
     replay_lsn: null,
     reads: 0,
     writes: 0,

@@ -32,6 +32,7 @@ function takeToken(): string | null {
 }
 
 export class HttpBackend implements Backend {
+  readonly notifiesNatively = false;
   private readonly token: string | null;
   private readonly listeners = new Set<(e: Event) => void>();
   private source: EventSource | null = null;

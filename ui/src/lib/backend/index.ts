@@ -21,6 +21,8 @@ export interface Backend {
   rpc<M extends Method>(req: RequestOf<M>): Promise<ResultOf<M>>;
   /** Calls `cb` with every event from now on; returns the function that stops it. */
   subscribe(cb: (e: Event) => void): () => void;
+  /** The shell shows fired alerts as desktop notifications itself (the page must not). */
+  readonly notifiesNatively: boolean;
 }
 
 /** Whether the page runs inside the Tauri shell. */

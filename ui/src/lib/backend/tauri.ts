@@ -11,6 +11,8 @@ import type { Backend, Method, RequestOf, ResultOf } from './index';
 const EVENT_NAME = 'skein://event';
 
 export class TauriBackend implements Backend {
+  readonly notifiesNatively = true;
+
   async rpc<M extends Method>(req: RequestOf<M>): Promise<ResultOf<M>> {
     let res: unknown;
     try {

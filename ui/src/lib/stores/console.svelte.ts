@@ -6,6 +6,8 @@
 
 import { type Backend, type RequestOf, RpcError } from '../backend';
 import type { Attention, Event, LagSample, LakeSummary, NodePrivileges, ProfileInfo, ProfileList, SaveOutcome } from '../bindings';
+import { WebNotifications } from '../notify.svelte';
+import { AlertsStore } from './alerts.svelte';
 import { CachesStore } from './caches.svelte';
 import { JobsStore } from './jobs.svelte';
 import { LagStore } from './lag.svelte';
@@ -36,6 +38,9 @@ export class ConsoleStore {
   readonly jobs: JobsStore;
   readonly routing: RoutingStore;
   readonly replication: ReplicationStore;
+  readonly alerts: AlertsStore;
+  /** Browser notifications of fired alerts (web mode; the desktop shell shows its own). */
+  readonly notifications = new WebNotifications();
 
   #generation = 0;
   #attentionTimer: ReturnType<typeof setTimeout> | null = null;
@@ -48,6 +53,15 @@ export class ConsoleStore {
     this.jobs = new JobsStore(backend, gen);
     this.routing = new RoutingStore(backend, gen);
     this.replication = new ReplicationStore(backend, gen);
+    this.alerts = new AlertsStore(backend, gen);
+    this.alerts.onFired = (a) => {
+      if (backend.notifiesNatively) return;
+      const profile = this.profile?.name;
+      this.notifications.show(a, {
+        title: `Skein${profile ? ` [${profile}]` : ''}: ${a.rule.replaceAll('_', ' ')} · ${a.subject}`,
+        body: a.message,
+      });
+    };
   }
 
   /** Subscribes to events and loads everything; returns the function that stops the events. */
@@ -86,6 +100,7 @@ export class ConsoleStore {
       void this.jobs.load(gen);
       void this.routing.load(gen);
       void this.replication.load(gen);
+      void this.alerts.load(gen);
     }
   }
 
@@ -200,6 +215,13 @@ export class ConsoleStore {
         break;
       case 'replication':
         this.replication.record(e.data);
+        this.lag.noteConflicts(e.data);
+        break;
+      case 'alert':
+        this.alerts.record(e.data);
+        break;
+      case 'delivery':
+        this.alerts.recordDelivery(e.data);
         break;
       case 'profile_opened':
         this.#reset();
@@ -230,6 +252,7 @@ export class ConsoleStore {
     this.jobs.reset();
     this.routing.reset();
     this.replication.reset();
+    this.alerts.reset();
     this.#signature = '';
   }
 }

@@ -5,7 +5,7 @@
 // (charts then drop their zoom).
 
 import type { RpcError } from '../backend';
-import type { LagHistory, LagSample, Thresholds } from '../bindings';
+import type { LagHistory, LagSample, ReplicationReading, Thresholds } from '../bindings';
 import { LagTimeline } from '../timeline';
 
 export class LagStore {
@@ -30,6 +30,14 @@ export class LagStore {
     this.timeline.push(s);
     this.version++;
     return true;
+  }
+
+  /**
+   * A `replication` reading: its recovery conflicts go to the newest sample's columns. The
+   * charts draw them with the next `lag` sample (no second redraw a tick).
+   */
+  noteConflicts(r: ReplicationReading): void {
+    this.timeline.noteConflicts(r);
   }
 
   setThresholds(t: Thresholds): void {
