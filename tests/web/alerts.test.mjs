@@ -5,6 +5,7 @@
 // client clears it here, into the history, and the count goes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { shots } from './lib.mjs';
 import { startStack } from './stack.mjs';
@@ -88,4 +89,27 @@ test('an alert fires, is shown and notified, acknowledged on the server, and cle
   const after = await stack.rpc({ method: 'alerts' });
   assert.ok(after.history.find((a) => a.id === served.id)?.cleared_at_ms, 'cleared on the server too');
   if (shots) await page.screenshot({ path: `${shots}/alerts-history.png`, fullPage: true });
+});
+
+test('the rules are edited in the app: a bad value is named, a good one is written to the profile and in force', async () => {
+  await page.goto(`${stack.base}/#/alerts`);
+  await page.locator('[data-testid="edit-rules"]').click();
+  const editor = page.locator('[data-testid="rules-editor"]');
+  await editor.locator('[data-testid="rule-clear_after"]').fill('three');
+  assert.match(await editor.locator('.rule-field[data-key="clear_after"]').innerText(), /a whole number, 0 or more/);
+  assert.equal(await editor.locator('[data-testid="save-rules"]').isDisabled(), true);
+  await editor.locator('[data-testid="rule-clear_after"]').fill('3');
+  await editor.locator('[data-testid="rule-refresh_failed"]').uncheck();
+  await editor.locator('[data-testid="save-rules"]').click();
+  await page.getByText('clear after 3 healthy ones').waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('[data-testid="alerts-rules"] tr[data-rule="refresh_failed"]').innerText(), /off/);
+  const view = await stack.rpc({ method: 'alerts' });
+  assert.equal(view.rules.clear_after, 3);
+  assert.equal(view.rules.refresh_failed, false);
+  const profile = readFileSync(`${stack.dir}/profile.toml`, 'utf8');
+  assert.match(profile, /^clear_after = 3$/m);
+  assert.match(profile, /^refresh_failed = false$/m);
+  assert.match(profile, /^# Written by `skein sandbox up`\./, 'the rest of the file as written');
+  // The history survived the reopen (read back from the state directory).
+  assert.ok(view.history.some((a) => a.rule === 'slot_retained'), JSON.stringify(view.history));
 });

@@ -147,6 +147,20 @@ impl App {
                     self, &path, &profile, &passwords, open,
                 )?))
             }
+            Request::SaveAlertRules { rules } => {
+                let console = self.console().ok_or(Error::NoProfile)?;
+                let path = console.profile().source.clone().ok_or_else(|| {
+                    Error::InvalidInput(
+                        "this profile was not read from a file: edit its [alerts] table by hand"
+                            .into(),
+                    )
+                })?;
+                skein_core::profile_write::save_alerts(&path, &rules)?;
+                tracing::info!(profile = %path.display(), "alert rules saved");
+                self.open_profile(&path)?;
+                let console = self.console().ok_or(Error::NoProfile)?;
+                return Ok(Response::SaveAlertRules(console.alerts()));
+            }
             Request::ParseConninfo { conninfo } => {
                 return Ok(Response::ParseConninfo(
                     skein_core::profile_write::ConnDraft::parse(&conninfo)
@@ -272,6 +286,7 @@ impl App {
             | Request::Diagnose { .. }
             | Request::ProfileForEdit { .. }
             | Request::SaveProfile { .. }
+            | Request::SaveAlertRules { .. }
             | Request::ParseConninfo { .. } => {
                 unreachable!("answered above without a console")
             }

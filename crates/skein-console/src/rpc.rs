@@ -231,6 +231,14 @@ pub enum Request {
         /// The alert's id.
         id: u64,
     },
+    /// Writes `rules` as the open profile's `[alerts]` table (the rest of the file as written)
+    /// and reopens the profile with them → [`Response::SaveAlertRules`] (the new console's
+    /// view); a `profile_opened` event follows. `InvalidInput` naming `alerts.KEY` for a value
+    /// out of range (nothing written), or when the profile was not read from a file.
+    SaveAlertRules {
+        /// The rules, all of them.
+        rules: skein_core::AlertRules,
+    },
     /// Checks one node of a profile, or its lake, step by step (DNS, TCP, TLS, login,
     /// privileges, replication; for the lake the DuckLake catalog and the data path) →
     /// [`Response::Diagnose`]. Needs no open profile. Passwords given are stored in the OS
@@ -350,6 +358,8 @@ pub enum Response {
     Alerts(AlertsView),
     /// See [`Request::AcknowledgeAlert`]: the alert after it.
     AcknowledgeAlert(Alert),
+    /// See [`Request::SaveAlertRules`].
+    SaveAlertRules(AlertsView),
     /// See [`Request::Diagnose`].
     Diagnose(Diagnosis),
     /// See [`Request::ProfileForEdit`].

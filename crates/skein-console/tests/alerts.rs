@@ -435,3 +435,56 @@ async fn a_real_recovery_conflict_is_counted_charted_and_lowers_the_weight() {
         "columns of one length"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_rules_edited_in_the_app_are_written_to_the_profile_and_in_force() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("stack.toml");
+    let text = "# my stack\nname = \"edited\"\n\n[primary]\nurl = \"host=127.0.0.1 port=9 user=u dbname=d\"\n\n\
+                [lake]\ncatalog = \"host=127.0.0.1 port=9 user=u dbname=l\"\ndata_path = \"/tmp/x/\"\n";
+    std::fs::write(&path, text).expect("profile");
+    let app = App::with_config_dir(options(false), Some(dir.path().join("config")));
+    app.open_profile(&path).expect("open");
+    let Ok(Response::Alerts(before)) = app.rpc(Request::Alerts).await else {
+        panic!("alerts")
+    };
+    let mut rules = before.rules;
+    assert_eq!(rules, skein_core::AlertRules::default());
+    rules.fire_after = 1;
+    rules.slot_retained_bytes = 5 * 1024 * 1024;
+    let mut events = app.subscribe();
+    let Ok(Response::SaveAlertRules(view)) = app
+        .rpc(Request::SaveAlertRules { rules })
+        .await
+    else {
+        panic!("saved")
+    };
+    assert_eq!(view.rules, rules);
+    next(&mut events, "profile_opened", |_| {}, |e| {
+        matches!(e, Event::ProfileOpened(_)).then_some(())
+    })
+    .await;
+    let written = std::fs::read_to_string(&path).expect("read");
+    assert!(written.starts_with("# my stack"), "{written}");
+    assert!(
+        written.contains("[alerts]\nfire_after = 1\nslot_retained_bytes = 5242880"),
+        "{written}"
+    );
+    assert_eq!(app.console().expect("console").profile().alerts, rules);
+
+    // Out of range: refused naming the key; the file and the rules in force stay.
+    let e = app
+        .rpc(Request::SaveAlertRules {
+            rules: skein_core::AlertRules {
+                clear_after: 0,
+                ..rules
+            },
+        })
+        .await
+        .expect_err("clear_after 0");
+    assert_eq!(e.code, skein_core::ErrorCode::InvalidInput, "{e:?}");
+    assert!(e.message.contains("alerts.clear_after"), "{e:?}");
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), written);
+    assert_eq!(app.console().expect("console").profile().alerts, rules);
+    app.console().expect("console").close();
+}

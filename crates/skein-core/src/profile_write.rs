@@ -666,6 +666,67 @@ pub fn save(path: &Path, draft: &ProfileDraft) -> Result<Profile> {
     Profile::load(path)
 }
 
+/// Writes `rules` as the `[alerts]` table of the profile at `path`, keeping everything else
+/// as written (comments included): a key is written when it differs from its default or was
+/// there already. Validated with the profile loader before the file is replaced, atomically.
+///
+/// Errors: [`Error::Invalid`] naming `alerts.KEY` when a value is out of range (nothing is
+/// written then); [`Error::Read`] / [`Error::Write`] for I/O.
+pub fn save_alerts(path: &Path, rules: &crate::AlertRules) -> Result<Profile> {
+    let text = std::fs::read_to_string(path).map_err(|error| Error::Read {
+        path: path.to_owned(),
+        error,
+    })?;
+    let invalid = |field: &str, message: String| Error::Invalid {
+        path: path.to_owned(),
+        line: 0,
+        field: field.to_owned(),
+        message,
+    };
+    if let Err((key, message)) = rules.check() {
+        return Err(invalid(&format!("alerts.{key}"), message));
+    }
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| invalid("profile", e.message().to_owned()))?;
+    let to_table = |r: &crate::AlertRules| {
+        toml::Value::try_from(r)
+            .ok()
+            .and_then(|v| v.as_table().cloned())
+            .unwrap_or_default()
+    };
+    let (new, defaults) = (to_table(rules), to_table(&crate::AlertRules::default()));
+    let table = table_mut(doc.as_table_mut(), "alerts", &invalid)?;
+    for (key, value) in &new {
+        if defaults.get(key) == Some(value) && !table.contains_key(key) {
+            continue;
+        }
+        let v = match value {
+            toml::Value::Integer(i) => Value::from(*i),
+            toml::Value::Float(f) => Value::from(*f),
+            toml::Value::Boolean(b) => Value::from(*b),
+            other => return Err(invalid(&format!("alerts.{key}"), format!("unexpected {other}"))),
+        };
+        match table.get_mut(key) {
+            Some(Item::Value(old)) => {
+                let decor = old.decor().clone();
+                *old = v;
+                *old.decor_mut() = decor;
+            }
+            _ => {
+                table.insert(key, Item::Value(v));
+            }
+        }
+    }
+    let text = doc.to_string();
+    Profile::parse(&text, path)?;
+    write_atomically(path, &text).map_err(|error| Error::Write {
+        path: path.to_owned(),
+        error,
+    })?;
+    Profile::load(path)
+}
+
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path
         .parent()
@@ -1010,6 +1071,30 @@ read_splitting = true
         );
         assert_eq!(profile.lake.data_path, "/tmp/lake");
         assert_eq!(ProfileDraft::from_toml(&text, p()).expect("read"), d);
+    }
+
+    #[test]
+    fn alert_rules_are_written_into_alerts_keeping_the_rest() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("p.toml");
+        let text = format!("{}\n[alerts]\nfire_after = 4 # four samples\n", HAND_WRITTEN);
+        std::fs::write(&path, &text).expect("write");
+        let mut rules = Profile::load(&path).expect("load").alerts;
+        assert_eq!(rules.fire_after, 4);
+        rules.fire_after = 2;
+        rules.lag_ms = 0;
+        rules.conflicts_per_minute = 2.5;
+        let saved = save_alerts(&path, &rules).expect("saved");
+        assert_eq!(saved.alerts, rules);
+        let written = std::fs::read_to_string(&path).expect("read");
+        assert!(written.starts_with("# Production EU: keep this comment."), "{written}");
+        assert!(written.contains("fire_after = 2 # four samples"), "{written}");
+        assert!(written.contains("lag_ms = 0"), "{written}");
+        assert!(!written.contains("clear_after"), "defaults stay out: {written}");
+        rules.clear_after = 0;
+        let e = save_alerts(&path, &rules).expect_err("clear_after 0");
+        assert!(e.to_string().contains("alerts.clear_after"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), written, "nothing written");
     }
 
     #[test]

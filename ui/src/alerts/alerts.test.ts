@@ -72,7 +72,16 @@ describe('AlertsStore', () => {
   it('replaces a delivery target by kind and target', async () => {
     const store = new AlertsStore(new ScriptedBackend().answer('alerts', view([])), () => 0);
     await store.load(0);
-    const d = { kind: 'webhook', target: 'https://hooks.example', failing: true, last_error: 'HTTP 500', delivered: 0, dropped: 0, queued: 1, last_ok_ms: null };
+    const d = {
+      kind: 'webhook',
+      target: 'https://hooks.example',
+      failing: true,
+      last_error: 'HTTP 500',
+      delivered: 0,
+      dropped: 0,
+      queued: 1,
+      last_ok_ms: null,
+    };
     store.recordDelivery(d);
     store.recordDelivery({ ...d, failing: false, last_error: null, delivered: 1, queued: 0, last_ok_ms: 5 });
     expect(store.view?.deliveries).toHaveLength(1);

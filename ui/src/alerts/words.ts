@@ -63,3 +63,29 @@ export function activeFor(a: Alert, now: number): string {
 export function notification(a: Alert, profile: string | null): { title: string; body: string } {
   return { title: `Skein${profile ? ` [${profile}]` : ''}: ${ruleWhat(a.rule).toLowerCase()} · ${a.subject}`, body: a.message };
 }
+
+/** The `[alerts]` keys as the editor shows them: label, unit, kind. */
+export const RULE_FIELDS: readonly { key: keyof AlertRules; label: string; unit: string; kind: 'int' | 'float' | 'bool' }[] = [
+  { key: 'fire_after', label: 'Fire after', unit: 'samples in breach', kind: 'int' },
+  { key: 'clear_after', label: 'Clear after', unit: 'healthy samples', kind: 'int' },
+  { key: 'lag_ms', label: 'Replay lag', unit: 'ms (0: off)', kind: 'int' },
+  { key: 'lag_bytes', label: 'WAL behind the primary', unit: 'bytes (0: off)', kind: 'int' },
+  { key: 'node_down', label: 'A node does not answer', unit: '', kind: 'bool' },
+  { key: 'promoted', label: 'A replica promoted or on another timeline', unit: '', kind: 'bool' },
+  { key: 'slot_retained_bytes', label: 'WAL a slot retains', unit: 'bytes (0: off)', kind: 'int' },
+  { key: 'slot_headroom_bytes', label: 'Slot headroom below', unit: 'bytes (0: lost/unreserved only)', kind: 'int' },
+  { key: 'conflicts_per_minute', label: 'Recovery conflicts', unit: 'a minute (0: off)', kind: 'float' },
+  { key: 'xmin_age', label: 'xmin held back', unit: 'transactions (0: off)', kind: 'int' },
+  { key: 'cache_stale_s', label: 'Cache stale or edited for', unit: 's (0: off)', kind: 'int' },
+  { key: 'cache_age_s', label: 'Cache data older than', unit: 's (0: off)', kind: 'int' },
+  { key: 'refresh_failed', label: 'A cache refresh failed', unit: '', kind: 'bool' },
+  { key: 'maintenance_failed', label: 'A maintenance job failed', unit: '', kind: 'bool' },
+];
+
+/** Reads a typed value for a numeric key: the number, or why not. */
+export function parseRule(kind: 'int' | 'float', text: string): number | string {
+  const t = text.trim();
+  if (kind === 'int' ? !/^\d+$/.test(t) : !/^\d+(\.\d+)?$/.test(t))
+    return kind === 'int' ? 'a whole number, 0 or more' : 'a number, 0 or more';
+  return Number(t);
+}

@@ -71,6 +71,14 @@ export class AlertsStore {
     this.record({ change: 'acknowledged', alert: a });
   }
 
+  /**
+   * Writes the rules into the profile's `[alerts]` and reopens it (a `profile_opened` event
+   * follows); rejects with the `RpcError` (`InvalidInput` naming `alerts.KEY`).
+   */
+  async saveRules(rules: AlertsView['rules']): Promise<void> {
+    this.view = await this.backend.rpc({ method: 'save_alert_rules', params: { rules } });
+  }
+
   reset(): void {
     this.view = null;
     this.error = null;
