@@ -54,6 +54,7 @@ bench: build
 	cargo bench -p skein-pg --bench lag_tick
 	cargo bench -p skein-console --bench routing
 	cargo bench -p skein-console --bench tls
+	cargo bench -p skein-console --bench metrics
 	bash scripts/bench-console.sh
 
 # The README's screenshot: the desktop window on the sandbox, under Xvfb.

@@ -11,9 +11,9 @@
 
 use std::sync::Arc;
 
+use skein_console::alerts::{AlertChange, AlertChangeKind};
 use skein_console::{App, Event, Request, Response};
 use skein_core::ErrorInfo;
-use skein_console::alerts::{AlertChange, AlertChangeKind};
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::{error::RecvError, Receiver};

@@ -377,3 +377,71 @@ async fn alerts_reach_a_webhook_and_a_command_and_prometheus_scrapes_the_lag() {
     let status = wait_for("skein serve to stop", || serve.0.try_wait().ok().flatten());
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_that_is_down_shows_as_failing_and_the_sampler_goes_on() {
+    let sandbox = ScratchSandbox::up("cli-serve-webhook-down", 1)
+        .await
+        .expect("sandbox");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut profile = skein_core::Profile::load(&sandbox.profile).expect("profile");
+    profile.alerts.fire_after = 1;
+    profile.alerts.slot_retained_bytes = 1024 * 1024;
+    let path = dir.path().join("profile.toml");
+    std::fs::write(&path, profile.to_toml()).expect("profile written");
+    // Nothing listens there.
+    let down = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_skein"));
+    clean_env(&mut cmd);
+    cmd.args([
+        "serve",
+        "--headless",
+        "--bind",
+        "127.0.0.1:0",
+        "--token",
+        TOKEN,
+    ])
+    .arg("--profile")
+    .arg(&path)
+    .arg("--webhook")
+    .arg(format!("http://127.0.0.1:{down}/hook/{SECRET}"))
+    .env("SKEIN_STATE_DIR", dir.path().join("state"))
+    .env("PGPASSFILE", sandbox.dir.join("pgpass"))
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    let mut serve = Killed(cmd.spawn().expect("skein serve"));
+    let mut line = String::new();
+    BufReader::new(serve.0.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the URL line");
+    let port = port_in(&line);
+    let admin = skein_sandbox::demo::connect_primary(&sandbox)
+        .await
+        .expect("admin connection");
+    admin
+        .batch_execute("SELECT pg_create_physical_replication_slot('forgotten', true)")
+        .await
+        .expect("slot");
+    skein_sandbox::demo::workload(&admin, 200, 2)
+        .await
+        .expect("workload");
+    let failing = wait_for("the webhook reported failing", || {
+        let v = rpc(port, r#"{"method":"alerts"}"#);
+        let d = v["deliveries"].as_array()?.first()?.clone();
+        (d["failing"] == true).then_some(d)
+    });
+    assert_eq!(failing["target"], format!("http://127.0.0.1:{down}"));
+    let why = failing["last_error"].as_str().expect("a reason");
+    assert!(
+        why.starts_with(&format!("http://127.0.0.1:{down}: ")),
+        "{why}"
+    );
+    assert!(!failing.to_string().contains("SECRET"), "{failing}");
+    // The sampler is not held up by the retries: samples keep coming.
+    let taken = |v: &serde_json::Value| v["lag"]["taken_at_ms"].as_u64().unwrap_or(0);
+    let first = taken(&rpc(port, r#"{"method":"overview"}"#));
+    std::thread::sleep(Duration::from_millis(2_500));
+    let later = taken(&rpc(port, r#"{"method":"overview"}"#));
+    assert!(later >= first + 1_500, "samples stalled: {first} → {later}");
+}

@@ -453,16 +453,17 @@ async fn alert_rules_edited_in_the_app_are_written_to_the_profile_and_in_force()
     rules.fire_after = 1;
     rules.slot_retained_bytes = 5 * 1024 * 1024;
     let mut events = app.subscribe();
-    let Ok(Response::SaveAlertRules(view)) = app
-        .rpc(Request::SaveAlertRules { rules })
-        .await
+    let Ok(Response::SaveAlertRules(view)) = app.rpc(Request::SaveAlertRules { rules }).await
     else {
         panic!("saved")
     };
     assert_eq!(view.rules, rules);
-    next(&mut events, "profile_opened", |_| {}, |e| {
-        matches!(e, Event::ProfileOpened(_)).then_some(())
-    })
+    next(
+        &mut events,
+        "profile_opened",
+        |_| {},
+        |e| matches!(e, Event::ProfileOpened(_)).then_some(()),
+    )
     .await;
     let written = std::fs::read_to_string(&path).expect("read");
     assert!(written.starts_with("# my stack"), "{written}");

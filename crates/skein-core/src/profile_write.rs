@@ -705,7 +705,12 @@ pub fn save_alerts(path: &Path, rules: &crate::AlertRules) -> Result<Profile> {
             toml::Value::Integer(i) => Value::from(*i),
             toml::Value::Float(f) => Value::from(*f),
             toml::Value::Boolean(b) => Value::from(*b),
-            other => return Err(invalid(&format!("alerts.{key}"), format!("unexpected {other}"))),
+            other => {
+                return Err(invalid(
+                    &format!("alerts.{key}"),
+                    format!("unexpected {other}"),
+                ))
+            }
         };
         match table.get_mut(key) {
             Some(Item::Value(old)) => {
@@ -1077,7 +1082,10 @@ read_splitting = true
     fn alert_rules_are_written_into_alerts_keeping_the_rest() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("p.toml");
-        let text = format!("{}\n[alerts]\nfire_after = 4 # four samples\n", HAND_WRITTEN);
+        let text = format!(
+            "{}\n[alerts]\nfire_after = 4 # four samples\n",
+            HAND_WRITTEN
+        );
         std::fs::write(&path, &text).expect("write");
         let mut rules = Profile::load(&path).expect("load").alerts;
         assert_eq!(rules.fire_after, 4);
@@ -1087,14 +1095,27 @@ read_splitting = true
         let saved = save_alerts(&path, &rules).expect("saved");
         assert_eq!(saved.alerts, rules);
         let written = std::fs::read_to_string(&path).expect("read");
-        assert!(written.starts_with("# Production EU: keep this comment."), "{written}");
-        assert!(written.contains("fire_after = 2 # four samples"), "{written}");
+        assert!(
+            written.starts_with("# Production EU: keep this comment."),
+            "{written}"
+        );
+        assert!(
+            written.contains("fire_after = 2 # four samples"),
+            "{written}"
+        );
         assert!(written.contains("lag_ms = 0"), "{written}");
-        assert!(!written.contains("clear_after"), "defaults stay out: {written}");
+        assert!(
+            !written.contains("clear_after"),
+            "defaults stay out: {written}"
+        );
         rules.clear_after = 0;
         let e = save_alerts(&path, &rules).expect_err("clear_after 0");
         assert!(e.to_string().contains("alerts.clear_after"), "{e}");
-        assert_eq!(std::fs::read_to_string(&path).expect("read"), written, "nothing written");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            written,
+            "nothing written"
+        );
     }
 
     #[test]

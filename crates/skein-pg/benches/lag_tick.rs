@@ -1,11 +1,15 @@
-//! Cost of one lag-sampler tick (`skein_pg::lag::sample`) with 2 and 16 replicas, on a real
-//! sandbox with 16 streaming replicas. Prints figures; asserts nothing about time.
+//! Cost of one sampler tick with 2 and 16 replicas, on a real sandbox with 16 streaming
+//! replicas: the lag sample alone (`skein_pg::lag::sample`), the replication reading alone
+//! (`skein_pg::replication::read`: senders, receivers, slots, conflicts, settings), and both
+//! concurrently as the console's sampler runs them each tick. Prints figures; asserts nothing
+//! about time.
 //!
 //! `cargo bench -p skein-pg --bench lag_tick`
 
 use std::time::Instant;
 
 use skein_core::Profile;
+use skein_pg::replication::{self, ReplicationOptions};
 use skein_pg::{lag, Cluster, ReplicaState};
 use skein_sandbox::{Sandbox, ScratchSandbox};
 
@@ -38,21 +42,39 @@ async fn run(sandbox: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .filter(|n| n.state == ReplicaState::Streaming)
             .count();
-        let mut times = Vec::with_capacity(TICKS);
+        let options = ReplicationOptions::default();
+        let _ = replication::read(&cluster, &options).await;
+        let mut lag_ms = Vec::with_capacity(TICKS);
+        let mut repl_ms = Vec::with_capacity(TICKS);
+        let mut tick_ms = Vec::with_capacity(TICKS);
         for _ in 0..TICKS {
             let t = Instant::now();
-            let s = lag::sample(&cluster).await;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            std::hint::black_box(s);
+            std::hint::black_box(lag::sample(&cluster).await);
+            lag_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            std::hint::black_box(replication::read(&cluster, &options).await);
+            repl_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            std::hint::black_box(tokio::join!(
+                lag::sample(&cluster),
+                replication::read(&cluster, &options)
+            ));
+            tick_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
-        times.sort_by(f64::total_cmp);
-        let mean = times.iter().sum::<f64>() / times.len() as f64;
-        println!(
-            "lag tick, {replicas:>2} replicas ({streaming} streaming): mean {mean:.2} ms, p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {TICKS} ticks",
-            percentile(&times, 0.5),
-            percentile(&times, 0.95),
-            percentile(&times, 1.0)
-        );
+        for (what, mut times) in [
+            ("lag sample", lag_ms),
+            ("replication read", repl_ms),
+            ("sampler tick (both)", tick_ms),
+        ] {
+            times.sort_by(f64::total_cmp);
+            let mean = times.iter().sum::<f64>() / times.len() as f64;
+            println!(
+                "{what:<20} {replicas:>2} replicas ({streaming} streaming): mean {mean:.2} ms, p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {TICKS} ticks",
+                percentile(&times, 0.5),
+                percentile(&times, 0.95),
+                percentile(&times, 1.0)
+            );
+        }
     }
     Ok(())
 }

@@ -49,7 +49,7 @@ use skein_core::{ErrorInfo, Thresholds};
 
 use crate::error::Error;
 use crate::lsn::{parse_opt, Lsn};
-use crate::node::{Cluster, Node};
+use crate::node::{cached_one, cached_query, Cluster, Node};
 
 /// A node's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -246,13 +246,13 @@ const RECOVERY_TLI_SQL: &str = "SELECT COALESCE((SELECT received_tli FROM pg_sta
      (SELECT timeline_id FROM pg_control_checkpoint()))::int8";
 
 /// The node's timeline, or `None` when the role may not ask (the error is not the node's).
-async fn read_timeline(c: &tokio_postgres::Client, in_recovery: bool) -> Option<u32> {
+async fn read_timeline(c: &deadpool_postgres::Object, in_recovery: bool) -> Option<u32> {
     if in_recovery {
-        let row = c.query_one(RECOVERY_TLI_SQL, &[]).await.ok()?;
+        let row = cached_one(c, RECOVERY_TLI_SQL).await.ok()?;
         row.get::<_, Option<i64>>(0)
             .and_then(|v| u32::try_from(v).ok())
     } else {
-        let row = c.query_one(WALFILE_TLI_SQL, &[]).await.ok()?;
+        let row = cached_one(c, WALFILE_TLI_SQL).await.ok()?;
         timeline_of_walfile(row.get::<_, Option<String>>(0)?.as_str())
     }
 }
@@ -265,7 +265,7 @@ fn timeline_of_walfile(name: &str) -> Option<u32> {
 async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
     let (rows, timeline_id) = node
         .with_client("reading pg_stat_replication", |c| async move {
-            let rows = c.query(PRIMARY_SQL, &[]).await?;
+            let rows = cached_query(&c, PRIMARY_SQL).await?;
             Ok((rows, read_timeline(&c, false).await))
         })
         .await?;
@@ -309,8 +309,8 @@ async fn read_replica(node: &Node) -> Result<ReplicaReading, Error> {
         .with_client("reading replay status", |c| async move {
             // Pipelined on one connection; a refused view of the senders leaves them empty.
             let (row, senders) = tokio::join!(
-                c.query_one(REPLICA_SQL, &[]),
-                c.query(REPLICA_SENDERS_SQL, &[])
+                cached_one(&c, REPLICA_SQL),
+                cached_query(&c, REPLICA_SENDERS_SQL)
             );
             let row = row?;
             let tli = read_timeline(&c, row.get(0)).await;

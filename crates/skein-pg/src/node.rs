@@ -330,3 +330,31 @@ impl Cluster {
         .await
     }
 }
+
+/// Runs `sql` (no parameters) as a statement prepared once per pooled connection (deadpool's
+/// statement cache), so a probe that runs every tick is not parsed and planned every tick.
+pub(crate) async fn cached_query(
+    c: &Object,
+    sql: &str,
+) -> std::result::Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.query(&statement, &[]).await
+}
+
+/// [`cached_query`] for a statement that returns exactly one row.
+pub(crate) async fn cached_one(
+    c: &Object,
+    sql: &str,
+) -> std::result::Result<tokio_postgres::Row, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.query_one(&statement, &[]).await
+}
+
+/// [`cached_query`] for a statement that returns at most one row.
+pub(crate) async fn cached_opt(
+    c: &Object,
+    sql: &str,
+) -> std::result::Result<Option<tokio_postgres::Row>, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.query_opt(&statement, &[]).await
+}

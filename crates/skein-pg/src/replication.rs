@@ -36,7 +36,7 @@ use skein_core::{ErrorCode, ErrorInfo};
 use crate::error::Error;
 use crate::lag::NodeRole;
 use crate::lsn::{parse_opt, Lsn};
-use crate::node::{Cluster, Node};
+use crate::node::{cached_one, cached_opt, cached_query, Cluster, Node};
 
 /// How a reading judges what it reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,16 +303,19 @@ macro_rules! rfc3339 {
     };
 }
 
+/// The node's position and the settings that shape replication (`pg_settings` scanned once).
 const HEAD_SQL: &str = "SELECT pg_is_in_recovery(), \
      (CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) \
       ELSE pg_current_wal_lsn() END)::text, \
      (CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_flush_lsn() END)::text, \
      (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() END)::text, \
-     current_setting('hot_standby_feedback')::bool, \
-     (SELECT setting::int8 FROM pg_settings WHERE name = 'max_standby_streaming_delay'), \
-     (SELECT setting::int8 FROM pg_settings WHERE name = 'max_slot_wal_keep_size'), \
-     (SELECT setting::int8 FROM pg_settings WHERE name = 'wal_keep_size'), \
-     current_setting('cluster_name')";
+     current_setting('hot_standby_feedback')::bool, s.standby_delay, s.slot_keep, s.wal_keep, \
+     current_setting('cluster_name') \
+     FROM (SELECT max(setting) FILTER (WHERE name = 'max_standby_streaming_delay')::int8 AS standby_delay, \
+      max(setting) FILTER (WHERE name = 'max_slot_wal_keep_size')::int8 AS slot_keep, \
+      max(setting) FILTER (WHERE name = 'wal_keep_size')::int8 AS wal_keep \
+      FROM pg_settings \
+      WHERE name IN ('max_standby_streaming_delay', 'max_slot_wal_keep_size', 'wal_keep_size')) s";
 
 const SENDERS_SQL: &str = concat!(
     "SELECT pid, application_name, host(client_addr), state, sent_lsn::text, write_lsn::text, \
@@ -416,19 +419,19 @@ async fn read_node(node: &Node) -> Result<Raw, Error> {
     node.with_client("reading replication views", |c| async move {
         // Pipelined on one connection; each statement fails on its own.
         let (head, senders, slots, receiver, conflicts) = tokio::join!(
-            c.query_one(HEAD_SQL, &[]),
-            c.query(SENDERS_SQL, &[]),
-            c.query(SLOTS_SQL, &[]),
+            cached_one(&c, HEAD_SQL),
+            cached_query(&c, SENDERS_SQL),
+            cached_query(&c, SLOTS_SQL),
             async {
                 if replica {
-                    Some(c.query_opt(RECEIVER_SQL, &[]).await)
+                    Some(cached_opt(&c, RECEIVER_SQL).await)
                 } else {
                     None
                 }
             },
             async {
                 if replica {
-                    Some(c.query_one(CONFLICTS_SQL, &[]).await)
+                    Some(cached_one(&c, CONFLICTS_SQL).await)
                 } else {
                     None
                 }
