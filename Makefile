@@ -52,6 +52,7 @@ test: setup
 bench: build
 	cargo bench -p skein-lake --bench refresh
 	cargo bench -p skein-pg --bench lag_tick
+	cargo bench -p skein-pg --bench heartbeat
 	cargo bench -p skein-console --bench routing
 	cargo bench -p skein-console --bench tls
 	cargo bench -p skein-console --bench metrics
