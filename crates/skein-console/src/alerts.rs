@@ -795,9 +795,12 @@ impl AlertLog {
     }
 }
 
-/// Judges this tick's conditions, emits an `alert` event per change and appends the changes
-/// to the log on the blocking pool. Called by the sampler after the tick's other events.
-pub(crate) fn after_tick(shared: &Shared, sample: &LagSample) {
+/// Judges this tick's conditions (the sampler calls it before the attention list is taken,
+/// which lists active alerts); [`record_tick`] emits and logs the changes.
+pub(crate) fn judge_tick(
+    shared: &Shared,
+    sample: &LagSample,
+) -> (Vec<AlertChange>, Option<AlertLog>) {
     let replication = shared
         .replication
         .lock()
@@ -810,7 +813,7 @@ pub(crate) fn after_tick(shared: &Shared, sample: &LagSample) {
         .unwrap_or_default();
     let jobs = shared.jobs.lock().map(|j| j.clone()).unwrap_or_default();
     let Ok(mut board) = shared.alerts.lock() else {
-        return;
+        return (Vec::new(), None);
     };
     let tick = Tick {
         now_ms: sample.taken_at_ms,
@@ -827,8 +830,12 @@ pub(crate) fn after_tick(shared: &Shared, sample: &LagSample) {
         .map(|n| n.name.as_str())
         .collect();
     let changes = board.judge(sample.taken_at_ms, conditions, &unknown);
-    let log = board.log();
-    drop(board);
+    (changes, board.log())
+}
+
+/// Emits an `alert` event per change of [`judge_tick`] (after the tick's other events) and
+/// appends them to the log on the blocking pool.
+pub(crate) fn record_tick(shared: &Shared, (changes, log): (Vec<AlertChange>, Option<AlertLog>)) {
     record(shared, changes, log);
 }
 

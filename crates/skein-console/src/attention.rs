@@ -54,7 +54,35 @@ pub(crate) fn for_tick(
         promoted_since: &promoted_since,
         replication: replication.as_ref(),
     };
-    attention(&shared.profile, &facts, lake, &caches)
+    let mut items = attention(&shared.profile, &facts, lake, &caches);
+    // An active alert needs attention too, unless an item already says so of its subject.
+    let active = shared.alerts.lock().map(|b| b.active()).unwrap_or_default();
+    for a in active.into_iter().rev() {
+        if items.iter().any(|i| i.subject == a.subject) {
+            continue;
+        }
+        items.push(Attention {
+            severity: a.severity,
+            subject: a.subject,
+            message: format!(
+                "alert {}{}: {}",
+                a.rule.name(),
+                if a.acknowledged_at_ms.is_some() {
+                    " (acknowledged)"
+                } else {
+                    ""
+                },
+                a.message
+            ),
+        });
+    }
+    let rank = |s: Severity| match s {
+        Severity::Critical => 0,
+        Severity::Warning => 1,
+        Severity::Info => 2,
+    };
+    items.sort_by_key(|i| rank(i.severity));
+    items
 }
 
 /// What the replica part of the attention list reads: the newest sample, the router's

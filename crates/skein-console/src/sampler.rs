@@ -127,6 +127,8 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
                 lake = summary.clone();
             }
         }
+        // Judged first, so the attention list has this tick's alerts.
+        let changes = crate::alerts::judge_tick(&s, &sample);
         let attention = crate::attention::for_tick(&s, Some(&sample), &stats, &lake);
         let _ = s.events.send(Event::Lag(sample.clone()));
         if let Some(r) = replication {
@@ -134,7 +136,7 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
         }
         let _ = s.events.send(Event::Routing(stats));
         let _ = s.events.send(Event::Attention(attention));
-        crate::alerts::after_tick(&s, &sample);
+        crate::alerts::record_tick(&s, changes);
         // Nodes that answered for the first time, or again after being down.
         tokio::select! {
             _ = cancel.cancelled() => return,

@@ -140,6 +140,20 @@ async fn an_inactive_slot_fires_after_n_samples_and_clears_after_m_once_dropped(
     assert_eq!(fired.threshold, Some(LIMIT as f64));
     assert!(fired.message.contains("inactive"), "{fired:?}");
 
+    // The attention list names it too (its own slot threshold, 1 GiB, is not reached).
+    let Ok(Response::Overview(ov)) = app.rpc(Request::Overview).await else {
+        panic!("overview")
+    };
+    let item = ov
+        .attention
+        .iter()
+        .find(|i| i.subject == "slot forgotten on primary")
+        .unwrap_or_else(|| panic!("no attention item: {:#?}", ov.attention));
+    assert!(
+        item.message.starts_with("alert slot_retained: retains"),
+        "{item:?}"
+    );
+
     // The same alert on the Alerts page; acknowledged, it stays active.
     let Ok(Response::Alerts(view)) = app.rpc(Request::Alerts).await else {
         panic!("alerts")

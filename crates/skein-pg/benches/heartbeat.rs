@@ -48,7 +48,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             while !stop.is_cancelled() {
                 tick.tick().await;
                 let _ = primary
-                    .execute("UPDATE heartbeat SET ts = clock_timestamp() WHERE id = 1", &[])
+                    .execute(
+                        "UPDATE heartbeat SET ts = clock_timestamp() WHERE id = 1",
+                        &[],
+                    )
                     .await;
             }
             primary
@@ -67,7 +70,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
     };
 
-    let primary_age = "SELECT (extract(epoch FROM clock_timestamp() - ts) * 1000)::float8 FROM heartbeat";
+    let primary_age =
+        "SELECT (extract(epoch FROM clock_timestamp() - ts) * 1000)::float8 FROM heartbeat";
     let mut all = Vec::new();
     let mut behind = Vec::new();
     let started = Instant::now();
