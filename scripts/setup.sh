@@ -47,6 +47,8 @@ apt_install gnome-keyring libsecret-tools dbus-daemon dbus openssh-client openss
 # The metrics' test: a real Prometheus scrapes `skein serve` (run only inside the test, on a
 # loopback port; the package's own service is not used).
 apt_install prometheus
+# The desktop notifications' test: a real notification server (dunst) on a private session bus.
+apt_install dunst
 
 # 2. The official libduckdb.so.
 if [ "$(sha256sum "$LIB_DIR/libduckdb.so" 2>/dev/null | cut -d' ' -f1)" != "$LIBDUCKDB_SHA256" ]; then

@@ -4,7 +4,8 @@
 # (Vitest), every Rust test (unit tests and tests against real PostgreSQL servers and
 # DuckDB/DuckLake, including the RPC surface and the up-to-date check of the generated TypeScript
 # bindings), the web console in Debian's Chromium against `skein serve`, and the desktop app under
-# Xvfb through tauri-driver. Closes with one summary line.
+# Xvfb through tauri-driver, and a fired alert reaching the desktop's notification server.
+# Closes with one summary line.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -34,9 +35,12 @@ desk="/tmp/skein-desktop-test-$$"
 SKEIN_STATE_DIR="$desk/state" SKEIN_CONFIG_DIR="$desk/config" SKEIN_DESKTOP_PROFILE="$desk/profile.toml" bash tests/desktop/run.sh "$desk/desktop.png" 2>&1 | tee -a "$log"
 desktop_rc=${PIPESTATUS[0]}
 "$CARGO_TARGET_DIR/debug/skein" sandbox down --dir "$desk" >/dev/null || true
+# A fired alert as a desktop notification (a sandbox, a display and a session bus of its own).
+bash tests/desktop/notify.sh 2>&1 | grep -v '^dbus-daemon' | tee -a "$log"
+notify_rc=${PIPESTATUS[0]}
 set -e
 
-awk -v desktop_rc="$desktop_rc" '
+awk -v desktop_rc="$desktop_rc" -v notify_rc="$notify_rc" '
   /^test result:/ { passed += $4; failed += $6 }
   # Vitest: "      Tests  28 passed (28)" or "      Tests  1 failed | 27 passed (28)".
   /^ +Tests +[0-9]/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) passed += $i; if ($(i+1) ~ /^failed/) failed += $i } }
@@ -44,8 +48,9 @@ awk -v desktop_rc="$desktop_rc" '
   /^ℹ fail / { failed += $3 }
   END {
     if (desktop_rc == 0) passed += 1; else failed += 1
+    if (notify_rc == 0) passed += 1; else failed += 1
     printf "tests: %d passed, %d failed\n", passed, failed
   }' "$log"
-for rc in "$rust_rc" "$web_rc" "$desktop_rc"; do
+for rc in "$rust_rc" "$web_rc" "$desktop_rc" "$notify_rc"; do
   [ "$rc" = 0 ] || exit "$rc"
 done
