@@ -60,21 +60,23 @@ test('the Overview keeps one chart and the same DOM sample after sample', async 
   assert.ok(Math.abs(nodes - before.nodes) <= 12, `DOM nodes ${before.nodes} → ${nodes}`);
 });
 
-test('the Replicas page keeps one chart per replica and the same DOM sample after sample', async () => {
+test('the Replicas page keeps two charts per replica and the same DOM sample after sample', async () => {
   await page.goto(`${base}/#/replicas`);
-  await page.locator('article[data-replica] .uplot').first().waitFor({ timeout: 30_000 });
+  await page.locator('article[data-replica] [data-testid="conflict-chart"] .uplot').first().waitFor({ timeout: 30_000 });
   const cards = await page.locator('article[data-replica]').count();
   await samples(2);
+  // Each card: its lag chart and its recovery-conflicts chart.
+  assert.equal(await page.locator('article[data-replica] [data-testid="conflict-chart"]').count(), cards);
   const before = { nodes: await domNodes(), charts: await charts() };
-  assert.equal(before.charts, cards, 'one uPlot per replica');
+  assert.equal(before.charts, 2 * cards, 'two uPlots per replica');
   await samples(8);
-  assert.equal(await charts(), cards, 'still one uPlot per replica after 8 samples');
+  assert.equal(await charts(), 2 * cards, 'still two uPlots per replica after 8 samples');
   const nodes = await domNodes();
   assert.ok(Math.abs(nodes - before.nodes) <= 12, `DOM nodes ${before.nodes} → ${nodes}`);
 });
 
 async function tour() {
-  for (const p of ['replicas', 'caches', 'snapshots', 'workbench', 'connections', 'settings', 'overview']) {
+  for (const p of ['replicas', 'caches', 'snapshots', 'workbench', 'alerts', 'connections', 'settings', 'overview']) {
     await page.evaluate((h) => {
       window.location.hash = h;
     }, `#/${p}`);

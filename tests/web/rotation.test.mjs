@@ -168,6 +168,6 @@ test('a promoted replica is the first attention item, with its badge and no lag 
   // The chart says why its line ends, and its newest replay lag is no value (a gap), not a
   // number that grows.
   await card.locator('[data-testid="chart-note"]', { hasText: 'promoted · no replay lag' }).waitFor({ timeout: 10_000 });
-  const legend = await card.locator('.u-legend .u-series').last().innerText();
+  const legend = await card.locator('.u-legend').first().locator('.u-series').last().innerText();
   assert.match(legend, /replay lag[\s\S]*—/, legend);
 });

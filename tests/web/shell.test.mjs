@@ -85,11 +85,12 @@ test('the routing table has a lake row with cache-served reads and configured â†
 test('a zoomed chart says so with its window in UTC, and Reset zoom or a double-click shows everything again', async () => {
   await page.goto(`${base}/#/replicas`);
   const card = page.locator('article[data-replica="replica1"]');
-  const over = card.locator('.u-over');
+  // The lag chart (the card's first; the recovery-conflicts chart follows it).
+  const over = card.locator('.u-over').first();
   await over.waitFor({ timeout: 20_000 });
   // Some history to zoom into.
   await page.waitForFunction(() => document.querySelectorAll('article[data-replica="replica1"] .u-legend').length > 0, null, { timeout: 20_000 });
-  const bar = card.locator('[data-testid="chart-zoom"]');
+  const bar = card.locator('[data-testid="chart-zoom"]').first();
   assert.equal(await bar.isHidden(), true, 'not zoomed at first');
   const zoom = async () => {
     // The drag needs the plot on screen (boundingBox does not scroll).

@@ -48,7 +48,7 @@ test('the Workbench is a page of its own in the navigation', async () => {
   assert.equal((await link.innerText()).trim(), 'Workbench');
   // Between Snapshots and Connections.
   const order = await page.locator('nav a[data-page]').evaluateAll((as) => as.map((a) => a.dataset.page));
-  assert.deepEqual(order.slice(order.indexOf('snapshots'), order.indexOf('settings') + 1), ['snapshots', 'workbench', 'connections', 'settings']);
+  assert.deepEqual(order.slice(order.indexOf('snapshots'), order.indexOf('settings') + 1), ['snapshots', 'workbench', 'alerts', 'connections', 'settings']);
   await link.click();
   await page.waitForURL(/#\/workbench/);
   assert.equal(await link.getAttribute('aria-current'), 'page');

@@ -10,12 +10,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{clean_env, files_under, keyring_only_profile, ok, run, KeyringSession};
+use common::{clean_env, files_under, http, keyring_only_profile, ok, run, KeyringSession};
 use serde_json::Value;
 use skein_sandbox::ScratchSandbox;
 
@@ -41,16 +41,6 @@ fn log_text(state: &Path) -> String {
 }
 
 /// One HTTP request on a fresh connection; the response's text.
-fn http(port: u16, request: &str) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    s.write_all(request.as_bytes()).expect("send");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_log_and_the_warnings_name_the_node() {
     let sandbox = ScratchSandbox::up("cli-logs", 1).await.expect("sandbox");

@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{clean_env, files_under};
+use common::{clean_env, files_under, http};
 use skein_sandbox::ScratchSandbox;
 
 const TOKEN: &str = "serve-alerts-token";
@@ -66,16 +66,6 @@ fn webhook() -> (u16, Arc<Mutex<Vec<String>>>) {
         }
     });
     (port, bodies)
-}
-
-fn http(port: u16, request: &str) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    s.write_all(request.as_bytes()).expect("send");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
 }
 
 fn get(port: u16, path: &str, token: Option<&str>) -> String {
@@ -147,6 +137,20 @@ fn log_text(state: &Path) -> String {
         .collect()
 }
 
+/// An inactive slot `forgotten` on the primary, and `seconds` of the demo workload it retains.
+async fn forgotten_slot(sandbox: &ScratchSandbox, seconds: u64) {
+    let admin = skein_sandbox::demo::connect_primary(sandbox)
+        .await
+        .expect("admin connection");
+    admin
+        .batch_execute("SELECT pg_create_physical_replication_slot('forgotten', true)")
+        .await
+        .expect("slot");
+    skein_sandbox::demo::workload(&admin, 200, seconds)
+        .await
+        .expect("workload");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_reach_a_webhook_and_a_command_and_prometheus_scrapes_the_lag() {
     let sandbox = ScratchSandbox::up("cli-serve-alerts", 1)
@@ -208,17 +212,7 @@ async fn alerts_reach_a_webhook_and_a_command_and_prometheus_scrapes_the_lag() {
         .expect("console URL");
     let (metrics_port, port) = (port_in(metrics_line), port_in(console_line));
 
-    // An inactive slot, and writes it retains.
-    let admin = skein_sandbox::demo::connect_primary(&sandbox)
-        .await
-        .expect("admin connection");
-    admin
-        .batch_execute("SELECT pg_create_physical_replication_slot('forgotten', true)")
-        .await
-        .expect("slot");
-    skein_sandbox::demo::workload(&admin, 200, 3)
-        .await
-        .expect("workload");
+    forgotten_slot(&sandbox, 3).await;
 
     // The webhook gets it, after a retry of the 500 it answered first.
     let fired = wait_for("the fired alert at the webhook", || {
@@ -416,16 +410,7 @@ async fn a_webhook_that_is_down_shows_as_failing_and_the_sampler_goes_on() {
         .read_line(&mut line)
         .expect("the URL line");
     let port = port_in(&line);
-    let admin = skein_sandbox::demo::connect_primary(&sandbox)
-        .await
-        .expect("admin connection");
-    admin
-        .batch_execute("SELECT pg_create_physical_replication_slot('forgotten', true)")
-        .await
-        .expect("slot");
-    skein_sandbox::demo::workload(&admin, 200, 2)
-        .await
-        .expect("workload");
+    forgotten_slot(&sandbox, 2).await;
     let failing = wait_for("the webhook reported failing", || {
         let v = rpc(port, r#"{"method":"alerts"}"#);
         let d = v["deliveries"].as_array()?.first()?.clone();

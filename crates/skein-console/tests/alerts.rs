@@ -9,41 +9,21 @@
 //!   counted, has a rate, is in the lag history's `conflicts` series, halves the replica's
 //!   weight in rotation, is an attention item and fires `conflict_rate`.
 
+mod common;
+
+use common::{fast, fast_persisted, Stack};
 use std::time::{Duration, Instant};
 
 use skein_console::alerts::{AlertChangeKind, AlertRule};
-use skein_console::{App, ConsoleOptions, Event, Request, Response};
+use skein_console::{App, Event, Request, Response};
 use skein_core::Profile;
 use skein_sandbox::ScratchSandbox;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
-struct Stack {
-    sandbox: ScratchSandbox,
-    app: App,
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(c) = self.app.console() {
-            c.close();
-        }
-    }
-}
-
-fn options(persist: bool) -> ConsoleOptions {
-    ConsoleOptions {
-        lag_interval: Duration::from_millis(250),
-        cache_interval: Duration::from_millis(500),
-        retention: Duration::from_secs(120),
-        work_timeout: Duration::from_secs(30),
-        scheduler_max: 2,
-        persist_lag: persist,
-    }
-}
-
 fn app_on(sandbox: &ScratchSandbox, persist: bool, edit: impl Fn(&mut Profile)) -> App {
-    let app = App::with_config_dir(options(persist), Some(sandbox.dir.join("config")));
+    let options = if persist { fast_persisted() } else { fast() };
+    let app = App::with_config_dir(options, Some(sandbox.dir.join("config")));
     let mut profile = Profile::load(&sandbox.profile).expect("profile");
     edit(&mut profile);
     app.open(profile).expect("open the profile");
@@ -457,7 +437,7 @@ async fn alert_rules_edited_in_the_app_are_written_to_the_profile_and_in_force()
     let text = "# my stack\nname = \"edited\"\n\n[primary]\nurl = \"host=127.0.0.1 port=9 user=u dbname=d\"\n\n\
                 [lake]\ncatalog = \"host=127.0.0.1 port=9 user=u dbname=l\"\ndata_path = \"/tmp/x/\"\n";
     std::fs::write(&path, text).expect("profile");
-    let app = App::with_config_dir(options(false), Some(dir.path().join("config")));
+    let app = App::with_config_dir(fast(), Some(dir.path().join("config")));
     app.open_profile(&path).expect("open");
     let Ok(Response::Alerts(before)) = app.rpc(Request::Alerts).await else {
         panic!("alerts")

@@ -4,26 +4,15 @@
 //! changed"); then the new query is served from the lake with its own columns and rows. An
 //! edit by another process (the CLI) shows in the console's board at the next tick.
 
+mod common;
+
+use common::{fast, Stack};
 use std::time::Duration;
 
 use skein_console::rpc::{CacheSpec, CacheView, QueryResult, QueryRoute, QueryTarget, Severity};
-use skein_console::{App, ConsoleOptions, Request, Response};
+use skein_console::{App, Request, Response};
 use skein_lake::{CacheState, RefreshOutcome, RefreshResult};
 use skein_sandbox::ScratchSandbox;
-
-struct Stack {
-    /// Stopped and removed when dropped, after the console is closed.
-    _sandbox: ScratchSandbox,
-    app: App,
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(c) = self.app.console() {
-            c.close();
-        }
-    }
-}
 
 async fn run(app: &App, sql: &str) -> QueryResult {
     match app
@@ -101,22 +90,9 @@ async fn an_edit_is_read_live_until_the_new_query_is_refreshed() {
         .expect("sandbox up");
     let dir = sandbox.dir.clone();
     let profile = skein_core::Profile::load(&sandbox.profile).expect("profile");
-    let app = App::with_config_dir(
-        ConsoleOptions {
-            lag_interval: Duration::from_millis(250),
-            cache_interval: Duration::from_millis(500),
-            retention: Duration::from_secs(60),
-            work_timeout: Duration::from_secs(30),
-            scheduler_max: 2,
-            persist_lag: false,
-        },
-        Some(dir.join("config")),
-    );
+    let app = App::with_config_dir(fast(), Some(dir.join("config")));
     app.open_profile(&sandbox.profile).expect("open profile");
-    let stack = Stack {
-        _sandbox: sandbox,
-        app,
-    };
+    let stack = Stack { sandbox, app };
     let app = &stack.app;
     run(
         app,

@@ -10,28 +10,17 @@
 //! LSN were the write position — `crates/skein-lake/tests/async_commit.rs` checks that case
 //! deterministically).
 
+mod common;
+
+use common::{fast, Stack};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use skein_console::rpc::{CacheSpec, QueryTarget};
-use skein_console::{App, ConsoleOptions, Request, Response};
+use skein_console::{App, Request, Response};
 use skein_pg::Cluster;
 use skein_sandbox::ScratchSandbox;
-
-struct Stack {
-    /// Stopped and removed when dropped, after the console is closed.
-    _sandbox: ScratchSandbox,
-    app: App,
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(c) = self.app.console() {
-            c.close();
-        }
-    }
-}
 
 const READ: &str = "SELECT beat FROM hb.heartbeat WHERE id = 1";
 
@@ -59,22 +48,9 @@ async fn a_cache_read_is_never_older_than_the_primary_before_the_read() {
     let dir = sandbox.dir.clone();
     let profile = skein_core::Profile::load(&sandbox.profile).expect("profile");
     let cluster = Cluster::from_profile(&profile).expect("cluster");
-    let app = App::with_config_dir(
-        ConsoleOptions {
-            lag_interval: Duration::from_millis(250),
-            cache_interval: Duration::from_millis(500),
-            retention: Duration::from_secs(60),
-            work_timeout: Duration::from_secs(30),
-            scheduler_max: 2,
-            persist_lag: false,
-        },
-        Some(dir.join("config")),
-    );
+    let app = App::with_config_dir(fast(), Some(dir.join("config")));
     app.open_profile(&sandbox.profile).expect("open profile");
-    let stack = Stack {
-        _sandbox: sandbox,
-        app,
-    };
+    let stack = Stack { sandbox, app };
     let console = stack.app.console().expect("console");
 
     // SKEIN_HEARTBEAT_WAL_WRITER_DELAY (e.g. `10s`) widens the window in which an

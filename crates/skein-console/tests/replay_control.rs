@@ -3,41 +3,18 @@
 //! reason (not the server's bare permission error); the superuser's pauses and resumes; a node
 //! that comes back is probed again.
 
+mod common;
+
+use common::{fast, Stack};
 use std::time::{Duration, Instant};
 
 use skein_console::rpc::NodePrivileges;
-use skein_console::{App, ConsoleOptions, Event, Request, Response};
+use skein_console::{App, Event, Request, Response};
 use skein_core::ErrorCode;
 use skein_pg::ReplicaState;
 use skein_sandbox::{ProfileRole, SandboxSecurity, ScratchSandbox, MONITOR_ROLE};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Stops the console and the sandbox when the test ends, pass or fail.
-struct Stack {
-    /// Stopped and removed when dropped, after the console is closed.
-    sandbox: ScratchSandbox,
-    app: App,
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(c) = self.app.console() {
-            c.close();
-        }
-    }
-}
-
-fn fast() -> ConsoleOptions {
-    ConsoleOptions {
-        lag_interval: Duration::from_millis(250),
-        cache_interval: Duration::from_millis(500),
-        retention: Duration::from_secs(60),
-        work_timeout: Duration::from_secs(30),
-        scheduler_max: 2,
-        persist_lag: false,
-    }
-}
 
 async fn privileges(app: &App) -> Vec<NodePrivileges> {
     match app.rpc(Request::Privileges).await {

@@ -5,27 +5,17 @@
 //! and dropping the slot through the console clears the item and the slot from the next
 //! `replication` event.
 
+mod common;
+
+use common::{fast, Stack};
 use std::time::{Duration, Instant};
 
-use skein_console::{App, ConsoleOptions, Event, Request, Response};
+use skein_console::{App, Event, Request, Response};
 use skein_core::{ErrorCode, Profile};
 use skein_pg::ReplicationReading;
 use skein_sandbox::{ProfileRole, SandboxSecurity, ScratchSandbox};
 
 const DEADLINE: Duration = Duration::from_secs(40);
-
-struct Stack {
-    sandbox: ScratchSandbox,
-    app: App,
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(c) = self.app.console() {
-            c.close();
-        }
-    }
-}
 
 /// A process killed when the test ends, pass or fail.
 struct Child(std::process::Child);
@@ -34,17 +24,6 @@ impl Drop for Child {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-fn fast() -> ConsoleOptions {
-    ConsoleOptions {
-        lag_interval: Duration::from_millis(250),
-        cache_interval: Duration::from_millis(500),
-        retention: Duration::from_secs(60),
-        work_timeout: Duration::from_secs(30),
-        scheduler_max: 2,
-        persist_lag: false,
     }
 }
 

@@ -2,44 +2,21 @@
 //! DuckLake lake), without a UI: requests go through `App::rpc` exactly as the desktop shell
 //! and `skein serve` forward them, events come from `App::subscribe`.
 
+mod common;
+
+use common::{fast, Stack};
 use std::time::{Duration, Instant};
 
 use skein_console::chart::ChartFormat;
 use skein_console::jobs::JobState;
 use skein_console::rpc::{CacheSpec, LagHistory, SnapshotPage, TimeTravelPage};
-use skein_console::{App, ConsoleOptions, Event, Request, Response};
+use skein_console::{App, Event, Request, Response};
 use skein_core::{ErrorCode, ErrorInfo, Profile};
 use skein_lake::{At, ExpireTarget, Lake, MaintenanceLock, RefreshOutcome, RefreshResult};
 use skein_pg::fingerprint::activity_signature;
 use skein_pg::{Cluster, ReplicaState};
 use skein_sandbox::ScratchSandbox;
 use tokio::sync::broadcast;
-
-/// Stops the sandbox when the test ends, pass or fail.
-struct Stack {
-    /// Stopped and removed when dropped, after the console is closed.
-    sandbox: ScratchSandbox,
-    app: App,
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(c) = self.app.console() {
-            c.close();
-        }
-    }
-}
-
-fn fast() -> ConsoleOptions {
-    ConsoleOptions {
-        lag_interval: Duration::from_millis(250),
-        cache_interval: Duration::from_millis(500),
-        retention: Duration::from_secs(60),
-        work_timeout: Duration::from_secs(30),
-        scheduler_max: 2,
-        persist_lag: false,
-    }
-}
 
 async fn stack(tag: &str) -> Stack {
     let sandbox = ScratchSandbox::up(&format!("console-test-{tag}"), 2)

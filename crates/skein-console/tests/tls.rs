@@ -3,25 +3,17 @@
 //! libpq attachments, time travel, routed reads and a cancel request — then the same stack
 //! seen through a profile that says `sslmode=disable`, which every node refuses with the fix.
 
+mod common;
+
+use common::fast;
 use std::time::{Duration, Instant};
 
 use skein_console::rpc::{CacheSpec, Overview, TimeTravelPage};
 use skein_console::workbench::QueryResult;
-use skein_console::{App, ConsoleOptions, Request, Response};
+use skein_console::{App, Request, Response};
 use skein_core::ErrorCode;
 use skein_lake::{At, RefreshOutcome, RefreshResult};
 use skein_sandbox::{SandboxSecurity, ScratchSandbox};
-
-fn fast() -> ConsoleOptions {
-    ConsoleOptions {
-        lag_interval: Duration::from_millis(250),
-        cache_interval: Duration::from_millis(500),
-        retention: Duration::from_secs(60),
-        work_timeout: Duration::from_secs(30),
-        scheduler_max: 2,
-        persist_lag: false,
-    }
-}
 
 async fn overview_when(app: &App, what: &str, ok: impl Fn(&Overview) -> bool) -> Overview {
     let deadline = Instant::now() + Duration::from_secs(20);

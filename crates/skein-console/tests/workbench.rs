@@ -2,26 +2,15 @@
 //! router sends it, reads served from fresh caches (whole, and joined live in DuckDB), and a
 //! stale cache never used.
 
+mod common;
+
+use common::{fast, Stack};
 use std::time::Duration;
 
 use skein_console::rpc::{CacheSpec, QueryResult, QueryRoute, QueryTarget, RoutingStats};
 use skein_console::{App, ConsoleOptions, Request, Response};
 use skein_core::ErrorCode;
 use skein_sandbox::ScratchSandbox;
-
-struct Stack {
-    /// Stopped and removed when dropped, after the console is closed.
-    sandbox: ScratchSandbox,
-    app: App,
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(c) = self.app.console() {
-            c.close();
-        }
-    }
-}
 
 async fn explain(app: &App, sql: &str) -> QueryRoute {
     match app
@@ -59,17 +48,7 @@ async fn the_workbench_explains_runs_and_serves_fresh_caches_only() {
         .await
         .expect("sandbox up");
     let dir = sandbox.dir.clone();
-    let app = App::with_config_dir(
-        ConsoleOptions {
-            lag_interval: Duration::from_millis(250),
-            cache_interval: Duration::from_millis(500),
-            retention: Duration::from_secs(60),
-            work_timeout: Duration::from_secs(30),
-            scheduler_max: 2,
-            persist_lag: false,
-        },
-        Some(dir.join("config")),
-    );
+    let app = App::with_config_dir(fast(), Some(dir.join("config")));
     app.open_profile(&sandbox.profile).expect("open profile");
     let stack = Stack { sandbox, app };
     let app = &stack.app;
