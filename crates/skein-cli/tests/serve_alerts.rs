@@ -137,6 +137,40 @@ fn log_text(state: &Path) -> String {
         .collect()
 }
 
+/// A copy of the sandbox's profile under `dir` whose `slot_retained` fires at 1 MiB after
+/// `after` samples and clears after as many.
+fn alert_profile(sandbox: &ScratchSandbox, dir: &Path, after: u32) -> std::path::PathBuf {
+    let mut profile = skein_core::Profile::load(&sandbox.profile).expect("profile");
+    profile.alerts.fire_after = after;
+    profile.alerts.clear_after = after;
+    profile.alerts.slot_retained_bytes = 1024 * 1024;
+    let path = dir.join("profile.toml");
+    std::fs::write(&path, profile.to_toml()).expect("profile written");
+    path
+}
+
+/// `skein serve --headless` on a free loopback port with the test's token, on `profile`, with
+/// the sandbox's password file; its standard output piped (the URL lines).
+fn serve_command(sandbox: &ScratchSandbox, profile: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_skein"));
+    clean_env(&mut cmd);
+    cmd.args([
+        "serve",
+        "--headless",
+        "--bind",
+        "127.0.0.1:0",
+        "--token",
+        TOKEN,
+    ])
+    .arg("--profile")
+    .arg(profile)
+    .env("PGPASSFILE", sandbox.dir.join("pgpass"))
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    cmd
+}
+
 /// An inactive slot `forgotten` on the primary, and `seconds` of the demo workload it retains.
 async fn forgotten_slot(sandbox: &ScratchSandbox, seconds: u64) {
     let admin = skein_sandbox::demo::connect_primary(sandbox)
@@ -158,44 +192,24 @@ async fn alerts_reach_a_webhook_and_a_command_and_prometheus_scrapes_the_lag() {
         .expect("sandbox");
     let dir = tempfile::tempdir().expect("temp dir");
     let state = dir.path().join("state");
-    let mut profile = skein_core::Profile::load(&sandbox.profile).expect("profile");
-    profile.alerts.fire_after = 2;
-    profile.alerts.clear_after = 2;
-    profile.alerts.slot_retained_bytes = 1024 * 1024;
-    let path = dir.path().join("profile.toml");
-    std::fs::write(&path, profile.to_toml()).expect("profile written");
+    let path = alert_profile(&sandbox, dir.path(), 2);
     let (hook_port, bodies) = webhook();
     let commands = dir.path().join("commands");
     std::fs::create_dir_all(&commands).expect("commands dir");
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_skein"));
-    clean_env(&mut cmd);
-    cmd.args([
-        "serve",
-        "--headless",
-        "--bind",
-        "127.0.0.1:0",
-        "--token",
-        TOKEN,
-    ])
-    .arg("--profile")
-    .arg(&path)
-    .args(["--metrics-bind", "127.0.0.1:0"])
-    .arg("--alert-command")
-    .arg(format!(
-        "cat > {}/$SKEIN_ALERT_RULE-$SKEIN_ALERT_CHANGE.json",
-        commands.display()
-    ))
-    .env(
-        "SKEIN_ALERT_WEBHOOK",
-        format!("http://127.0.0.1:{hook_port}/services/{SECRET}"),
-    )
-    .env("SKEIN_STATE_DIR", &state)
-    .env("SKEIN_LOG", "debug")
-    .env("PGPASSFILE", sandbox.dir.join("pgpass"))
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
+    let mut cmd = serve_command(&sandbox, &path);
+    cmd.args(["--metrics-bind", "127.0.0.1:0"])
+        .arg("--alert-command")
+        .arg(format!(
+            "cat > {}/$SKEIN_ALERT_RULE-$SKEIN_ALERT_CHANGE.json",
+            commands.display()
+        ))
+        .env(
+            "SKEIN_ALERT_WEBHOOK",
+            format!("http://127.0.0.1:{hook_port}/services/{SECRET}"),
+        )
+        .env("SKEIN_STATE_DIR", &state)
+        .env("SKEIN_LOG", "debug");
     let mut serve = Killed(cmd.spawn().expect("skein serve"));
     let mut out = BufReader::new(serve.0.stdout.take().expect("stdout"));
     let mut lines = [String::new(), String::new()];
@@ -378,32 +392,13 @@ async fn a_webhook_that_is_down_shows_as_failing_and_the_sampler_goes_on() {
         .await
         .expect("sandbox");
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut profile = skein_core::Profile::load(&sandbox.profile).expect("profile");
-    profile.alerts.fire_after = 1;
-    profile.alerts.slot_retained_bytes = 1024 * 1024;
-    let path = dir.path().join("profile.toml");
-    std::fs::write(&path, profile.to_toml()).expect("profile written");
+    let path = alert_profile(&sandbox, dir.path(), 1);
     // Nothing listens there.
     let down = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_skein"));
-    clean_env(&mut cmd);
-    cmd.args([
-        "serve",
-        "--headless",
-        "--bind",
-        "127.0.0.1:0",
-        "--token",
-        TOKEN,
-    ])
-    .arg("--profile")
-    .arg(&path)
-    .arg("--webhook")
-    .arg(format!("http://127.0.0.1:{down}/hook/{SECRET}"))
-    .env("SKEIN_STATE_DIR", dir.path().join("state"))
-    .env("PGPASSFILE", sandbox.dir.join("pgpass"))
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
+    let mut cmd = serve_command(&sandbox, &path);
+    cmd.arg("--webhook")
+        .arg(format!("http://127.0.0.1:{down}/hook/{SECRET}"))
+        .env("SKEIN_STATE_DIR", dir.path().join("state"));
     let mut serve = Killed(cmd.spawn().expect("skein serve"));
     let mut line = String::new();
     BufReader::new(serve.0.stdout.take().expect("stdout"))
