@@ -7,7 +7,11 @@
 //! - a recovery conflict produced for real (a repeatable-read query on a replica with a small
 //!   `max_standby_streaming_delay` while the primary deletes and vacuums the rows it sees) is
 //!   counted, has a rate, is in the lag history's `conflicts` series, halves the replica's
-//!   weight in rotation, is an attention item and fires `conflict_rate`.
+//!   weight in rotation, is an attention item and fires `conflict_rate`;
+//! - after a replica is promoted, `promoted` fires, the primary's slot for it is inactive
+//!   (stamped) and retains what the primary writes, as `pg_replication_slots` says, and
+//!   `slot_retained` fires for it;
+//! - rules edited through the RPC are written into the profile and in force.
 
 mod common;
 
@@ -482,4 +486,141 @@ async fn alert_rules_edited_in_the_app_are_written_to_the_profile_and_in_force()
     assert_eq!(std::fs::read_to_string(&path).expect("read"), written);
     assert_eq!(app.console().expect("console").profile().alerts, rules);
     app.console().expect("console").close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_promotion_its_slot_goes_inactive_and_the_alerts_say_so() {
+    let sandbox = ScratchSandbox::up("console-test-promoted-slots", 1)
+        .await
+        .expect("sandbox up");
+    // A few seconds of the demo workload write well over this.
+    const LIMIT: u64 = 256 * 1024;
+    let app = app_on(&sandbox, false, |p| {
+        p.alerts.fire_after = 1;
+        p.alerts.clear_after = 1;
+        p.alerts.slot_retained_bytes = LIMIT;
+    });
+    let stack = Stack { sandbox, app };
+    let app = &stack.app;
+    let mut events = app.subscribe();
+    // Before: replica1 streams through its slot on the primary.
+    next(
+        &mut events,
+        "replica1's slot active",
+        |_| {},
+        |e| match e {
+            Event::Replication(r) => r
+                .slots()
+                .any(|(n, s)| n == "primary" && s.name == "replica1" && s.active)
+                .then_some(()),
+            _ => None,
+        },
+    )
+    .await;
+    let replica = skein_sandbox::demo::connect_node(
+        &stack.sandbox,
+        "replica1",
+        skein_sandbox::DEMO_DATABASE,
+        skein_sandbox::SUPERUSER,
+    )
+    .await
+    .expect("replica connection");
+    let promoted: bool = replica
+        .query_one("SELECT pg_promote()", &[])
+        .await
+        .expect("pg_promote")
+        .get(0);
+    assert!(promoted);
+    let fired = next(
+        &mut events,
+        "promoted fired",
+        |_| {},
+        |e| match e {
+            Event::Alert(c)
+                if c.change == AlertChangeKind::Fired && c.alert.rule == AlertRule::Promoted =>
+            {
+                Some(c.alert.clone())
+            }
+            _ => None,
+        },
+    )
+    .await;
+    assert_eq!(fired.subject, "replica1");
+    // The primary's slot for it is inactive now, stamped, and retains what the primary writes.
+    let admin = skein_sandbox::demo::connect_primary(&stack.sandbox)
+        .await
+        .expect("admin connection");
+    skein_sandbox::demo::workload(&admin, 200, 3)
+        .await
+        .expect("workload");
+    let r = next(
+        &mut events,
+        "the slot inactive and retaining WAL",
+        |_| {},
+        |e| match e {
+            Event::Replication(r) => r
+                .slots()
+                .find(|(n, s)| {
+                    *n == "primary"
+                        && s.name == "replica1"
+                        && !s.active
+                        && s.retained_bytes.is_some_and(|b| b >= LIMIT)
+                })
+                .map(|_| r.clone()),
+            _ => None,
+        },
+    )
+    .await;
+    let (_, slot) = r
+        .slots()
+        .find(|(n, s)| *n == "primary" && s.name == "replica1")
+        .expect("slot");
+    assert!(slot.inactive_since_ms.is_some(), "{slot:#?}");
+    // The server agrees.
+    let row = admin
+        .query_one(
+            "SELECT active, (pg_current_wal_lsn() - restart_lsn)::int8 FROM pg_replication_slots \
+             WHERE slot_name = 'replica1'",
+            &[],
+        )
+        .await
+        .expect("pg_replication_slots");
+    assert!(!row.get::<_, bool>(0));
+    assert!(row.get::<_, i64>(1) as u64 >= slot.retained_bytes.unwrap_or(0));
+    // replica1 out of recovery: no receiver, and both alerts active on the page.
+    let node = r.node("replica1").expect("replica1");
+    assert_eq!(node.in_recovery, Some(false), "{node:#?}");
+    assert!(node.receiver.is_none(), "{node:#?}");
+    next(
+        &mut events,
+        "slot_retained fired",
+        |_| {},
+        |e| match e {
+            Event::Alert(c)
+                if c.change == AlertChangeKind::Fired
+                    && c.alert.rule == AlertRule::SlotRetained
+                    && c.alert.subject == "slot replica1 on primary" =>
+            {
+                Some(())
+            }
+            _ => None,
+        },
+    )
+    .await;
+    let Ok(Response::Alerts(view)) = app.rpc(Request::Alerts).await else {
+        panic!("alerts")
+    };
+    let rules: Vec<_> = view
+        .active
+        .iter()
+        .map(|a| (a.rule, a.subject.as_str()))
+        .collect();
+    assert!(
+        rules.contains(&(AlertRule::Promoted, "replica1")),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&(AlertRule::SlotRetained, "slot replica1 on primary")),
+        "{rules:?}"
+    );
 }
