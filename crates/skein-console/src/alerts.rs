@@ -568,13 +568,7 @@ impl AlertBoard {
             match track.firing {
                 Some(id) if track.healthy >= self.rules.clear_after => {
                     track.firing = None;
-                    if let Some(a) = self.alerts.iter_mut().find(|a| a.id == id) {
-                        a.cleared_at_ms = Some(now_ms);
-                        changes.push(AlertChange {
-                            change: AlertChangeKind::Cleared,
-                            alert: a.clone(),
-                        });
-                    }
+                    changes.extend(clear(&mut self.alerts, id, now_ms));
                 }
                 Some(id) if c.breach == Some(true) => {
                     // Still active: its message and value follow the newest reading.
@@ -623,13 +617,7 @@ impl AlertBoard {
             if let Some(id) = track.firing {
                 if track.healthy >= self.rules.clear_after {
                     track.firing = None;
-                    if let Some(a) = self.alerts.iter_mut().find(|a| a.id == id) {
-                        a.cleared_at_ms = Some(now_ms);
-                        changes.push(AlertChange {
-                            change: AlertChangeKind::Cleared,
-                            alert: a.clone(),
-                        });
-                    }
+                    changes.extend(clear(&mut self.alerts, id, now_ms));
                 }
             }
         }
@@ -693,6 +681,16 @@ impl AlertBoard {
     pub(crate) fn log(&self) -> Option<AlertLog> {
         self.log.clone()
     }
+}
+
+/// Marks alert `id` cleared at `now_ms`; the change, when the alert is kept.
+fn clear(alerts: &mut VecDeque<Alert>, id: u64, now_ms: u64) -> Option<AlertChange> {
+    let a = alerts.iter_mut().find(|a| a.id == id)?;
+    a.cleared_at_ms = Some(now_ms);
+    Some(AlertChange {
+        change: AlertChangeKind::Cleared,
+        alert: a.clone(),
+    })
 }
 
 /// The profile's alert log (see the module header).
@@ -772,19 +770,12 @@ impl AlertLog {
     /// Appends the alerts of `changes` (blocking I/O: call it on the blocking pool).
     pub(crate) fn append(&self, changes: &[AlertChange]) {
         let written = (|| -> std::io::Result<()> {
-            if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
             let mut buf = Vec::new();
             for c in changes {
                 serde_json::to_writer(&mut buf, &c.alert)?;
                 buf.push(b'\n');
             }
-            f.write_all(&buf)
+            crate::lag_log::append_to(&self.path, &buf)
         })();
         if let Err(e) = written {
             tracing::warn!(

@@ -283,7 +283,7 @@ async fn send(target: &Target, profile: &str, change: &AlertChange) -> Result<()
     match target {
         Target::Webhook(url) => {
             let (url, shown) = (url.clone(), target.shown());
-            tokio::task::spawn_blocking(move || post(&url, &json, &shown))
+            tokio::task::spawn_blocking(move || post(&WEBHOOK_AGENT, &url, &json, &shown))
                 .await
                 .map_err(|e| format!("the webhook task failed: {e}"))?
         }
@@ -291,12 +291,16 @@ async fn send(target: &Target, profile: &str, change: &AlertChange) -> Result<()
     }
 }
 
-fn post(url: &str, json: &str, shown: &str) -> Result<(), String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+/// The webhooks' HTTP client, built once (its connection pool and TLS roots are reused).
+static WEBHOOK_AGENT: std::sync::LazyLock<ureq::Agent> = std::sync::LazyLock::new(|| {
+    ureq::Agent::config_builder()
         .timeout_global(Some(WEBHOOK_TIMEOUT))
         .http_status_as_error(false)
         .build()
-        .into();
+        .into()
+});
+
+fn post(agent: &ureq::Agent, url: &str, json: &str, shown: &str) -> Result<(), String> {
     let resp = agent
         .post(url)
         .header("Content-Type", "application/json")

@@ -49,6 +49,19 @@ pub(crate) fn profile_key(profile: &skein_core::Profile) -> String {
     safe_name(&format!("{}-{:08x}", profile.name, h as u32))
 }
 
+/// Appends `bytes` to the file at `path`, creating it and its directory when missing (blocking
+/// I/O: call it on the blocking pool). The state files (lag log, alert log) are written so.
+pub(crate) fn append_to(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?
+        .write_all(bytes)
+}
+
 fn safe_name(name: &str) -> String {
     name.chars()
         .map(|c| {
@@ -104,16 +117,7 @@ impl LagLog {
         let Ok(text) = serde_json::to_string(&line) else {
             return;
         };
-        let written = (|| {
-            if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
-            writeln!(f, "{text}")
-        })();
+        let written = append_to(&self.path, format!("{text}\n").as_bytes());
         match written {
             Err(e) if !self.failing => {
                 self.failing = true;
