@@ -66,5 +66,5 @@ delays.sort((a, b) => a - b);
 const q = (p) => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))];
 const label = process.env.BENCH_LABEL ? ` (${process.env.BENCH_LABEL})` : '';
 console.log(
-  `lag change → UI${label}: p50 ${q(0.5).toFixed(2)} s, p95 ${q(0.95).toFixed(2)} s, max ${delays.at(-1).toFixed(2)} s (${delays.length} trials, 1 s sampling)`,
+  `lag change → UI${label}: p50 ${q(0.5).toFixed(2)} s, p95 ${q(0.95).toFixed(2)} s, max ${delays.at(-1).toFixed(2)} s (${delays.length} trials)`,
 );

@@ -84,7 +84,9 @@ pub async fn run(profile: &Profile, args: ReportArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let since_ms = now_ms - (since_s as i64) * 1000;
-    let mut history = LagHistory::new((since_s as usize).clamp(1, 7 * 86_400));
+    // The log keeps one sample a second: all of the span at that resolution.
+    let span = Duration::from_secs(since_s.clamp(1, 7 * 86_400));
+    let mut history = LagHistory::new(span, span);
     let logged = skein_console::lag_log::LagLog::for_profile(profile)
         .map_or(0, |log| log.load_into(&mut history, since_ms.max(0) as u64));
     let retention_s = if logged >= 2 {
@@ -99,7 +101,8 @@ pub async fn run(profile: &Profile, args: ReportArgs) -> anyhow::Result<()> {
             args.since, args.sample
         ));
         let cluster = Cluster::from_profile(profile)?;
-        history = LagHistory::new(args.sample as usize);
+        let span = Duration::from_secs(args.sample);
+        history = LagHistory::new(span, span);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         for _ in 0..args.sample {
             tick.tick().await;
@@ -110,6 +113,8 @@ pub async fn run(profile: &Profile, args: ReportArgs) -> anyhow::Result<()> {
     let lag = skein_console::rpc::LagHistory {
         thresholds: profile.thresholds,
         retention_s,
+        full_resolution_s: retention_s,
+        interval_ms: 1000,
         nodes: history.series(None),
     };
     let mut written = Vec::new();

@@ -382,6 +382,8 @@ mod tests {
                 ..Default::default()
             },
             retention_s: 3600,
+            full_resolution_s: 300,
+            interval_ms: 1000,
             nodes: vec![NodeSeries {
                 name: "replica1".into(),
                 role: NodeRole::Replica,

@@ -36,12 +36,15 @@ use crate::rpc::{
 /// How often the background tasks run and how much history they keep.
 #[derive(Debug, Clone, Copy)]
 pub struct ConsoleOptions {
-    /// Lag sampling period (default 1 s).
-    pub lag_interval: Duration,
+    /// Lag sampling period; `None` (the default): the profile's `[sampling] interval_ms`
+    /// (250 ms unless set).
+    pub lag_interval: Option<Duration>,
     /// Cache watcher period (default 5 s).
     pub cache_interval: Duration,
-    /// History kept per node (default 1 h); capacity = retention / lag_interval samples.
+    /// History kept per node (default 1 h), one point a second past `full_resolution`.
     pub retention: Duration,
+    /// The newest part of the history kept at full resolution, every sample (default 5 min).
+    pub full_resolution: Duration,
     /// Timeout for the lake's and the caches' work (fingerprints, refresh reads) and a
     /// Workbench statement, default [`crate::limits::WORK_TIMEOUT_MS`] (60 s).
     pub work_timeout: Duration,
@@ -55,9 +58,10 @@ pub struct ConsoleOptions {
 impl Default for ConsoleOptions {
     fn default() -> Self {
         ConsoleOptions {
-            lag_interval: Duration::from_secs(1),
+            lag_interval: None,
             cache_interval: Duration::from_secs(5),
             retention: Duration::from_secs(3600),
+            full_resolution: Duration::from_secs(300),
             work_timeout: Duration::from_millis(crate::limits::WORK_TIMEOUT_MS),
             scheduler_max: 2,
             persist_lag: true,
@@ -107,6 +111,15 @@ pub struct Console {
     pub(crate) shared: Arc<Shared>,
 }
 
+impl Shared {
+    /// The lag sampling period: the console's option, else the profile's `[sampling]`.
+    pub(crate) fn interval(&self) -> Duration {
+        self.options
+            .lag_interval
+            .unwrap_or(Duration::from_millis(self.profile.sampling.interval_ms))
+    }
+}
+
 impl Drop for Shared {
     fn drop(&mut self) {
         self.cancel.cancel();
@@ -128,9 +141,7 @@ impl Console {
             &profile,
             skein_router::RouterConfig::from_table(&profile.router)?,
         )?;
-        let capacity = (options.retention.as_millis() / options.lag_interval.as_millis().max(1))
-            .max(1) as usize;
-        let history = LagHistory::new(capacity);
+        let history = LagHistory::new(options.full_resolution, options.retention);
         // Loaded by the lag sampler on the blocking pool before its first sample.
         let log = options
             .persist_lag
@@ -249,14 +260,15 @@ impl Console {
     /// Every node's lag history since `since_ms` (ms since the Unix epoch).
     pub fn lag_history(&self, since_ms: Option<u64>) -> crate::rpc::LagHistory {
         let h = self.shared.history.read();
-        let (nodes, capacity) = match h {
-            Ok(h) => (h.series(since_ms), h.capacity()),
-            Err(_) => (Vec::new(), 0),
+        let (nodes, retention_ms, full_ms) = match h {
+            Ok(h) => (h.series(since_ms), h.retention_ms(), h.full_resolution_ms()),
+            Err(_) => (Vec::new(), 0, 0),
         };
         crate::rpc::LagHistory {
             thresholds: self.shared.profile.thresholds,
-            retention_s: capacity as u64 * self.shared.options.lag_interval.as_millis() as u64
-                / 1000,
+            retention_s: retention_ms / 1000,
+            full_resolution_s: full_ms / 1000,
+            interval_ms: self.shared.interval().as_millis() as u64,
             nodes,
         }
     }

@@ -4,8 +4,9 @@
 //! One file per stack, `<state>/lag/<profile name>-<hash of the primary's address>.jsonl`
 //! (`<state>`: `$SKEIN_STATE_DIR`, else `$XDG_STATE_HOME/skein`, else `~/.local/state/skein`;
 //! the hash keeps two stacks that share a profile name apart), one JSON line per sample:
-//! `{"t": ms, "n": [[name, role, replay_lag_ms, lag_bytes, state], …]}` — about 40 bytes per
-//! node per second (16 replicas: ~2.4 MB an hour). Lines older than [`KEEP`] are trimmed
+//! `{"t": ms, "n": [[name, role, replay_lag_ms, lag_bytes, state], …]}`, one line a second
+//! whatever the sampling period (each node's reading the history keeps for that second:
+//! [`LagHistory::push`]) — about 40 bytes per node per second (16 replicas: ~2.4 MB an hour). Lines older than [`KEEP`] are trimmed
 //! every [`TRIM_EVERY`] appends. Writing is best effort: a full disk never stops sampling.
 
 use std::io::{BufRead, Write};
@@ -229,13 +230,13 @@ mod tests {
             .open(log.path())
             .and_then(|mut f| write!(f, "{{\"t\": 6000, \"n\": [["))
             .expect("tear");
-        let mut h = LagHistory::new(100);
+        let mut h = LagHistory::new(Duration::from_secs(60), Duration::from_secs(60));
         assert_eq!(log.load_into(&mut h, 2500), 3);
         let s = h.series(None);
         assert_eq!(s[0].t_ms, vec![3000, 4000, 5000]);
         assert_eq!(s[0].replay_lag_ms, vec![Some(3), Some(4), Some(5)]);
         log.trim(4000);
-        let mut h = LagHistory::new(100);
+        let mut h = LagHistory::new(Duration::from_secs(60), Duration::from_secs(60));
         assert_eq!(log.load_into(&mut h, 0), 2);
     }
 }

@@ -392,13 +392,29 @@ impl Response {
     }
 }
 
-/// Something that happened, pushed to every subscriber. Lag readings are batched: one
-/// `lag` event per tick carries every node.
+/// One sampler tick, in one event so that a front end applies it at once: every place that
+/// shows a lag, a rotation or an attention item shows this tick's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Tick {
+    /// The lag sample of every node.
+    pub lag: LagSample,
+    /// The replication reading (as `replication` answers), when this tick took one: every
+    /// tick when sampling once a second or slower, else once a second.
+    pub replication: Option<ReplicationReading>,
+    /// The router's counters and rotation after this sample.
+    pub routing: RoutingStats,
+    /// What needs attention, worst first, from this tick's sample, the newest replication
+    /// reading and this rotation: the same list `overview` answers.
+    pub attention: Vec<Attention>,
+}
+
+/// Something that happened, pushed to every subscriber. The sampler's readings come in one
+/// `tick` event a sampling period (the profile's `[sampling] interval_ms`, 250 ms unless set).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Event {
-    /// A lag sample of the whole cluster (once a second).
-    Lag(LagSample),
+    /// A sampler tick: lag, replication (once a second), routing and attention.
+    Tick(Box<Tick>),
     /// The caches' states, whenever one of them changed.
     Caches(Vec<CacheView>),
     /// A refresh began.
@@ -416,21 +432,43 @@ pub enum Event {
     Job(Job),
     /// Another profile was opened; front ends reload everything.
     ProfileOpened(ProfileList),
-    /// The router's counters and rotation (once a second, after `lag`).
-    Routing(RoutingStats),
-    /// What needs attention, worst first, recomputed from each tick's sample and rotation
-    /// (once a second, after `routing`): the same list `overview` answers.
-    Attention(Vec<Attention>),
     /// What the profile's role may do on each node, whenever a probe changed it (the console
     /// opened, a node came back).
     Privileges(Vec<NodePrivileges>),
-    /// Every node's replication (as `replication` answers), once a tick after `lag`, and
-    /// after a slot was dropped.
+    /// Every node's replication (as `replication` answers) after a slot was dropped (the
+    /// sampler's readings come in `tick`).
     Replication(ReplicationReading),
-    /// An alert fired, was acknowledged or cleared (judged once a tick, after `attention`).
+    /// An alert fired, was acknowledged or cleared (judged once a tick, after `tick`).
     Alert(AlertChange),
     /// A delivery target's status changed (a webhook failing, or working again).
     Delivery(DeliveryStatus),
+}
+
+impl Event {
+    /// The lag sample a `tick` carries.
+    pub fn lag(&self) -> Option<&LagSample> {
+        match self {
+            Event::Tick(t) => Some(&t.lag),
+            _ => None,
+        }
+    }
+
+    /// The replication reading a `tick` or a `replication` event carries.
+    pub fn replication(&self) -> Option<&ReplicationReading> {
+        match self {
+            Event::Tick(t) => t.replication.as_ref(),
+            Event::Replication(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The attention list a `tick` carries.
+    pub fn attention(&self) -> Option<&[Attention]> {
+        match self {
+            Event::Tick(t) => Some(&t.attention),
+            _ => None,
+        }
+    }
 }
 
 /// A cache definition as a front end sends it.
@@ -575,6 +613,13 @@ pub struct LagHistory {
     pub thresholds: Thresholds,
     /// Seconds of history kept.
     pub retention_s: u64,
+    /// The newest seconds kept at full resolution (every sample); before them, one point a
+    /// second (the sample of each second with the greatest replay lag, an unknown lag
+    /// counting as the greatest; its time the second's start).
+    pub full_resolution_s: u64,
+    /// The sampling period, ms (the profile's `[sampling] interval_ms`, unless the console was
+    /// opened with another).
+    pub interval_ms: u64,
     /// One series per node, primary first.
     pub nodes: Vec<NodeSeries>,
 }

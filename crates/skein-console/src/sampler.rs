@@ -1,9 +1,11 @@
-//! The lag sampler: one background task per console that samples every node once a
-//! `lag_interval` ([`skein_pg::lag::sample`] and [`skein_pg::replication::read`], concurrently,
-//! each node under its own timeout), keeps the bounded history (loaded from and appended to the
-//! on-disk lag log on the blocking pool), feeds the router's rotation, and emits one `lag`, one
-//! `replication`, one `routing` and one `attention` event per tick (the attention list
-//! recomputed from that tick's sample, replication reading and rotation, so its values and
+//! The lag sampler: one background task per console that samples every node's lag once a
+//! period (the profile's `[sampling] interval_ms`, 250 ms unless set: [`skein_pg::lag::sample`],
+//! each node under its own timeout) and, concurrently, the replication details once a
+//! [`REPLICATION_EVERY`] ([`skein_pg::replication::read`]); keeps the bounded history (loaded
+//! from the on-disk lag log, and one sample a second appended to it, on the blocking pool),
+//! feeds the router's rotation, and emits one `tick` event a period with the sample, the
+//! replication reading when one was taken, the rotation and the attention list (recomputed
+//! from that tick's sample, the newest replication reading and the rotation, so its values and
 //! countdowns are live). After a tick's events it probes the role's privileges on nodes that
 //! answered for the first time or again ([`crate::privileges`]).
 
@@ -17,19 +19,24 @@ use crate::console::Shared;
 use crate::history::LagHistory;
 use crate::rpc::Event;
 
+/// The replication reading's period when sampling faster: it reads slots, receivers,
+/// conflicts and settings (five statements a node), which change less often than lag.
+pub(crate) const REPLICATION_EVERY: Duration = Duration::from_secs(1);
+
 pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
-    let (period, log, capacity, since) = match shared.upgrade() {
+    let (period, log, full, retention, since) = match shared.upgrade() {
         Some(s) => (
-            s.options.lag_interval,
+            s.interval(),
             s.lag_log.clone(),
-            s.history.read().map_or(1, |h| h.capacity()),
+            s.options.full_resolution,
+            s.options.retention,
             crate::now_ms().saturating_sub(s.options.retention.as_millis() as u64),
         ),
         None => return,
     };
     // Start from the history kept on disk (the last `retention`), read off the runtime.
     let loaded = tokio::task::spawn_blocking(move || {
-        let mut h = LagHistory::new(capacity);
+        let mut h = LagHistory::new(full, retention);
         let n = log
             .lock()
             .ok()
@@ -59,55 +66,65 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut said: HashMap<String, Health> = HashMap::new();
+    let mut replication_at: Option<tokio::time::Instant> = None;
+    let bound = period.max(Duration::from_secs(1)) * 3;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tick.tick() => {}
         }
         let Some(s) = shared.upgrade() else { return };
+        // The replication reading once a `REPLICATION_EVERY` (a period's slack: ticks do not
+        // land exactly on it).
+        let read_replication =
+            replication_at.is_none_or(|at| at.elapsed() + period / 2 >= REPLICATION_EVERY);
         // Each node has its own timeout inside `sample`; this bounds the whole tick.
         let options = crate::replication::options();
         let both = async {
-            tokio::join!(
-                skein_pg::lag::sample(&s.probe),
-                skein_pg::replication::read(&s.probe, &options)
-            )
+            let replication = async {
+                if read_replication {
+                    Some(skein_pg::replication::read(&s.probe, &options).await)
+                } else {
+                    None
+                }
+            };
+            tokio::join!(skein_pg::lag::sample(&s.probe), replication)
         };
         let sample = tokio::select! {
             _ = cancel.cancelled() => return,
-            r = tokio::time::timeout(period.max(Duration::from_secs(1)) * 3, both) => r,
+            r = tokio::time::timeout(bound, both) => r,
         };
         let Ok((sample, replication)) = sample else {
             tracing::warn!(
                 profile = %s.profile.name,
                 "a lag sample took longer than {} ms: skipped",
-                (period.max(Duration::from_secs(1)) * 3).as_millis()
+                bound.as_millis()
             );
             continue;
         };
-        log_changes(&mut said, &s.probe, &sample);
-        if let Ok(mut h) = s.history.write() {
-            h.push(&sample);
+        if replication.is_some() {
+            replication_at = Some(tokio::time::Instant::now());
         }
-        let (log, logged) = (s.lag_log.clone(), sample.clone());
-        tokio::task::spawn_blocking(move || {
-            if let Ok(mut log) = log.lock() {
-                if let Some(log) = log.as_mut() {
-                    log.append(&logged);
+        log_changes(&mut said, &s.probe, &sample);
+        let second = s.history.write().ok().and_then(|mut h| h.push(&sample));
+        if let Some(second) = second {
+            let log = s.lag_log.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Ok(mut log) = log.lock() {
+                    if let Some(log) = log.as_mut() {
+                        log.append(&second);
+                    }
                 }
-            }
-        });
+            });
+        }
         s.router.observe(&sample);
         if !s.router.functions_known() {
             let _ = s.router.reload_functions().await;
         }
         // Stored before the routing reading and the attention list are taken (its conflict rates
-        // weigh in rotation), emitted after the lag event.
-        let replication = s
-            .replication
-            .lock()
-            .map(|mut b| b.store(replication).clone())
-            .ok();
+        // weigh in rotation).
+        let replication =
+            replication.and_then(|r| s.replication.lock().map(|mut b| b.store(r).clone()).ok());
         if let Some(r) = &replication {
             if let Ok(mut h) = s.history.write() {
                 h.note_conflicts(r);
@@ -119,23 +136,29 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
                     .map(|n| (n.name.as_str(), n.conflicts.and_then(|c| c.per_minute))),
             );
         }
-        // One routing reading for this tick: the routing event and the attention list agree.
-        let stats = s.router.stats();
+        // One routing reading for this tick: the routing and the attention list agree.
+        let routing = s.router.stats();
         // The watcher may hold the lake slot while it opens the lake: use its last summary.
         if let Ok(slot) = s.lake.try_lock() {
             if let Some(summary) = &slot.summary {
                 lake = summary.clone();
             }
         }
-        // Judged first, so the attention list has this tick's alerts.
-        let changes = crate::alerts::judge_tick(&s, &sample);
-        let attention = crate::attention::for_tick(&s, Some(&sample), &stats, &lake);
-        let _ = s.events.send(Event::Lag(sample.clone()));
-        if let Some(r) = replication {
-            let _ = s.events.send(Event::Replication(r));
-        }
-        let _ = s.events.send(Event::Routing(stats));
-        let _ = s.events.send(Event::Attention(attention));
+        // Alert rules count one sample a second, the ticks with a replication reading (their
+        // N and M are seconds whatever the period); judged first, so the attention list has
+        // this tick's alerts.
+        let changes = if replication.is_some() {
+            crate::alerts::judge_tick(&s, &sample)
+        } else {
+            (Vec::new(), None)
+        };
+        let attention = crate::attention::for_tick(&s, Some(&sample), &routing, &lake);
+        let _ = s.events.send(Event::Tick(Box::new(crate::rpc::Tick {
+            lag: sample.clone(),
+            replication,
+            routing,
+            attention,
+        })));
         crate::alerts::record_tick(&s, changes);
         // Nodes that answered for the first time, or again after being down.
         tokio::select! {

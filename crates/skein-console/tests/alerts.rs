@@ -101,7 +101,7 @@ async fn an_inactive_slot_fires_after_n_samples_and_clears_after_m_once_dropped(
         &mut events,
         "slot_retained fired",
         |e| {
-            if let Event::Replication(r) = e {
+            if let Some(r) = e.replication() {
                 if retained(r, "forgotten").is_some_and(|b| b >= LIMIT) {
                     breaching += 1;
                 }
@@ -172,7 +172,7 @@ async fn an_inactive_slot_fires_after_n_samples_and_clears_after_m_once_dropped(
         &mut events,
         "slot_retained cleared",
         |e| {
-            if let Event::Replication(r) = e {
+            if let Some(r) = e.replication() {
                 if retained(r, "forgotten").is_none() {
                     without += 1;
                 }
@@ -276,8 +276,8 @@ async fn a_real_recovery_conflict_is_counted_charted_and_lowers_the_weight() {
         &mut events,
         "max_standby_streaming_delay 100 ms on replica1, no xmin held on the primary by either replica",
         |_| {},
-        |e| match e {
-            Event::Replication(r) => {
+        |e| match e.replication() {
+            Some(r) => {
                 let set = r
                     .node("replica1")
                     .and_then(|n| n.settings)
@@ -347,8 +347,8 @@ async fn a_real_recovery_conflict_is_counted_charted_and_lowers_the_weight() {
         &mut events,
         "a conflict rate on replica1",
         |_| {},
-        |e| match e {
-            Event::Replication(r) => r
+        |e| match e.replication() {
+            Some(r) => r
                 .node("replica1")
                 .and_then(|n| n.conflicts)
                 .filter(|c| c.total() > before && c.per_minute.is_some_and(|p| p > 0.0))
@@ -508,8 +508,8 @@ async fn after_a_promotion_its_slot_goes_inactive_and_the_alerts_say_so() {
         &mut events,
         "replica1's slot active",
         |_| {},
-        |e| match e {
-            Event::Replication(r) => r
+        |e| match e.replication() {
+            Some(r) => r
                 .slots()
                 .any(|(n, s)| n == "primary" && s.name == "replica1" && s.active)
                 .then_some(()),
@@ -557,8 +557,8 @@ async fn after_a_promotion_its_slot_goes_inactive_and_the_alerts_say_so() {
         &mut events,
         "the slot inactive and retaining WAL",
         |_| {},
-        |e| match e {
-            Event::Replication(r) => r
+        |e| match e.replication() {
+            Some(r) => r
                 .slots()
                 .find(|(n, s)| {
                     *n == "primary"

@@ -48,7 +48,13 @@ async fn replica_state(events: &mut tokio::sync::broadcast::Receiver<Event>, sta
     loop {
         let left = until.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, events.recv()).await {
-            Ok(Ok(Event::Lag(s))) if s.node("replica1").is_some_and(|n| n.state == state) => return,
+            Ok(Ok(e))
+                if e.lag()
+                    .and_then(|s| s.node("replica1"))
+                    .is_some_and(|n| n.state == state) =>
+            {
+                return
+            }
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
             other => panic!("replica1 never {state:?}: {other:?}"),
         }

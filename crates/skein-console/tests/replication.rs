@@ -57,8 +57,10 @@ async fn replication_until(
     loop {
         let left = until.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, events.recv()).await {
-            Ok(Ok(Event::Replication(r))) if ok(&r) => return r,
-            Ok(Ok(Event::Replication(r))) => last = Some(r),
+            Ok(Ok(e)) if e.replication().is_some_and(&ok) => {
+                return e.replication().cloned().expect("a reading")
+            }
+            Ok(Ok(e)) if e.replication().is_some() => last = e.replication().cloned(),
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
             other => panic!("never {what}: {other:?}; last reading {last:#?}"),
         }

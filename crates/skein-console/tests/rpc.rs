@@ -173,10 +173,9 @@ async fn lag_history_grows_and_a_stopped_replica_turns_down() {
     .await;
     assert_eq!(unknown.err().map(|e| e.code), Some(ErrorCode::NotFound));
 
-    // Lag events carry every node in one batch per tick.
-    let batch = next_event(&mut rx, Duration::from_secs(5), |e| match e {
-        Event::Lag(s) => Some(s.nodes.len()),
-        _ => None,
+    // A tick carries every node's lag in one batch.
+    let batch = next_event(&mut rx, Duration::from_secs(5), |e| {
+        e.lag().map(|s| s.nodes.len())
     })
     .await;
     assert_eq!(batch, Some(3));
@@ -184,12 +183,11 @@ async fn lag_history_grows_and_a_stopped_replica_turns_down() {
     // A replica that goes down is reported down within a few seconds; the others still report.
     stack.sandbox.stop_node("replica2").expect("stop replica2");
     let stopped = Instant::now();
-    let down = next_event(&mut rx, Duration::from_secs(10), |e| match e {
-        Event::Lag(s) => s
-            .node("replica2")
+    let down = next_event(&mut rx, Duration::from_secs(10), |e| {
+        let s = e.lag()?;
+        s.node("replica2")
             .filter(|n| n.state == ReplicaState::Down)
-            .map(|_| s.clone()),
-        _ => None,
+            .map(|_| s.clone())
     })
     .await
     .expect("replica2 never reported down");
@@ -816,12 +814,10 @@ async fn attention_event(
     mut ok: impl FnMut(&[skein_console::rpc::Attention]) -> bool,
 ) -> Vec<skein_console::rpc::Attention> {
     let mut last = Vec::new();
-    let got = next_event(rx, Duration::from_secs(30), |e| match e {
-        Event::Attention(list) => {
-            last = list.clone();
-            ok(list).then(|| list.clone())
-        }
-        _ => None,
+    let got = next_event(rx, Duration::from_secs(30), |e| {
+        let list = e.attention()?;
+        last = list.to_vec();
+        ok(list).then(|| list.to_vec())
     })
     .await;
     got.unwrap_or_else(|| panic!("{what}: no such attention list within 30 s; last: {last:#?}"))

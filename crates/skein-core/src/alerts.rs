@@ -1,6 +1,8 @@
 //! Alert rules: the profile's `[alerts]` table. A rule fires after `fire_after` consecutive
 //! samples in breach and clears after `clear_after` consecutive healthy ones, so a value that
-//! hovers at its threshold does not flap. A threshold of 0 (or `false`) turns its rule off.
+//! hovers at its threshold does not flap. The console judges the rules on one sample a second
+//! whatever its sampling period, so `fire_after` and `clear_after` count seconds. A threshold
+//! of 0 (or `false`) turns its rule off.
 //!
 //! ```toml
 //! [alerts]

@@ -17,7 +17,7 @@ pub mod tunnel;
 pub use alerts::AlertRules;
 pub use code::{ErrorCode, ErrorInfo};
 pub use error::{Error, Result};
-pub use profile::{LakeSpec, NodeSpec, Profile, SshSpec, Thresholds};
+pub use profile::{LakeSpec, NodeSpec, Profile, Sampling, SshSpec, Thresholds};
 
 /// FNV-1a of `text`: a hash that stays the same across runs, processes and builds (unlike
 /// std's), for keys that other processes must compute alike (advisory-lock keys, file names).

@@ -33,6 +33,9 @@
 //! lag_critical_ms = 30000                     # optional
 //! slot_wal_warning_bytes = 1073741824         # optional: an inactive slot retaining this much WAL
 //!
+//! [sampling]                                  # optional
+//! interval_ms = 250                           # how often the console samples every node
+//!
 //! [alerts]                                    # optional: see crate::alerts
 //! fire_after = 3
 //!
@@ -62,6 +65,8 @@ pub struct Profile {
     pub lake: LakeSpec,
     /// Lag thresholds.
     pub thresholds: Thresholds,
+    /// The `[sampling]` table: how often the console samples the nodes.
+    pub sampling: Sampling,
     /// The `[alerts]` table: when each alert rule fires and clears ([`crate::alerts`]).
     pub alerts: crate::AlertRules,
     /// The `[router]` table: read/write splitting settings, read by `skein-router`
@@ -178,6 +183,36 @@ impl Default for Thresholds {
     }
 }
 
+/// How often the console samples the stack: every node's lag (`pg_stat_replication`, the
+/// replay functions) once an `interval_ms`; the replication details (slots, receivers,
+/// conflicts, settings) at most once a second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct Sampling {
+    /// The lag sampling period, ms ([`Sampling::MIN_MS`] … [`Sampling::MAX_MS`], default 250).
+    #[serde(default = "default_interval_ms")]
+    pub interval_ms: u64,
+}
+
+impl Sampling {
+    /// The shortest period a profile may ask for, ms.
+    pub const MIN_MS: u64 = 50;
+    /// The longest, ms.
+    pub const MAX_MS: u64 = 60_000;
+}
+
+fn default_interval_ms() -> u64 {
+    250
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Sampling {
+            interval_ms: default_interval_ms(),
+        }
+    }
+}
+
 // ---- the file format (spans kept so errors can name the line) ----
 
 #[derive(Deserialize)]
@@ -191,6 +226,8 @@ struct RawProfile {
     lake: RawLake,
     #[serde(default)]
     thresholds: Thresholds,
+    #[serde(default)]
+    sampling: Sampling,
     #[serde(default)]
     alerts: crate::AlertRules,
     #[serde(default)]
@@ -487,6 +524,19 @@ impl Profile {
                 ),
             });
         }
+        let every = raw.sampling.interval_ms;
+        if !(Sampling::MIN_MS..=Sampling::MAX_MS).contains(&every) {
+            return Err(Error::Invalid {
+                path: path.to_owned(),
+                line: text.find("interval_ms").map(line_of).unwrap_or(0),
+                field: "sampling.interval_ms".into(),
+                message: format!(
+                    "{every} ms is out of range: sample every {} to {} ms (default 250)",
+                    Sampling::MIN_MS,
+                    Sampling::MAX_MS
+                ),
+            });
+        }
         if let Err((key, message)) = raw.alerts.check() {
             return Err(Error::Invalid {
                 path: path.to_owned(),
@@ -507,6 +557,7 @@ impl Profile {
                 ssh: lake_ssh,
             },
             thresholds: t,
+            sampling: raw.sampling,
             alerts: raw.alerts,
             router: raw.router,
             source: None,
@@ -667,6 +718,19 @@ data_path = "/tmp/lake"
         );
         let e = err(&format!("{GOOD}ssh_jump = \"j\"\n")).to_string();
         assert!(e.contains("lake.ssh_jump"), "{e}");
+    }
+
+    #[test]
+    fn sampling_defaults_to_250_ms_and_refuses_a_period_out_of_range() {
+        let parse = |t: &str| Profile::parse(t, Path::new("p.toml")).expect("valid");
+        assert_eq!(parse(GOOD).sampling.interval_ms, 250);
+        let fast = parse(&format!("{GOOD}[sampling]\ninterval_ms = 100\n"));
+        assert_eq!(fast.sampling.interval_ms, 100);
+        let e = err(&format!("{GOOD}[sampling]\ninterval_ms = 5\n")).to_string();
+        assert!(
+            e.contains("sampling.interval_ms") && e.contains("50 to 60000"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -659,6 +659,7 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
             ssh: None,
         },
         thresholds: Thresholds::default(),
+        sampling: Default::default(),
         alerts: Default::default(),
         router: Default::default(),
         source: None,

@@ -648,10 +648,10 @@ code: ErrorCode,
 message: string, };
 
 /**
- * Something that happened, pushed to every subscriber. Lag readings are batched: one
- * `lag` event per tick carries every node.
+ * Something that happened, pushed to every subscriber. The sampler's readings come in one
+ * `tick` event a sampling period (the profile's `[sampling] interval_ms`, 250 ms unless set).
  */
-export type Event = { "kind": "lag", "data": LagSample } | { "kind": "caches", "data": Array<CacheView> } | { "kind": "refresh_started", "data": { 
+export type Event = { "kind": "tick", "data": Tick } | { "kind": "caches", "data": Array<CacheView> } | { "kind": "refresh_started", "data": { 
 /**
  * Cache name.
  */
@@ -659,7 +659,7 @@ cache: string,
 /**
  * Whether it was forced.
  */
-force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "routing", "data": RoutingStats } | { "kind": "attention", "data": Array<Attention> } | { "kind": "privileges", "data": Array<NodePrivileges> } | { "kind": "replication", "data": ReplicationReading } | { "kind": "alert", "data": AlertChange } | { "kind": "delivery", "data": DeliveryStatus };
+force: boolean, } } | { "kind": "refresh_finished", "data": RefreshOutcome } | { "kind": "lake", "data": LakeSummary } | { "kind": "job", "data": Job } | { "kind": "profile_opened", "data": ProfileList } | { "kind": "privileges", "data": Array<NodePrivileges> } | { "kind": "replication", "data": ReplicationReading } | { "kind": "alert", "data": AlertChange } | { "kind": "delivery", "data": DeliveryStatus };
 
 /**
  * Which snapshots to expire.
@@ -774,6 +774,17 @@ thresholds: Thresholds,
  * Seconds of history kept.
  */
 retention_s: number, 
+/**
+ * The newest seconds kept at full resolution (every sample); before them, one point a
+ * second (the sample of each second with the greatest replay lag, an unknown lag
+ * counting as the greatest; its time the second's start).
+ */
+full_resolution_s: number, 
+/**
+ * The sampling period, ms (the profile's `[sampling] interval_ms`, unless the console was
+ * opened with another).
+ */
+interval_ms: number, 
 /**
  * One series per node, primary first.
  */
@@ -2225,6 +2236,30 @@ lag_critical_ms: number,
  * restart_lsn`) before it is a warning (default 1 GiB).
  */
 slot_wal_warning_bytes: number, };
+
+/**
+ * One sampler tick, in one event so that a front end applies it at once: every place that
+ * shows a lag, a rotation or an attention item shows this tick's.
+ */
+export type Tick = { 
+/**
+ * The lag sample of every node.
+ */
+lag: LagSample, 
+/**
+ * The replication reading (as `replication` answers), when this tick took one: every
+ * tick when sampling once a second or slower, else once a second.
+ */
+replication: ReplicationReading | null, 
+/**
+ * The router's counters and rotation after this sample.
+ */
+routing: RoutingStats, 
+/**
+ * What needs attention, worst first, from this tick's sample, the newest replication
+ * reading and this rotation: the same list `overview` answers.
+ */
+attention: Array<Attention>, };
 
 /**
  * A page of a table as of a snapshot.

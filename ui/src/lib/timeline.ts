@@ -1,8 +1,16 @@
 // The last hour of lag, in columns ready for uPlot: one shared time axis (seconds since
 // the epoch; every node is sampled in the same tick) and, per node, replay, write and flush
 // lag in seconds, bytes behind, and recovery conflicts (cumulative, and a minute). Filled
-// once from `lag_history`, then one sample a tick from `lag` events (conflicts from the
-// `replication` event of the same tick); the oldest samples fall off past the retention.
+// once from `lag_history`, then one sample a tick from `tick` events (conflicts from the
+// replication reading a tick carries once a second); the oldest samples fall off past the
+// retention.
+//
+// Every sample of the last `fullS` seconds (5 minutes) is kept; an older one folds into the
+// second it was taken in, as the backend's history does (crates/skein-console/src/history.rs):
+// of a node's samples within a second the one with the greatest replay lag is kept, an unknown
+// lag counting as the greatest and the newer winning a tie, and its time becomes the second's
+// start. So a spike or an outage shorter than a second is never thinned away, and the charts
+// show the points the backend's `lag_history` answers.
 
 import type { LagHistory, LagSample, NodeRole, ReplicationReading } from './bindings';
 
@@ -33,8 +41,16 @@ const RATE_WINDOW_S = 60;
 
 const secs = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : ms / 1000);
 
+/** Whether a 1-a-second series keeps `next` over `kept` (replay lags of one second). */
+const keeps = (next: number | null | undefined, kept: number | null | undefined): boolean =>
+  (next ?? Number.POSITIVE_INFINITY) >= (kept ?? Number.POSITIVE_INFINITY);
+
 export class LagTimeline {
   retentionS = 3600;
+  /** The newest seconds kept at full resolution. */
+  fullS = 300;
+  /** Samples before this index are thinned to one a second. */
+  #fineStart = 0;
   /** Sample times, seconds since the epoch, oldest first. */
   readonly t: number[] = [];
   readonly nodes: NodeColumns[] = [];
@@ -46,6 +62,7 @@ export class LagTimeline {
     this.t.length = 0;
     this.nodes.length = 0;
     this.loaded = false;
+    this.#fineStart = 0;
   }
 
   node(name: string): NodeColumns | undefined {
@@ -65,6 +82,8 @@ export class LagTimeline {
   /** Replaces the contents with a `lag_history` answer, keeping newer samples already pushed. */
   load(h: LagHistory): void {
     this.retentionS = h.retention_s > 0 ? h.retention_s : 3600;
+    this.fullS = h.full_resolution_s > 0 ? Math.min(h.full_resolution_s, this.retentionS) : 300;
+    this.#fineStart = 0;
     const keepT = this.t.slice();
     const keep = this.nodes.map((n) => {
       const copy = { ...n };
@@ -104,6 +123,7 @@ export class LagTimeline {
       }
     });
     this.loaded = true;
+    this.thin();
     this.trim();
   }
 
@@ -122,6 +142,7 @@ export class LagTimeline {
       col.conflicts.push(null);
       col.conflictRate.push(null);
     }
+    this.thin();
     this.trim();
     return true;
   }
@@ -166,6 +187,35 @@ export class LagTimeline {
     return null;
   }
 
+  /** Folds the samples that left the full-resolution window into their seconds. */
+  private thin(): void {
+    const n = this.t.length;
+    if (!n) return;
+    // In whole ms, as the backend compares (seconds carry float error).
+    const ms = (i: number) => Math.round(this.t[i]! * 1000);
+    const cut = ms(n - 1) - this.fullS * 1000;
+    let r = this.#fineStart;
+    let w = r;
+    while (r < n && ms(r) < cut) {
+      const sec = Math.floor(this.t[r]!);
+      if (w > 0 && this.t[w - 1] === sec) {
+        for (const col of this.nodes) {
+          if (keeps(col.lag[r], col.lag[w - 1])) for (const c of COLUMNS) col[c][w - 1] = col[c][r]!;
+        }
+      } else {
+        this.t[w] = sec;
+        if (w !== r) for (const col of this.nodes) for (const c of COLUMNS) col[c][w] = col[c][r]!;
+        w++;
+      }
+      r++;
+    }
+    if (r > w) {
+      this.t.splice(w, r - w);
+      for (const col of this.nodes) for (const c of COLUMNS) col[c].splice(w, r - w);
+    }
+    this.#fineStart = w;
+  }
+
   private trim(): void {
     if (!this.t.length) return;
     const cut = this.t[this.t.length - 1]! - this.retentionS;
@@ -174,5 +224,6 @@ export class LagTimeline {
     if (k === 0) return;
     this.t.splice(0, k);
     for (const n of this.nodes) for (const c of COLUMNS) n[c].splice(0, k);
+    this.#fineStart = Math.max(0, this.#fineStart - k);
   }
 }

@@ -15,6 +15,7 @@ import type {
   Overview,
   RefreshOutcome,
   Snapshot,
+  Tick,
 } from '../lib/bindings';
 
 type Answer = unknown | { error: { code: ErrorCode; message: string } } | Promise<unknown>;
@@ -105,6 +106,20 @@ export function node(name: string, over: Partial<NodeStatus> = {}): NodeStatus {
 
 export function sample(at: number, nodes: NodeStatus[] = [node('primary'), node('replica1'), node('replica2')]): LagSample {
   return { taken_at_ms: at, nodes };
+}
+
+/** A `tick` event of `s`, with an empty rotation and attention list unless given. */
+export function tick(s: LagSample, over: Partial<Tick> = {}): Event {
+  return {
+    kind: 'tick',
+    data: {
+      lag: s,
+      replication: null,
+      routing: { read_splitting: true, policy: 'round_robin', all_out: false, fallbacks: 0, cache_reads: 0, nodes: [] },
+      attention: [],
+      ...over,
+    },
+  };
 }
 
 export function cache(name: string, over: Partial<CacheView> = {}): CacheView {

@@ -29,9 +29,10 @@ impl Drop for Stack {
 /// kept on disk.
 pub fn fast() -> ConsoleOptions {
     ConsoleOptions {
-        lag_interval: Duration::from_millis(250),
+        lag_interval: Some(Duration::from_millis(250)),
         cache_interval: Duration::from_millis(500),
         retention: Duration::from_secs(60),
+        full_resolution: Duration::from_secs(30),
         work_timeout: Duration::from_secs(30),
         scheduler_max: 2,
         persist_lag: false,

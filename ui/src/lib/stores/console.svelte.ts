@@ -176,13 +176,23 @@ export class ConsoleStore {
   /** One event from the backend. */
   handle(e: Event): void {
     switch (e.kind) {
-      case 'lag': {
-        this.lag.record(e.data);
-        const sig = nodeSignature(e.data);
+      case 'tick': {
+        // One tick at once: the lag, the rotation and the attention list of the same sample.
+        // A tick older than the newest sample held is stale as a whole.
+        const t = e.data;
+        if (!this.lag.record(t.lag)) break;
+        const sig = nodeSignature(t.lag);
         if (sig !== this.#signature) {
           this.#signature = sig;
           this.refreshAttention();
         }
+        if (t.replication) {
+          this.replication.record(t.replication);
+          this.lag.noteConflicts(t.replication);
+        }
+        this.routing.record(t.routing);
+        // Recomputed by the backend every tick: lag values and countdowns stay live.
+        this.attention = t.attention;
         break;
       }
       case 'caches':
@@ -203,19 +213,12 @@ export class ConsoleStore {
       case 'job':
         this.jobs.record(e.data);
         break;
-      case 'routing':
-        this.routing.record(e.data);
-        break;
-      case 'attention':
-        // Recomputed by the backend every lag tick: lag values and countdowns stay live.
-        this.attention = e.data;
-        break;
       case 'privileges':
         this.privileges = e.data;
         break;
       case 'replication':
+        // After a slot was dropped (the sampler's readings come in `tick`).
         this.replication.record(e.data);
-        this.lag.noteConflicts(e.data);
         break;
       case 'alert':
         this.alerts.record(e.data);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cache, deferred, job, node, outcome, overview, ScriptedBackend, sample, T0 } from '../../test/fixtures';
-import type { CacheDefinition, RefreshOutcome } from '../bindings';
+import { cache, deferred, job, node, outcome, overview, ScriptedBackend, sample, T0, tick } from '../../test/fixtures';
+import type { CacheDefinition, RefreshOutcome, RoutingStats } from '../bindings';
 import { ConsoleStore } from './console.svelte';
 
 function started(b: ScriptedBackend): ConsoleStore {
@@ -8,6 +8,8 @@ function started(b: ScriptedBackend): ConsoleStore {
     .answer('lag_history', {
       thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000, slot_wal_warning_bytes: 1073741824 },
       retention_s: 3600,
+      full_resolution_s: 300,
+      interval_ms: 250,
       nodes: [],
     })
     .answer('jobs', [])
@@ -81,8 +83,8 @@ describe('events', () => {
     const app = started(b);
     await settle();
     const v = app.lag.version;
-    b.emit({ kind: 'lag', data: sample(T0 + 1000) });
-    b.emit({ kind: 'lag', data: sample(T0 + 500) });
+    b.emit(tick(sample(T0 + 1000)));
+    b.emit(tick(sample(T0 + 500)));
     expect(app.lag.sample?.taken_at_ms).toBe(T0 + 1000);
     expect(app.lag.timeline.t).toEqual([T0 / 1000, (T0 + 1000) / 1000]);
     expect(app.lag.version).toBe(v + 1);
@@ -95,14 +97,14 @@ describe('events', () => {
       const app = started(b);
       await vi.advanceTimersByTimeAsync(0);
       const before = b.count('overview');
-      b.emit({ kind: 'lag', data: sample(T0 + 1000, [node('primary'), node('replica1', { state: 'paused' }), node('replica2')]) });
+      b.emit(tick(sample(T0 + 1000, [node('primary'), node('replica1', { state: 'paused' }), node('replica2')])));
       b.emit({ kind: 'lake', data: { reachable: true, snapshots: 42, current_snapshot: 42, error: null } });
       await vi.advanceTimersByTimeAsync(399);
       expect(b.count('overview')).toBe(before);
       await vi.advanceTimersByTimeAsync(1);
       expect(b.count('overview')).toBe(before + 1);
       // The same states again: nothing to ask.
-      b.emit({ kind: 'lag', data: sample(T0 + 2000, [node('primary'), node('replica1', { state: 'paused' }), node('replica2')]) });
+      b.emit(tick(sample(T0 + 2000, [node('primary'), node('replica1', { state: 'paused' }), node('replica2')])));
       await vi.advanceTimersByTimeAsync(500);
       expect(b.count('overview')).toBe(before + 1);
       expect(app.lake?.snapshots).toBe(42);
@@ -385,6 +387,8 @@ describe('routing', () => {
       .answer('lag_history', {
         thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000, slot_wal_warning_bytes: 1073741824 },
         retention_s: 3600,
+        full_resolution_s: 300,
+        interval_ms: 250,
         nodes: [],
       })
       .answer('jobs', [])
@@ -392,8 +396,8 @@ describe('routing', () => {
     const app = new ConsoleStore(b);
     app.start();
     await settle();
-    const ev = { read_splitting: true, policy: 'round_robin', all_out: true, fallbacks: 2, cache_reads: 1, nodes: [] };
-    b.emit({ kind: 'routing', data: ev });
+    const ev: RoutingStats = { read_splitting: true, policy: 'round_robin', all_out: true, fallbacks: 2, cache_reads: 1, nodes: [] };
+    b.emit(tick(sample(T0 + 1000), { routing: ev }));
     slow.resolve({ ...ev, all_out: false } as never);
     await settle();
     expect(app.routing.stats?.all_out).toBe(true);
