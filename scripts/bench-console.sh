@@ -174,8 +174,11 @@ if wants lag; then
   # This clone's UI and backend, sampling once a second (the period before 250 ms became the
   # default), then every 250 ms: the same profile with its [sampling] table set.
   for every in 1000 250; do
-    cp "$dir/profile.toml" "$dir/profile-$every.toml"
-    printf '\n[sampling]\ninterval_ms = %s\n' "$every" >>"$dir/profile-$every.toml"
+    if grep -q '^interval_ms' "$dir/profile.toml"; then
+      sed "s/^interval_ms = .*/interval_ms = $every/" "$dir/profile.toml" >"$dir/profile-$every.toml"
+    else
+      { cat "$dir/profile.toml"; printf '\n[sampling]\ninterval_ms = %s\n' "$every"; } >"$dir/profile-$every.toml"
+    fi
     token="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     SKEIN_CONFIG_DIR="$dir/config" "$skein" serve --profile "$dir/profile-$every.toml" --bind 127.0.0.1:0 \
       --token "$token" --ui-dir "$root/ui/dist" >"$dir/serve.log" 2>&1 &
