@@ -4,10 +4,11 @@
 //! a timeout on every query, each writing to an event sink (a broadcast channel) so it runs
 //! in tests without a UI:
 //!
-//! - the **lag sampler** ([`crate::sampler`]: [`skein_pg::lag::sample`] and
-//!   [`skein_pg::replication::read`] once a tick, default 1 s) appends to the bounded
-//!   [`LagHistory`], feeds the router's rotation and emits one batched `lag` event (and
-//!   `replication`, `routing` and `attention` events) per tick;
+//! - the **lag sampler** ([`crate::sampler`]: [`skein_pg::lag::sample`] once a tick, the
+//!   profile's `[sampling] interval_ms`, 250 ms unless set, and [`skein_pg::replication::read`]
+//!   once a second) appends to the bounded [`LagHistory`], feeds the router's rotation and
+//!   emits one `tick` event per tick (lag, rotation, attention, the replication reading when
+//!   one was taken);
 //! - the **cache watcher** ([`crate::watcher`], default every 5 s, and at once after a refresh)
 //!   keeps the lake open, its snapshot count and every cache's state current;
 //! - the **cache scheduler** ([`crate::scheduler`]) refreshes caches whose TTL has passed.

@@ -346,7 +346,7 @@ pub enum Response {
     Routing(RoutingStats),
     /// See [`Request::Privileges`]: every node, primary first.
     Privileges(Vec<NodePrivileges>),
-    /// See [`Request::PauseReplay`] (no result; the next `lag` event shows it paused).
+    /// See [`Request::PauseReplay`] (no result; the next `tick` shows it paused).
     PauseReplay,
     /// See [`Request::ResumeReplay`] (no result).
     ResumeReplay,

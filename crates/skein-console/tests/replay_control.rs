@@ -42,7 +42,7 @@ async fn probed(app: &App, node: &str) -> NodePrivileges {
     }
 }
 
-/// Waits for a lag event in which replica1 is in `state`.
+/// Waits for a tick in which replica1 is in `state`.
 async fn replica_state(events: &mut tokio::sync::broadcast::Receiver<Event>, state: ReplicaState) {
     let until = Instant::now() + DEADLINE;
     loop {

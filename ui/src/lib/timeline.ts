@@ -148,8 +148,8 @@ export class LagTimeline {
   }
 
   /**
-   * Sets the newest sample's recovery conflicts from the `replication` reading of the same
-   * tick (it follows the `lag` event) and the rate they make.
+   * Sets the newest sample's recovery conflicts from the replication reading of the same
+   * tick (once a second) and the rate they make.
    */
   noteConflicts(r: ReplicationReading): void {
     const last = this.t.length - 1;

@@ -1,6 +1,6 @@
 // Replica lag as the console knows it: the newest sample (and when it arrived here, by the
 // client's clock), the profile's thresholds, and the last hour in a `LagTimeline` for the
-// charts. The timeline is plain arrays (3,600 samples per node, not worth a reactive proxy):
+// charts. The timeline is plain arrays (~4,800 samples per node, not worth a reactive proxy):
 // `version` goes up with every change to it, `historyVersion` when a whole history arrived
 // (charts then drop their zoom).
 
@@ -9,7 +9,7 @@ import type { LagHistory, LagSample, ReplicationReading, Thresholds } from '../b
 import { LagTimeline } from '../timeline';
 
 export class LagStore {
-  /** The newest sample (`overview`, then a `lag` event a second). */
+  /** The newest sample (`overview`, then one a `tick` event). */
   sample = $state.raw<LagSample | null>(null);
   /** When `sample` arrived, ms since the epoch by this machine's clock. */
   receivedAt = $state<number | null>(null);
@@ -33,8 +33,8 @@ export class LagStore {
   }
 
   /**
-   * A `replication` reading: its recovery conflicts go to the newest sample's columns. The
-   * charts draw them with the next `lag` sample (no second redraw a tick).
+   * A tick's replication reading: its recovery conflicts go to the newest sample's columns,
+   * recorded just before (the charts draw both at once).
    */
   noteConflicts(r: ReplicationReading): void {
     this.timeline.noteConflicts(r);
