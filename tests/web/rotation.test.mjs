@@ -145,8 +145,16 @@ test('a promoted replica is the first attention item, with its badge and no lag 
   assert.equal(stack.sql('replica2', 'SELECT pg_promote()'), 't');
   const first = page.locator('[data-testid="attention"] .attention-item').first();
   await page.locator('[data-testid="attention"] .attention-item[data-subject="replica2"]').first().waitFor({ timeout: 30_000 });
+  // Between the WAL receiver's exit and the end of recovery the replica is, truly, a standby
+  // that streams from nobody ("not streaming"); the promoted item replaces that one.
   await page.waitForFunction(
-    () => document.querySelector('[data-testid="attention"] .attention-item')?.getAttribute('data-subject') === 'replica2',
+    () => {
+      const item = document.querySelector('[data-testid="attention"] .attention-item');
+      return (
+        item?.getAttribute('data-subject') === 'replica2' &&
+        item.querySelector('.attention-message')?.textContent?.startsWith('replica2 was promoted')
+      );
+    },
     null,
     { timeout: 30_000 },
   );
@@ -155,6 +163,10 @@ test('a promoted replica is the first attention item, with its badge and no lag 
     await first.locator('.attention-message').innerText(),
     /^replica2 was promoted \(out of recovery since \d\d:\d\d:\d\d UTC, when this console first saw it\): it accepts writes; /,
   );
+  const stale = await page
+    .locator('[data-testid="attention"] .attention-item[data-subject="replica2"] .attention-message')
+    .allInnerTexts();
+  assert.ok(!stale.some((m) => m.startsWith('not streaming')), `no "not streaming" item once promoted: ${stale}`);
   const li = page.locator('[data-replica="replica2"]').first();
   assert.equal(await li.getAttribute('data-state'), 'promoted');
   assert.match(await li.locator('.replica-state').innerText(), /promoted/);
