@@ -18,7 +18,7 @@ pub enum SandboxCommand {
         /// Number of streaming replicas.
         #[arg(long, default_value_t = 2)]
         replicas: usize,
-        /// TPC-H scale factor of the demo data.
+        /// TPC-H scale factor of the demo data: 0 (none) or 0.01 (about 87k rows) to 10.
         #[arg(long, default_value_t = 0.01)]
         scale: f64,
         /// A cascading replica, REPLICA=UPSTREAM: REPLICA streams from UPSTREAM, a replica

@@ -390,6 +390,16 @@ fn sandbox_up_cascade_is_recorded_and_reopened() {
         !dir.join("pg").exists(),
         "nothing started for a refused cascade"
     );
+    // Below 0.01 TPC-H's generator repeats keys: refused up front, naming the flag and range.
+    let bad = err_line(&["sandbox", "up", "--dir", &d, "--scale", "0.001"]);
+    assert!(
+        bad.contains("--scale 0.001") && bad.contains("0.01 to 10"),
+        "{bad}"
+    );
+    assert!(
+        !dir.join("pg").exists(),
+        "nothing started for a refused scale"
+    );
 
     let up = ok_json(&[
         "sandbox",

@@ -218,42 +218,47 @@ struct ReplicaReading {
     tls: Option<TlsSession>,
 }
 
+/// Two columns for the node's timeline, read in the statement that reads its position: in
+/// recovery the timeline it receives (`pg_stat_wal_receiver.received_tli`), else the one of its
+/// last restartpoint (`pg_control_checkpoint()`); out of recovery the WAL file name of its
+/// current LSN (`pg_walfile_name()`), whose first 8 hex digits are the timeline.
+macro_rules! timeline {
+    () => {
+        "CASE WHEN pg_is_in_recovery() THEN COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), \
+         (SELECT timeline_id FROM pg_control_checkpoint()))::int8 END, \
+         CASE WHEN NOT pg_is_in_recovery() THEN pg_walfile_name(pg_current_wal_lsn()) END"
+    };
+}
+
 const PRIMARY_SQL: &str =
     "SELECT pg_current_wal_lsn()::text, r.application_name, r.state, r.replay_lsn::text, \
      (extract(epoch FROM r.write_lag) * 1000)::int8, (extract(epoch FROM r.flush_lag) * 1000)::int8, \
-     (extract(epoch FROM r.replay_lag) * 1000)::int8, t.version, t.cipher, t.bits \
+     (extract(epoch FROM r.replay_lag) * 1000)::int8, t.version, t.cipher, t.bits, \
+     pg_walfile_name(pg_current_wal_lsn()) \
      FROM (SELECT 1) one LEFT JOIN pg_stat_replication r ON true \
      LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl";
 
-const REPLICA_SQL: &str = "SELECT pg_is_in_recovery(), \
+const REPLICA_SQL: &str = concat!(
+    "SELECT pg_is_in_recovery(), \
      CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END, \
      pg_last_wal_replay_lsn()::text, pg_last_wal_receive_lsn()::text, \
      to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
      (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::int8, \
-     current_setting('cluster_name'), t.version, t.cipher, t.bits \
-     FROM (SELECT 1) one LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl";
+     current_setting('cluster_name'), t.version, t.cipher, t.bits, ",
+    timeline!(),
+    " FROM (SELECT 1) one LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl"
+);
 
 /// A replica's own WAL senders: the replicas that cascade from it.
 const REPLICA_SENDERS_SQL: &str = "SELECT application_name, state, replay_lsn::text, \
      (extract(epoch FROM write_lag) * 1000)::int8, (extract(epoch FROM flush_lag) * 1000)::int8, \
      (extract(epoch FROM replay_lag) * 1000)::int8 FROM pg_stat_replication";
 
-/// The timeline of a node out of recovery: `pg_walfile_name()` names the WAL segment file,
-/// whose first 8 hex digits are the timeline.
-const WALFILE_TLI_SQL: &str = "SELECT pg_walfile_name(pg_current_wal_lsn())";
-/// The timeline a replica receives, else the one of its last restartpoint.
-const RECOVERY_TLI_SQL: &str = "SELECT COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), \
-     (SELECT timeline_id FROM pg_control_checkpoint()))::int8";
-
-/// The node's timeline, or `None` when the role may not ask (the error is not the node's).
-async fn read_timeline(c: &deadpool_postgres::Object, in_recovery: bool) -> Option<u32> {
-    if in_recovery {
-        let row = cached_one(c, RECOVERY_TLI_SQL).await.ok()?;
-        row.get::<_, Option<i64>>(0)
-            .and_then(|v| u32::try_from(v).ok())
-    } else {
-        let row = cached_one(c, WALFILE_TLI_SQL).await.ok()?;
-        timeline_of_walfile(row.get::<_, Option<String>>(0)?.as_str())
+/// The timeline from [`timeline!`]'s two columns at `i`, `i + 1`.
+fn timeline_at(row: &tokio_postgres::Row, i: usize) -> Option<u32> {
+    match row.get::<_, Option<i64>>(i) {
+        Some(v) => u32::try_from(v).ok(),
+        None => timeline_of_walfile(row.get::<_, Option<String>>(i + 1)?.as_str()),
     }
 }
 
@@ -263,18 +268,21 @@ fn timeline_of_walfile(name: &str) -> Option<u32> {
 }
 
 async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
-    let (rows, timeline_id) = node
+    let rows = node
         .with_client("reading pg_stat_replication", |c| async move {
-            let rows = cached_query(&c, PRIMARY_SQL).await?;
-            Ok((rows, read_timeline(&c, false).await))
+            cached_query(&c, PRIMARY_SQL).await
         })
         .await?;
     let mut current = Lsn::default();
     let mut tls = None;
+    let mut timeline_id = None;
     let mut senders = HashMap::new();
     for row in rows {
         current = parse_opt(row.get(0)).unwrap_or_default();
         tls = TlsSession::from_row(&row, 7);
+        timeline_id = row
+            .get::<_, Option<String>>(10)
+            .and_then(|f| timeline_of_walfile(&f));
         if let Some((app, sender)) = sender_row(&row, 1) {
             senders.insert(app, sender);
         }
@@ -305,18 +313,17 @@ fn sender_row(row: &tokio_postgres::Row, i: usize) -> Option<(String, SenderRow)
 }
 
 async fn read_replica(node: &Node) -> Result<ReplicaReading, Error> {
-    let (row, senders, timeline_id) = node
+    let (row, senders) = node
         .with_client("reading replay status", |c| async move {
             // Pipelined on one connection; a refused view of the senders leaves them empty.
             let (row, senders) = tokio::join!(
                 cached_one(&c, REPLICA_SQL),
                 cached_query(&c, REPLICA_SENDERS_SQL)
             );
-            let row = row?;
-            let tli = read_timeline(&c, row.get(0)).await;
-            Ok((row, senders.unwrap_or_default(), tli))
+            Ok((row?, senders.unwrap_or_default()))
         })
         .await?;
+    let timeline_id = timeline_at(&row, 10);
     Ok(ReplicaReading {
         senders: senders.iter().filter_map(|r| sender_row(r, 0)).collect(),
         timeline_id,

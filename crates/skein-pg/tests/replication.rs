@@ -107,6 +107,37 @@ async fn the_pipeline_is_read_from_both_sides_and_apply_delay_is_told_apart() ->
         );
     }
 
+    // The settings as the server holds them, in ms and bytes, after an edit and a reload.
+    let replica1 = c.node("replica1")?;
+    for sql in [
+        "ALTER SYSTEM SET max_standby_streaming_delay = '1500ms'",
+        "ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'",
+        "ALTER SYSTEM SET wal_keep_size = '96MB'",
+        "SELECT pg_reload_conf()",
+    ] {
+        replica1.execute(sql).await?;
+    }
+    let r = read_until(c, &opts, "replica1's edited settings", |r| {
+        r.node("replica1")
+            .and_then(|n| n.settings.as_ref())
+            .is_some_and(|s| s.max_standby_streaming_delay_ms == 1500)
+    })
+    .await;
+    let edited = r.node("replica1").and_then(|n| n.settings.clone());
+    assert_eq!(
+        edited.map(|s| (s.max_slot_wal_keep_size_bytes, s.wal_keep_size_bytes)),
+        Some((1 << 30, 96 << 20))
+    );
+    let primary = r.node("primary").and_then(|n| n.settings.clone());
+    assert_eq!(
+        primary.map(|s| (
+            s.max_standby_streaming_delay_ms,
+            s.max_slot_wal_keep_size_bytes
+        )),
+        Some((30_000, -1)),
+        "the primary keeps PostgreSQL's defaults"
+    );
+
     c.pause_replay("replica1").await?;
     let before = replication::read(c, &opts).await;
     let before_replay = before

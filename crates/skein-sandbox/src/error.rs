@@ -44,7 +44,7 @@ pub enum Error {
         error: skein_core::Error,
     },
     /// A query against a sandbox server failed.
-    #[error("{context}: {error}")]
+    #[error("{context}: {}", server_message(error))]
     Postgres {
         /// What was being done.
         context: String,
@@ -114,5 +114,23 @@ impl Error {
             }
             Error::DuckDb { context, detail }
         }
+    }
+}
+
+/// The server's message (with its detail and hint) for an error it reported, else the
+/// driver's own text: `tokio_postgres::Error`'s `Display` alone says only "db error".
+fn server_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut m = db.message().to_owned();
+            if let Some(d) = db.detail() {
+                m.push_str(&format!(" ({d})"));
+            }
+            if let Some(h) = db.hint() {
+                m.push_str(&format!("; {h}"));
+            }
+            m
+        }
+        None => e.to_string(),
     }
 }

@@ -252,10 +252,12 @@ impl Sandbox {
             return Err(Error::InvalidInput("--replicas must be 32 or fewer".into()));
         }
         upstreams(opts.replicas, &opts.cascade)?;
-        if !(0.0..=10.0).contains(&opts.scale) {
-            return Err(Error::InvalidInput(
-                "--scale must be between 0 and 10".into(),
-            ));
+        if !(opts.scale == 0.0 || (0.01..=10.0).contains(&opts.scale)) {
+            return Err(Error::InvalidInput(format!(
+                "--scale {} is out of range: use 0 (no demo data) or 0.01 to 10 (TPC-H's \
+                 generator repeats partsupp keys below 0.01)",
+                opts.scale
+            )));
         }
         let started = Instant::now();
         if let Ok(existing) = Sandbox::open(&opts.dir) {

@@ -43,7 +43,7 @@ impl ScratchSandbox {
 
     /// [`ScratchSandbox::up`] with the TPC-H demo data at `scale` (0.01 ≈ 87k rows, 0.1 ≈
     /// 866k rows) in the `tpch` database, as `skein sandbox up --scale` loads it.
-    /// Errors: as [`Sandbox::up`], and `InvalidInput` for a scale outside 0–10.
+    /// Errors: as [`Sandbox::up`], and `InvalidInput` for a scale other than 0 or 0.01–10.
     pub async fn up_with_tpch(tag: &str, replicas: usize, scale: f64) -> Result<ScratchSandbox> {
         ScratchSandbox::start(tag, replicas, scale, SandboxSecurity::default(), Vec::new()).await
     }
