@@ -3,10 +3,13 @@
 //! - bytes: the primary's `pg_current_wal_lsn()` minus the replica's
 //!   `pg_last_wal_replay_lsn()` (or `pg_stat_replication.replay_lsn` when the replica itself
 //!   cannot be asked), never below 0;
-//! - time: `pg_stat_replication.replay_lag` on the primary; only while the replica is behind
-//!   and that column is NULL (or the primary has no WAL sender for it: a cascading replica),
-//!   `now() − pg_last_xact_replay_timestamp()` on the replica. A caught-up replica (0 bytes
-//!   behind) has 0 ms of lag, so an idle primary shows 0.
+//! - time: `pg_stat_replication.replay_lag` on the primary; for a cascading replica (the
+//!   primary has no WAL sender for it) the sum of the legs PostgreSQL measures on its path:
+//!   the upstream's flush lag against the primary, then the upstream's `replay_lag` for it
+//!   (see `cascade.rs`); only while the replica is behind and those are NULL,
+//!   `now() − pg_last_xact_replay_timestamp()` on the replica (which counts the idle time
+//!   before its last replayed commit). A caught-up replica (0 bytes behind) has 0 ms of lag,
+//!   so an idle primary shows 0.
 //!
 //! - upstream: the node whose WAL sender feeds the replica. `pg_stat_replication` is read on
 //!   every node, the replicas included, and the replica is matched by `application_name` (the
@@ -24,8 +27,9 @@
 //! - timeline: on a node out of recovery (the primary, or a promoted replica) the first 8 hex
 //!   digits of `pg_walfile_name(pg_current_wal_lsn())`; on a replica
 //!   `pg_stat_wal_receiver.received_tli` (NULL without `pg_read_all_stats`, which `pg_monitor`
-//!   has), else `pg_control_checkpoint().timeline_id` (the last restartpoint's timeline). Asked
-//!   in statements of their own: a role that may not run them gets `None`, never a down node.
+//!   has), else `pg_control_checkpoint().timeline_id` (the last restartpoint's timeline). Read
+//!   in the statement that reads the node's position (one round trip a node); these functions
+//!   are executable by every role.
 //!
 //! Without `pg_read_all_stats` (which `pg_monitor` has) `pg_stat_replication` shows other roles'
 //! WAL senders with a NULL state and NULL lags: the replica is then taken as streaming, its
@@ -544,6 +548,10 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             },
             error,
         });
+    }
+    let primary_current = primary.as_ref().ok().map(|p| p.current);
+    for i in crate::cascade::compose(&mut nodes, primary_current) {
+        nodes[i].level = level(&cluster.thresholds, nodes[i].replay_lag_ms);
     }
     LagSample { taken_at_ms, nodes }
 }

@@ -4,6 +4,7 @@
 //! Every probe has a timeout; an unreachable node is reported as down in the reading, never
 //! as an error of the whole call.
 
+mod cascade;
 mod error;
 pub mod fingerprint;
 pub mod lag;

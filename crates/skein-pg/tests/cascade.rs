@@ -74,6 +74,11 @@ fn check_consistent(s: &LagSample) {
             Some(position.bytes_after(replay)),
             "{s:#?}"
         );
+        // Behind an upstream that has all of the primary's WAL, the time behind the primary
+        // is the time behind the upstream: the flush leg is 0, and no idle time is counted.
+        if r2.lag_bytes > Some(0) && primary.lsn.is_some_and(|p| position >= p) {
+            assert_eq!(r2.replay_lag_ms, r2.upstream_replay_lag_ms, "{s:#?}");
+        }
     }
 }
 
@@ -180,9 +185,12 @@ async fn a_cascading_replica_streams_from_its_upstream_replica() -> TestResult {
         }
     }
 
-    // Replay paused on replica2 itself: behind replica1 and the primary by the same bytes
+    // Replay paused on replica2 itself, after a quiet spell (so that now() −
+    // pg_last_xact_replay_timestamp() would count seconds of idle time): behind replica1 and
+    // the primary by the same bytes and the same time
     // once replica1 caught up, and replica1's pg_stat_replication.replay_lag for it grows
     // (the standby keeps reporting, its replay position stands still).
+    tokio::time::sleep(Duration::from_secs(3)).await;
     c.pause_replay("replica2").await?;
     c.primary
         .execute("CREATE TABLE behind AS SELECT g, md5(g::text) FROM generate_series(1, 20000) g")
@@ -197,6 +205,7 @@ async fn a_cascading_replica_streams_from_its_upstream_replica() -> TestResult {
     .await;
     let r2 = node(&s, "replica2");
     assert_eq!(r2.upstream_lag_bytes, r2.lag_bytes, "{s:#?}");
+    assert_eq!(r2.replay_lag_ms, r2.upstream_replay_lag_ms, "{s:#?}");
     let on_replica1: i64 = c
         .node("replica1")?
         .with_client("test query", |c| async move {
