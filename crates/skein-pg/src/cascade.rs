@@ -69,8 +69,8 @@ pub(crate) fn compose(nodes: &mut [NodeStatus], primary_current: Option<Lsn>) ->
 
 /// How long the primary's WAL takes to be flushed on node `i`, ms: 0 when it has received all
 /// of it; else its sender's `flush_lag` (on its upstream) plus, for a cascading node, its
-/// upstream's own figure. `None` when a leg is unknown or the path does not end at the primary
-/// within `depth` steps.
+/// upstream's own figure. `None` when a leg is unknown (NULL, hidden, or 0 while WAL is
+/// missing) or the path does not end at the primary within `depth` steps.
 fn flushed_after(
     nodes: &[NodeStatus],
     by_name: &HashMap<&str, usize>,
@@ -83,7 +83,9 @@ fn flushed_after(
     if n.receive_lsn.max(n.lsn).is_some_and(|p| p >= current) {
         return Some(0);
     }
-    let leg = n.flush_lag_ms?;
+    // 0 ms while WAL is missing is a figure PostgreSQL has not updated (no reply since it was
+    // caught up, or a frozen receiver): unknown, not 0.
+    let leg = n.flush_lag_ms.filter(|&ms| ms > 0)?;
     let up = n.upstream.as_deref()?;
     if Some(up) == primary {
         return Some(leg);
@@ -161,6 +163,10 @@ mod tests {
         // A hidden flush lag (no pg_read_all_stats) leaves the figure as it was.
         nodes[1].flush_lag_ms = None;
         nodes[3].replay_lag_ms = Some(77);
+        compose(&mut nodes, lsn(1000));
+        assert_eq!(nodes[3].replay_lag_ms, Some(77));
+        // 0 ms while replica1 lacks WAL is a stale figure: unchanged too.
+        nodes[1].flush_lag_ms = Some(0);
         compose(&mut nodes, lsn(1000));
         assert_eq!(nodes[3].replay_lag_ms, Some(77));
         // A loop in the upstreams never ends at the primary: unchanged, no overflow.

@@ -412,3 +412,132 @@ async fn the_cascade_falls_behind_when_its_upstream_receives_nothing_not_when_it
     .await;
     Ok(())
 }
+
+/// The slot replica2 streams through lives on replica1, a standby. With replica2 stopped it is
+/// inactive and holds WAL on replica1 from its restart LSN, exactly as `pg_replication_slots`
+/// on replica1 says; replica1 restarted (a fast shutdown), the slot is still there, still
+/// inactive, its restart LSN never newer than before and its figures the server's; replica2
+/// started again, the slot is active and used by it, and its retention falls back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_on_a_replica_outlives_the_replicas_restart_and_its_users_absence() -> TestResult {
+    let mut stack = start("cascade-slot").await?;
+    sample_until(&stack.cluster, "both replicas caught up", |s| {
+        caught_up(s, "replica1") && caught_up(s, "replica2")
+    })
+    .await;
+    let opts = ReplicationOptions::default();
+    let slot_of = |r: &replication::ReplicationReading| {
+        r.node("replica1")
+            .filter(|n| n.reachable)
+            .and_then(|n| n.slots.iter().find(|s| s.name == "replica2").cloned())
+    };
+    const ON_REPLICA1: &str = "SELECT restart_lsn::text, pg_wal_lsn_diff(coalesce(\
+        pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), restart_lsn)::int8 \
+        FROM pg_replication_slots WHERE slot_name = 'replica2'";
+    let servers_word = |cluster: &Cluster| {
+        let node = cluster.node("replica1").expect("replica1").clone();
+        async move {
+            node.with_client("test query", |c| async move {
+                c.query_one(ON_REPLICA1, &[])
+                    .await
+                    .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1)))
+            })
+            .await
+        }
+    };
+
+    stack.sandbox.stop_node("replica2")?;
+    stack
+        .cluster
+        .primary
+        .execute("CREATE TABLE retained AS SELECT g, md5(g::text) FROM generate_series(1, 20000) g")
+        .await?;
+    let written = lsn_of(&stack.cluster, "primary", CURRENT).await?;
+    let started = Instant::now();
+    let held = loop {
+        let r = replication::read(&stack.cluster, &opts).await;
+        let received = r.node("replica1").and_then(|n| n.position);
+        if let Some(slot) = slot_of(&r)
+            .filter(|s| !s.active && received >= Some(written) && s.retained_bytes > Some(100_000))
+        {
+            break slot;
+        }
+        assert!(started.elapsed() < DEADLINE, "never retained: {r:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(held.used_by, None, "{held:#?}");
+    assert_eq!(held.wal_status.as_deref(), Some("reserved"), "{held:#?}");
+    let (restart, retained) = servers_word(&stack.cluster).await?;
+    assert_eq!(
+        held.restart_lsn.map(|l| l.to_string()),
+        Some(restart.clone())
+    );
+    assert_eq!(held.retained_bytes, Some(retained as u64), "{held:#?}");
+
+    // replica1 restarts: unreachable while it is down, then the same slot, the same figures.
+    stack.sandbox.stop_node("replica1")?;
+    let down = replication::read(&stack.cluster, &opts).await;
+    assert!(
+        !down.node("replica1").expect("replica1").reachable,
+        "{down:#?}"
+    );
+    stack.sandbox.start_node("replica1")?;
+    let started = Instant::now();
+    let after = loop {
+        let r = replication::read(&stack.cluster, &opts).await;
+        if let Some(slot) = slot_of(&r) {
+            break slot;
+        }
+        assert!(started.elapsed() < DEADLINE, "replica1 never back: {r:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(!after.active, "{after:#?}");
+    // A standby saves its slots at a restartpoint, and it makes one only after replaying a
+    // checkpoint of the primary's: a restart can bring back an older restart LSN (never a
+    // newer one), which retains more WAL than before. The console shows what the server says.
+    assert!(after.restart_lsn <= held.restart_lsn, "{after:#?}");
+    // (replica2 is still down, so not every sample is consistent: wait on replica1 alone.)
+    let started = Instant::now();
+    while !caught_up(&lag::sample(&stack.cluster).await, "replica1") {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "replica1 never streaming again"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let now = slot_of(&replication::read(&stack.cluster, &opts).await).expect("the slot");
+    let (restart_now, retained_now) = servers_word(&stack.cluster).await?;
+    assert_eq!(now.restart_lsn.map(|l| l.to_string()), Some(restart_now));
+    assert_eq!(now.retained_bytes, Some(retained_now as u64), "{now:#?}");
+    assert!(now.retained_bytes >= held.retained_bytes, "{now:#?}");
+    eprintln!(
+        "the slot on replica1: restart LSN {} before its restart, {} after; retains {} then {} B",
+        restart,
+        now.restart_lsn.map(|l| l.to_string()).unwrap_or_default(),
+        retained,
+        retained_now
+    );
+
+    // replica2 back: it streams through its slot again, which lets the WAL go.
+    stack.sandbox.start_node("replica2")?;
+    let started = Instant::now();
+    loop {
+        let r = replication::read(&stack.cluster, &opts).await;
+        if let Some(slot) = slot_of(&r).filter(|s| s.active) {
+            assert_eq!(slot.used_by.as_deref(), Some("replica2"), "{slot:#?}");
+            if slot.retained_bytes < held.retained_bytes {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the slot never active again: {r:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    sample_until(&stack.cluster, "both caught up after the restarts", |s| {
+        caught_up(s, "replica1") && caught_up(s, "replica2")
+    })
+    .await;
+    Ok(())
+}
