@@ -123,12 +123,12 @@ async fn the_pipeline_is_read_from_both_sides_and_apply_delay_is_told_apart() ->
             .is_some_and(|s| s.max_standby_streaming_delay_ms == 1500)
     })
     .await;
-    let edited = r.node("replica1").and_then(|n| n.settings.clone());
+    let edited = r.node("replica1").and_then(|n| n.settings);
     assert_eq!(
         edited.map(|s| (s.max_slot_wal_keep_size_bytes, s.wal_keep_size_bytes)),
         Some((1 << 30, 96 << 20))
     );
-    let primary = r.node("primary").and_then(|n| n.settings.clone());
+    let primary = r.node("primary").and_then(|n| n.settings);
     assert_eq!(
         primary.map(|s| (
             s.max_standby_streaming_delay_ms,
