@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod changes;
+pub mod diff;
 mod error;
 mod lake;
 pub mod lifecycle;
@@ -20,6 +21,7 @@ mod value;
 
 pub use cache::{CacheDefinition, CacheState, CacheStatus};
 pub use changes::{LakeTable, SnapshotChanges, SnapshotRef, TableChange};
+pub use diff::{DiffKind, DiffRow, Retyped, SchemaDiff, TableDiff};
 pub use error::{Error, Result};
 pub use lake::Lake;
 pub use maintenance::{

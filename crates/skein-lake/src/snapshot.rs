@@ -337,7 +337,12 @@ impl Lake {
 
 /// `NotFound` unless `table` (`name` = `main.name`, or `schema.name`) was alive at the
 /// snapshot `at` reads, naming the tables that were (rather than DuckDB's "Did you mean").
-fn ensure_table(conn: &duckdb::Connection, lake: &str, table: &str, at: &At) -> Result<()> {
+pub(crate) fn ensure_table(
+    conn: &duckdb::Connection,
+    lake: &str,
+    table: &str,
+    at: &At,
+) -> Result<()> {
     let (first, last) = crate::changes::history_range(conn, lake)?;
     let id = match at {
         At::Latest => last.id,

@@ -1,0 +1,348 @@
+//! What changed in a table between two snapshots, computed in DuckDB from the two versions
+//! (`FROM <lake>.<table> AT (VERSION => a)` and `… AT (VERSION => b)`), so it works whether or
+//! not `table_changes()` can span them: a cache refresh re-creates its table, and DuckLake's
+//! change feed then reports every row as inserted.
+//!
+//! Rows are matched by a key when one is given and unique in both versions (NULL keys match
+//! NULL keys): a key only in the newer version is added, only in the older removed, in both
+//! with other values changed, with the columns that differ named. Without a key, or when it
+//! repeats in a version (said in [`TableDiff::note`]), whole rows are compared as multisets
+//! (`EXCEPT ALL`: duplicates count), so there are only added and removed rows.
+//!
+//! The schema diff compares the two versions' columns by name: added, dropped, retyped
+//! (renames show as one dropped and one added). Rows are compared on the columns both have;
+//! a retyped column is compared as text.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::lake::{ident, Lake};
+use crate::snapshot::{ensure_table, qualified, At, Column};
+use crate::value::{to_cell, Cell};
+
+/// How a row differs between the two versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffKind {
+    /// Only in the newer version.
+    Added,
+    /// Only in the older version.
+    Removed,
+    /// Its key in both, other values different.
+    Changed,
+}
+
+/// One differing row. Cells are in [`TableDiff::columns`] order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct DiffRow {
+    /// Added, removed or changed.
+    pub kind: DiffKind,
+    /// The row in the older version (removed, changed).
+    pub old: Option<Vec<Cell>>,
+    /// The row in the newer version (added, changed).
+    pub new: Option<Vec<Cell>>,
+    /// For a changed row, the columns whose values differ.
+    pub changed: Vec<String>,
+}
+
+/// A column whose type differs between the versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Retyped {
+    /// Column name.
+    pub name: String,
+    /// Its DuckDB type in the older version.
+    pub from: String,
+    /// Its DuckDB type in the newer version.
+    pub to: String,
+}
+
+/// The columns that differ between the versions (by name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SchemaDiff {
+    /// Only in the newer version.
+    pub added: Vec<Column>,
+    /// Only in the older version.
+    pub dropped: Vec<Column>,
+    /// In both, with another type.
+    pub retyped: Vec<Retyped>,
+}
+
+/// The difference of a table between snapshot `from` and snapshot `to`, with one page of its
+/// rows (added first, then removed, then changed; each in key, else column, order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TableDiff {
+    /// The table as asked (`name` or `schema.name`).
+    pub table: String,
+    /// The older snapshot id.
+    pub from: i64,
+    /// The newer snapshot id.
+    pub to: i64,
+    /// The key rows were matched by; empty when whole rows were compared.
+    pub key: Vec<String>,
+    /// Why the asked key was not used, when it was not.
+    pub note: Option<String>,
+    /// The columns rows were compared on (both versions have them), in the newer version's order.
+    pub columns: Vec<String>,
+    /// Columns added, dropped, retyped.
+    pub schema: SchemaDiff,
+    /// Rows only in `to` (exact count).
+    pub added: u64,
+    /// Rows only in `from` (exact count).
+    pub removed: u64,
+    /// Rows whose key is in both with other values (exact count; 0 without a key).
+    pub changed: u64,
+    /// The page of differing rows asked for.
+    pub rows: Vec<DiffRow>,
+}
+
+fn describe(conn: &duckdb::Connection, from: &str, table: &str) -> Result<Vec<Column>> {
+    let what = || format!("describing {table}");
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT column_name, column_type FROM (DESCRIBE FROM {from})"
+        ))
+        .map_err(Error::duck(what()))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Column {
+                name: r.get(0)?,
+                data_type: r.get(1)?,
+            })
+        })
+        .map_err(Error::duck(what()))?;
+    rows.collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::duck(what()))
+}
+
+/// Key values that repeat in `from` (0 when the key is unique there).
+fn repeated(conn: &duckdb::Connection, from: &str, key: &[String]) -> Result<u64> {
+    let k = key.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+    conn.query_row(
+        &format!("SELECT count(*) FROM (SELECT 1 FROM {from} GROUP BY {k} HAVING count(*) > 1)"),
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n.max(0) as u64)
+    .map_err(Error::duck("checking the key"))
+}
+
+impl Lake {
+    /// The difference of `table` between snapshots `from` and `to`, matching rows by `key`
+    /// when it is given and unique in both (else whole rows), with `limit` differing rows
+    /// from `offset`.
+    ///
+    /// Errors: `NotFound` when a snapshot does not exist (naming the ids the lake holds) or
+    /// the table did not exist at one (naming the tables that did); `InvalidInput` for a key
+    /// column that is not in both versions (naming the columns they share).
+    pub async fn diff(
+        &self,
+        table: &str,
+        from: i64,
+        to: i64,
+        key: Vec<String>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<TableDiff> {
+        let (at_from, at_to) = (At::Version(from), At::Version(to));
+        let (clause_from, clause_to) = (at_from.clause()?, at_to.clause()?);
+        let asked = table.to_owned();
+        let qualified = qualified(table)?;
+        self.read(move |conn, lake| {
+            ensure_table(conn, lake, &asked, &at_from)?;
+            ensure_table(conn, lake, &asked, &at_to)?;
+            let a = format!("{}.{qualified}{clause_from}", ident(lake));
+            let b = format!("{}.{qualified}{clause_to}", ident(lake));
+            let (old_cols, new_cols) = (describe(conn, &a, &asked)?, describe(conn, &b, &asked)?);
+            let mut schema = SchemaDiff::default();
+            let mut common: Vec<(String, bool)> = Vec::new(); // (name, retyped)
+            for c in &new_cols {
+                match old_cols.iter().find(|o| o.name == c.name) {
+                    None => schema.added.push(c.clone()),
+                    Some(o) if o.data_type != c.data_type => {
+                        schema.retyped.push(Retyped {
+                            name: c.name.clone(),
+                            from: o.data_type.clone(),
+                            to: c.data_type.clone(),
+                        });
+                        common.push((c.name.clone(), true));
+                    }
+                    Some(_) => common.push((c.name.clone(), false)),
+                }
+            }
+            schema.dropped = old_cols
+                .iter()
+                .filter(|o| !new_cols.iter().any(|c| c.name == o.name))
+                .cloned()
+                .collect();
+            let names: Vec<String> = common.iter().map(|(n, _)| n.clone()).collect();
+            if let Some(missing) = key.iter().find(|k| !names.contains(k)) {
+                return Err(Error::InvalidInput(format!(
+                    "key column '{missing}' is not in both versions of {asked} (snapshots {from} \
+                     and {to}); the columns they share are {}",
+                    names.join(", ")
+                )));
+            }
+            let mut note = None;
+            let mut key = key;
+            if !key.is_empty() {
+                for (at, from_sql) in [(from, &a), (to, &b)] {
+                    let n = repeated(conn, from_sql, &key)?;
+                    if n > 0 && note.is_none() {
+                        note = Some(format!(
+                            "the key ({}) is not unique at snapshot {at} ({n} values repeat): \
+                             whole rows were compared instead",
+                            key.join(", ")
+                        ));
+                    }
+                }
+                if note.is_some() {
+                    key.clear();
+                }
+            }
+            // The compared columns, a retyped one as text on both sides.
+            let select = common
+                .iter()
+                .map(|(n, retyped)| {
+                    if *retyped {
+                        format!("CAST({} AS VARCHAR) AS {}", ident(n), ident(n))
+                    } else {
+                        ident(n)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let width = common.len();
+            let (body, order) = if key.is_empty() {
+                (
+                    format!(
+                        "SELECT 'added' AS kind, * FROM (SELECT {select} FROM {b} EXCEPT ALL \
+                         SELECT {select} FROM {a}) \
+                         UNION ALL SELECT 'removed' AS kind, * FROM (SELECT {select} FROM {a} \
+                         EXCEPT ALL SELECT {select} FROM {b})"
+                    ),
+                    "ORDER BY ALL".to_owned(),
+                )
+            } else {
+                let on = key
+                    .iter()
+                    .map(|k| format!("o.{0} IS NOT DISTINCT FROM n.{0}", ident(k)))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let others: Vec<&String> = names.iter().filter(|n| !key.contains(n)).collect();
+                let differs = |n: &String| format!("o.{0} IS DISTINCT FROM n.{0}", ident(n));
+                let any = if others.is_empty() {
+                    "false".to_owned()
+                } else {
+                    others.iter().map(|n| differs(n)).collect::<Vec<_>>().join(" OR ")
+                };
+                let cols = |side: &str| {
+                    names
+                        .iter()
+                        .map(|n| format!("{side}.{}", ident(n)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let flags = names
+                    .iter()
+                    .map(|n| {
+                        if others.contains(&n) {
+                            differs(n)
+                        } else {
+                            "false".to_owned()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let keys = key.iter().map(|k| format!("coalesce(n.{0}, o.{0})", ident(k)));
+                (
+                    format!(
+                        "SELECT CASE WHEN o.__skein_in IS NULL THEN 'added' \
+                         WHEN n.__skein_in IS NULL THEN 'removed' ELSE 'changed' END AS kind, \
+                         o.__skein_in AS __old, n.__skein_in AS __new, {}, {}, {flags}, {} \
+                         FROM (SELECT {select}, true AS __skein_in FROM {a}) o \
+                         FULL JOIN (SELECT {select}, true AS __skein_in FROM {b}) n ON {on} \
+                         WHERE o.__skein_in IS NULL OR n.__skein_in IS NULL OR {any}",
+                        cols("o"),
+                        cols("n"),
+                        keys.enumerate()
+                            .map(|(i, e)| format!("{e} AS __k{i}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    format!(
+                        "ORDER BY CASE kind WHEN 'added' THEN 0 WHEN 'removed' THEN 1 ELSE 2 END, {}",
+                        (0..key.len()).map(|i| format!("__k{i}")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            };
+            let (added, removed, changed) = conn
+                .query_row(
+                    &format!(
+                        "SELECT count(*) FILTER (WHERE kind = 'added'), \
+                         count(*) FILTER (WHERE kind = 'removed'), \
+                         count(*) FILTER (WHERE kind = 'changed') FROM ({body})"
+                    ),
+                    [],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+                )
+                .map_err(Error::duck(format!("comparing {asked} at {from} and {to}")))?;
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM ({body}) {order} LIMIT {limit} OFFSET {offset}"))
+                .map_err(Error::duck(format!("comparing {asked} at {from} and {to}")))?;
+            let mut rows = stmt
+                .query([])
+                .map_err(Error::duck(format!("comparing {asked} at {from} and {to}")))?;
+            let mut out = Vec::new();
+            let cell = |row: &duckdb::Row, i: usize| -> Result<Cell> {
+                Ok(to_cell(
+                    row.get::<_, duckdb::types::Value>(i)
+                        .map_err(Error::duck("reading a value"))?,
+                ))
+            };
+            while let Some(row) = rows.next().map_err(Error::duck("reading the diff"))? {
+                let kind = match row.get::<_, String>(0).map_err(Error::duck("reading the diff"))?.as_str() {
+                    "added" => DiffKind::Added,
+                    "removed" => DiffKind::Removed,
+                    _ => DiffKind::Changed,
+                };
+                let side = |start: usize| -> Result<Vec<Cell>> {
+                    (start..start + width).map(|i| cell(row, i)).collect()
+                };
+                out.push(if key.is_empty() {
+                    let cells = side(1)?;
+                    match kind {
+                        DiffKind::Added => DiffRow { kind, old: None, new: Some(cells), changed: Vec::new() },
+                        _ => DiffRow { kind, old: Some(cells), new: None, changed: Vec::new() },
+                    }
+                } else {
+                    let mut changed = Vec::new();
+                    for (j, n) in names.iter().enumerate() {
+                        if row.get::<_, Option<bool>>(3 + 2 * width + j).map_err(Error::duck("reading the diff"))? == Some(true) {
+                            changed.push(n.clone());
+                        }
+                    }
+                    DiffRow {
+                        kind,
+                        old: (kind != DiffKind::Added).then(|| side(3)).transpose()?,
+                        new: (kind != DiffKind::Removed).then(|| side(3 + width)).transpose()?,
+                        changed: if kind == DiffKind::Changed { changed } else { Vec::new() },
+                    }
+                });
+            }
+            Ok(TableDiff {
+                table: asked,
+                from,
+                to,
+                key,
+                note,
+                columns: names,
+                schema,
+                added: added.max(0) as u64,
+                removed: removed.max(0) as u64,
+                changed: changed.max(0) as u64,
+                rows: out,
+            })
+        })
+        .await
+    }
+}
