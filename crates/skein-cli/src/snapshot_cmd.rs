@@ -1,4 +1,5 @@
-//! `skein snapshot list | show`: the lake's history and time travel.
+//! `skein snapshot list | show | diff`: the lake's history, time travel, and what changed in a
+//! table between two snapshots.
 
 use clap::Subcommand;
 use skein_core::Profile;
@@ -35,6 +36,30 @@ pub enum SnapshotCommand {
         #[arg(long, default_value_t = 0)]
         offset: usize,
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed in a table between two snapshots: rows added, removed and changed
+    /// (old → new), counts first, and the columns added, dropped or retyped.
+    Diff {
+        /// Table (`name` in the lake's main schema, or `schema.name`).
+        table: String,
+        /// The older snapshot id.
+        from: i64,
+        /// The newer snapshot id.
+        to: i64,
+        /// Columns that identify a row (comma-separated), unique in both versions; without
+        /// it (or when it repeats) whole rows are compared, so an update is a removal and an
+        /// addition.
+        #[arg(long, value_delimiter = ',')]
+        key: Vec<String>,
+        /// Differing rows per page.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Differing rows to skip.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Print JSON (`TableDiff`: counts, key, note, columns, schema, rows).
         #[arg(long)]
         json: bool,
     },
@@ -103,6 +128,83 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
             output::table(&header, &rows);
             Ok(())
         }
+        SnapshotCommand::Diff {
+            table,
+            from,
+            to,
+            key,
+            limit,
+            offset,
+            json,
+        } => {
+            let d = lake.diff(&table, from, to, key, limit, offset).await?;
+            if json {
+                return output::json(&d);
+            }
+            print_diff(&d);
+            Ok(())
+        }
+    }
+}
+
+/// `+3 −2 ~1` and the schema changes, then one line per differing row: `+ (cells)`,
+/// `− (cells)`, `~ key: column old → new, …`.
+fn print_diff(d: &skein_lake::TableDiff) {
+    let text = |c: &skein_lake::Cell| c.to_text().unwrap_or_else(|| "null".into());
+    let by = if d.key.is_empty() {
+        "whole rows".to_owned()
+    } else {
+        format!("key ({})", d.key.join(", "))
+    };
+    output::line(&format!(
+        "{} from snapshot {} to {} by {by}: +{} −{} ~{}",
+        d.table, d.from, d.to, d.added, d.removed, d.changed
+    ));
+    if let Some(note) = &d.note {
+        output::line(&format!("note: {note}"));
+    }
+    let s = &d.schema;
+    for c in &s.added {
+        output::line(&format!("column added: {} {}", c.name, c.data_type));
+    }
+    for c in &s.dropped {
+        output::line(&format!("column dropped: {} {}", c.name, c.data_type));
+    }
+    for c in &s.retyped {
+        output::line(&format!("column retyped: {} {} → {}", c.name, c.from, c.to));
+    }
+    let row = |cells: &[skein_lake::Cell]| cells.iter().map(text).collect::<Vec<_>>().join(", ");
+    for r in &d.rows {
+        let line = match (r.kind, &r.old, &r.new) {
+            (skein_lake::DiffKind::Changed, Some(old), Some(new)) => {
+                let key: Vec<String> = d
+                    .columns
+                    .iter()
+                    .zip(new)
+                    .filter(|(c, _)| d.key.contains(c))
+                    .map(|(c, v)| format!("{c}={}", text(v)))
+                    .collect();
+                let cells: Vec<String> = d
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| r.changed.contains(c))
+                    .map(|(i, c)| format!("{c} {} → {}", text(&old[i]), text(&new[i])))
+                    .collect();
+                format!("~ {}: {}", key.join(" "), cells.join(", "))
+            }
+            (_, _, Some(new)) => format!("+ ({})", row(new)),
+            (_, Some(old), None) => format!("− ({})", row(old)),
+            _ => continue,
+        };
+        output::line(&line);
+    }
+    let shown = d.rows.len() as u64;
+    let total = d.added + d.removed + d.changed;
+    if shown < total {
+        output::line(&format!(
+            "{shown} of {total} differing rows shown (--limit, --offset)"
+        ));
     }
 }
 

@@ -146,7 +146,145 @@ fn sandbox_status_caches_snapshots_and_down() {
         "newest first"
     );
 
+    // What a refresh changed: new orders, a refresh, and the diff between its snapshot and
+    // the one before, by the cache's grouping key; each side is what time travel reads.
+    let skipped = ok_json(&[
+        "cache",
+        "refresh",
+        "open_orders_by_priority",
+        "--profile",
+        &profile,
+        "--json",
+    ]);
+    assert_eq!(skipped["result"], "SKIPPED", "{skipped}");
+    let before = skipped["snapshot_id"]
+        .as_i64()
+        .expect("the cache's snapshot");
+    let _ = skein(&[
+        "sandbox",
+        "workload",
+        "--dir",
+        &d,
+        "--seconds",
+        "2",
+        "--rate",
+        "100",
+    ]);
+    let again = ok_json(&[
+        "cache",
+        "refresh",
+        "open_orders_by_priority",
+        "--profile",
+        &profile,
+        "--json",
+    ]);
+    assert_eq!(again["result"], "REFRESHED", "{again}");
+    let after = again["snapshot_id"].as_i64().expect("the new snapshot");
+    let table = |v: i64| {
+        let page = ok_json(&[
+            "snapshot",
+            "show",
+            "open_orders_by_priority",
+            "--version",
+            &v.to_string(),
+            "--profile",
+            &profile,
+            "--json",
+        ]);
+        page["rows"].as_array().expect("rows").clone()
+    };
+    let (old_rows, new_rows) = (table(before), table(after));
+    let (from, to) = (before.to_string(), after.to_string());
+    let diff = ok_json(&[
+        "snapshot",
+        "diff",
+        "open_orders_by_priority",
+        &from,
+        &to,
+        "--key",
+        "o_orderpriority",
+        "--profile",
+        &profile,
+        "--json",
+    ]);
+    assert_eq!(
+        diff["key"],
+        serde_json::json!(["o_orderpriority"]),
+        "{diff}"
+    );
+    assert_eq!(
+        (diff["added"].as_u64(), diff["removed"].as_u64()),
+        (Some(0), Some(0)),
+        "{diff}"
+    );
+    let changed = diff["rows"].as_array().expect("rows");
+    assert!(
+        !changed.is_empty(),
+        "new open orders change some priority: {diff}"
+    );
+    assert_eq!(diff["changed"].as_u64(), Some(changed.len() as u64));
+    for r in changed {
+        assert!(
+            old_rows.contains(&r["old"]),
+            "{r} is a row of snapshot {before}"
+        );
+        assert!(
+            new_rows.contains(&r["new"]),
+            "{r} is a row of snapshot {after}"
+        );
+        assert!(
+            r["changed"].as_array().is_some_and(|c| !c.is_empty()),
+            "{r}"
+        );
+    }
+    let text = skein(&[
+        "snapshot",
+        "diff",
+        "open_orders_by_priority",
+        &from,
+        &to,
+        "--key",
+        "o_orderpriority",
+        "--profile",
+        &profile,
+    ]);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.starts_with(&format!(
+            "open_orders_by_priority from snapshot {before} to {after} by key (o_orderpriority): +0 −0 ~{}",
+            changed.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("~ o_orderpriority=") && text.contains(" → "),
+        "{text}"
+    );
+    let bad = err_line(&[
+        "snapshot",
+        "diff",
+        "open_orders_by_priority",
+        &from,
+        &to,
+        "--key",
+        "nope",
+        "--profile",
+        &profile,
+    ]);
+    assert!(
+        bad.contains("'nope'") && bad.contains("o_orderpriority"),
+        "{bad}"
+    );
+
+    // The new orders made the other caches stale too: fresh again for what follows.
+    for cache in ["pricing_summary", "revenue_by_nation"] {
+        let r = ok_json(&["cache", "refresh", cache, "--profile", &profile, "--json"]);
+        assert_eq!(r["result"], "REFRESHED", "{r}");
+    }
+
     // Lake maintenance: a preview, a refusal without --yes, then the real run.
+    let snaps = ok_json(&["snapshot", "list", "--profile", &profile, "--json"]);
+    let snaps = snaps.as_array().expect("snapshots");
     let far = "2999-01-01 00:00:00";
     let preview = ok_json(&[
         "lake",
