@@ -12,8 +12,15 @@ use crate::output;
 pub async fn run(profile: &skein_core::Profile, json: bool, watch: bool) -> anyhow::Result<()> {
     let cluster = Cluster::from_profile(profile)?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // One listener for the whole run: a Ctrl-C that arrives while a sample is being taken
+    // (seconds, when a node or its tunnel is reconnecting) must not be lost.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     loop {
-        let sample = lag::sample(&cluster).await;
+        let sample = tokio::select! {
+            _ = &mut interrupted, if watch => return Ok(()),
+            s = lag::sample(&cluster) => s,
+        };
         if json {
             output::line(&serde_json::to_string(&sample)?);
         } else {
@@ -26,7 +33,7 @@ pub async fn run(profile: &skein_core::Profile, json: bool, watch: bool) -> anyh
             return Ok(());
         }
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = &mut interrupted => return Ok(()),
             _ = tick.tick() => {}
         }
     }
