@@ -75,8 +75,13 @@ fn check_consistent(s: &LagSample) {
             "{s:#?}"
         );
         // Behind an upstream that has all of the primary's WAL, the time behind the primary
-        // is the time behind the upstream: the flush leg is 0, and no idle time is counted.
-        if r2.lag_bytes > Some(0) && primary.lsn.is_some_and(|p| position >= p) {
+        // is the time behind the upstream (when PostgreSQL has measured it: the column is
+        // NULL before the first reply after an idle spell): the flush leg is 0, and no idle
+        // time is counted.
+        if r2.lag_bytes > Some(0)
+            && r2.upstream_replay_lag_ms.is_some()
+            && primary.lsn.is_some_and(|p| position >= p)
+        {
             assert_eq!(r2.replay_lag_ms, r2.upstream_replay_lag_ms, "{s:#?}");
         }
     }
