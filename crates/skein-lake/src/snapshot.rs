@@ -361,8 +361,13 @@ pub(crate) fn ensure_table(
             .unwrap_or(-1),
     };
     if id < first.id || id > last.id {
+        let asked = match at {
+            At::Version(v) => format!("snapshot {v} does not exist"),
+            At::Timestamp(t) => format!("no snapshot at or before {t}"),
+            At::Latest => "no snapshot".to_owned(),
+        };
         return Err(Error::NotFound(format!(
-            "no snapshot at {at:?}: the lake holds snapshots {} to {}",
+            "{asked}: the lake holds snapshots {} to {}",
             first.id, last.id
         )));
     }

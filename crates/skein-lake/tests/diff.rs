@@ -187,7 +187,11 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
         .await
         .expect_err("no version");
     assert_eq!(e.code(), ErrorCode::NotFound);
-    assert!(e.to_string().contains("the lake holds snapshots"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("snapshot 999999 does not exist: the lake holds snapshots"),
+        "{e}"
+    );
     let e = lake
         .diff("nothing_here", v1, v2, Vec::new(), 10, 0)
         .await
