@@ -195,18 +195,20 @@ fn sandbox_status_caches_snapshots_and_down() {
     };
     let (old_rows, new_rows) = (table(before), table(after));
     let (from, to) = (before.to_string(), after.to_string());
-    let diff = ok_json(&[
-        "snapshot",
-        "diff",
-        "open_orders_by_priority",
-        &from,
-        &to,
-        "--key",
-        "o_orderpriority",
-        "--profile",
-        &profile,
-        "--json",
-    ]);
+    let diff_args = |key: &'static str| {
+        [
+            "snapshot",
+            "diff",
+            "open_orders_by_priority",
+            from.as_str(),
+            to.as_str(),
+            "--key",
+            key,
+            "--profile",
+            profile.as_str(),
+        ]
+    };
+    let diff = ok_json(&[&diff_args("o_orderpriority")[..], &["--json"]].concat());
     assert_eq!(
         diff["key"],
         serde_json::json!(["o_orderpriority"]),
@@ -237,17 +239,7 @@ fn sandbox_status_caches_snapshots_and_down() {
             "{r}"
         );
     }
-    let text = skein(&[
-        "snapshot",
-        "diff",
-        "open_orders_by_priority",
-        &from,
-        &to,
-        "--key",
-        "o_orderpriority",
-        "--profile",
-        &profile,
-    ]);
+    let text = skein(&diff_args("o_orderpriority"));
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(
         text.starts_with(&format!(
@@ -260,17 +252,7 @@ fn sandbox_status_caches_snapshots_and_down() {
         text.contains("~ o_orderpriority=") && text.contains(" → "),
         "{text}"
     );
-    let bad = err_line(&[
-        "snapshot",
-        "diff",
-        "open_orders_by_priority",
-        &from,
-        &to,
-        "--key",
-        "nope",
-        "--profile",
-        &profile,
-    ]);
+    let bad = err_line(&diff_args("nope"));
     assert!(
         bad.contains("'nope'") && bad.contains("o_orderpriority"),
         "{bad}"
