@@ -182,6 +182,24 @@ impl Lake {
                     names.join(", ")
                 )));
             }
+            if names.is_empty() {
+                return Ok(TableDiff {
+                    table: asked,
+                    from,
+                    to,
+                    key: Vec::new(),
+                    note: Some(format!(
+                        "the versions at snapshots {from} and {to} share no column: only their \
+                         schemas are compared, not their rows"
+                    )),
+                    columns: names,
+                    schema,
+                    added: 0,
+                    removed: 0,
+                    changed: 0,
+                    rows: Vec::new(),
+                });
+            }
             let mut note = None;
             let mut key = key;
             if !key.is_empty() {

@@ -172,6 +172,34 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
     assert_eq!((s.added, s.removed, s.changed), (0, 0, 0), "{s:#?}");
     assert_eq!(s.columns, vec!["id", "name", "qty"]);
 
+    // Every column renamed: nothing to compare rows on, and the answer says so.
+    lake.update_cache(
+        &cluster,
+        "items_copy",
+        "SELECT id AS item, name AS label FROM items",
+        &["items".into()],
+        None,
+    )
+    .await
+    .expect("edit");
+    let v4 = refreshed(&lake, &cluster, "items_copy").await;
+    let n = lake
+        .diff("items_copy", v3, v4, vec![], 100, 0)
+        .await
+        .expect("disjoint schemas");
+    assert!(
+        n.note
+            .as_deref()
+            .is_some_and(|t| t.contains("share no column")),
+        "{n:#?}"
+    );
+    assert_eq!(
+        (n.schema.added.len(), n.schema.dropped.len()),
+        (2, 4),
+        "{n:#?}"
+    );
+    assert!(n.rows.is_empty() && n.columns.is_empty());
+
     // Bad input.
     let e = lake
         .diff("items_copy", v1, v2, vec!["nope".into()], 10, 0)
