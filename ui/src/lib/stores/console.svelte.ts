@@ -43,6 +43,8 @@ export class ConsoleStore {
   readonly notifications = new WebNotifications();
 
   #generation = 0;
+  /** How many `privileges` events came: an overview asked before the newest one is older. */
+  #privilegesSeen = 0;
   #attentionTimer: ReturnType<typeof setTimeout> | null = null;
   #signature = '';
 
@@ -77,6 +79,7 @@ export class ConsoleStore {
     this.status = 'loading';
     this.loadError = null;
     try {
+      const seen = this.#privilegesSeen;
       const ov = await this.backend.rpc({ method: 'overview' });
       if (gen !== this.#generation) return;
       this.profile = ov.profile;
@@ -85,7 +88,8 @@ export class ConsoleStore {
       this.lake = ov.lake;
       this.caches.replace(ov.caches);
       this.attention = ov.attention;
-      this.privileges = ov.privileges;
+      // A `privileges` event that came while the overview was on its way is newer than it.
+      if (this.#privilegesSeen === seen) this.privileges = ov.privileges;
       this.#signature = nodeSignature(this.lag.sample);
       this.status = 'ready';
     } catch (e) {
@@ -146,12 +150,15 @@ export class ConsoleStore {
     this.#attentionTimer = setTimeout(() => {
       this.#attentionTimer = null;
       const gen = this.#generation;
+      const seen = this.#privilegesSeen;
       this.backend
         .rpc({ method: 'overview' })
         .then((ov) => {
           if (gen !== this.#generation) return;
           this.attention = ov.attention;
           this.profile = ov.profile;
+          // Also catches a `privileges` event sent before the event stream was connected.
+          if (this.#privilegesSeen === seen) this.privileges = ov.privileges;
         })
         .catch(() => {
           /* the next change asks again */
@@ -215,6 +222,7 @@ export class ConsoleStore {
         break;
       case 'privileges':
         this.privileges = e.data;
+        this.#privilegesSeen++;
         break;
       case 'replication':
         // After a slot was dropped (the sampler's readings come in `tick`).

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cache, deferred, job, node, outcome, overview, ScriptedBackend, sample, T0, tick } from '../../test/fixtures';
-import type { CacheDefinition, RefreshOutcome, RoutingStats } from '../bindings';
+import type { CacheDefinition, NodePrivileges, RefreshOutcome, RoutingStats } from '../bindings';
 import { ConsoleStore } from './console.svelte';
 
 function started(b: ScriptedBackend): ConsoleStore {
@@ -46,6 +46,18 @@ describe('loading the console', () => {
     await settle();
     expect(broken.status).toBe('error');
     expect(broken.loadError?.code).toBe('ConnectionRefused');
+  });
+
+  it('keeps a privileges event that came while the overview was on its way', async () => {
+    const slow = deferred<ReturnType<typeof overview>>();
+    const b = new ScriptedBackend().answer('overview', slow.promise);
+    const app = started(b);
+    const probed = { node: 'replica1', privileges: { role: 'skein_monitor' }, error: null, probed_at_ms: T0 } as unknown as NodePrivileges;
+    b.emit({ kind: 'privileges', data: [probed] });
+    slow.resolve(overview()); // asked before the probe answered: no privileges yet
+    await settle();
+    expect(app.status).toBe('ready');
+    expect(app.privilegesOf('replica1')?.role).toBe('skein_monitor');
   });
 
   it('drops an answer to a load that a newer one replaced', async () => {
