@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::lake::{ident, Lake};
-use crate::snapshot::{ensure_table, qualified, At, Column};
+use crate::snapshot::{describe, ensure_table, qualified, At, Column};
 use crate::value::{to_cell, Cell};
 
 /// How a row differs between the two versions.
@@ -93,25 +93,6 @@ pub struct TableDiff {
     pub changed: u64,
     /// The page of differing rows asked for.
     pub rows: Vec<DiffRow>,
-}
-
-fn describe(conn: &duckdb::Connection, from: &str, table: &str) -> Result<Vec<Column>> {
-    let what = || format!("describing {table}");
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT column_name, column_type FROM (DESCRIBE FROM {from})"
-        ))
-        .map_err(Error::duck(what()))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(Column {
-                name: r.get(0)?,
-                data_type: r.get(1)?,
-            })
-        })
-        .map_err(Error::duck(what()))?;
-    rows.collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(Error::duck(what()))
 }
 
 /// Key values that repeat in `from` (0 when the key is unique there).

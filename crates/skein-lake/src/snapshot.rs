@@ -253,22 +253,7 @@ impl Lake {
         let table = qualified(table)?;
         self.read(move |conn, lake| {
             ensure_table(conn, lake, &asked, &at)?;
-            let mut stmt = conn
-                .prepare(&format!(
-                    "SELECT column_name, column_type FROM (DESCRIBE FROM {}.{table}{clause})",
-                    ident(lake)
-                ))
-                .map_err(Error::duck(format!("describing {table}")))?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(Column {
-                        name: r.get(0)?,
-                        data_type: r.get(1)?,
-                    })
-                })
-                .map_err(Error::duck(format!("describing {table}")))?;
-            rows.collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(Error::duck(format!("describing {table}")))
+            describe(conn, &format!("{}.{table}{clause}", ident(lake)), &table)
         })
         .await
     }
@@ -333,6 +318,26 @@ impl Lake {
         })
         .await
     }
+}
+
+/// The columns of `from` (`<lake>.<table>` with its `AT (…)` clause), by `DESCRIBE`.
+pub(crate) fn describe(conn: &duckdb::Connection, from: &str, table: &str) -> Result<Vec<Column>> {
+    let what = || format!("describing {table}");
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT column_name, column_type FROM (DESCRIBE FROM {from})"
+        ))
+        .map_err(Error::duck(what()))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Column {
+                name: r.get(0)?,
+                data_type: r.get(1)?,
+            })
+        })
+        .map_err(Error::duck(what()))?;
+    rows.collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::duck(what()))
 }
 
 /// `NotFound` unless `table` (`name` = `main.name`, or `schema.name`) was alive at the

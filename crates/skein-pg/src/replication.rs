@@ -21,7 +21,7 @@
 //!   queries cancelled for each cause, summed over databases; rates are the difference of two
 //!   readings;
 //! - **settings**: `hot_standby_feedback`, `max_standby_streaming_delay` (ms),
-//!   `max_slot_wal_keep_size` and `wal_keep_size` (bytes), from `pg_settings`.
+//!   `max_slot_wal_keep_size` and `wal_keep_size` (bytes), from `current_setting()`.
 //!
 //! Each view is asked in a statement of its own: one the role may not read leaves its part
 //! empty and adds a note (code and message) that says what is missing and which privilege shows
@@ -278,7 +278,7 @@ impl Conflicts {
     }
 }
 
-/// The settings that shape replication, from `pg_settings`.
+/// The settings that shape replication, from `current_setting()`, in ms and bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ReplicationSettings {
     /// `hot_standby_feedback`: the replica reports its oldest snapshot, holding the primary's
