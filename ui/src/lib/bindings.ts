@@ -1627,7 +1627,7 @@ taken_at_ms: number,
 nodes: Array<NodeReplication>, };
 
 /**
- * The settings that shape replication, from `pg_settings`.
+ * The settings that shape replication, from `current_setting()`, in ms and bytes.
  */
 export type ReplicationSettings = { 
 /**
