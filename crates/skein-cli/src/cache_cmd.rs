@@ -27,6 +27,14 @@ pub enum CacheCommand {
         /// Time to live in seconds: past it a refresh rewrites the cache regardless.
         #[arg(long)]
         ttl: Option<u64>,
+        /// Columns of the result that identify a row (comma-separated), for snapshot diffs.
+        /// Without it the key is proposed from the query's GROUP BY or the source table's
+        /// primary key when the query keeps it.
+        #[arg(long, value_delimiter = ',', conflicts_with = "no_key")]
+        key: Vec<String>,
+        /// Declare no key: diffs of the cache compare whole rows.
+        #[arg(long)]
+        no_key: bool,
         /// Print the definition as JSON.
         #[arg(long)]
         json: bool,
@@ -69,16 +77,38 @@ pub async fn run(profile: &Profile, cmd: CacheCommand) -> anyhow::Result<()> {
             query,
             monitor,
             ttl,
+            key,
+            no_key,
             json,
         } => {
-            let def = lake
-                .create_cache(&cluster, &name, &query, &monitor, ttl)
-                .await?;
+            let (key, proposed) = if no_key || !key.is_empty() {
+                (key, None)
+            } else {
+                match skein_lake::suggest_key(&cluster, &query).await? {
+                    Some(s) => (s.key, Some(s.source)),
+                    None => (Vec::new(), None),
+                }
+            };
+            let spec = skein_lake::CacheSpec {
+                name,
+                query,
+                monitor,
+                ttl_seconds: ttl,
+                key,
+            };
+            let def = lake.define_cache(&cluster, &spec).await?;
             if json {
                 output::json(&def)
             } else {
+                let key = match (&proposed, def.key.is_empty()) {
+                    (_, true) => "no key: its diffs compare whole rows".to_owned(),
+                    (Some(source), false) => {
+                        format!("key ({}) from {source}", def.key.join(", "))
+                    }
+                    (None, false) => format!("key ({})", def.key.join(", ")),
+                };
                 output::line(&format!(
-                    "cache {} created; fill it with `skein cache refresh {}`",
+                    "cache {} created, {key}; fill it with `skein cache refresh {}`",
                     def.name, def.name
                 ));
                 Ok(())
@@ -208,14 +238,18 @@ pub async fn define_demo_caches(profile_path: &Path) -> anyhow::Result<()> {
     let lake = Lake::open(&profile).await?;
     for demo in skein_sandbox::DEMO_CACHES {
         let monitor: Vec<String> = demo.monitor.iter().map(|s| s.to_string()).collect();
-        lake.create_cache(
-            &cluster,
-            demo.name,
-            demo.query,
-            &monitor,
-            Some(demo.ttl_seconds),
-        )
-        .await?;
+        let key = skein_lake::suggest_key(&cluster, demo.query)
+            .await?
+            .map(|s| s.key)
+            .unwrap_or_default();
+        let spec = skein_lake::CacheSpec {
+            name: demo.name.to_owned(),
+            query: demo.query.to_owned(),
+            monitor,
+            ttl_seconds: Some(demo.ttl_seconds),
+            key,
+        };
+        lake.define_cache(&cluster, &spec).await?;
         let outcome = lake.refresh_cache(&cluster, demo.name, false).await?;
         if let Some(e) = outcome.error {
             return Err(fail(

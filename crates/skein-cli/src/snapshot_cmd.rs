@@ -48,17 +48,23 @@ pub enum SnapshotCommand {
         from: i64,
         /// The newer snapshot id.
         to: i64,
-        /// Columns that identify a row (comma-separated), unique in both versions; without
-        /// it (or when it repeats) whole rows are compared, so an update is a removal and an
-        /// addition.
-        #[arg(long, value_delimiter = ',')]
+        /// Columns that identify a row (comma-separated), unique in both versions. Without
+        /// it a cache's table is matched by the cache's declared key; with neither (or when
+        /// the key repeats) whole rows are compared, so an update is a removal and an addition.
+        #[arg(long, value_delimiter = ',', conflicts_with = "whole_rows")]
         key: Vec<String>,
-        /// Differing rows per page.
+        /// Compare whole rows even when the table is a cache's with a declared key.
+        #[arg(long)]
+        whole_rows: bool,
+        /// Only list rows of this kind (the counts are of every kind).
+        #[arg(long, value_parser = ["added", "removed", "changed"])]
+        only: Option<String>,
+        /// Differing rows per page (1–1000).
         #[arg(long, default_value_t = 50)]
-        limit: usize,
+        limit: u32,
         /// Differing rows to skip.
         #[arg(long, default_value_t = 0)]
-        offset: usize,
+        offset: u32,
         /// Print JSON (`TableDiff`: counts, key, note, columns, schema, rows).
         #[arg(long)]
         json: bool,
@@ -133,11 +139,34 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
             from,
             to,
             key,
+            whole_rows,
+            only,
             limit,
             offset,
             json,
         } => {
-            let d = lake.diff(&table, from, to, key, limit, offset).await?;
+            let only = match only.as_deref() {
+                Some("added") => Some(skein_lake::DiffKind::Added),
+                Some("removed") => Some(skein_lake::DiffKind::Removed),
+                Some("changed") => Some(skein_lake::DiffKind::Changed),
+                _ => None,
+            };
+            let key = match (whole_rows, key.is_empty()) {
+                (true, _) => Some(Vec::new()),
+                (false, true) => None,
+                (false, false) => Some(key),
+            };
+            let d = lake
+                .diff(skein_lake::DiffRequest {
+                    table,
+                    from,
+                    to,
+                    key,
+                    only,
+                    limit,
+                    offset,
+                })
+                .await?;
             if json {
                 return output::json(&d);
             }
@@ -151,10 +180,10 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
 /// `− (cells)`, `~ key: column old → new, …`.
 fn print_diff(d: &skein_lake::TableDiff) {
     let text = |c: &skein_lake::Cell| c.to_text().unwrap_or_else(|| "null".into());
-    let by = if d.key.is_empty() {
-        "whole rows".to_owned()
-    } else {
-        format!("key ({})", d.key.join(", "))
+    let by = match (d.key.is_empty(), d.key_source.as_deref()) {
+        (true, _) => "whole rows".to_owned(),
+        (false, Some("cache")) => format!("the cache's key ({})", d.key.join(", ")),
+        (false, _) => format!("key ({})", d.key.join(", ")),
     };
     output::line(&format!(
         "{} from snapshot {} to {} by {by}: +{} −{} ~{}",

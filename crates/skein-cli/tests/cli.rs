@@ -252,6 +252,44 @@ fn sandbox_status_caches_snapshots_and_down() {
         text.contains("~ o_orderpriority=") && text.contains(" → "),
         "{text}"
     );
+    // The demo cache is keyed by its GROUP BY: without --key the diff matches by it, the same.
+    let by_cache = ok_json(&[
+        "snapshot",
+        "diff",
+        "open_orders_by_priority",
+        from.as_str(),
+        to.as_str(),
+        "--json",
+        "--profile",
+        profile.as_str(),
+    ]);
+    assert_eq!(by_cache["key_source"], "cache", "{by_cache}");
+    assert_eq!(by_cache["rows"], diff["rows"], "{by_cache}");
+    let whole = ok_json(&[
+        "snapshot",
+        "diff",
+        "open_orders_by_priority",
+        from.as_str(),
+        to.as_str(),
+        "--whole-rows",
+        "--only",
+        "added",
+        "--json",
+        "--profile",
+        profile.as_str(),
+    ]);
+    assert_eq!(whole["key"], serde_json::json!([]), "{whole}");
+    assert_eq!(
+        whole["added"].as_u64(),
+        Some(changed.len() as u64),
+        "{whole}"
+    );
+    assert!(
+        whole["rows"]
+            .as_array()
+            .is_some_and(|r| r.iter().all(|r| r["kind"] == "added")),
+        "{whole}"
+    );
     let bad = err_line(&diff_args("nope"));
     assert!(
         bad.contains("'nope'") && bad.contains("o_orderpriority"),
@@ -468,6 +506,72 @@ fn sandbox_status_caches_snapshots_and_down() {
     assert_eq!(
         status["nodes"][1]["reachable"], true,
         "the replicas still report"
+    );
+
+    // A cache created without --key gets the source's primary key; a key column the query
+    // does not return is named with the ones it does.
+    let created = skein(&[
+        "cache",
+        "create",
+        "nation_copy",
+        "--query",
+        "SELECT n_nationkey, n_name FROM nation",
+        "--monitor",
+        "nation",
+        "--profile",
+        &profile,
+    ]);
+    let created = String::from_utf8_lossy(&created.stdout).into_owned();
+    assert_eq!(
+        created.trim(),
+        "cache nation_copy created, key (n_nationkey) from the primary key of nation; fill it with `skein cache refresh nation_copy`"
+    );
+    let bad = err_line(&[
+        "cache",
+        "create",
+        "nation_bad",
+        "--query",
+        "SELECT n_nationkey, n_name FROM nation",
+        "--monitor",
+        "nation",
+        "--key",
+        "n_regionkey",
+        "--profile",
+        &profile,
+    ]);
+    assert!(
+        bad.contains("key column 'n_regionkey' is not a column of the cache query's result; it returns n_nationkey, n_name"),
+        "{bad}"
+    );
+    let demo_keys: Vec<(String, Value)> =
+        ok_json(&["cache", "list", "--profile", &profile, "--json"])
+            .as_array()
+            .expect("caches")
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap_or("").to_owned(),
+                    c["key"].clone(),
+                )
+            })
+            .collect();
+    assert_eq!(
+        demo_keys,
+        [
+            ("nation_copy".to_owned(), serde_json::json!(["n_nationkey"])),
+            (
+                "open_orders_by_priority".to_owned(),
+                serde_json::json!(["o_orderpriority"])
+            ),
+            (
+                "pricing_summary".to_owned(),
+                serde_json::json!(["l_returnflag", "l_linestatus"])
+            ),
+            (
+                "revenue_by_nation".to_owned(),
+                serde_json::json!(["nation"])
+            ),
+        ]
     );
 
     let out = skein(&["sandbox", "down", "--dir", &d]);

@@ -193,6 +193,13 @@ impl App {
             Request::SuggestMonitor { query } => {
                 Response::SuggestMonitor(skein_lake::lifecycle::tables_of(&query)?)
             }
+            Request::SuggestKey { query } => {
+                Response::SuggestKey(console.suggest_key(&query).await?)
+            }
+            Request::CacheRefreshes { name, limit } => {
+                Response::CacheRefreshes(console.cache_refreshes(&name, limit).await?)
+            }
+            Request::SnapshotDiff(req) => Response::SnapshotDiff(console.snapshot_diff(req).await?),
             Request::SnapshotCaches { names } => {
                 Response::SnapshotCaches(console.snapshot_caches(&names).await?)
             }

@@ -423,11 +423,9 @@ impl Console {
         let lake = self.lake().await?;
         let w = &self.shared.work;
         let def = if update {
-            lake.update_cache(w, &spec.name, &spec.query, &spec.monitor, spec.ttl_seconds)
-                .await?
+            lake.redefine_cache(w, spec).await?
         } else {
-            lake.create_cache(w, &spec.name, &spec.query, &spec.monitor, spec.ttl_seconds)
-                .await?
+            lake.define_cache(w, spec).await?
         };
         if let Ok(mut board) = self.board() {
             if let Some(e) = board.get_mut(&spec.name) {
@@ -550,6 +548,29 @@ impl Console {
             total,
             next_before,
         })
+    }
+
+    /// A key to propose for a cache query (see [`skein_lake::suggest_key`]), asked of the
+    /// primary.
+    pub async fn suggest_key(&self, query: &str) -> Result<Option<skein_lake::KeySuggestion>> {
+        Ok(skein_lake::suggest_key(&self.shared.work, query).await?)
+    }
+
+    /// A cache's newest refreshes that wrote data (see [`skein_lake::Lake::cache_refreshes`]).
+    pub async fn cache_refreshes(
+        &self,
+        name: &str,
+        limit: u32,
+    ) -> Result<Vec<skein_lake::cache::RefreshRecord>> {
+        Ok(self.lake().await?.cache_refreshes(name, limit).await?)
+    }
+
+    /// What changed in a table between two snapshots (see [`skein_lake::Lake::diff`]).
+    pub async fn snapshot_diff(
+        &self,
+        req: skein_lake::DiffRequest,
+    ) -> Result<skein_lake::TableDiff> {
+        Ok(self.lake().await?.diff(req).await?)
     }
 
     /// A page of `table` as of `at`, with the snapshot it resolved to.

@@ -16,9 +16,9 @@
 use serde::{Deserialize, Serialize};
 use skein_core::{ErrorInfo, Thresholds};
 use skein_lake::{
-    snapshot::Column, At, CacheDefinition, CacheStatus, CachesSnapshot, Compaction, ExpireTarget,
-    LakeFile, LakeStats, LakeTable, RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef,
-    TableFiles, TableRows,
+    cache::RefreshRecord, snapshot::Column, At, CacheDefinition, CacheStatus, CachesSnapshot,
+    Compaction, DiffRequest, ExpireTarget, KeySuggestion, LakeFile, LakeStats, LakeTable,
+    RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef, TableDiff, TableFiles, TableRows,
 };
 use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState, ReplicationReading};
 use ts_rs::TS;
@@ -84,6 +84,20 @@ pub enum Request {
         /// The source query.
         query: String,
     },
+    /// A key to propose for a cache query: its `GROUP BY`, or the primary key of the one
+    /// table it reads when it returns it → [`Response::SuggestKey`].
+    SuggestKey {
+        /// The source query.
+        query: String,
+    },
+    /// A cache's refreshes that wrote data, newest first, each with its snapshot →
+    /// [`Response::CacheRefreshes`].
+    CacheRefreshes {
+        /// Cache name.
+        name: String,
+        /// At most this many (1–500).
+        limit: u32,
+    },
     /// Refreshes several caches (all when `names` is empty) from one PostgreSQL snapshot in
     /// one lake commit that records the source's LSN → [`Response::SnapshotCaches`].
     SnapshotCaches {
@@ -104,6 +118,9 @@ pub enum Request {
     },
     /// The lake's tables at its current snapshot → [`Response::LakeTables`].
     LakeTables,
+    /// What changed in a table between two snapshots: counts, schema, a page of rows →
+    /// [`Response::SnapshotDiff`].
+    SnapshotDiff(DiffRequest),
     /// A page of a table's rows as of a snapshot or a timestamp → [`Response::TimeTravel`].
     TimeTravel {
         /// `table` (schema `main`) or `schema.table`.
@@ -303,6 +320,10 @@ pub enum Response {
     SetCachePaused(CacheDefinition),
     /// See [`Request::SuggestMonitor`].
     SuggestMonitor(Vec<String>),
+    /// See [`Request::SuggestKey`]: `null` when nothing can be proposed.
+    SuggestKey(Option<KeySuggestion>),
+    /// See [`Request::CacheRefreshes`].
+    CacheRefreshes(Vec<RefreshRecord>),
     /// See [`Request::SnapshotCaches`].
     SnapshotCaches(CachesSnapshot),
     /// See [`Request::Snapshots`].
@@ -311,6 +332,8 @@ pub enum Response {
     SnapshotChanges(SnapshotChanges),
     /// See [`Request::LakeTables`].
     LakeTables(Vec<LakeTable>),
+    /// See [`Request::SnapshotDiff`].
+    SnapshotDiff(TableDiff),
     /// See [`Request::TimeTravel`].
     TimeTravel(TimeTravelPage),
     /// See [`Request::ExportLagChart`].
@@ -471,19 +494,7 @@ impl Event {
     }
 }
 
-/// A cache definition as a front end sends it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct CacheSpec {
-    /// Name: letters, digits and `_`; also the lake table's name.
-    pub name: String,
-    /// Source query in PostgreSQL's SQL.
-    pub query: String,
-    /// Source tables whose changes make the cache stale.
-    pub monitor: Vec<String>,
-    /// Time to live, seconds; with one, the scheduler refreshes the cache when it has passed
-    /// and the sources changed. `null`: refreshed by hand only.
-    pub ttl_seconds: Option<u64>,
-}
+pub use skein_lake::CacheSpec;
 
 /// The profile, without secrets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

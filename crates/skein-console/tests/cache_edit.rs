@@ -106,6 +106,7 @@ async fn an_edit_is_read_live_until_the_new_query_is_refreshed() {
         query: query.into(),
         monitor: vec!["app.items".into()],
         ttl_seconds: None,
+        key: Vec::new(),
     };
     app.rpc(Request::CreateCache(spec(OLD)))
         .await
@@ -229,6 +230,7 @@ async fn an_edit_is_read_live_until_the_new_query_is_refreshed() {
         query: "SELECT count(*) AS n FROM app.items".into(),
         monitor: vec!["app.items".into()],
         ttl_seconds: Some(1),
+        key: Vec::new(),
     }))
     .await
     .expect("create");

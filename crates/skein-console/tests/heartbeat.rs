@@ -81,6 +81,7 @@ async fn a_cache_read_is_never_older_than_the_primary_before_the_read() {
             query: READ.into(),
             monitor: vec!["hb.heartbeat".into()],
             ttl_seconds: None,
+            key: Vec::new(),
         }))
         .await
         .expect("create cache");

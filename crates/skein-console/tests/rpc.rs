@@ -396,6 +396,7 @@ async fn refresh_emits_events_and_time_travel_returns_the_older_row_count() {
             query: "SELECT id, v, v * 2 AS w FROM t".into(),
             monitor: vec!["t".into()],
             ttl_seconds: None,
+            key: Vec::new(),
         }),
     )
     .await
@@ -680,6 +681,7 @@ async fn caches_are_created_scheduled_paused_edited_and_deleted_from_the_console
             query: "SELECT nope FROM events".into(),
             monitor: monitor.clone(),
             ttl_seconds: Some(2),
+            key: Vec::new(),
         }),
     )
     .await;
@@ -693,6 +695,7 @@ async fn caches_are_created_scheduled_paused_edited_and_deleted_from_the_console
             query: query.into(),
             monitor: monitor.clone(),
             ttl_seconds: Some(2),
+            key: Vec::new(),
         }),
     )
     .await
@@ -767,6 +770,7 @@ async fn caches_are_created_scheduled_paused_edited_and_deleted_from_the_console
             query: "SELECT kind FROM events WHERE kind > 3".into(),
             monitor: monitor.clone(),
             ttl_seconds: None,
+            key: Vec::new(),
         }),
     )
     .await

@@ -147,6 +147,7 @@ async fn the_console_works_on_a_tls_only_stack_with_verify_full() {
         query: "SELECT id, v FROM items".into(),
         monitor: vec!["public.items".into()],
         ttl_seconds: None,
+        key: Vec::new(),
     }))
     .await
     .expect("create cache");

@@ -108,6 +108,7 @@ async fn the_workbench_explains_runs_and_serves_fresh_caches_only() {
         query: TOTALS.into(),
         monitor: vec!["app.items".into()],
         ttl_seconds: None,
+        key: Vec::new(),
     };
     app.rpc(Request::CreateCache(spec))
         .await

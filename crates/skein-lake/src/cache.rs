@@ -1,7 +1,8 @@
 //! Cache definitions and their state, stored in the lake itself so every console and CLI
 //! pointed at the lake sees the same caches:
 //!
-//! - `<lake>.skein.caches`: one row per cache (name, source query, monitored tables, TTL);
+//! - `<lake>.skein.caches`: one row per cache (name, source query, monitored tables, TTL,
+//!   the key its rows are matched by in a diff);
 //! - `<lake>.skein.cache_refreshes`: one row per refresh that wrote data (append-only, so
 //!   refreshes of different caches never conflict on an UPDATE); the newest row is the
 //!   cache's state;
@@ -34,6 +35,29 @@ pub struct CacheDefinition {
     /// `<lake>.skein.cache_settings`); a refresh by hand still works.
     #[serde(default)]
     pub paused: bool,
+    /// Columns of the query's result that identify a row: a snapshot diff of the cache's table
+    /// matches rows by them ([`Lake::diff`]). Empty: whole rows are compared. Proposed from the
+    /// source's primary key or the query's `GROUP BY` ([`Lake::suggest_key`]).
+    #[serde(default)]
+    pub key: Vec<String>,
+}
+
+/// What defines a cache, as created or edited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct CacheSpec {
+    /// Name: letters, digits and `_`; also the lake table's name.
+    pub name: String,
+    /// Source query in PostgreSQL's SQL.
+    pub query: String,
+    /// Source tables whose changes make the cache stale.
+    pub monitor: Vec<String>,
+    /// Time to live, seconds; with one, the scheduler refreshes the cache when it has passed
+    /// and the sources changed. `null`: refreshed by hand only.
+    pub ttl_seconds: Option<u64>,
+    /// Columns of the query's result that identify a row (see [`CacheDefinition::key`]);
+    /// each must be a column the query returns. Empty: none.
+    #[serde(default)]
+    pub key: Vec<String>,
 }
 
 /// The newest refresh that wrote a cache's data.
@@ -55,6 +79,10 @@ pub struct RefreshRecord {
     pub duration_ms: u64,
     /// The snapshot that holds the data (looked up by `refresh_id`).
     pub snapshot_id: Option<i64>,
+    /// The snapshot of the cache's refresh before this one, if any: a snapshot diff from it
+    /// to [`RefreshRecord::snapshot_id`] is what this refresh changed.
+    #[serde(default)]
+    pub previous_snapshot_id: Option<i64>,
     /// Digest of the definition the refresh ran ([`CacheDefinition::digest`]); `None` for a
     /// record written before Skein recorded it, which counts as another definition.
     #[serde(default)]
@@ -63,7 +91,7 @@ pub struct RefreshRecord {
 
 impl CacheDefinition {
     /// A digest of what decides the cached data: the query and the monitored tables (not the
-    /// TTL, the name or the pause). Two definitions with the same digest cache the same
+    /// TTL, the name, the pause or the key). Two definitions with the same digest cache the same
     /// result; a refresh records it, so an edit since the refresh is seen
     /// ([`CacheState::Edited`]). 64-bit FNV-1a of the query and the tables, in hex.
     pub fn digest(&self) -> String {
@@ -193,7 +221,7 @@ pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
         Ok(present == 3)
     };
     if complete()? {
-        return ensure_definition_column(conn, lake);
+        return ensure_columns(conn, lake);
     }
     let l = ident(lake);
     let created = commit(
@@ -204,7 +232,7 @@ pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
         |c| {
             c.execute_batch(&format!(
             "CREATE SCHEMA IF NOT EXISTS {l}.skein;
-             CREATE TABLE IF NOT EXISTS {l}.skein.caches (name VARCHAR, query VARCHAR, monitor VARCHAR[], ttl_seconds BIGINT, created_at_ms BIGINT);
+             CREATE TABLE IF NOT EXISTS {l}.skein.caches (name VARCHAR, query VARCHAR, monitor VARCHAR[], ttl_seconds BIGINT, created_at_ms BIGINT, key VARCHAR[]);
              CREATE TABLE IF NOT EXISTS {l}.skein.cache_refreshes (cache VARCHAR, refresh_id VARCHAR, refreshed_at_ms BIGINT, fingerprint VARCHAR, source_lsn VARCHAR, served_by VARCHAR, rows BIGINT, duration_ms BIGINT, definition VARCHAR);
              CREATE TABLE IF NOT EXISTS {l}.skein.cache_settings (cache VARCHAR, paused BOOLEAN, changed_at_ms BIGINT);"
         ))
@@ -215,7 +243,7 @@ pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
         // Another process (or handle) created it at the same moment: DuckLake refuses the
         // second commit; what matters is that the schema is there.
         Err(e) if e.code() == skein_core::ErrorCode::Conflict && complete()? => {
-            ensure_definition_column(conn, lake)
+            ensure_columns(conn, lake)
         }
         other => other,
     }
@@ -225,45 +253,58 @@ pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
 pub(crate) const REFRESH_COLUMNS: &str =
     "(cache, refresh_id, refreshed_at_ms, fingerprint, source_lsn, served_by, rows, duration_ms, definition)";
 
-/// Adds `definition` (the digest of the definition a refresh ran) to the refresh records of
-/// a lake created before it existed: one commit, `ALTER TABLE … ADD COLUMN`. Earlier rows
-/// hold NULL there, which counts as another definition (their next refresh rewrites). A
-/// concurrent migration by another process makes DuckLake refuse one of the two commits:
-/// what matters is that the column is there.
-fn ensure_definition_column(conn: &Connection, lake: &str) -> Result<()> {
-    let present = || -> Result<bool> {
-        let n: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'skein' \
-                 AND table_name = 'cache_refreshes' AND column_name = 'definition'",
-                [lake],
-                |r| r.get(0),
-            )
-            .map_err(Error::duck("looking at the refresh records' columns"))?;
-        Ok(n > 0)
-    };
-    if present()? {
-        return Ok(());
-    }
-    let l = ident(lake);
-    let added = commit(
-        conn,
-        lake,
+/// The columns added to Skein's tables after they were first created: the table, the column,
+/// its type, and the commit message of the migration.
+const ADDED_COLUMNS: [(&str, &str, &str, &str); 2] = [
+    (
+        "cache_refreshes",
+        "definition",
+        "VARCHAR",
         "record each refresh's definition (skein.cache_refreshes.definition)",
-        "{}",
-        |c| {
+    ),
+    (
+        "caches",
+        "key",
+        "VARCHAR[]",
+        "record each cache's key (skein.caches.key)",
+    ),
+];
+
+/// Adds the columns of [`ADDED_COLUMNS`] to a lake created before they existed: one commit
+/// each, `ALTER TABLE … ADD COLUMN`. Earlier rows hold NULL there (a refresh's `definition`
+/// then counts as another definition, so the next refresh rewrites; a NULL `key` is no key).
+/// A concurrent migration by another process makes DuckLake refuse one of the two commits:
+/// what matters is that the column is there.
+fn ensure_columns(conn: &Connection, lake: &str) -> Result<()> {
+    for (table, column, ty, message) in ADDED_COLUMNS {
+        let present = || -> Result<bool> {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'skein' \
+                     AND table_name = ? AND column_name = ?",
+                    [lake, table, column],
+                    |r| r.get(0),
+                )
+                .map_err(Error::duck("looking at the columns of Skein's tables"))?;
+            Ok(n > 0)
+        };
+        if present()? {
+            continue;
+        }
+        let l = ident(lake);
+        let added = commit(conn, lake, message, "{}", |c| {
             c.execute_batch(&format!(
-                "ALTER TABLE {l}.skein.cache_refreshes ADD COLUMN IF NOT EXISTS definition VARCHAR"
+                "ALTER TABLE {l}.skein.{table} ADD COLUMN IF NOT EXISTS {} {ty}",
+                ident(column)
             ))
-            .map_err(Error::duck(
-                "adding the definition column to the refresh records",
-            ))
-        },
-    );
-    match added {
-        Err(_) if present()? => Ok(()),
-        other => other,
+            .map_err(Error::duck(format!("adding skein.{table}.{column}")))
+        });
+        match added {
+            Err(_) if present()? => {}
+            other => other?,
+        }
     }
+    Ok(())
 }
 
 /// Runs `work` in one DuckLake transaction whose commit carries author `skein`, `message`
@@ -310,7 +351,8 @@ pub(crate) fn read_definitions(
     let mut stmt = conn
         .prepare(&format!(
             "SELECT name, query, to_json(monitor)::VARCHAR, ttl_seconds, created_at_ms, \
-             coalesce((SELECT s.paused FROM {l}.skein.cache_settings s WHERE s.cache = c.name ORDER BY s.changed_at_ms DESC LIMIT 1), false) \
+             coalesce((SELECT s.paused FROM {l}.skein.cache_settings s WHERE s.cache = c.name ORDER BY s.changed_at_ms DESC LIMIT 1), false), \
+             to_json(coalesce(c.key, []::VARCHAR[]))::VARCHAR \
              FROM {l}.skein.caches c{filter} ORDER BY name",
             l = ident(lake)
         ))
@@ -324,6 +366,7 @@ pub(crate) fn read_definitions(
                 ttl_seconds: r.get::<_, Option<i64>>(3)?.map(|t| t.max(0) as u64),
                 created_at_ms: r.get(4)?,
                 paused: r.get(5)?,
+                key: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
             })
         })
         .map_err(Error::duck("reading cache definitions"))?;
@@ -336,16 +379,29 @@ pub(crate) fn read_last_refresh(
     lake: &str,
     cache: &str,
 ) -> Result<Option<RefreshRecord>> {
+    Ok(read_refreshes(conn, lake, cache, 1)?.pop())
+}
+
+/// A cache's newest `limit` refresh records, newest first, each with its snapshot and the
+/// snapshot of the refresh before it.
+pub(crate) fn read_refreshes(
+    conn: &Connection,
+    lake: &str,
+    cache: &str,
+    limit: u32,
+) -> Result<Vec<RefreshRecord>> {
     let l = ident(lake);
+    // One more than asked, so the oldest returned knows the one before it.
     let sql = format!(
         "SELECT r.refresh_id, r.refreshed_at_ms, r.fingerprint, r.source_lsn, r.served_by, r.rows, r.duration_ms, r.definition, \
            (SELECT max(s.snapshot_id) FROM {l}.snapshots() s WHERE s.author = 'skein' AND json_extract_string(s.commit_extra_info, '$.refresh_id') = r.refresh_id) \
-         FROM {l}.skein.cache_refreshes r WHERE r.cache = ? ORDER BY r.refreshed_at_ms DESC LIMIT 1"
+         FROM {l}.skein.cache_refreshes r WHERE r.cache = ? ORDER BY r.refreshed_at_ms DESC LIMIT {}",
+        u64::from(limit) + 1
     );
     let mut stmt = conn
         .prepare(&sql)
-        .map_err(Error::duck("reading the last refresh"))?;
-    let mut rows = stmt
+        .map_err(Error::duck("reading the refresh records"))?;
+    let rows = stmt
         .query_map([cache], |r| {
             Ok(RefreshRecord {
                 refresh_id: r.get(0)?,
@@ -357,12 +413,18 @@ pub(crate) fn read_last_refresh(
                 duration_ms: r.get::<_, i64>(6)?.max(0) as u64,
                 definition_digest: r.get(7)?,
                 snapshot_id: r.get(8)?,
+                previous_snapshot_id: None,
             })
         })
-        .map_err(Error::duck("reading the last refresh"))?;
-    rows.next()
-        .transpose()
-        .map_err(Error::duck("reading the last refresh"))
+        .map_err(Error::duck("reading the refresh records"))?;
+    let mut out = rows
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::duck("reading the refresh records"))?;
+    for i in 0..out.len().saturating_sub(1) {
+        out[i].previous_snapshot_id = out[i + 1].snapshot_id;
+    }
+    out.truncate(limit as usize);
+    Ok(out)
 }
 
 /// The `extra_info` JSON a refresh's commit carries; the same text finds its snapshot again.
@@ -374,6 +436,23 @@ impl Lake {
     /// Every cache definition, by name.
     pub async fn cache_definitions(&self) -> Result<Vec<CacheDefinition>> {
         self.read(|conn, lake| read_definitions(conn, lake, None))
+            .await
+    }
+
+    /// A cache's newest `limit` (1–500) refreshes that wrote data, newest first, from
+    /// `<lake>.skein.cache_refreshes`, each with its snapshot (`snapshots()`, by the refresh's
+    /// id in `commit_extra_info`) and the previous refresh's.
+    ///
+    /// Errors: `NotFound` for no such cache; `InvalidInput` for a limit outside 1–500.
+    pub async fn cache_refreshes(&self, name: &str, limit: u32) -> Result<Vec<RefreshRecord>> {
+        if !(1..=500).contains(&limit) {
+            return Err(Error::InvalidInput(format!(
+                "ask for 1 to 500 refreshes, not {limit}"
+            )));
+        }
+        self.cache_definition(name).await?;
+        let n = name.to_owned();
+        self.read(move |conn, lake| read_refreshes(conn, lake, &n, limit))
             .await
     }
 
@@ -392,7 +471,8 @@ impl Lake {
 
     /// Defines a cache after checking it against the primary: the name is a plain
     /// identifier not in use, every monitored table exists, and the query parses and plans
-    /// (`PREPARE` on the primary; it is not run). One lake commit, "create cache NAME".
+    /// (`PREPARE` on the primary; it is not run). No key (see [`Lake::define_cache`]). One
+    /// lake commit, "create cache NAME".
     ///
     /// Errors: `InvalidInput` (name, TTL, empty monitor list), `Conflict` (name in use),
     /// `NotFound` (a monitored table), `QueryFailed` (the query does not plan).
@@ -404,14 +484,36 @@ impl Lake {
         monitor: &[String],
         ttl_seconds: Option<u64>,
     ) -> Result<CacheDefinition> {
-        let q = validate_definition(cluster, name, query, monitor, ttl_seconds).await?;
-        let def = CacheDefinition {
+        let spec = CacheSpec {
             name: name.to_owned(),
-            query: q,
+            query: query.to_owned(),
             monitor: monitor.to_vec(),
             ttl_seconds,
+            key: Vec::new(),
+        };
+        self.define_cache(cluster, &spec).await
+    }
+
+    /// Defines a cache from `spec` after the checks of [`Lake::create_cache`], and that each
+    /// key column is a column the query returns (as the primary's `PREPARE` describes it).
+    /// One lake commit, "create cache NAME".
+    ///
+    /// Errors: those of [`Lake::create_cache`]; `InvalidInput` for a key column the query does
+    /// not return (naming the columns it does).
+    pub async fn define_cache(
+        &self,
+        cluster: &Cluster,
+        spec: &CacheSpec,
+    ) -> Result<CacheDefinition> {
+        let q = validate_definition(cluster, spec).await?;
+        let def = CacheDefinition {
+            name: spec.name.clone(),
+            query: q,
+            monitor: spec.monitor.clone(),
+            ttl_seconds: spec.ttl_seconds,
             created_at_ms: now_ms(),
             paused: false,
+            key: spec.key.clone(),
         };
         let d = def.clone();
         self.run(move |conn, lake| {
@@ -428,11 +530,15 @@ impl Lake {
             if taken > 0 {
                 return Err(Error::Conflict(format!("the lake already has a table main.{}; choose another cache name", d.name)));
             }
-            let monitor_list = text_array(&d.monitor);
+            let (monitor_list, key_list) = (text_array(&d.monitor), text_array(&d.key));
             let extra = serde_json::json!({ "cache": d.name }).to_string();
             commit(conn, lake, &format!("create cache {}", d.name), &extra, |c| {
                 c.execute(
-                    &format!("INSERT INTO {}.skein.caches VALUES (?, ?, {monitor_list}, ?, ?)", ident(lake)),
+                    &format!(
+                        "INSERT INTO {}.skein.caches (name, query, monitor, ttl_seconds, created_at_ms, key) \
+                         VALUES (?, ?, {monitor_list}, ?, ?, {key_list})",
+                        ident(lake)
+                    ),
                     duckdb::params![d.name, d.query, d.ttl_seconds.map(|t| t as i64), d.created_at_ms],
                 )
                 .map(|_| ())
@@ -541,10 +647,12 @@ mod tests {
             ttl_seconds: Some(5),
             created_at_ms: 1,
             paused: false,
+            key: vec!["a".into()],
         };
         let same = CacheDefinition {
             ttl_seconds: None,
             paused: true,
+            key: Vec::new(),
             ..def.clone()
         };
         assert_eq!(def.digest(), same.digest());

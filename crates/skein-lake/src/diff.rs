@@ -3,8 +3,9 @@
 //! not `table_changes()` can span them: a cache refresh re-creates its table, and DuckLake's
 //! change feed then reports every row as inserted.
 //!
-//! Rows are matched by a key when one is given and unique in both versions (NULL keys match
-//! NULL keys): a key only in the newer version is added, only in the older removed, in both
+//! Rows are matched by a key — the one asked for, else the declared key of the cache whose
+//! table it is (`<lake>.skein.caches.key`) — when it is unique in both versions (NULL keys
+//! match NULL keys; DuckLake tables have no key constraints of their own): a key only in the newer version is added, only in the older removed, in both
 //! with other values changed, with the columns that differ named. Without a key, or when it
 //! repeats in a version (said in [`TableDiff::note`]), whole rows are compared as multisets
 //! (`EXCEPT ALL`: duplicates count), so there are only added and removed rows.
@@ -67,6 +68,31 @@ pub struct SchemaDiff {
     pub retyped: Vec<Retyped>,
 }
 
+/// What to compare, and which page of the differing rows to return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct DiffRequest {
+    /// `table` (schema `main`) or `schema.table`.
+    pub table: String,
+    /// The older snapshot id.
+    pub from: i64,
+    /// The newer snapshot id.
+    pub to: i64,
+    /// Columns that identify a row; `null`: the cache's declared key when the table is a
+    /// cache's, else none; `[]`: compare whole rows.
+    #[serde(default)]
+    pub key: Option<Vec<String>>,
+    /// Only rows of this kind in the page (the counts are always of every kind).
+    #[serde(default)]
+    pub only: Option<DiffKind>,
+    /// Page size (1–`DIFF_PAGE_MAX`, 1000).
+    pub limit: u32,
+    /// Differing rows to skip (of the kind asked for).
+    pub offset: u32,
+}
+
+/// The largest page [`Lake::diff`] returns.
+pub const DIFF_PAGE_MAX: u32 = 1000;
+
 /// The difference of a table between snapshot `from` and snapshot `to`, with one page of its
 /// rows (added first, then removed, then changed; each in key, else column, order).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -79,6 +105,13 @@ pub struct TableDiff {
     pub to: i64,
     /// The key rows were matched by; empty when whole rows were compared.
     pub key: Vec<String>,
+    /// Where the key comes from: `asked`, `cache` (the cache's declared key), or `null` when
+    /// whole rows were compared.
+    pub key_source: Option<String>,
+    /// The kind of row the page holds, when only one was asked for.
+    pub only: Option<DiffKind>,
+    /// The first row of the page, as asked.
+    pub offset: u32,
     /// Why the asked key was not used, when it was not.
     pub note: Option<String>,
     /// The columns rows were compared on (both versions have them), in the newer version's order.
@@ -107,23 +140,50 @@ fn repeated(conn: &duckdb::Connection, from: &str, key: &[String]) -> Result<u64
     .map_err(Error::duck("checking the key"))
 }
 
+/// The declared key of the cache whose table `table` is (`name` or `main.name`), empty when
+/// it is no cache's or the cache has none.
+fn declared_key(conn: &duckdb::Connection, lake: &str, table: &str) -> Result<Vec<String>> {
+    let name = table.strip_prefix("main.").unwrap_or(table);
+    if name.contains('.') {
+        return Ok(Vec::new());
+    }
+    Ok(crate::cache::read_definitions(conn, lake, Some(name))
+        .or_else(|e| match e {
+            // A lake without Skein's tables has no caches.
+            Error::DuckDb { .. } => Ok(Vec::new()),
+            other => Err(other),
+        })?
+        .pop()
+        .map(|d| d.key)
+        .unwrap_or_default())
+}
+
 impl Lake {
-    /// The difference of `table` between snapshots `from` and `to`, matching rows by `key`
-    /// when it is given and unique in both (else whole rows), with `limit` differing rows
-    /// from `offset`.
+    /// The difference of `req.table` between snapshots `req.from` and `req.to`, matching rows
+    /// by the key asked for (else the cache's declared key) when it is unique in both (else
+    /// whole rows), with `req.limit` differing rows of kind `req.only` (all kinds when `None`)
+    /// from `req.offset`.
     ///
     /// Errors: `NotFound` when a snapshot does not exist (naming the ids the lake holds) or
     /// the table did not exist at one (naming the tables that did); `InvalidInput` for a key
-    /// column that is not in both versions (naming the columns they share).
-    pub async fn diff(
-        &self,
-        table: &str,
-        from: i64,
-        to: i64,
-        key: Vec<String>,
-        limit: usize,
-        offset: usize,
-    ) -> Result<TableDiff> {
+    /// column that is not in both versions (naming the columns they share) or a page size
+    /// outside 1–1000.
+    pub async fn diff(&self, req: DiffRequest) -> Result<TableDiff> {
+        let DiffRequest {
+            table,
+            from,
+            to,
+            key,
+            only,
+            limit,
+            offset,
+        } = req;
+        if limit == 0 || limit > DIFF_PAGE_MAX {
+            return Err(Error::InvalidInput(format!(
+                "the diff's page size must be 1 to {DIFF_PAGE_MAX} rows, not {limit}"
+            )));
+        }
+        let table = table.as_str();
         let (at_from, at_to) = (At::Version(from), At::Version(to));
         let (clause_from, clause_to) = (at_from.clause()?, at_to.clause()?);
         let asked = table.to_owned();
@@ -131,6 +191,17 @@ impl Lake {
         self.read(move |conn, lake| {
             ensure_table(conn, lake, &asked, &at_from)?;
             ensure_table(conn, lake, &asked, &at_to)?;
+            let (key, mut key_source) = match key {
+                Some(k) => {
+                    let source = (!k.is_empty()).then(|| "asked".to_owned());
+                    (k, source)
+                }
+                None => {
+                    let declared = declared_key(conn, lake, &asked)?;
+                    let source = (!declared.is_empty()).then(|| "cache".to_owned());
+                    (declared, source)
+                }
+            };
             let a = format!("{}.{qualified}{clause_from}", ident(lake));
             let b = format!("{}.{qualified}{clause_to}", ident(lake));
             let (old_cols, new_cols) = (describe(conn, &a, &asked)?, describe(conn, &b, &asked)?);
@@ -169,6 +240,9 @@ impl Lake {
                     from,
                     to,
                     key: Vec::new(),
+                    key_source: None,
+                    only,
+                    offset,
                     note: Some(format!(
                         "the versions at snapshots {from} and {to} share no column: only their \
                          schemas are compared, not their rows"
@@ -196,6 +270,7 @@ impl Lake {
                 }
                 if note.is_some() {
                     key.clear();
+                    key_source = None;
                 }
             }
             // The compared columns, a retyped one as text on both sides.
@@ -285,8 +360,14 @@ impl Lake {
                     |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
                 )
                 .map_err(Error::duck(format!("comparing {asked} at {from} and {to}")))?;
+            let filter = match only {
+                None => String::new(),
+                Some(DiffKind::Added) => " WHERE kind = 'added'".into(),
+                Some(DiffKind::Removed) => " WHERE kind = 'removed'".into(),
+                Some(DiffKind::Changed) => " WHERE kind = 'changed'".into(),
+            };
             let mut stmt = conn
-                .prepare(&format!("SELECT * FROM ({body}) {order} LIMIT {limit} OFFSET {offset}"))
+                .prepare(&format!("SELECT * FROM ({body}){filter} {order} LIMIT {limit} OFFSET {offset}"))
                 .map_err(Error::duck(format!("comparing {asked} at {from} and {to}")))?;
             let mut rows = stmt
                 .query([])
@@ -333,6 +414,9 @@ impl Lake {
                 from,
                 to,
                 key,
+                key_source,
+                only,
+                offset,
                 note,
                 columns: names,
                 schema,

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod changes;
 pub mod diff;
 mod error;
+pub mod key;
 mod lake;
 pub mod lifecycle;
 pub mod maintenance;
@@ -19,10 +20,11 @@ pub mod together;
 mod validate;
 mod value;
 
-pub use cache::{CacheDefinition, CacheState, CacheStatus};
+pub use cache::{CacheDefinition, CacheSpec, CacheState, CacheStatus};
 pub use changes::{LakeTable, SnapshotChanges, SnapshotRef, TableChange};
-pub use diff::{DiffKind, DiffRow, Retyped, SchemaDiff, TableDiff};
+pub use diff::{DiffKind, DiffRequest, DiffRow, Retyped, SchemaDiff, TableDiff};
 pub use error::{Error, Result};
+pub use key::{suggest_key, KeySuggestion};
 pub use lake::Lake;
 pub use maintenance::{
     Compaction, CompactionResult, ExpireReport, ExpireTarget, LakeFile, LakeStats, MaintenanceLock,

@@ -5,7 +5,7 @@
 
 use skein_pg::Cluster;
 
-use crate::cache::{commit, now_ms, read_definitions, CacheDefinition};
+use crate::cache::{commit, now_ms, read_definitions, CacheDefinition, CacheSpec};
 use crate::error::{Error, Result};
 use crate::lake::{ident, lit, text_array, Lake};
 use crate::validate::validate_definition;
@@ -72,10 +72,10 @@ impl Lake {
     }
 
     /// Replaces a cache's query, monitored tables and TTL after the same checks as
-    /// `create_cache` (a write statement is refused). When the query or the monitored tables
-    /// changed, the cache is `Edited` at once: the lake still holds the old query's result,
-    /// routing never serves it, and the next refresh rewrites it ("definition changed", never
-    /// SKIPPED). Errors: `NotFound`, and those of the checks.
+    /// `create_cache` (a write statement is refused), keeping its key. When the query or the
+    /// monitored tables changed, the cache is `Edited` at once: the lake still holds the old
+    /// query's result, routing never serves it, and the next refresh rewrites it ("definition
+    /// changed", never SKIPPED). Errors: `NotFound`, and those of the checks.
     pub async fn update_cache(
         &self,
         cluster: &Cluster,
@@ -84,23 +84,44 @@ impl Lake {
         monitor: &[String],
         ttl_seconds: Option<u64>,
     ) -> Result<CacheDefinition> {
-        let old = self.cache_definition(name).await?;
-        let q = validate_definition(cluster, name, query, monitor, ttl_seconds).await?;
-        let def = CacheDefinition {
-            query: q,
+        let key = self.cache_definition(name).await?.key;
+        let spec = CacheSpec {
+            name: name.to_owned(),
+            query: query.to_owned(),
             monitor: monitor.to_vec(),
             ttl_seconds,
+            key,
+        };
+        self.redefine_cache(cluster, &spec).await
+    }
+
+    /// Replaces the definition of the cache `spec.name` (query, monitored tables, TTL, key)
+    /// after the checks of [`Lake::define_cache`]; see [`Lake::update_cache`]. A new key alone
+    /// does not make the cache `Edited`: the data does not depend on it. One lake commit, "edit
+    /// cache NAME". Errors: `NotFound`, and those of the checks.
+    pub async fn redefine_cache(
+        &self,
+        cluster: &Cluster,
+        spec: &CacheSpec,
+    ) -> Result<CacheDefinition> {
+        let old = self.cache_definition(&spec.name).await?;
+        let q = validate_definition(cluster, spec).await?;
+        let def = CacheDefinition {
+            query: q,
+            monitor: spec.monitor.clone(),
+            ttl_seconds: spec.ttl_seconds,
+            key: spec.key.clone(),
             ..old
         };
         let d = def.clone();
         self.run(move |conn, lake| {
             let l = ident(lake);
-            let monitor_list = text_array(&d.monitor);
+            let (monitor_list, key_list) = (text_array(&d.monitor), text_array(&d.key));
             let extra = serde_json::json!({ "cache": d.name }).to_string();
             commit(conn, lake, &format!("edit cache {}", d.name), &extra, |c| {
                 c.execute(
                     &format!(
-                        "UPDATE {l}.skein.caches SET query = ?, monitor = {monitor_list}, ttl_seconds = ? WHERE name = ?"
+                        "UPDATE {l}.skein.caches SET query = ?, monitor = {monitor_list}, ttl_seconds = ?, key = {key_list} WHERE name = ?"
                     ),
                     duckdb::params![d.query, d.ttl_seconds.map(|t| t as i64), d.name],
                 )

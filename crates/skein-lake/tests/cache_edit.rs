@@ -1,7 +1,7 @@
 //! A cache's definition against a real sandbox: an edit makes it `Edited` at once and its
 //! next refresh is never SKIPPED; write statements are refused when a cache is saved; a cache
 //! past its TTL is `Expired` only while its sources are provably unchanged; a lake whose
-//! refresh records predate the definition digest is migrated.
+//! refresh records predate the definition digest, and whose caches predate keys, is migrated.
 
 use std::time::Duration;
 
@@ -313,7 +313,8 @@ async fn refresh_records_without_a_definition_are_migrated_and_count_as_edited()
     .expect("catalog node");
     let attach = format!(
         "LOAD ducklake; LOAD postgres; ATTACH 'ducklake:postgres:{}' AS old (DATA_PATH '{}'); \
-         ALTER TABLE old.skein.cache_refreshes DROP COLUMN definition;",
+         ALTER TABLE old.skein.cache_refreshes DROP COLUMN definition; \
+         ALTER TABLE old.skein.caches DROP COLUMN key;",
         node.duckdb_conninfo().replace('\'', "''"),
         s.profile.lake.data_path.replace('\'', "''")
     );
@@ -347,4 +348,15 @@ async fn refresh_records_without_a_definition_are_migrated_and_count_as_edited()
         a.cache_status(cluster, "m").await.expect("status").state,
         CacheState::Fresh
     );
+    // The key column is back too: the old cache has none, a new one keeps its own.
+    assert!(a.cache_definition("m").await.expect("m").key.is_empty());
+    let keyed = skein_lake::CacheSpec {
+        name: "k".into(),
+        query: "SELECT id, v FROM t".into(),
+        monitor: vec!["t".into()],
+        ttl_seconds: None,
+        key: vec!["id".into()],
+    };
+    a.define_cache(cluster, &keyed).await.expect("define keyed");
+    assert_eq!(a.cache_definition("k").await.expect("k").key, vec!["id"]);
 }

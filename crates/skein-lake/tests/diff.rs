@@ -5,13 +5,32 @@
 //! rows and says so; bad input names what exists.
 
 use skein_core::{ErrorCode, Profile};
-use skein_lake::{Cell, DiffKind, Lake, RefreshResult};
+use skein_lake::{CacheSpec, CacheState, Cell, DiffKind, DiffRequest, Lake, RefreshResult};
 use skein_pg::Cluster;
 use skein_sandbox::ScratchSandbox;
 
 async fn run(cluster: &Cluster, statements: &[&str]) {
     for sql in statements {
         cluster.primary.execute(sql).await.expect(sql);
+    }
+}
+
+fn req(
+    table: &str,
+    from: i64,
+    to: i64,
+    key: Option<Vec<String>>,
+    limit: u32,
+    offset: u32,
+) -> DiffRequest {
+    DiffRequest {
+        table: table.into(),
+        from,
+        to,
+        key,
+        only: None,
+        limit,
+        offset,
     }
 }
 
@@ -64,7 +83,7 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
 
     // By key.
     let d = lake
-        .diff("items_copy", v1, v2, vec!["id".into()], 100, 0)
+        .diff(req("items_copy", v1, v2, Some(vec!["id".into()]), 100, 0))
         .await
         .expect("diff by key");
     assert_eq!((d.added, d.removed, d.changed), (3, 2, 1), "{d:#?}");
@@ -108,7 +127,7 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
     );
     // Paged: the second page of two holds the third row (added first, then removed).
     let page = lake
-        .diff("items_copy", v1, v2, vec!["id".into()], 2, 2)
+        .diff(req("items_copy", v1, v2, Some(vec!["id".into()]), 2, 2))
         .await
         .expect("page");
     assert_eq!((page.added, page.removed, page.changed), (3, 2, 1));
@@ -116,7 +135,7 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
 
     // Whole rows: the update is one removed and one added row.
     let w = lake
-        .diff("items_copy", v1, v2, Vec::new(), 100, 0)
+        .diff(req("items_copy", v1, v2, Some(Vec::new()), 100, 0))
         .await
         .expect("whole rows");
     assert_eq!((w.added, w.removed, w.changed), (4, 3, 0), "{w:#?}");
@@ -127,14 +146,130 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
         .all(|r| r.kind != DiffKind::Changed && r.changed.is_empty()));
     // The same two versions, reversed: what was added is removed.
     let back = lake
-        .diff("items_copy", v2, v1, vec!["id".into()], 100, 0)
+        .diff(req("items_copy", v2, v1, Some(vec!["id".into()]), 100, 0))
         .await
         .expect("reversed");
     assert_eq!((back.added, back.removed, back.changed), (2, 3, 1));
 
+    // No key asked and none declared: whole rows.
+    let none = lake
+        .diff(req("items_copy", v1, v2, None, 100, 0))
+        .await
+        .expect("no key");
+    assert_eq!((none.added, none.removed, none.changed), (4, 3, 0));
+    assert_eq!(none.key_source, None);
+
+    // The key proposed from the source's primary key, declared on the cache, is the default.
+    let proposed = skein_lake::suggest_key(&cluster, "SELECT id, name, qty FROM items")
+        .await
+        .expect("suggest")
+        .expect("a proposal");
+    assert_eq!(proposed.key, vec!["id"]);
+    assert_eq!(proposed.source, "the primary key of items");
+    let grouped = skein_lake::suggest_key(&cluster, "SELECT qty, count(*) FROM items GROUP BY qty")
+        .await
+        .expect("suggest")
+        .expect("a proposal");
+    assert_eq!(
+        (grouped.key, grouped.source.as_str()),
+        (vec!["qty".to_owned()], "the query's GROUP BY")
+    );
+    for q in [
+        "SELECT name, qty FROM items",
+        "SELECT a.id FROM items a JOIN items b ON b.qty = a.qty",
+        "SELECT count(*) FROM items",
+    ] {
+        assert_eq!(
+            skein_lake::suggest_key(&cluster, q).await.expect(q),
+            None,
+            "{q}"
+        );
+    }
+    let spec = |query: &str, key: Vec<String>| CacheSpec {
+        name: "items_copy".into(),
+        query: query.into(),
+        monitor: vec!["items".into()],
+        ttl_seconds: None,
+        key,
+    };
+    let e = lake
+        .redefine_cache(
+            &cluster,
+            &spec("SELECT id, name, qty FROM items", vec!["nope".into()]),
+        )
+        .await
+        .expect_err("a key the query does not return");
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    assert!(e.to_string().contains("it returns id, name, qty"), "{e}");
+    let def = lake
+        .redefine_cache(
+            &cluster,
+            &spec("SELECT id, name, qty FROM items", proposed.key),
+        )
+        .await
+        .expect("declare the key");
+    assert_eq!(def.key, vec!["id"]);
+    // A key alone is not an edit of what the cache holds.
+    assert_eq!(
+        lake.cache_status(&cluster, "items_copy")
+            .await
+            .expect("status")
+            .state,
+        CacheState::Fresh
+    );
+    let by_cache = lake
+        .diff(req("items_copy", v1, v2, None, 100, 0))
+        .await
+        .expect("the cache's key");
+    assert_eq!(
+        (by_cache.added, by_cache.removed, by_cache.changed),
+        (3, 2, 1)
+    );
+    assert_eq!(
+        (by_cache.key.clone(), by_cache.key_source.as_deref()),
+        (vec!["id".to_owned()], Some("cache"))
+    );
+    assert_eq!(by_cache.rows, d.rows);
+    // Only the changed rows; the counts are still of every kind.
+    let changed = lake
+        .diff(DiffRequest {
+            only: Some(DiffKind::Changed),
+            ..req("items_copy", v1, v2, None, 100, 0)
+        })
+        .await
+        .expect("only changed");
+    assert_eq!((changed.added, changed.removed, changed.changed), (3, 2, 1));
+    assert_eq!(changed.rows.len(), 1);
+    assert_eq!(changed.rows[0].changed, vec!["qty"]);
+    let e = lake
+        .diff(req("items_copy", v1, v2, None, 0, 0))
+        .await
+        .expect_err("page size 0");
+    assert!(
+        e.to_string().contains("must be 1 to 1000 rows, not 0"),
+        "{e}"
+    );
+
+    // The refresh records: newest first, each with its snapshot and the one before it.
+    let history = lake
+        .cache_refreshes("items_copy", 10)
+        .await
+        .expect("refreshes");
+    assert_eq!(history.len(), 2, "{history:#?}");
+    assert_eq!(
+        (history[0].snapshot_id, history[0].previous_snapshot_id),
+        (Some(v2), Some(v1))
+    );
+    assert_eq!(
+        (history[1].snapshot_id, history[1].previous_snapshot_id),
+        (Some(v1), None)
+    );
+    let one = lake.cache_refreshes("items_copy", 1).await.expect("one");
+    assert_eq!(one, history[..1].to_vec());
+
     // A key that repeats (qty is g % 3): whole rows, said so.
     let r = lake
-        .diff("items_copy", v1, v2, vec!["qty".into()], 100, 0)
+        .diff(req("items_copy", v1, v2, Some(vec!["qty".into()]), 100, 0))
         .await
         .expect("repeating key");
     assert!(r.key.is_empty(), "{r:#?}");
@@ -154,7 +289,7 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
     .expect("edit");
     let v3 = refreshed(&lake, &cluster, "items_copy").await;
     let s = lake
-        .diff("items_copy", v2, v3, vec!["id".into()], 100, 0)
+        .diff(req("items_copy", v2, v3, Some(vec!["id".into()]), 100, 0))
         .await
         .expect("schema diff");
     assert_eq!(
@@ -172,19 +307,28 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
     assert_eq!((s.added, s.removed, s.changed), (0, 0, 0), "{s:#?}");
     assert_eq!(s.columns, vec!["id", "name", "qty"]);
 
-    // Every column renamed: nothing to compare rows on, and the answer says so.
-    lake.update_cache(
+    // Every column renamed: the declared key must go with them, and then there is nothing to
+    // compare rows on, and the answer says so.
+    let e = lake
+        .update_cache(
+            &cluster,
+            "items_copy",
+            "SELECT id AS item, name AS label FROM items",
+            &["items".into()],
+            None,
+        )
+        .await
+        .expect_err("the kept key is not returned");
+    assert!(e.to_string().contains("key column 'id'"), "{e}");
+    lake.redefine_cache(
         &cluster,
-        "items_copy",
-        "SELECT id AS item, name AS label FROM items",
-        &["items".into()],
-        None,
+        &spec("SELECT id AS item, name AS label FROM items", vec![]),
     )
     .await
     .expect("edit");
     let v4 = refreshed(&lake, &cluster, "items_copy").await;
     let n = lake
-        .diff("items_copy", v3, v4, vec![], 100, 0)
+        .diff(req("items_copy", v3, v4, Some(vec![]), 100, 0))
         .await
         .expect("disjoint schemas");
     assert!(
@@ -202,7 +346,7 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
 
     // Bad input.
     let e = lake
-        .diff("items_copy", v1, v2, vec!["nope".into()], 10, 0)
+        .diff(req("items_copy", v1, v2, Some(vec!["nope".into()]), 10, 0))
         .await
         .expect_err("bad key");
     assert_eq!(e.code(), ErrorCode::InvalidInput);
@@ -211,7 +355,7 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
         "{e}"
     );
     let e = lake
-        .diff("items_copy", v1, 999_999, Vec::new(), 10, 0)
+        .diff(req("items_copy", v1, 999_999, Some(Vec::new()), 10, 0))
         .await
         .expect_err("no version");
     assert_eq!(e.code(), ErrorCode::NotFound);
@@ -221,7 +365,7 @@ async fn a_known_change_set_is_exactly_what_the_diff_shows() {
         "{e}"
     );
     let e = lake
-        .diff("nothing_here", v1, v2, Vec::new(), 10, 0)
+        .diff(req("nothing_here", v1, v2, Some(Vec::new()), 10, 0))
         .await
         .expect_err("no table");
     assert_eq!(e.code(), ErrorCode::NotFound);

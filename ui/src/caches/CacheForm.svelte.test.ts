@@ -58,7 +58,10 @@ describe('CacheForm', () => {
   });
 
   it('fills the monitored tables from the query and creates the cache with them', async () => {
-    const backend = new ScriptedBackend().answer('suggest_monitor', ['orders', 'nation']).answer('create_cache', def());
+    const backend = new ScriptedBackend()
+      .answer('suggest_monitor', ['orders', 'nation'])
+      .answer('suggest_key', { key: ['n_name'], source: "the query's GROUP BY" })
+      .answer('create_cache', def());
     const onSaved = vi.fn();
     const root = show({ backend, editing: null, onSaved, onCancel: vi.fn() });
     type(field(root, 'Name'), 'top');
@@ -68,22 +71,33 @@ describe('CacheForm', () => {
     await settle();
     expect(field(root, 'Monitored tables').value).toBe('orders, nation');
     expect(root.querySelector('.monitor-note')?.textContent).toBe('✓ from the query');
+    expect(field(root, 'Key').value).toBe('n_name');
+    expect(root.querySelector('[data-testid=key-note]')?.textContent).toBe("✓ from the query's GROUP BY");
     type(field(root, 'TTL (seconds)'), '60');
     submit(root);
     await settle();
     expect(backend.calls.at(-1)).toEqual({
       method: 'create_cache',
-      params: { name: 'top', query: 'SELECT * FROM orders JOIN nation USING (n)', monitor: ['orders', 'nation'], ttl_seconds: 60 },
+      params: {
+        name: 'top',
+        query: 'SELECT * FROM orders JOIN nation USING (n)',
+        monitor: ['orders', 'nation'],
+        ttl_seconds: 60,
+        key: ['n_name'],
+      },
     });
     expect(onSaved).toHaveBeenCalledWith(def());
   });
 
   it('offers a suggestion beside tables typed by hand instead of replacing them', async () => {
-    const backend = new ScriptedBackend().answer('suggest_monitor', ['lineitem']);
+    const backend = new ScriptedBackend()
+      .answer('suggest_monitor', ['lineitem'])
+      .answer('suggest_key', { key: ['l_orderkey', 'l_linenumber'], source: 'the primary key of lineitem' });
     const root = show({ backend, editing: cache('c'), onSaved: vi.fn(), onCancel: vi.fn() });
     expect(root.querySelector('[data-testid=cache-form]')?.getAttribute('data-mode')).toBe('edit');
     expect(field(root, 'Name').readOnly).toBe(true);
     type(field(root, 'Monitored tables'), 'mine');
+    type(field(root, 'Key'), 'my_id');
     const query = field(root, 'Source query');
     type(query, 'SELECT * FROM lineitem');
     query.dispatchEvent(new Event('blur'));
@@ -93,6 +107,14 @@ describe('CacheForm', () => {
     use.click();
     flushSync();
     expect(field(root, 'Monitored tables').value).toBe('lineitem');
+    // The key typed by hand stays; the proposal is offered beside it.
+    expect(field(root, 'Key').value).toBe('my_id');
+    expect(root.querySelector('[data-testid=key-note]')?.textContent).toContain(
+      'From the primary key of lineitem: l_orderkey, l_linenumber',
+    );
+    [...root.querySelectorAll('button')].find((b) => b.textContent === 'Use it')!.click();
+    flushSync();
+    expect(field(root, 'Key').value).toBe('l_orderkey, l_linenumber');
   });
 
   it('cancels on Escape', () => {

@@ -51,6 +51,9 @@ export function formError(e: unknown): unknown {
   return m === err.message ? e : { ...err, message: m };
 }
 
+/** `id, line` → `['id', 'line']`: the key's columns as typed (trimmed, no empties, no duplicates). */
+export const parseKey = parseMonitor;
+
 /** Whether two monitored-tables texts name the same tables in the same order. */
 export function sameTables(a: string, b: string): boolean {
   return parseMonitor(a).join(',') === parseMonitor(b).join(',');

@@ -25,6 +25,7 @@ function record(snapshot: number | null): RefreshRecord {
     rows: 25,
     duration_ms: 186,
     snapshot_id: snapshot,
+    previous_snapshot_id: null,
     definition_digest: null,
   };
 }
@@ -49,6 +50,7 @@ function view(
       ttl_seconds: over.ttl === undefined ? 60 : over.ttl,
       created_at_ms: NOW - 3_600_000,
       paused: over.paused ?? false,
+      key: [],
     },
     stale_since_ms: null,
     refreshing: false,

@@ -275,7 +275,13 @@ created_at_ms: number,
  * The console's scheduler leaves a paused cache alone (the newest row of
  * `<lake>.skein.cache_settings`); a refresh by hand still works.
  */
-paused: boolean, };
+paused: boolean, 
+/**
+ * Columns of the query's result that identify a row: a snapshot diff of the cache's table
+ * matches rows by them ([`Lake::diff`]). Empty: whole rows are compared. Proposed from the
+ * source's primary key or the query's `GROUP BY` ([`Lake::suggest_key`]).
+ */
+key: Array<string>, };
 
 /**
  * One cache a consistent snapshot wrote, and the rows it holds now.
@@ -291,7 +297,7 @@ name: string,
 rows: number, };
 
 /**
- * A cache definition as a front end sends it.
+ * What defines a cache, as created or edited.
  */
 export type CacheSpec = { 
 /**
@@ -310,7 +316,12 @@ monitor: Array<string>,
  * Time to live, seconds; with one, the scheduler refreshes the cache when it has passed
  * and the sources changed. `null`: refreshed by hand only.
  */
-ttl_seconds: number | null, };
+ttl_seconds: number | null, 
+/**
+ * Columns of the query's result that identify a row (see [`CacheDefinition::key`]);
+ * each must be a column the query returns. Empty: none.
+ */
+key: Array<string>, };
 
 /**
  * Where a cache stands.
@@ -368,7 +379,13 @@ created_at_ms: number,
  * The console's scheduler leaves a paused cache alone (the newest row of
  * `<lake>.skein.cache_settings`); a refresh by hand still works.
  */
-paused: boolean, };
+paused: boolean, 
+/**
+ * Columns of the query's result that identify a row: a snapshot diff of the cache's table
+ * matches rows by them ([`Lake::diff`]). Empty: whole rows are compared. Proposed from the
+ * source's primary key or the query's `GROUP BY` ([`Lake::suggest_key`]).
+ */
+key: Array<string>, };
 
 /**
  * A cache as the console sees it: its stored status plus what this console is doing.
@@ -630,6 +647,66 @@ steps: Array<Step>,
 took_ms: number, };
 
 /**
+ * How a row differs between the two versions.
+ */
+export type DiffKind = "added" | "removed" | "changed";
+
+/**
+ * What to compare, and which page of the differing rows to return.
+ */
+export type DiffRequest = { 
+/**
+ * `table` (schema `main`) or `schema.table`.
+ */
+table: string, 
+/**
+ * The older snapshot id.
+ */
+from: number, 
+/**
+ * The newer snapshot id.
+ */
+to: number, 
+/**
+ * Columns that identify a row; `null`: the cache's declared key when the table is a
+ * cache's, else none; `[]`: compare whole rows.
+ */
+key: Array<string> | null, 
+/**
+ * Only rows of this kind in the page (the counts are always of every kind).
+ */
+only: DiffKind | null, 
+/**
+ * Page size (1–`DIFF_PAGE_MAX`, 1000).
+ */
+limit: number, 
+/**
+ * Differing rows to skip (of the kind asked for).
+ */
+offset: number, };
+
+/**
+ * One differing row. Cells are in [`TableDiff::columns`] order.
+ */
+export type DiffRow = { 
+/**
+ * Added, removed or changed.
+ */
+kind: DiffKind, 
+/**
+ * The row in the older version (removed, changed).
+ */
+old: Array<Cell> | null, 
+/**
+ * The row in the newer version (added, changed).
+ */
+new: Array<Cell> | null, 
+/**
+ * For a changed row, the columns whose values differ.
+ */
+changed: Array<string>, };
+
+/**
  * What kind of failure an error is. Serialised as its name (`"ReadOnlyReplica"`).
  */
 export type ErrorCode = "ConnectionRefused" | "AuthFailed" | "Tls" | "Timeout" | "Cancelled" | "ReadOnlyReplica" | "NotFound" | "InvalidInput" | "Conflict" | "QueryFailed" | "Internal" | "PermissionDenied";
@@ -761,6 +838,20 @@ export type JobState = "running" | "done" | "failed";
  * snapshot's `changes` are both assignable to it.
  */
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * A proposed key and where it comes from.
+ */
+export type KeySuggestion = { 
+/**
+ * Result columns, in the order of their source.
+ */
+key: Array<string>, 
+/**
+ * Where the proposal comes from, for a person: `the query's GROUP BY`, `the primary key
+ * of public.nation`.
+ */
+source: string, };
 
 /**
  * Lag history, one series per node, in columns (ready for a chart).
@@ -1598,6 +1689,11 @@ duration_ms: number,
  */
 snapshot_id: number | null, 
 /**
+ * The snapshot of the cache's refresh before this one, if any: a snapshot diff from it
+ * to [`RefreshRecord::snapshot_id`] is what this refresh changed.
+ */
+previous_snapshot_id: number | null, 
+/**
  * Digest of the definition the refresh ran ([`CacheDefinition::digest`]); `None` for a
  * record written before Skein recorded it, which counts as another definition.
  */
@@ -1679,7 +1775,19 @@ paused: boolean, } } | { "method": "suggest_monitor", "params": {
 /**
  * The source query.
  */
-query: string, } } | { "method": "snapshot_caches", "params": { 
+query: string, } } | { "method": "suggest_key", "params": { 
+/**
+ * The source query.
+ */
+query: string, } } | { "method": "cache_refreshes", "params": { 
+/**
+ * Cache name.
+ */
+name: string, 
+/**
+ * At most this many (1–500).
+ */
+limit: number, } } | { "method": "snapshot_caches", "params": { 
 /**
  * Cache names.
  */
@@ -1695,7 +1803,7 @@ before: number | null, } } | { "method": "snapshot_changes", "params": {
 /**
  * `snapshot_id`.
  */
-id: number, } } | { "method": "lake_tables" } | { "method": "time_travel", "params": { 
+id: number, } } | { "method": "lake_tables" } | { "method": "snapshot_diff", "params": DiffRequest } | { "method": "time_travel", "params": { 
 /**
  * `table` (schema `main`) or `schema.table`.
  */
@@ -1834,7 +1942,24 @@ conninfo: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "suggest_key", "result": KeySuggestion | null } | { "method": "cache_refreshes", "result": Array<RefreshRecord> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "snapshot_diff", "result": TableDiff } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+
+/**
+ * A column whose type differs between the versions.
+ */
+export type Retyped = { 
+/**
+ * Column name.
+ */
+name: string, 
+/**
+ * Its DuckDB type in the older version.
+ */
+from: string, 
+/**
+ * Its DuckDB type in the newer version.
+ */
+to: string, };
 
 /**
  * The router's state, for the console's Overview.
@@ -1891,6 +2016,23 @@ open_error: ErrorInfo | null,
  * The open profile and the recent ones, after saving.
  */
 profiles: ProfileList, };
+
+/**
+ * The columns that differ between the versions (by name).
+ */
+export type SchemaDiff = { 
+/**
+ * Only in the newer version.
+ */
+added: Array<Column>, 
+/**
+ * Only in the older version.
+ */
+dropped: Array<Column>, 
+/**
+ * In both, with another type.
+ */
+retyped: Array<Retyped>, };
 
 /**
  * How bad an attention item is.
@@ -2174,6 +2316,69 @@ deleted: number,
  * Rows updated (`change_type = 'update_postimage'`).
  */
 updated: number, };
+
+/**
+ * The difference of a table between snapshot `from` and snapshot `to`, with one page of its
+ * rows (added first, then removed, then changed; each in key, else column, order).
+ */
+export type TableDiff = { 
+/**
+ * The table as asked (`name` or `schema.name`).
+ */
+table: string, 
+/**
+ * The older snapshot id.
+ */
+from: number, 
+/**
+ * The newer snapshot id.
+ */
+to: number, 
+/**
+ * The key rows were matched by; empty when whole rows were compared.
+ */
+key: Array<string>, 
+/**
+ * Where the key comes from: `asked`, `cache` (the cache's declared key), or `null` when
+ * whole rows were compared.
+ */
+key_source: string | null, 
+/**
+ * The kind of row the page holds, when only one was asked for.
+ */
+only: DiffKind | null, 
+/**
+ * The first row of the page, as asked.
+ */
+offset: number, 
+/**
+ * Why the asked key was not used, when it was not.
+ */
+note: string | null, 
+/**
+ * The columns rows were compared on (both versions have them), in the newer version's order.
+ */
+columns: Array<string>, 
+/**
+ * Columns added, dropped, retyped.
+ */
+schema: SchemaDiff, 
+/**
+ * Rows only in `to` (exact count).
+ */
+added: number, 
+/**
+ * Rows only in `from` (exact count).
+ */
+removed: number, 
+/**
+ * Rows whose key is in both with other values (exact count; 0 without a key).
+ */
+changed: number, 
+/**
+ * The page of differing rows asked for.
+ */
+rows: Array<DiffRow>, };
 
 /**
  * One table's current files: what a compaction works on (`ducklake_list_files`).

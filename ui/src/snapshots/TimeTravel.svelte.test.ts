@@ -174,12 +174,14 @@ describe('SnapshotDetail', () => {
     const target = document.createElement('div');
     document.body.append(target);
     const travelled: [number, string | undefined][] = [];
+    const compared: [string, number, number][] = [];
     const props = $state({
       backend: b,
       id: 8 as number | null,
       latest: 9,
       onTravel: (id: number, t: string | undefined) => travelled.push([id, t]),
       onExpire: () => {},
+      onCompare: (t: string, from: number, to: number) => compared.push([t, from, to]),
     });
     shown = mount(SnapshotDetail, { target, props });
     flushSync();
@@ -193,5 +195,7 @@ describe('SnapshotDetail', () => {
     expect(target.textContent).toContain('The latest snapshot is never expired.');
     button(target, /Travel to this snapshot/).click();
     expect(travelled).toEqual([[9, 'main.orders']]);
+    button(target, /^Diff$/).click();
+    expect(compared).toEqual([['main.orders', 8, 9]]);
   });
 });

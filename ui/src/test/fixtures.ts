@@ -136,6 +136,7 @@ export function cache(name: string, over: Partial<CacheView> = {}): CacheView {
       ttl_seconds: 60,
       created_at_ms: T0 - 3_600_000,
       paused: false,
+      key: [],
     },
     stale_since_ms: null,
     refreshing: false,

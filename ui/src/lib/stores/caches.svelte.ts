@@ -7,7 +7,7 @@
 // of `list` sees the change.
 
 import type { Backend } from '../backend';
-import type { CacheDefinition, CacheSpec, CachesSnapshot, CacheView, RefreshOutcome } from '../bindings';
+import type { CacheDefinition, CacheSpec, CachesSnapshot, CacheView, KeySuggestion, RefreshOutcome, RefreshRecord } from '../bindings';
 
 export class CachesStore {
   list = $state.raw<CacheView[]>([]);
@@ -128,6 +128,16 @@ export class CachesStore {
   /** The tables `query` reads, by PostgreSQL's parser (rejects with `InvalidInput` when it does not parse). */
   suggestMonitor(query: string): Promise<string[]> {
     return this.backend.rpc({ method: 'suggest_monitor', params: { query } });
+  }
+
+  /** A key to propose for `query`: its GROUP BY or the primary key it keeps (`null`: none). */
+  suggestKey(query: string): Promise<KeySuggestion | null> {
+    return this.backend.rpc({ method: 'suggest_key', params: { query } });
+  }
+
+  /** What the cache's last refreshes wrote, newest first, each with its and the previous snapshot. */
+  refreshes(name: string, limit = 20): Promise<RefreshRecord[]> {
+    return this.backend.rpc({ method: 'cache_refreshes', params: { name, limit } });
   }
 
   /** Forgets everything (another profile was opened). */

@@ -189,6 +189,7 @@ describe('cache actions', () => {
       ttl_seconds: null,
       created_at_ms: 0,
       paused: true,
+      key: [],
     });
     const now = app.caches.get('pricing_summary')!;
     expect(now.status.query).toBe('SELECT 2');
@@ -213,11 +214,12 @@ describe('cache actions', () => {
     ttl_seconds: 3600,
     created_at_ms: T0,
     paused: false,
+    key: [],
     ...over,
   });
 
   it('save: creates or updates as asked, and shows an update at once', async () => {
-    const spec = { name: 'pricing_summary', query: 'SELECT 2', monitor: ['lineitem'], ttl_seconds: 3600 };
+    const spec = { name: 'pricing_summary', query: 'SELECT 2', monitor: ['lineitem'], ttl_seconds: 3600, key: [] };
     const other = app.caches.get('revenue_by_nation');
     b.answer('update_cache', definition());
     expect(await app.caches.save(spec, { creating: false })).toEqual(definition());
@@ -240,7 +242,7 @@ describe('cache actions', () => {
     const was = app.caches.get('pricing_summary')!;
     b.answer('update_cache', { error: { code: 'QueryFailed', message: 'column "nope" does not exist' } });
     await expect(
-      app.caches.save({ name: 'pricing_summary', query: 'SELECT nope', monitor: ['x'], ttl_seconds: null }, { creating: false }),
+      app.caches.save({ name: 'pricing_summary', query: 'SELECT nope', monitor: ['x'], ttl_seconds: null, key: [] }, { creating: false }),
     ).rejects.toMatchObject({ code: 'QueryFailed' });
     expect(app.caches.get('pricing_summary')).toBe(was);
     expect(app.caches.get('pricing_summary')?.status.query).toBe('SELECT * FROM pricing_summary_src');
