@@ -144,6 +144,23 @@ test('a refresh by another process moves the Caches row to the new pair', async 
     encoding: 'utf8',
   });
   assert.match(cli, /by the cache's key \(id\): \+0 −0 ~1/);
+  // The history under the row: every refresh that wrote data, each with what it changed.
+  await row.locator('[data-action="history"]').click();
+  const history = page.locator(`[data-testid="refresh-history"][data-cache="${NAME}"]`);
+  await history.locator(`tr[data-snapshot-id="${v1}"] [data-testid="refresh-diff"]`).waitFor({ timeout: 20_000 });
+  await page.waitForFunction(
+    (n) => [...document.querySelectorAll(`[data-testid="refresh-history"][data-cache="${n}"] [data-testid="refresh-diff"]`)].every((e) => e.dataset.state !== 'loading'),
+    NAME,
+    { timeout: 20_000 },
+  );
+  const lines = await history.locator('tbody tr').evaluateAll((trs) =>
+    trs.map((t) => [t.dataset.snapshotId, t.querySelector('[data-testid="refresh-diff"]')?.textContent?.trim()]),
+  );
+  assert.deepEqual(lines, [
+    [String(v3), '+0 −0 ~1'],
+    [String(v2), '+3 −2 ~1'],
+    [String(v1), 'first refresh'],
+  ]);
   await shot('diff-caches-row');
 });
 
