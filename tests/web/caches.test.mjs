@@ -279,14 +279,14 @@ test('the states are written once in a legend, in the words the CLI uses; expire
   const legend = page.locator('[data-testid="state-legend"]');
   await legend.waitFor({ timeout: 20_000 });
   const words = await legend.locator('dt[data-state]').evaluateAll((dts) => dts.map((d) => d.dataset.state));
-  assert.deepEqual(words, ['empty', 'fresh', 'edited', 'stale', 'expired', 'unknown', 'refreshing', 'paused', 'error']);
+  assert.deepEqual(words, ['empty', 'fresh', 'edited', 'stale', 'expired', 'restored', 'unknown', 'refreshing', 'paused', 'error']);
   const expired = legend.locator('dt[data-state="expired"] + dd');
   assert.match(await expired.innerText(), /TTL passed · sources unchanged · refreshed data is current/);
   const badgeClass = await legend.locator('dt[data-state="expired"] .badge').getAttribute('class');
   assert.doesNotMatch(badgeClass, /tone-(crit|warn)/, 'expired is not drawn in an alarm colour');
   // `skein cache list` uses the same state words.
   const list = execFileSync(process.env.SKEIN_BIN, ['cache', 'list', '--profile', process.env.SKEIN_PROFILE], { encoding: 'utf8' });
-  const cliStates = [...list.matchAll(/\b(empty|fresh|edited|stale|expired|unknown)\b/g)].map((m) => m[1]);
+  const cliStates = [...list.matchAll(/\b(empty|fresh|edited|stale|expired|restored|unknown)\b/g)].map((m) => m[1]);
   assert.ok(cliStates.length > 0, `the CLI lists states: ${list}`);
   for (const s of cliStates) assert.ok(words.includes(s), `${s} is in the legend`);
 });

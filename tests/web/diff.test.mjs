@@ -4,7 +4,10 @@
 // row says "+3 −2 ~1" and links to the diff, which shows the counts, the cache's key, the
 // changed cell as old → new, filters by kind and survives a reload; the snapshot's detail
 // opens the same diff; a refresh by another process (the CLI) moves the row to the new pair;
-// a snapshot before the table existed is named in the error.
+// a snapshot before the table existed is named in the error. Restore from time travel: the
+// preview names the counts, a table changed since the preview is refused (Conflict), the
+// restore writes one snapshot and the cache is `restored` on the page and for the CLI until a
+// refresh makes it fresh again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -170,4 +173,55 @@ test('a snapshot from before the table existed is named in the error', async () 
   await box.waitFor({ timeout: 20_000 });
   assert.equal(await box.getAttribute('data-error-code'), 'NotFound', await box.innerText());
   assert.match(await box.innerText(), /snapshot 1/);
+});
+
+test('restore from time travel: preview, a refusal when the table moved, the restore, restored until refreshed', async () => {
+  await page.goto(`${base}/#/snapshots/travel/main.${NAME}/v${v1}`);
+  const travel = page.locator('[data-testid="time-travel"]');
+  await travel.locator('[data-testid="travel-banner"]', { hasText: `as of snapshot ${v1}` }).waitFor({ timeout: 20_000 });
+  const open = travel.getByRole('button', { name: `Restore main.${NAME} to snapshot ${v1}…` });
+  await open.click();
+  const confirm = travel.locator('[data-testid="restore-confirm"]');
+  await confirm.waitFor({ timeout: 20_000 });
+  // Now: ids 1, 2 gone, 11–13 added, 5 and 3 changed since v1.
+  assert.equal(await confirm.locator('[data-testid="restore-counts"]').innerText(), '+2 −3 ~2');
+  if (shots) await confirm.screenshot({ path: `${shots}/restore-preview.png` });
+
+  // The table moves before the confirm (another writer, then the CLI's refresh): refused.
+  await sql(`UPDATE ${NAME} SET qty = 7 WHERE id = 4`);
+  execFileSync(process.env.SKEIN_BIN, ['cache', 'refresh', NAME, '--profile', process.env.SKEIN_PROFILE], { encoding: 'utf8' });
+  await confirm.getByRole('button', { name: `Restore to snapshot ${v1} (+2 −3 ~2)` }).click();
+  const box = confirm.locator('.error-box');
+  await box.waitFor({ timeout: 20_000 });
+  assert.equal(await box.getAttribute('data-error-code'), 'Conflict', await box.innerText());
+  assert.match(await box.innerText(), /changed since the preview/);
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+
+  // Previewed again: the new counts, and the restore.
+  await open.click();
+  await confirm.locator('[data-testid="restore-counts"]', { hasText: '+2 −3 ~3' }).waitFor({ timeout: 20_000 });
+  const before = (await rpc({ method: 'snapshots', params: { limit: 1, before: null } })).snapshots[0].id;
+  await confirm.getByRole('button', { name: `Restore to snapshot ${v1} (+2 −3 ~3)` }).click();
+  const done = travel.locator('[data-testid="restore-done"]');
+  await done.waitFor({ timeout: 20_000 });
+  const newest = (await rpc({ method: 'snapshots', params: { limit: 1, before: null } })).snapshots[0];
+  assert.equal(newest.id, before + 1, 'one snapshot');
+  assert.equal(newest.commit_message, `restore main.${NAME} to snapshot ${v1}`);
+  assert.match(await done.innerText(), new RegExp(`in snapshot ${newest.id} · cache ${NAME} is restored until its next refresh`));
+  const same = await rpc({ method: 'snapshot_diff', params: { table: NAME, from: v1, to: newest.id, key: null, only: null, limit: 1, offset: 0 } });
+  assert.deepEqual([same.added, same.removed, same.changed], [0, 0, 0], 'the table holds what it held at the snapshot');
+
+  // Restored on the page and for the CLI, never fresh, until a refresh.
+  await page.goto(`${base}/#/caches`);
+  const row = page.locator(`tr[data-cache="${NAME}"]`);
+  await page.waitForFunction((n) => document.querySelector(`tr[data-cache="${n}"]`)?.dataset.state === 'restored', NAME, { timeout: 20_000 });
+  assert.match(await row.innerText(), /restored/);
+  assert.equal(await row.locator('[data-testid="refresh-result"] [data-result]').getAttribute('data-result'), 'RESTORED');
+  const listed = JSON.parse(execFileSync(process.env.SKEIN_BIN, ['cache', 'list', '--json', '--profile', process.env.SKEIN_PROFILE], { encoding: 'utf8' }));
+  const mine = listed.find((c) => c.name === NAME);
+  assert.equal(mine.state, 'restored');
+  assert.equal(mine.last_refresh.restored_from, v1);
+  await shot('restore-caches-row');
+  await row.locator('[data-action="refresh"]').click();
+  await page.waitForFunction((n) => document.querySelector(`tr[data-cache="${n}"]`)?.dataset.state === 'fresh', NAME, { timeout: 30_000 });
 });

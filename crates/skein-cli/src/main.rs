@@ -168,7 +168,10 @@ impl Command {
                 | C::Snapshot { json, .. } => *json,
             },
             Command::Snapshot { command, .. } => match command {
-                N::List { json, .. } | N::Show { json, .. } | N::Diff { json, .. } => *json,
+                N::List { json, .. }
+                | N::Show { json, .. }
+                | N::Diff { json, .. }
+                | N::Restore { json, .. } => *json,
             },
             Command::Lake { command, .. } => match command {
                 L::Summary { json }

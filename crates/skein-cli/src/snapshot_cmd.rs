@@ -1,11 +1,12 @@
-//! `skein snapshot list | show | diff`: the lake's history, time travel, and what changed in a
-//! table between two snapshots.
+//! `skein snapshot list | show | diff | restore`: the lake's history, time travel, what changed
+//! in a table between two snapshots, and putting a table back to an earlier snapshot.
 
 use clap::Subcommand;
 use skein_core::Profile;
 use skein_lake::snapshot::At;
 use skein_lake::Lake;
 
+use crate::failure::fail;
 use crate::output;
 
 #[derive(Subcommand)]
@@ -66,6 +67,22 @@ pub enum SnapshotCommand {
         #[arg(long, default_value_t = 0)]
         offset: u32,
         /// Print JSON (`TableDiff`: counts, key, note, columns, schema, rows).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a table back to what it held at a snapshot, in one new snapshot ("restore TABLE to
+    /// snapshot N"); a cache's table makes the cache `restored` until its next refresh. Prints
+    /// what it would apply and stops unless `--yes` is given.
+    Restore {
+        /// Table (`name` in the lake's main schema, or `schema.name`).
+        table: String,
+        /// The snapshot to restore it to.
+        #[arg(long)]
+        version: i64,
+        /// Restore (without it: only the preview).
+        #[arg(long)]
+        yes: bool,
+        /// Print JSON (`RestorePreview`, or with `--yes` `RestoreResult`).
         #[arg(long)]
         json: bool,
     },
@@ -171,6 +188,56 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
                 return output::json(&d);
             }
             print_diff(&d);
+            Ok(())
+        }
+        SnapshotCommand::Restore {
+            table,
+            version,
+            yes,
+            json,
+        } => {
+            let preview = lake.preview_restore(&table, version, 20).await?;
+            let d = &preview.diff;
+            let counts = format!("+{} −{} ~{}", d.added, d.removed, d.changed);
+            if !yes {
+                if json {
+                    output::json(&preview)?;
+                } else {
+                    output::line(&format!(
+                        "restoring {table} to snapshot {version} would apply (now: snapshot {}):",
+                        preview.current
+                    ));
+                    print_diff(d);
+                    if let Some(c) = &preview.cache {
+                        output::line(&format!(
+                            "cache {c} would be restored (not served) until its next refresh"
+                        ));
+                    }
+                }
+                return Err(fail(
+                    skein_core::ErrorCode::InvalidInput,
+                    format!("nothing restored: re-run with --yes to restore {table} to snapshot {version} ({counts})"),
+                ));
+            }
+            let r = lake.restore(&table, version, preview.current).await?;
+            if json {
+                return output::json(&r);
+            }
+            output::line(&format!(
+                "restored {table} to snapshot {version}: +{} −{} ~{}, {} rows, in snapshot {}",
+                r.added,
+                r.removed,
+                r.changed,
+                r.rows,
+                r.snapshot_id
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "?".into())
+            ));
+            if let Some(c) = &r.cache {
+                output::line(&format!(
+                    "cache {c} is restored (not served) until its next refresh"
+                ));
+            }
             Ok(())
         }
     }

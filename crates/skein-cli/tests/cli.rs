@@ -290,6 +290,70 @@ fn sandbox_status_caches_snapshots_and_down() {
             .is_some_and(|r| r.iter().all(|r| r["kind"] == "added")),
         "{whole}"
     );
+    // Restore it to the older snapshot: a preview without --yes, then one commit, restored.
+    let restore_args = |yes: bool| {
+        let mut a = vec![
+            "snapshot",
+            "restore",
+            "open_orders_by_priority",
+            "--version",
+            from.as_str(),
+            "--profile",
+            profile.as_str(),
+        ];
+        if yes {
+            a.push("--yes");
+        }
+        a
+    };
+    let refused = skein(&restore_args(false));
+    let preview = String::from_utf8_lossy(&refused.stdout).into_owned();
+    assert!(
+        preview.starts_with(&format!(
+            "restoring open_orders_by_priority to snapshot {before} would apply"
+        )) && preview.contains("cache open_orders_by_priority would be restored"),
+        "{preview}"
+    );
+    let e = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(
+        e.contains(&format!(
+            "nothing restored: re-run with --yes to restore open_orders_by_priority to snapshot {before} (+0 −0 ~{})",
+            changed.len()
+        )),
+        "{e}"
+    );
+    let done = skein(&restore_args(true));
+    let done = String::from_utf8_lossy(&done.stdout).into_owned();
+    assert!(
+        done.starts_with(&format!(
+            "restored open_orders_by_priority to snapshot {before}: +0 −0 ~{}",
+            changed.len()
+        )),
+        "{done}"
+    );
+    let listed = ok_json(&["cache", "list", "--profile", &profile, "--json"]);
+    let restored = listed
+        .as_array()
+        .and_then(|l| l.iter().find(|c| c["name"] == "open_orders_by_priority"))
+        .expect("listed");
+    assert_eq!(restored["state"], "restored", "{restored}");
+    assert_eq!(
+        restored["last_refresh"]["restored_from"].as_i64(),
+        Some(before)
+    );
+    let r = ok_json(&[
+        "cache",
+        "refresh",
+        "open_orders_by_priority",
+        "--profile",
+        &profile,
+        "--json",
+    ]);
+    assert_eq!(
+        r["result"], "REFRESHED",
+        "a restored cache is never skipped: {r}"
+    );
+
     let bad = err_line(&diff_args("nope"));
     assert!(
         bad.contains("'nope'") && bad.contains("o_orderpriority"),

@@ -200,6 +200,22 @@ impl App {
                 Response::CacheRefreshes(console.cache_refreshes(&name, limit).await?)
             }
             Request::SnapshotDiff(req) => Response::SnapshotDiff(console.snapshot_diff(req).await?),
+            Request::PreviewRestore {
+                table,
+                version,
+                limit,
+            } => Response::PreviewRestore(
+                console
+                    .lake()
+                    .await?
+                    .preview_restore(&table, version, limit)
+                    .await?,
+            ),
+            Request::Restore {
+                table,
+                version,
+                previewed,
+            } => Response::Restore(console.restore(&table, version, previewed).await?),
             Request::SnapshotCaches { names } => {
                 Response::SnapshotCaches(console.snapshot_caches(&names).await?)
             }

@@ -307,6 +307,18 @@ pub(crate) fn attention(
                  query's result, not served until refreshed"
                     .into(),
             )),
+            (_, CacheState::Restored) => Some((
+                Severity::Info,
+                format!(
+                    "restored to snapshot {} by hand: the lake holds that snapshot's data, not \
+                     the source's; not served until the next refresh",
+                    c.status
+                        .last_refresh
+                        .as_ref()
+                        .and_then(|r| r.restored_from)
+                        .map_or("?".into(), |v| v.to_string())
+                ),
+            )),
             (_, CacheState::Expired) => Some((
                 Severity::Info,
                 "expired: TTL passed · sources unchanged · refreshed data is current (served \

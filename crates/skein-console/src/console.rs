@@ -573,6 +573,26 @@ impl Console {
         Ok(self.lake().await?.diff(req).await?)
     }
 
+    /// Restores `table` to snapshot `version` (see [`skein_lake::Lake::restore`]), then
+    /// recomputes the caches' states at once (a cache's table makes it `restored`).
+    pub async fn restore(
+        &self,
+        table: &str,
+        version: i64,
+        previewed: i64,
+    ) -> Result<skein_lake::RestoreResult> {
+        let r = self
+            .lake()
+            .await?
+            .restore(table, version, previewed)
+            .await?;
+        if let Err(e) = crate::watcher::update_caches(&self.shared, false).await {
+            tracing::debug!(table, "the caches' states wait for the watcher: {e}");
+        }
+        self.shared.poke.notify_one();
+        Ok(r)
+    }
+
     /// A page of `table` as of `at`, with the snapshot it resolved to.
     pub async fn time_travel(
         &self,

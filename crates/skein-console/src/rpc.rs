@@ -18,7 +18,8 @@ use skein_core::{ErrorInfo, Thresholds};
 use skein_lake::{
     cache::RefreshRecord, snapshot::Column, At, CacheDefinition, CacheStatus, CachesSnapshot,
     Compaction, DiffRequest, ExpireTarget, KeySuggestion, LakeFile, LakeStats, LakeTable,
-    RefreshOutcome, Snapshot, SnapshotChanges, SnapshotRef, TableDiff, TableFiles, TableRows,
+    RefreshOutcome, RestorePreview, RestoreResult, Snapshot, SnapshotChanges, SnapshotRef,
+    TableDiff, TableFiles, TableRows,
 };
 use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState, ReplicationReading};
 use ts_rs::TS;
@@ -121,6 +122,26 @@ pub enum Request {
     /// What changed in a table between two snapshots: counts, schema, a page of rows →
     /// [`Response::SnapshotDiff`].
     SnapshotDiff(DiffRequest),
+    /// What restoring a table to a snapshot would apply (the diff from now to it) →
+    /// [`Response::PreviewRestore`].
+    PreviewRestore {
+        /// `table` (schema `main`) or `schema.table`.
+        table: String,
+        /// The snapshot to restore it to.
+        version: i64,
+        /// Rows of the diff to return (1–1000).
+        limit: u32,
+    },
+    /// Restores a table to a snapshot in one commit, if it has not changed since the preview
+    /// taken at `previewed` (else `Conflict`) → [`Response::Restore`].
+    Restore {
+        /// As previewed.
+        table: String,
+        /// As previewed.
+        version: i64,
+        /// The preview's `current` snapshot.
+        previewed: i64,
+    },
     /// A page of a table's rows as of a snapshot or a timestamp → [`Response::TimeTravel`].
     TimeTravel {
         /// `table` (schema `main`) or `schema.table`.
@@ -334,6 +355,10 @@ pub enum Response {
     LakeTables(Vec<LakeTable>),
     /// See [`Request::SnapshotDiff`].
     SnapshotDiff(TableDiff),
+    /// See [`Request::PreviewRestore`].
+    PreviewRestore(RestorePreview),
+    /// See [`Request::Restore`].
+    Restore(RestoreResult),
     /// See [`Request::TimeTravel`].
     TimeTravel(TimeTravelPage),
     /// See [`Request::ExportLagChart`].

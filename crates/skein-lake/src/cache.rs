@@ -83,6 +83,10 @@ pub struct RefreshRecord {
     /// to [`RefreshRecord::snapshot_id`] is what this refresh changed.
     #[serde(default)]
     pub previous_snapshot_id: Option<i64>,
+    /// Set when this record is a restore ([`Lake::restore`]): the snapshot whose data the
+    /// cache's table was put back to. The cache is then [`CacheState::Restored`].
+    #[serde(default)]
+    pub restored_from: Option<i64>,
     /// Digest of the definition the refresh ran ([`CacheDefinition::digest`]); `None` for a
     /// record written before Skein recorded it, which counts as another definition.
     #[serde(default)]
@@ -126,6 +130,10 @@ pub enum CacheState {
     /// A monitored table changed since the last refresh (past the TTL or not): the data is
     /// behind.
     Stale,
+    /// Put back to an earlier snapshot's data by hand ([`Lake::restore`]): the lake holds what
+    /// a past refresh wrote, not what the source holds now. Never served; the next refresh
+    /// (by hand, or the scheduler's once the TTL has passed) is never SKIPPED.
+    Restored,
     /// Past its TTL, with the monitored tables provably unchanged since the refresh (same
     /// fingerprint): the data is current, but the TTL asks for a refresh before routing
     /// serves it again. Not an alarm.
@@ -136,12 +144,13 @@ pub enum CacheState {
 
 impl CacheState {
     /// Every state, in the order a legend lists them.
-    pub const ALL: [CacheState; 6] = [
+    pub const ALL: [CacheState; 7] = [
         CacheState::Empty,
         CacheState::Fresh,
         CacheState::Edited,
         CacheState::Stale,
         CacheState::Expired,
+        CacheState::Restored,
         CacheState::Unknown,
     ];
 
@@ -152,6 +161,7 @@ impl CacheState {
             CacheState::Fresh => "fresh",
             CacheState::Edited => "edited",
             CacheState::Stale => "stale",
+            CacheState::Restored => "restored",
             CacheState::Expired => "expired",
             CacheState::Unknown => "unknown",
         }
@@ -170,6 +180,9 @@ impl CacheState {
             }
             CacheState::Stale => {
                 "a monitored table changed since the last refresh: the data is behind; not served"
+            }
+            CacheState::Restored => {
+                "restored to an earlier snapshot by hand: the lake holds that snapshot's data, not the source's; not served until the next refresh"
             }
             CacheState::Expired => {
                 "TTL passed · sources unchanged · refreshed data is current; not served until refreshed"
@@ -233,7 +246,7 @@ pub(crate) fn ensure_schema(conn: &Connection, lake: &str) -> Result<()> {
             c.execute_batch(&format!(
             "CREATE SCHEMA IF NOT EXISTS {l}.skein;
              CREATE TABLE IF NOT EXISTS {l}.skein.caches (name VARCHAR, query VARCHAR, monitor VARCHAR[], ttl_seconds BIGINT, created_at_ms BIGINT, key VARCHAR[]);
-             CREATE TABLE IF NOT EXISTS {l}.skein.cache_refreshes (cache VARCHAR, refresh_id VARCHAR, refreshed_at_ms BIGINT, fingerprint VARCHAR, source_lsn VARCHAR, served_by VARCHAR, rows BIGINT, duration_ms BIGINT, definition VARCHAR);
+             CREATE TABLE IF NOT EXISTS {l}.skein.cache_refreshes (cache VARCHAR, refresh_id VARCHAR, refreshed_at_ms BIGINT, fingerprint VARCHAR, source_lsn VARCHAR, served_by VARCHAR, rows BIGINT, duration_ms BIGINT, definition VARCHAR, restored_from BIGINT);
              CREATE TABLE IF NOT EXISTS {l}.skein.cache_settings (cache VARCHAR, paused BOOLEAN, changed_at_ms BIGINT);"
         ))
         .map_err(Error::duck("creating Skein's schema in the lake"))
@@ -255,7 +268,7 @@ pub(crate) const REFRESH_COLUMNS: &str =
 
 /// The columns added to Skein's tables after they were first created: the table, the column,
 /// its type, and the commit message of the migration.
-const ADDED_COLUMNS: [(&str, &str, &str, &str); 2] = [
+const ADDED_COLUMNS: [(&str, &str, &str, &str); 3] = [
     (
         "cache_refreshes",
         "definition",
@@ -267,6 +280,12 @@ const ADDED_COLUMNS: [(&str, &str, &str, &str); 2] = [
         "key",
         "VARCHAR[]",
         "record each cache's key (skein.caches.key)",
+    ),
+    (
+        "cache_refreshes",
+        "restored_from",
+        "BIGINT",
+        "record restores of caches (skein.cache_refreshes.restored_from)",
     ),
 ];
 
@@ -393,7 +412,7 @@ pub(crate) fn read_refreshes(
     let l = ident(lake);
     // One more than asked, so the oldest returned knows the one before it.
     let sql = format!(
-        "SELECT r.refresh_id, r.refreshed_at_ms, r.fingerprint, r.source_lsn, r.served_by, r.rows, r.duration_ms, r.definition, \
+        "SELECT r.refresh_id, r.refreshed_at_ms, r.fingerprint, r.source_lsn, r.served_by, r.rows, r.duration_ms, r.definition, r.restored_from, \
            (SELECT max(s.snapshot_id) FROM {l}.snapshots() s WHERE s.author = 'skein' AND json_extract_string(s.commit_extra_info, '$.refresh_id') = r.refresh_id) \
          FROM {l}.skein.cache_refreshes r WHERE r.cache = ? ORDER BY r.refreshed_at_ms DESC LIMIT {}",
         u64::from(limit) + 1
@@ -412,7 +431,8 @@ pub(crate) fn read_refreshes(
                 rows: r.get::<_, i64>(5)?.max(0) as u64,
                 duration_ms: r.get::<_, i64>(6)?.max(0) as u64,
                 definition_digest: r.get(7)?,
-                snapshot_id: r.get(8)?,
+                restored_from: r.get(8)?,
+                snapshot_id: r.get(9)?,
                 previous_snapshot_id: None,
             })
         })
@@ -594,6 +614,7 @@ impl Lake {
             Some(r) if r.definition_digest.as_deref() != Some(definition.digest().as_str()) => {
                 (CacheState::Edited, None)
             }
+            Some(r) if r.restored_from.is_some() => (CacheState::Restored, None),
             Some(r) => match Fingerprint::take(&cluster.primary, &definition.monitor).await {
                 Ok(f) => {
                     checked_at_ms = Some(now_ms());

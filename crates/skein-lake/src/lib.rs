@@ -14,6 +14,7 @@ mod lake;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod refresh;
+pub mod restore;
 pub mod routed;
 pub mod snapshot;
 pub mod together;
@@ -31,6 +32,7 @@ pub use maintenance::{
     TableFiles,
 };
 pub use refresh::{RefreshOutcome, RefreshResult};
+pub use restore::{RestorePreview, RestoreResult};
 pub use routed::LakeRows;
 pub use snapshot::{At, Snapshot, TableRows};
 pub use together::{CacheRows, CachesSnapshot};

@@ -26,6 +26,7 @@ function record(snapshot: number | null): RefreshRecord {
     duration_ms: 186,
     snapshot_id: snapshot,
     previous_snapshot_id: null,
+    restored_from: null,
     definition_digest: null,
   };
 }
@@ -126,7 +127,7 @@ describe('outcome and together lines', () => {
 
 describe('state words', () => {
   it('has a legend entry and an order for every state the table shows', () => {
-    for (const s of ['empty', 'fresh', 'edited', 'stale', 'expired', 'unknown', 'refreshing', 'error']) {
+    for (const s of ['empty', 'fresh', 'edited', 'stale', 'expired', 'restored', 'unknown', 'refreshing', 'error']) {
       expect(STATE_LEGEND.some((l) => l.word === s)).toBe(true);
       expect(STATE_ORDER[s]).toBeTypeOf('number');
     }

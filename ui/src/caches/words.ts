@@ -12,6 +12,7 @@ export const STATE_ORDER: Record<string, number> = {
   unknown: 3,
   empty: 4,
   expired: 5,
+  restored: 5,
   refreshing: 6,
   fresh: 7,
 };
@@ -41,6 +42,13 @@ export const STATE_LEGEND: readonly { word: string; tone: string; icon: string; 
     tone: 'info',
     icon: '◷',
     meaning: 'TTL passed · sources unchanged · refreshed data is current. Not served until refreshed; nothing is wrong.',
+  },
+  {
+    word: 'restored',
+    tone: 'info',
+    icon: '↺',
+    meaning:
+      'put back to an earlier snapshot by hand: the lake holds that snapshot’s data, not the source’s. Not served until the next refresh.',
   },
   { word: 'unknown', tone: 'muted', icon: '?', meaning: 'the state could not be checked (the row says why).' },
   { word: 'refreshing', tone: 'info', icon: '…', meaning: 'a refresh is running (shown over the state).' },
@@ -118,7 +126,7 @@ export function cachesSummary(list: readonly CacheView[]): string {
   if (!list.length) return '';
   const counts = new Map<string, number>();
   for (const v of list) counts.set(v.status.state, (counts.get(v.status.state) ?? 0) + 1);
-  return `${count(list.length)} caches · ${['fresh', 'edited', 'stale', 'expired', 'empty', 'unknown']
+  return `${count(list.length)} caches · ${['fresh', 'edited', 'stale', 'restored', 'expired', 'empty', 'unknown']
     .filter((k) => counts.get(k))
     .map((k) => `${counts.get(k)} ${k}`)
     .join(' · ')}`;

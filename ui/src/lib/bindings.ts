@@ -326,7 +326,7 @@ key: Array<string>, };
 /**
  * Where a cache stands.
  */
-export type CacheState = "empty" | "fresh" | "edited" | "stale" | "expired" | "unknown";
+export type CacheState = "empty" | "fresh" | "edited" | "stale" | "restored" | "expired" | "unknown";
 
 /**
  * A cache with its last refresh and current state.
@@ -1694,6 +1694,11 @@ snapshot_id: number | null,
  */
 previous_snapshot_id: number | null, 
 /**
+ * Set when this record is a restore ([`Lake::restore`]): the snapshot whose data the
+ * cache's table was put back to. The cache is then [`CacheState::Restored`].
+ */
+restored_from: number | null, 
+/**
  * Digest of the definition the refresh ran ([`CacheDefinition::digest`]); `None` for a
  * record written before Skein recorded it, which counts as another definition.
  */
@@ -1803,7 +1808,31 @@ before: number | null, } } | { "method": "snapshot_changes", "params": {
 /**
  * `snapshot_id`.
  */
-id: number, } } | { "method": "lake_tables" } | { "method": "snapshot_diff", "params": DiffRequest } | { "method": "time_travel", "params": { 
+id: number, } } | { "method": "lake_tables" } | { "method": "snapshot_diff", "params": DiffRequest } | { "method": "preview_restore", "params": { 
+/**
+ * `table` (schema `main`) or `schema.table`.
+ */
+table: string, 
+/**
+ * The snapshot to restore it to.
+ */
+version: number, 
+/**
+ * Rows of the diff to return (1–1000).
+ */
+limit: number, } } | { "method": "restore", "params": { 
+/**
+ * As previewed.
+ */
+table: string, 
+/**
+ * As previewed.
+ */
+version: number, 
+/**
+ * The preview's `current` snapshot.
+ */
+previewed: number, } } | { "method": "time_travel", "params": { 
 /**
  * `table` (schema `main`) or `schema.table`.
  */
@@ -1942,7 +1971,70 @@ conninfo: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "suggest_key", "result": KeySuggestion | null } | { "method": "cache_refreshes", "result": Array<RefreshRecord> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "snapshot_diff", "result": TableDiff } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "suggest_key", "result": KeySuggestion | null } | { "method": "cache_refreshes", "result": Array<RefreshRecord> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "snapshot_diff", "result": TableDiff } | { "method": "preview_restore", "result": RestorePreview } | { "method": "restore", "result": RestoreResult } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+
+/**
+ * What restoring a table to a snapshot would apply.
+ */
+export type RestorePreview = { 
+/**
+ * The table as asked.
+ */
+table: string, 
+/**
+ * The snapshot it would be restored to.
+ */
+version: number, 
+/**
+ * The lake's current snapshot, the preview's "now": pass it to [`Lake::restore`].
+ */
+current: number, 
+/**
+ * The cache whose table it is, if any (it becomes `restored`).
+ */
+cache: string | null, 
+/**
+ * From `current` to `version`: rows the restore adds back, removes and changes, with the
+ * first of them.
+ */
+diff: TableDiff, };
+
+/**
+ * What a restore did.
+ */
+export type RestoreResult = { 
+/**
+ * The table as asked.
+ */
+table: string, 
+/**
+ * The snapshot it was restored to.
+ */
+version: number, 
+/**
+ * The snapshot the restore committed.
+ */
+snapshot_id: number | null, 
+/**
+ * Rows added back, removed and changed (as the preview counted them).
+ */
+added: number, 
+/**
+ * See `added`.
+ */
+removed: number, 
+/**
+ * See `added`.
+ */
+changed: number, 
+/**
+ * Rows in the table now.
+ */
+rows: number, 
+/**
+ * The cache marked restored, if the table is one's.
+ */
+cache: string | null, };
 
 /**
  * A column whose type differs between the versions.

@@ -89,6 +89,9 @@ export function cacheBadge(v: CacheView): Badge {
       return { word: 'stale', tone: 'warn', icon: ICON.warn };
     case 'edited':
       return { word: 'edited · refresh to apply', tone: 'warn', icon: ICON.warn };
+    case 'restored':
+      // Put back to an earlier snapshot by hand: not served until the next refresh, not an alarm.
+      return { word: 'restored', tone: 'info', icon: '↺' };
     case 'expired':
       // TTL passed, sources unchanged: the data is current, just not served until refreshed.
       return { word: 'expired', tone: 'info', icon: '◷' };
