@@ -19,7 +19,7 @@ use skein_lake::{
     cache::RefreshRecord, snapshot::Column, At, CacheDefinition, CacheStatus, CachesSnapshot,
     Compaction, DiffRequest, ExpireTarget, KeySuggestion, LakeFile, LakeStats, LakeTable,
     RefreshOutcome, RestorePreview, RestoreResult, Snapshot, SnapshotChanges, SnapshotRef,
-    TableDiff, TableFiles, TableRows,
+    TableDiff, TableFiles, TableRows, Timeline,
 };
 use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState, ReplicationReading};
 use ts_rs::TS;
@@ -122,6 +122,12 @@ pub enum Request {
     /// What changed in a table between two snapshots: counts, schema, a page of rows →
     /// [`Response::SnapshotDiff`].
     SnapshotDiff(DiffRequest),
+    /// The lake's newest snapshots as timeline marks, oldest first, each with its kind and the
+    /// tables it touched → [`Response::Timeline`].
+    Timeline {
+        /// At most this many (1–20,000).
+        limit: u32,
+    },
     /// What restoring a table to a snapshot would apply (the diff from now to it) →
     /// [`Response::PreviewRestore`].
     PreviewRestore {
@@ -355,6 +361,8 @@ pub enum Response {
     LakeTables(Vec<LakeTable>),
     /// See [`Request::SnapshotDiff`].
     SnapshotDiff(TableDiff),
+    /// See [`Request::Timeline`].
+    Timeline(Timeline),
     /// See [`Request::PreviewRestore`].
     PreviewRestore(RestorePreview),
     /// See [`Request::Restore`].

@@ -17,6 +17,7 @@ pub mod refresh;
 pub mod restore;
 pub mod routed;
 pub mod snapshot;
+pub mod timeline;
 pub mod together;
 mod validate;
 mod value;
@@ -35,6 +36,7 @@ pub use refresh::{RefreshOutcome, RefreshResult};
 pub use restore::{RestorePreview, RestoreResult};
 pub use routed::LakeRows;
 pub use snapshot::{At, Snapshot, TableRows};
+pub use timeline::{MarkKind, Timeline, TimelineMark};
 pub use together::{CacheRows, CachesSnapshot};
 pub use value::Cell;
 

@@ -1023,6 +1023,11 @@ columns: Array<string>, };
 export type Lsn = string;
 
 /**
+ * What a snapshot was, by who wrote it and what it says.
+ */
+export type MarkKind = "refresh" | "together" | "restore" | "schema" | "maintenance" | "catalog" | "other";
+
+/**
  * A PostgreSQL node as the editor shows it.
  */
 export type NodeDraft = { 
@@ -1808,7 +1813,11 @@ before: number | null, } } | { "method": "snapshot_changes", "params": {
 /**
  * `snapshot_id`.
  */
-id: number, } } | { "method": "lake_tables" } | { "method": "snapshot_diff", "params": DiffRequest } | { "method": "preview_restore", "params": { 
+id: number, } } | { "method": "lake_tables" } | { "method": "snapshot_diff", "params": DiffRequest } | { "method": "timeline", "params": { 
+/**
+ * At most this many (1–20,000).
+ */
+limit: number, } } | { "method": "preview_restore", "params": { 
 /**
  * `table` (schema `main`) or `schema.table`.
  */
@@ -1971,7 +1980,7 @@ conninfo: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "suggest_key", "result": KeySuggestion | null } | { "method": "cache_refreshes", "result": Array<RefreshRecord> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "snapshot_diff", "result": TableDiff } | { "method": "preview_restore", "result": RestorePreview } | { "method": "restore", "result": RestoreResult } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "suggest_key", "result": KeySuggestion | null } | { "method": "cache_refreshes", "result": Array<RefreshRecord> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "snapshot_diff", "result": TableDiff } | { "method": "timeline", "result": Timeline } | { "method": "preview_restore", "result": RestorePreview } | { "method": "restore", "result": RestoreResult } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
 
 /**
  * What restoring a table to a snapshot would apply.
@@ -2591,6 +2600,53 @@ offset: number,
  * snapshot reads the newest); `null` otherwise.
  */
 note: string | null, };
+
+/**
+ * The lake's newest snapshots as marks, oldest first.
+ */
+export type Timeline = { 
+/**
+ * Oldest first.
+ */
+marks: Array<TimelineMark>, 
+/**
+ * Every table a mark touched, by name: the lanes.
+ */
+tables: Array<string>, 
+/**
+ * Snapshots in the lake (more than `marks` when the limit cut the oldest).
+ */
+total: number, };
+
+/**
+ * One snapshot on the timeline.
+ */
+export type TimelineMark = { 
+/**
+ * `snapshot_id`.
+ */
+id: number, 
+/**
+ * `snapshot_time`, ms since the Unix epoch.
+ */
+time_ms: number, 
+/**
+ * What it was.
+ */
+kind: MarkKind, 
+/**
+ * The tables it touched (`schema.table`, Skein's `skein.*` records left out); empty: it
+ * sits on the lake's lane.
+ */
+tables: Array<string>, 
+/**
+ * `author`.
+ */
+author: string | null, 
+/**
+ * `commit_message`.
+ */
+message: string | null, };
 
 /**
  * An encrypted session, as `pg_stat_ssl` reports it for the connection's backend.

@@ -1,0 +1,114 @@
+// The lake's timeline on the Snapshots page, in Debian's Chromium against `skein serve` and a
+// real sandbox (run.sh starts both): it counts what the lake holds, one lane per table; a mark
+// says what it is on hover, a click selects its snapshot, a shift-click on a second mark of the
+// same lane opens their diff; the wheel zooms and a double-click shows everything again; a
+// refresh by another process appears as a new mark.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { base, openConsole, rpc, shots } from './lib.mjs';
+
+const CACHE = 'open_orders_by_priority';
+const LANE = `main.${CACHE}`;
+const AXIS_H = 22;
+const LANE_H = 22;
+let browser;
+let page;
+
+before(async () => {
+  ({ browser, page } = await openConsole());
+  // Two refreshes of one cache, so its lane has marks to compare.
+  for (let i = 0; i < 2; i++) {
+    const o = await rpc({ method: 'refresh_cache', params: { name: CACHE, force: true } });
+    assert.equal(o.result, 'REFRESHED');
+  }
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** Where a mark is drawn on the canvas: the same window the page starts with (the whole history). */
+async function spot(timeline, id, lane) {
+  const canvas = page.locator('[data-testid="timeline-canvas"]');
+  const box = await canvas.boundingBox();
+  const marks = timeline.marks;
+  const first = marks[0].time_ms;
+  const last = marks[marks.length - 1].time_ms;
+  const span = Math.max(last - first, 1000);
+  const t0 = first - span * 0.03;
+  const t1 = last + span * 0.03;
+  const m = marks.find((x) => x.id === id);
+  const lanes = ['lake', ...timeline.tables];
+  return {
+    x: box.x + ((m.time_ms - t0) / (t1 - t0)) * box.width,
+    y: box.y + AXIS_H + lanes.indexOf(lane) * LANE_H + LANE_H / 2,
+  };
+}
+
+test('the timeline counts the lake, a mark says what it is, a click selects it, a shift-click compares', async () => {
+  await page.goto(`${base}/#/snapshots`);
+  const panel = page.locator('[data-testid="snapshot-timeline"]');
+  const timeline = await rpc({ method: 'timeline', params: { limit: 10000 } });
+  const total = (await rpc({ method: 'snapshots', params: { limit: 1, before: null } })).total;
+  await panel
+    .locator('[data-testid="timeline-count"]', { hasText: `${timeline.marks.length} of ${total} snapshots · ${timeline.tables.length} tables` })
+    .waitFor({ timeout: 20_000 });
+  assert.equal(timeline.marks.length, total, 'the sandbox lake is within the limit');
+  assert.ok(timeline.tables.includes(LANE), timeline.tables.join(', '));
+  assert.ok(!timeline.tables.some((t) => t.startsWith('skein.')), "Skein's records are not lanes");
+  await panel.locator(`.timeline-lane[title="${LANE}"]`, { hasText: CACHE }).waitFor();
+
+  const refreshes = timeline.marks.filter((m) => m.kind === 'refresh' && m.tables.includes(LANE));
+  assert.ok(refreshes.length >= 2, JSON.stringify(refreshes));
+  const [a, b] = refreshes.slice(-2);
+  const pa = await spot(timeline, a.id, LANE);
+  await page.mouse.move(pa.x, pa.y);
+  const tip = page.locator('[data-testid="timeline-tip"]');
+  await tip.waitFor({ timeout: 10_000 });
+  assert.match(await tip.innerText(), new RegExp(`^#${a.id} · cache refresh · .* UTC · skein: refresh cache ${CACHE} · ${LANE}$`));
+  await page.mouse.click(pa.x, pa.y);
+  await page.waitForFunction((h) => window.location.hash === h, `#/snapshots/${a.id}`, { timeout: 10_000 });
+  await page.locator('[data-testid="snapshot-detail"] .panel-title', { hasText: `Snapshot ${a.id}` }).waitFor({ timeout: 20_000 });
+  if (shots) await panel.screenshot({ path: `${shots}/timeline.png` });
+
+  const pb = await spot(timeline, b.id, LANE);
+  await page.keyboard.down('Shift');
+  await page.mouse.click(pb.x, pb.y);
+  await page.keyboard.up('Shift');
+  await page.waitForFunction((h) => window.location.hash === h, `#/snapshots/diff/${LANE}/${a.id}/${b.id}/all/0`, { timeout: 10_000 });
+  await page.locator('[data-testid="snapshot-diff"] .travel-head', { hasText: `snapshot ${a.id} → ${b.id}` }).waitFor({ timeout: 20_000 });
+  // A forced refresh of an unchanged source changes no row.
+  assert.equal((await page.locator('[data-testid="diff-counts"]').innerText()).replace(/\s+/g, ' ').trim(), '+0 −0 ~0');
+});
+
+test('the wheel zooms, a double-click shows everything; a refresh elsewhere is a new mark', async () => {
+  await page.goto(`${base}/#/snapshots`);
+  const panel = page.locator('[data-testid="snapshot-timeline"]');
+  const showAll = panel.getByRole('button', { name: 'Show all' });
+  const canvas = page.locator('[data-testid="timeline-canvas"]');
+  await canvas.waitFor({ timeout: 20_000 });
+  await page.locator('[data-testid="timeline-count"]', { hasText: 'snapshots' }).waitFor({ timeout: 20_000 });
+  assert.equal(await showAll.isDisabled(), true);
+  const box = await canvas.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -500);
+  await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="snapshot-timeline"] button')].find((b) => b.textContent === 'Show all')?.disabled, null, {
+    timeout: 10_000,
+  });
+  await canvas.dblclick({ position: { x: box.width / 2, y: 5 } });
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="snapshot-timeline"] button')].find((b) => b.textContent === 'Show all')?.disabled, null, {
+    timeout: 10_000,
+  });
+
+  const before = await rpc({ method: 'timeline', params: { limit: 10000 } });
+  const out = JSON.parse(
+    execFileSync(process.env.SKEIN_BIN, ['cache', 'refresh', CACHE, '--force', '--json', '--profile', process.env.SKEIN_PROFILE], { encoding: 'utf8' }),
+  );
+  assert.equal(out.result, 'REFRESHED');
+  const total = before.total + 1;
+  await panel.locator('[data-testid="timeline-count"]', { hasText: `${total} of ${total} snapshots` }).waitFor({ timeout: 20_000 });
+  const after = await rpc({ method: 'timeline', params: { limit: 10000 } });
+  const last = after.marks[after.marks.length - 1];
+  assert.deepEqual([last.id, last.kind, last.tables], [out.snapshot_id, 'refresh', [LANE]]);
+});
