@@ -10,7 +10,7 @@ import { base, openConsole, rpc, shots } from './lib.mjs';
 
 const CACHE = 'open_orders_by_priority';
 const LANE = `main.${CACHE}`;
-const AXIS_H = 22;
+const AXIS_H = 34;
 const LANE_H = 22;
 let browser;
 let page;
@@ -111,4 +111,49 @@ test('the wheel zooms, a double-click shows everything; a refresh elsewhere is a
   const after = await rpc({ method: 'timeline', params: { limit: 10000 } });
   const last = after.marks[after.marks.length - 1];
   assert.deepEqual([last.id, last.kind, last.tables], [out.snapshot_id, 'refresh', [LANE]]);
+});
+
+test('a bookmark set in the detail is a flag on the timeline; one set by the CLI shows up; × deletes it', async () => {
+  const timeline = await rpc({ method: 'timeline', params: { limit: 10000 } });
+  const target = timeline.marks.filter((m) => m.kind === 'refresh').at(-1);
+  await page.goto(`${base}/#/snapshots/${target.id}`);
+  const detail = page.locator('[data-testid="snapshot-detail"]');
+  await detail.locator('.panel-title', { hasText: `Snapshot ${target.id}` }).waitFor({ timeout: 20_000 });
+  const marks = detail.locator('[data-testid="snapshot-bookmarks"]');
+  // A bad name says what a name is.
+  await marks.getByLabel('Bookmark name').fill('1st');
+  await marks.getByRole('button', { name: 'Bookmark' }).click();
+  await marks.locator('.error-box', { hasText: 'start with a letter' }).waitFor({ timeout: 20_000 });
+  await marks.getByLabel('Bookmark name').fill('before-migration');
+  await marks.getByRole('button', { name: 'Bookmark' }).click();
+  await marks.locator('[data-bookmark="before-migration"]').waitFor({ timeout: 20_000 });
+  const listed = await rpc({ method: 'bookmarks' });
+  assert.deepEqual(
+    listed.map((b) => [b.name, b.snapshot_id]),
+    [['before-migration', target.id]],
+  );
+
+  // The flag, on the axis above its mark.
+  const after = await rpc({ method: 'timeline', params: { limit: 10000 } });
+  assert.deepEqual(after.bookmarks.map((b) => b.name), ['before-migration']);
+  const panel = page.locator('[data-testid="snapshot-timeline"]');
+  await panel.locator('[data-testid="timeline-count"]', { hasText: `${after.total} of ${after.total}` }).waitFor({ timeout: 20_000 });
+  const at = await spot(after, target.id, LANE);
+  const box = await page.locator('[data-testid="timeline-canvas"]').boundingBox();
+  await page.mouse.move(at.x + 8, box.y + 26);
+  await panel.locator('[data-testid="timeline-tip"]', { hasText: `⚑ bookmark before-migration: snapshot ${target.id}` }).waitFor({ timeout: 10_000 });
+  if (shots) await panel.screenshot({ path: `${shots}/timeline-bookmark.png` });
+
+  // Another process names the same snapshot: the detail shows it once the lake moves.
+  execFileSync(process.env.SKEIN_BIN, ['snapshot', 'bookmark', 'from-cli', '--version', String(target.id), '--profile', process.env.SKEIN_PROFILE], {
+    encoding: 'utf8',
+  });
+  await marks.locator('[data-bookmark="from-cli"]').waitFor({ timeout: 20_000 });
+  await marks.getByRole('button', { name: 'Delete bookmark before-migration' }).click();
+  await page.waitForFunction(() => !document.querySelector('[data-bookmark="before-migration"]'), null, { timeout: 20_000 });
+  assert.deepEqual(
+    (await rpc({ method: 'bookmarks' })).map((b) => b.name),
+    ['from-cli'],
+  );
+  await rpc({ method: 'delete_bookmark', params: { name: 'from-cli' } });
 });

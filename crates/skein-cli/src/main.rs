@@ -171,7 +171,9 @@ impl Command {
                 N::List { json, .. }
                 | N::Show { json, .. }
                 | N::Diff { json, .. }
-                | N::Restore { json, .. } => *json,
+                | N::Restore { json, .. }
+                | N::Bookmarks { json } => *json,
+                N::Bookmark { .. } | N::Unbookmark { .. } => false,
             },
             Command::Lake { command, .. } => match command {
                 L::Summary { json }

@@ -24,9 +24,9 @@ pub enum SnapshotCommand {
     Show {
         /// Table (`name` in the lake's main schema, or `schema.name`).
         table: String,
-        /// Snapshot id (`AT (VERSION => n)`); default: the latest.
+        /// Snapshot id or bookmark (`AT (VERSION => n)`); default: the latest.
         #[arg(long, conflicts_with = "timestamp")]
-        version: Option<i64>,
+        version: Option<String>,
         /// Point in time, UTC (`AT (TIMESTAMP => …)`).
         #[arg(long)]
         timestamp: Option<String>,
@@ -45,10 +45,10 @@ pub enum SnapshotCommand {
     Diff {
         /// Table (`name` in the lake's main schema, or `schema.name`).
         table: String,
-        /// The older snapshot id.
-        from: i64,
-        /// The newer snapshot id.
-        to: i64,
+        /// The older snapshot: an id or a bookmark.
+        from: String,
+        /// The newer snapshot: an id or a bookmark.
+        to: String,
         /// Columns that identify a row (comma-separated), unique in both versions. Without
         /// it a cache's table is matched by the cache's declared key; with neither (or when
         /// the key repeats) whole rows are compared, so an update is a removal and an addition.
@@ -76,15 +76,35 @@ pub enum SnapshotCommand {
     Restore {
         /// Table (`name` in the lake's main schema, or `schema.name`).
         table: String,
-        /// The snapshot to restore it to.
+        /// The snapshot to restore it to: an id or a bookmark.
         #[arg(long)]
-        version: i64,
+        version: String,
         /// Restore (without it: only the preview).
         #[arg(long)]
         yes: bool,
         /// Print JSON (`RestorePreview`, or with `--yes` `RestoreResult`).
         #[arg(long)]
         json: bool,
+    },
+    /// Name a snapshot (a letter, then letters, digits, '_' or '-'): usable wherever a
+    /// snapshot id is (`--version before-migration`). One lake commit.
+    Bookmark {
+        /// The name.
+        name: String,
+        /// The snapshot (an id); default: the latest.
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// The lake's bookmarks: name, snapshot, when set, and whether the snapshot was expired.
+    Bookmarks {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a bookmark (the snapshot stays). One lake commit.
+    Unbookmark {
+        /// The name.
+        name: String,
     },
 }
 
@@ -124,7 +144,7 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
             json,
         } => {
             let at = match (version, timestamp) {
-                (Some(v), _) => At::Version(v),
+                (Some(v), _) => At::Version(lake.resolve_version(&v).await?),
                 (None, Some(t)) => At::Timestamp(t),
                 (None, None) => At::Latest,
             };
@@ -168,6 +188,10 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
                 Some("changed") => Some(skein_lake::DiffKind::Changed),
                 _ => None,
             };
+            let (from, to) = (
+                lake.resolve_version(&from).await?,
+                lake.resolve_version(&to).await?,
+            );
             let key = match (whole_rows, key.is_empty()) {
                 (true, _) => Some(Vec::new()),
                 (false, true) => None,
@@ -196,6 +220,7 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
             yes,
             json,
         } => {
+            let version = lake.resolve_version(&version).await?;
             let preview = lake.preview_restore(&table, version, 20).await?;
             let d = &preview.diff;
             let counts = format!("+{} −{} ~{}", d.added, d.removed, d.changed);
@@ -238,6 +263,41 @@ pub async fn run(profile: &Profile, cmd: SnapshotCommand) -> anyhow::Result<()> 
                     "cache {c} is restored (not served) until its next refresh"
                 ));
             }
+            Ok(())
+        }
+        SnapshotCommand::Bookmark { name, version } => {
+            let id = match version {
+                Some(v) => v,
+                None => lake.snapshot_at(&At::Latest).await?.id,
+            };
+            let b = lake.set_bookmark(&name, id).await?;
+            output::line(&format!("bookmark {}: snapshot {}", b.name, b.snapshot_id));
+            Ok(())
+        }
+        SnapshotCommand::Bookmarks { json } => {
+            let all = lake.bookmarks().await?;
+            if json {
+                return output::json(&all);
+            }
+            let rows: Vec<Vec<String>> = all
+                .iter()
+                .map(|b| {
+                    vec![
+                        b.name.clone(),
+                        b.snapshot_id.to_string(),
+                        chrono::DateTime::from_timestamp_millis(b.created_at_ms)
+                            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                            .unwrap_or_default(),
+                        if b.expired { "expired" } else { "" }.to_owned(),
+                    ]
+                })
+                .collect();
+            output::table(&["NAME", "SNAPSHOT", "SET (UTC)", "NOTE"], &rows);
+            Ok(())
+        }
+        SnapshotCommand::Unbookmark { name } => {
+            lake.delete_bookmark(&name).await?;
+            output::line(&format!("bookmark {name} deleted"));
             Ok(())
         }
     }

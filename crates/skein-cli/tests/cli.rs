@@ -290,6 +290,48 @@ fn sandbox_status_caches_snapshots_and_down() {
             .is_some_and(|r| r.iter().all(|r| r["kind"] == "added")),
         "{whole}"
     );
+    // A bookmark stands wherever an id does.
+    let set = skein(&[
+        "snapshot",
+        "bookmark",
+        "before-workload",
+        "--version",
+        from.as_str(),
+        "--profile",
+        profile.as_str(),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&set.stdout).trim(),
+        format!("bookmark before-workload: snapshot {before}")
+    );
+    let marks = ok_json(&["snapshot", "bookmarks", "--json", "--profile", &profile]);
+    assert_eq!(marks[0]["name"], "before-workload", "{marks}");
+    assert_eq!(marks[0]["snapshot_id"].as_i64(), Some(before), "{marks}");
+    let by_name = ok_json(&[
+        "snapshot",
+        "diff",
+        "open_orders_by_priority",
+        "before-workload",
+        to.as_str(),
+        "--json",
+        "--profile",
+        profile.as_str(),
+    ]);
+    assert_eq!(by_name["rows"], diff["rows"], "{by_name}");
+    let nope = err_line(&[
+        "snapshot",
+        "show",
+        "open_orders_by_priority",
+        "--version",
+        "no-such-mark",
+        "--profile",
+        &profile,
+    ]);
+    assert!(
+        nope.contains("no snapshot id or bookmark 'no-such-mark' (bookmarks: before-workload)"),
+        "{nope}"
+    );
+
     // Restore it to the older snapshot: a preview without --yes, then one commit, restored.
     let restore_args = |yes: bool| {
         let mut a = vec![
@@ -297,7 +339,7 @@ fn sandbox_status_caches_snapshots_and_down() {
             "restore",
             "open_orders_by_priority",
             "--version",
-            from.as_str(),
+            "before-workload",
             "--profile",
             profile.as_str(),
         ];
@@ -419,6 +461,9 @@ fn sandbox_status_caches_snapshots_and_down() {
     });
     let summary = ok_json(&["lake", "summary", "--json", "--profile", &profile]);
     assert_eq!(summary["snapshots"], 1);
+    // The bookmark's snapshot went: it says so, and still resolves to its id.
+    let marks = ok_json(&["snapshot", "bookmarks", "--json", "--profile", &profile]);
+    assert_eq!(marks[0]["expired"], true, "{marks}");
     let cleaned = ok_json(&["lake", "cleanup", "--yes", "--json", "--profile", &profile]);
     assert_eq!(
         cleaned.as_array().map(Vec::len),

@@ -203,6 +203,17 @@ impl App {
             Request::Timeline { limit } => {
                 Response::Timeline(console.lake().await?.timeline(limit as usize).await?)
             }
+            Request::Bookmarks => Response::Bookmarks(console.lake().await?.bookmarks().await?),
+            Request::SetBookmark { name, version } => {
+                let b = console.lake().await?.set_bookmark(&name, version).await?;
+                console.lake_changed();
+                Response::SetBookmark(b)
+            }
+            Request::DeleteBookmark { name } => {
+                console.lake().await?.delete_bookmark(&name).await?;
+                console.lake_changed();
+                Response::DeleteBookmark
+            }
             Request::PreviewRestore {
                 table,
                 version,

@@ -573,6 +573,12 @@ impl Console {
         Ok(self.lake().await?.diff(req).await?)
     }
 
+    /// The lake changed here (a bookmark set or deleted): the watcher looks at once, so the
+    /// lake summary (and every window's timeline) moves to the new snapshot.
+    pub fn lake_changed(&self) {
+        self.shared.poke.notify_one();
+    }
+
     /// Restores `table` to snapshot `version` (see [`skein_lake::Lake::restore`]), then
     /// recomputes the caches' states at once (a cache's table makes it `restored`).
     pub async fn restore(

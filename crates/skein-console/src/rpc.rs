@@ -16,10 +16,10 @@
 use serde::{Deserialize, Serialize};
 use skein_core::{ErrorInfo, Thresholds};
 use skein_lake::{
-    cache::RefreshRecord, snapshot::Column, At, CacheDefinition, CacheStatus, CachesSnapshot,
-    Compaction, DiffRequest, ExpireTarget, KeySuggestion, LakeFile, LakeStats, LakeTable,
-    RefreshOutcome, RestorePreview, RestoreResult, Snapshot, SnapshotChanges, SnapshotRef,
-    TableDiff, TableFiles, TableRows, Timeline,
+    cache::RefreshRecord, snapshot::Column, At, Bookmark, CacheDefinition, CacheStatus,
+    CachesSnapshot, Compaction, DiffRequest, ExpireTarget, KeySuggestion, LakeFile, LakeStats,
+    LakeTable, RefreshOutcome, RestorePreview, RestoreResult, Snapshot, SnapshotChanges,
+    SnapshotRef, TableDiff, TableFiles, TableRows, Timeline,
 };
 use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState, ReplicationReading};
 use ts_rs::TS;
@@ -127,6 +127,20 @@ pub enum Request {
     Timeline {
         /// At most this many (1–20,000).
         limit: u32,
+    },
+    /// The lake's bookmarks (named snapshots) → [`Response::Bookmarks`].
+    Bookmarks,
+    /// Names a snapshot, in one lake commit → [`Response::SetBookmark`].
+    SetBookmark {
+        /// A letter, then letters, digits, `_` or `-` (at most 63).
+        name: String,
+        /// The snapshot id.
+        version: i64,
+    },
+    /// Deletes a bookmark (the snapshot stays), in one lake commit → [`Response::DeleteBookmark`].
+    DeleteBookmark {
+        /// The name.
+        name: String,
     },
     /// What restoring a table to a snapshot would apply (the diff from now to it) →
     /// [`Response::PreviewRestore`].
@@ -363,6 +377,12 @@ pub enum Response {
     SnapshotDiff(TableDiff),
     /// See [`Request::Timeline`].
     Timeline(Timeline),
+    /// See [`Request::Bookmarks`].
+    Bookmarks(Vec<Bookmark>),
+    /// See [`Request::SetBookmark`].
+    SetBookmark(Bookmark),
+    /// See [`Request::DeleteBookmark`].
+    DeleteBookmark,
     /// See [`Request::PreviewRestore`].
     PreviewRestore(RestorePreview),
     /// See [`Request::Restore`].

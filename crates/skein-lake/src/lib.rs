@@ -5,6 +5,7 @@
 //! DuckDB connections are `Send` but not `Sync`: every DuckDB call runs on the blocking pool
 //! ([`tokio::task::spawn_blocking`]) behind a mutex, never on the async runtime's workers.
 
+pub mod bookmarks;
 pub mod cache;
 pub mod changes;
 pub mod diff;
@@ -22,6 +23,7 @@ pub mod together;
 mod validate;
 mod value;
 
+pub use bookmarks::Bookmark;
 pub use cache::{CacheDefinition, CacheSpec, CacheState, CacheStatus};
 pub use changes::{LakeTable, SnapshotChanges, SnapshotRef, TableChange};
 pub use diff::{DiffKind, DiffRequest, DiffRow, Retyped, SchemaDiff, TableDiff};

@@ -30,7 +30,8 @@ pub enum MarkKind {
     Schema,
     /// Maintenance by Skein (compaction, flushing inlined data).
     Maintenance,
-    /// Skein's own records: a cache created, edited, paused or deleted.
+    /// Skein's own records: a cache created, edited, paused or deleted; a bookmark set or
+    /// deleted.
     Catalog,
     /// A commit by another writer (an author other than `skein`, or none).
     Other,
@@ -63,6 +64,8 @@ pub struct Timeline {
     pub tables: Vec<String>,
     /// Snapshots in the lake (more than `marks` when the limit cut the oldest).
     pub total: u64,
+    /// The lake's bookmarks (named snapshots), by snapshot.
+    pub bookmarks: Vec<crate::Bookmark>,
 }
 
 /// The largest number of marks [`Lake::timeline`] returns.
@@ -103,6 +106,8 @@ pub fn kind_of(s: &Snapshot) -> MarkKind {
         "resume cache ",
         "create Skein's",
         "record ",
+        "bookmark ",
+        "delete bookmark ",
     ]
     .iter()
     .any(|m| message.starts_with(m))
@@ -157,7 +162,7 @@ impl Lake {
         }
         let mut snapshots = self.snapshot_page(limit, None).await?;
         snapshots.reverse();
-        let (spans, total) = self
+        let (spans, total, bookmarks) = self
             .read(|conn, lake| {
                 let meta = ident(&format!("__ducklake_metadata_{lake}"));
                 let mut stmt = conn
@@ -174,7 +179,8 @@ impl Lake {
                 let total: i64 = conn
                     .query_row(&format!("SELECT count(*) FROM {}.snapshots()", ident(lake)), [], |r| r.get(0))
                     .map_err(Error::duck("counting snapshots"))?;
-                Ok((spans, total.max(0) as u64))
+                let bookmarks = crate::bookmarks::read_bookmarks(conn, lake)?;
+                Ok((spans, total.max(0) as u64, bookmarks))
             })
             .await?;
         let marks: Vec<TimelineMark> = snapshots
@@ -198,6 +204,7 @@ impl Lake {
             marks,
             tables,
             total,
+            bookmarks,
         })
     }
 }
@@ -252,6 +259,15 @@ mod tests {
         );
         assert_eq!(
             kind_of(&snap(skein, "create cache x", None, &[])),
+            MarkKind::Catalog
+        );
+        assert_eq!(
+            kind_of(&snap(
+                skein,
+                "bookmark before: snapshot 3",
+                None,
+                &["tables_created"]
+            )),
             MarkKind::Catalog
         );
         assert_eq!(

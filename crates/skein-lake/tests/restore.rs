@@ -3,7 +3,8 @@
 //! commit with its message, the table then holds exactly what it held then, the cache is
 //! `restored` (not fresh) until its next refresh, which is never SKIPPED; a table changed since
 //! the preview is refused and nothing is written, a commit elsewhere in the lake is not; and
-//! bad input says what was wrong.
+//! bad input says what was wrong. Bookmarks name snapshots for every handle on the lake and
+//! stand wherever an id does.
 
 use skein_core::{ErrorCode, Profile};
 use skein_lake::{At, CacheSpec, CacheState, DiffRequest, Lake, RefreshResult};
@@ -211,4 +212,75 @@ async fn a_restore_applies_what_its_preview_showed_and_the_cache_says_restored()
         e.to_string().starts_with("snapshot 999999 does not exist"),
         "{e}"
     );
+
+    // Bookmarks: a name for v1, seen by another handle on the lake, usable as a version.
+    let none = lake
+        .resolve_version("before-change")
+        .await
+        .expect_err("none yet");
+    assert_eq!(
+        none.to_string(),
+        "no snapshot id or bookmark 'before-change' (the lake has none)"
+    );
+    let b = lake
+        .set_bookmark("before-change", v1)
+        .await
+        .expect("bookmark");
+    assert_eq!(
+        (b.name.as_str(), b.snapshot_id, b.expired),
+        ("before-change", v1, false)
+    );
+    let other = Lake::open(&profile).await.expect("another handle");
+    assert_eq!(
+        other
+            .resolve_version("before-change")
+            .await
+            .expect("resolve"),
+        v1
+    );
+    assert_eq!(
+        other.resolve_version(&v2.to_string()).await.expect("an id"),
+        v2
+    );
+    assert_eq!(other.bookmarks().await.expect("bookmarks"), vec![b.clone()]);
+    let e = lake
+        .set_bookmark("before-change", v2)
+        .await
+        .expect_err("taken");
+    assert_eq!(e.code(), ErrorCode::Conflict);
+    assert_eq!(
+        e.to_string(),
+        format!("bookmark 'before-change' names snapshot {v1} already: delete it first to move it")
+    );
+    let e = lake.set_bookmark("1st", v2).await.expect_err("bad name");
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    let e = lake
+        .set_bookmark("later", 999_999)
+        .await
+        .expect_err("no snapshot");
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    let e = other
+        .resolve_version("nope")
+        .await
+        .expect_err("no such bookmark");
+    assert_eq!(
+        e.to_string(),
+        "no snapshot id or bookmark 'nope' (bookmarks: before-change)"
+    );
+    // A restore to a bookmark's snapshot is a restore to its id.
+    let by_name = other.resolve_version("before-change").await.expect("id");
+    let p = lake
+        .preview_restore("items_copy", by_name, 10)
+        .await
+        .expect("preview by bookmark");
+    assert_eq!(p.version, v1);
+    lake.delete_bookmark("before-change").await.expect("delete");
+    assert!(other.bookmarks().await.expect("bookmarks").is_empty());
+    let e = lake
+        .delete_bookmark("before-change")
+        .await
+        .expect_err("gone");
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    // The snapshot stays.
+    assert_eq!(lake.snapshot_at(&At::Version(v1)).await.expect("v1").id, v1);
 }
