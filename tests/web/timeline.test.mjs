@@ -157,3 +157,32 @@ test('a bookmark set in the detail is a flag on the timeline; one set by the CLI
   );
   await rpc({ method: 'delete_bookmark', params: { name: 'from-cli' } });
 });
+
+test("a table's history lists every snapshot that changed it with its rows then, and follows a new refresh", async () => {
+  await page.goto(`${base}/#/snapshots`);
+  const panel = page.locator('[data-testid="table-history"]');
+  await panel.getByLabel('Table').selectOption(LANE);
+  const h = await rpc({ method: 'table_history', params: { table: LANE, limit: 500 } });
+  const ids = h.points.map((p) => String(p.snapshot_id)).reverse();
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="history-points"] tbody tr').length === n,
+    ids.length,
+    { timeout: 20_000 },
+  );
+  assert.deepEqual(await panel.locator('[data-testid="history-points"] tbody tr').evaluateAll((trs) => trs.map((t) => t.dataset.snapshotId)), ids);
+  await panel.locator('[data-testid="history-chart"] canvas').first().waitFor({ timeout: 10_000 });
+  // Each point's rows are what time travel reads there.
+  for (const p of h.points.slice(-2)) {
+    const page1 = await rpc({ method: 'time_travel', params: { table: LANE, at: { version: p.snapshot_id }, limit: 1, offset: 0 } });
+    assert.equal(p.rows, page1.rows.total, `rows at ${p.snapshot_id}`);
+    const cell = panel.locator(`tr[data-snapshot-id="${p.snapshot_id}"] td[data-col="rows"]`);
+    assert.equal(await cell.innerText(), String(p.rows));
+  }
+  if (shots) await panel.screenshot({ path: `${shots}/table-history.png` });
+
+  const out = JSON.parse(
+    execFileSync(process.env.SKEIN_BIN, ['cache', 'refresh', CACHE, '--force', '--json', '--profile', process.env.SKEIN_PROFILE], { encoding: 'utf8' }),
+  );
+  await panel.locator(`tr[data-snapshot-id="${out.snapshot_id}"]`).waitFor({ timeout: 20_000 });
+  assert.equal(await panel.locator(`tr[data-snapshot-id="${out.snapshot_id}"] td[data-col="rows"]`).innerText(), String(out.rows));
+});

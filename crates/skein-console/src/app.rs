@@ -203,6 +203,13 @@ impl App {
             Request::Timeline { limit } => {
                 Response::Timeline(console.lake().await?.timeline(limit as usize).await?)
             }
+            Request::TableHistory { table, limit } => Response::TableHistory(
+                console
+                    .lake()
+                    .await?
+                    .table_history(&table, limit as usize)
+                    .await?,
+            ),
             Request::Bookmarks => Response::Bookmarks(console.lake().await?.bookmarks().await?),
             Request::SetBookmark { name, version } => {
                 let b = console.lake().await?.set_bookmark(&name, version).await?;

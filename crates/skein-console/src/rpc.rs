@@ -19,7 +19,7 @@ use skein_lake::{
     cache::RefreshRecord, snapshot::Column, At, Bookmark, CacheDefinition, CacheStatus,
     CachesSnapshot, Compaction, DiffRequest, ExpireTarget, KeySuggestion, LakeFile, LakeStats,
     LakeTable, RefreshOutcome, RestorePreview, RestoreResult, Snapshot, SnapshotChanges,
-    SnapshotRef, TableDiff, TableFiles, TableRows, Timeline,
+    SnapshotRef, TableDiff, TableFiles, TableHistory, TableRows, Timeline,
 };
 use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState, ReplicationReading};
 use ts_rs::TS;
@@ -126,6 +126,14 @@ pub enum Request {
     /// tables it touched → [`Response::Timeline`].
     Timeline {
         /// At most this many (1–20,000).
+        limit: u32,
+    },
+    /// A table's rows, files and bytes at each of its newest snapshots that changed it →
+    /// [`Response::TableHistory`].
+    TableHistory {
+        /// `table` (schema `main`) or `schema.table`.
+        table: String,
+        /// At most this many points (1–1000).
         limit: u32,
     },
     /// The lake's bookmarks (named snapshots) → [`Response::Bookmarks`].
@@ -377,6 +385,8 @@ pub enum Response {
     SnapshotDiff(TableDiff),
     /// See [`Request::Timeline`].
     Timeline(Timeline),
+    /// See [`Request::TableHistory`].
+    TableHistory(TableHistory),
     /// See [`Request::Bookmarks`].
     Bookmarks(Vec<Bookmark>),
     /// See [`Request::SetBookmark`].

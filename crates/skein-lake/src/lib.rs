@@ -10,6 +10,7 @@ pub mod cache;
 pub mod changes;
 pub mod diff;
 mod error;
+pub mod history;
 pub mod key;
 mod lake;
 pub mod lifecycle;
@@ -28,6 +29,7 @@ pub use cache::{CacheDefinition, CacheSpec, CacheState, CacheStatus};
 pub use changes::{LakeTable, SnapshotChanges, SnapshotRef, TableChange};
 pub use diff::{DiffKind, DiffRequest, DiffRow, Retyped, SchemaDiff, TableDiff};
 pub use error::{Error, Result};
+pub use history::{HistoryPoint, TableHistory};
 pub use key::{suggest_key, KeySuggestion};
 pub use lake::Lake;
 pub use maintenance::{

@@ -283,4 +283,39 @@ async fn a_restore_applies_what_its_preview_showed_and_the_cache_says_restored()
     assert_eq!(e.code(), ErrorCode::NotFound);
     // The snapshot stays.
     assert_eq!(lake.snapshot_at(&At::Version(v1)).await.expect("v1").id, v1);
+
+    // The table's history: every snapshot that changed it, with its rows then, across the
+    // refreshes that re-create it under new ids.
+    let h = lake
+        .table_history("items_copy", 100)
+        .await
+        .expect("history");
+    let ids: Vec<i64> = h.points.iter().map(|p| p.snapshot_id).collect();
+    assert_eq!(ids, vec![v1, v2, restored_at, v3, v4, v5], "{h:#?}");
+    for p in &h.points {
+        let rows = lake
+            .rows_at("items_copy", At::Version(p.snapshot_id), 1, 0)
+            .await
+            .expect("rows")
+            .total;
+        assert_eq!(p.rows, Some(rows), "rows at {}", p.snapshot_id);
+        // Small refreshes are inlined in the catalog: rows without a data file.
+        assert!(p.inlined_rows <= rows, "{p:?}");
+        assert_eq!(p.data_files == 0, p.inlined_rows == rows, "{p:?}");
+        assert!(p.schema_change, "each re-creates the table: {p:?}");
+    }
+    let rows: Vec<Option<u64>> = h.points.iter().map(|p| p.rows).collect();
+    assert_eq!(
+        rows,
+        vec![Some(10), Some(11), Some(10), Some(11), Some(11), Some(11)]
+    );
+    assert_eq!(h.points[2].kind, skein_lake::MarkKind::Restore);
+    assert_eq!(h.points[1].kind, skein_lake::MarkKind::Refresh);
+    let last_two = lake.table_history("items_copy", 2).await.expect("two");
+    assert_eq!(last_two.points, h.points[4..].to_vec());
+    let e = lake
+        .table_history("never_here", 10)
+        .await
+        .expect_err("no such table");
+    assert_eq!(e.code(), ErrorCode::NotFound);
 }

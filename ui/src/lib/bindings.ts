@@ -779,6 +779,47 @@ field: string,
 message: string, };
 
 /**
+ * The table at one snapshot that changed it.
+ */
+export type HistoryPoint = { 
+/**
+ * `snapshot_id`.
+ */
+snapshot_id: number, 
+/**
+ * `snapshot_time`, ms since the Unix epoch.
+ */
+time_ms: number, 
+/**
+ * Rows (`count(*) AT (VERSION => n)`); `null` when the table did not exist then (dropped).
+ */
+rows: number | null, 
+/**
+ * Data files alive.
+ */
+data_files: number, 
+/**
+ * Bytes of the data and delete files alive.
+ */
+bytes: number, 
+/**
+ * Rows deleted from data files (the delete files' `delete_count`).
+ */
+deleted_rows: number, 
+/**
+ * Rows not in a data file: inlined in the catalog.
+ */
+inlined_rows: number, 
+/**
+ * The snapshot changed the table's schema (created, altered, dropped).
+ */
+schema_change: boolean, 
+/**
+ * What the snapshot was (see [`crate::MarkKind`]).
+ */
+kind: MarkKind, };
+
+/**
  * A maintenance job.
  */
 export type Job = { 
@@ -1838,6 +1879,14 @@ id: number, } } | { "method": "lake_tables" } | { "method": "snapshot_diff", "pa
 /**
  * At most this many (1–20,000).
  */
+limit: number, } } | { "method": "table_history", "params": { 
+/**
+ * `table` (schema `main`) or `schema.table`.
+ */
+table: string, 
+/**
+ * At most this many points (1–1000).
+ */
 limit: number, } } | { "method": "bookmarks" } | { "method": "set_bookmark", "params": { 
 /**
  * A letter, then letters, digits, `_` or `-` (at most 63).
@@ -2013,7 +2062,7 @@ conninfo: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "suggest_key", "result": KeySuggestion | null } | { "method": "cache_refreshes", "result": Array<RefreshRecord> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "snapshot_diff", "result": TableDiff } | { "method": "timeline", "result": Timeline } | { "method": "bookmarks", "result": Array<Bookmark> } | { "method": "set_bookmark", "result": Bookmark } | { "method": "delete_bookmark" } | { "method": "preview_restore", "result": RestorePreview } | { "method": "restore", "result": RestoreResult } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "suggest_key", "result": KeySuggestion | null } | { "method": "cache_refreshes", "result": Array<RefreshRecord> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "snapshot_diff", "result": TableDiff } | { "method": "timeline", "result": Timeline } | { "method": "table_history", "result": TableHistory } | { "method": "bookmarks", "result": Array<Bookmark> } | { "method": "set_bookmark", "result": Bookmark } | { "method": "delete_bookmark" } | { "method": "preview_restore", "result": RestorePreview } | { "method": "restore", "result": RestoreResult } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
 
 /**
  * What restoring a table to a snapshot would apply.
@@ -2534,6 +2583,19 @@ bytes: number,
  * Data files that carry a delete file (rows deleted since they were written).
  */
 files_with_deletes: number, };
+
+/**
+ * A table's history, oldest first.
+ */
+export type TableHistory = { 
+/**
+ * The table as asked.
+ */
+table: string, 
+/**
+ * The newest snapshots that changed it, oldest first (at most the limit asked for).
+ */
+points: Array<HistoryPoint>, };
 
 /**
  * A page of a table's rows, as of some snapshot.
