@@ -393,6 +393,24 @@ pub(crate) fn read_definitions(
         .map_err(Error::duck("reading cache definitions"))
 }
 
+/// The cache whose lake table `table` is (`name` or `main.name`), if any. A lake without
+/// Skein's tables has no caches.
+pub(crate) fn cache_of_table(
+    conn: &Connection,
+    lake: &str,
+    table: &str,
+) -> Result<Option<CacheDefinition>> {
+    let name = table.strip_prefix("main.").unwrap_or(table);
+    if name.contains('.') {
+        return Ok(None);
+    }
+    match read_definitions(conn, lake, Some(name)) {
+        Ok(mut defs) => Ok(defs.pop()),
+        Err(Error::DuckDb { .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 pub(crate) fn read_last_refresh(
     conn: &Connection,
     lake: &str,

@@ -140,24 +140,6 @@ fn repeated(conn: &duckdb::Connection, from: &str, key: &[String]) -> Result<u64
     .map_err(Error::duck("checking the key"))
 }
 
-/// The declared key of the cache whose table `table` is (`name` or `main.name`), empty when
-/// it is no cache's or the cache has none.
-fn declared_key(conn: &duckdb::Connection, lake: &str, table: &str) -> Result<Vec<String>> {
-    let name = table.strip_prefix("main.").unwrap_or(table);
-    if name.contains('.') {
-        return Ok(Vec::new());
-    }
-    Ok(crate::cache::read_definitions(conn, lake, Some(name))
-        .or_else(|e| match e {
-            // A lake without Skein's tables has no caches.
-            Error::DuckDb { .. } => Ok(Vec::new()),
-            other => Err(other),
-        })?
-        .pop()
-        .map(|d| d.key)
-        .unwrap_or_default())
-}
-
 impl Lake {
     /// The difference of `req.table` between snapshots `req.from` and `req.to`, matching rows
     /// by the key asked for (else the cache's declared key) when it is unique in both (else
@@ -197,7 +179,9 @@ impl Lake {
                     (k, source)
                 }
                 None => {
-                    let declared = declared_key(conn, lake, &asked)?;
+                    let declared = crate::cache::cache_of_table(conn, lake, &asked)?
+                        .map(|d| d.key)
+                        .unwrap_or_default();
                     let source = (!declared.is_empty()).then(|| "cache".to_owned());
                     (declared, source)
                 }

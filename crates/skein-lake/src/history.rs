@@ -14,9 +14,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::lake::{ident, lit, Lake};
+use crate::lake::{ident, Lake};
 use crate::snapshot::qualified;
-use crate::timeline::kind_of;
+use crate::timeline::{kind_of, read_spans, touched, TableSpan};
 
 /// The table at one snapshot that changed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -73,19 +73,10 @@ impl Lake {
         self.read(move |conn, lake| {
             let meta = ident(&format!("__ducklake_metadata_{lake}"));
             // The ids the name had, with when.
-            let mut stmt = conn
-                .prepare(&format!(
-                    "SELECT t.table_id::VARCHAR, t.begin_snapshot, t.end_snapshot FROM {meta}.ducklake_table t \
-                     JOIN {meta}.ducklake_schema s USING (schema_id) WHERE s.schema_name = {} AND t.table_name = {}",
-                    lit(&schema),
-                    lit(&name)
-                ))
-                .map_err(Error::duck("reading the catalog's tables"))?;
-            let ids: Vec<(String, i64, Option<i64>)> = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(Error::duck("reading the catalog's tables"))?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(Error::duck("reading the catalog's tables"))?;
+            let ids: Vec<TableSpan> = read_spans(conn, lake)?
+                .into_iter()
+                .filter(|(_, n, ..)| *n == full)
+                .collect();
             if ids.is_empty() {
                 return Err(Error::NotFound(format!(
                     "no table {full} in the lake's history (see `skein snapshot list`)"
@@ -93,27 +84,15 @@ impl Lake {
             }
             let id_at = |s: i64| {
                 ids.iter()
-                    .find(|(_, b, e)| *b <= s && e.is_none_or(|e| e > s))
+                    .find(|(_, _, b, e)| *b <= s && e.is_none_or(|e| e > s))
                     .map(|(id, ..)| id.clone())
             };
-            let dropped_at = |s: i64| ids.iter().any(|(_, _, e)| *e == Some(s));
+            let dropped_at = |s: i64| ids.iter().any(|(.., e)| *e == Some(s));
             // The snapshots that changed it, oldest first.
             let mut changed: Vec<&crate::Snapshot> = snapshots
                 .iter()
                 .rev()
-                .filter(|s| {
-                    s.changes.iter().any(|(key, items)| {
-                        items.iter().any(|item| {
-                            if key == "tables_created" {
-                                item == &full
-                            } else if key.starts_with("tables_") || key.starts_with("inlined_") {
-                                ids.iter().any(|(id, b, e)| id == item && *b <= s.id && e.is_none_or(|e| e >= s.id))
-                            } else {
-                                false
-                            }
-                        })
-                    })
-                })
+                .filter(|s| touched(s, &ids).contains(&full))
                 .collect();
             if changed.len() > limit {
                 changed.drain(..changed.len() - limit);

@@ -439,6 +439,13 @@ pub enum Compaction {
 }
 
 impl Compaction {
+    /// Every compaction, in the order the console offers them.
+    pub const ALL: [Compaction; 3] = [
+        Compaction::MergeAdjacentFiles,
+        Compaction::RewriteDataFiles,
+        Compaction::FlushInlinedData,
+    ];
+
     fn function(self) -> &'static str {
         match self {
             Compaction::MergeAdjacentFiles => "ducklake_merge_adjacent_files",

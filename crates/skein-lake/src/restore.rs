@@ -61,17 +61,6 @@ pub struct RestoreResult {
     pub cache: Option<String>,
 }
 
-/// The cache whose table `table` is (`name` or `main.name`), if any.
-fn cache_of(conn: &duckdb::Connection, lake: &str, table: &str) -> Result<Option<String>> {
-    let name = table.strip_prefix("main.").unwrap_or(table);
-    if name.contains('.') {
-        return Ok(None);
-    }
-    Ok(read_definitions(conn, lake, Some(name))?
-        .pop()
-        .map(|d| d.name))
-}
-
 impl Lake {
     /// What restoring `table` to snapshot `version` would apply: the diff from the current
     /// snapshot to `version` (by the cache's key when it has one), its first `limit` rows.
@@ -103,8 +92,9 @@ impl Lake {
             .await?;
         let t = table.to_owned();
         let cache = self
-            .read(move |conn, lake| cache_of(conn, lake, &t))
-            .await?;
+            .read(move |conn, lake| crate::cache::cache_of_table(conn, lake, &t))
+            .await?
+            .map(|d| d.name);
         Ok(RestorePreview {
             table: table.to_owned(),
             version,

@@ -89,13 +89,9 @@ pub fn kind_of(s: &Snapshot) -> MarkKind {
         MarkKind::Refresh
     } else if message.starts_with("snapshot caches ") {
         MarkKind::Together
-    } else if [
-        "merge adjacent files",
-        "rewrite data files",
-        "flush inlined data",
-    ]
-    .iter()
-    .any(|m| message.starts_with(m))
+    } else if crate::Compaction::ALL
+        .iter()
+        .any(|c| message.starts_with(c.describe()))
     {
         MarkKind::Maintenance
     } else if [
@@ -121,10 +117,30 @@ pub fn kind_of(s: &Snapshot) -> MarkKind {
 }
 
 /// A table id's name while it was alive: `(id, schema.table, begin_snapshot, end_snapshot)`.
-type TableSpan = (String, String, i64, Option<i64>);
+pub(crate) type TableSpan = (String, String, i64, Option<i64>);
 
-/// The tables a snapshot touched, by name, without Skein's records.
-fn tables_of(s: &Snapshot, spans: &[TableSpan]) -> Vec<String> {
+/// Every table id the catalog has known, with its name and life (`ducklake_table` +
+/// `ducklake_schema`).
+pub(crate) fn read_spans(conn: &duckdb::Connection, lake: &str) -> Result<Vec<TableSpan>> {
+    let meta = ident(&format!("__ducklake_metadata_{lake}"));
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT t.table_id::VARCHAR, s.schema_name || '.' || t.table_name, t.begin_snapshot, t.end_snapshot \
+             FROM {meta}.ducklake_table t JOIN {meta}.ducklake_schema s USING (schema_id)"
+        ))
+        .map_err(Error::duck("reading the catalog's tables"))?;
+    let spans = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .map_err(Error::duck("reading the catalog's tables"))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(Error::duck("reading the catalog's tables"))?;
+    Ok(spans)
+}
+
+/// The tables a snapshot touched, by name (`tables_created` by name, the other `tables_*` and
+/// `inlined_*` keys by the id's name while alive there; a dropped one ends there), among those
+/// `spans` names.
+pub(crate) fn touched(s: &Snapshot, spans: &[TableSpan]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (key, items) in &s.changes {
         for item in items {
@@ -141,12 +157,20 @@ fn tables_of(s: &Snapshot, spans: &[TableSpan]) -> Vec<String> {
             } else {
                 None
             };
-            if let Some(n) = name.filter(|n| !n.starts_with("skein.")) {
+            if let Some(n) = name {
                 out.insert(n);
             }
         }
     }
-    out.into_iter().collect()
+    out
+}
+
+/// The tables a snapshot touched, by name, without Skein's records.
+fn tables_of(s: &Snapshot, spans: &[TableSpan]) -> Vec<String> {
+    touched(s, spans)
+        .into_iter()
+        .filter(|n| !n.starts_with("skein."))
+        .collect()
 }
 
 impl Lake {
@@ -164,20 +188,13 @@ impl Lake {
         snapshots.reverse();
         let (spans, total, bookmarks) = self
             .read(|conn, lake| {
-                let meta = ident(&format!("__ducklake_metadata_{lake}"));
-                let mut stmt = conn
-                    .prepare(&format!(
-                        "SELECT t.table_id::VARCHAR, s.schema_name || '.' || t.table_name, t.begin_snapshot, t.end_snapshot \
-                         FROM {meta}.ducklake_table t JOIN {meta}.ducklake_schema s USING (schema_id)"
-                    ))
-                    .map_err(Error::duck("reading the catalog's tables"))?;
-                let spans: Vec<TableSpan> = stmt
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                    .map_err(Error::duck("reading the catalog's tables"))?
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(Error::duck("reading the catalog's tables"))?;
+                let spans = read_spans(conn, lake)?;
                 let total: i64 = conn
-                    .query_row(&format!("SELECT count(*) FROM {}.snapshots()", ident(lake)), [], |r| r.get(0))
+                    .query_row(
+                        &format!("SELECT count(*) FROM {}.snapshots()", ident(lake)),
+                        [],
+                        |r| r.get(0),
+                    )
                     .map_err(Error::duck("counting snapshots"))?;
                 let bookmarks = crate::bookmarks::read_bookmarks(conn, lake)?;
                 Ok((spans, total.max(0) as u64, bookmarks))
