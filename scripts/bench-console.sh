@@ -5,7 +5,7 @@
 #   scripts/bench-console.sh
 #
 # Environment:
-#   BENCH_PARTS    which parts run, in this order (default "bundle lag start memory heap")
+#   BENCH_PARTS    which parts run, in this order (default "bundle lag start memory heap timeline")
 #   BENCH_MINUTES  how long the memory part holds the Replicas page (default 10)
 #   BENCH_LONG     1: the 60-minute memory run (BENCH_MINUTES=60)
 #   BENCH_TRIALS   lag trials (default 20)
@@ -30,6 +30,13 @@
 # renderer RSS and busy time at 30 s and every minute on #/replicas, then the constructors whose
 # retained size grew most and the functions that allocated most (garbage included); the script's
 # header explains each column.
+#
+# timeline (tests/web/timeline-history.solo.mjs through tests/web/run.sh with HISTORY_COMMITS,
+# default 10,000: that many commits by another writer, `skein sandbox history`): the timeline
+# in Chromium, zoomed 4×, dragged across its width in 240 pointer moves:
+#   history: <n> commits in <s> s (<ms> ms a commit)
+#   timeline pan (<n> marks): <k> draws, draw ms p50 … p95 … max …; <k> frames, interval ms p50 …
+#       p95 … max …, over 25 ms (a dropped frame at 60 Hz): <k> (goal 0)
 #
 # lag (tests/web/bench-lag.mjs, web mode in Chromium against `skein serve` on ui/dist): WAL
 # replay paused on replica1, a write committed on the primary, the delay until the Overview's
@@ -85,15 +92,15 @@ case $build in
 esac
 desktop="$CARGO_TARGET_DIR/$build/skein-desktop"
 if [ "$build" = release ] && [ ! -x "$desktop" ]; then cargo build -q --release -p skein-desktop; fi
-parts="${BENCH_PARTS:-bundle lag start memory heap}"
+parts="${BENCH_PARTS:-bundle lag start memory heap timeline}"
 minutes="${BENCH_MINUTES:-10}"
 [ "${BENCH_LONG:-0}" = 1 ] && minutes=60
 case $minutes in
   '' | *[!0-9]* | 0) echo "BENCH_MINUTES must be a whole number of minutes above 0, not '$minutes'" >&2; exit 2 ;;
 esac
 for part in $parts; do
-  case $part in bundle | lag | start | memory | heap) ;; *)
-    echo "BENCH_PARTS: unknown part '$part' (the parts: bundle lag start memory heap)" >&2; exit 2 ;;
+  case $part in bundle | lag | start | memory | heap | timeline) ;; *)
+    echo "BENCH_PARTS: unknown part '$part' (the parts: bundle lag start memory heap timeline)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ " $parts " == *" $1 "* ]]; }
@@ -327,4 +334,10 @@ if wants heap; then
   need "$skein"
   echo "heap: #/replicas of a 16-replica sandbox in Chromium for ${HEAP_MINUTES:-5} min (tests/web/heap-replicas.mjs)"
   SKEIN_SANDBOX_ARGS='--replicas 16 --no-caches' HEAP_MINUTES="${HEAP_MINUTES:-5}" bash "$root/tests/web/run.sh" heap-replicas.mjs
+fi
+
+if wants timeline; then
+  need "$skein"
+  echo "timeline: ${HISTORY_COMMITS:-10000} commits, then a pan in Chromium (tests/web/timeline-history.solo.mjs)"
+  HISTORY_COMMITS="${HISTORY_COMMITS:-10000}" bash "$root/tests/web/run.sh" --test --test-reporter=spec timeline-history.solo.mjs
 fi

@@ -160,7 +160,7 @@ impl Command {
         use snapshot_cmd::SnapshotCommand as N;
         match self {
             Command::Sandbox(S::Up { json, .. } | S::Status { json, .. }) => *json,
-            Command::Sandbox(S::Down { .. } | S::Workload { .. }) => false,
+            Command::Sandbox(S::Down { .. } | S::Workload { .. } | S::History { .. }) => false,
             Command::Cache { command, .. } => match command {
                 C::Create { json, .. }
                 | C::List { json }

@@ -1,4 +1,4 @@
-//! `skein sandbox up | down | status | workload`.
+//! `skein sandbox up | down | status | workload | history`.
 
 use std::path::PathBuf;
 
@@ -78,6 +78,20 @@ pub enum SandboxCommand {
         /// How long to run, in seconds.
         #[arg(long, default_value_t = 30)]
         seconds: u64,
+    },
+    /// Give the sandbox's lake a long history: COMMITS small commits by another writer
+    /// (author `sandbox`), each inserting one row into one of TABLES tables
+    /// (`history_1`…), so the timeline and the snapshot list have thousands of snapshots.
+    History {
+        /// The sandbox directory.
+        #[arg(long, default_value_os_t = SandboxOptions::default_dir())]
+        dir: PathBuf,
+        /// Commits to make (1–100,000).
+        #[arg(long, default_value_t = 1000)]
+        commits: u32,
+        /// Tables the rows go into, in turn (1–50).
+        #[arg(long, default_value_t = 5)]
+        tables: u32,
     },
 }
 
@@ -193,6 +207,11 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
             let report = skein_sandbox::demo::workload(&client, rate, seconds).await?;
             output::json(&report)
         }
+        SandboxCommand::History {
+            dir,
+            commits,
+            tables,
+        } => output::json(&history(&dir, commits, tables).await?),
     }
 }
 
@@ -210,4 +229,57 @@ fn describe(sandbox: &Sandbox, nodes: serde_json::Value) -> serde_json::Value {
 
 fn sandbox_alive(pid: u32) -> bool {
     skein_sandbox::process_alive(pid)
+}
+
+/// `sandbox history`: `{ "commits", "tables", "first_snapshot", "last_snapshot", "seconds" }`.
+async fn history(
+    dir: &std::path::Path,
+    commits: u32,
+    tables: u32,
+) -> anyhow::Result<serde_json::Value> {
+    if !(1..=100_000).contains(&commits) {
+        anyhow::bail!("--commits must be 1 to 100000, not {commits}");
+    }
+    if !(1..=50).contains(&tables) {
+        anyhow::bail!("--tables must be 1 to 50, not {tables}");
+    }
+    let sandbox = Sandbox::open(dir)?;
+    let profile = skein_core::Profile::load(&sandbox.profile)?;
+    let lake = skein_lake::Lake::open(&profile).await?;
+    let started = std::time::Instant::now();
+    let existing: Vec<String> = lake.tables().await?.into_iter().map(|t| t.name).collect();
+    for t in 1..=tables {
+        let name = format!("history_{t}");
+        if !existing.iter().any(|e| e == &format!("main.{name}")) {
+            lake.commit_statements(
+                "sandbox",
+                &format!("create {name}"),
+                vec![format!(
+                    "CREATE TABLE {{lake}}.main.{name} (n BIGINT, written_at TIMESTAMPTZ)"
+                )],
+            )
+            .await?;
+        }
+    }
+    let (mut first, mut last) = (None, 0);
+    for i in 0..commits {
+        let t = i % tables + 1;
+        last = lake
+            .commit_statements(
+                "sandbox",
+                &format!("event {i} into history_{t}"),
+                vec![format!(
+                    "INSERT INTO {{lake}}.main.history_{t} VALUES ({i}, now())"
+                )],
+            )
+            .await?;
+        first.get_or_insert(last);
+    }
+    Ok(serde_json::json!({
+        "commits": commits,
+        "tables": tables,
+        "first_snapshot": first,
+        "last_snapshot": last,
+        "seconds": started.elapsed().as_secs_f64(),
+    }))
 }

@@ -683,6 +683,57 @@ fn sandbox_status_caches_snapshots_and_down() {
         ]
     );
 
+    // A long history by another writer: one commit each, in turn over the tables asked for.
+    let e = err_line(&["sandbox", "history", "--dir", &d, "--commits", "0"]);
+    assert!(e.contains("--commits must be 1 to 100000, not 0"), "{e}");
+    let grown = ok_json(&[
+        "sandbox",
+        "history",
+        "--dir",
+        &d,
+        "--commits",
+        "4",
+        "--tables",
+        "2",
+    ]);
+    let (first, last) = (
+        grown["first_snapshot"].as_i64().expect("first"),
+        grown["last_snapshot"].as_i64().expect("last"),
+    );
+    assert_eq!(last - first, 3, "{grown}");
+    let snaps = ok_json(&["snapshot", "list", "--profile", &profile, "--json"]);
+    let newest: Vec<(i64, &str, &str)> = snaps.as_array().expect("snapshots")[..4]
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_i64().unwrap_or(0),
+                s["author"].as_str().unwrap_or(""),
+                s["commit_message"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        newest,
+        [
+            (last, "sandbox", "event 3 into history_2"),
+            (last - 1, "sandbox", "event 2 into history_1"),
+            (last - 2, "sandbox", "event 1 into history_2"),
+            (first, "sandbox", "event 0 into history_1"),
+        ]
+    );
+    // Again: the tables exist, so only the events are new commits.
+    let again = ok_json(&[
+        "sandbox",
+        "history",
+        "--dir",
+        &d,
+        "--commits",
+        "1",
+        "--tables",
+        "2",
+    ]);
+    assert_eq!(again["first_snapshot"].as_i64(), Some(last + 1));
+
     let out = skein(&["sandbox", "down", "--dir", &d]);
     assert!(
         out.status.success(),

@@ -200,6 +200,9 @@ impl App {
                 Response::CacheRefreshes(console.cache_refreshes(&name, limit).await?)
             }
             Request::SnapshotDiff(req) => Response::SnapshotDiff(console.snapshot_diff(req).await?),
+            Request::SnapshotSideBySide(req) => {
+                Response::SnapshotSideBySide(console.side_by_side(req).await?)
+            }
             Request::Timeline { limit } => {
                 Response::Timeline(console.lake().await?.timeline(limit as usize).await?)
             }

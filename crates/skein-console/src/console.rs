@@ -573,6 +573,14 @@ impl Console {
         Ok(self.lake().await?.diff(req).await?)
     }
 
+    /// A table as of two snapshots, row beside row (see [`skein_lake::Lake::side_by_side`]).
+    pub async fn side_by_side(
+        &self,
+        req: skein_lake::SideBySideRequest,
+    ) -> Result<skein_lake::SideBySide> {
+        Ok(self.lake().await?.side_by_side(req).await?)
+    }
+
     /// The lake changed here (a bookmark set or deleted): the watcher looks at once, so the
     /// lake summary (and every window's timeline) moves to the new snapshot.
     pub fn lake_changed(&self) {

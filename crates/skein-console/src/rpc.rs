@@ -18,8 +18,9 @@ use skein_core::{ErrorInfo, Thresholds};
 use skein_lake::{
     cache::RefreshRecord, snapshot::Column, At, Bookmark, CacheDefinition, CacheStatus,
     CachesSnapshot, Compaction, DiffRequest, ExpireTarget, KeySuggestion, LakeFile, LakeStats,
-    LakeTable, RefreshOutcome, RestorePreview, RestoreResult, Snapshot, SnapshotChanges,
-    SnapshotRef, TableDiff, TableFiles, TableHistory, TableRows, Timeline,
+    LakeTable, RefreshOutcome, RestorePreview, RestoreResult, SideBySide, SideBySideRequest,
+    Snapshot, SnapshotChanges, SnapshotRef, TableDiff, TableFiles, TableHistory, TableRows,
+    Timeline,
 };
 use skein_pg::{LagSample, NodeRole, Privileges, ReplicaState, ReplicationReading};
 use ts_rs::TS;
@@ -122,6 +123,10 @@ pub enum Request {
     /// What changed in a table between two snapshots: counts, schema, a page of rows →
     /// [`Response::SnapshotDiff`].
     SnapshotDiff(DiffRequest),
+    /// A table as of two snapshots (the second the current one when `to` is `null`), every
+    /// row aligned by key beside its other version, one page of lines →
+    /// [`Response::SnapshotSideBySide`].
+    SnapshotSideBySide(SideBySideRequest),
     /// The lake's newest snapshots as timeline marks, oldest first, each with its kind and the
     /// tables it touched → [`Response::Timeline`].
     Timeline {
@@ -383,6 +388,8 @@ pub enum Response {
     LakeTables(Vec<LakeTable>),
     /// See [`Request::SnapshotDiff`].
     SnapshotDiff(TableDiff),
+    /// See [`Request::SnapshotSideBySide`].
+    SnapshotSideBySide(SideBySide),
     /// See [`Request::Timeline`].
     Timeline(Timeline),
     /// See [`Request::TableHistory`].

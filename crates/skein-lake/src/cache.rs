@@ -336,13 +336,25 @@ pub(crate) fn commit<T>(
     extra_info: &str,
     work: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<T> {
+    commit_by(conn, lake, AUTHOR, message, extra_info, work)
+}
+
+/// [`commit`] with another author.
+pub(crate) fn commit_by<T>(
+    conn: &Connection,
+    lake: &str,
+    author: &str,
+    message: &str,
+    extra_info: &str,
+    work: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(Error::duck("starting a lake transaction"))?;
     let result = conn
         .execute_batch(&format!(
             "CALL {}.set_commit_message({}, {}, extra_info => {})",
             ident(lake),
-            lit(AUTHOR),
+            lit(author),
             lit(message),
             lit(extra_info)
         ))

@@ -140,6 +140,145 @@ fn repeated(conn: &duckdb::Connection, from: &str, key: &[String]) -> Result<u64
     .map_err(Error::duck("checking the key"))
 }
 
+/// The two versions of a table being compared: how to read each, their columns, what differs
+/// in their schemas, and the key rows are matched by (empty: whole rows).
+pub(crate) struct Versions {
+    /// `<lake>.<table> AT (VERSION => from)`.
+    pub a: String,
+    /// `<lake>.<table> AT (VERSION => to)`.
+    pub b: String,
+    /// The older version's columns.
+    pub old_cols: Vec<Column>,
+    /// The newer version's columns.
+    pub new_cols: Vec<Column>,
+    /// Columns added, dropped, retyped.
+    pub schema: SchemaDiff,
+    /// The columns both versions have, in the newer one's order, each with whether its type
+    /// changed (it is then compared as text).
+    pub common: Vec<(String, bool)>,
+    /// The key rows are matched by; empty: whole rows.
+    pub key: Vec<String>,
+    /// `asked`, `cache`, or `None` for whole rows.
+    pub key_source: Option<String>,
+    /// Why the key asked for was not used, or why rows are not compared at all.
+    pub note: Option<String>,
+}
+
+impl Versions {
+    /// The names of the columns both versions have.
+    pub fn names(&self) -> Vec<String> {
+        self.common.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// How column `name` (one both versions have) is compared: itself, or as text when retyped.
+    pub fn compared(&self, name: &str) -> String {
+        match self.common.iter().find(|(n, _)| n == name) {
+            Some((n, true)) => format!("CAST({} AS VARCHAR)", ident(n)),
+            _ => ident(name),
+        }
+    }
+}
+
+/// Reads the two versions' columns and settles the key: the one asked for (`Some(vec![])`:
+/// whole rows), else the declared key of the cache whose table it is; a key that repeats in
+/// either version falls back to whole rows, said in the note.
+///
+/// Errors: `NotFound` for a snapshot or a table that does not exist; `InvalidInput` for a
+/// key column that is not in both versions.
+pub(crate) fn versions(
+    conn: &duckdb::Connection,
+    lake: &str,
+    asked: &str,
+    qualified: &str,
+    from: i64,
+    to: i64,
+    key: Option<Vec<String>>,
+) -> Result<Versions> {
+    let (at_from, at_to) = (At::Version(from), At::Version(to));
+    ensure_table(conn, lake, asked, &at_from)?;
+    ensure_table(conn, lake, asked, &at_to)?;
+    let (mut key, mut key_source) = match key {
+        Some(k) => {
+            let source = (!k.is_empty()).then(|| "asked".to_owned());
+            (k, source)
+        }
+        None => {
+            let declared = crate::cache::cache_of_table(conn, lake, asked)?
+                .map(|d| d.key)
+                .unwrap_or_default();
+            let source = (!declared.is_empty()).then(|| "cache".to_owned());
+            (declared, source)
+        }
+    };
+    let a = format!("{}.{qualified}{}", ident(lake), at_from.clause()?);
+    let b = format!("{}.{qualified}{}", ident(lake), at_to.clause()?);
+    let (old_cols, new_cols) = (describe(conn, &a, asked)?, describe(conn, &b, asked)?);
+    let mut schema = SchemaDiff::default();
+    let mut common: Vec<(String, bool)> = Vec::new();
+    for c in &new_cols {
+        match old_cols.iter().find(|o| o.name == c.name) {
+            None => schema.added.push(c.clone()),
+            Some(o) if o.data_type != c.data_type => {
+                schema.retyped.push(Retyped {
+                    name: c.name.clone(),
+                    from: o.data_type.clone(),
+                    to: c.data_type.clone(),
+                });
+                common.push((c.name.clone(), true));
+            }
+            Some(_) => common.push((c.name.clone(), false)),
+        }
+    }
+    schema.dropped = old_cols
+        .iter()
+        .filter(|o| !new_cols.iter().any(|c| c.name == o.name))
+        .cloned()
+        .collect();
+    let names: Vec<String> = common.iter().map(|(n, _)| n.clone()).collect();
+    if let Some(missing) = key.iter().find(|k| !names.contains(k)) {
+        return Err(Error::InvalidInput(format!(
+            "key column '{missing}' is not in both versions of {asked} (snapshots {from} \
+             and {to}); the columns they share are {}",
+            names.join(", ")
+        )));
+    }
+    let mut note = None;
+    if names.is_empty() {
+        key.clear();
+        key_source = None;
+        note = Some(format!(
+            "the versions at snapshots {from} and {to} share no column: only their \
+             schemas are compared, not their rows"
+        ));
+    } else if !key.is_empty() {
+        for (at, from_sql) in [(from, &a), (to, &b)] {
+            let n = repeated(conn, from_sql, &key)?;
+            if n > 0 && note.is_none() {
+                note = Some(format!(
+                    "the key ({}) is not unique at snapshot {at} ({n} values repeat): \
+                     whole rows were compared instead",
+                    key.join(", ")
+                ));
+            }
+        }
+        if note.is_some() {
+            key.clear();
+            key_source = None;
+        }
+    }
+    Ok(Versions {
+        a,
+        b,
+        old_cols,
+        new_cols,
+        schema,
+        common,
+        key,
+        key_source,
+        note,
+    })
+}
+
 impl Lake {
     /// The difference of `req.table` between snapshots `req.from` and `req.to`, matching rows
     /// by the key asked for (else the cache's declared key) when it is unique in both (else
@@ -165,59 +304,11 @@ impl Lake {
                 "the diff's page size must be 1 to {DIFF_PAGE_MAX} rows, not {limit}"
             )));
         }
-        let table = table.as_str();
-        let (at_from, at_to) = (At::Version(from), At::Version(to));
-        let (clause_from, clause_to) = (at_from.clause()?, at_to.clause()?);
-        let asked = table.to_owned();
-        let qualified = qualified(table)?;
+        let asked = table.clone();
+        let qualified = qualified(&table)?;
         self.read(move |conn, lake| {
-            ensure_table(conn, lake, &asked, &at_from)?;
-            ensure_table(conn, lake, &asked, &at_to)?;
-            let (key, mut key_source) = match key {
-                Some(k) => {
-                    let source = (!k.is_empty()).then(|| "asked".to_owned());
-                    (k, source)
-                }
-                None => {
-                    let declared = crate::cache::cache_of_table(conn, lake, &asked)?
-                        .map(|d| d.key)
-                        .unwrap_or_default();
-                    let source = (!declared.is_empty()).then(|| "cache".to_owned());
-                    (declared, source)
-                }
-            };
-            let a = format!("{}.{qualified}{clause_from}", ident(lake));
-            let b = format!("{}.{qualified}{clause_to}", ident(lake));
-            let (old_cols, new_cols) = (describe(conn, &a, &asked)?, describe(conn, &b, &asked)?);
-            let mut schema = SchemaDiff::default();
-            let mut common: Vec<(String, bool)> = Vec::new(); // (name, retyped)
-            for c in &new_cols {
-                match old_cols.iter().find(|o| o.name == c.name) {
-                    None => schema.added.push(c.clone()),
-                    Some(o) if o.data_type != c.data_type => {
-                        schema.retyped.push(Retyped {
-                            name: c.name.clone(),
-                            from: o.data_type.clone(),
-                            to: c.data_type.clone(),
-                        });
-                        common.push((c.name.clone(), true));
-                    }
-                    Some(_) => common.push((c.name.clone(), false)),
-                }
-            }
-            schema.dropped = old_cols
-                .iter()
-                .filter(|o| !new_cols.iter().any(|c| c.name == o.name))
-                .cloned()
-                .collect();
-            let names: Vec<String> = common.iter().map(|(n, _)| n.clone()).collect();
-            if let Some(missing) = key.iter().find(|k| !names.contains(k)) {
-                return Err(Error::InvalidInput(format!(
-                    "key column '{missing}' is not in both versions of {asked} (snapshots {from} \
-                     and {to}); the columns they share are {}",
-                    names.join(", ")
-                )));
-            }
+            let v = versions(conn, lake, &asked, &qualified, from, to, key)?;
+            let names = v.names();
             if names.is_empty() {
                 return Ok(TableDiff {
                     table: asked,
@@ -227,36 +318,16 @@ impl Lake {
                     key_source: None,
                     only,
                     offset,
-                    note: Some(format!(
-                        "the versions at snapshots {from} and {to} share no column: only their \
-                         schemas are compared, not their rows"
-                    )),
+                    note: v.note,
                     columns: names,
-                    schema,
+                    schema: v.schema,
                     added: 0,
                     removed: 0,
                     changed: 0,
                     rows: Vec::new(),
                 });
             }
-            let mut note = None;
-            let mut key = key;
-            if !key.is_empty() {
-                for (at, from_sql) in [(from, &a), (to, &b)] {
-                    let n = repeated(conn, from_sql, &key)?;
-                    if n > 0 && note.is_none() {
-                        note = Some(format!(
-                            "the key ({}) is not unique at snapshot {at} ({n} values repeat): \
-                             whole rows were compared instead",
-                            key.join(", ")
-                        ));
-                    }
-                }
-                if note.is_some() {
-                    key.clear();
-                    key_source = None;
-                }
-            }
+            let Versions { a, b, common, schema, key, key_source, note, .. } = v;
             // The compared columns, a retyped one as text on both sides.
             let select = common
                 .iter()

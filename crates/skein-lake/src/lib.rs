@@ -18,11 +18,13 @@ pub mod maintenance;
 pub mod refresh;
 pub mod restore;
 pub mod routed;
+pub mod side;
 pub mod snapshot;
 pub mod timeline;
 pub mod together;
 mod validate;
 mod value;
+pub mod writer;
 
 pub use bookmarks::Bookmark;
 pub use cache::{CacheDefinition, CacheSpec, CacheState, CacheStatus};
@@ -39,6 +41,7 @@ pub use maintenance::{
 pub use refresh::{RefreshOutcome, RefreshResult};
 pub use restore::{RestorePreview, RestoreResult};
 pub use routed::LakeRows;
+pub use side::{SideBySide, SideBySideRequest, SideRow};
 pub use snapshot::{At, Snapshot, TableRows};
 pub use timeline::{MarkKind, Timeline, TimelineMark};
 pub use together::{CacheRows, CachesSnapshot};

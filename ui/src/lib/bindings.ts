@@ -1875,7 +1875,7 @@ before: number | null, } } | { "method": "snapshot_changes", "params": {
 /**
  * `snapshot_id`.
  */
-id: number, } } | { "method": "lake_tables" } | { "method": "snapshot_diff", "params": DiffRequest } | { "method": "timeline", "params": { 
+id: number, } } | { "method": "lake_tables" } | { "method": "snapshot_diff", "params": DiffRequest } | { "method": "snapshot_side_by_side", "params": SideBySideRequest } | { "method": "timeline", "params": { 
 /**
  * At most this many (1–20,000).
  */
@@ -2062,7 +2062,7 @@ conninfo: string, } };
 /**
  * The answer to a [`Request`], tagged with the same method name.
  */
-export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "suggest_key", "result": KeySuggestion | null } | { "method": "cache_refreshes", "result": Array<RefreshRecord> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "snapshot_diff", "result": TableDiff } | { "method": "timeline", "result": Timeline } | { "method": "table_history", "result": TableHistory } | { "method": "bookmarks", "result": Array<Bookmark> } | { "method": "set_bookmark", "result": Bookmark } | { "method": "delete_bookmark" } | { "method": "preview_restore", "result": RestorePreview } | { "method": "restore", "result": RestoreResult } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
+export type Response = { "method": "overview", "result": Overview } | { "method": "lag_history", "result": LagHistory } | { "method": "caches", "result": Array<CacheView> } | { "method": "refresh_cache", "result": RefreshOutcome } | { "method": "create_cache", "result": CacheDefinition } | { "method": "update_cache", "result": CacheDefinition } | { "method": "delete_cache" } | { "method": "set_cache_paused", "result": CacheDefinition } | { "method": "suggest_monitor", "result": Array<string> } | { "method": "suggest_key", "result": KeySuggestion | null } | { "method": "cache_refreshes", "result": Array<RefreshRecord> } | { "method": "snapshot_caches", "result": CachesSnapshot } | { "method": "snapshots", "result": SnapshotPage } | { "method": "snapshot_changes", "result": SnapshotChanges } | { "method": "lake_tables", "result": Array<LakeTable> } | { "method": "snapshot_diff", "result": TableDiff } | { "method": "snapshot_side_by_side", "result": SideBySide } | { "method": "timeline", "result": Timeline } | { "method": "table_history", "result": TableHistory } | { "method": "bookmarks", "result": Array<Bookmark> } | { "method": "set_bookmark", "result": Bookmark } | { "method": "delete_bookmark" } | { "method": "preview_restore", "result": RestorePreview } | { "method": "restore", "result": RestoreResult } | { "method": "time_travel", "result": TimeTravelPage } | { "method": "export_lag_chart", "result": ChartFile } | { "method": "lake_stats", "result": LakeStats } | { "method": "preview_expire", "result": Array<Snapshot> } | { "method": "expire_snapshots", "result": Job } | { "method": "preview_delete_files", "result": Array<LakeFile> } | { "method": "delete_files", "result": Job } | { "method": "preview_compaction", "result": Array<TableFiles> } | { "method": "compact", "result": Job } | { "method": "jobs", "result": Array<Job> } | { "method": "profiles", "result": ProfileList } | { "method": "open_profile", "result": ProfileList } | { "method": "explain_query", "result": QueryRoute } | { "method": "run_query", "result": QueryResult } | { "method": "cancel_query", "result": string | null } | { "method": "routing", "result": RoutingStats } | { "method": "privileges", "result": Array<NodePrivileges> } | { "method": "pause_replay" } | { "method": "resume_replay" } | { "method": "replication", "result": ReplicationReading } | { "method": "drop_slot" } | { "method": "alerts", "result": AlertsView } | { "method": "acknowledge_alert", "result": Alert } | { "method": "save_alert_rules", "result": AlertsView } | { "method": "diagnose", "result": Diagnosis } | { "method": "profile_for_edit", "result": ProfileEdit } | { "method": "save_profile", "result": SaveOutcome } | { "method": "parse_conninfo", "result": ParsedConn };
 
 /**
  * What restoring a table to a snapshot would apply.
@@ -2221,6 +2221,138 @@ retyped: Array<Retyped>, };
  * How bad an attention item is.
  */
 export type Severity = "critical" | "warning" | "info";
+
+/**
+ * A table as of snapshot `from` beside the same table as of snapshot `to`, one page of lines.
+ */
+export type SideBySide = { 
+/**
+ * The table as asked.
+ */
+table: string, 
+/**
+ * The left grid's snapshot id.
+ */
+from: number, 
+/**
+ * The right grid's snapshot id (the current one when none was asked).
+ */
+to: number, 
+/**
+ * Whether `to` is the lake's current snapshot when read.
+ */
+to_is_current: boolean, 
+/**
+ * The key lines are aligned and ordered by; empty when whole rows were aligned.
+ */
+key: Array<string>, 
+/**
+ * `asked`, `cache`, or `null` when whole rows were aligned.
+ */
+key_source: string | null, 
+/**
+ * Why the key asked for was not used, when it was not.
+ */
+note: string | null, 
+/**
+ * The left version's columns.
+ */
+left: Array<Column>, 
+/**
+ * The right version's columns.
+ */
+right: Array<Column>, 
+/**
+ * Columns added, dropped, retyped between the two.
+ */
+schema: SchemaDiff, 
+/**
+ * Lines in all (rows in both, plus rows in one only).
+ */
+total: number, 
+/**
+ * Lines whose row is the same in both.
+ */
+same: number, 
+/**
+ * Rows only on the right.
+ */
+added: number, 
+/**
+ * Rows only on the left.
+ */
+removed: number, 
+/**
+ * Rows on both sides with other values.
+ */
+changed: number, 
+/**
+ * The first line of the page.
+ */
+offset: number, 
+/**
+ * The page of lines.
+ */
+rows: Array<SideRow>, 
+/**
+ * The line of the first difference after the page, if any (to jump to it).
+ */
+next_difference: number | null, 
+/**
+ * The line of the last difference before the page, if any.
+ */
+previous_difference: number | null, };
+
+/**
+ * Which table, which two snapshots, and which lines of the aligned rows to return.
+ */
+export type SideBySideRequest = { 
+/**
+ * `table` (schema `main`) or `schema.table`.
+ */
+table: string, 
+/**
+ * The snapshot id of the left grid (usually the older one).
+ */
+from: number, 
+/**
+ * The snapshot id of the right grid; `null`: the current snapshot.
+ */
+to: number | null, 
+/**
+ * Columns that align rows; `null`: the cache's declared key when the table is a cache's,
+ * else whole rows; `[]`: whole rows.
+ */
+key: Array<string> | null, 
+/**
+ * Lines in the page (1–`SIDE_PAGE_MAX`, 1000).
+ */
+limit: number, 
+/**
+ * Lines to skip, in key order.
+ */
+offset: number, };
+
+/**
+ * One line of the two grids: a row in the left version, the right version, or both.
+ */
+export type SideRow = { 
+/**
+ * How the row differs; `null` when it is the same in both versions.
+ */
+kind: DiffKind | null, 
+/**
+ * The row in the left version, in [`SideBySide::left`] column order (`null`: added).
+ */
+left: Array<Cell> | null, 
+/**
+ * The row in the right version, in [`SideBySide::right`] column order (`null`: removed).
+ */
+right: Array<Cell> | null, 
+/**
+ * For a changed row, the columns (both versions have) whose values differ.
+ */
+changed: Array<string>, };
 
 /**
  * A row of `pg_replication_slots`.
