@@ -3,8 +3,12 @@
 #   - PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup, pgbench)
 #   - the official DuckDB 1.5.5 library (libduckdb.so) from the npm package
 #     @duckdb/node-bindings-linux-x64, into /opt/skein/duckdb/v1.5.5 (binaries carry an rpath to it)
-#   - the official ducklake, postgres_scanner and tpch extensions 1.5.5 from their PyPI wheels,
-#     into DuckDB's extension directory, so a plain `LOAD ducklake` works
+#   - the official ducklake, postgres_scanner, tpch, httpfs (object storage) and aws (its
+#     credential chain) extensions 1.5.5 from their PyPI wheels, into DuckDB's extension
+#     directory, so a plain `LOAD ducklake` works
+#   - Garage 2.5.0 (the S3-compatible store of `skein sandbox up --object-store`), built
+#     once with `cargo install --locked` into ~/.cache/skein-tools/garage-2.5.0 (about
+#     11 minutes on two cores; reused afterwards)
 # DuckDB is never compiled from source here.
 set -euo pipefail
 
@@ -13,7 +17,9 @@ NODE_BINDINGS_VERSION=1.5.5-r.5
 LIBDUCKDB_SHA256=fc23f12e376c47be520f75221288281906e7942e8fd6f6ce4849198ba60d0405
 LIB_DIR=/opt/skein/duckdb/v${DUCKDB_VERSION}
 EXT_DIR=${SKEIN_DUCKDB_EXTENSION_DIR:-$HOME/.duckdb/extensions/v${DUCKDB_VERSION}/linux_amd64}
-EXTENSIONS=(ducklake postgres_scanner tpch)
+EXTENSIONS=(ducklake postgres_scanner tpch httpfs aws)
+GARAGE_VERSION=2.5.0
+GARAGE_ROOT=${SKEIN_GARAGE_ROOT:-$HOME/.cache/skein-tools/garage-${GARAGE_VERSION}}
 
 say() { printf 'setup: %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -83,6 +89,12 @@ if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver
   CARGO_TARGET_DIR="$HOME/.cache/skein-tools" cargo install tauri-driver --locked --quiet
 fi
 
+# 4b. Garage, pinned, built once outside any clone.
+if [ ! -x "$GARAGE_ROOT/bin/garage" ]; then
+  say "building Garage $GARAGE_VERSION into $GARAGE_ROOT (once; about 11 minutes on two cores)"
+  CARGO_TARGET_DIR="$HOME/.cache/skein-tools" cargo install garage --version "$GARAGE_VERSION" --locked --quiet --root "$GARAGE_ROOT"
+fi
+
 # 5. The UI's and the browser tests' npm packages (from package-lock.json).
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 for d in ui tests/web; do
@@ -97,4 +109,4 @@ done
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   echo "setup: no 'postgres' user after installing postgresql" >&2; exit 1
 fi
-say "ready (DuckDB $DUCKDB_VERSION at $LIB_DIR, extensions in $EXT_DIR)"
+say "ready (DuckDB $DUCKDB_VERSION at $LIB_DIR, extensions in $EXT_DIR, Garage at $GARAGE_ROOT/bin/garage)"

@@ -3,7 +3,7 @@
 # svelte-check) and build of the UI, its lint (Biome: formatting and rules) and unit tests
 # (Vitest), every Rust test (unit tests and tests against real PostgreSQL servers and
 # DuckDB/DuckLake, including the RPC surface and the up-to-date check of the generated TypeScript
-# bindings), the web console in Debian's Chromium against `skein serve`, and the desktop app under
+# bindings), the lake's tests again on a three-node Garage cluster, the web console in Debian's Chromium against `skein serve`, and the desktop app under
 # Xvfb through tauri-driver, and a fired alert reaching the desktop's notification server.
 # Closes with one summary line.
 set -euo pipefail
@@ -23,6 +23,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 set +e
 cargo test --workspace --no-fail-fast -- --test-threads=2 2>&1 | tee -a "$log"
 rust_rc=${PIPESTATUS[0]}
+# The lake's whole suite again with every lake on a three-node Garage cluster (s3://).
+SKEIN_TEST_OBJECT_STORE=1 cargo test -p skein-lake --no-fail-fast --test '*' -- --test-threads=2 2>&1 | tee -a "$log"
+store_rc=${PIPESTATUS[0]}
 set -e
 cargo build -q -p skein-cli -p skein-desktop
 
@@ -54,6 +57,6 @@ awk -v desktop_rc="$desktop_rc" -v notify_rc="$notify_rc" '
     if (notify_rc == 0) passed += 1; else failed += 1
     printf "tests: %d passed, %d failed\n", passed, failed
   }' "$log"
-for rc in "$rust_rc" "$web_rc" "$history_rc" "$desktop_rc" "$notify_rc"; do
+for rc in "$rust_rc" "$store_rc" "$web_rc" "$history_rc" "$desktop_rc" "$notify_rc"; do
   [ "$rc" = 0 ] || exit "$rc"
 done

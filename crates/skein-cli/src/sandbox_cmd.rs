@@ -31,6 +31,10 @@ pub enum SandboxCommand {
         /// Skip defining and refreshing the demo caches.
         #[arg(long)]
         no_caches: bool,
+        /// The lake's data in a three-node Garage cluster (S3-compatible, replication factor
+        /// 3) on loopback ports, `data_path = "s3://lake/data/"`, instead of a local directory.
+        #[arg(long)]
+        object_store: bool,
         /// When a sandbox already runs in the directory, print its profile instead of failing.
         #[arg(long)]
         reuse: bool,
@@ -104,6 +108,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
             cascade,
             no_caches,
             reuse,
+            object_store,
             tls,
             client_cert,
             role,
@@ -127,6 +132,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                         .iter()
                         .map(|c| c.parse::<Cascade>())
                         .collect::<Result<_, _>>()?,
+                    object_store,
                 },
                 SandboxSecurity {
                     tls,

@@ -1,5 +1,6 @@
 //! `skein secret set|get|delete NODE`: a node's password in the OS keyring (service `skein`,
-//! account `USER@HOST:PORT`), so profiles never hold it. The password is read from standard
+//! account `USER@HOST:PORT`), so profiles never hold it; `storage` for the secret key of the
+//! lake's object store (account `s3:KEY_ID@ENDPOINT`, `[lake.storage] key_id`). The password is read from standard
 //! input or a prompt that does not echo — never from the command line — and is printed only by
 //! `get --show`.
 
@@ -18,12 +19,12 @@ pub enum SecretCommand {
     /// Store NODE's password (or `lake` for the catalog's), read from standard input or, on a
     /// terminal, from a prompt that does not echo.
     Set {
-        /// Node name from the profile, or `lake`.
+        /// Node name from the profile, `lake` for the catalog, or `storage` for the object store's secret key.
         node: String,
     },
     /// Say whether the keyring holds NODE's password and in which store.
     Get {
-        /// Node name from the profile, or `lake`.
+        /// Node name from the profile, `lake` for the catalog, or `storage` for the object store's secret key.
         node: String,
         /// Print the password itself to standard output.
         #[arg(long)]
@@ -31,13 +32,19 @@ pub enum SecretCommand {
     },
     /// Delete NODE's password from the keyring.
     Delete {
-        /// Node name from the profile, or `lake`.
+        /// Node name from the profile, `lake` for the catalog, or `storage` for the object store's secret key.
         node: String,
     },
 }
 
 /// Runs one `skein secret` command against the profile.
 pub fn run(profile: &Profile, command: SecretCommand) -> anyhow::Result<()> {
+    let (SecretCommand::Set { node }
+    | SecretCommand::Get { node, .. }
+    | SecretCommand::Delete { node }) = &command;
+    if node == "storage" {
+        return storage(profile, command);
+    }
     match command {
         SecretCommand::Set { node } => set(profile, &node),
         SecretCommand::Get { node, show } => get(profile, &node, show),
@@ -152,6 +159,51 @@ fn delete(profile: &Profile, node: &str) -> anyhow::Result<()> {
         eprintln!("{node}: deleted the password for {account} from the {backend}");
     } else {
         eprintln!("{node}: the {backend} held no password for {account}");
+    }
+    Ok(())
+}
+
+/// `secret set|get|delete storage`: the object store's secret key under `s3:KEY_ID@ENDPOINT`.
+fn storage(profile: &Profile, command: SecretCommand) -> anyhow::Result<()> {
+    let Some(account) = profile
+        .lake
+        .storage
+        .as_ref()
+        .and_then(|s| s.keyring_account())
+    else {
+        return Err(fail(
+            ErrorCode::InvalidInput,
+            format!(
+                "profile {} names no object-store access key: set [lake.storage] key_id (and an s3:// data_path) first",
+                profile.name
+            ),
+        ));
+    };
+    let backend = secrets::keyring_backend();
+    match command {
+        SecretCommand::Set { .. } => {
+            let secret = read_password(&account)?;
+            let backend = secrets::store_keyring_secret(&account, &secret).with_context(|| account.clone())?;
+            eprintln!("storage: stored the secret key for {account} in the {backend}");
+        }
+        SecretCommand::Get { show, .. } => match secrets::keyring_secret(&account).with_context(|| account.clone())? {
+            Some(secret) if show => output::line(&secret),
+            Some(_) => output::line(&format!("storage: the {backend} holds a secret key for {account}")),
+            None if show => {
+                return Err(fail(
+                    ErrorCode::NotFound,
+                    format!("storage: the {backend} holds no secret key for {account}; store one with `skein secret set storage`"),
+                ))
+            }
+            None => output::line(&format!("storage: the {backend} holds no secret key for {account}")),
+        },
+        SecretCommand::Delete { .. } => {
+            if secrets::delete_keyring_secret(&account).with_context(|| account.clone())? {
+                eprintln!("storage: deleted the secret key for {account} from the {backend}");
+            } else {
+                eprintln!("storage: the {backend} held no secret key for {account}");
+            }
+        }
     }
     Ok(())
 }

@@ -55,6 +55,10 @@ pub enum Error {
     /// An SSH tunnel could not be opened or kept up; says what ssh reported and the fix.
     #[error("{0}")]
     Tunnel(String),
+    /// Object-storage settings or credentials cannot be used; names the endpoint and the
+    /// fix, never a secret.
+    #[error("{0}")]
+    Storage(String),
 }
 
 impl Error {
@@ -65,7 +69,9 @@ impl Error {
                 ErrorCode::NotFound
             }
             Error::Read { .. } | Error::Write { .. } | Error::Keyring(_) => ErrorCode::Internal,
-            Error::Invalid { .. } | Error::Conninfo(_) => ErrorCode::InvalidInput,
+            Error::Invalid { .. } | Error::Conninfo(_) | Error::Storage(_) => {
+                ErrorCode::InvalidInput
+            }
             Error::Connect { code, .. } => *code,
             Error::Tunnel(_) => ErrorCode::ConnectionRefused,
         }

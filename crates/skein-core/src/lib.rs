@@ -11,6 +11,7 @@ pub mod error;
 pub mod profile;
 pub mod profile_write;
 pub mod secrets;
+pub mod storage;
 pub mod tls;
 pub mod tunnel;
 
@@ -18,6 +19,7 @@ pub use alerts::AlertRules;
 pub use code::{ErrorCode, ErrorInfo};
 pub use error::{Error, Result};
 pub use profile::{LakeSpec, NodeSpec, Profile, Sampling, SshSpec, Thresholds};
+pub use storage::StorageSpec;
 
 /// FNV-1a of `text`: a hash that stays the same across runs, processes and builds (unlike
 /// std's), for keys that other processes must compute alike (advisory-lock keys, file names).

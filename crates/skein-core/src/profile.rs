@@ -144,6 +144,10 @@ pub struct LakeSpec {
     /// Reach the catalog database through an SSH tunnel; see [`NodeSpec::ssh`].
     #[serde(flatten)]
     pub ssh: Option<SshSpec>,
+    /// `[lake.storage]`: the object store of an `s3://…` data path (endpoint, region, URL
+    /// style, TLS, access key id); see [`crate::storage`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<crate::storage::StorageSpec>,
 }
 
 /// Lag thresholds (warning lowers a replica's standing, critical takes it out of rotation) and
@@ -258,6 +262,7 @@ struct RawLake {
     ssh_jump: Option<Spanned<String>>,
     ssh_config: Option<Spanned<String>>,
     ssh_port: Option<Spanned<u16>>,
+    storage: Option<Spanned<crate::storage::StorageSpec>>,
 }
 
 /// The `ssh*` keys of a node or of `[lake]`, as read.
@@ -498,6 +503,46 @@ impl Profile {
                 "data_path must name a directory".into(),
             ));
         }
+        let data_path = lake.data_path.get_ref().clone();
+        let storage = match lake.storage {
+            Some(st) => {
+                let at = st.span().start;
+                let spec = st.into_inner();
+                if crate::storage::secret_type(&data_path).is_none() {
+                    return Err(invalid(
+                        at,
+                        "lake.storage",
+                        format!(
+                            "[lake.storage] is for an object-store data_path (s3://bucket/prefix/), \
+                             and data_path is the directory {data_path}"
+                        ),
+                    ));
+                }
+                spec.check()
+                    .map_err(|(key, m)| invalid(at, &format!("lake.storage.{key}"), m))?;
+                Some(spec)
+            }
+            None => None,
+        };
+        if data_path.contains("://") {
+            if crate::storage::secret_type(&data_path).is_none() {
+                return Err(invalid(
+                    lake.data_path.span().start,
+                    "lake.data_path",
+                    format!(
+                        "'{data_path}' is not a data path Skein can use: a directory, or s3://, \
+                         r2://, gs:// followed by a bucket"
+                    ),
+                ));
+            }
+            if crate::storage::bucket_of(&data_path).is_none() {
+                return Err(invalid(
+                    lake.data_path.span().start,
+                    "lake.data_path",
+                    format!("'{data_path}' names no bucket: write s3://BUCKET/PREFIX/"),
+                ));
+            }
+        }
         let lake_name = match lake.name {
             Some(n) if !is_identifier(n.get_ref()) => {
                 return Err(invalid(
@@ -555,6 +600,7 @@ impl Profile {
                 data_path: lake.data_path.into_inner(),
                 name: lake_name,
                 ssh: lake_ssh,
+                storage,
             },
             thresholds: t,
             sampling: raw.sampling,
@@ -642,6 +688,47 @@ data_path = "/tmp/lake"
         assert_eq!(p.thresholds, Thresholds::default());
         let again = Profile::parse(&p.to_toml(), Path::new("p.toml")).expect("round trip");
         assert_eq!(again, p);
+    }
+
+    #[test]
+    fn an_object_store_lake_round_trips_and_bad_storage_is_named() {
+        let s3 = GOOD.replace("data_path = \"/tmp/lake\"", "data_path = \"s3://lake/data/\"\n[lake.storage]\nendpoint = \"127.0.0.1:3900\"\nregion = \"garage\"\nurl_style = \"path\"\nuse_ssl = false\nkey_id = \"GK1\"");
+        let p = Profile::parse(&s3, Path::new("p.toml")).expect("valid");
+        let st = p.lake.storage.clone().expect("storage");
+        assert_eq!(
+            (st.endpoint.as_deref(), st.use_ssl, st.key_id.as_deref()),
+            (Some("127.0.0.1:3900"), Some(false), Some("GK1"))
+        );
+        assert_eq!(
+            Profile::parse(&p.to_toml(), Path::new("p.toml")).expect("round trip"),
+            p
+        );
+        let e = err(&GOOD.replace(
+            "data_path = \"/tmp/lake\"",
+            "data_path = \"/tmp/lake\"\n[lake.storage]\nregion = \"x\"",
+        ))
+        .to_string();
+        assert!(
+            e.contains("lake.storage: [lake.storage] is for an object-store data_path"),
+            "{e}"
+        );
+        let e = err(&s3.replace("url_style = \"path\"", "url_style = \"virtual\"")).to_string();
+        assert!(
+            e.contains("lake.storage.url_style: 'virtual' is neither 'path' nor 'vhost'"),
+            "{e}"
+        );
+        let e = err(&s3.replace("127.0.0.1:3900", "http://127.0.0.1:3900")).to_string();
+        assert!(e.contains("lake.storage.endpoint"), "{e}");
+        let e = err(&GOOD.replace("/tmp/lake", "ftp://lake/")).to_string();
+        assert!(
+            e.contains("lake.data_path: 'ftp://lake/' is not a data path Skein can use"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("/tmp/lake", "s3://")).to_string();
+        assert!(e.contains("names no bucket"), "{e}");
+        let e =
+            err(&s3.replace("key_id = \"GK1\"", "key_id = \"GK1\"\nsecret = \"x\"")).to_string();
+        assert!(e.contains("unknown field `secret`"), "{e}");
     }
 
     #[test]

@@ -376,6 +376,43 @@ pub fn keyring_password(target: &Target) -> Result<Option<(String, KeyringBacken
     }
 }
 
+/// The secret the OS keyring holds under `account` (service `skein`); `Ok(None)` when the store
+/// answers but has none. For secrets that are not PostgreSQL passwords (an object store's
+/// secret key: [`crate::storage::StorageSpec::keyring_account`]).
+///
+/// Errors: [`Error::Keyring`] as [`keyring_password`].
+pub fn keyring_secret(account: &str) -> Result<Option<String>> {
+    let (backend, entry) = entry(account)?;
+    match entry.get_password() {
+        Ok(pw) => Ok(Some(pw)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(keyring_error(backend, "reading", &e)),
+    }
+}
+
+/// Stores `secret` in the OS keyring under `account`; returns the store that holds it.
+///
+/// Errors: [`Error::Keyring`] when no keyring is available or it refuses the write.
+pub fn store_keyring_secret(account: &str, secret: &str) -> Result<KeyringBackend> {
+    let (backend, entry) = entry(account)?;
+    entry
+        .set_password(secret)
+        .map_err(|e| keyring_error(backend, "storing", &e))?;
+    Ok(backend)
+}
+
+/// Deletes the secret under `account`. `Ok(false)` when none was stored.
+///
+/// Errors: [`Error::Keyring`] when no keyring is available or it refuses.
+pub fn delete_keyring_secret(account: &str) -> Result<bool> {
+    let (backend, entry) = entry(account)?;
+    match entry.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring::Error::NoEntry) => Ok(false),
+        Err(e) => Err(keyring_error(backend, "deleting", &e)),
+    }
+}
+
 /// Stores a password in the OS keyring for `target`; returns the store that now holds it.
 ///
 /// Errors: [`Error::Keyring`] when no keyring is available or it refuses the write.

@@ -86,11 +86,45 @@ impl Error {
             } else {
                 ErrorCode::QueryFailed
             };
+            // A request to the object store failed (the data files, not the source): say so,
+            // naming the store.
+            let context = match store_host(&message) {
+                Some(host) => format!("{context}: the object store at {host} failed"),
+                None => context,
+            };
             Error::DuckDb {
                 context,
                 message,
                 code,
             }
         }
+    }
+}
+
+/// `HOST:PORT` of the object-store request a DuckDB message reports
+/// (`… for HTTP PUT to 'http://127.0.0.1:3900/lake/…'`), if it reports one.
+fn store_host(message: &str) -> Option<&str> {
+    let at = message.find("for HTTP ")?;
+    let url = &message[at..];
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    let end = rest.find(['/', '\'', ' ']).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_failed_store_request_names_the_store() {
+        let e = super::Error::duck("reading the source query of t from replica1")(duckdb::Error::DuckDBFailure(
+            duckdb::ffi::Error::new(1),
+            Some("IO Error: Could not connect to server error for HTTP PUT to 'http://127.0.0.1:3900/lake/data/x.parquet'".into()),
+        ));
+        let text = e.to_string();
+        assert!(
+            text.contains("the object store at 127.0.0.1:3900 failed"),
+            "{text}"
+        );
+        assert_eq!(e.code(), skein_core::ErrorCode::ConnectionRefused);
     }
 }

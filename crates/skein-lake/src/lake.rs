@@ -34,6 +34,8 @@ pub struct Lake {
     pub name: String,
     /// The profile's lake data path.
     pub data_path: String,
+    /// The object store of an `s3://…` data path (`None`: a local directory).
+    pub store: Option<crate::storage::Store>,
 }
 
 impl std::fmt::Debug for Lake {
@@ -118,9 +120,12 @@ impl Lake {
         let name = profile.lake.name.clone();
         let data_path = profile.lake.data_path.clone();
         let (n, d) = (name.clone(), data_path.clone());
-        let conn = tokio::task::spawn_blocking(move || open_connection(&n, &conninfo, &d))
-            .await
-            .map_err(|e| Error::Task(e.to_string()))??;
+        let storage = profile.lake.storage.clone();
+        let (conn, store) = tokio::task::spawn_blocking(move || {
+            open_connection(&n, &conninfo, &d, storage.as_ref())
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))??;
         let reader = conn
             .try_clone()
             .map_err(Error::duck("opening a second DuckDB connection"))?;
@@ -133,6 +138,7 @@ impl Lake {
             })),
             name,
             data_path,
+            store,
         };
         lake.run(crate::cache::ensure_schema).await?;
         Ok(lake)
@@ -249,7 +255,12 @@ pub(crate) fn scrub_password(text: &str) -> String {
     out
 }
 
-fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Result<Connection> {
+fn open_connection(
+    name: &str,
+    catalog_conninfo: &str,
+    data_path: &str,
+    storage: Option<&skein_core::StorageSpec>,
+) -> Result<(Connection, Option<crate::storage::Store>)> {
     let conn = Connection::open_in_memory().map_err(Error::duck("opening DuckDB"))?;
     for ext in EXTENSIONS {
         conn.execute_batch(&format!("LOAD {ext}"))
@@ -266,6 +277,7 @@ fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Resul
             Error::InvalidInput(format!("lake.data_path {data_path} cannot be created: {e}"))
         })?;
     }
+    let store = crate::storage::configure(&conn, data_path, storage)?;
     let attach = format!(
         "ATTACH {} AS {} (DATA_PATH {})",
         lit(&format!("ducklake:postgres:{catalog_conninfo}")),
@@ -302,7 +314,7 @@ fn open_connection(name: &str, catalog_conninfo: &str, data_path: &str) -> Resul
         }
         err
     })?;
-    Ok(conn)
+    Ok((conn, store))
 }
 
 #[cfg(test)]

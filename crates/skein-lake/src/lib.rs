@@ -20,6 +20,7 @@ pub mod restore;
 pub mod routed;
 pub mod side;
 pub mod snapshot;
+pub mod storage;
 pub mod timeline;
 pub mod together;
 mod validate;

@@ -15,7 +15,9 @@
 //! PostgreSQL advisory lock on the catalog database.
 //!
 //! Sizes come from the catalog (`ducklake_data_file.file_size_bytes`) and, for files already
-//! scheduled for deletion, from the file system (local data paths only).
+//! scheduled for deletion, from the file system or, on an object store, its `size` of each
+//! object (`read_blob`, no content read). Deleting orphaned files is refused when the data
+//! path is a bucket's root, and any file listed outside the data path stops a deletion.
 
 use serde::{Deserialize, Serialize};
 use skein_pg::Node;
@@ -47,7 +49,8 @@ pub struct LakeStats {
     /// Files already scheduled for deletion (`ducklake_files_scheduled_for_deletion`): cleanup
     /// deletes them.
     pub scheduled_files: u64,
-    /// Their bytes on disk (local data paths; `null` when they cannot be read).
+    /// Their bytes (from the file system, or the object store's `size`; `null` when one
+    /// cannot be read).
     pub scheduled_bytes: Option<u64>,
     /// Live rows held inlined in the catalog rather than in Parquet files (the catalog's
     /// `ducklake_inlined_data_*` tables); flushing inlined data writes them out.
@@ -59,7 +62,8 @@ pub struct LakeStats {
 pub struct LakeFile {
     /// Absolute path (or URL) as DuckLake reports it.
     pub path: String,
-    /// Size on disk before deletion; `null` when it cannot be read.
+    /// Size before deletion (the file system's, or the object store's); `null` when it cannot
+    /// be read.
     pub bytes: Option<u64>,
 }
 
@@ -314,25 +318,42 @@ impl Lake {
     }
 
     async fn delete_files(&self, function: &'static str, dry_run: bool) -> Result<Vec<LakeFile>> {
+        let orphans = function == "ducklake_delete_orphaned_files";
+        if orphans && self.data_path.contains("://") {
+            // DuckLake deletes every object under the data path that no snapshot references:
+            // at a bucket's root that is everything else in the bucket.
+            let prefix = skein_core::storage::bucket_of(&self.data_path)
+                .map(|(_, p)| p)
+                .unwrap_or_default();
+            if prefix.trim_matches('/').is_empty() {
+                return Err(Error::InvalidInput(format!(
+                    "refusing to delete orphaned files: the data path {} is a bucket's root, so \
+                     every object in the bucket that is not the lake's would go; give the lake a \
+                     prefix of its own (s3://bucket/lake/)",
+                    self.data_path
+                )));
+            }
+        }
         // List first (always a dry run) so the sizes can be read before the files go.
-        let listed = self
+        let data_path = self.data_path.clone();
+        let files = self
             .read(move |conn, lake| {
-                paths(
+                let listed = paths(
                     conn,
                     &format!(
                         "SELECT path FROM {function}({}, cleanup_all => true, dry_run => true) ORDER BY path",
                         lit(lake)
                     ),
-                )
+                )?;
+                // Never anything outside the data path (DuckLake lists under it).
+                if let Some(outside) = listed.iter().find(|p| !p.starts_with(&data_path)) {
+                    return Err(Error::InvalidInput(format!(
+                        "refusing to delete files: {outside} is outside the data path {data_path}"
+                    )));
+                }
+                Ok(with_sizes(conn, listed))
             })
             .await?;
-        let files: Vec<LakeFile> = listed
-            .into_iter()
-            .map(|path| LakeFile {
-                bytes: file_size(&path),
-                path,
-            })
-            .collect();
         if dry_run {
             return Ok(files);
         }
@@ -400,28 +421,46 @@ fn paths(conn: &duckdb::Connection, sql: &str) -> Result<Vec<String>> {
         .map_err(Error::duck("listing files"))
 }
 
-/// Size of a local file; `None` for a URL or a file that cannot be read.
-fn file_size(path: &str) -> Option<u64> {
-    if path.contains("://") {
-        return None;
+/// The files with their sizes: a local file's from the file system, an object's from the
+/// store (`read_blob`'s `size`, which reads no content); `None` where it cannot be read.
+fn with_sizes(conn: &duckdb::Connection, paths: Vec<String>) -> Vec<LakeFile> {
+    let remote: Vec<&String> = paths.iter().filter(|p| p.contains("://")).collect();
+    let mut sizes = std::collections::HashMap::new();
+    for chunk in remote.chunks(500) {
+        let list = chunk.iter().map(|p| lit(p)).collect::<Vec<_>>().join(", ");
+        let Ok(mut stmt) = conn.prepare(&format!("SELECT filename, size FROM read_blob([{list}])"))
+        else {
+            continue;
+        };
+        if let Ok(rows) = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        {
+            for (name, size) in rows.flatten() {
+                sizes.insert(name, size.max(0) as u64);
+            }
+        }
     }
-    std::fs::metadata(path).ok().map(|m| m.len())
+    paths
+        .into_iter()
+        .map(|path| LakeFile {
+            bytes: if path.contains("://") {
+                sizes.get(&path).copied()
+            } else {
+                std::fs::metadata(&path).ok().map(|m| m.len())
+            },
+            path,
+        })
+        .collect()
 }
 
 fn scheduled_files(conn: &duckdb::Connection, lake: &str) -> Result<Vec<LakeFile>> {
-    Ok(paths(
+    let listed = paths(
         conn,
         &format!(
             "SELECT path FROM ducklake_cleanup_old_files({}, cleanup_all => true, dry_run => true)",
             lit(lake)
         ),
-    )?
-    .into_iter()
-    .map(|path| LakeFile {
-        bytes: file_size(&path),
-        path,
-    })
-    .collect())
+    )?;
+    Ok(with_sizes(conn, listed))
 }
 
 /// A compaction DuckLake offers; each writes a snapshot (author `skein`, a message) and has no

@@ -8,6 +8,29 @@ use skein_lake::{ExpireTarget, Lake, MaintenanceLock};
 use skein_pg::Cluster;
 use skein_sandbox::ScratchSandbox;
 
+/// Whether a lake file exists: on the file system, or (an object store's URL) as an object
+/// (`read_blob`'s size: a HEAD request; `glob` of a name without wildcards answers the name).
+fn exists(profile: &Profile, path: &str) -> bool {
+    if !path.contains("://") {
+        return std::path::Path::new(path).exists();
+    }
+    tokio::task::block_in_place(|| {
+        let c = duckdb::Connection::open_in_memory().expect("duckdb");
+        skein_lake::storage::prepare(&c, &profile.lake).expect("the object store");
+        match c.query_row(
+            &format!("SELECT size FROM read_blob('{}')", path.replace('\'', "''")),
+            [],
+            |r| r.get::<_, i64>(0),
+        ) {
+            Ok(_) => true,
+            Err(e) if e.to_string().contains("404") || e.to_string().contains("No files found") => {
+                false
+            }
+            Err(e) => panic!("checking {path}: {e}"),
+        }
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expire_and_cleanup_remove_exactly_what_the_preview_listed() {
     let sandbox = ScratchSandbox::up("lake-maint", 1)
@@ -102,7 +125,7 @@ async fn expire_and_cleanup_remove_exactly_what_the_preview_listed() {
     assert_eq!(files.len() as u64, stats.scheduled_files);
     let preview_bytes: u64 = files.iter().map(|f| f.bytes.expect("local size")).sum();
     assert_eq!(Some(preview_bytes), stats.scheduled_bytes);
-    assert!(files.iter().all(|f| std::path::Path::new(&f.path).exists()));
+    assert!(files.iter().all(|f| exists(&profile, &f.path)));
     let deleted = lake.cleanup_old_files(false).await.expect("cleanup");
     assert_eq!(
         deleted.iter().map(|f| &f.path).collect::<Vec<_>>(),
@@ -110,9 +133,7 @@ async fn expire_and_cleanup_remove_exactly_what_the_preview_listed() {
     );
     let reclaimed: u64 = deleted.iter().filter_map(|f| f.bytes).sum();
     assert_eq!(reclaimed, preview_bytes);
-    assert!(files
-        .iter()
-        .all(|f| !std::path::Path::new(&f.path).exists()));
+    assert!(files.iter().all(|f| !exists(&profile, &f.path)));
     eprintln!(
         "expired {} snapshots, reclaimed {reclaimed} bytes in {} files",
         expired.len(),
@@ -177,10 +198,12 @@ async fn compaction_merges_small_files_and_flushes_inlined_rows_in_signed_commit
     // Another writer (plain DuckDB) appends three small batches: three data files.
     let conninfo = lake.catalog().duckdb_conninfo();
     let data_path = profile.lake.data_path.clone();
+    let spec = profile.lake.clone();
     tokio::task::spawn_blocking(move || {
         let c = duckdb::Connection::open_in_memory().expect("duckdb");
         c.execute_batch("LOAD ducklake; LOAD postgres")
             .expect("extensions");
+        skein_lake::storage::prepare(&c, &spec).expect("the object store");
         c.execute_batch(&format!(
             "ATTACH 'ducklake:postgres:{conninfo}' AS other (DATA_PATH '{data_path}')"
         ))

@@ -15,6 +15,7 @@
 pub(crate) mod cluster;
 pub mod demo;
 mod error;
+pub mod garage;
 mod sandbox;
 mod scratch;
 mod tls;

@@ -25,6 +25,9 @@ pub struct SandboxOptions {
     /// (its base backup is taken from that replica and its physical slot is created there).
     /// Empty: every replica streams from the primary.
     pub cascade: Vec<Cascade>,
+    /// The lake's data in a three-node Garage cluster (`s3://lake/data/`) instead of a local
+    /// directory ([`crate::garage`]).
+    pub object_store: bool,
 }
 
 /// One cascading replica of a sandbox: `replica` streams from `upstream`, another replica.
@@ -217,6 +220,9 @@ pub struct Sandbox {
     /// The role the profile connects as.
     #[serde(default)]
     pub profile_role: ProfileRole,
+    /// The Garage cluster the lake's data lives in, for an object-store sandbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub garage: Option<crate::garage::Garage>,
 }
 
 /// Database the demo data lives in.
@@ -339,6 +345,25 @@ impl Sandbox {
             Err(_) if dir.join("pg").exists() => Vec::new(),
             Err(e) => return Err(e),
         };
+        if let Ok(Sandbox {
+            garage: Some(g), ..
+        }) = Sandbox::open(dir)
+        {
+            crate::garage::stop(&g);
+        }
+        // A half-built object store: the pid files its servers left.
+        for entry in std::fs::read_dir(dir.join("garage"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if let Some(pid) = std::fs::read_to_string(entry.path().join("pid"))
+                .ok()
+                .and_then(|p| p.trim().parse::<u32>().ok())
+            {
+                crate::garage::stop_pid(pid);
+            }
+        }
         let mut pids: Vec<u32> = nodes.iter().map(|n| n.pid).collect();
         for entry in std::fs::read_dir(dir.join("pg"))
             .into_iter()
@@ -386,6 +411,71 @@ impl Sandbox {
             .ok_or_else(|| Error::NotFound(self.data_dir(name)))?;
         cluster::stop(node.pid);
         Ok(())
+    }
+
+    /// Stops one Garage server of an object-store sandbox by its pid (`garage1`…`garage3`);
+    /// the others keep running (2 of 3 still make a quorum).
+    ///
+    /// Errors: `InvalidInput` when the sandbox has no object store or no such server.
+    pub fn stop_store_node(&self, name: &str) -> Result<()> {
+        let node = self.store_node(name)?;
+        crate::garage::stop_pid(node.pid);
+        Ok(())
+    }
+
+    /// Starts a stopped Garage server again (same ports, same data) and records its pid.
+    ///
+    /// Errors: as [`Sandbox::stop_store_node`], and a start that fails (its log's end).
+    pub fn start_store_node(&mut self, name: &str) -> Result<()> {
+        let node = self.store_node(name)?.clone();
+        let dir = node
+            .config
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| self.dir.join("garage").join(name));
+        let pid = crate::garage::spawn(
+            &crate::garage::garage_bin()?,
+            &dir,
+            &node.config,
+            node.rpc_port,
+        )?;
+        if let Some(g) = self.garage.as_mut() {
+            for n in &mut g.nodes {
+                if n.name == name {
+                    n.pid = pid;
+                }
+            }
+        }
+        self.save()
+    }
+
+    /// Waits until the object store says it is healthy (`garage health`: every node connected
+    /// and every partition with all its copies), at most `timeout`.
+    ///
+    /// Errors: `InvalidInput` without an object store; `Command` with its last answer when it
+    /// is not healthy in time.
+    pub fn wait_store_healthy(&self, timeout: std::time::Duration) -> Result<()> {
+        let garage = self.garage.as_ref().ok_or_else(|| {
+            Error::InvalidInput("this sandbox has no object store (--object-store)".into())
+        })?;
+        crate::garage::wait_healthy(garage, timeout)
+    }
+
+    fn store_node(&self, name: &str) -> Result<&crate::garage::GarageNode> {
+        let garage = self.garage.as_ref().ok_or_else(|| {
+            Error::InvalidInput("this sandbox has no object store (--object-store)".into())
+        })?;
+        garage.node(name).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "no store node '{name}': the nodes are {}",
+                garage
+                    .nodes
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
     }
 
     /// Starts a stopped node again and records its new pid.
@@ -577,6 +667,7 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
         ca_file: ca_file.clone(),
         client_cert: security.client_cert,
         profile_role: security.profile_role,
+        garage: None,
     };
     sandbox.nodes = nodes.clone();
     sandbox.save()?;
@@ -642,6 +733,33 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
 
     let lake_data = dir.join("lake");
     std::fs::create_dir_all(&lake_data).map_err(Error::io("creating lake/"))?;
+    let (data_path, storage) = if opts.object_store {
+        let (garage, secret) = crate::garage::start(&dir, free_port)?;
+        // The secret key goes where AWS tools look for one, never into the profile.
+        let credentials = dir.join("aws-credentials");
+        write_private(
+            &credentials,
+            &format!(
+                "[sandbox]\naws_access_key_id = {}\naws_secret_access_key = {secret}\n",
+                garage.key_id
+            ),
+        )?;
+        let storage = skein_core::StorageSpec {
+            endpoint: Some(garage.endpoint()),
+            region: Some(crate::garage::REGION.into()),
+            url_style: Some("path".into()),
+            use_ssl: Some(false),
+            key_id: Some(garage.key_id.clone()),
+            aws_profile: Some("sandbox".into()),
+            credentials_file: Some(credentials),
+        };
+        let path = format!("s3://{}/data/", garage.bucket);
+        sandbox.garage = Some(garage);
+        sandbox.save()?;
+        (path, Some(storage))
+    } else {
+        (format!("{}/", lake_data.display()), None)
+    };
     let user = security.profile_role.user();
     let profile = Profile {
         name: "sandbox".into(),
@@ -656,9 +774,10 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
             .collect(),
         lake: LakeSpec {
             catalog: sandbox.conninfo_as("primary", LAKE_DATABASE, user),
-            data_path: format!("{}/", lake_data.display()),
+            data_path,
             name: "lake".into(),
             ssh: None,
+            storage,
         },
         thresholds: Thresholds::default(),
         sampling: Default::default(),
@@ -738,7 +857,7 @@ fn append(file: &Path, text: &str) -> Result<()> {
         .map_err(Error::io(format!("writing {}", file.display())))
 }
 
-fn write_private(file: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(file: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -824,6 +943,7 @@ mod tests {
             ca_file: None,
             client_cert: false,
             profile_role: ProfileRole::Superuser,
+            garage: None,
         };
         let back: Sandbox =
             serde_json::from_str(&serde_json::to_string(&sb).expect("json")).expect("read back");

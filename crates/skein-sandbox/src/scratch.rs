@@ -48,12 +48,45 @@ impl ScratchSandbox {
         ScratchSandbox::start(tag, replicas, scale, SandboxSecurity::default(), Vec::new()).await
     }
 
+    /// [`ScratchSandbox::up`] with the lake's data in a three-node Garage cluster
+    /// (`s3://lake/data/`), whatever `SKEIN_TEST_OBJECT_STORE` says.
+    pub async fn up_object_store(tag: &str, replicas: usize) -> Result<ScratchSandbox> {
+        ScratchSandbox::start_with(
+            tag,
+            replicas,
+            0.0,
+            SandboxSecurity::default(),
+            Vec::new(),
+            true,
+        )
+        .await
+    }
+
     async fn start(
         tag: &str,
         replicas: usize,
         scale: f64,
         security: SandboxSecurity,
         cascade: Vec<Cascade>,
+    ) -> Result<ScratchSandbox> {
+        ScratchSandbox::start_with(
+            tag,
+            replicas,
+            scale,
+            security,
+            cascade,
+            object_store_for_tests(),
+        )
+        .await
+    }
+
+    async fn start_with(
+        tag: &str,
+        replicas: usize,
+        scale: f64,
+        security: SandboxSecurity,
+        cascade: Vec<Cascade>,
+        object_store: bool,
     ) -> Result<ScratchSandbox> {
         let dir = PathBuf::from(format!("/tmp/skein-{tag}-{}", std::process::id()));
         Sandbox::up_with(
@@ -62,12 +95,20 @@ impl ScratchSandbox {
                 replicas,
                 scale,
                 cascade,
+                object_store,
             },
             security,
         )
         .await
         .map(ScratchSandbox)
     }
+}
+
+/// `SKEIN_TEST_OBJECT_STORE=1`: every scratch sandbox keeps its lake in a three-node Garage
+/// cluster, so the same tests run against object storage (`scripts/test.sh` runs the lake's
+/// suite both ways).
+pub fn object_store_for_tests() -> bool {
+    std::env::var("SKEIN_TEST_OBJECT_STORE").is_ok_and(|v| v == "1")
 }
 
 impl Deref for ScratchSandbox {

@@ -991,7 +991,8 @@ export type LakeFile = {
  */
 path: string, 
 /**
- * Size on disk before deletion; `null` when it cannot be read.
+ * Size before deletion (the file system's, or the object store's); `null` when it cannot
+ * be read.
  */
 bytes: number | null, };
 
@@ -1035,7 +1036,8 @@ old_bytes: number,
  */
 scheduled_files: number, 
 /**
- * Their bytes on disk (local data paths; `null` when they cannot be read).
+ * Their bytes (from the file system, or the object store's `size`; `null` when one
+ * cannot be read).
  */
 scheduled_bytes: number | null, 
 /**
