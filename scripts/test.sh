@@ -35,6 +35,9 @@ web_rc=${PIPESTATUS[0]}
 # The timeline over a long history, on a sandbox of its own (the other tests keep a short one).
 bash tests/web/run.sh --test --test-reporter=spec timeline-history.solo.mjs 2>&1 | tee -a "$log"
 history_rc=${PIPESTATUS[0]}
+# The console on a lake in a three-node Garage cluster, one node stopped and started.
+SKEIN_SANDBOX_ARGS='--object-store' bash tests/web/run.sh --test --test-reporter=spec store.solo.mjs 2>&1 | tee -a "$log"
+store_web_rc=${PIPESTATUS[0]}
 # The desktop app on a sandbox of its own, stopped afterwards.
 desk="/tmp/skein-desktop-test-$$"
 "$CARGO_TARGET_DIR/debug/skein" sandbox up --dir "$desk" --scale 0.01 >/dev/null
@@ -57,6 +60,6 @@ awk -v desktop_rc="$desktop_rc" -v notify_rc="$notify_rc" '
     if (notify_rc == 0) passed += 1; else failed += 1
     printf "tests: %d passed, %d failed\n", passed, failed
   }' "$log"
-for rc in "$rust_rc" "$store_rc" "$web_rc" "$history_rc" "$desktop_rc" "$notify_rc"; do
+for rc in "$rust_rc" "$store_rc" "$web_rc" "$history_rc" "$store_web_rc" "$desktop_rc" "$notify_rc"; do
   [ "$rc" = 0 ] || exit "$rc"
 done

@@ -284,6 +284,27 @@ pub(crate) fn attention(
             message: format!("{}: {}", e.code, e.message),
         });
     }
+    if let Some(st) = &lake.store {
+        let said = st.health_detail.clone().unwrap_or_default();
+        let item = match st.health {
+            Some(crate::rpc::StoreHealth::Degraded) => Some((
+                Severity::Warning,
+                format!("the object store at {} is degraded (reads and writes go on while a quorum answers): {said}", st.endpoint),
+            )),
+            Some(crate::rpc::StoreHealth::Unavailable) => Some((
+                Severity::Critical,
+                format!("the object store at {} is unavailable: {said}", st.endpoint),
+            )),
+            _ => None,
+        };
+        if let Some((severity, message)) = item {
+            out.push(Attention {
+                severity,
+                subject: "store".into(),
+                message,
+            });
+        }
+    }
     for c in caches {
         let name = &c.status.definition.name;
         let item = match (&c.last_outcome, c.status.state) {
@@ -426,6 +447,7 @@ mod tests {
                 code: ErrorCode::ConnectionRefused,
                 message: "catalog down".into(),
             }),
+            store: None,
         };
         let items = attention(&profile, &facts, &lake, &[]);
         let subjects: Vec<&str> = items.iter().map(|a| a.subject.as_str()).collect();
@@ -465,6 +487,7 @@ mod tests {
             snapshots: Some(1),
             current_snapshot: Some(1),
             error: None,
+            store: None,
         };
         let items = attention(&profile, &facts, &lake, &[]);
         let text = |who: &str| {

@@ -313,6 +313,7 @@ impl Console {
             snapshots: None,
             current_snapshot: None,
             error: None,
+            store: None,
         })
     }
 

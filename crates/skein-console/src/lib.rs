@@ -30,6 +30,7 @@ pub mod rpc;
 mod sampler;
 mod scheduler;
 mod sessions;
+mod store_health;
 mod watcher;
 pub mod workbench;
 

@@ -645,6 +645,38 @@ pub struct LakeSummary {
     pub current_snapshot: Option<i64>,
     /// Why it is unreachable.
     pub error: Option<ErrorInfo>,
+    /// The object store of an `s3://…` data path, with its health; `null` for a directory.
+    #[serde(default)]
+    pub store: Option<StoreView>,
+}
+
+/// The lake's object store as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StoreView {
+    /// `host:port`, or `AWS S3`.
+    pub endpoint: String,
+    /// The bucket.
+    pub bucket: String,
+    /// The key prefix of the data path.
+    pub prefix: String,
+    /// Where the credentials come from (never the secret).
+    pub credentials: String,
+    /// From `[lake.storage] health_url`; `null` when none is set.
+    pub health: Option<StoreHealth>,
+    /// What the health endpoint said (its first line, or why it did not answer).
+    pub health_detail: Option<String>,
+}
+
+/// The store's health endpoint's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreHealth {
+    /// 200, every node up.
+    Healthy,
+    /// 200, but a node is unavailable: reads and writes go on while a quorum answers.
+    Degraded,
+    /// Not 200, or no answer.
+    Unavailable,
 }
 
 /// How bad an attention item is.

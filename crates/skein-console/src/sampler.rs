@@ -62,6 +62,7 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
         snapshots: None,
         current_snapshot: None,
         error: None,
+        store: None,
     };
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -145,6 +145,8 @@ fn set_lake_down(s: &Shared, slot: &mut LakeSlot, error: ErrorInfo) {
         snapshots: slot.summary.as_ref().and_then(|x| x.snapshots),
         current_snapshot: slot.summary.as_ref().and_then(|x| x.current_snapshot),
         error: Some(error),
+        // Where the store is stays known; its health is read again by the next summary.
+        store: slot.summary.as_ref().and_then(|x| x.store.clone()),
     };
     if slot.summary.as_ref() != Some(&summary) {
         slot.summary = Some(summary.clone());
@@ -154,6 +156,18 @@ fn set_lake_down(s: &Shared, slot: &mut LakeSlot, error: ErrorInfo) {
 
 async fn update_lake_summary(s: &Shared) -> Result<()> {
     let lake = ensure_lake(s).await?;
+    let store = match &lake.store {
+        Some(st) => {
+            let url = s
+                .profile
+                .lake
+                .storage
+                .as_ref()
+                .and_then(|x| x.health_url.clone());
+            Some(crate::store_health::view(st, url).await)
+        }
+        None => None,
+    };
     let read = async {
         let count = lake.snapshot_count().await?;
         let current = lake.current_snapshot().await?;
@@ -167,6 +181,7 @@ async fn update_lake_summary(s: &Shared) -> Result<()> {
                 snapshots: Some(count),
                 current_snapshot: Some(current),
                 error: None,
+                store,
             };
             if slot.summary.as_ref() != Some(&summary) {
                 slot.summary = Some(summary.clone());

@@ -54,6 +54,11 @@ pub struct StorageSpec {
     /// `~/.aws/credentials`; like a password file, it must not be readable by others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_file: Option<PathBuf>,
+    /// An HTTP health endpoint of the store the console polls (Garage's admin API
+    /// `http://HOST:3903/health`; MinIO's `/minio/health/cluster`): 200 is healthy — degraded
+    /// when its body says a node is unavailable — anything else unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_url: Option<String>,
 }
 
 impl StorageSpec {
@@ -73,6 +78,14 @@ impl StorageSpec {
         if let Some(s) = &self.url_style {
             if s != "path" && s != "vhost" {
                 return Err(("url_style", format!("'{s}' is neither 'path' nor 'vhost'")));
+            }
+        }
+        if let Some(h) = &self.health_url {
+            if !(h.starts_with("http://") || h.starts_with("https://")) {
+                return Err((
+                    "health_url",
+                    format!("'{h}' is not an http:// or https:// URL"),
+                ));
             }
         }
         if let Some(k) = &self.key_id {

@@ -752,6 +752,10 @@ fn start_servers(opts: &SandboxOptions, security: SandboxSecurity) -> Result<San
             key_id: Some(garage.key_id.clone()),
             aws_profile: Some("sandbox".into()),
             credentials_file: Some(credentials),
+            health_url: Some(format!(
+                "http://127.0.0.1:{}/health",
+                garage.nodes[0].admin_port
+            )),
         };
         let path = format!("s3://{}/data/", garage.bucket);
         sandbox.garage = Some(garage);

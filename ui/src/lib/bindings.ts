@@ -1065,7 +1065,11 @@ current_snapshot: number | null,
 /**
  * Why it is unreachable.
  */
-error: ErrorInfo | null, };
+error: ErrorInfo | null, 
+/**
+ * The object store of an `s3://…` data path, with its health; `null` for a directory.
+ */
+store: StoreView | null, };
 
 /**
  * One table in the lake.
@@ -2604,6 +2608,40 @@ export type StepKind = "dns" | "tcp" | "tls" | "auth" | "privileges" | "replicat
  * How a step came out.
  */
 export type StepStatus = "ok" | "warn" | "fail" | "skipped";
+
+/**
+ * The store's health endpoint's answer.
+ */
+export type StoreHealth = "healthy" | "degraded" | "unavailable";
+
+/**
+ * The lake's object store as the console shows it.
+ */
+export type StoreView = { 
+/**
+ * `host:port`, or `AWS S3`.
+ */
+endpoint: string, 
+/**
+ * The bucket.
+ */
+bucket: string, 
+/**
+ * The key prefix of the data path.
+ */
+prefix: string, 
+/**
+ * Where the credentials come from (never the secret).
+ */
+credentials: string, 
+/**
+ * From `[lake.storage] health_url`; `null` when none is set.
+ */
+health: StoreHealth | null, 
+/**
+ * What the health endpoint said (its first line, or why it did not answer).
+ */
+health_detail: string | null, };
 
 /**
  * One table's part in a snapshot.

@@ -51,7 +51,12 @@ describe('the primary and lake tiers', () => {
 
   it('count the lake’s snapshots, and say when it is unreachable', () => {
     expect(
-      lakeTier({ ...ready, sample: null, routing: null, lake: { reachable: true, snapshots: 1204, current_snapshot: 1204, error: null } }),
+      lakeTier({
+        ...ready,
+        sample: null,
+        routing: null,
+        lake: { reachable: true, snapshots: 1204, current_snapshot: 1204, error: null, store: null },
+      }),
     ).toMatchObject({
       tone: 'ok',
       text: 'lake 1,204 snaps',
@@ -61,9 +66,38 @@ describe('the primary and lake tiers', () => {
         ...ready,
         sample: null,
         routing: null,
-        lake: { reachable: false, snapshots: null, current_snapshot: null, error: { code: 'Timeout', message: 't' } },
+        lake: { reachable: false, snapshots: null, current_snapshot: null, error: { code: 'Timeout', message: 't' }, store: null },
       }),
     ).toMatchObject({ tone: 'crit', text: 'lake', title: 'unreachable — Timeout: t' });
+  });
+
+  it('say where an object store is and when it is degraded or down', () => {
+    const store = {
+      endpoint: '127.0.0.1:3900',
+      bucket: 'lake',
+      prefix: 'data/',
+      credentials: 'the OS keyring',
+      health: 'healthy' as const,
+      health_detail: 'Garage is fully operational',
+    };
+    const lake = (over: object) => ({ reachable: true, snapshots: 12, current_snapshot: 12, error: null, store: { ...store, ...over } });
+    expect(lakeTier({ ...ready, sample: null, routing: null, lake: lake({}) })).toMatchObject({ tone: 'ok', text: 'lake 12 snaps' });
+    expect(lakeTier({ ...ready, sample: null, routing: null, lake: lake({}) }).title).toContain('data in s3 bucket lake at 127.0.0.1:3900');
+    expect(
+      lakeTier({
+        ...ready,
+        sample: null,
+        routing: null,
+        lake: lake({ health: 'degraded', health_detail: 'some storage nodes are unavailable' }),
+      }),
+    ).toMatchObject({
+      tone: 'warn',
+      text: 'lake 12 snaps · store degraded',
+    });
+    expect(lakeTier({ ...ready, sample: null, routing: null, lake: lake({ health: 'unavailable' }) })).toMatchObject({
+      tone: 'crit',
+      text: 'lake 12 snaps · store down',
+    });
   });
 });
 

@@ -89,11 +89,23 @@ export function lakeTier({ status, lake, profile }: TierInput): Tier {
       text: `lake${l.snapshots !== null ? ` ${count(l.snapshots)} snaps` : ''}`,
       title: `unreachable — ${l.error?.code}: ${l.error?.message}`,
     };
-  return {
-    tone: 'ok',
-    text: `lake ${count(l.snapshots ?? 0)} snaps`,
-    title: `${profile?.lake_name ?? 'lake'}: ${count(l.snapshots ?? 0)} snapshots, current ${l.current_snapshot ?? '—'}`,
-  };
+  const base = `${profile?.lake_name ?? 'lake'}: ${count(l.snapshots ?? 0)} snapshots, current ${l.current_snapshot ?? '—'}`;
+  const st = l.store;
+  const where = st ? ` · data in s3 bucket ${st.bucket} at ${st.endpoint}` : '';
+  // The object store's health, when its endpoint is polled: a degraded store still serves.
+  if (st?.health === 'degraded')
+    return {
+      tone: 'warn',
+      text: `lake ${count(l.snapshots ?? 0)} snaps · store degraded`,
+      title: `${base}${where} — degraded: ${st.health_detail ?? ''}`,
+    };
+  if (st?.health === 'unavailable')
+    return {
+      tone: 'crit',
+      text: `lake ${count(l.snapshots ?? 0)} snaps · store down`,
+      title: `${base}${where} — unavailable: ${st.health_detail ?? ''}`,
+    };
+  return { tone: 'ok', text: `lake ${count(l.snapshots ?? 0)} snaps`, title: `${base}${where}` };
 }
 
 /** "last sample 0.4 s ago" (amber past 3 s), or what is awaited. */

@@ -81,7 +81,8 @@ describe('Maintenance', () => {
 
     // A lake event reads the summary again (once for a burst), and so does a new proposal …
     vi.useFakeTimers();
-    for (let i = 0; i < 3; i++) b.emit({ kind: 'lake', data: { reachable: true, snapshots: 13, current_snapshot: 13, error: null } });
+    for (let i = 0; i < 3; i++)
+      b.emit({ kind: 'lake', data: { reachable: true, snapshots: 13, current_snapshot: 13, error: null, store: null } });
     flushSync();
     await vi.advanceTimersByTimeAsync(300);
     flushSync();
@@ -90,7 +91,7 @@ describe('Maintenance', () => {
     expect(Date.parse(`${olderThan().value.replace(' ', 'T')}Z`)).toBeGreaterThan(proposed);
     // … until the user types one.
     typeOlderThan('2026-11-22 09:00:00');
-    b.emit({ kind: 'lake', data: { reachable: true, snapshots: 14, current_snapshot: 14, error: null } });
+    b.emit({ kind: 'lake', data: { reachable: true, snapshots: 14, current_snapshot: 14, error: null, store: null } });
     flushSync();
     await vi.advanceTimersByTimeAsync(300);
     flushSync();

@@ -14,6 +14,7 @@ const lake = (current: number, snapshots = current): LakeSummary => ({
   snapshots,
   current_snapshot: current,
   error: null,
+  store: null,
 });
 
 describe('SnapshotHistory', () => {
