@@ -52,6 +52,7 @@ test: setup
 bench: build
 	cargo bench -p skein-lake --bench refresh
 	cargo bench -p skein-lake --bench diff
+	cargo bench -p skein-lake --bench object_store
 	cargo bench -p skein-pg --bench lag_tick
 	cargo bench -p skein-pg --bench heartbeat
 	cargo bench -p skein-console --bench routing
