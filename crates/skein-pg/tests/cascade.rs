@@ -252,9 +252,12 @@ async fn under_load_the_lag_behind_the_primary_covers_the_lag_behind_the_upstrea
         .await?;
     let writer = tokio::spawn(async move {
         for _ in 0..600 {
+            // Transactions large enough (about 0.5 MB of WAL each) that replaying one takes
+            // longer than reading a sample: on a fast machine smaller ones replay before the
+            // replicas are read, and the load never shows.
             let done = client
                 .batch_execute(
-                    "INSERT INTO load (pad) SELECT md5(g::text) FROM generate_series(1, 200) g",
+                    "INSERT INTO load (pad) SELECT md5(g::text) FROM generate_series(1, 5000) g",
                 )
                 .await;
             if done.is_err() {
