@@ -170,7 +170,10 @@ fn one_line(message: &str) -> String {
 /// A failed probe as an error that names the endpoint, the bucket and the fix.
 pub(crate) fn store_error(message: &str, endpoint: &str, bucket: &str, source: &str) -> Error {
     let m = one_line(message);
-    let (code, what) = if m.contains("403")
+    // HTTP statuses as DuckDB words them ("(HTTP 403 Forbidden)"), never a bare number: a
+    // port in the URL may hold the same digits.
+    let status = |n: &str| m.contains(&format!("HTTP {n}"));
+    let (code, what) = if status("403")
         || m.contains("AccessDenied")
         || m.contains("InvalidAccessKeyId")
         || m.contains("SignatureDoesNotMatch")
@@ -179,7 +182,7 @@ pub(crate) fn store_error(message: &str, endpoint: &str, bucket: &str, source: &
             ErrorCode::AuthFailed,
             format!("the store at {endpoint} refused the credentials from {source} for bucket {bucket}: check the key id and its secret key, and that the key may read and write the bucket"),
         )
-    } else if m.contains("NoSuchBucket") || (m.contains("404") && !m.contains("NoSuchKey")) {
+    } else if m.contains("NoSuchBucket") || (status("404") && !m.contains("NoSuchKey")) {
         (
             ErrorCode::NotFound,
             format!(
@@ -242,5 +245,14 @@ mod tests {
         assert!(store_error(not_s3, "127.0.0.1:5432", "lake", "f")
             .to_string()
             .contains("does not answer as an S3 store"));
+        // A port with 403 or 404 in it is no HTTP status.
+        let port = "IO Error: Server returned nothing (no headers, no data) error for HTTP GET to 'http://127.0.0.1:40309/lake/?prefix=x'";
+        let e = store_error(port, "127.0.0.1:40309", "lake", "f");
+        assert_eq!(e.code(), ErrorCode::ConnectionRefused, "{e}");
+        let port = "IO Error: Could not connect to server error for HTTP GET to 'http://127.0.0.1:40404/lake/'";
+        assert_eq!(
+            store_error(port, "127.0.0.1:40404", "lake", "f").code(),
+            ErrorCode::ConnectionRefused
+        );
     }
 }
