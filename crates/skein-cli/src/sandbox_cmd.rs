@@ -186,7 +186,7 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                 },
                 sandbox.profile_role.user()
             ));
-            let rows: Vec<Vec<String>> = sandbox
+            let mut rows: Vec<Vec<String>> = sandbox
                 .nodes
                 .iter()
                 .zip(&running)
@@ -201,6 +201,30 @@ pub async fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                     ]
                 })
                 .collect();
+            // The object store's servers: role `store`, their S3 API port.
+            if let Some(g) = &sandbox.garage {
+                output::line(&format!(
+                    "object store: Garage, {} nodes, bucket {} at {}",
+                    g.nodes.len(),
+                    g.bucket,
+                    g.endpoint()
+                ));
+                rows.extend(g.nodes.iter().map(|n| {
+                    vec![
+                        n.name.clone(),
+                        "store".into(),
+                        n.s3_port.to_string(),
+                        n.pid.to_string(),
+                        "—".into(),
+                        if sandbox_alive(n.pid) {
+                            "running"
+                        } else {
+                            "stopped"
+                        }
+                        .into(),
+                    ]
+                }));
+            }
             output::table(
                 &["NAME", "ROLE", "PORT", "PID", "UPSTREAM", "PROCESS"],
                 &rows,
@@ -230,6 +254,18 @@ fn describe(sandbox: &Sandbox, nodes: serde_json::Value) -> serde_json::Value {
         "ca_file": sandbox.ca_file,
         "client_cert": sandbox.client_cert,
         "profile_role": sandbox.profile_role,
+        "store": sandbox.garage.as_ref().map(|g| serde_json::json!({
+            "endpoint": g.endpoint(),
+            "bucket": g.bucket,
+            "nodes": g.nodes.iter().map(|n| serde_json::json!({
+                "name": n.name,
+                "pid": n.pid,
+                "s3_port": n.s3_port,
+                "rpc_port": n.rpc_port,
+                "admin_port": n.admin_port,
+                "running": sandbox_alive(n.pid),
+            })).collect::<Vec<_>>(),
+        })),
     })
 }
 

@@ -840,3 +840,77 @@ fn sandbox_up_cascade_is_recorded_and_reopened() {
         "{table}"
     );
 }
+
+/// `sandbox up --object-store`: three Garage servers beside PostgreSQL, the lake's data path in
+/// their bucket; `status` lists them (role `store`) and `down` stops them by pid.
+#[test]
+fn sandbox_up_object_store_lists_and_stops_its_garage_servers() {
+    let dir = PathBuf::from(format!("/tmp/skein-cli-s3-{}", std::process::id()));
+    let d = dir.display().to_string();
+    let _down = Down(dir.clone());
+    let up = ok_json(&[
+        "sandbox",
+        "up",
+        "--dir",
+        &d,
+        "--scale",
+        "0",
+        "--replicas",
+        "1",
+        "--no-caches",
+        "--object-store",
+        "--json",
+    ]);
+    let store = &up["store"];
+    assert_eq!(store["bucket"], "lake", "{up}");
+    let nodes = store["nodes"].as_array().expect("store nodes");
+    assert_eq!(nodes.len(), 3);
+    let pids: Vec<u64> = nodes
+        .iter()
+        .map(|n| n["pid"].as_u64().expect("pid"))
+        .collect();
+    assert!(pids.iter().all(|p| alive(*p)), "{up}");
+    let profile = std::fs::read_to_string(dir.join("profile.toml")).expect("profile");
+    assert!(
+        profile.contains("data_path = \"s3://lake/data/\""),
+        "{profile}"
+    );
+    assert!(
+        !profile.contains("aws_secret_access_key"),
+        "the secret stays out of the profile"
+    );
+    let status = skein(&["sandbox", "status", "--dir", &d]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains(&format!(
+            "object store: Garage, 3 nodes, bucket lake at {}",
+            store["endpoint"].as_str().unwrap_or("")
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains(" store ") && l.contains("running"))
+            .count(),
+        3,
+        "{text}"
+    );
+    let summary = ok_json(&[
+        "lake",
+        "summary",
+        "--profile",
+        &dir.join("profile.toml").display().to_string(),
+        "--json",
+    ]);
+    assert!(summary["snapshots"].as_u64().is_some(), "{summary}");
+    let out = skein(&["sandbox", "down", "--dir", &d]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        pids.iter().all(|p| !alive(*p)),
+        "the Garage servers are stopped"
+    );
+}
