@@ -221,6 +221,11 @@ async fn main() -> ExitCode {
         }
     }
     let json = cli.command.json();
+    // The lake commits of this process name it (`cli@<host>`); `skein serve` is a console and
+    // names itself when its application starts.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        skein_lake::identity::set_writer("cli", None);
+    }
     tracing::debug!(command = %words, json, "command started");
     let result = run(cli.command).await;
     skein_core::tunnel::shutdown_all();

@@ -39,7 +39,10 @@ impl App {
     }
 
     /// An application that keeps its recent-profiles list in `config_dir` (`None`: nowhere).
+    /// The first application of a process also names the process's lake writer
+    /// (`console@<host>#<id>`, [`crate::console_id`]) unless the process named it before.
     pub fn with_config_dir(options: ConsoleOptions, config_dir: Option<PathBuf>) -> App {
+        skein_lake::identity::set_writer("console", crate::console_id().as_deref());
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         App {
             console: RwLock::new(None),

@@ -447,7 +447,7 @@ mod tests {
                 code: ErrorCode::ConnectionRefused,
                 message: "catalog down".into(),
             }),
-            store: None,
+            ..Default::default()
         };
         let items = attention(&profile, &facts, &lake, &[]);
         let subjects: Vec<&str> = items.iter().map(|a| a.subject.as_str()).collect();
@@ -487,7 +487,7 @@ mod tests {
             snapshots: Some(1),
             current_snapshot: Some(1),
             error: None,
-            store: None,
+            ..Default::default()
         };
         let items = attention(&profile, &facts, &lake, &[]);
         let text = |who: &str| {

@@ -308,13 +308,7 @@ impl Console {
 
     async fn lake_summary(&self) -> LakeSummary {
         let slot = self.shared.lake.lock().await;
-        slot.summary.clone().unwrap_or(LakeSummary {
-            reachable: false,
-            snapshots: None,
-            current_snapshot: None,
-            error: None,
-            store: None,
-        })
+        slot.summary.clone().unwrap_or_default()
     }
 
     pub(crate) fn caches_now(&self) -> Vec<CacheView> {
@@ -328,6 +322,9 @@ impl Console {
     /// Every cache with its state, computed now with fresh fingerprints (not the watcher's
     /// last reading).
     pub async fn caches(&self) -> Result<Vec<CacheView>> {
+        // The lake summary first, so a refresh seen here (another console's, the CLI's) is
+        // never newer than the snapshot the top bar and the overview name.
+        crate::watcher::update_lake_summary(&self.shared).await?;
         crate::watcher::update_caches(&self.shared, true).await?;
         Ok(self.caches_now())
     }

@@ -11,7 +11,8 @@
 //! the lag probe matches it; the primary: that it is not in recovery and the standbys it
 //! streams to). Steps of the lake: `dns`, `tcp`, `tls`, `auth` against the catalog database,
 //! `catalog` (the DuckLake version in `ducklake_metadata`, the snapshot count, the role's
-//! write access) and `data_path` (a file can be created and removed there).
+//! write access) and `data_path` (a file can be created and removed there; for an object
+//! store, the credentials are found and a listing under the data path answers).
 //!
 //! A failed step stops the ones after it: they are `skipped`, saying which step failed.
 //! `warn` does not stop anything. Nothing here fails as a whole: an unreachable node is a
@@ -359,7 +360,7 @@ pub async fn lake(profile: &Profile, timeout: Duration) -> Diagnosis {
         }
     }
     if !steps.skip(StepKind::DataPath) {
-        steps.push(data_path_step(&profile.lake.data_path).await);
+        steps.push(data_path_step(&profile.lake).await);
     }
     Diagnosis {
         target: "lake".into(),
@@ -1213,13 +1214,38 @@ async fn catalog_step(node: &Node, data_path: &str) -> Step {
     step(StepKind::Catalog, StepStatus::Ok, detail)
 }
 
-async fn data_path_step(data_path: &str) -> Step {
+async fn data_path_step(lake: &skein_core::LakeSpec) -> Step {
+    let data_path = lake.data_path.as_str();
     if data_path.contains("://") {
-        return step(
-            StepKind::DataPath,
-            StepStatus::Skipped,
-            format!("{data_path} is an object-store URL: DuckDB reaches it with its own credentials; not checked from here"),
-        );
+        // The object store, as opening the lake reaches it: the credentials found, the
+        // secret, a listing under the data path.
+        return match skein_lake::storage::check(lake).await {
+            Ok(Some(store)) => step(
+                StepKind::DataPath,
+                StepStatus::Ok,
+                format!(
+                    "{data_path}: listed bucket {} at {} with the credentials from {}",
+                    store.bucket, store.endpoint, store.credentials
+                ),
+            ),
+            Ok(None) => step(
+                StepKind::DataPath,
+                StepStatus::Skipped,
+                format!("{data_path} is not an object-store URL Skein knows"),
+            ),
+            Err(e) => {
+                let fix = match e.code() {
+                    ErrorCode::AuthFailed => "check [lake.storage] key_id and its secret key (`skein secret set storage`), and the key's permissions on the bucket",
+                    ErrorCode::NotFound => "create the bucket, or fix lake.data_path",
+                    ErrorCode::ConnectionRefused | ErrorCode::Timeout => "check [lake.storage] endpoint and use_ssl, and that the store runs",
+                    _ => "fix [lake.storage] in the profile",
+                };
+                with_fix(
+                    step(StepKind::DataPath, StepStatus::Fail, e.to_string()),
+                    fix,
+                )
+            }
+        };
     }
     let path = data_path.to_owned();
     let check =

@@ -35,6 +35,30 @@ fn conn_for<'d>(draft: &'d ProfileDraft, node: &str) -> Result<&'d ConnDraft> {
         })
 }
 
+/// The [`NodePassword::node`] of the object store's secret key.
+pub const STORAGE_SECRET: &str = "lake.storage";
+
+/// Stores the object store's secret key under the account the lake looks it up by
+/// (`s3:KEY_ID@ENDPOINT`, [`skein_core::storage`]).
+///
+/// Errors: `InvalidInput` when the draft has no key id; `Internal` when the keyring refuses.
+fn store_storage_secret(draft: &ProfileDraft, secret: &str) -> Result<()> {
+    let st = &draft.lake.storage;
+    let opt = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    let spec = skein_core::StorageSpec {
+        endpoint: opt(&st.endpoint),
+        key_id: opt(&st.key_id),
+        ..Default::default()
+    };
+    let account = spec.keyring_account().ok_or_else(|| {
+        Error::InvalidInput(
+            "the object store's secret key needs its key id: fill Key id under Object store".into(),
+        )
+    })?;
+    skein_core::secrets::store_keyring_secret(&account, secret)?;
+    Ok(())
+}
+
 /// Stores the passwords typed in the editor in the OS keyring, under the account the
 /// node's connection resolves to (`USER@HOST:PORT`, as [`skein_core::secrets`] looks it up).
 /// Empty passwords are ignored.
@@ -43,6 +67,10 @@ fn conn_for<'d>(draft: &'d ProfileDraft, node: &str) -> Result<&'d ConnDraft> {
 /// `Internal` when the keyring refuses.
 pub(crate) fn store_passwords(draft: &ProfileDraft, passwords: &[NodePassword]) -> Result<()> {
     for p in passwords.iter().filter(|p| !p.password.is_empty()) {
+        if p.node == STORAGE_SECRET {
+            store_storage_secret(draft, &p.password)?;
+            continue;
+        }
         let conn = conn_for(draft, &p.node)?;
         let mut config = tokio_postgres::Config::new();
         if let Some(host) = conn.host.split(',').next().filter(|h| !h.trim().is_empty()) {

@@ -57,6 +57,25 @@ pub fn state_dir() -> Option<std::path::PathBuf> {
         .map(|h| PathBuf::from(h).join(".local/state/skein"))
 }
 
+/// This console's writer id (see [`skein_lake::identity`]): six hex digits kept in
+/// `<state>/console-id` (written once, so a console keeps its id across restarts and two
+/// consoles with their own state directories, as on two machines, differ); `None` when there
+/// is no state directory or it cannot be written (the writer is then `console@<host>`).
+pub fn console_id() -> Option<String> {
+    let path = state_dir()?.join("console-id");
+    let valid = |t: &str| t.len() == 6 && t.bytes().all(|b| b.is_ascii_hexdigit());
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let text = text.trim();
+        if valid(text) {
+            return Some(text.to_owned());
+        }
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    std::fs::write(&path, format!("{id}\n")).ok()?;
+    Some(id)
+}
+
 /// Now, ms since the Unix epoch.
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()

@@ -635,7 +635,7 @@ pub struct NodePrivileges {
 }
 
 /// The lake's state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct LakeSummary {
     /// Whether the lake's catalog answered.
     pub reachable: bool,
@@ -648,6 +648,12 @@ pub struct LakeSummary {
     /// The object store of an `s3://…` data path, with its health; `null` for a directory.
     #[serde(default)]
     pub store: Option<StoreView>,
+    /// Other writers active on the lake: everyone but this console who committed in the last
+    /// [`crate::watcher::WRITERS_WINDOW_SECS`] seconds (other consoles, CLIs, other tools),
+    /// newest first (`Lake::writers`, from `snapshots()`). Kept from the last read while the
+    /// lake is unreachable.
+    #[serde(default)]
+    pub writers: Vec<skein_lake::WriterActivity>,
 }
 
 /// The lake's object store as the console shows it.
@@ -797,7 +803,8 @@ pub struct TimeTravelPage {
 /// its `Debug` does not show it).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct NodePassword {
-    /// Node name, or `lake` for the lake's catalog.
+    /// Node name, `lake` for the lake's catalog, or `lake.storage` for the object store's
+    /// secret key (stored as `s3:KEY_ID@ENDPOINT`).
     pub node: String,
     /// The password.
     pub password: String,

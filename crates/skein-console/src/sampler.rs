@@ -57,13 +57,7 @@ pub(crate) async fn lag_sampler(shared: std::sync::Weak<Shared>, cancel: Cancell
             *h = loaded;
         }
     }
-    let mut lake = crate::rpc::LakeSummary {
-        reachable: false,
-        snapshots: None,
-        current_snapshot: None,
-        error: None,
-        store: None,
-    };
+    let mut lake = crate::rpc::LakeSummary::default();
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut said: HashMap<String, Health> = HashMap::new();

@@ -25,6 +25,9 @@ use crate::rpc::{CacheView, Event, LakeSummary};
 /// many ticks, whatever the write counters say.
 pub const EXACT_EVERY: u32 = 12;
 
+/// How far back the lake summary looks for other writers' commits ("active" writers): 15 min.
+pub const WRITERS_WINDOW_SECS: u64 = 15 * 60;
+
 pub(crate) async fn cache_watcher(shared: std::sync::Weak<Shared>, cancel: CancellationToken) {
     let period = match shared.upgrade() {
         Some(s) => s.options.cache_interval,
@@ -147,6 +150,11 @@ fn set_lake_down(s: &Shared, slot: &mut LakeSlot, error: ErrorInfo) {
         error: Some(error),
         // Where the store is stays known; its health is read again by the next summary.
         store: slot.summary.as_ref().and_then(|x| x.store.clone()),
+        writers: slot
+            .summary
+            .as_ref()
+            .map(|x| x.writers.clone())
+            .unwrap_or_default(),
     };
     if slot.summary.as_ref() != Some(&summary) {
         slot.summary = Some(summary.clone());
@@ -154,7 +162,9 @@ fn set_lake_down(s: &Shared, slot: &mut LakeSlot, error: ErrorInfo) {
     }
 }
 
-async fn update_lake_summary(s: &Shared) -> Result<()> {
+/// Reads the lake's snapshot count, current snapshot, other writers and store health, and
+/// emits `lake` when something changed.
+pub(crate) async fn update_lake_summary(s: &Shared) -> Result<()> {
     let lake = ensure_lake(s).await?;
     let store = match &lake.store {
         Some(st) => {
@@ -171,17 +181,19 @@ async fn update_lake_summary(s: &Shared) -> Result<()> {
     let read = async {
         let count = lake.snapshot_count().await?;
         let current = lake.current_snapshot().await?;
-        Ok::<_, skein_lake::Error>((count, current))
+        let writers = lake.writers(WRITERS_WINDOW_SECS).await?;
+        Ok::<_, skein_lake::Error>((count, current, writers))
     };
     let mut slot = s.lake.lock().await;
     match read.await {
-        Ok((count, current)) => {
+        Ok((count, current, writers)) => {
             let summary = LakeSummary {
                 reachable: true,
                 snapshots: Some(count),
                 current_snapshot: Some(current),
                 error: None,
                 store,
+                writers,
             };
             if slot.summary.as_ref() != Some(&summary) {
                 slot.summary = Some(summary.clone());

@@ -525,6 +525,20 @@ impl Profile {
             None => None,
         };
         if data_path.contains("://") {
+            let azure = ["az://", "azure://", "abfss://"]
+                .iter()
+                .any(|p| data_path.starts_with(p));
+            if azure {
+                return Err(invalid(
+                    lake.data_path.span().start,
+                    "lake.data_path",
+                    format!(
+                        "'{data_path}' is on Azure Blob Storage, which needs DuckDB's azure \
+                         extension: Skein does not install it; use s3://, r2:// or gs://, or an \
+                         S3-compatible gateway in front of the container"
+                    ),
+                ));
+            }
             if crate::storage::secret_type(&data_path).is_none() {
                 return Err(invalid(
                     lake.data_path.span().start,
@@ -722,6 +736,12 @@ data_path = "/tmp/lake"
         let e = err(&GOOD.replace("/tmp/lake", "ftp://lake/")).to_string();
         assert!(
             e.contains("lake.data_path: 'ftp://lake/' is not a data path Skein can use"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("/tmp/lake", "az://container/lake/")).to_string();
+        assert!(
+            e.contains("'az://container/lake/' is on Azure Blob Storage")
+                && e.contains("use s3://, r2:// or gs://"),
             "{e}"
         );
         let e = err(&GOOD.replace("/tmp/lake", "s3://")).to_string();

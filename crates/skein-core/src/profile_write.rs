@@ -134,6 +134,33 @@ pub struct LakeDraft {
     pub data_path: String,
     /// SSH tunnel to the catalog.
     pub ssh: SshDraft,
+    /// `[lake.storage]`, the object store of an `s3://…` data path (ignored, and the table
+    /// removed, for a directory).
+    #[serde(default)]
+    pub storage: StorageDraft,
+}
+
+/// `[lake.storage]` as the editor shows it: empty text means "not set". The secret key is
+/// never part of it: it goes to the OS keyring (`skein secret set storage`, or the editor's
+/// secret key field).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct StorageDraft {
+    /// `host:port` of an S3-compatible store; empty for AWS S3.
+    pub endpoint: String,
+    /// The region (`us-east-1`, `garage`).
+    pub region: String,
+    /// `path` or `vhost`; empty for DuckDB's default (`vhost`).
+    pub url_style: String,
+    /// HTTPS to the endpoint; `null` for DuckDB's default (on).
+    pub use_ssl: Option<bool>,
+    /// The access key id; its secret key is in the keyring or an AWS credentials file.
+    pub key_id: String,
+    /// A profile of the AWS credentials file.
+    pub aws_profile: String,
+    /// An AWS credentials file other than `~/.aws/credentials`.
+    pub credentials_file: String,
+    /// A health endpoint the console polls (`http://host:3903/health` for Garage).
+    pub health_url: String,
 }
 
 /// A whole profile as the editor shows it (see the module header).
@@ -393,6 +420,7 @@ impl ProfileDraft {
                 catalog: ConnDraft::default(),
                 data_path: String::new(),
                 ssh: SshDraft::default(),
+                storage: StorageDraft::default(),
             },
             thresholds: Thresholds::default(),
         }
@@ -442,6 +470,10 @@ impl ProfileDraft {
                 catalog: conn_of(t, "catalog", "lake.catalog", &invalid)?,
                 data_path: str_of(t, "data_path", "lake.data_path", &invalid)?,
                 ssh: ssh_of(t, "lake", &invalid)?,
+                storage: match table_of(t.get("storage"), "lake.storage", &invalid)? {
+                    Some(st) => storage_of(st, &invalid)?,
+                    None => StorageDraft::default(),
+                },
             };
         }
         if let Some(t) = table_of(root.get("thresholds"), "thresholds", &invalid)? {
@@ -530,6 +562,28 @@ fn ssh_of(t: &dyn TableLike, field: &str, invalid: Invalid<'_>) -> Result<SshDra
     })
 }
 
+fn storage_of(t: &dyn TableLike, invalid: Invalid<'_>) -> Result<StorageDraft> {
+    let f = |key: &str| str_of(t, key, &format!("lake.storage.{key}"), invalid);
+    Ok(StorageDraft {
+        endpoint: f("endpoint")?,
+        region: f("region")?,
+        url_style: f("url_style")?,
+        use_ssl: match t.get("use_ssl") {
+            None => None,
+            Some(i) => Some(i.as_bool().ok_or_else(|| {
+                invalid(
+                    "lake.storage.use_ssl",
+                    "use_ssl must be true or false".into(),
+                )
+            })?),
+        },
+        key_id: f("key_id")?,
+        aws_profile: f("aws_profile")?,
+        credentials_file: f("credentials_file")?,
+        health_url: f("health_url")?,
+    })
+}
+
 fn node_of(
     t: &dyn TableLike,
     field: &str,
@@ -608,6 +662,7 @@ pub fn render(existing: Option<&str>, draft: &ProfileDraft) -> Result<String> {
         set_str(lake, "name", lake_name);
     }
     write_ssh(lake, &draft.lake.ssh);
+    write_storage(lake, draft, &invalid)?;
 
     let t = draft.thresholds;
     if t != Thresholds::default() || root.contains_key("thresholds") {
@@ -795,6 +850,52 @@ fn write_node(t: &mut dyn TableLike, node: &NodeDraft, primary: bool) {
     }
     set_opt(t, "application_name", &node.application_name);
     write_ssh(t, &node.ssh);
+}
+
+/// `[lake.storage]` for an object-store data path (a field left empty is removed, other keys
+/// are kept); for a directory, or nothing set, the table goes.
+fn write_storage(
+    lake: &mut dyn TableLike,
+    draft: &ProfileDraft,
+    invalid: &dyn Fn(&str, String) -> Error,
+) -> Result<()> {
+    let st = &draft.lake.storage;
+    let object_store = draft.lake.data_path.trim().contains("://");
+    if !object_store || *st == StorageDraft::default() {
+        lake.remove("storage");
+        return Ok(());
+    }
+    if !lake.contains_key("storage") {
+        lake.insert("storage", Item::Table(Table::new()));
+    }
+    let t = lake
+        .get_mut("storage")
+        .and_then(Item::as_table_like_mut)
+        .ok_or_else(|| {
+            invalid(
+                "lake.storage",
+                "lake.storage must be a table ([lake.storage])".into(),
+            )
+        })?;
+    set_opt(t, "endpoint", &st.endpoint);
+    set_opt(t, "region", &st.region);
+    set_opt(t, "url_style", &st.url_style);
+    match st.use_ssl {
+        Some(v) => match t.get_mut("use_ssl") {
+            Some(Item::Value(old)) if old.as_bool() == Some(v) => {}
+            _ => {
+                t.insert("use_ssl", toml_edit::value(v));
+            }
+        },
+        None => {
+            t.remove("use_ssl");
+        }
+    }
+    set_opt(t, "key_id", &st.key_id);
+    set_opt(t, "aws_profile", &st.aws_profile);
+    set_opt(t, "credentials_file", &st.credentials_file);
+    set_opt(t, "health_url", &st.health_url);
+    Ok(())
 }
 
 fn write_ssh(t: &mut dyn TableLike, ssh: &SshDraft) {
@@ -1076,6 +1177,50 @@ read_splitting = true
         );
         assert_eq!(profile.lake.data_path, "/tmp/lake");
         assert_eq!(ProfileDraft::from_toml(&text, p()).expect("read"), d);
+    }
+
+    #[test]
+    fn object_store_settings_round_trip_and_go_with_a_directory() {
+        let mut d = ProfileDraft::blank();
+        d.name = "s3".into();
+        d.primary.conn = ConnDraft::parse("host=127.0.0.1 user=postgres dbname=app")
+            .expect("conn")
+            .conn;
+        d.lake.catalog = d.primary.conn.clone();
+        d.lake.data_path = "s3://lake/data/".into();
+        d.lake.storage = StorageDraft {
+            endpoint: "127.0.0.1:3900".into(),
+            region: "garage".into(),
+            url_style: "path".into(),
+            use_ssl: Some(false),
+            key_id: "GK1".into(),
+            health_url: "http://127.0.0.1:3903/health".into(),
+            ..StorageDraft::default()
+        };
+        let text = render(None, &d).expect("render");
+        let profile = Profile::parse(&text, p()).expect("valid");
+        let st = profile.lake.storage.as_ref().expect("[lake.storage]");
+        assert_eq!(
+            (st.endpoint.as_deref(), st.use_ssl, st.key_id.as_deref()),
+            (Some("127.0.0.1:3900"), Some(false), Some("GK1"))
+        );
+        assert!(!text.contains("aws_profile"), "{text}");
+        assert_eq!(ProfileDraft::from_toml(&text, p()).expect("read"), d);
+
+        // A comment stays; an emptied field goes.
+        let hand = text.replace("region = \"garage\"", "region = \"garage\"  # Garage's");
+        let mut changed = ProfileDraft::from_toml(&hand, p()).expect("read");
+        changed.lake.storage.health_url.clear();
+        let again = render(Some(&hand), &changed).expect("render");
+        assert!(again.contains("region = \"garage\"  # Garage's"), "{again}");
+        Profile::parse(&again, p()).expect("valid");
+        assert!(!again.contains("health_url"), "{again}");
+
+        // Back to a directory: the table goes, and the profile is valid.
+        changed.lake.data_path = "/tmp/lake".into();
+        let local = render(Some(&hand), &changed).expect("render");
+        assert!(!local.contains("[lake.storage]"), "{local}");
+        Profile::parse(&local, p()).expect("valid");
     }
 
     #[test]

@@ -356,7 +356,7 @@ pub(crate) fn commit_by<T>(
             ident(lake),
             lit(author),
             lit(message),
-            lit(extra_info)
+            lit(&crate::identity::stamp(extra_info))
         ))
         .map_err(Error::duck("setting the commit message"))
         .and_then(|()| work(conn))

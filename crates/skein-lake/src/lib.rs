@@ -11,6 +11,7 @@ pub mod changes;
 pub mod diff;
 mod error;
 pub mod history;
+pub mod identity;
 pub mod key;
 mod lake;
 pub mod lifecycle;
@@ -33,6 +34,7 @@ pub use changes::{LakeTable, SnapshotChanges, SnapshotRef, TableChange};
 pub use diff::{DiffKind, DiffRequest, DiffRow, Retyped, SchemaDiff, TableDiff};
 pub use error::{Error, Result};
 pub use history::{HistoryPoint, TableHistory};
+pub use identity::WriterActivity;
 pub use key::{suggest_key, KeySuggestion};
 pub use lake::Lake;
 pub use maintenance::{

@@ -131,9 +131,12 @@ pub struct MaintenanceLock {
     key: i64,
 }
 
-/// The advisory-lock key of a lake's maintenance (stable across processes).
-fn lock_key(lake: &str) -> i64 {
-    skein_core::stable_hash(&format!("skein maintenance {lake}")) as i64
+/// The advisory-lock key of a lake's maintenance (stable across processes). Advisory locks
+/// are scoped to the catalog database, which holds exactly one lake, so the key does not
+/// depend on the name a profile attaches the lake under: two consoles that call one lake by
+/// different names still take the same lock.
+fn lock_key() -> i64 {
+    skein_core::stable_hash("skein maintenance") as i64
 }
 
 impl MaintenanceLock {
@@ -141,7 +144,7 @@ impl MaintenanceLock {
     /// another process) holds it. The lock lives on a connection of its own: it is released
     /// by [`MaintenanceLock::release`], or by PostgreSQL when the process dies.
     pub async fn acquire(catalog: &Node, lake: &str) -> Result<MaintenanceLock> {
-        let key = lock_key(lake);
+        let key = lock_key();
         let client = deadpool_postgres::Object::take(catalog.client().await?);
         let got: bool = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&key])

@@ -32,6 +32,10 @@ pub struct Snapshot {
     pub commit_message: Option<String>,
     /// `commit_extra_info` (Skein writes JSON with the cache and refresh id).
     pub commit_extra_info: Option<String>,
+    /// The process that made the commit: `writer` in `commit_extra_info` when it is a JSON
+    /// object that has one (`console@host#id`, `cli@host`; see [`crate::identity`]).
+    #[serde(default)]
+    pub writer: Option<String>,
     /// The schema changes among `changes`, for the history's schema marks: any of
     /// `schemas_created`, `schemas_dropped`, `tables_created`, `tables_dropped`,
     /// `tables_altered` (columns added, dropped, renamed or retyped), `views_created`,
@@ -441,7 +445,9 @@ pub(crate) fn query_snapshots(
     let rows = stmt
         .query_map([], |r| {
             let changes = change_map(r.get::<_, Option<String>>(4)?.as_deref());
+            let extra: Option<String> = r.get(7)?;
             Ok(Snapshot {
+                writer: extra.as_deref().and_then(crate::identity::writer_in),
                 id: r.get(0)?,
                 time_ms: r.get(1)?,
                 time: r.get(2)?,
@@ -450,7 +456,7 @@ pub(crate) fn query_snapshots(
                 changes,
                 author: r.get(5)?,
                 commit_message: r.get(6)?,
-                commit_extra_info: r.get(7)?,
+                commit_extra_info: extra,
             })
         })
         .map_err(Error::duck(what))?;

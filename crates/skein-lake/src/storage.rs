@@ -142,6 +142,21 @@ pub fn prepare(conn: &Connection, lake: &skein_core::LakeSpec) -> Result<Option<
     configure(conn, &lake.data_path, lake.storage.as_ref())
 }
 
+/// Checks `lake`'s object store as opening the lake does (`httpfs`, the secret, the probe
+/// listing under the data path) on a DuckDB connection of its own, without the catalog: for
+/// `doctor` and a profile's test. `Ok(None)` for a local directory.
+///
+/// Errors: as [`configure`]; `Internal` when DuckDB cannot be opened.
+pub async fn check(lake: &skein_core::LakeSpec) -> Result<Option<Store>> {
+    let (data_path, spec) = (lake.data_path.clone(), lake.storage.clone());
+    tokio::task::spawn_blocking(move || {
+        let conn = Connection::open_in_memory().map_err(Error::duck("opening DuckDB"))?;
+        configure(&conn, &data_path, spec.as_ref())
+    })
+    .await
+    .map_err(|e| Error::Task(e.to_string()))?
+}
+
 fn scheme(data_path: &str) -> &str {
     data_path.split_once("://").map(|(s, _)| s).unwrap_or("s3")
 }

@@ -241,6 +241,7 @@ mod tests {
             author: author.map(Into::into),
             commit_message: (!message.is_empty()).then(|| message.into()),
             commit_extra_info: extra.map(Into::into),
+            writer: None,
             schema_changes: schema.iter().map(|s| s.to_string()).collect(),
         }
     }

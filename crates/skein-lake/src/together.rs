@@ -148,7 +148,7 @@ impl Lake {
                         "CALL {l}.set_commit_message({}, {}, extra_info => {})",
                         lit(AUTHOR),
                         lit(&message),
-                        lit(&extra)
+                        lit(&crate::identity::stamp(&extra))
                     ))
                     .map_err(Error::duck("setting the commit message"))?;
                     conn.execute_batch("COMMIT")

@@ -43,6 +43,13 @@ describe('the profile editor', () => {
     ]);
     ed.removeReplica(0);
     expect(ed.passwords().map((p) => p.node)).toEqual(['primary', 'replica2', 'lake']);
+    // The object store's secret key goes with the passwords while the data path is a URL.
+    ed.setPassword('lake.storage', 'sk');
+    expect(ed.passwords().map((p) => p.node)).toEqual(['primary', 'replica2', 'lake']);
+    ed.editing!.draft.lake.data_path = 's3://lake/data/';
+    expect(ed.passwords().at(-1)).toEqual({ node: 'lake.storage', password: 'sk' });
+    expect(JSON.stringify(ed.snapshot())).not.toContain('"sk"');
+    ed.setPassword('lake.storage', '');
     expect(JSON.stringify(ed.snapshot())).not.toContain('p2');
     ed.setPassword('lake', '');
     ed.saved('/tmp/p.toml', false);

@@ -5,7 +5,12 @@
 // and never written to the profile: they go to the OS keyring with Test or Save.
 
 import type { Backend } from '../lib/backend';
-import type { ConnDraft, NodeDraft, NodePassword, ProfileDraft } from '../lib/bindings';
+import type { ConnDraft, NodeDraft, NodePassword, ProfileDraft, StorageDraft } from '../lib/bindings';
+
+/** No object-store settings. */
+export function blankStorage(): StorageDraft {
+  return { endpoint: '', region: '', url_style: '', use_ssl: null, key_id: '', aws_profile: '', credentials_file: '', health_url: '' };
+}
 
 /** A connection with nothing filled in. */
 export function blankConn(): ConnDraft {
@@ -23,7 +28,7 @@ export function blankDraft(): ProfileDraft {
     passfile: '',
     primary: blankNode('primary'),
     replicas: [],
-    lake: { name: '', catalog: blankConn(), data_path: '', ssh: { ssh: '', jump: '', config: '', port: null } },
+    lake: { name: '', catalog: blankConn(), data_path: '', ssh: { ssh: '', jump: '', config: '', port: null }, storage: blankStorage() },
     thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000, slot_wal_warning_bytes: 1073741824 },
   };
 }
@@ -97,7 +102,10 @@ export class ProfileEditor {
     Object.assign(conn, parsed);
   }
 
-  /** The passwords typed, by node name (`lake` for the catalog), as the backend takes them. */
+  /**
+   * The passwords typed, by node name (`lake` for the catalog, `lake.storage` for the object
+   * store's secret key), as the backend takes them.
+   */
   passwords(): NodePassword[] {
     const e = this.editing;
     if (!e) return [];
@@ -111,6 +119,8 @@ export class ProfileEditor {
       add(e.ids[i]!, r.name.trim());
     });
     add('lake', 'lake');
+    // The object store's secret key, only while the data path is an object-store URL.
+    if (e.draft.lake.data_path.includes('://')) add('lake.storage', 'lake.storage');
     return out;
   }
 

@@ -980,7 +980,12 @@ data_path: string,
 /**
  * SSH tunnel to the catalog.
  */
-ssh: SshDraft, };
+ssh: SshDraft, 
+/**
+ * `[lake.storage]`, the object store of an `s3://…` data path (ignored, and the table
+ * removed, for a directory).
+ */
+storage: StorageDraft, };
 
 /**
  * A file a cleanup deletes (or deleted).
@@ -1069,7 +1074,14 @@ error: ErrorInfo | null,
 /**
  * The object store of an `s3://…` data path, with its health; `null` for a directory.
  */
-store: StoreView | null, };
+store: StoreView | null, 
+/**
+ * Other writers active on the lake: everyone but this console who committed in the last
+ * [`crate::watcher::WRITERS_WINDOW_SECS`] seconds (other consoles, CLIs, other tools),
+ * newest first (`Lake::writers`, from `snapshots()`). Kept from the last read while the
+ * lake is unreachable.
+ */
+writers: Array<WriterActivity>, };
 
 /**
  * One table in the lake.
@@ -1148,7 +1160,8 @@ address: string, };
  */
 export type NodePassword = { 
 /**
- * Node name, or `lake` for the lake's catalog.
+ * Node name, `lake` for the lake's catalog, or `lake.storage` for the object store's
+ * secret key (stored as `s3:KEY_ID@ENDPOINT`).
  */
 node: string, 
 /**
@@ -2470,6 +2483,11 @@ commit_message: string | null,
  */
 commit_extra_info: string | null, 
 /**
+ * The process that made the commit: `writer` in `commit_extra_info` when it is a JSON
+ * object that has one (`console@host#id`, `cli@host`; see [`crate::identity`]).
+ */
+writer: string | null, 
+/**
  * The schema changes among `changes`, for the history's schema marks: any of
  * `schemas_created`, `schemas_dropped`, `tables_created`, `tables_dropped`,
  * `tables_altered` (columns added, dropped, renamed or retyped), `views_created`,
@@ -2608,6 +2626,45 @@ export type StepKind = "dns" | "tcp" | "tls" | "auth" | "privileges" | "replicat
  * How a step came out.
  */
 export type StepStatus = "ok" | "warn" | "fail" | "skipped";
+
+/**
+ * `[lake.storage]` as the editor shows it: empty text means "not set". The secret key is
+ * never part of it: it goes to the OS keyring (`skein secret set storage`, or the editor's
+ * secret key field).
+ */
+export type StorageDraft = { 
+/**
+ * `host:port` of an S3-compatible store; empty for AWS S3.
+ */
+endpoint: string, 
+/**
+ * The region (`us-east-1`, `garage`).
+ */
+region: string, 
+/**
+ * `path` or `vhost`; empty for DuckDB's default (`vhost`).
+ */
+url_style: string, 
+/**
+ * HTTPS to the endpoint; `null` for DuckDB's default (on).
+ */
+use_ssl: boolean | null, 
+/**
+ * The access key id; its secret key is in the keyring or an AWS credentials file.
+ */
+key_id: string, 
+/**
+ * A profile of the AWS credentials file.
+ */
+aws_profile: string, 
+/**
+ * An AWS credentials file other than `~/.aws/credentials`.
+ */
+credentials_file: string, 
+/**
+ * A health endpoint the console polls (`http://host:3903/health` for Garage).
+ */
+health_url: string, };
 
 /**
  * The store's health endpoint's answer.
@@ -3085,3 +3142,33 @@ reply_age_ms: number | null,
  * node is (`hot_standby_feedback`); `None` when it holds none.
  */
 backend_xmin_age: number | null, };
+
+/**
+ * A writer of the lake seen in its recent snapshots.
+ */
+export type WriterActivity = { 
+/**
+ * The snapshots' `author` (`skein` for Skein, whatever another tool set, `null` for none).
+ */
+author: string | null, 
+/**
+ * The writer in `commit_extra_info` (`console@host#id`, `cli@host`); `null` for a commit
+ * that names none (another tool, or Skein before writers were recorded).
+ */
+writer: string | null, 
+/**
+ * Its commits in the window.
+ */
+commits: number, 
+/**
+ * Its newest commit in the window: snapshot id.
+ */
+last_snapshot_id: number, 
+/**
+ * Its newest commit's `snapshot_time`, ms since the epoch.
+ */
+last_commit_ms: number, 
+/**
+ * Its newest commit's `commit_message`.
+ */
+last_message: string | null, };

@@ -55,7 +55,7 @@ describe('the primary and lake tiers', () => {
         ...ready,
         sample: null,
         routing: null,
-        lake: { reachable: true, snapshots: 1204, current_snapshot: 1204, error: null, store: null },
+        lake: { reachable: true, snapshots: 1204, current_snapshot: 1204, error: null, store: null, writers: [] },
       }),
     ).toMatchObject({
       tone: 'ok',
@@ -66,7 +66,14 @@ describe('the primary and lake tiers', () => {
         ...ready,
         sample: null,
         routing: null,
-        lake: { reachable: false, snapshots: null, current_snapshot: null, error: { code: 'Timeout', message: 't' }, store: null },
+        lake: {
+          reachable: false,
+          snapshots: null,
+          current_snapshot: null,
+          error: { code: 'Timeout', message: 't' },
+          store: null,
+          writers: [],
+        },
       }),
     ).toMatchObject({ tone: 'crit', text: 'lake', title: 'unreachable — Timeout: t' });
   });
@@ -80,7 +87,7 @@ describe('the primary and lake tiers', () => {
       health: 'healthy' as const,
       health_detail: 'Garage is fully operational',
     };
-    const lake = (over: object) => ({ reachable: true, snapshots: 12, current_snapshot: 12, error: null, store: { ...store, ...over } });
+    const lake = (over: object) => ({ reachable: true, snapshots: 12, current_snapshot: 12, error: null, store: { ...store, ...over }, writers: [] });
     expect(lakeTier({ ...ready, sample: null, routing: null, lake: lake({}) })).toMatchObject({ tone: 'ok', text: 'lake 12 snaps' });
     expect(lakeTier({ ...ready, sample: null, routing: null, lake: lake({}) }).title).toContain('data in s3 bucket lake at 127.0.0.1:3900');
     expect(

@@ -67,6 +67,7 @@ describe('Maintenance', () => {
     expect([...summary.querySelectorAll('.stat')].map((s) => s.textContent)).toEqual([
       'Snapshots: 12',
       'Oldest: #1 · 10 min ago',
+      'Other writers: none',
       'Files: 30 · 358 KiB',
       'Reclaimable by expiring: 3 files · 2.0 KiB',
       'Scheduled for deletion: 2 files · 4.0 KiB',
@@ -82,7 +83,7 @@ describe('Maintenance', () => {
     // A lake event reads the summary again (once for a burst), and so does a new proposal …
     vi.useFakeTimers();
     for (let i = 0; i < 3; i++)
-      b.emit({ kind: 'lake', data: { reachable: true, snapshots: 13, current_snapshot: 13, error: null, store: null } });
+      b.emit({ kind: 'lake', data: { reachable: true, snapshots: 13, current_snapshot: 13, error: null, store: null, writers: [] } });
     flushSync();
     await vi.advanceTimersByTimeAsync(300);
     flushSync();
@@ -91,12 +92,17 @@ describe('Maintenance', () => {
     expect(Date.parse(`${olderThan().value.replace(' ', 'T')}Z`)).toBeGreaterThan(proposed);
     // … until the user types one.
     typeOlderThan('2026-11-22 09:00:00');
-    b.emit({ kind: 'lake', data: { reachable: true, snapshots: 14, current_snapshot: 14, error: null, store: null } });
+    const other = { author: 'skein', writer: 'console@m2#3f9a1c', commits: 2, last_snapshot_id: 14, last_commit_ms: Date.now() - 120_000, last_message: 'refresh cache orders' };
+    b.emit({ kind: 'lake', data: { reachable: true, snapshots: 14, current_snapshot: 14, error: null, store: null, writers: [other] } });
     flushSync();
     await vi.advanceTimersByTimeAsync(300);
     flushSync();
     expect(b.count('lake_stats')).toBe(3);
     expect(olderThan().value).toBe('2026-11-22 09:00:00');
+    // Another console's commits name it, with their count and when the last one was.
+    const writers = q('[data-testid="lake-writers"]')!;
+    expect(writers.textContent).toMatch(/^Other writers: console@m2#3f9a1c 2 commits, last [12] min ago$/);
+    expect(writers.dataset.writers).toBe('1');
   });
 
   it('previews an expiry, expires exactly what it listed on confirm, and shows the job in place', async () => {

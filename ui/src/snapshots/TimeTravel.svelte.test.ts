@@ -166,6 +166,7 @@ describe('SnapshotDetail', () => {
         schema_version: 4,
         changes: { tables_created: ['main.orders'] },
         commit_extra_info: '{"cache":"orders","refresh":3}',
+        writer: null,
         schema_changes: ['tables_created'],
       }),
       tables: [{ table: 'main.orders', created: true, altered: false, inserted: 1204, deleted: 0, updated: 0 }],

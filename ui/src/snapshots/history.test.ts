@@ -15,6 +15,7 @@ const lake = (current: number, snapshots = current): LakeSummary => ({
   current_snapshot: current,
   error: null,
   store: null,
+  writers: [],
 });
 
 describe('SnapshotHistory', () => {

@@ -15,6 +15,7 @@ import {
   statLines,
   statsData,
   versionsWords,
+  writerName,
 } from './maint';
 
 const stats = (over: Partial<LakeStats> = {}): LakeStats => lakeStats({ files: 1204, scheduled_bytes: null, inlined_rows: 40, ...over });
@@ -200,5 +201,15 @@ describe('summary', () => {
       'Inlined rows: 40',
     ]);
     expect(statLines(stats({ scheduled_files: 1, scheduled_bytes: 512 }))[2]?.value).toBe('1 file · 512 B');
+  });
+});
+
+describe('writerName', () => {
+  it('names the process, and an author other than Skein before it', () => {
+    expect(writerName({ author: 'skein', writer: 'console@m2#3f9a1c' })).toBe('console@m2#3f9a1c');
+    expect(writerName({ author: 'sandbox', writer: 'cli@m1' })).toBe('sandbox · cli@m1');
+    expect(writerName({ author: 'etl', writer: null })).toBe('etl');
+    expect(writerName({ author: 'skein', writer: null })).toBe('skein (process not recorded)');
+    expect(writerName({ author: null, writer: null })).toBe('no author');
   });
 });

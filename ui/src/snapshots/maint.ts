@@ -3,9 +3,20 @@
 // button is named ("Expire 12 snapshots", "Delete 2 files (358.2 KiB)"), the compactions, and
 // the summary's numbers as data attributes. Pure: Maintenance.svelte and its sections draw them.
 
-import type { Compaction, Job, LakeFile, LakeStats, SnapshotRef, TableFiles } from '../lib/bindings';
+import type { Compaction, Job, LakeFile, LakeStats, SnapshotRef, TableFiles, WriterActivity } from '../lib/bindings';
 import { bytes, count, plural, utc } from '../lib/format';
 import { jobTitle } from '../lib/jobs';
+
+/**
+ * How another writer is named: its process (`console@host#id`, `cli@host`), with the author
+ * when that is not Skein's (`sandbox · cli@host`); a commit that names no process by its
+ * author alone, or "no author".
+ */
+export function writerName(w: Pick<WriterActivity, 'author' | 'writer'>): string {
+  const author = w.author && w.author !== 'skein' ? w.author : null;
+  if (w.writer) return author ? `${author} · ${w.writer}` : w.writer;
+  return author ?? (w.author === 'skein' ? 'skein (process not recorded)' : 'no author');
+}
 
 /** `2026-11-22 09:14:03` (UTC, without the zone: the field says UTC beside it). */
 export function utcBare(ms: number): string {

@@ -179,7 +179,7 @@ export function overview(over: Partial<Overview> = {}): Overview {
       thresholds: { lag_warning_ms: 5000, lag_critical_ms: 30000, slot_wal_warning_bytes: 1073741824 },
     },
     lag: sample(T0),
-    lake: { reachable: true, snapshots: 41, current_snapshot: 41, error: null, store: null },
+    lake: { reachable: true, snapshots: 41, current_snapshot: 41, error: null, store: null, writers: [] },
     caches: [cache('pricing_summary'), cache('revenue_by_nation')],
     attention: [],
     privileges: [],
@@ -218,6 +218,7 @@ export function snapshot(id: number, over: Partial<Snapshot> = {}): Snapshot {
     author: 'skein',
     commit_message: `refresh ${id}`,
     commit_extra_info: null,
+    writer: null,
     schema_changes: [],
     ...over,
   };

@@ -110,7 +110,7 @@ describe('events', () => {
       await vi.advanceTimersByTimeAsync(0);
       const before = b.count('overview');
       b.emit(tick(sample(T0 + 1000, [node('primary'), node('replica1', { state: 'paused' }), node('replica2')])));
-      b.emit({ kind: 'lake', data: { reachable: true, snapshots: 42, current_snapshot: 42, error: null, store: null } });
+      b.emit({ kind: 'lake', data: { reachable: true, snapshots: 42, current_snapshot: 42, error: null, store: null, writers: [] } });
       await vi.advanceTimersByTimeAsync(399);
       expect(b.count('overview')).toBe(before);
       await vi.advanceTimersByTimeAsync(1);
