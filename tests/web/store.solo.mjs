@@ -2,7 +2,9 @@
 // sandbox of its own started with --object-store (scripts/test.sh runs this file so): the top
 // bar and the Maintenance stats name the store and say it is healthy; one Garage node stopped
 // makes both say "degraded" (and the overview's attention list holds the store), the caches
-// still refresh; the node back, both say healthy again.
+// still refresh; the node back, both say healthy again. A refresh by the CLI (another writer)
+// is named in the stats ("Other writers: cli@HOST") and in the snapshot list; the connection
+// editor shows the profile's object store, and testing the lake lists the bucket.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -68,4 +70,51 @@ test('a node down: degraded in both places and in attention; refreshes go on; ba
     } catch {}
     execFileSync('sleep', ['1']);
   }
+});
+
+test('a refresh by the CLI names it as another writer, in the stats and the snapshot list', async () => {
+  await page.goto(`${base}/#/snapshots`);
+  await stat().waitFor({ timeout: 30_000 });
+  const before = (await rpc({ method: 'overview' })).lake.writers.find((w) => w.writer?.startsWith('cli@'));
+  const out = JSON.parse(
+    execFileSync(process.env.SKEIN_BIN, ['cache', 'refresh', 'pricing_summary', '--force', '--json', '--profile', process.env.SKEIN_PROFILE], { encoding: 'utf8' }),
+  );
+  assert.equal(out.result, 'REFRESHED', JSON.stringify(out));
+  // Within a watcher tick, the stats name the CLI with this commit as its newest.
+  const mark = `[data-testid="lake-writers"] .writer[data-writer^="cli@"][data-last-snapshot="${out.snapshot_id}"]`;
+  await page.locator(mark).waitFor({ timeout: 15_000 });
+  const commits = (before?.commits ?? 0) + 1;
+  assert.match(await page.locator(mark).innerText(), new RegExp(`^cli@\\S+ ${commits} commits?, last (just now|\\d+ s ago)$`));
+  // The same commit, at the top of the history, names the CLI beside its author.
+  const top = page.locator(`[data-testid="snapshots-table"] tbody tr[data-snapshot-id="${out.snapshot_id}"]`);
+  await top.waitFor({ timeout: 15_000 });
+  assert.match(await top.locator('td.author').innerText(), /^skein cli@\S+$/);
+  const o = await rpc({ method: 'overview' });
+  const cli = o.lake.writers.find((w) => w.writer?.startsWith('cli@'));
+  assert.deepEqual([cli?.last_snapshot_id, cli?.commits, o.lake.current_snapshot >= out.snapshot_id], [out.snapshot_id, commits, true]);
+  // The stats' snapshot count agrees with the top bar's once they are read again.
+  await page.waitForFunction((n) => document.querySelector('[data-testid="lake-stats"]')?.dataset.snapshots === String(n), o.lake.snapshots, { timeout: 10_000 });
+  assert.equal(await tier().locator('.tier-label').innerText(), `lake ${o.lake.snapshots} snaps`);
+  if (shots) await page.screenshot({ path: `${shots}/store-writers.png` });
+});
+
+test('the connection editor shows the object store, and testing the lake lists the bucket', async () => {
+  await page.goto(`${base}/#/connections`);
+  await page.locator('[data-testid="lake-storage"]').waitFor({ timeout: 20_000 });
+  const endpoint = `127.0.0.1:${garage.nodes[0].s3_port}`;
+  assert.equal(await page.inputValue('[data-testid="storage-endpoint"]'), endpoint);
+  assert.equal(await page.inputValue('[data-testid="storage-region"]'), 'garage');
+  assert.equal(await page.inputValue('[data-testid="storage-url-style"]'), 'path');
+  assert.equal(await page.inputValue('[data-testid="storage-use-ssl"]'), 'false');
+  assert.match(await page.inputValue('[data-testid="storage-credentials-file"]'), /aws-credentials$/);
+  assert.equal(await page.inputValue('[data-testid="storage-secret"]'), '', 'no secret is shown');
+  await page.locator('[data-testid="lake-test"]').click();
+  const step = page.locator('[data-testid="lake-result"] li.step[data-step="data_path"]');
+  await step.waitFor({ timeout: 30_000 });
+  assert.equal(await step.getAttribute('data-status'), 'ok', await step.innerText());
+  assert.match(await step.innerText(), new RegExp(`listed bucket lake at ${endpoint.replace(/\./g, '\\.')}`));
+  if (shots) await page.locator('[data-node-section="lake"]').screenshot({ path: `${shots}/store-editor.png` });
+  // A directory as the data path: the object-store fields go.
+  await page.fill('[data-testid="lake-data-path"]', '/tmp/lake');
+  await page.locator('[data-testid="lake-storage"]').waitFor({ state: 'detached', timeout: 5_000 });
 });

@@ -84,7 +84,8 @@ pub struct WriterActivity {
 
 impl Lake {
     /// Everyone who committed to the lake in the last `window_secs` seconds other than this
-    /// process (its own `writer`), newest first: grouped by `author` and the `writer` in
+    /// process (its own `writer`), newest first, leaving out snapshot 0 (DuckLake's own, made
+    /// when the catalog was created): grouped by `author` and the `writer` in
     /// `commit_extra_info`, from `<lake>.snapshots()` (`snapshot_time` is the catalog's clock).
     ///
     /// Errors: `DuckDb` when the catalog cannot be read.
@@ -94,7 +95,7 @@ impl Lake {
             let sql = format!(
                 "WITH s AS (SELECT snapshot_id, epoch_ms(snapshot_time) AS t, author, commit_message, \
                    json_extract_string(commit_extra_info, '$.writer') AS writer \
-                 FROM {l}.snapshots() WHERE snapshot_time > now() - to_seconds(?)) \
+                 FROM {l}.snapshots() WHERE snapshot_id > 0 AND snapshot_time > now() - to_seconds(?)) \
                  SELECT author, writer, count(*), max(snapshot_id), max(t), \
                    arg_max(commit_message, snapshot_id) \
                  FROM s WHERE NOT (coalesce(author, '') = ? AND coalesce(writer, '') = ?) \

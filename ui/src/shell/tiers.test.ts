@@ -87,7 +87,14 @@ describe('the primary and lake tiers', () => {
       health: 'healthy' as const,
       health_detail: 'Garage is fully operational',
     };
-    const lake = (over: object) => ({ reachable: true, snapshots: 12, current_snapshot: 12, error: null, store: { ...store, ...over }, writers: [] });
+    const lake = (over: object) => ({
+      reachable: true,
+      snapshots: 12,
+      current_snapshot: 12,
+      error: null,
+      store: { ...store, ...over },
+      writers: [],
+    });
     expect(lakeTier({ ...ready, sample: null, routing: null, lake: lake({}) })).toMatchObject({ tone: 'ok', text: 'lake 12 snaps' });
     expect(lakeTier({ ...ready, sample: null, routing: null, lake: lake({}) }).title).toContain('data in s3 bucket lake at 127.0.0.1:3900');
     expect(

@@ -92,7 +92,14 @@ describe('Maintenance', () => {
     expect(Date.parse(`${olderThan().value.replace(' ', 'T')}Z`)).toBeGreaterThan(proposed);
     // … until the user types one.
     typeOlderThan('2026-11-22 09:00:00');
-    const other = { author: 'skein', writer: 'console@m2#3f9a1c', commits: 2, last_snapshot_id: 14, last_commit_ms: Date.now() - 120_000, last_message: 'refresh cache orders' };
+    const other = {
+      author: 'skein',
+      writer: 'console@m2#3f9a1c',
+      commits: 2,
+      last_snapshot_id: 14,
+      last_commit_ms: Date.now() - 120_000,
+      last_message: 'refresh cache orders',
+    };
     b.emit({ kind: 'lake', data: { reachable: true, snapshots: 14, current_snapshot: 14, error: null, store: null, writers: [other] } });
     flushSync();
     await vi.advanceTimersByTimeAsync(300);
