@@ -2,7 +2,10 @@
 //! store (endpoint, bucket, where the credentials come from — never the secret); one Garage
 //! node stopped makes the store `degraded` (a warning, the lake still refreshed through it),
 //! and the warning clears once the node is back; meanwhile a refresh through the console
-//! writes to the store and another handle reads it.
+//! writes to the store and another handle reads it. The whole store down: the store is
+//! `unavailable` (a critical item naming the endpoint), a refresh fails naming it and keeps
+//! the cache's previous contents, the replicas' lag is still sampled; the store back, the same
+//! console refreshes again without a restart.
 
 mod common;
 
@@ -180,4 +183,115 @@ async fn a_node_down_makes_the_store_degraded_until_it_is_back() {
             && !o.attention.iter().any(|a| a.subject == "store")
     })
     .await;
+
+    // The whole store down.
+    for n in ["garage1", "garage2", "garage3"] {
+        stack.sandbox.stop_store_node(n).expect("stop");
+    }
+    let o = until(&stack.app, 60, "the store unavailable", |o| {
+        o.lake
+            .store
+            .as_ref()
+            .is_some_and(|s| s.health == Some(StoreHealth::Unavailable))
+    })
+    .await;
+    let item = o
+        .attention
+        .iter()
+        .find(|a| a.subject == "store")
+        .expect("a store item");
+    assert_eq!(item.severity, Severity::Critical, "{item:?}");
+    assert!(
+        item.message.contains(&format!(
+            "the object store at {} is unavailable",
+            garage.endpoint()
+        )),
+        "{}",
+        item.message
+    );
+    // Monitoring goes on: new lag samples, every node reachable.
+    let before = o.lag.as_ref().map(|l| l.taken_at_ms).unwrap_or(0);
+    let o = until(&stack.app, 30, "a new lag sample", |o| {
+        o.lag.as_ref().is_some_and(|l| l.taken_at_ms > before)
+    })
+    .await;
+    let lag = o.lag.expect("a lag sample");
+    assert!(lag.nodes.iter().all(|n| n.reachable), "{:?}", lag.nodes);
+    // A refresh fails naming the store; the previous contents stay readable to the catalog.
+    stack
+        .app
+        .rpc(Request::RunQuery {
+            sql: "UPDATE t SET v = 'down' WHERE id <= 10".into(),
+            session: None,
+            max_rows: 10,
+        })
+        .await
+        .expect("a write to the source");
+    let started = Instant::now();
+    match stack
+        .app
+        .rpc(Request::RefreshCache {
+            name: "t_copy".into(),
+            force: false,
+        })
+        .await
+    {
+        Ok(Response::RefreshCache(x)) => {
+            assert_eq!(x.result, RefreshResult::Error, "{x:?}");
+            assert!(
+                x.message.contains(&format!("the object store at {}", garage.endpoint())),
+                "{}",
+                x.message
+            );
+        }
+        other => panic!("refresh answered {other:?}"),
+    }
+    eprintln!(
+        "a refresh with the store down failed after {} ms",
+        started.elapsed().as_millis()
+    );
+
+    // Back: the same console refreshes again, no restart.
+    for n in ["garage1", "garage2", "garage3"] {
+        stack.sandbox.start_store_node(n).expect("start");
+    }
+    stack
+        .sandbox
+        .wait_store_healthy(Duration::from_secs(60))
+        .expect("healthy");
+    until(&stack.app, 60, "the store healthy after the outage", |o| {
+        o.lake.reachable
+            && o.lake
+                .store
+                .as_ref()
+                .is_some_and(|s| s.health == Some(StoreHealth::Healthy))
+            && !o.attention.iter().any(|a| a.subject == "store")
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match stack
+            .app
+            .rpc(Request::RefreshCache {
+                name: "t_copy".into(),
+                force: false,
+            })
+            .await
+        {
+            Ok(Response::RefreshCache(x)) if x.result == RefreshResult::Refreshed => break,
+            other => assert!(
+                Instant::now() < deadline,
+                "a refresh after the outage: {other:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        other
+            .rows_at("t_copy", skein_lake::At::Latest, 1, 0)
+            .await
+            .expect("read after the outage")
+            .total,
+        5000
+    );
 }
