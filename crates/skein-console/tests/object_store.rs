@@ -239,7 +239,8 @@ async fn a_node_down_makes_the_store_degraded_until_it_is_back() {
         Ok(Response::RefreshCache(x)) => {
             assert_eq!(x.result, RefreshResult::Error, "{x:?}");
             assert!(
-                x.message.contains(&format!("the object store at {}", garage.endpoint())),
+                x.message
+                    .contains(&format!("the object store at {}", garage.endpoint())),
                 "{}",
                 x.message
             );
