@@ -88,13 +88,14 @@ test('a refresh by the CLI names it as another writer, in the stats and the snap
   // The same commit, at the top of the history, names the CLI beside its author.
   const top = page.locator(`[data-testid="snapshots-table"] tbody tr[data-snapshot-id="${out.snapshot_id}"]`);
   await top.waitFor({ timeout: 15_000 });
-  assert.match(await top.locator('td.author').innerText(), /^skein cli@\S+$/);
+  assert.match(await top.locator('td.author').innerText(), /^skein\s+cli@\S+$/);
   const o = await rpc({ method: 'overview' });
   const cli = o.lake.writers.find((w) => w.writer?.startsWith('cli@'));
   assert.deepEqual([cli?.last_snapshot_id, cli?.commits, o.lake.current_snapshot >= out.snapshot_id], [out.snapshot_id, commits, true]);
   // The stats' snapshot count agrees with the top bar's once they are read again.
   await page.waitForFunction((n) => document.querySelector('[data-testid="lake-stats"]')?.dataset.snapshots === String(n), o.lake.snapshots, { timeout: 10_000 });
-  assert.equal(await tier().locator('.tier-label').innerText(), `lake ${o.lake.snapshots} snaps`);
+  // (The tier may also say the store is degraded: Garage's health settles after a restart.)
+  assert.match(await tier().locator('.tier-label').innerText(), new RegExp(`^lake ${o.lake.snapshots} snaps( ·|$)`));
   if (shots) await page.screenshot({ path: `${shots}/store-writers.png` });
 });
 

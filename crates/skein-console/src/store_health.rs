@@ -1,15 +1,26 @@
 //! The health of the lake's object store, from the HTTP endpoint `[lake.storage] health_url`
 //! names (Garage's admin API `/health`: "Garage is fully operational", or "… operational but
 //! some storage nodes are unavailable" — still 200 — or 503 without a quorum). Read with each
-//! lake summary, at most 2 s a read.
+//! lake summary, at most 2 s a read; a reading younger than [`REUSE`] is reused, so a burst
+//! of summaries (a page's `caches` requests between ticks) reads the endpoint once.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use skein_lake::storage::Store;
 
 use crate::rpc::{StoreHealth, StoreView};
 
 const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a reading of a health endpoint is reused: under the watcher's 5 s tick, so every
+/// tick reads the endpoint again.
+pub(crate) const REUSE: Duration = Duration::from_secs(4);
+
+/// The last reading of each health URL, and when it was taken.
+static LAST: std::sync::LazyLock<Mutex<HashMap<String, (Instant, StoreHealth, String)>>> =
+    std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
 
 static AGENT: std::sync::LazyLock<ureq::Agent> = std::sync::LazyLock::new(|| {
     ureq::Agent::config_builder()
@@ -23,12 +34,27 @@ static AGENT: std::sync::LazyLock<ureq::Agent> = std::sync::LazyLock::new(|| {
 pub(crate) async fn view(store: &Store, url: Option<String>) -> StoreView {
     let (health, health_detail) = match url {
         Some(url) => {
-            let (h, d) = tokio::task::spawn_blocking(move || check(&url))
-                .await
-                .unwrap_or((
-                    StoreHealth::Unavailable,
-                    "the health check did not finish".into(),
-                ));
+            let recent = LAST.lock().ok().and_then(|m| {
+                m.get(&url)
+                    .filter(|(at, _, _)| at.elapsed() < REUSE)
+                    .map(|(_, h, d)| (*h, d.clone()))
+            });
+            let (h, d) = match recent {
+                Some(r) => r,
+                None => {
+                    let key = url.clone();
+                    let read = tokio::task::spawn_blocking(move || check(&url))
+                        .await
+                        .unwrap_or((
+                            StoreHealth::Unavailable,
+                            "the health check did not finish".into(),
+                        ));
+                    if let Ok(mut m) = LAST.lock() {
+                        m.insert(key, (Instant::now(), read.0, read.1.clone()));
+                    }
+                    read
+                }
+            };
             (Some(h), Some(d))
         }
         None => (None, None),

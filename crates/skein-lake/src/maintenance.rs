@@ -431,15 +431,25 @@ fn with_sizes(conn: &duckdb::Connection, paths: Vec<String>) -> Vec<LakeFile> {
     let mut sizes = std::collections::HashMap::new();
     for chunk in remote.chunks(500) {
         let list = chunk.iter().map(|p| lit(p)).collect::<Vec<_>>().join(", ");
-        let Ok(mut stmt) = conn.prepare(&format!("SELECT filename, size FROM read_blob([{list}])"))
-        else {
-            continue;
-        };
-        if let Ok(rows) = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-        {
-            for (name, size) in rows.flatten() {
-                sizes.insert(name, size.max(0) as u64);
+        // A size that cannot be read is shown as unknown (`bytes: null`), never as 0; why is
+        // logged (a file gone since the listing, the store unreachable).
+        let read = conn
+            .prepare(&format!("SELECT filename, size FROM read_blob([{list}])"))
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                    .collect::<std::result::Result<Vec<_>, _>>()
+            });
+        match read {
+            Ok(rows) => {
+                for (name, size) in rows {
+                    sizes.insert(name, size.max(0) as u64);
+                }
             }
+            Err(e) => tracing::warn!(
+                files = chunk.len(),
+                "the sizes of files in the object store could not be read: {}",
+                e.to_string().lines().next().unwrap_or("")
+            ),
         }
     }
     paths
