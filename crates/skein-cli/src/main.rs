@@ -182,7 +182,9 @@ impl Command {
                 | L::Cleanup { json, .. } => *json,
             },
             Command::Route {
-                command: route_cmd::RouteCommand::Explain { json, .. },
+                command:
+                    route_cmd::RouteCommand::Explain { json, .. }
+                    | route_cmd::RouteCommand::Check { json, .. },
                 ..
             } => *json,
             Command::Doctor { json, .. } | Command::Status { json, .. } => *json,

@@ -574,6 +574,35 @@ fn sandbox_status_caches_snapshots_and_down() {
     );
     assert_eq!(cached["caches"][0], "revenue_by_nation");
 
+    // Route check: the oracle judges a file of statements on a standby (--yes required).
+    let statements = dir.join("statements.sql");
+    std::fs::write(
+        &statements,
+        "-- reads, a write, and one the standby cannot be asked\nSELECT count(*) FROM orders\n\nUPDATE orders SET o_comment = 'x' WHERE o_orderkey = 1\nSELECT pg_promote()\n",
+    )
+    .expect("statements");
+    let file = statements.display().to_string();
+    let e = err_line(&["route", "check", &file, "--profile", &profile]);
+    assert!(
+        e.contains("a disposable stack") && e.contains("--yes"),
+        "{e}"
+    );
+    let checked = ok_json(&[
+        "route",
+        "check",
+        &file,
+        "--yes",
+        "--json",
+        "--profile",
+        &profile,
+    ]);
+    assert_eq!(
+        checked["tally"],
+        serde_json::json!({ "statements": 3, "to_replica": 1, "claimed_refused": 1, "agrees": 2,
+            "disagrees": 0, "inconclusive": 0, "not_run": 1 }),
+        "{checked}"
+    );
+
     // Errors people hit: one line naming what is wrong.
     let e = err_line(&["cache", "refresh", "nope", "--profile", &profile]);
     assert!(e.contains("no cache named 'nope'"), "{e}");

@@ -18,8 +18,11 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// tick reads the endpoint again.
 pub(crate) const REUSE: Duration = Duration::from_secs(4);
 
-/// The last reading of each health URL, and when it was taken.
-static LAST: std::sync::LazyLock<Mutex<HashMap<String, (Instant, StoreHealth, String)>>> =
+/// A reading of a health endpoint: when, the verdict, what it said.
+type Reading = (Instant, StoreHealth, String);
+
+/// The last reading of each health URL.
+static LAST: std::sync::LazyLock<Mutex<HashMap<String, Reading>>> =
     std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
 
 static AGENT: std::sync::LazyLock<ureq::Agent> = std::sync::LazyLock::new(|| {

@@ -17,6 +17,9 @@ pub enum Error {
     /// A statement that needs a session was run outside one.
     #[error("{0}")]
     NeedsSession(String),
+    /// The oracle ([`crate::oracle`]) was pointed at a node that is not a hot standby.
+    #[error("{0}")]
+    NotAStandby(String),
 }
 
 impl Error {
@@ -24,7 +27,9 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::Pg(e) => e.code(),
-            Error::Config(_) | Error::NeedsSession(_) => ErrorCode::InvalidInput,
+            Error::Config(_) | Error::NeedsSession(_) | Error::NotAStandby(_) => {
+                ErrorCode::InvalidInput
+            }
         }
     }
 }

@@ -43,6 +43,8 @@ pub const UNSAFE_BUILTINS: &[(&str, &str)] = &[
     ("pg_advisory_unlock_shared", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
     ("pg_advisory_unlock_all", "an advisory lock: on a replica it coordinates with nobody writing on the primary"),
     ("pg_notify", "sends a notification: fails during recovery"),
+    // Stable, yet refused on a standby (25006), as the oracle (`crate::oracle`) found.
+    ("pg_replication_origin_oid", "looks up a replication origin: fails during recovery"),
     ("nextval", "advances a sequence: fails in a read-only transaction"),
     ("setval", "sets a sequence: fails in a read-only transaction"),
     ("currval", "reads the session's last sequence value, which only the primary's connection has"),

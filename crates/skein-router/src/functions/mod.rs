@@ -203,6 +203,18 @@ impl Functions {
         self
     }
 
+    /// With `proc` in place of every function of the same schema, name and argument count
+    /// (added when there is none): for a function defined after `pg_proc` was read, or a
+    /// deliberate lie that the oracle must catch ([`crate::oracle`]).
+    pub fn with_proc(mut self, proc: Proc) -> Functions {
+        let list = self.by_name.entry(proc.name.clone()).or_default();
+        let before = list.len();
+        list.retain(|p| !(p.schema == proc.schema && p.nargs == proc.nargs));
+        self.count = self.count + 1 + list.len() - before;
+        list.push(proc);
+        self
+    }
+
     /// `pg_proc` not read (yet): no function is known, so every statement that calls one goes
     /// to the primary.
     pub fn unknown() -> Functions {
