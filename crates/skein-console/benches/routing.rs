@@ -3,7 +3,8 @@
 //! 1. classification time per statement over the router's corpus: cold (parsed) and cached
 //!    (the router's classification cache), p50/p99;
 //! 2. a routed `SELECT 1` against a direct tokio-postgres call on the same replica, as a
-//!    ratio, with 1 session and with 50 concurrent sessions;
+//!    ratio, with 1, 50 and 200 concurrent sessions in one alternating run, and cached
+//!    classification with 50 tasks classifying at once (p50/p99);
 //! 3. TPC-H Q1 served from its cache in the lake against the same query on the primary.
 //!
 //! `cargo bench -p skein-console --bench routing` (SCALE=… for TPC-H, default 0.1).
@@ -85,65 +86,68 @@ async fn classification(profile: &Profile) -> Result<(), Box<dyn std::error::Err
     Ok(())
 }
 
+/// `SELECT 1` on replica1 through the router against direct tokio-postgres connections, at
+/// 1, 50 and 200 concurrent sessions (each session its own connection on both sides: the
+/// router's replica pool is sized to the sessions), in alternating rounds so drift hits both
+/// alike; prints the median ratio (routed time / direct time) per level.
 async fn select_one(
     sandbox: &Sandbox,
     profile: &Profile,
 ) -> Result<(), Box<dyn std::error::Error>> {
     const SQL: &str = "/* skein:replica=replica1 */ SELECT 1";
+    const ROUNDS: usize = 5;
     let mut config = RouterConfig::default();
-    config.replica_pool.max_size = 50;
+    config.replica_pool.max_size = 200;
     let router = Router::with_config(profile, config).await?;
     let password = sandbox.password()?;
     let info = format!(
         "{} password={password}",
         sandbox.conninfo("replica1", "tpch")
     );
-    let direct = |info: String| async move {
+    let mut clients = Vec::new();
+    for _ in 0..200 {
         let (client, conn) = tokio_postgres::connect(&info, tokio_postgres::NoTls).await?;
         tokio::spawn(conn);
-        Ok::<_, tokio_postgres::Error>(client)
-    };
-    // One session.
-    let client = direct(info.clone()).await?;
-    const N: usize = 3000;
-    for _ in 0..200 {
-        client.simple_query(SQL).await?;
-        router.simple_query(SQL).await?;
+        clients.push(std::sync::Arc::new(client));
     }
-    // Alternating rounds, so drift (CPU frequency, the servers' caches) hits both sides alike.
-    let (mut direct_rounds, mut routed_rounds) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..N / 5 {
-            client.simple_query(SQL).await?;
+    for (sessions, per) in [(1usize, 3000usize), (50, 200), (200, 50)] {
+        // Warm both sides: the router's pool opens its connections.
+        run_direct(&clients[..sessions], SQL, 20).await?;
+        run_routed(&router, sessions, SQL, 20).await?;
+        let (mut direct, mut routed) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            direct.push(run_direct(&clients[..sessions], SQL, per).await?);
+            routed.push(run_routed(&router, sessions, SQL, per).await?);
         }
-        direct_rounds.push(t.elapsed().as_secs_f64() * 1e6 / (N / 5) as f64);
-        let t = Instant::now();
-        for _ in 0..N / 5 {
-            router.simple_query(SQL).await?;
-        }
-        routed_rounds.push(t.elapsed().as_secs_f64() * 1e6 / (N / 5) as f64);
+        let mut ratios: Vec<f64> = routed.iter().zip(&direct).map(|(r, d)| r / d).collect();
+        let n = (sessions * per) as f64;
+        println!(
+            "SELECT 1 on replica1, {sessions} session(s) x {per}, {ROUNDS} alternating rounds: direct {:.0} q/s, routed {:.0} q/s (medians), ratio (routed time / direct time) median {:.3}, min {:.3}, max {:.3}",
+            n / pct(&mut direct, 0.5),
+            n / pct(&mut routed, 0.5),
+            pct(&mut ratios, 0.5),
+            ratios[0],
+            ratios[ratios.len() - 1]
+        );
     }
-    let direct_us = pct(&mut direct_rounds, 0.5);
-    let routed_us = pct(&mut routed_rounds, 0.5);
-    println!(
-        "SELECT 1 on replica1, 1 session, {N} calls each (median of 5 alternating rounds): direct {direct_us:.0} µs/call, routed {routed_us:.0} µs/call, ratio {:.2}",
-        routed_us / direct_us
-    );
-    // 50 sessions.
-    const SESSIONS: usize = 50;
-    const PER: usize = 200;
-    let mut clients = Vec::new();
-    for _ in 0..SESSIONS {
-        clients.push(direct(info.clone()).await?);
-    }
+    contended_classification(&router, 50).await;
+    Ok(())
+}
+
+/// Seconds for `clients.len()` concurrent sessions to run `sql` `per` times each, directly.
+async fn run_direct(
+    clients: &[std::sync::Arc<tokio_postgres::Client>],
+    sql: &'static str,
+    per: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
     let t = Instant::now();
     let tasks: Vec<_> = clients
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|c| {
             tokio::spawn(async move {
-                for _ in 0..PER {
-                    c.simple_query(SQL).await?;
+                for _ in 0..per {
+                    c.simple_query(sql).await?;
                 }
                 Ok::<_, tokio_postgres::Error>(())
             })
@@ -152,16 +156,25 @@ async fn select_one(
     for task in tasks {
         task.await??;
     }
-    let direct_qps = (SESSIONS * PER) as f64 / t.elapsed().as_secs_f64();
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Seconds for `sessions` concurrent router sessions to run `sql` `per` times each.
+async fn run_routed(
+    router: &Router,
+    sessions: usize,
+    sql: &'static str,
+    per: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
     let t = Instant::now();
-    let tasks: Vec<_> = (0..SESSIONS)
+    let tasks: Vec<_> = (0..sessions)
         .map(|i| {
             let router = router.clone();
             tokio::spawn(async move {
                 skein_router::Session::new(Some(&format!("s{i}")))
                     .scope(async {
-                        for _ in 0..PER {
-                            router.simple_query(SQL).await?;
+                        for _ in 0..per {
+                            router.simple_query(sql).await?;
                         }
                         Ok::<_, skein_router::Error>(())
                     })
@@ -172,12 +185,45 @@ async fn select_one(
     for task in tasks {
         task.await??;
     }
-    let routed_qps = (SESSIONS * PER) as f64 / t.elapsed().as_secs_f64();
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Cached classification with `tasks` tasks classifying at once (on the runtime's worker
+/// threads): p50 and p99 of one call, µs.
+async fn contended_classification(router: &Router, tasks: usize) {
+    const CALLS: usize = 2000;
+    let sqls: Vec<String> = (0..64).map(|i| format!("SELECT {i} FROM orders")).collect();
+    for s in &sqls {
+        router.classify(s);
+    }
+    let sqls = std::sync::Arc::new(sqls);
+    let handles: Vec<_> = (0..tasks)
+        .map(|i| {
+            let (router, sqls) = (router.clone(), sqls.clone());
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(CALLS);
+                for n in 0..CALLS {
+                    let sql = &sqls[(i + n) % sqls.len()];
+                    let t = Instant::now();
+                    std::hint::black_box(router.classify(sql));
+                    times.push(t.elapsed().as_secs_f64() * 1e6);
+                    if n % 100 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                times
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.unwrap_or_default());
+    }
     println!(
-        "SELECT 1 on replica1, {SESSIONS} sessions x {PER}: direct {direct_qps:.0} q/s, routed {routed_qps:.0} q/s, ratio (routed time / direct time) {:.2}",
-        direct_qps / routed_qps
+        "classification from cache, {tasks} tasks x {CALLS} at once: p50 {:.2} µs, p99 {:.2} µs",
+        pct(&mut all, 0.5),
+        pct(&mut all, 0.99)
     );
-    Ok(())
 }
 
 async fn cache_vs_primary(profile: &Profile, scale: f64) -> Result<(), Box<dyn std::error::Error>> {

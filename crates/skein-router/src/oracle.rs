@@ -282,6 +282,16 @@ impl Oracle {
             return Ok(verdict);
         }
         let ran = self.run(sql).await?;
+        if c.target == Target::Replica && self.session.is_closed() {
+            // The statement ended the backend that ran it (or the standby went away).
+            verdict.outcome = Outcome::Disagrees;
+            verdict.detail = Some(format!(
+                "the session's backend (pid {}) is gone after it",
+                self.session_pid
+            ));
+            self.repair().await?;
+            return Ok(verdict);
+        }
         match (c.target, ran) {
             (Target::Replica, Ran::Ok) => {
                 let mut changed = self.state().await?.changes_since(&self.baseline);
@@ -361,6 +371,9 @@ impl Oracle {
     /// Puts the standby back after a disagreement, as far as a client can, and takes a new
     /// baseline.
     async fn repair(&mut self) -> Result<()> {
+        if self.session.is_closed() {
+            (self.session, self.session_pid) = own(&self.node).await?;
+        }
         let now = self.state().await?;
         if now.in_recovery && now.replay != "not paused" {
             let _ = self

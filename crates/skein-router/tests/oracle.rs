@@ -3,9 +3,9 @@
 //! generated one (`skein_router::corpus`: every statement kind, hints, comments,
 //! multi-statement strings, and every `pg_proc` function it can call, in every place a call
 //! may hide) — at least 2,000 distinct statements, with no disagreement. Then the oracle's own
-//! test: a function that writes, pauses replay or terminates a backend, declared to the
-//! classifier as stable (a lie), is routed to the replica and caught, and the standby is put
-//! back.
+//! test: a function that writes, pauses replay or terminates a backend (another, or its own),
+//! declared to the classifier as stable (a lie), is routed to the replica and caught, and the
+//! standby is put back.
 
 mod common;
 
@@ -166,6 +166,21 @@ async fn the_standby_agrees_with_every_decision_and_catches_a_lie() {
         v.detail
             .as_deref()
             .is_some_and(|d| d.contains("bystander backend")),
+        "{v}"
+    );
+    let v = oracle
+        .check("SELECT app.kill(pg_backend_pid())", &lying)
+        .await
+        .expect("a verdict");
+    assert_eq!(
+        (v.target, v.outcome),
+        (Target::Replica, Outcome::Disagrees),
+        "{v}"
+    );
+    assert!(
+        v.detail
+            .as_deref()
+            .is_some_and(|d| d.contains("is gone after it")),
         "{v}"
     );
     // Put back: replay runs, and the truth agrees again.

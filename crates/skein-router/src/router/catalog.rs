@@ -57,7 +57,7 @@ impl Router {
         *functions = loaded;
         self.inner
             .classified
-            .lock()
+            .write()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
         drop(functions);

@@ -115,10 +115,11 @@ impl Router {
     async fn run(&self, sql: &str, op: Op<'_>) -> Result<Routed<Out>> {
         let started = Instant::now();
         let session = session::current();
-        let eff = self.analyse(sql).1;
+        let analysed = self.analyse(sql);
+        let eff = &analysed.1;
         let Some(session) = session else {
-            if let Effect::Begin | Effect::SessionState(_) = &eff {
-                let what = match &eff {
+            if let Effect::Begin | Effect::SessionState(_) = eff {
+                let what = match eff {
                     Effect::SessionState(w) => w.clone(),
                     _ => "BEGIN".into(),
                 };
@@ -128,7 +129,7 @@ impl Router {
                 )));
             }
             let plan = self.plan(sql, None, None);
-            return self.run_plan(sql, &op, plan, None, &eff, started).await;
+            return self.run_plan(sql, &op, plan, None, eff, started).await;
         };
         let mut pinned = session.pinned.lock().await;
         let pins = matches!(eff, Effect::Begin | Effect::SessionState(_));
@@ -136,7 +137,7 @@ impl Router {
             drop(pinned);
             let plan = self.plan(sql, Some(&session), None);
             return self
-                .run_plan(sql, &op, plan, Some(&session), &eff, started)
+                .run_plan(sql, &op, plan, Some(&session), eff, started)
                 .await;
         }
         // Pinned: the session's own primary connection.
@@ -149,7 +150,7 @@ impl Router {
                 state: None,
             });
         }
-        let cls = self.classify(sql);
+        let cls = &analysed.0;
         let rt = match &why {
             Some(w) => self.primary_route(
                 "session_pinned",
@@ -169,7 +170,7 @@ impl Router {
             .map_err(|e| {
                 skein_pg::Error::from_pg(primary.name(), &primary.addr, "running the statement", &e)
             })?;
-        match &eff {
+        match eff {
             Effect::Begin => p.in_transaction = true,
             Effect::End => p.in_transaction = false,
             Effect::SessionState(w) => p.state = Some(w.clone()),
@@ -185,7 +186,7 @@ impl Router {
             *pinned = None;
         }
         drop(pinned);
-        if eff == Effect::Ddl {
+        if *eff == Effect::Ddl {
             let _ = self.reload_functions().await;
         }
         Ok(Routed {
@@ -206,7 +207,7 @@ impl Router {
     ) -> Result<Routed<Out>> {
         let (mut rt, wait) = match plan {
             Plan::Primary(rt) => {
-                let kind = self.classify(sql).target;
+                let kind = self.analyse(sql).0.target;
                 let routed = self.on_primary(sql, op, session, rt, kind, started).await?;
                 if *eff == Effect::Ddl {
                     let _ = self.reload_functions().await;

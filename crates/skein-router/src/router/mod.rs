@@ -138,13 +138,17 @@ enum Dest {
     Replica(String),
 }
 
+/// A statement's classification and effect, as the cache holds them.
+pub(super) type Analysed = Arc<(Classification, Effect)>;
+
 struct Inner {
     config: RouterConfig,
     cluster: Cluster,
     functions: RwLock<Functions>,
     /// Classifications by statement text (at most [`CLASSIFIED_KEPT`]; cleared when the
     /// function catalog is reloaded).
-    classified: Mutex<HashMap<String, (Classification, Effect)>>,
+    /// Shared (`Arc`), so a hit costs a reference count, not a copy of the reason's text.
+    classified: RwLock<HashMap<String, Analysed>>,
     rotation: Mutex<Rotation>,
     balancer: Balancer,
     readings: Mutex<HashMap<String, Reading>>,
@@ -286,7 +290,7 @@ impl Router {
                 config,
                 cluster,
                 functions: RwLock::new(Functions::unknown()),
-                classified: Mutex::new(HashMap::new()),
+                classified: RwLock::new(HashMap::new()),
                 rotation: Mutex::new(rotation),
                 balancer,
                 readings: Mutex::new(HashMap::new()),
@@ -329,15 +333,15 @@ impl Router {
     /// texts (prepared statements, ORMs) are answered from a cache of the last
     /// [`CLASSIFIED_KEPT`] distinct texts, without parsing again.
     pub fn classify(&self, sql: &str) -> Classification {
-        self.analyse(sql).0
+        self.analyse(sql).0.clone()
     }
 
     /// The classification and the [`Effect`] of `sql`, from the cache when seen before.
-    fn analyse(&self, sql: &str) -> (Classification, Effect) {
+    pub(super) fn analyse(&self, sql: &str) -> Analysed {
         if let Some(c) = self
             .inner
             .classified
-            .lock()
+            .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(sql)
         {
@@ -348,14 +352,14 @@ impl Router {
             .functions
             .read()
             .unwrap_or_else(|p| p.into_inner());
-        let c = (classify(sql, &functions), effect(sql));
+        let c = Arc::new((classify(sql, &functions), effect(sql)));
         if c.0.unknown_name {
             self.inner.catalog_missed.store(true, Ordering::Relaxed);
         }
         let mut cache = self
             .inner
             .classified
-            .lock()
+            .write()
             .unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CLASSIFIED_KEPT {
             cache.clear();

@@ -63,9 +63,10 @@ impl Router {
         session: Option<&SessionState>,
         pinned: Option<&str>,
     ) -> Plan {
-        let cls = self.classify(sql);
+        let analysed = self.analyse(sql);
+        let cls = &analysed.0;
         if cls.target == Target::Primary {
-            return Plan::Primary(self.primary_route(cls.rule, cls.reason));
+            return Plan::Primary(self.primary_route(cls.rule, cls.reason.clone()));
         }
         if session::forced_primary() {
             return Plan::Primary(self.primary_route(
