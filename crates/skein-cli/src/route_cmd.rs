@@ -167,15 +167,9 @@ async fn check(
         }
     }
     let words = format!(
-        "{} statements on {}: {} to a replica, {} claimed refused; {} agree, {} inconclusive (failed on their own arguments), {} not run, {} disagree",
+        "{} statements on {}: {tally}",
         tally.statements,
-        standby.name(),
-        tally.to_replica,
-        tally.claimed_refused,
-        tally.agrees,
-        tally.inconclusive,
-        tally.not_run,
-        tally.disagrees
+        standby.name()
     );
     let disagrees = tally.disagrees;
     if json {

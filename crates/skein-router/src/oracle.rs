@@ -498,6 +498,22 @@ pub struct Tally {
     pub not_run: usize,
 }
 
+impl std::fmt::Display for Tally {
+    /// `16769 to a replica, 255 claimed refused; 15111 agree, 1913 inconclusive (…), …`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} to a replica, {} claimed refused; {} agree, {} inconclusive (failed on their own arguments), {} not run, {} disagree",
+            self.to_replica,
+            self.claimed_refused,
+            self.agrees,
+            self.inconclusive,
+            self.not_run,
+            self.disagrees
+        )
+    }
+}
+
 impl Tally {
     /// Counts `v`.
     pub fn add(&mut self, v: &Verdict) {
