@@ -3,11 +3,19 @@
 //! 1. classification time per statement over the router's corpus: cold (parsed) and cached
 //!    (the router's classification cache), p50/p99;
 //! 2. a routed `SELECT 1` against a direct tokio-postgres call on the same replica, as a
-//!    ratio, with 1, 50 and 200 concurrent sessions in one alternating run, and cached
-//!    classification with 50 tasks classifying at once (p50/p99);
+//!    ratio, with 1, 50 and 200 concurrent sessions in one alternating run, with this
+//!    process's CPU time a statement on each side (`/proc/self/stat`); cached classification
+//!    with 50 tasks classifying at once (p50/p99); and the router's own parts with 50 tasks at
+//!    once: deciding a route without I/O, and a pooled connection taken and given back;
 //! 3. TPC-H Q1 served from its cache in the lake against the same query on the primary.
 //!
 //! `cargo bench -p skein-console --bench routing` (SCALE=… for TPC-H, default 0.1).
+//!
+//! For a profiler: `ROUTING_ONLY=sessions` runs part 2 alone, `ROUTING_LEVELS=50` picks the
+//! session counts, `ROUTING_ROUNDS=…` the rounds (default 5), `ROUTING_SIDE=direct`, `routed`
+//! or `pooled` (the router's pool with no routing) runs one side only and prints its context
+//! switches a statement (then no ratio is printed), `ROUTING_BASE=pooled` compares routed with
+//! the pool alone instead of direct connections, and `ROUTING_SYS=1` counts system time only.
 
 use std::time::Instant;
 
@@ -31,19 +39,30 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Part 2 alone needs no TPC-H rows.
+    let default_scale = if std::env::var("ROUTING_ONLY").is_ok() {
+        0.0
+    } else {
+        0.1
+    };
     let scale: f64 = std::env::var("SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0.1);
+        .unwrap_or(default_scale);
     let sandbox = ScratchSandbox::up_with_tpch("bench-routing", 2, scale).await?;
     run(&sandbox, scale).await
 }
 
 async fn run(sandbox: &Sandbox, scale: f64) -> Result<(), Box<dyn std::error::Error>> {
     let profile = Profile::load(&sandbox.profile)?;
-    classification(&profile).await?;
+    let only = std::env::var("ROUTING_ONLY").ok();
+    if only.is_none() {
+        classification(&profile).await?;
+    }
     select_one(sandbox, &profile).await?;
-    cache_vs_primary(&profile, scale).await?;
+    if only.is_none() {
+        cache_vs_primary(&profile, scale).await?;
+    }
     Ok(())
 }
 
@@ -95,7 +114,15 @@ async fn select_one(
     profile: &Profile,
 ) -> Result<(), Box<dyn std::error::Error>> {
     const SQL: &str = "/* skein:replica=replica1 */ SELECT 1";
-    const ROUNDS: usize = 5;
+    let rounds: usize = env_or("ROUTING_ROUNDS", 5);
+    let side = std::env::var("ROUTING_SIDE").unwrap_or_default();
+    // `ROUTING_BASE=pooled`: compare with the router's pool alone instead of direct
+    // connections (to tell the pool's cost from the routing's).
+    let base_pooled = std::env::var("ROUTING_BASE").is_ok_and(|b| b == "pooled");
+    let levels: Vec<usize> = match std::env::var("ROUTING_LEVELS") {
+        Ok(l) => l.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+        Err(_) => vec![1, 50, 200],
+    };
     let mut config = RouterConfig::default();
     config.replica_pool.max_size = 200;
     let router = Router::with_config(profile, config).await?;
@@ -110,28 +137,128 @@ async fn select_one(
         tokio::spawn(conn);
         clients.push(std::sync::Arc::new(client));
     }
-    for (sessions, per) in [(1usize, 3000usize), (50, 200), (200, 50)] {
+    for sessions in levels {
+        let sessions = sessions.clamp(1, 200);
+        // About 10,000 statements a round at every level.
+        let per = 10_000 / sessions;
         // Warm both sides: the router's pool opens its connections.
         run_direct(&clients[..sessions], SQL, 20).await?;
         run_routed(&router, sessions, SQL, 20).await?;
         let (mut direct, mut routed) = (Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
-            direct.push(run_direct(&clients[..sessions], SQL, per).await?);
-            routed.push(run_routed(&router, sessions, SQL, per).await?);
+        // This process's CPU time (all threads, user + system) on each side, s.
+        let (mut direct_cpu, mut routed_cpu) = (0.0, 0.0);
+        // This process's context switches on each side (every thread, voluntary or not).
+        let (mut direct_switches, mut routed_switches) = (0u64, 0u64);
+        for _ in 0..rounds {
+            if side != "routed" {
+                let c = cpu_seconds();
+                let w = switches();
+                direct.push(if base_pooled {
+                    run_pooled(&router, sessions, SQL, per).await?
+                } else {
+                    run_direct(&clients[..sessions], SQL, per).await?
+                });
+                direct_cpu += cpu_seconds() - c;
+                direct_switches += switches() - w;
+            }
+            if side == "pooled" {
+                let c = cpu_seconds();
+                let w = switches();
+                routed.push(run_pooled(&router, sessions, SQL, per).await?);
+                routed_cpu += cpu_seconds() - c;
+                routed_switches += switches() - w;
+            } else if side != "direct" {
+                let c = cpu_seconds();
+                let w = switches();
+                routed.push(run_routed(&router, sessions, SQL, per).await?);
+                routed_cpu += cpu_seconds() - c;
+                routed_switches += switches() - w;
+            }
+        }
+        let n = (sessions * per) as f64;
+        let us = |cpu: f64| cpu / (n * rounds as f64) * 1e6;
+        if !side.is_empty() {
+            let t = if side == "direct" {
+                &mut direct
+            } else {
+                &mut routed
+            };
+            let (cpu, sw) = if side == "direct" {
+                (direct_cpu, direct_switches)
+            } else {
+                (routed_cpu, routed_switches)
+            };
+            println!(
+                "SELECT 1 on replica1, {sessions} session(s) x {per}, {rounds} rounds, {side} only: {:.0} q/s (median), client CPU {:.1} µs and {:.2} context switches a statement",
+                n / pct(t, 0.5),
+                us(cpu),
+                sw as f64 / (n * rounds as f64)
+            );
+            continue;
         }
         let mut ratios: Vec<f64> = routed.iter().zip(&direct).map(|(r, d)| r / d).collect();
-        let n = (sessions * per) as f64;
         println!(
-            "SELECT 1 on replica1, {sessions} session(s) x {per}, {ROUNDS} alternating rounds: direct {:.0} q/s, routed {:.0} q/s (medians), ratio (routed time / direct time) median {:.3}, min {:.3}, max {:.3}",
+            "SELECT 1 on replica1, {sessions} session(s) x {per}, {rounds} alternating rounds: direct {:.0} q/s, routed {:.0} q/s (medians), ratio (routed time / direct time) median {:.3}, min {:.3}, max {:.3}; client CPU a statement: direct {:.1} µs, routed {:.1} µs",
             n / pct(&mut direct, 0.5),
             n / pct(&mut routed, 0.5),
             pct(&mut ratios, 0.5),
             ratios[0],
-            ratios[ratios.len() - 1]
+            ratios[ratios.len() - 1],
+            us(direct_cpu),
+            us(routed_cpu)
         );
     }
     contended_classification(&router, 50).await;
+    parts(&router, 50, SQL).await?;
     Ok(())
+}
+
+/// This process's CPU time so far (every thread, user and system), s, from
+/// `/proc/self/stat` (clock ticks of 1/100 s); 0 where it cannot be read.
+fn cpu_seconds() -> f64 {
+    if std::env::var("ROUTING_SYS").is_ok() {
+        return cpu_field(1);
+    }
+    cpu_field(0) + cpu_field(1)
+}
+
+/// One of `utime` (0) and `stime` (1) of `/proc/self/stat`, s.
+fn cpu_field(i: usize) -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11 + i)
+        .take(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
+}
+
+/// Context switches of every thread of this process so far, from
+/// `/proc/self/task/*/status`; threads that ended are not counted.
+fn switches() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .flat_map(|s| {
+            s.lines()
+                .filter(|l| l.contains("ctxt_switches"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Seconds for `clients.len()` concurrent sessions to run `sql` `per` times each, directly.
@@ -150,6 +277,36 @@ async fn run_direct(
                     c.simple_query(sql).await?;
                 }
                 Ok::<_, tokio_postgres::Error>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Seconds for `sessions` tasks to run `sql` `per` times each on the router's replica1 pool,
+/// taking a pooled connection for each statement (the pool alone, no routing).
+async fn run_pooled(
+    router: &Router,
+    sessions: usize,
+    sql: &'static str,
+    per: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..sessions)
+        .map(|_| {
+            let router = router.clone();
+            tokio::spawn(async move {
+                let node = router.cluster().node("replica1")?;
+                for _ in 0..per {
+                    let c = node.client().await?;
+                    c.simple_query(sql)
+                        .await
+                        .map_err(|e| skein_pg::Error::from_pg("replica1", "", "", &e))?;
+                }
+                Ok::<_, skein_pg::Error>(())
             })
         })
         .collect();
@@ -224,6 +381,57 @@ async fn contended_classification(router: &Router, tasks: usize) {
         pct(&mut all, 0.5),
         pct(&mut all, 0.99)
     );
+}
+
+/// Where a routed statement's own cost goes, each part alone with `tasks` tasks at once, µs
+/// a call (p50/p99): deciding the route in a session (no I/O, [`Router::explain`]), and a
+/// pooled replica connection taken and given back.
+async fn parts(
+    router: &Router,
+    tasks: usize,
+    sql: &'static str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    const CALLS: usize = 2000;
+    let mut plans = Vec::new();
+    let mut checkouts = Vec::new();
+    let handles: Vec<_> = (0..tasks)
+        .map(|i| {
+            let router = router.clone();
+            tokio::spawn(async move {
+                skein_router::Session::new(Some(&format!("s{i}")))
+                    .scope(async {
+                        let node = router.cluster().node("replica1")?;
+                        let (mut plan, mut checkout) = (Vec::new(), Vec::new());
+                        for n in 0..CALLS {
+                            let t = Instant::now();
+                            std::hint::black_box(router.explain(sql));
+                            plan.push(t.elapsed().as_secs_f64() * 1e6);
+                            let t = Instant::now();
+                            drop(std::hint::black_box(node.client().await?));
+                            checkout.push(t.elapsed().as_secs_f64() * 1e6);
+                            if n % 10 == 0 {
+                                tokio::task::yield_now().await;
+                            }
+                        }
+                        Ok::<_, skein_pg::Error>((plan, checkout))
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for h in handles {
+        let (p, c) = h.await??;
+        plans.extend(p);
+        checkouts.extend(c);
+    }
+    println!(
+        "a routed statement's own work, {tasks} tasks x {CALLS} at once: deciding the route p50 {:.2} µs, p99 {:.2} µs; a pooled connection taken and given back p50 {:.2} µs, p99 {:.2} µs",
+        pct(&mut plans, 0.5),
+        pct(&mut plans, 0.99),
+        pct(&mut checkouts, 0.5),
+        pct(&mut checkouts, 0.99)
+    );
+    Ok(())
 }
 
 async fn cache_vs_primary(profile: &Profile, scale: f64) -> Result<(), Box<dyn std::error::Error>> {

@@ -11,7 +11,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, SimpleQueryMessage};
 
 use super::plan::Plan;
-use super::{Route, Routed, Router};
+use super::{Analysed, Route, Routed, Router};
 use crate::balance::Candidate;
 use crate::classify::{Effect, Target};
 use crate::error::{Error, Result};
@@ -128,16 +128,18 @@ impl Router {
                      (Session::scope) so the statements that follow use the same connection"
                 )));
             }
-            let plan = self.plan(sql, None, None);
-            return self.run_plan(sql, &op, plan, None, eff, started).await;
+            let plan = self.plan(&analysed, sql, None, None);
+            return self
+                .run_plan(sql, &op, plan, None, &analysed, started)
+                .await;
         };
         let mut pinned = session.pinned.lock().await;
         let pins = matches!(eff, Effect::Begin | Effect::SessionState(_));
         if pinned.is_none() && !pins {
             drop(pinned);
-            let plan = self.plan(sql, Some(&session), None);
+            let plan = self.plan(&analysed, sql, Some(&session), None);
             return self
-                .run_plan(sql, &op, plan, Some(&session), eff, started)
+                .run_plan(sql, &op, plan, Some(&session), &analysed, started)
                 .await;
         }
         // Pinned: the session's own primary connection.
@@ -202,14 +204,14 @@ impl Router {
         op: &Op<'_>,
         plan: Plan,
         session: Option<&SessionState>,
-        eff: &Effect,
+        analysed: &Analysed,
         started: Instant,
     ) -> Result<Routed<Out>> {
         let (mut rt, wait) = match plan {
             Plan::Primary(rt) => {
-                let kind = self.analyse(sql).0.target;
+                let kind = analysed.0.target;
                 let routed = self.on_primary(sql, op, session, rt, kind, started).await?;
-                if *eff == Effect::Ddl {
+                if analysed.1 == Effect::Ddl {
                     let _ = self.reload_functions().await;
                 }
                 return Ok(routed);
@@ -310,6 +312,7 @@ impl Router {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .failure(node.name(), self.now_ms(), &detail);
+                self.update_eligible();
                 if let Some(c) = self.inner.counters.get(node.name()) {
                     c.retried.fetch_add(1, Ordering::Relaxed);
                 }

@@ -150,6 +150,10 @@ struct Inner {
     /// Shared (`Arc`), so a hit costs a reference count, not a copy of the reason's text.
     classified: RwLock<HashMap<String, Analysed>>,
     rotation: Mutex<Rotation>,
+    /// The replicas in rotation as the balancer sees them, recomputed whenever rotation or
+    /// the readings change ([`Router::observe`], a failed read, …), so that routing a
+    /// statement takes no lock but this read lock and copies no names.
+    eligible: RwLock<Arc<[Candidate]>>,
     balancer: Balancer,
     readings: Mutex<HashMap<String, Reading>>,
     counters: HashMap<String, Counters>,
@@ -285,13 +289,14 @@ impl Router {
             failure_window_ms: config.failure_window_ms,
             recovery_ms: config.recovery_ms,
         });
-        Ok(Router {
+        let router = Router {
             inner: Arc::new(Inner {
                 config,
                 cluster,
                 functions: RwLock::new(Functions::unknown()),
                 classified: RwLock::new(HashMap::new()),
                 rotation: Mutex::new(rotation),
+                eligible: RwLock::new(Arc::from(Vec::new())),
                 balancer,
                 readings: Mutex::new(HashMap::new()),
                 counters,
@@ -307,7 +312,9 @@ impl Router {
                 query_rules,
                 epoch: Instant::now(),
             }),
-        })
+        };
+        router.update_eligible();
+        Ok(router)
     }
 
     /// The settings in force.
@@ -411,6 +418,7 @@ impl Router {
                 r.replay_lsn = n.lsn;
             }
         }
+        self.store_eligible(&rotation, &readings);
         drop(readings);
         drop(rotation);
         self.reload_catalog_after_a_miss();
@@ -431,6 +439,8 @@ impl Router {
                 .or_default()
                 .conflicts_per_minute = rate;
         }
+        drop(readings);
+        self.update_eligible();
     }
 
     /// Samples lag every `monitor_interval_ms` and feeds [`Router::observe`] (and reloads
@@ -458,39 +468,60 @@ impl Router {
         }))
     }
 
-    /// The replicas as the balancer sees them, in rotation only.
-    fn eligible(&self) -> Vec<Candidate> {
+    /// The replicas as the balancer sees them, in rotation only (as of the last change).
+    fn eligible(&self) -> Arc<[Candidate]> {
+        self.inner
+            .eligible
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Recomputes [`Router::eligible`] from rotation and the readings; call after changing
+    /// either.
+    pub(super) fn update_eligible(&self) {
+        let rotation = self
+            .inner
+            .rotation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let readings = self
             .inner
             .readings
             .lock()
             .unwrap_or_else(|p| p.into_inner());
+        self.store_eligible(&rotation, &readings);
+    }
+
+    /// Stores the replicas in rotation. The caller holds rotation's lock (then the
+    /// readings'), so two updates store in the order they computed.
+    fn store_eligible(&self, rotation: &Rotation, readings: &HashMap<String, Reading>) {
+        let limit = self.inner.config.conflicts_per_minute;
         let all: Vec<Candidate> = self
             .inner
             .cluster
             .replicas
             .iter()
-            .map(|n| Candidate {
-                name: n.name().to_owned(),
-                weight: n.spec.weight.max(1),
-                halved: false,
-                conflicted: readings
-                    .get(n.name())
-                    .and_then(|r| r.conflicts_per_minute)
-                    .is_some_and(|rate| {
-                        let limit = self.inner.config.conflicts_per_minute;
-                        limit > 0.0 && rate >= limit
-                    }),
-                region: n.spec.region.clone(),
-                lag_ms: readings.get(n.name()).and_then(|r| r.lag_ms),
+            .map(|n| {
+                let reading = readings.get(n.name());
+                Candidate {
+                    name: n.name().to_owned(),
+                    weight: n.spec.weight.max(1),
+                    halved: false,
+                    conflicted: reading
+                        .and_then(|r| r.conflicts_per_minute)
+                        .is_some_and(|rate| limit > 0.0 && rate >= limit),
+                    region: n.spec.region.clone(),
+                    lag_ms: reading.and_then(|r| r.lag_ms),
+                }
             })
             .collect();
-        drop(readings);
-        self.inner
-            .rotation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .eligible(&all)
+        let eligible: Arc<[Candidate]> = rotation.eligible(&all).into();
+        *self
+            .inner
+            .eligible
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = eligible;
     }
 
     fn replay_lsn(&self, replica: &str) -> Option<Lsn> {

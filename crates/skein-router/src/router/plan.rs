@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::exec::pin_reason;
-use super::{Dest, Route, Router};
+use super::{Analysed, Dest, Route, Router};
 use crate::balance::Candidate;
 use crate::classify::Target;
 use crate::session::{self, SessionState};
@@ -59,11 +59,11 @@ impl Router {
     /// pinned to a primary connection, if it is.
     pub(super) fn plan(
         &self,
+        analysed: &Analysed,
         sql: &str,
         session: Option<&SessionState>,
         pinned: Option<&str>,
     ) -> Plan {
-        let analysed = self.analyse(sql);
         let cls = &analysed.0;
         if cls.target == Target::Primary {
             return Plan::Primary(self.primary_route(cls.rule, cls.reason.clone()));
@@ -121,18 +121,16 @@ impl Router {
         }
         let needs = written.map(|(lsn, _)| lsn);
         // Prefer replicas known to have replayed the session's last write.
-        let caught_up: Vec<Candidate> = match needs {
-            Some(lsn) => eligible
+        let caught_up: Option<Vec<Candidate>> = needs.map(|lsn| {
+            eligible
                 .iter()
                 .filter(|c| self.replay_lsn(&c.name).is_some_and(|r| r >= lsn))
                 .cloned()
-                .collect(),
-            None => eligible.clone(),
-        };
-        let pool = if caught_up.is_empty() {
-            &eligible
-        } else {
-            &caught_up
+                .collect()
+        });
+        let pool: &[Candidate] = match &caught_up {
+            Some(c) if !c.is_empty() => c,
+            _ => &eligible,
         };
         let hint = session.and_then(|s| s.hint.as_deref());
         let wanted_name = wanted.as_ref().map(|(n, _, _)| n.clone());
@@ -168,10 +166,10 @@ impl Router {
         };
         let mut wait = None;
         if let Some(lsn) = needs {
-            if caught_up.is_empty() {
+            if caught_up.as_ref().is_some_and(Vec::is_empty) {
                 wait = Some(Wait {
                     lsn,
-                    candidates: eligible.clone(),
+                    candidates: eligible.to_vec(),
                     wanted: wanted_name,
                     hint: hint.map(str::to_owned),
                     reason: reason.clone(),
@@ -237,7 +235,12 @@ impl Router {
                 .ok()
                 .and_then(|p| p.as_ref().map(pin_reason))
         });
-        let plan = self.plan(sql, session.as_deref(), pinned.as_deref());
+        let plan = self.plan(
+            &self.analyse(sql),
+            sql,
+            session.as_deref(),
+            pinned.as_deref(),
+        );
         match plan {
             Plan::Primary(r) | Plan::Fallback(r) | Plan::Replica { route: r, .. } => r,
         }
