@@ -146,6 +146,12 @@ impl Node {
         self.timeout
     }
 
+    /// The pool's state: connections open (`size`), idle in the pool (`available`) and
+    /// callers waiting for one (`waiting`), as deadpool counts them.
+    pub fn pool_status(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+
     /// A pooled connection, within the timeout.
     ///
     /// Errors: [`Error::Unreachable`], [`Error::AuthFailed`], [`Error::Tls`], [`Error::Timeout`], or

@@ -14,6 +14,12 @@
 //!   session, so a temp table is read where it was created.
 //! - **Affinity.** A hint (a user or tenant id) makes the session's reads land on the same
 //!   replica while it is in rotation.
+//! - **The replica connection of a scope.** Inside one [`Session::scope`], a read keeps the
+//!   replica connection it ran on, and the session's next read sent to that replica runs on it
+//!   again instead of taking one from the pool; a read sent elsewhere, a failed read, the end
+//!   of the scope, and others waiting for a connection to that replica give it back. A replica connection holds no session state (what would
+//!   leave state goes to the primary), so reusing it changes nothing but the cost. Outside a
+//!   scope nothing is kept, so a session a caller keeps between requests holds no connection.
 //!
 //! A task-local does not cross `tokio::spawn`: wrap a spawned future in
 //! [`Session::scope`] again to carry the session into it. [`force_primary`] scopes one block
@@ -72,6 +78,8 @@ pub(crate) struct SessionState {
     /// The LSN of the session's last write and when it committed.
     pub(crate) written: Mutex<Option<(Lsn, Instant)>>,
     pub(crate) pinned: tokio::sync::Mutex<Option<Pinned>>,
+    /// The replica connection of the running scope's last read, and that replica's name.
+    pub(crate) held: Mutex<Held>,
     /// The statement running now, if any: how to cancel it, and on which node.
     pub(crate) in_flight: Mutex<
         Option<(
@@ -92,7 +100,10 @@ impl Session {
     }
 
     /// Runs `work` with this session as the routing context of every router call in it.
+    /// The replica connection its reads keep goes back to the pool when `work` ends or is
+    /// dropped.
     pub async fn scope<F: Future>(&self, work: F) -> F::Output {
+        let _release = Release(&self.0);
         SESSION.scope(self.0.clone(), work).await
     }
 
@@ -129,7 +140,58 @@ impl Session {
     }
 }
 
+/// A replica connection kept between the reads of one scope.
+#[derive(Default)]
+pub(crate) struct Held {
+    /// The replica it is on (kept when the connection is taken, to spare a copy per read).
+    node: String,
+    client: Option<Object>,
+}
+
+/// Gives the held replica connection back to the pool when a scope ends.
+struct Release<'a>(&'a SessionState);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let client = self
+            .0
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .client
+            .take();
+        drop(client);
+    }
+}
+
 impl SessionState {
+    /// The held connection to `node`, if the last read of this scope ran there; a connection
+    /// held to another node goes back to the pool.
+    pub(crate) fn take_held(&self, node: &str) -> Option<Object> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let client = held.client.take();
+        if held.node == node {
+            // A connection the server closed meanwhile goes (the pool would not hand it out).
+            client.filter(|c| !c.is_closed())
+        } else {
+            drop(held);
+            drop(client);
+            None
+        }
+    }
+
+    /// Keeps `client`, a connection to `node` that just served a read, for the scope's next
+    /// read there (the router has a session only inside a scope, whose end gives it back).
+    pub(crate) fn hold(&self, node: &str, client: Object) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if held.node != node {
+            held.node = node.to_owned();
+        }
+        let previous = held.client.replace(client);
+        drop(held);
+        drop(previous);
+    }
+
     pub(crate) fn last_write(&self) -> Option<(Lsn, Instant)> {
         *self.written.lock().unwrap_or_else(|p| p.into_inner())
     }

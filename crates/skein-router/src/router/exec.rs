@@ -271,13 +271,24 @@ impl Router {
         }
         let node = self.inner.cluster.node(&rt.node)?;
         let attempt = async {
-            let client = node.client().await.map_err(Failure::Connect)?;
-            run_op(&client, sql, op, session.map(|s| (s, node)))
+            // The scope's connection to this replica, if its last read ran there.
+            let client = match session.and_then(|s| s.take_held(node.name())) {
+                Some(c) => c,
+                None => node.client().await.map_err(Failure::Connect)?,
+            };
+            let out = run_op(&client, sql, op, session.map(|s| (s, node)))
                 .await
-                .map_err(Failure::Query)
+                .map_err(Failure::Query)?;
+            Ok((out, client))
         };
         match attempt.await {
-            Ok(out) => {
+            Ok((out, client)) => {
+                // Kept for the scope's next read there, unless others wait for a connection
+                // to this replica: then it goes back to the pool at once.
+                match session {
+                    Some(s) if node.pool_status().waiting == 0 => s.hold(node.name(), client),
+                    _ => drop(client),
+                }
                 self.count(node.name(), Target::Replica);
                 Ok(Routed {
                     value: out,
