@@ -144,73 +144,87 @@ async fn select_one(
         // Warm both sides: the router's pool opens its connections.
         run_direct(&clients[..sessions], SQL, 20).await?;
         run_routed(&router, sessions, SQL, 20).await?;
-        let (mut direct, mut routed) = (Vec::new(), Vec::new());
-        // This process's CPU time (all threads, user + system) on each side, s.
-        let (mut direct_cpu, mut routed_cpu) = (0.0, 0.0);
-        // This process's context switches on each side (every thread, voluntary or not).
-        let (mut direct_switches, mut routed_switches) = (0u64, 0u64);
+        let (mut direct, mut routed) = (Rounds::default(), Rounds::default());
         for _ in 0..rounds {
             if side != "routed" {
-                let c = cpu_seconds();
-                let w = switches();
-                direct.push(if base_pooled {
+                let before = usage();
+                let secs = if base_pooled {
                     run_pooled(&router, sessions, SQL, per).await?
                 } else {
                     run_direct(&clients[..sessions], SQL, per).await?
-                });
-                direct_cpu += cpu_seconds() - c;
-                direct_switches += switches() - w;
+                };
+                direct.add(secs, before);
             }
-            if side == "pooled" {
-                let c = cpu_seconds();
-                let w = switches();
-                routed.push(run_pooled(&router, sessions, SQL, per).await?);
-                routed_cpu += cpu_seconds() - c;
-                routed_switches += switches() - w;
-            } else if side != "direct" {
-                let c = cpu_seconds();
-                let w = switches();
-                routed.push(run_routed(&router, sessions, SQL, per).await?);
-                routed_cpu += cpu_seconds() - c;
-                routed_switches += switches() - w;
+            if side != "direct" {
+                let before = usage();
+                let secs = if side == "pooled" {
+                    run_pooled(&router, sessions, SQL, per).await?
+                } else {
+                    run_routed(&router, sessions, SQL, per).await?
+                };
+                routed.add(secs, before);
             }
         }
         let n = (sessions * per) as f64;
         let us = |cpu: f64| cpu / (n * rounds as f64) * 1e6;
         if !side.is_empty() {
-            let t = if side == "direct" {
+            let one = if side == "direct" {
                 &mut direct
             } else {
                 &mut routed
             };
-            let (cpu, sw) = if side == "direct" {
-                (direct_cpu, direct_switches)
-            } else {
-                (routed_cpu, routed_switches)
-            };
             println!(
                 "SELECT 1 on replica1, {sessions} session(s) x {per}, {rounds} rounds, {side} only: {:.0} q/s (median), client CPU {:.1} µs and {:.2} context switches a statement",
-                n / pct(t, 0.5),
-                us(cpu),
-                sw as f64 / (n * rounds as f64)
+                n / pct(&mut one.secs, 0.5),
+                us(one.cpu),
+                one.switches as f64 / (n * rounds as f64)
             );
             continue;
         }
-        let mut ratios: Vec<f64> = routed.iter().zip(&direct).map(|(r, d)| r / d).collect();
+        let mut ratios: Vec<f64> = routed
+            .secs
+            .iter()
+            .zip(&direct.secs)
+            .map(|(r, d)| r / d)
+            .collect();
         println!(
             "SELECT 1 on replica1, {sessions} session(s) x {per}, {rounds} alternating rounds: direct {:.0} q/s, routed {:.0} q/s (medians), ratio (routed time / direct time) median {:.3}, min {:.3}, max {:.3}; client CPU a statement: direct {:.1} µs, routed {:.1} µs",
-            n / pct(&mut direct, 0.5),
-            n / pct(&mut routed, 0.5),
+            n / pct(&mut direct.secs, 0.5),
+            n / pct(&mut routed.secs, 0.5),
             pct(&mut ratios, 0.5),
             ratios[0],
             ratios[ratios.len() - 1],
-            us(direct_cpu),
-            us(routed_cpu)
+            us(direct.cpu),
+            us(routed.cpu)
         );
     }
     contended_classification(&router, 50).await;
     parts(&router, 50, SQL).await?;
     Ok(())
+}
+
+/// One side's rounds: the seconds of each, and this process's CPU time (s) and context
+/// switches over all of them.
+#[derive(Default)]
+struct Rounds {
+    secs: Vec<f64>,
+    cpu: f64,
+    switches: u64,
+}
+
+impl Rounds {
+    /// Records a round of `secs` that began when [`usage`] said `before`.
+    fn add(&mut self, secs: f64, before: (f64, u64)) {
+        let (cpu, sw) = usage();
+        self.secs.push(secs);
+        self.cpu += cpu - before.0;
+        self.switches += sw - before.1;
+    }
+}
+
+/// This process's CPU time (s) and context switches so far.
+fn usage() -> (f64, u64) {
+    (cpu_seconds(), switches())
 }
 
 /// This process's CPU time so far (every thread, user and system), s, from
