@@ -28,22 +28,53 @@ after(async () => {
   await browser?.close();
 });
 
-/** Where a mark is drawn on the canvas: the same window the page starts with (the whole history). */
+/** Where a mark is drawn on the canvas, in the window the canvas says it drew (`data-t0`, `data-t1`). */
 async function spot(timeline, id, lane) {
   const canvas = page.locator('[data-testid="timeline-canvas"]');
   const box = await canvas.boundingBox();
-  const marks = timeline.marks;
-  const first = marks[0].time_ms;
-  const last = marks[marks.length - 1].time_ms;
-  const span = Math.max(last - first, 1000);
-  const t0 = first - span * 0.03;
-  const t1 = last + span * 0.03;
-  const m = marks.find((x) => x.id === id);
+  const [t0, t1] = await canvas.evaluate((c) => [Number(c.dataset.t0), Number(c.dataset.t1)]);
+  const m = timeline.marks.find((x) => x.id === id);
   const lanes = ['lake', ...timeline.tables];
   return {
     x: box.x + ((m.time_ms - t0) / (t1 - t0)) * box.width,
     y: box.y + AXIS_H + lanes.indexOf(lane) * LANE_H + LANE_H / 2,
   };
+}
+
+/** Shows the whole history if the timeline is zoomed in, and waits for that draw. */
+async function showAll() {
+  const button = page.locator('[data-testid="snapshot-timeline"]').getByRole('button', { name: 'Show all' });
+  if (await button.isDisabled()) return;
+  await button.click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="snapshot-timeline"] button')].find((b) => b.textContent === 'Show all')?.disabled, null, {
+    timeout: 10_000,
+  });
+}
+
+/**
+ * Zooms in with the wheel between two marks until they are drawn at least 16 px apart: two
+ * refreshes a few hundred milliseconds apart share a pixel when the window spans the whole history.
+ * It starts from the whole history and zooms at their midpoint, so both stay on the canvas.
+ */
+async function separate(timeline, a, b, lane) {
+  const canvas = page.locator('[data-testid="timeline-canvas"]');
+  await showAll();
+  for (let i = 0; i < 30; i++) {
+    const [pa, pb] = [await spot(timeline, a, lane), await spot(timeline, b, lane)];
+    const box = await canvas.boundingBox();
+    for (const p of [pa, pb]) {
+      assert.ok(p.x > box.x && p.x < box.x + box.width, `a mark at x ${p.x} is off the canvas (${box.x}…${box.x + box.width})`);
+    }
+    if (Math.abs(pb.x - pa.x) >= 16) return;
+    const drawn = await canvas.evaluate((c) => c.dataset.t0 + ' ' + c.dataset.t1);
+    await page.mouse.move((pa.x + pb.x) / 2, pa.y);
+    await page.mouse.wheel(0, -200);
+    await page.waitForFunction((d) => {
+      const c = document.querySelector('[data-testid="timeline-canvas"]');
+      return c.dataset.t0 + ' ' + c.dataset.t1 !== d;
+    }, drawn, { timeout: 10_000 });
+  }
+  assert.fail(`marks ${a} and ${b} stay within 16 px after 30 zoom steps`);
 }
 
 test('the timeline counts the lake, a mark says what it is, a click selects it, a shift-click compares', async () => {
@@ -62,6 +93,7 @@ test('the timeline counts the lake, a mark says what it is, a click selects it, 
   const refreshes = timeline.marks.filter((m) => m.kind === 'refresh' && m.tables.includes(LANE));
   assert.ok(refreshes.length >= 2, JSON.stringify(refreshes));
   const [a, b] = refreshes.slice(-2);
+  await separate(timeline, a.id, b.id, LANE);
   const pa = await spot(timeline, a.id, LANE);
   await page.mouse.move(pa.x, pa.y);
   const tip = page.locator('[data-testid="timeline-tip"]');
@@ -72,6 +104,7 @@ test('the timeline counts the lake, a mark says what it is, a click selects it, 
   await page.locator('[data-testid="snapshot-detail"] .panel-title', { hasText: `Snapshot ${a.id}` }).waitFor({ timeout: 20_000 });
   if (shots) await panel.screenshot({ path: `${shots}/timeline.png` });
 
+  await separate(timeline, a.id, b.id, LANE);
   const pb = await spot(timeline, b.id, LANE);
   await page.keyboard.down('Shift');
   await page.mouse.click(pb.x, pb.y);
@@ -80,6 +113,8 @@ test('the timeline counts the lake, a mark says what it is, a click selects it, 
   await page.locator('[data-testid="snapshot-diff"] .travel-head', { hasText: `snapshot ${a.id} → ${b.id}` }).waitFor({ timeout: 20_000 });
   // A forced refresh of an unchanged source changes no row.
   assert.equal((await page.locator('[data-testid="diff-counts"]').innerText()).replace(/\s+/g, ' ').trim(), '+0 −0 ~0');
+  // Back to the whole history, as the next tests expect.
+  await showAll();
 });
 
 test('the wheel zooms, a double-click shows everything; a refresh elsewhere is a new mark', async () => {
