@@ -12,6 +12,7 @@
 //! Eligibility (lag thresholds, failures, recovery) is decided by [`crate::rotation`]; this
 //! module only chooses among the replicas it is given.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -110,12 +111,17 @@ impl Balancer {
         }
     }
 
-    /// The replicas that serve: at most `cap`, by name.
-    fn serving<'a>(&self, replicas: &'a [Candidate]) -> Vec<&'a Candidate> {
-        let mut v: Vec<&Candidate> = replicas.iter().collect();
+    /// The replicas that serve: at most `cap`, by name. Borrowed as given when they come
+    /// sorted by name (the router keeps its list of replicas in rotation so), which spares a
+    /// copy and a sort on every read.
+    fn serving<'a>(&self, replicas: &'a [Candidate]) -> Cow<'a, [Candidate]> {
+        if replicas.is_sorted_by(|a, b| a.name <= b.name) {
+            return Cow::Borrowed(&replicas[..replicas.len().min(self.cap)]);
+        }
+        let mut v = replicas.to_vec();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v.truncate(self.cap);
-        v
+        Cow::Owned(v)
     }
 
     /// The replica for one read: by affinity when `hint` is given, else by the policy.
@@ -130,28 +136,26 @@ impl Balancer {
         }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let chosen = match &self.policy {
-            Policy::RoundRobin => serving[n % serving.len()],
+            Policy::RoundRobin => &serving[n % serving.len()],
             Policy::WeightedRoundRobin => return Some(self.smooth_weighted(&serving)),
             Policy::LeastLag => serving
                 .iter()
-                .min_by_key(|c| (c.lag_ms.unwrap_or(u64::MAX), c.name.clone()))
-                .copied()
-                .unwrap_or(serving[0]),
+                .min_by_key(|c| (c.lag_ms.unwrap_or(u64::MAX), &c.name))
+                .unwrap_or(&serving[0]),
             Policy::Random => {
                 let r = fnv(&[
                     &n.to_string(),
                     &format!("{:?}", std::time::SystemTime::now()),
                 ]);
-                serving[(r % serving.len() as u64) as usize]
+                &serving[(r % serving.len() as u64) as usize]
             }
             Policy::Nearest { region } => {
                 let near: Vec<&Candidate> = serving
                     .iter()
                     .filter(|c| c.region.as_deref() == Some(region.as_str()))
-                    .copied()
                     .collect();
                 if near.is_empty() {
-                    serving[n % serving.len()]
+                    &serving[n % serving.len()]
                 } else {
                     near[n % near.len()]
                 }
@@ -160,7 +164,7 @@ impl Balancer {
         Some(chosen.name.clone())
     }
 
-    fn smooth_weighted(&self, serving: &[&Candidate]) -> String {
+    fn smooth_weighted(&self, serving: &[Candidate]) -> String {
         let Ok(mut current) = self.current.lock() else {
             return serving[0].name.clone();
         };
@@ -189,7 +193,7 @@ impl Balancer {
 
 /// Weighted rendezvous (highest random weight) hashing: score = −weight / ln(u) with u the
 /// hint's hash on the replica mapped to (0, 1).
-fn rendezvous<'a>(serving: &[&'a Candidate], hint: &str) -> &'a Candidate {
+fn rendezvous<'a>(serving: &'a [Candidate], hint: &str) -> &'a Candidate {
     let score = |c: &Candidate| {
         let u = (fnv(&[hint, &c.name]) >> 11) as f64 / (1u64 << 53) as f64;
         let u = u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON);
@@ -197,13 +201,12 @@ fn rendezvous<'a>(serving: &[&'a Candidate], hint: &str) -> &'a Candidate {
     };
     serving
         .iter()
-        .copied()
         .max_by(|a, b| {
             score(a)
                 .total_cmp(&score(b))
                 .then_with(|| b.name.cmp(&a.name))
         })
-        .unwrap_or(serving[0])
+        .unwrap_or(&serving[0])
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 //! of work to the primary.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -78,6 +79,9 @@ pub(crate) struct SessionState {
     /// The LSN of the session's last write and when it committed.
     pub(crate) written: Mutex<Option<(Lsn, Instant)>>,
     pub(crate) pinned: tokio::sync::Mutex<Option<Pinned>>,
+    /// Whether `pinned` holds a connection, set under its lock: an unpinned statement reads
+    /// this instead of taking the lock.
+    is_pinned: AtomicBool,
     /// The replica connection of the running scope's last read, and that replica's name.
     pub(crate) held: Mutex<Held>,
     /// The statement running now, if any: how to cancel it, and on which node.
@@ -190,6 +194,16 @@ impl SessionState {
         let previous = held.client.replace(client);
         drop(held);
         drop(previous);
+    }
+
+    /// Whether the session is pinned to a primary connection now ([`SessionState::pinned`]).
+    pub(crate) fn is_pinned(&self) -> bool {
+        self.is_pinned.load(Ordering::Acquire)
+    }
+
+    /// Records whether [`SessionState::pinned`] holds a connection; called with its lock held.
+    pub(crate) fn set_pinned(&self, pinned: bool) {
+        self.is_pinned.store(pinned, Ordering::Release);
     }
 
     pub(crate) fn last_write(&self) -> Option<(Lsn, Instant)> {

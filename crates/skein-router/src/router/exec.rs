@@ -133,15 +133,19 @@ impl Router {
                 .run_plan(sql, &op, plan, None, &analysed, started)
                 .await;
         };
-        let mut pinned = session.pinned.lock().await;
         let pins = matches!(eff, Effect::Begin | Effect::SessionState(_));
-        if pinned.is_none() && !pins {
-            drop(pinned);
+        // The pin's lock is taken only when the session is or becomes pinned.
+        let pinned = if pins || session.is_pinned() {
+            Some(session.pinned.lock().await)
+        } else {
+            None
+        };
+        let Some(mut pinned) = pinned.filter(|p| p.is_some() || pins) else {
             let plan = self.plan(&analysed, sql, Some(&session), None);
             return self
                 .run_plan(sql, &op, plan, Some(&session), &analysed, started)
                 .await;
-        }
+        };
         // Pinned: the session's own primary connection.
         let why = pinned.as_ref().map(pin_reason);
         let primary = &self.inner.cluster.primary;
@@ -151,6 +155,7 @@ impl Router {
                 in_transaction: false,
                 state: None,
             });
+            session.set_pinned(true);
         }
         let cls = &analysed.0;
         let rt = match &why {
@@ -186,6 +191,7 @@ impl Router {
         }
         if !p.in_transaction && p.state.is_none() {
             *pinned = None;
+            session.set_pinned(false);
         }
         drop(pinned);
         if *eff == Effect::Ddl {

@@ -497,7 +497,7 @@ impl Router {
     /// readings'), so two updates store in the order they computed.
     fn store_eligible(&self, rotation: &Rotation, readings: &HashMap<String, Reading>) {
         let limit = self.inner.config.conflicts_per_minute;
-        let all: Vec<Candidate> = self
+        let mut all: Vec<Candidate> = self
             .inner
             .cluster
             .replicas
@@ -516,6 +516,8 @@ impl Router {
                 }
             })
             .collect();
+        // Sorted by name, as the balancer wants them: it then picks without a copy.
+        all.sort_by(|a, b| a.name.cmp(&b.name));
         let eligible: Arc<[Candidate]> = rotation.eligible(&all).into();
         *self
             .inner

@@ -11,10 +11,15 @@ use crate::classify::Target;
 use crate::session::{self, SessionState};
 use skein_pg::Lsn;
 
-pub(super) fn route(target: Target, node: &str, rule: &str, reason: impl Into<String>) -> Route {
+pub(super) fn route(
+    target: Target,
+    node: impl Into<String>,
+    rule: &str,
+    reason: impl Into<String>,
+) -> Route {
     Route {
         target,
-        node: node.to_owned(),
+        node: node.into(),
         rule: rule.to_owned(),
         reason: reason.into(),
         needs_lsn: None,
@@ -182,7 +187,7 @@ impl Router {
                 reason.push_str(&format!("; read-your-writes: it has replayed {lsn}"));
             }
         }
-        let mut r = route(Target::Replica, &name, rule, reason);
+        let mut r = route(Target::Replica, name, rule, reason);
         r.needs_lsn = needs;
         Plan::Replica { route: r, wait }
     }
