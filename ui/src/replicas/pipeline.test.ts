@@ -99,6 +99,12 @@ describe('a replica’s stream from both sides', () => {
     expect(lines?.[0]).toMatch(/^behind replica1: sent 0 B · /);
     expect(lines?.[3]).toBe("holds replica1's xmin back by 3 transactions");
   });
+  it('says an unmeasured lag in words or as —, never as 0 ms', () => {
+    const idle = pipelineLines(replica({ upstream_sender: sender({ write_lag_ms: null, flush_lag_ms: null, replay_lag_ms: null }) }));
+    expect(idle?.[0]).toContain(' · replayed 328 B · no lag measured (caught up, no WAL since) · async');
+    const some = pipelineLines(replica({ upstream_sender: sender({ write_lag_ms: null }) }));
+    expect(some?.[0]).toContain(' · lag write — / flush 2 ms / replay 1.2 s · ');
+  });
   it('says what is missing rather than inventing it', () => {
     const lines = pipelineLines(replica({ upstream_sender: null, receiver: null, conflicts: null }));
     expect(lines?.[0]).toBe('no node lists a WAL sender for it (neither the primary nor another replica)');

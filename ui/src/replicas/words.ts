@@ -51,6 +51,16 @@ export function replayControl(n: NodeStatus | undefined, privileges: Privileges 
 }
 
 /**
+ * The WAL sender's write/flush/replay lags. PostgreSQL shows them NULL once the standby has
+ * caught up and no WAL has come since: that is said in words, never as a 0 ms it did not measure;
+ * one NULL among measured lags is "—", as everywhere else.
+ */
+function senderLags(s: { write_lag_ms: number | null; flush_lag_ms: number | null; replay_lag_ms: number | null }): string {
+  if (s.write_lag_ms === null && s.flush_lag_ms === null && s.replay_lag_ms === null) return 'no lag measured (caught up, no WAL since)';
+  return `lag write ${duration(s.write_lag_ms)} / flush ${duration(s.flush_lag_ms)} / replay ${duration(s.replay_lag_ms)}`;
+}
+
+/**
  * The stream from both sides, for a replica's card: bytes not yet sent, written, flushed and
  * replayed (the upstream's `pg_stat_replication`), the write/flush/replay lags, the sync state
  * and the reply's age; for a cascading replica (`cascadesFrom`) the same from the WAL sender
@@ -65,7 +75,7 @@ export function pipelineLines(r: NodeReplication | undefined, cascadesFrom: stri
   if (s) {
     out.push(
       `behind ${upstream}: sent ${bytes(s.sent_lag_bytes)} · written ${bytes(s.write_lag_bytes)} · flushed ${bytes(s.flush_lag_bytes)} · replayed ${bytes(s.replay_lag_bytes)}` +
-        ` · lag write ${duration(s.write_lag_ms ?? 0)} / flush ${duration(s.flush_lag_ms ?? 0)} / replay ${duration(s.replay_lag_ms ?? 0)}` +
+        ` · ${senderLags(s)}` +
         ` · ${s.sync_state ?? 'sync state hidden'}${s.reply_age_ms !== null ? ` · last reply ${duration(s.reply_age_ms)} ago` : ''}`,
     );
   } else {
