@@ -116,9 +116,13 @@ pub struct NodeStatus {
     pub lag_bytes: Option<u64>,
     /// Replay lag in ms (see the module header for its source). `None` when unknown.
     pub replay_lag_ms: Option<u64>,
-    /// `pg_stat_replication.write_lag` of the WAL sender that feeds it (on its upstream), ms.
+    /// `pg_stat_replication.write_lag` of the WAL sender that feeds it (on its upstream), ms;
+    /// 0 when its `write_lsn` has reached the upstream's position (PostgreSQL keeps a stale
+    /// figure, then NULL, after an idle catch-up), as [`crate::replication`] says. `None` when
+    /// unknown (no sender, or hidden without `pg_monitor`).
     pub write_lag_ms: Option<u64>,
-    /// `pg_stat_replication.flush_lag` of the WAL sender that feeds it (on its upstream), ms.
+    /// `pg_stat_replication.flush_lag` of the same sender, ms; 0 when its `flush_lsn` has
+    /// reached the upstream's position.
     pub flush_lag_ms: Option<u64>,
     /// A replica: the profile name of the node whose `pg_stat_replication` lists the WAL sender
     /// that feeds it: `primary`, or another replica when it cascades. `None` for the primary,
@@ -234,13 +238,46 @@ macro_rules! timeline {
     };
 }
 
-const PRIMARY_SQL: &str =
-    "SELECT pg_current_wal_lsn()::text, r.application_name, r.state, r.replay_lsn::text, \
-     (extract(epoch FROM r.write_lag) * 1000)::int8, (extract(epoch FROM r.flush_lag) * 1000)::int8, \
-     (extract(epoch FROM r.replay_lag) * 1000)::int8, t.version, t.cipher, t.bits, \
+/// A sender's `write_lag`, `flush_lag` and `replay_lag` in ms, 0 at a step that has caught up
+/// with `$pos` (nothing is waiting there, whatever PostgreSQL last measured or its NULL after
+/// an idle catch-up), as [`crate::replication`] reads them. A hidden LSN (no `pg_monitor`)
+/// leaves the lag as PostgreSQL shows it (NULL).
+macro_rules! sender_lags {
+    ($r:literal, $pos:literal) => {
+        concat!(
+            "CASE WHEN ",
+            $r,
+            "write_lsn >= ",
+            $pos,
+            " THEN 0 ELSE (extract(epoch FROM ",
+            $r,
+            "write_lag) * 1000)::int8 END, ",
+            "CASE WHEN ",
+            $r,
+            "flush_lsn >= ",
+            $pos,
+            " THEN 0 ELSE (extract(epoch FROM ",
+            $r,
+            "flush_lag) * 1000)::int8 END, ",
+            "CASE WHEN ",
+            $r,
+            "replay_lsn >= ",
+            $pos,
+            " THEN 0 ELSE (extract(epoch FROM ",
+            $r,
+            "replay_lag) * 1000)::int8 END"
+        )
+    };
+}
+
+const PRIMARY_SQL: &str = concat!(
+    "SELECT pg_current_wal_lsn()::text, r.application_name, r.state, r.replay_lsn::text, ",
+    sender_lags!("r.", "pg_current_wal_lsn()"),
+    ", t.version, t.cipher, t.bits, \
      pg_walfile_name(pg_current_wal_lsn()) \
      FROM (SELECT 1) one LEFT JOIN pg_stat_replication r ON true \
-     LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl";
+     LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl"
+);
 
 const REPLICA_SQL: &str = concat!(
     "SELECT pg_is_in_recovery(), \
@@ -254,9 +291,11 @@ const REPLICA_SQL: &str = concat!(
 );
 
 /// A replica's own WAL senders: the replicas that cascade from it.
-const REPLICA_SENDERS_SQL: &str = "SELECT application_name, state, replay_lsn::text, \
-     (extract(epoch FROM write_lag) * 1000)::int8, (extract(epoch FROM flush_lag) * 1000)::int8, \
-     (extract(epoch FROM replay_lag) * 1000)::int8 FROM pg_stat_replication";
+const REPLICA_SENDERS_SQL: &str = concat!(
+    "SELECT application_name, state, replay_lsn::text, ",
+    sender_lags!("", "pg_last_wal_receive_lsn()"),
+    " FROM pg_stat_replication"
+);
 
 /// The timeline from [`timeline!`]'s two columns at `i`, `i + 1`.
 fn timeline_at(row: &tokio_postgres::Row, i: usize) -> Option<u32> {

@@ -42,6 +42,52 @@ async fn read_until(
     }
 }
 
+/// A caught-up stream's write and flush lags read the same in the lag sample (the charts) as in
+/// the replication reading (the replica's card): 0 ms, whatever PostgreSQL last measured or its
+/// NULL once the standby has idled caught up.
+#[tokio::test]
+async fn a_caught_up_stream_reads_0_ms_in_the_sample_and_the_reading() -> TestResult {
+    let stack = start("repl-caught-up", 1, SandboxSecurity::default()).await?;
+    let c = &stack.cluster;
+    let opts = ReplicationOptions::default();
+    // Some WAL, so PostgreSQL measures lags, then idle: it keeps them a while, then NULL.
+    c.primary
+        .execute("CREATE TABLE caught_up AS SELECT generate_series(1, 1000) AS n")
+        .await?;
+    let started = Instant::now();
+    loop {
+        let sample = skein_pg::lag::sample(c).await;
+        let r = replication::read(c, &opts).await;
+        let s = r.sender_for("replica1");
+        let node = sample.node("replica1").expect("replica1 in the sample");
+        let caught_up = s.is_some_and(|s| {
+            s.sent_lag_bytes == Some(0)
+                && s.write_lag_bytes == Some(0)
+                && s.flush_lag_bytes == Some(0)
+        }) && node.lag_bytes == Some(0);
+        if caught_up {
+            let s = s.expect("sender");
+            assert_eq!(
+                (s.write_lag_ms, s.flush_lag_ms),
+                (Some(0), Some(0)),
+                "{s:#?}"
+            );
+            assert_eq!(
+                (node.write_lag_ms, node.flush_lag_ms),
+                (Some(0), Some(0)),
+                "the sample says what the reading says: {node:#?}"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "never caught up: {s:#?} {node:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
 /// Both sides of each stream: the primary's WAL senders in LSN order, the replicas' receivers
 /// streaming from it, no secret in the upstream's connection string; with replay paused, the
 /// WAL arrives and is flushed (flush bytes back to 0) while replay falls behind by exactly what

@@ -1405,11 +1405,15 @@ lag_bytes: number | null,
  */
 replay_lag_ms: number | null, 
 /**
- * `pg_stat_replication.write_lag` of the WAL sender that feeds it (on its upstream), ms.
+ * `pg_stat_replication.write_lag` of the WAL sender that feeds it (on its upstream), ms;
+ * 0 when its `write_lsn` has reached the upstream's position (PostgreSQL keeps a stale
+ * figure, then NULL, after an idle catch-up), as [`crate::replication`] says. `None` when
+ * unknown (no sender, or hidden without `pg_monitor`).
  */
 write_lag_ms: number | null, 
 /**
- * `pg_stat_replication.flush_lag` of the WAL sender that feeds it (on its upstream), ms.
+ * `pg_stat_replication.flush_lag` of the same sender, ms; 0 when its `flush_lsn` has
+ * reached the upstream's position.
  */
 flush_lag_ms: number | null, 
 /**
