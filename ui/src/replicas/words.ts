@@ -51,12 +51,10 @@ export function replayControl(n: NodeStatus | undefined, privileges: Privileges 
 }
 
 /**
- * The WAL sender's write/flush/replay lags. PostgreSQL shows them NULL once the standby has
- * caught up and no WAL has come since: that is said in words, never as a 0 ms it did not measure;
- * one NULL among measured lags is "—", as everywhere else.
+ * The WAL sender's write/flush/replay lags: 0 ms at a step that has caught up (the backend says
+ * so), "—" where PostgreSQL shows none (hidden without `pg_monitor`), never a 0 it did not read.
  */
 function senderLags(s: { write_lag_ms: number | null; flush_lag_ms: number | null; replay_lag_ms: number | null }): string {
-  if (s.write_lag_ms === null && s.flush_lag_ms === null && s.replay_lag_ms === null) return 'no lag measured (caught up, no WAL since)';
   return `lag write ${duration(s.write_lag_ms)} / flush ${duration(s.flush_lag_ms)} / replay ${duration(s.replay_lag_ms)}`;
 }
 
