@@ -54,6 +54,7 @@ use skein_core::{ErrorInfo, Thresholds};
 use crate::error::Error;
 use crate::lsn::{parse_opt, Lsn};
 use crate::node::{cached_one, cached_query, Cluster, Node};
+use crate::replication::caught_up;
 
 /// A node's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -200,6 +201,8 @@ impl LagSample {
 struct SenderRow {
     state: String,
     replay_lsn: Option<Lsn>,
+    write_lsn: Option<Lsn>,
+    flush_lsn: Option<Lsn>,
     write_lag_ms: Option<u64>,
     flush_lag_ms: Option<u64>,
     replay_lag_ms: Option<u64>,
@@ -238,46 +241,14 @@ macro_rules! timeline {
     };
 }
 
-/// A sender's `write_lag`, `flush_lag` and `replay_lag` in ms, 0 at a step that has caught up
-/// with `$pos` (nothing is waiting there, whatever PostgreSQL last measured or its NULL after
-/// an idle catch-up), as [`crate::replication`] reads them. A hidden LSN (no `pg_monitor`)
-/// leaves the lag as PostgreSQL shows it (NULL).
-macro_rules! sender_lags {
-    ($r:literal, $pos:literal) => {
-        concat!(
-            "CASE WHEN ",
-            $r,
-            "write_lsn >= ",
-            $pos,
-            " THEN 0 ELSE (extract(epoch FROM ",
-            $r,
-            "write_lag) * 1000)::int8 END, ",
-            "CASE WHEN ",
-            $r,
-            "flush_lsn >= ",
-            $pos,
-            " THEN 0 ELSE (extract(epoch FROM ",
-            $r,
-            "flush_lag) * 1000)::int8 END, ",
-            "CASE WHEN ",
-            $r,
-            "replay_lsn >= ",
-            $pos,
-            " THEN 0 ELSE (extract(epoch FROM ",
-            $r,
-            "replay_lag) * 1000)::int8 END"
-        )
-    };
-}
-
-const PRIMARY_SQL: &str = concat!(
-    "SELECT pg_current_wal_lsn()::text, r.application_name, r.state, r.replay_lsn::text, ",
-    sender_lags!("r.", "pg_current_wal_lsn()"),
-    ", t.version, t.cipher, t.bits, \
+const PRIMARY_SQL: &str =
+    "SELECT pg_current_wal_lsn()::text, r.application_name, r.state, r.replay_lsn::text, \
+     r.write_lsn::text, r.flush_lsn::text, \
+     (extract(epoch FROM r.write_lag) * 1000)::int8, (extract(epoch FROM r.flush_lag) * 1000)::int8, \
+     (extract(epoch FROM r.replay_lag) * 1000)::int8, t.version, t.cipher, t.bits, \
      pg_walfile_name(pg_current_wal_lsn()) \
      FROM (SELECT 1) one LEFT JOIN pg_stat_replication r ON true \
-     LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl"
-);
+     LEFT JOIN pg_stat_ssl t ON t.pid = pg_backend_pid() AND t.ssl";
 
 const REPLICA_SQL: &str = concat!(
     "SELECT pg_is_in_recovery(), \
@@ -291,11 +262,10 @@ const REPLICA_SQL: &str = concat!(
 );
 
 /// A replica's own WAL senders: the replicas that cascade from it.
-const REPLICA_SENDERS_SQL: &str = concat!(
-    "SELECT application_name, state, replay_lsn::text, ",
-    sender_lags!("", "pg_last_wal_receive_lsn()"),
-    " FROM pg_stat_replication"
-);
+const REPLICA_SENDERS_SQL: &str = "SELECT application_name, state, replay_lsn::text, \
+     write_lsn::text, flush_lsn::text, \
+     (extract(epoch FROM write_lag) * 1000)::int8, (extract(epoch FROM flush_lag) * 1000)::int8, \
+     (extract(epoch FROM replay_lag) * 1000)::int8 FROM pg_stat_replication";
 
 /// The timeline from [`timeline!`]'s two columns at `i`, `i + 1`.
 fn timeline_at(row: &tokio_postgres::Row, i: usize) -> Option<u32> {
@@ -322,9 +292,9 @@ async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
     let mut senders = HashMap::new();
     for row in rows {
         current = parse_opt(row.get(0)).unwrap_or_default();
-        tls = TlsSession::from_row(&row, 7);
+        tls = TlsSession::from_row(&row, 9);
         timeline_id = row
-            .get::<_, Option<String>>(10)
+            .get::<_, Option<String>>(12)
             .and_then(|f| timeline_of_walfile(&f));
         if let Some((app, sender)) = sender_row(&row, 1) {
             senders.insert(app, sender);
@@ -338,8 +308,9 @@ async fn read_primary(node: &Node) -> Result<PrimaryReading, Error> {
     })
 }
 
-/// A WAL sender from columns `i` … `i+5`: `application_name`, `state`, `replay_lsn`,
-/// `write_lag`, `flush_lag`, `replay_lag` (ms); `None` for a row without a sender.
+/// A WAL sender from columns `i` … `i+7`: `application_name`, `state`, `replay_lsn`,
+/// `write_lsn`, `flush_lsn`, `write_lag`, `flush_lag`, `replay_lag` (ms); `None` for a row
+/// without a sender.
 fn sender_row(row: &tokio_postgres::Row, i: usize) -> Option<(String, SenderRow)> {
     let app: String = row.get::<_, Option<String>>(i)?;
     let ms = |j: usize| row.get::<_, Option<i64>>(i + j).map(|v| v.max(0) as u64);
@@ -348,9 +319,11 @@ fn sender_row(row: &tokio_postgres::Row, i: usize) -> Option<(String, SenderRow)
         SenderRow {
             state: row.get::<_, Option<String>>(i + 1).unwrap_or_default(),
             replay_lsn: parse_opt(row.get(i + 2)),
-            write_lag_ms: ms(3),
-            flush_lag_ms: ms(4),
-            replay_lag_ms: ms(5),
+            write_lsn: parse_opt(row.get(i + 3)),
+            flush_lsn: parse_opt(row.get(i + 4)),
+            write_lag_ms: ms(5),
+            flush_lag_ms: ms(6),
+            replay_lag_ms: ms(7),
         },
     ))
 }
@@ -466,6 +439,11 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
                 }),
         };
         let sender = feed.as_ref().map(|(_, s, _)| s.clone());
+        // Bytes between the feeding node's position and an LSN of its sender.
+        let behind_feed = |lsn: Option<Lsn>| {
+            let position = feed.as_ref().and_then(|(_, _, p)| *p);
+            position.zip(lsn).map(|(p, l)| p.bytes_after(l))
+        };
         let replay = r.replay.or(sender.as_ref().and_then(|s| s.replay_lsn));
         // A promoted node replays nothing: the distance to the primary's LSN is not a lag.
         let lag_bytes = match (&primary, replay) {
@@ -570,8 +548,12 @@ pub async fn sample(cluster: &Cluster) -> LagSample {
             state,
             lag_bytes,
             replay_lag_ms,
-            write_lag_ms: sender.as_ref().and_then(|s| s.write_lag_ms),
-            flush_lag_ms: sender.as_ref().and_then(|s| s.flush_lag_ms),
+            write_lag_ms: sender
+                .as_ref()
+                .and_then(|s| caught_up(behind_feed(s.write_lsn), s.write_lag_ms)),
+            flush_lag_ms: sender
+                .as_ref()
+                .and_then(|s| caught_up(behind_feed(s.flush_lsn), s.flush_lag_ms)),
             upstream,
             upstream_lag_bytes,
             upstream_replay_lag_ms,

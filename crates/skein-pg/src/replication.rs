@@ -454,7 +454,7 @@ async fn read_node(node: &Node) -> Result<Raw, Error> {
 }
 
 /// A lag of 0 ms when nothing is behind at that step, else PostgreSQL's figure.
-fn caught_up(bytes_behind: Option<u64>, lag_ms: Option<u64>) -> Option<u64> {
+pub(crate) fn caught_up(bytes_behind: Option<u64>, lag_ms: Option<u64>) -> Option<u64> {
     match bytes_behind {
         Some(0) => Some(0),
         _ => lag_ms,
