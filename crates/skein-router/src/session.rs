@@ -85,13 +85,17 @@ pub(crate) struct SessionState {
     /// The replica connection of the running scope's last read, and that replica's name.
     pub(crate) held: Mutex<Held>,
     /// The statement running now, if any: how to cancel it, and on which node.
-    pub(crate) in_flight: Mutex<
-        Option<(
-            tokio_postgres::CancelToken,
-            String,
-            skein_core::tls::MakeTls,
-        )>,
-    >,
+    pub(crate) in_flight: Mutex<Running>,
+}
+
+/// How to cancel the session's running statement. Kept between statements (only `active`
+/// is cleared), so the next statement on the same node reuses the name's buffer.
+#[derive(Default)]
+pub(crate) struct Running {
+    /// A statement is running on the connection `token` cancels.
+    active: bool,
+    token: Option<(tokio_postgres::CancelToken, skein_core::tls::MakeTls)>,
+    node: String,
 }
 
 impl Session {
@@ -127,12 +131,13 @@ impl Session {
     ///
     /// Errors: the cancel request could not reach the node.
     pub async fn cancel(&self) -> Result<Option<String>, tokio_postgres::Error> {
-        let running = self
-            .0
-            .in_flight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let running = {
+            let r = self.0.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            match (&r.token, r.active) {
+                (Some((token, tls)), true) => Some((token.clone(), r.node.clone(), tls.clone())),
+                _ => None,
+            }
+        };
         match running {
             Some((token, node, tls)) => {
                 // The cancel request goes over the node's own TLS settings.
@@ -226,15 +231,22 @@ impl<'a> InFlight<'a> {
         client: &tokio_postgres::Client,
         node: &skein_pg::Node,
     ) -> InFlight<'a> {
-        *session.in_flight.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((client.cancel_token(), node.name().to_owned(), node.tls()));
+        let mut r = session.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if r.node != node.name() {
+            r.node.clear();
+            r.node.push_str(node.name());
+        }
+        r.token = Some((client.cancel_token(), node.tls()));
+        r.active = true;
+        drop(r);
         InFlight(session)
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        *self.0.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let mut r = self.0.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        r.active = false;
     }
 }
 

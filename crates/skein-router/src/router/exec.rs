@@ -117,8 +117,9 @@ impl Router {
         let session = session::current();
         let analysed = self.analyse(sql);
         let eff = &analysed.1;
-        let Some(session) = session else {
-            if let Effect::Begin | Effect::SessionState(_) = eff {
+        let pins = matches!(eff, Effect::Begin | Effect::SessionState(_));
+        let pinned = match &session {
+            None if pins => {
                 let what = match eff {
                     Effect::SessionState(w) => w.clone(),
                     _ => "BEGIN".into(),
@@ -128,24 +129,35 @@ impl Router {
                      (Session::scope) so the statements that follow use the same connection"
                 )));
             }
-            let plan = self.plan(&analysed, sql, None, None);
+            // The pin's lock is taken only when the session is or becomes pinned.
+            Some(s) if pins || s.is_pinned() => {
+                Some(s.pinned.lock().await).filter(|p| p.is_some() || pins)
+            }
+            _ => None,
+        };
+        let (Some(session), Some(pinned)) = (session.as_deref(), pinned) else {
+            let plan = self.plan(&analysed, sql, session.as_deref(), None);
             return self
-                .run_plan(sql, &op, plan, None, &analysed, started)
+                .run_plan(sql, &op, plan, session.as_deref(), &analysed, started)
                 .await;
         };
-        let pins = matches!(eff, Effect::Begin | Effect::SessionState(_));
-        // The pin's lock is taken only when the session is or becomes pinned.
-        let pinned = if pins || session.is_pinned() {
-            Some(session.pinned.lock().await)
-        } else {
-            None
-        };
-        let Some(mut pinned) = pinned.filter(|p| p.is_some() || pins) else {
-            let plan = self.plan(&analysed, sql, Some(&session), None);
-            return self
-                .run_plan(sql, &op, plan, Some(&session), &analysed, started)
-                .await;
-        };
+        // Boxed: the pinned path's state stays out of the future every read builds and moves.
+        Box::pin(self.run_pinned(sql, &op, session, pinned, &analysed, started)).await
+    }
+
+    /// Runs a statement on the session's pinned primary connection (pinning it first when
+    /// the statement begins a transaction or leaves session state); unpins once the
+    /// connection holds neither.
+    async fn run_pinned(
+        &self,
+        sql: &str,
+        op: &Op<'_>,
+        session: &SessionState,
+        mut pinned: tokio::sync::MutexGuard<'_, Option<Pinned>>,
+        analysed: &Analysed,
+        started: Instant,
+    ) -> Result<Routed<Out>> {
+        let eff = &analysed.1;
         // Pinned: the session's own primary connection.
         let why = pinned.as_ref().map(pin_reason);
         let primary = &self.inner.cluster.primary;
@@ -172,7 +184,7 @@ impl Router {
             .client
             .as_ref()
             .ok_or_else(|| Error::NeedsSession("lost the pinned connection".into()))?;
-        let out = run_op(client, sql, &op, Some((&session, primary)))
+        let out = run_op(client, sql, op, Some((session, primary)))
             .await
             .map_err(|e| {
                 skein_pg::Error::from_pg(primary.name(), &primary.addr, "running the statement", &e)
@@ -216,23 +228,22 @@ impl Router {
         let (mut rt, wait) = match plan {
             Plan::Primary(rt) => {
                 let kind = analysed.0.target;
-                let routed = self.on_primary(sql, op, session, rt, kind, started).await?;
+                let routed = Box::pin(self.on_primary(sql, op, session, rt, kind, started)).await?;
                 if analysed.1 == Effect::Ddl {
-                    let _ = self.reload_functions().await;
+                    let _ = Box::pin(self.reload_functions()).await;
                 }
                 return Ok(routed);
             }
             Plan::Fallback(rt) => {
                 self.inner.fallbacks.fetch_add(1, Ordering::Relaxed);
-                return self
-                    .on_primary(sql, op, session, rt, Target::Replica, started)
+                return Box::pin(self.on_primary(sql, op, session, rt, Target::Replica, started))
                     .await;
             }
             Plan::Replica { route, wait } => (route, wait),
         };
         if let Some(w) = wait {
             let waited = Instant::now();
-            let reached = self.await_replay(&w.candidates, w.lsn).await;
+            let reached = Box::pin(self.await_replay(&w.candidates, w.lsn)).await;
             if reached.is_empty() {
                 self.inner.fallbacks.fetch_add(1, Ordering::Relaxed);
                 let seen: Vec<String> = w
@@ -255,9 +266,15 @@ impl Router {
                     ),
                 );
                 fallback.needs_lsn = Some(w.lsn);
-                return self
-                    .on_primary(sql, op, session, fallback, Target::Replica, started)
-                    .await;
+                return Box::pin(self.on_primary(
+                    sql,
+                    op,
+                    session,
+                    fallback,
+                    Target::Replica,
+                    started,
+                ))
+                .await;
             }
             let chosen = match &w.wanted {
                 Some(n) if reached.iter().any(|c| &c.name == n) => n.clone(),
@@ -280,7 +297,8 @@ impl Router {
             // The scope's connection to this replica, if its last read ran there.
             let client = match session.and_then(|s| s.take_held(node.name())) {
                 Some(c) => c,
-                None => node.client().await.map_err(Failure::Connect)?,
+                // Boxed: the pool's checkout future is large and a held connection skips it.
+                None => Box::pin(node.client()).await.map_err(Failure::Connect)?,
             };
             let out = run_op(&client, sql, op, session.map(|s| (s, node)))
                 .await
@@ -340,8 +358,7 @@ impl Router {
                         node.name()
                     ),
                 );
-                self.on_primary(sql, op, session, rt, Target::Replica, started)
-                    .await
+                Box::pin(self.on_primary(sql, op, session, rt, Target::Replica, started)).await
             }
         }
     }

@@ -138,8 +138,22 @@ enum Dest {
     Replica(String),
 }
 
-/// A statement's classification and effect, as the cache holds them.
-pub(super) type Analysed = Arc<(Classification, Effect)>;
+/// A statement's classification and effect, as the cache holds them, with the reasons a
+/// read of it is given, written once per statement text rather than per call.
+pub(super) type Analysed = Arc<(Classification, Effect, ReadReasons)>;
+
+/// The reasons of a read, from its classification and the router's policy.
+pub(super) struct ReadReasons {
+    /// The classification's reason and the balancing policy (`…; chosen by round robin`).
+    pub(super) chosen: String,
+    /// `/* skein:replica=NAME */ names it`, when the statement carries that hint.
+    pub(super) named: Option<String>,
+}
+
+/// Maps keyed by statement text or node name, looked up on every statement: a fast hash, since
+/// the keys come from the application and the profile, not from an adversary choosing
+/// collisions (statement text is capped by [`CLASSIFIED_KEPT`] entries).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 struct Inner {
     config: RouterConfig,
@@ -148,7 +162,7 @@ struct Inner {
     /// Classifications by statement text (at most [`CLASSIFIED_KEPT`]; cleared when the
     /// function catalog is reloaded).
     /// Shared (`Arc`), so a hit costs a reference count, not a copy of the reason's text.
-    classified: RwLock<HashMap<String, Analysed>>,
+    classified: RwLock<FastMap<String, Analysed>>,
     rotation: Mutex<Rotation>,
     /// The replicas in rotation as the balancer sees them, recomputed whenever rotation or
     /// the readings change ([`Router::observe`], a failed read, …), so that routing a
@@ -156,7 +170,7 @@ struct Inner {
     eligible: RwLock<Arc<[Candidate]>>,
     balancer: Balancer,
     readings: Mutex<HashMap<String, Reading>>,
-    counters: HashMap<String, Counters>,
+    counters: FastMap<String, Counters>,
     fallbacks: AtomicU64,
     cache_reads: AtomicU64,
     /// A classification rested on a name the catalog does not hold since the last reload.
@@ -294,7 +308,7 @@ impl Router {
                 config,
                 cluster,
                 functions: RwLock::new(Functions::unknown()),
-                classified: RwLock::new(HashMap::new()),
+                classified: RwLock::new(FastMap::default()),
                 rotation: Mutex::new(rotation),
                 eligible: RwLock::new(Arc::from(Vec::new())),
                 balancer,
@@ -359,7 +373,19 @@ impl Router {
             .functions
             .read()
             .unwrap_or_else(|p| p.into_inner());
-        let c = Arc::new((classify(sql, &functions), effect(sql)));
+        let cls = classify(sql, &functions);
+        let reasons = ReadReasons {
+            chosen: format!(
+                "{}; chosen by {}",
+                cls.reason,
+                self.inner.config.policy.words()
+            ),
+            named: cls
+                .replica
+                .as_ref()
+                .map(|name| format!("/* skein:replica={name} */ names it")),
+        };
+        let c = Arc::new((cls, effect(sql), reasons));
         if c.0.unknown_name {
             self.inner.catalog_missed.store(true, Ordering::Relaxed);
         }

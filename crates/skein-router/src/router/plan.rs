@@ -2,6 +2,7 @@
 //! pinned sessions, configuration, rules, hints, stickiness, rotation, read-your-writes and the
 //! balancer, each with the reason a person reads.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use super::exec::pin_reason;
@@ -93,17 +94,18 @@ impl Router {
         }
         let eligible = self.eligible();
         // A named replica (rule or hint: name, why, rule) when it can serve, else the usual
-        // choice, saying why.
-        let mut wanted: Option<(String, String, &str)> = None;
+        // choice, saying why. Borrowed where it can be: this runs for every read.
+        let mut wanted: Option<(Cow<'_, str>, Cow<'_, str>, &str)> = None;
         if let Some((rule, why, dest)) = self.rule_for(sql) {
             match dest {
                 Dest::Primary => return Plan::Primary(self.primary_route(rule, why)),
-                Dest::Replica(name) => wanted = Some((name, format!("{rule}: {why}"), rule)),
+                Dest::Replica(name) => {
+                    wanted = Some((name.into(), format!("{rule}: {why}").into(), rule));
+                }
             }
         }
-        if let Some(name) = &cls.replica {
-            let why = format!("/* skein:replica={name} */ names it");
-            wanted = Some((name.clone(), why, "hint"));
+        if let (Some(name), Some(why)) = (&cls.replica, &analysed.2.named) {
+            wanted = Some((name.as_str().into(), why.as_str().into(), "hint"));
         }
         let written = session.and_then(SessionState::last_write);
         if let Some((_, at)) = written {
@@ -138,9 +140,15 @@ impl Router {
             _ => &eligible,
         };
         let hint = session.and_then(|s| s.hint.as_deref());
-        let wanted_name = wanted.as_ref().map(|(n, _, _)| n.clone());
+        let waits = caught_up.as_ref().is_some_and(Vec::is_empty);
+        let wanted_name = match &wanted {
+            Some((n, _, _)) if waits => Some(n.to_string()),
+            _ => None,
+        };
         let (name, mut reason, rule) = match wanted {
-            Some((name, why, rule)) if pool.iter().any(|c| c.name == name) => (name, why, rule),
+            Some((name, why, rule)) if pool.iter().any(|c| c.name == name) => {
+                (name.into_owned(), why.into_owned(), rule)
+            }
             Some((name, why, _)) => {
                 let pick = self.inner.balancer.pick(pool, hint).unwrap_or_default();
                 (
@@ -160,18 +168,14 @@ impl Router {
                         "{}; session affinity for '{h}' (rendezvous hashing)",
                         cls.reason
                     ),
-                    None => format!(
-                        "{}; chosen by {}",
-                        cls.reason,
-                        self.inner.config.policy.words()
-                    ),
+                    None => analysed.2.chosen.clone(),
                 };
                 (pick, why, "read")
             }
         };
         let mut wait = None;
         if let Some(lsn) = needs {
-            if caught_up.as_ref().is_some_and(Vec::is_empty) {
+            if waits {
                 wait = Some(Wait {
                     lsn,
                     candidates: eligible.to_vec(),
