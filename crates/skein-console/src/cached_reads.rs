@@ -4,9 +4,9 @@
 //! says of its staleness.
 //!
 //! The run-time check is exact: caches are matched by their definitions in the lake now; each
-//! cache used must be `fresh` by a fingerprint of its monitored tables taken on the primary
-//! after the run started ([`skein_lake::Lake::cache_status`]: one scan of each monitored
-//! table); and the lake read runs in one lake snapshot in which each cache's newest refresh is
+//! cache used must be `fresh` by a check of its monitored tables made after the run started
+//! ([`skein_lake::Lake::cache_status`]: the change feed's log, no scan, where the primary has
+//! the feed; else one scan of each monitored table on the primary); and the lake read runs in one lake snapshot in which each cache's newest refresh is
 //! still the one checked ([`skein_lake::Lake::read_cache_checked`]), so a refresh committing
 //! in between makes the check run again rather than serve data that was not checked.
 

@@ -221,6 +221,7 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
     let now = now_ms();
     let mut views = Vec::with_capacity(definitions.len());
     let mut signatures = HashMap::new();
+    let mut feed = None;
     // The write counters of every monitored table, in one query. Unreadable (primary down):
     // no signature, so each state is recomputed and says why it is unknown.
     let mut tables: Vec<String> = definitions.iter().flat_map(|d| d.monitor.clone()).collect();
@@ -265,7 +266,13 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
         // fingerprint (expired means the sources are provably unchanged).
         let status = match prior.map(|p| aged(p, now)) {
             Some(p) if p.state != CacheState::Expired || checked_past_ttl(&p) => p,
-            _ => lake.cache_status_of(&s.work, def).await?,
+            _ => {
+                // One consumption of the change feed for every cache checked this tick.
+                if feed.is_none() {
+                    feed = lake.change_feed(&s.work).await.ok();
+                }
+                lake.cache_status_with(&s.work, def, feed.as_ref()).await?
+            }
         };
         if let Some(sig) = signature {
             signatures.insert(name, sig);

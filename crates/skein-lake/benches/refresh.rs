@@ -109,5 +109,58 @@ async fn run(sandbox: &Sandbox, rows: u64) -> Result<(), Box<dyn std::error::Err
         rows as f64 / c
     );
     println!("ratio refresh / COPY: {:.2}", r / c);
+    skipped_checks(&cluster, &lake, rows).await
+}
+
+/// `seq_tup_read` of `src` on the primary, read fresh.
+async fn rows_scanned(cluster: &Cluster) -> Result<i64, skein_pg::Error> {
+    cluster
+        .primary
+        .with_client("reading pg_stat_user_tables", |c| async move {
+            c.batch_execute("SELECT pg_stat_clear_snapshot()").await?;
+            c.query_one(
+                "SELECT coalesce(seq_tup_read, 0)::int8 FROM pg_stat_user_tables WHERE relname = 'src'",
+                &[],
+            )
+            .await
+            .map(|r| r.get(0))
+        })
+        .await
+}
+
+/// A SKIPPED check (nothing changed) by the change feed, against the scan fingerprint it
+/// replaces, in one run: ms each (median) and the rows the primary scanned for them
+/// (`pg_stat_user_tables.seq_tup_read`, whose counters a backend reports within a second).
+async fn skipped_checks(
+    cluster: &Cluster,
+    lake: &Lake,
+    rows: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    const CHECKS: usize = 9;
+    let (mut feed_ms, mut scan_ms) = (Vec::new(), Vec::new());
+    let (mut feed_rows, mut scan_rows) = (0, 0);
+    for _ in 0..CHECKS {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let before = rows_scanned(cluster).await?;
+        let o = lake.refresh_cache_if_changed(cluster, "bench_src").await?;
+        assert_eq!(o.result, RefreshResult::Skipped, "{o:?}");
+        feed_ms.push(o.duration_ms as f64);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let mid = rows_scanned(cluster).await?;
+        let t = Instant::now();
+        skein_pg::Fingerprint::take(&cluster.primary, &["src".to_owned()]).await?;
+        scan_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let after = rows_scanned(cluster).await?;
+        feed_rows += mid - before;
+        scan_rows += after - mid;
+    }
+    let (f, s) = (median(feed_ms), median(scan_ms));
+    println!(
+        "SKIPPED check of a {rows}-row source (median of {CHECKS}): change feed {f:.0} ms, {} rows scanned on the primary; scan fingerprint {s:.0} ms, {} rows scanned; ratio feed / scan {:.3}",
+        feed_rows / CHECKS as i64,
+        scan_rows / CHECKS as i64,
+        f / s
+    );
     Ok(())
 }

@@ -10,9 +10,10 @@
 
 use duckdb::Connection;
 use serde::{Deserialize, Serialize};
-use skein_pg::{Cluster, Fingerprint};
+use skein_pg::Cluster;
 
 use crate::error::{Error, Result};
+use crate::feed::Verdict;
 use crate::lake::{ident, lit, text_array, Lake};
 use crate::validate::validate_definition;
 use crate::AUTHOR;
@@ -606,9 +607,24 @@ impl Lake {
     /// it. When the primary cannot be asked the state is `Unknown`, with the error.
     pub async fn cache_statuses(&self, cluster: &Cluster) -> Result<Vec<CacheStatus>> {
         let defs = self.cache_definitions().await?;
+        // One consumption of the change feed answers for every cache.
+        let feed = self.change_feed(cluster).await.ok();
         let mut out = Vec::with_capacity(defs.len());
         for def in defs {
-            out.push(self.cache_status_of(cluster, def).await?);
+            out.push(self.cache_status_with(cluster, def, feed.as_ref()).await?);
+        }
+        if let Some(crate::feed::FeedStatus::Available(g)) = &feed {
+            // The log keeps what some cache's mark did not see; older entries go.
+            let oldest = out
+                .iter()
+                .filter_map(|s| s.last_refresh.as_ref())
+                .filter_map(|r| crate::feed::Mark::decode(&r.fingerprint))
+                .filter(|m| m.generation == g.id)
+                .map(|m| m.snapshot.xmin)
+                .min();
+            if let Some(xmin) = oldest {
+                let _ = crate::feed::prune(&self.catalog, xmin).await;
+            }
         }
         Ok(out)
     }
@@ -624,6 +640,17 @@ impl Lake {
         &self,
         cluster: &Cluster,
         definition: CacheDefinition,
+    ) -> Result<CacheStatus> {
+        self.cache_status_with(cluster, definition, None).await
+    }
+
+    /// [`Lake::cache_status_of`] with a consumption of the change feed ([`Lake::change_feed`])
+    /// made after the question was asked, shared by several caches; `None` consumes one.
+    pub async fn cache_status_with(
+        &self,
+        cluster: &Cluster,
+        definition: CacheDefinition,
+        feed: Option<&crate::feed::FeedStatus>,
     ) -> Result<CacheStatus> {
         let name = definition.name.clone();
         let last = self
@@ -645,15 +672,29 @@ impl Lake {
                 (CacheState::Edited, None)
             }
             Some(r) if r.restored_from.is_some() => (CacheState::Restored, None),
-            Some(r) => match Fingerprint::take(&cluster.primary, &definition.monitor).await {
-                Ok(f) => {
+            Some(r) => match self
+                .changed_since(cluster, &definition.monitor, &r.fingerprint, feed)
+                .await
+            {
+                Ok(Verdict::Unchanged) => {
                     checked_at_ms = Some(now_ms());
-                    match (f.digest() == r.fingerprint, expired(age_ms)) {
-                        (false, _) => (CacheState::Stale, None),
-                        (true, true) => (CacheState::Expired, None),
-                        (true, false) => (CacheState::Fresh, None),
+                    if expired(age_ms) {
+                        (CacheState::Expired, None)
+                    } else {
+                        (CacheState::Fresh, None)
                     }
                 }
+                Ok(Verdict::Changed(_)) => {
+                    checked_at_ms = Some(now_ms());
+                    (CacheState::Stale, None)
+                }
+                Ok(Verdict::Unknown(why)) => (
+                    CacheState::Unknown,
+                    Some(skein_core::ErrorInfo {
+                        code: skein_core::ErrorCode::Conflict,
+                        message: format!("{why}: refresh the cache to know"),
+                    }),
+                ),
                 Err(e) => (
                     CacheState::Unknown,
                     Some(skein_core::ErrorInfo {

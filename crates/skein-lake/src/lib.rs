@@ -8,8 +8,10 @@
 pub mod bookmarks;
 pub mod cache;
 pub mod changes;
+pub mod detect;
 pub mod diff;
 mod error;
+pub mod feed;
 pub mod history;
 pub mod identity;
 pub mod key;

@@ -1,34 +1,40 @@
 //! Smart refresh of a cache, atomic and never recording stale data as fresh:
 //!
 //! 1. TTL check: within the TTL, a refresh whose monitored tables are unchanged is SKIPPED;
-//!    past it (or with `force`), the cache is rewritten whatever the fingerprint says. A
+//!    past it (or with `force`), the cache is rewritten whatever the tables say. A
 //!    definition edited since the last refresh (its digest, [`CacheDefinition::digest`],
 //!    differs from the one the refresh recorded) is never SKIPPED: "definition changed".
-//! 2. The fingerprint of the monitored tables is taken on the primary **before** any data is
-//!    read, with the primary LSN it is valid at ([`skein_pg::Fingerprint`]).
+//!    "Unchanged" is asked of the change feed when the last refresh was marked by it (a
+//!    catalog query, no scan: [`crate::feed`]), else of a scan fingerprint
+//!    ([`skein_pg::Fingerprint`]); a feed that cannot tell is never taken for "unchanged".
+//! 2. The mark of the monitored tables (a feed mark: the primary's snapshot; or a scan
+//!    fingerprint) is taken on the primary **before** any data is read, with the primary LSN
+//!    it is valid at ([`crate::detect`]).
 //! 3. The source query is read through DuckDB's `postgres` extension
 //!    (`postgres_query('src_<node>', …)`, the query runs as written on the server) from a
 //!    replica whose `pg_last_wal_replay_lsn()` has reached that LSN — waiting up to
 //!    [`CATCH_UP_WAIT`] for one — else from the primary.
 //! 4. The new data (`CREATE OR REPLACE TABLE <lake>.main.<cache>`) and the refresh record (with
-//!    the fingerprint, its LSN and the definition's digest) land
+//!    the mark, its LSN and the definition's digest) land
 //!    in one DuckLake commit with author `skein` and message `refresh cache <name>`. On any
 //!    error the transaction rolls back: the previous contents and snapshot stay as they were.
 //!
-//! A write that lands after step 2 is not in the recorded fingerprint, so the next refresh
-//! sees a different fingerprint and is REFRESHED, never SKIPPED.
+//! A write that commits after step 2 is not seen by the mark (its transaction is not visible
+//! in the mark's snapshot, or it moves the scan fingerprint), so the next refresh is
+//! REFRESHED, never SKIPPED.
 
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use skein_core::ErrorInfo;
-use skein_pg::{fingerprint::replay_lsn, Cluster, Fingerprint, Lsn, Node};
+use skein_pg::{fingerprint::replay_lsn, Cluster, Lsn, Node};
 
 use crate::cache::{
     commit, now_ms, read_last_refresh, refresh_extra_info, CacheDefinition, RefreshRecord,
     REFRESH_COLUMNS,
 };
 use crate::error::{Error, Result};
+use crate::feed::Verdict;
 use crate::lake::{ident, lit, Lake};
 
 /// How long a refresh waits for a replica to replay up to the fingerprint's LSN before it
@@ -152,8 +158,6 @@ impl Lake {
         ignore_ttl: bool,
         started: Instant,
     ) -> Result<RefreshOutcome> {
-        let fingerprint = Fingerprint::take(&cluster.primary, &def.monitor).await?;
-        let digest = fingerprint.digest();
         let definition = def.digest();
         let edited = last.is_some_and(|r| r.definition_digest.as_deref() != Some(&definition));
         let expired = !ignore_ttl
@@ -161,34 +165,50 @@ impl Lake {
                 def.ttl_seconds
                     .is_some_and(|ttl| now_ms() - r.refreshed_at_ms > (ttl as i64) * 1000)
             });
+        let feed = self.change_feed(cluster).await?;
+        let mut changed = None;
         if let (Some(r), false, false, false) = (last, force, expired, edited) {
-            if r.fingerprint == digest {
-                return Ok(RefreshOutcome {
-                    cache: def.name.clone(),
-                    result: RefreshResult::Skipped,
-                    message: format!(
-                        "monitored tables ({}) unchanged since the last refresh{}",
-                        def.monitor.join(", "),
-                        r.snapshot_id
-                            .map(|s| format!(" (snapshot {s})"))
-                            .unwrap_or_default()
-                    ),
-                    rows: Some(r.rows),
-                    duration_ms: started.elapsed().as_millis() as u64,
-                    snapshot_id: r.snapshot_id,
-                    served_by: None,
-                    error: None,
-                });
+            match self
+                .changed_since(cluster, &def.monitor, &r.fingerprint, Some(&feed))
+                .await?
+            {
+                Verdict::Unchanged => {
+                    return Ok(RefreshOutcome {
+                        cache: def.name.clone(),
+                        result: RefreshResult::Skipped,
+                        message: format!(
+                            "monitored tables ({}) unchanged since the last refresh{}",
+                            def.monitor.join(", "),
+                            r.snapshot_id
+                                .map(|s| format!(" (snapshot {s})"))
+                                .unwrap_or_default()
+                        ),
+                        rows: Some(r.rows),
+                        duration_ms: started.elapsed().as_millis() as u64,
+                        snapshot_id: r.snapshot_id,
+                        served_by: None,
+                        error: None,
+                    });
+                }
+                Verdict::Changed(why) | Verdict::Unknown(why) => changed = Some(why),
             }
         }
         let reason = match (last, edited, force, expired) {
-            (None, ..) => "first refresh",
-            (_, true, ..) => "definition changed",
-            (_, _, true, _) => "forced",
-            (_, _, _, true) => "TTL expired",
-            _ => "monitored tables changed",
+            (None, ..) => "first refresh".to_owned(),
+            (_, true, ..) => "definition changed".to_owned(),
+            (_, _, true, _) => "forced".to_owned(),
+            (_, _, _, true) => "TTL expired".to_owned(),
+            _ => format!(
+                "monitored tables changed ({})",
+                changed.unwrap_or_else(|| "by the change log".into())
+            ),
         };
-        let source = pick_source(cluster, fingerprint.lsn).await;
+        // Taken before any data is read: a write after it is not in the mark.
+        let (marks, mark_lsn, _) = self
+            .take_marks(cluster, &[&def.monitor], Some(&feed))
+            .await?;
+        let digest = marks.into_iter().next().unwrap_or_default();
+        let source = pick_source(cluster, mark_lsn).await;
         let refresh_id = uuid::Uuid::new_v4().to_string();
         let extra = refresh_extra_info(&def.name, &refresh_id);
         let (name, query, served_by) = (
@@ -196,7 +216,7 @@ impl Lake {
             def.query.clone(),
             source.name().to_owned(),
         );
-        let lsn = fingerprint.lsn.to_string();
+        let lsn = mark_lsn.to_string();
         let (rid, sb) = (refresh_id.clone(), served_by.clone());
         let rows = self
             .run_with_source(source, move |conn, lake, src| {

@@ -17,7 +17,7 @@
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use skein_pg::{Cluster, Fingerprint};
+use skein_pg::Cluster;
 
 use crate::cache::{now_ms, CacheDefinition, REFRESH_COLUMNS};
 use crate::error::{Error, Result};
@@ -72,31 +72,11 @@ impl Lake {
                 "there are no caches to snapshot: create one first".into(),
             ));
         }
-        let mut tables: Vec<String> = Vec::new();
-        for d in &defs {
-            for t in &d.monitor {
-                if !tables.contains(t) {
-                    tables.push(t.clone());
-                }
-            }
-        }
-        let all = Fingerprint::take(&cluster.primary, &tables).await?;
-        // Each cache's digest as its own smart refresh computes it, so the next refresh skips.
-        let digests: Vec<String> = defs
-            .iter()
-            .map(|d| {
-                Fingerprint {
-                    tables: d
-                        .monitor
-                        .iter()
-                        .filter_map(|t| all.tables.iter().find(|f| &f.table == t).cloned())
-                        .collect(),
-                    lsn: all.lsn,
-                }
-                .digest()
-            })
-            .collect();
-        let source = crate::refresh::pick_source(cluster, all.lsn).await;
+        // Each cache's mark as its own smart refresh takes it (one snapshot for all), so the
+        // next refresh skips.
+        let lists: Vec<&[String]> = defs.iter().map(|d| d.monitor.as_slice()).collect();
+        let (digests, mark_lsn, _) = self.take_marks(cluster, &lists, None).await?;
+        let source = crate::refresh::pick_source(cluster, mark_lsn).await;
         let served_by = source.name().to_owned();
         let refresh_id = uuid::Uuid::new_v4().to_string();
         let names: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
