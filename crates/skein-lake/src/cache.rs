@@ -424,6 +424,69 @@ pub(crate) fn cache_of_table(
     }
 }
 
+/// Caches' definitions and last refresh records read at one lake snapshot: every change to
+/// either is a lake commit, so they hold until the catalog's newest snapshot moves.
+#[derive(Default)]
+pub(crate) struct Memo {
+    snapshot: i64,
+    caches: std::collections::HashMap<String, (CacheDefinition, Option<RefreshRecord>)>,
+}
+
+impl Lake {
+    /// The lake's newest snapshot id, asked of the catalog database directly (DuckLake's
+    /// `ducklake_snapshot`): a round trip, where a DuckDB query of the lake costs tens of ms.
+    async fn newest_snapshot(&self) -> Option<i64> {
+        self.catalog
+            .with_client("reading the lake's newest snapshot", |c| async move {
+                c.query_one("SELECT max(snapshot_id) FROM ducklake_snapshot", &[])
+                    .await
+                    .map(|r| r.get::<_, Option<i64>>(0))
+            })
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// A cache's definition and last refresh record, from the memo while the lake's newest
+    /// snapshot has not moved since they were read, else read from the lake (and kept).
+    ///
+    /// Errors: `NotFound` for no such cache; the lake cannot be read.
+    pub(crate) async fn cache_and_last_refresh(
+        &self,
+        name: &str,
+    ) -> Result<(CacheDefinition, Option<RefreshRecord>)> {
+        // Read before the lake is: what the lake shows is at least as new as this snapshot.
+        let snapshot = self.newest_snapshot().await;
+        if let Some(snap) = snapshot {
+            let memo = self.memo.lock().map_err(|_| poisoned())?;
+            if memo.snapshot == snap {
+                if let Some(hit) = memo.caches.get(name) {
+                    return Ok(hit.clone());
+                }
+            }
+        }
+        let def = self.cache_definition(name).await?;
+        let n = name.to_owned();
+        let last = self
+            .read(move |conn, lake| read_last_refresh(conn, lake, &n))
+            .await?;
+        if let Some(snap) = snapshot {
+            let mut memo = self.memo.lock().map_err(|_| poisoned())?;
+            if memo.snapshot != snap {
+                memo.snapshot = snap;
+                memo.caches.clear();
+            }
+            memo.caches
+                .insert(name.to_owned(), (def.clone(), last.clone()));
+        }
+        Ok((def, last))
+    }
+}
+
+fn poisoned() -> Error {
+    Error::Task("the lake's memo was poisoned by a panic".into())
+}
+
 pub(crate) fn read_last_refresh(
     conn: &Connection,
     lake: &str,
@@ -652,10 +715,15 @@ impl Lake {
         definition: CacheDefinition,
         feed: Option<&crate::feed::FeedStatus>,
     ) -> Result<CacheStatus> {
-        let name = definition.name.clone();
-        let last = self
-            .read(move |conn, lake| read_last_refresh(conn, lake, &name))
-            .await?;
+        let last = match self.cache_and_last_refresh(&definition.name).await {
+            Ok((_, last)) => last,
+            // Deleted since `definition` was read: whatever the lake says of its refreshes.
+            Err(_) => {
+                let name = definition.name.clone();
+                self.read(move |conn, lake| read_last_refresh(conn, lake, &name))
+                    .await?
+            }
+        };
         let age_ms = last
             .as_ref()
             .map(|r| (now_ms() - r.refreshed_at_ms).max(0) as u64);

@@ -36,6 +36,9 @@ pub struct Lake {
     pub data_path: String,
     /// The object store of an `s3://…` data path (`None`: a local directory).
     pub store: Option<crate::storage::Store>,
+    /// Caches' definitions and last refresh records as of a lake snapshot
+    /// ([`crate::cache`]'s `cache_and_last_refresh`).
+    pub(crate) memo: Arc<Mutex<crate::cache::Memo>>,
 }
 
 impl std::fmt::Debug for Lake {
@@ -136,6 +139,7 @@ impl Lake {
                 conn,
                 attached: HashSet::new(),
             })),
+            memo: Arc::default(),
             name,
             data_path,
             store,

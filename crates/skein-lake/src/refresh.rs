@@ -30,8 +30,7 @@ use skein_core::ErrorInfo;
 use skein_pg::{fingerprint::replay_lsn, Cluster, Lsn, Node};
 
 use crate::cache::{
-    commit, now_ms, read_last_refresh, refresh_extra_info, CacheDefinition, RefreshRecord,
-    REFRESH_COLUMNS,
+    commit, now_ms, refresh_extra_info, CacheDefinition, RefreshRecord, REFRESH_COLUMNS,
 };
 use crate::error::{Error, Result};
 use crate::feed::Verdict;
@@ -107,11 +106,11 @@ impl Lake {
         ignore_ttl: bool,
     ) -> Result<RefreshOutcome> {
         let started = Instant::now();
-        let def = self.cache_definition(name).await?;
-        let cache = name.to_owned();
-        let last = self
-            .read(move |conn, lake| read_last_refresh(conn, lake, &cache))
-            .await;
+        let (def, last) = match self.cache_and_last_refresh(name).await {
+            Ok((def, last)) => (def, Ok(last)),
+            Err(Error::NotFound(m)) => return Err(Error::NotFound(m)),
+            Err(e) => (self.cache_definition(name).await?, Err(e)),
+        };
         let outcome = match last {
             Ok(last) => match self
                 .refresh_inner(cluster, &def, last.as_ref(), force, ignore_ttl, started)

@@ -2,7 +2,8 @@
 //! table on the primary, and every kind of change — a row, a TRUNCATE, a column, a table
 //! dropped and created again, a transaction that was open while the refresh took its mark —
 //! makes the next refresh REFRESHED; a slot dropped behind Skein's back is never taken for
-//! "unchanged"; a statistics reset changes nothing.
+//! "unchanged"; a statistics reset changes nothing; an edit or a refresh from another console
+//! shows at once.
 
 use skein_core::Profile;
 use skein_lake::{CacheState, Lake, RefreshResult};
@@ -79,6 +80,29 @@ async fn the_feed_tells_every_change_and_scans_nothing_when_nothing_changed() {
         before,
         "a SKIPPED check scans nothing"
     );
+
+    // Another console edits the cache, then refreshes it: this one sees both at once (what it
+    // remembers of the cache holds only while the lake's newest snapshot stays the same).
+    let other = Lake::open(&profile).await.expect("a second console's lake");
+    other
+        .update_cache(&cluster, "c", "SELECT id, v FROM t WHERE id > 0", &["t".into()], None)
+        .await
+        .expect("edit elsewhere");
+    let edited = refresh(&lake, &cluster).await;
+    assert_eq!(edited.result, RefreshResult::Refreshed, "{edited:?}");
+    assert!(edited.message.starts_with("definition changed"), "{edited:?}");
+    other
+        .refresh_cache(&cluster, "c", true)
+        .await
+        .expect("refresh elsewhere");
+    let status = lake.cache_status(&cluster, "c").await.expect("status");
+    let theirs = other.cache_status(&cluster, "c").await.expect("status");
+    assert_eq!(
+        status.last_refresh.as_ref().map(|r| &r.refresh_id),
+        theirs.last_refresh.as_ref().map(|r| &r.refresh_id),
+        "both consoles show the other's refresh as the last"
+    );
+    assert_eq!(refresh(&lake, &cluster).await.result, RefreshResult::Skipped);
 
     // A statistics reset is not a change.
     cluster
