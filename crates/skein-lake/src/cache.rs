@@ -694,7 +694,7 @@ impl Lake {
 
     /// One cache's status (see [`Lake::cache_statuses`]).
     pub async fn cache_status(&self, cluster: &Cluster, name: &str) -> Result<CacheStatus> {
-        let def = self.cache_definition(name).await?;
+        let (def, _) = self.cache_and_last_refresh(name).await?;
         self.cache_status_of(cluster, def).await
     }
 
