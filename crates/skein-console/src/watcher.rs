@@ -269,7 +269,7 @@ pub(crate) async fn update_caches(s: &Shared, exact: bool) -> Result<()> {
             _ => {
                 // One consumption of the change feed for every cache checked this tick.
                 if feed.is_none() {
-                    feed = lake.change_feed(&s.work).await.ok();
+                    feed = Some(lake.change_feed(&s.work).await);
                 }
                 lake.cache_status_with(&s.work, def, feed.as_ref()).await?
             }

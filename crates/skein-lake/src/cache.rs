@@ -671,7 +671,7 @@ impl Lake {
     pub async fn cache_statuses(&self, cluster: &Cluster) -> Result<Vec<CacheStatus>> {
         let defs = self.cache_definitions().await?;
         // One consumption of the change feed answers for every cache.
-        let feed = self.change_feed(cluster).await.ok();
+        let feed = Some(self.change_feed(cluster).await);
         let mut out = Vec::with_capacity(defs.len());
         for def in defs {
             out.push(self.cache_status_with(cluster, def, feed.as_ref()).await?);

@@ -19,11 +19,18 @@ pub enum Detection {
 }
 
 impl Lake {
-    /// Consumes the change feed now (see [`feed::consume`]).
-    ///
-    /// Errors: the primary or the catalog cannot be reached.
-    pub async fn change_feed(&self, cluster: &Cluster) -> Result<FeedStatus> {
-        feed::consume(&cluster.primary, &self.catalog).await
+    /// Consumes the change feed now (see [`feed::consume`]). A failure (the primary or the
+    /// catalog unreachable, a permission missing in the catalog) is
+    /// [`FeedStatus::Unavailable`] with the error: checks then fall back to the scan, and a
+    /// mark the feed took reads unknown, never unchanged.
+    pub async fn change_feed(&self, cluster: &Cluster) -> FeedStatus {
+        match feed::consume(&cluster.primary, &self.catalog).await {
+            Ok(status) => status,
+            Err(e) => {
+                tracing::debug!("change feed unavailable: {e}");
+                FeedStatus::Unavailable(format!("the change feed could not be read: {e}"))
+            }
+        }
     }
 
     /// Marks for several table lists at once, all at one snapshot (one scan of each table at
@@ -45,7 +52,7 @@ impl Lake {
         }
         let status = match feed {
             Some(s) => s.clone(),
-            None => self.change_feed(cluster).await?,
+            None => self.change_feed(cluster).await,
         };
         let why = match &status {
             FeedStatus::Available(g) => match feed::take_mark(&cluster.primary, &all, g).await? {
@@ -104,7 +111,7 @@ impl Lake {
         if let Some(mark) = Mark::decode(recorded) {
             let status = match feed {
                 Some(s) => s.clone(),
-                None => self.change_feed(cluster).await?,
+                None => self.change_feed(cluster).await,
             };
             return feed::judge(&cluster.primary, &self.catalog, &mark, &status).await;
         }

@@ -6,7 +6,7 @@
 //!   part of PostgreSQL's contrib and of managed services; no publication, so no ownership
 //!   of the tables is needed) on the primary. Each consumption peeks the decoded changes
 //!   (`pg_logical_slot_peek_changes`), keeps one row per (transaction, table) in the lake's
-//!   catalog database (`skein_feed.changes`, plain PostgreSQL tables beside DuckLake's, so
+//!   catalog database (`skein_feed`, `skein_feed_changes`: plain PostgreSQL tables beside DuckLake's, so
 //!   every console of the lake reads the same log), then advances the slot
 //!   (`pg_replication_slot_advance`) so the primary can recycle its WAL.
 //! - **Exactness by snapshot, not by time.** A refresh records the primary's
@@ -230,15 +230,17 @@ pub enum Verdict {
 }
 
 /// The catalog's log tables (created when missing).
-const SCHEMA_SQL: &str = "CREATE SCHEMA IF NOT EXISTS skein_feed;
-CREATE TABLE IF NOT EXISTS skein_feed.feed (
+///
+/// In the catalog's current schema (DuckLake's, `public` by default), where the role that
+/// writes the lake may create tables already: no `CREATE` on the database is needed.
+const SCHEMA_SQL: &str = "CREATE TABLE IF NOT EXISTS skein_feed (
     slot text PRIMARY KEY,
     generation text NOT NULL,
     since_xid bigint NOT NULL,
     consumed_lsn pg_lsn NOT NULL,
     started_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE TABLE IF NOT EXISTS skein_feed.changes (
+CREATE TABLE IF NOT EXISTS skein_feed_changes (
     slot text NOT NULL,
     xid bigint NOT NULL,
     tbl text NOT NULL,
@@ -292,7 +294,7 @@ pub async fn consume(primary: &Node, catalog: &Node) -> Result<FeedStatus> {
     let mut c = catalog.client().await?;
     c.batch_execute(SCHEMA_SQL).await.map_err(pg_err(
         catalog,
-        "creating the change log (schema skein_feed)",
+        "creating the change log (tables skein_feed, skein_feed_changes)",
     ))?;
     let tx = c
         .transaction()
@@ -306,7 +308,7 @@ pub async fn consume(primary: &Node, catalog: &Node) -> Result<FeedStatus> {
     .map_err(pg_err(catalog, "waiting for another console's consumption"))?;
     let logged = tx
         .query_opt(
-            "SELECT generation, since_xid, consumed_lsn::text FROM skein_feed.feed WHERE slot = $1",
+            "SELECT generation, since_xid, consumed_lsn::text FROM skein_feed WHERE slot = $1",
             &[&SLOT],
         )
         .await
@@ -375,11 +377,11 @@ pub async fn consume(primary: &Node, catalog: &Node) -> Result<FeedStatus> {
             since_xid: since.parse().unwrap_or(u64::MAX),
             consumed_lsn: created,
         };
-        tx.execute("DELETE FROM skein_feed.changes WHERE slot = $1", &[&SLOT])
+        tx.execute("DELETE FROM skein_feed_changes WHERE slot = $1", &[&SLOT])
             .await
             .map_err(pg_err(catalog, "clearing the change log"))?;
         tx.execute(
-            "INSERT INTO skein_feed.feed (slot, generation, since_xid, consumed_lsn) VALUES ($1, $2, $3, $4::text::pg_lsn) \
+            "INSERT INTO skein_feed (slot, generation, since_xid, consumed_lsn) VALUES ($1, $2, $3, $4::text::pg_lsn) \
              ON CONFLICT (slot) DO UPDATE SET generation = excluded.generation, since_xid = excluded.since_xid, \
              consumed_lsn = excluded.consumed_lsn, started_at = now()",
             &[&SLOT, &g.id, &(g.since_xid as i64), &g.consumed_lsn.to_string()],
@@ -453,7 +455,7 @@ pub async fn consume(primary: &Node, catalog: &Node) -> Result<FeedStatus> {
     }
     for ((tbl, xid), lsn) in &changes {
         tx.execute(
-            "INSERT INTO skein_feed.changes (slot, xid, tbl, commit_lsn) VALUES ($1, $2, $3, $4::text::pg_lsn) ON CONFLICT DO NOTHING",
+            "INSERT INTO skein_feed_changes (slot, xid, tbl, commit_lsn) VALUES ($1, $2, $3, $4::text::pg_lsn) ON CONFLICT DO NOTHING",
             &[&SLOT, &(*xid as i64), tbl, lsn],
         )
         .await
@@ -461,7 +463,7 @@ pub async fn consume(primary: &Node, catalog: &Node) -> Result<FeedStatus> {
     }
     let advanced_to = upto.max(generation.consumed_lsn);
     tx.execute(
-        "UPDATE skein_feed.feed SET consumed_lsn = $2::text::pg_lsn WHERE slot = $1",
+        "UPDATE skein_feed SET consumed_lsn = $2::text::pg_lsn WHERE slot = $1",
         &[&SLOT, &advanced_to.to_string()],
     )
     .await
@@ -585,7 +587,7 @@ pub async fn judge(
     let c = catalog.client().await?;
     let rows = c
         .query(
-            "SELECT tbl, xid FROM skein_feed.changes WHERE slot = $1 AND tbl = ANY($2) AND xid >= $3",
+            "SELECT tbl, xid FROM skein_feed_changes WHERE slot = $1 AND tbl = ANY($2) AND xid >= $3",
             &[&SLOT, &names, &(mark.snapshot.xmin as i64)],
         )
         .await
@@ -638,7 +640,7 @@ pub async fn judge(
 pub async fn prune(catalog: &Node, oldest_xmin: u64) -> Result<u64> {
     let c = catalog.client().await?;
     c.execute(
-        "DELETE FROM skein_feed.changes WHERE slot = $1 AND xid < $2",
+        "DELETE FROM skein_feed_changes WHERE slot = $1 AND xid < $2",
         &[&SLOT, &(oldest_xmin as i64)],
     )
     .await

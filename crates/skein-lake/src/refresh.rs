@@ -164,7 +164,7 @@ impl Lake {
                 def.ttl_seconds
                     .is_some_and(|ttl| now_ms() - r.refreshed_at_ms > (ttl as i64) * 1000)
             });
-        let feed = self.change_feed(cluster).await?;
+        let feed = self.change_feed(cluster).await;
         let mut changed = None;
         if let (Some(r), false, false, false) = (last, force, expired, edited) {
             match self

@@ -85,12 +85,21 @@ async fn the_feed_tells_every_change_and_scans_nothing_when_nothing_changed() {
     // remembers of the cache holds only while the lake's newest snapshot stays the same).
     let other = Lake::open(&profile).await.expect("a second console's lake");
     other
-        .update_cache(&cluster, "c", "SELECT id, v FROM t WHERE id > 0", &["t".into()], None)
+        .update_cache(
+            &cluster,
+            "c",
+            "SELECT id, v FROM t WHERE id > 0",
+            &["t".into()],
+            None,
+        )
         .await
         .expect("edit elsewhere");
     let edited = refresh(&lake, &cluster).await;
     assert_eq!(edited.result, RefreshResult::Refreshed, "{edited:?}");
-    assert!(edited.message.starts_with("definition changed"), "{edited:?}");
+    assert!(
+        edited.message.starts_with("definition changed"),
+        "{edited:?}"
+    );
     other
         .refresh_cache(&cluster, "c", true)
         .await
@@ -102,7 +111,10 @@ async fn the_feed_tells_every_change_and_scans_nothing_when_nothing_changed() {
         theirs.last_refresh.as_ref().map(|r| &r.refresh_id),
         "both consoles show the other's refresh as the last"
     );
-    assert_eq!(refresh(&lake, &cluster).await.result, RefreshResult::Skipped);
+    assert_eq!(
+        refresh(&lake, &cluster).await.result,
+        RefreshResult::Skipped
+    );
 
     // A statistics reset is not a change.
     cluster

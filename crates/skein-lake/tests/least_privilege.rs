@@ -103,4 +103,60 @@ async fn the_monitoring_role_refreshes_caches_over_tls() {
         .await
         .expect_err("the monitoring role may not delete rows");
     assert_eq!(e.code(), ErrorCode::PermissionDenied, "{e}");
+
+    // Without REPLICATION there is no change feed: the refreshes above were fingerprinted by a
+    // scan, and the feed says what to grant.
+    let status = lake
+        .cache_status(&cluster, "big_copy")
+        .await
+        .expect("status");
+    let recorded = status.last_refresh.expect("refreshed").fingerprint;
+    assert!(!recorded.starts_with("feed:"), "{recorded}");
+    match lake.change_feed(&cluster).await {
+        skein_lake::feed::FeedStatus::Unavailable(why) => {
+            assert!(why.contains("REPLICATION"), "{why}")
+        }
+        other => panic!("no feed without REPLICATION: {other:?}"),
+    }
+    // With it (and only the catalog grants the README lists), the feed works: the role
+    // creates its slot and log tables, and a refresh is marked by it.
+    admin
+        .batch_execute(&format!("ALTER ROLE {MONITOR_ROLE} REPLICATION"))
+        .await
+        .expect("grant REPLICATION");
+    let o = lake
+        .refresh_cache_if_changed(&cluster, "big_copy")
+        .await
+        .expect("refresh");
+    assert_eq!(
+        o.result,
+        RefreshResult::Skipped,
+        "judged by the scan it recorded: {o:?}"
+    );
+    let o = lake
+        .refresh_cache(&cluster, "big_copy", true)
+        .await
+        .expect("refresh");
+    assert_eq!(o.result, RefreshResult::Refreshed, "{o:?}");
+    let status = lake
+        .cache_status(&cluster, "big_copy")
+        .await
+        .expect("status");
+    assert!(
+        status
+            .last_refresh
+            .as_ref()
+            .is_some_and(|r| r.fingerprint.starts_with("feed:")),
+        "{status:?}"
+    );
+    assert_eq!(status.state, skein_lake::CacheState::Fresh, "{status:?}");
+    admin
+        .batch_execute("UPDATE big SET v = 'changed' WHERE id = 1")
+        .await
+        .expect("write");
+    let o = lake
+        .refresh_cache_if_changed(&cluster, "big_copy")
+        .await
+        .expect("refresh");
+    assert_eq!(o.result, RefreshResult::Refreshed, "{o:?}");
 }
