@@ -326,7 +326,8 @@ fn replication(rules: &AlertRules, r: &ReplicationReading, out: &mut Vec<Conditi
         }
         for slot in node.slots.iter().filter(|s| !s.temporary) {
             let subject = format!("slot {} on {}", slot.name, node.name);
-            if rules.slot_retained_bytes > 0 {
+            let feed = skein_lake::feed::is_feed_slot(&slot.name, slot.plugin.as_deref());
+            if rules.slot_retained_bytes > 0 && !feed {
                 if let Some(b) = slot.retained_bytes {
                     out.push(cond(
                         AlertRule::SlotRetained,

@@ -254,6 +254,7 @@ pub(crate) fn attention(
                 }
                 _ if !slot.active
                     && !slot.temporary
+                    && !skein_lake::feed::is_feed_slot(&slot.name, slot.plugin.as_deref())
                     && slot
                         .retained_bytes
                         .is_some_and(|b| b >= thresholds.slot_wal_warning_bytes) =>

@@ -840,7 +840,6 @@ fn primary_conf(port: u16, full_page_writes: bool) -> String {
     format!(
         "\n# skein sandbox\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = ''\n\
          cluster_name = 'primary'\nwal_level = logical\nmax_wal_senders = 40\nmax_replication_slots = 40\n\
-         max_slot_wal_keep_size = '1GB'\n\
          wal_keep_size = '256MB'\nhot_standby = on\nhot_standby_feedback = on\nwal_receiver_status_interval = '1s'\n\
          shared_buffers = '64MB'\nmax_connections = 450\nfsync = off\nfull_page_writes = {full_page_writes}\n\
          checkpoint_timeout = '15min'\nmax_wal_size = '2GB'\n\
