@@ -67,7 +67,10 @@ async fn past_the_warning_lag_the_effective_weight_halves_and_so_does_the_share_
             .expect("write");
         router.observe(&skein_pg::lag::sample(router.cluster()).await);
         lag = node(&router, "replica1").lag_ms;
-        if lag.is_some_and(|l| l >= 300) {
+        // replica2 streams on; on a loaded machine it can fall behind for a moment too, and
+        // the comparison below needs it under the warning.
+        let other = node(&router, "replica2").lag_ms;
+        if lag.is_some_and(|l| l >= 300) && other.is_some_and(|l| l < 300) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
