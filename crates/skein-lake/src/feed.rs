@@ -29,7 +29,8 @@
 //! - **Requirements.** `wal_level = logical` and a role with `REPLICATION` (or superuser) on
 //!   the primary, to create and advance the slot; otherwise [`FeedStatus::Unavailable`] says
 //!   which is missing and refreshes fingerprint by a scan, as before. The slot keeps WAL until
-//!   consumed: `skein serve` consumes it every watcher tick; cap it with the primary's
+//!   consumed: every check consumes it (refreshes, and the watcher's exact checks, at least
+//!   every 12 ticks); cap it with the primary's
 //!   `max_slot_wal_keep_size` (an invalidated slot is detected and recreated).
 
 use serde::{Deserialize, Serialize};
